@@ -1,0 +1,7 @@
+"""qualiscore: customer-service quality scorecards from readable, versioned schemes."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,326 @@
+"""Command-line interface: thin click commands over the library.
+
+Commands import what they need inside their body, so `--help` and `validate` stay
+fast and never load the columnar engine.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import EXIT_FINDINGS, EXIT_OUTPUT, EXIT_USAGE, QualiscoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliError(click.ClickException):
+    """A QualiscoreError on its way out of a command, keeping its exit code."""
+
+    def __init__(self, error: QualiscoreError) -> None:
+        super().__init__(error.format())
+        self.exit_code = error.exit_code
+        self.error = error
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.error.format(), err=True)
+
+
+def _source_excerpt(path: str | None, line: int | None, column: int | None) -> str:
+    """The offending source line with a caret under the column (no colour when piped)."""
+    if not path or not line:
+        return ""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    if not 0 < line <= len(text):
+        return ""
+    src = text[line - 1]
+    caret = ""
+    if column:
+        # East Asian wide characters take two cells on a terminal.
+        import unicodedata
+
+        pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in src[: column - 1])
+        caret = "\n" + " " * (pad + 7) + click.style("^", fg="red", bold=True)
+    return f"\n{line:5d} | {src}{caret}"
+
+
+class _Group(click.Group):
+    """Turns the library's errors into click exceptions that keep their exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QualiscoreError as exc:
+            raise CliError(exc) from None
+        except OSError as exc:
+            err = click.ClickException(f"error[io] {exc.filename or ''}: {exc.strerror or exc}")
+            err.exit_code = EXIT_OUTPUT
+            raise err from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="qualiscore")
+def cli() -> None:
+    """Score customer-service quality from readable, versioned YAML schemes.
+
+    \b
+    Examples:
+      qualiscore validate rules/
+      qualiscore init rules/my-scheme/2026Q3.yaml
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json for CI and editors.")
+@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Check scheme files (or directories of versions) and report every finding.
+
+    Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage error.
+
+    \b
+    Examples:
+      qualiscore validate rules/cs-quality/2026Q2.yaml
+      qualiscore validate rules/ --format json --strict
+    """
+    from .validation import scheme_files, validate_paths
+
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise click.BadParameter(f"{', '.join(missing)} does not exist", param_hint="PATHS")
+    findings = validate_paths(paths)
+    files = [str(f) for p in paths for f in scheme_files(p)]
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if fmt == "json":
+        click.echo(json.dumps({"files": files, "errors": errors, "warnings": warnings,
+                               "findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            colour = "red" if f.severity == "error" else "yellow"
+            line = f.format().replace(f"{f.severity}[", click.style(f.severity, fg=colour, bold=True) + "[", 1)
+            click.echo(line + _source_excerpt(f.location.file, f.location.line, f.location.column))
+        summary = f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)"
+        click.echo(click.style(summary, fg="red" if errors else "yellow" if warnings else "green"), err=bool(findings))
+    if errors or (strict and warnings):
+        sys.exit(EXIT_FINDINGS)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--scheme", "scheme_id", default=None, help="Scheme id (default: the parent directory's name).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: Path, scheme_id: str | None, force: bool) -> None:
+    """Write a commented starter scheme that validates, to edit from there.
+
+    \b
+    Example:
+      qualiscore init rules/my-scheme/2026Q3.yaml
+    """
+    from .starter import starter_scheme
+
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} already exists; use --force to overwrite it")
+    version = path.stem
+    scheme_id = scheme_id or (path.parent.name if path.parent.name not in ("", ".") else "my-scheme")
+    text = starter_scheme(scheme_id.lower(), version)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from exc
+    click.echo(f"wrote {path}\nnext: edit it, then run `qualiscore validate {path}`")
+
+
+def _split_fields(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    return tuple(f.strip() for f in text.split(",") if f.strip())
+
+
+def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | None, by: str | None) -> Any:
+    from .engine import evaluate as run_evaluate
+    from .records import read_records
+    from .schemes import load_scheme
+
+    scheme = load_scheme(scheme_path)
+    dataset = read_records(list(data), scheme.records, encoding=encoding)
+    return run_evaluate(scheme, dataset, by=_split_fields(by))
+
+
+@cli.command()
+@click.argument("scheme", type=click.Path(exists=True))
+@click.argument("data", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
+              help="Output directory (replaced atomically).")
+@click.option("--by", default=None, metavar="FIELD[,FIELD]", help="Re-evaluate at another grouping, e.g. team.")
+@click.option("--encoding", default=None, help="Input text encoding (default: UTF-8, else GB18030).")
+@click.option("--max-rejects", default=None, metavar="N|P%",
+              help="Fail (publishing nothing) when more rows than this are rejected.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, encoding: str | None,
+             max_rejects: str | None, quiet: bool) -> None:
+    """Score DATA (CSV or JSONL) with SCHEME and write scorecards to OUTDIR.
+
+    \b
+    Writes scorecards.jsonl, scorecards.csv, rejects.csv and manifest.json.
+    Example:
+      qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o out/
+    """
+    from .manifest import render_outputs, write_outputs
+
+    run = _load_run_inputs(scheme, data, encoding, by)
+    run = _with_options(run, {"by": _split_fields(by), "encoding": encoding, "max_rejects": max_rejects})
+    run.check_reject_limit(max_rejects)
+    out = write_outputs(render_outputs(run), outdir)
+    if not quiet:
+        _summary(run, out)
+
+
+def _with_options(run: Any, options: dict[str, Any]) -> Any:
+    import dataclasses
+
+    opts = {k: (list(v) if isinstance(v, tuple) else v) for k, v in options.items()}
+    return dataclasses.replace(run, options={**run.options, **opts, "engine": "rows"})
+
+
+def _summary(run: Any, out: Path) -> None:
+    from collections import Counter
+
+    click.echo(f"rows read {run.rows_read} = scored {run.rows_scored} + rejected {run.rows_rejected}")
+    grades = Counter(c.grade or "(no grade)" for c in run.scorecards)
+    order = [g.name for s in run.schemes for g in s.grades] + ["(no grade)"]
+    dist = ", ".join(f"{g} {grades[g]}" for g in dict.fromkeys(order) if grades.get(g))
+    versions = ", ".join(f"{s.id} {s.version}" for s in run.schemes)
+    click.echo(f"{len(run.scorecards)} scorecard(s) by {versions}: {dist or 'none'}")
+    click.echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")
+    if run.rows_rejected:
+        click.echo(f"rejects:    {out / 'rejects.csv'}")
+    click.echo(f"manifest:   {out / 'manifest.json'}")
+
+
+@cli.command()
+@click.argument("source", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--subject", required=True, help="Subject key, e.g. A017/2026-05 (see scorecards.csv).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--by", default=None, metavar="FIELD[,FIELD]", help="With SCHEME DATA: regroup as evaluate --by.")
+@click.option("--encoding", default=None, help="With SCHEME DATA: input text encoding.")
+def explain(source: tuple[str, ...], subject: str, fmt: str, by: str | None, encoding: str | None) -> None:
+    """Explain one scorecard: every value, band, weight and contribution.
+
+    SOURCE is an output directory of `evaluate`, or a scheme followed by data files.
+
+    \b
+    Examples:
+      qualiscore explain out/ --subject A017/2026-05
+      qualiscore explain rules/cs-quality/2026Q2.yaml data.csv --subject A017/2026-05
+    """
+    from .explain import explain_text
+
+    if len(source) == 1 and Path(source[0]).is_dir():
+        card, decimals = _card_from_outdir(Path(source[0]), subject)
+    else:
+        if len(source) < 2:
+            raise click.UsageError("give an output directory, or a scheme followed by data files")
+        from .scorecard import scorecard_dict
+
+        run = _load_run_inputs(source[0], source[1:], encoding, by)
+        match = [c for c in run.scorecards if c.subject == subject]
+        if not match:
+            _no_subject(subject, [c.subject for c in run.scorecards])
+        card, decimals = scorecard_dict(match[0]), match[0].decimals
+    if fmt == "json":
+        click.echo(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        click.echo(explain_text(card, decimals), nl=False)
+
+
+def _card_from_outdir(outdir: Path, subject: str) -> tuple[dict[str, Any], int]:
+    from .manifest import read_manifest
+
+    read_manifest(outdir)
+    subjects = []
+    path = outdir / "scorecards.jsonl"
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                card = json.loads(line)
+                if card.get("subject") == subject:
+                    return card, int(card.get("decimals", 2))
+                subjects.append(card.get("subject"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    _no_subject(subject, subjects)
+    raise AssertionError  # unreachable
+
+
+def _no_subject(subject: str, subjects: list[Any]) -> None:
+    import difflib
+
+    close = difflib.get_close_matches(subject, [s for s in subjects if isinstance(s, str)], n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "subjects are listed in the first column of scorecards.csv"
+    err = click.ClickException(f"no scorecard for subject {subject!r} — {hint}")
+    err.exit_code = EXIT_USAGE
+    raise err
+
+
+@cli.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Also list passing tests.")
+def test_command(paths: tuple[str, ...], fmt: str, verbose: bool) -> None:
+    """Run the fixture tests of schemes (their `tests:`) and of *.tests.yaml files.
+
+    Exit status: 0 all passed, 1 any failure.
+
+    \b
+    Examples:
+      qualiscore test rules/
+      qualiscore test rules/cs-quality/2026Q2.yaml --format json
+    """
+    from .testing import iter_results
+
+    results = list(iter_results(paths))
+    failed = [r for r in results if not r.passed]
+    if fmt == "json":
+        click.echo(json.dumps({
+            "passed": len(results) - len(failed), "failed": len(failed),
+            "results": [{"file": r.file, "scheme": r.scheme, "name": r.name, "passed": r.passed, "error": r.error,
+                         "mismatches": [{"what": m.what, "expected": m.expected, "actual": m.actual}
+                                        for m in r.mismatches]} for r in results],
+        }, ensure_ascii=False, indent=2, default=str))
+    else:
+        for r in results:
+            if r.passed:
+                if verbose:
+                    click.echo(f"{click.style('PASS', fg='green')} {r.file} · {r.name}")
+                continue
+            click.echo(f"{click.style('FAIL', fg='red', bold=True)} {r.file} · {r.name}")
+            if r.error:
+                click.echo("  " + r.error.replace("\n", "\n  "))
+            for m in r.mismatches:
+                click.echo(f"  {m.what}: expected {m.expected!r}, got {m.actual!r}")
+        colour = "red" if failed else "green"
+        click.echo(click.style(f"{len(results) - len(failed)} passed, {len(failed)} failed", fg=colour))
+    if failed:
+        sys.exit(EXIT_FINDINGS)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    cli.main(args=argv, prog_name="qualiscore")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,126 @@
+"""Rules both engines share: periods, subject keys, not-applicable, vetoes, grades.
+
+Only measuring differs between the engines; everything decided from measured
+values lives here or in rows.build_scorecard, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..model import Indicator, Scheme
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default method)."""
+    n = len(sorted_values)
+    if n == 1:
+        return float(sorted_values[0])
+    rank = (n - 1) * p / 100.0
+    lo = math.floor(rank)
+    hi = min(lo + 1, n - 1)
+    frac = rank - lo
+    a, b = float(sorted_values[lo]), float(sorted_values[hi])
+    return a + (b - a) * frac if frac else a
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
+        return float(value)
+    return None
+
+
+def map_key(value: Any) -> str:
+    """The text a `map` scoring looks a value up by."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def same(value: Any, expected: Any) -> bool:
+    """Equality for `pass: {equals: …}`: booleans equal only booleans, numbers compare numerically."""
+    if isinstance(value, bool) or isinstance(expected, bool):
+        return isinstance(value, bool) and isinstance(expected, bool) and value == expected
+    if isinstance(value, (int, float)) and isinstance(expected, (int, float)):
+        return float(value) == float(expected)
+    return value == expected
+
+
+def not_applicable_reason(ind: Indicator, value: Any, sample: int) -> str | None:
+    if sample == 0:
+        return "no records to measure"
+    if sample < ind.min_sample:
+        return f"sample {sample} is below min_sample {ind.min_sample}"
+    if value is None:
+        return "the value is undefined (e.g. a zero denominator)"
+    return None
+
+
+def veto_triggered(value: Any) -> bool:
+    if value is None or value is False:
+        return False
+    if isinstance(value, (int, float)):
+        return value != 0
+    return bool(value)
+
+
+def apply_vetoes(scheme: Scheme, score_grade: str | None, vetoes: Sequence[Any]) -> tuple[str | None, str]:
+    """The final grade and what decided it: the score, or a veto (the lowest grade wins)."""
+    rank = {g.name: i for i, g in enumerate(scheme.grades)}  # 0 = best
+    grade = score_grade
+    decided = "score" if score_grade is not None else "none"
+    sets = [v for v in vetoes if v.effect == "grade"]
+    if sets:
+        worst = max(sets, key=lambda v: rank[v.grade])  # first of equals wins: max keeps the first
+        grade, decided = worst.grade, f"veto:{worst.id}"
+    for v in vetoes:
+        if v.effect == "cap" and grade is not None and rank[v.grade] > rank[grade]:
+            grade, decided = v.grade, f"veto:{v.id}"
+    return grade, decided
+
+
+def period_bounds(day: dt.date, every: str) -> tuple[str, dt.date, dt.date]:
+    """The label, first and last day of the period containing ``day``."""
+    if every == "day":
+        return day.isoformat(), day, day
+    if every == "week":
+        year, week, weekday = day.isocalendar()
+        start = day - dt.timedelta(days=weekday - 1)
+        return f"{year}-W{week:02d}", start, start + dt.timedelta(days=6)
+    if every == "month":
+        start = day.replace(day=1)
+        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+        return f"{day.year}-{day.month:02d}", start, end
+    if every == "quarter":
+        q = (day.month - 1) // 3 + 1
+        start = dt.date(day.year, 3 * q - 2, 1)
+        end = (dt.date(day.year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)) - dt.timedelta(days=1)
+        return f"{day.year}-Q{q}", start, end
+    return str(day.year), dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+
+
+def key_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return None

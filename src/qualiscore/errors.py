@@ -1,0 +1,135 @@
+"""Errors a user can cause, one class per pipeline stage.
+
+Every error carries a :class:`Location` and a hint, and maps to an exit code, so
+the CLI can print it without a traceback and scripts can tell stages apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Exit codes, documented in docs/errors.md.
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # validation errors, failed scheme tests, differing diff/verify
+EXIT_USAGE = 2
+EXIT_SCHEME = 3
+EXIT_DATA = 4
+EXIT_REJECT_LIMIT = 5
+EXIT_OUTPUT = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where something is: a file position and/or a JSON pointer, or a data row and field."""
+
+    file: str | None = None
+    line: int | None = None  # 1-based
+    column: int | None = None  # 1-based
+    pointer: str | None = None
+    row: int | None = None  # 1-based data row number (header is row 1 in CSV)
+    field: str | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file or "<input>"]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        text = ":".join(parts)
+        if self.row is not None:
+            text += f": row {self.row}"
+            if self.field:
+                text += f", field {self.field!r}"
+        return text
+
+    def shifted(self, columns: int) -> Location:
+        """The same place, ``columns`` characters further along the line."""
+        if self.column is None:
+            return self
+        return Location(self.file, self.line, self.column + columns, self.pointer, self.row, self.field)
+
+
+class QualiscoreError(Exception):
+    """Base of every error qualiscore raises on purpose."""
+
+    exit_code = EXIT_SCHEME
+    code = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: Location | None = None,
+        hint: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+        self.hint = hint
+        if code is not None:
+            self.code = code
+
+    def format(self) -> str:
+        head = f"{self.location}: " if self.location else ""
+        pointer = f" {self.location.pointer}:" if self.location and self.location.pointer else ""
+        text = f"{head}error[{self.code}]{pointer} {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+class UsageError(QualiscoreError):
+    exit_code = EXIT_USAGE
+    code = "usage"
+
+
+class SchemeLoadError(QualiscoreError):
+    """The YAML text cannot be turned into a document (syntax, aliases, tags, limits)."""
+
+    code = "yaml"
+
+
+class ExpressionError(QualiscoreError):
+    """An expression in a scheme is malformed or uses something not allowed."""
+
+    code = "expression"
+
+
+class SchemeValidationError(QualiscoreError):
+    """A scheme has error findings; carries all of them."""
+
+    code = "invalid-scheme"
+
+    def __init__(self, findings: list, path: str | None = None) -> None:  # list[Finding]
+        self.findings = findings
+        errors = [f for f in findings if f.severity == "error"]
+        first = errors[0] if errors else None
+        super().__init__(
+            f"scheme has {len(errors)} error(s)" + (f"; first: {first.message}" if first else ""),
+            location=first.location if first else Location(path),
+            hint="run `qualiscore validate` on the scheme to see every finding",
+        )
+
+    def format(self) -> str:
+        return "\n".join(f.format() for f in self.findings if f.severity == "error")
+
+
+class DataError(QualiscoreError):
+    """Input records cannot be read at all (missing file, undecodable, wrong format)."""
+
+    exit_code = EXIT_DATA
+    code = "data"
+
+
+class RejectLimitError(DataError):
+    exit_code = EXIT_REJECT_LIMIT
+    code = "too-many-rejects"
+
+
+class OutputError(QualiscoreError):
+    exit_code = EXIT_OUTPUT
+    code = "output"

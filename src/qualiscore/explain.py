@@ -1,0 +1,98 @@
+"""A scorecard as a readable tree: every point accounted for.
+
+Works from the JSON form of a scorecard, so it explains a fresh evaluation and a
+published output directory the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+
+def _fmt(x: Any, decimals: int | None = None) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float) and decimals is not None:
+        return f"{x:.{decimals}f}"
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    return str(x)
+
+
+def _value(ind: Mapping[str, Any]) -> str:
+    v = ind["value"]
+    text = f"{ind['measure']} = {_fmt(v)}"
+    num, den = ind.get("numerator"), ind.get("denominator")
+    if ind["measure"] in ("share", "ratio", "count", "mean") and num is not None and den is not None:
+        text += f" ({_fmt(num)}/{_fmt(den)})"
+    elif ind["measure"] == "nps" and ind.get("inputs"):
+        i = ind["inputs"]
+        text += f" ({i.get('promoters')} promoters, {i.get('passives')} passives, {i.get('detractors')} detractors)"
+    text += f", sample {ind['sample']}"
+    if ind.get("skipped"):
+        text += f", {ind['skipped']} skipped as missing"
+    return text
+
+
+def explain_text(card: Mapping[str, Any], decimals: int = 2) -> str:
+    d = decimals
+    scheme = card["scheme"]
+    lines = [
+        f"{card['subject']} · {scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}) · "
+        f"{card['records']} record(s)"
+    ]
+    dims = card["dimensions"]
+    for di, dim in enumerate(dims):
+        last_dim = di == len(dims) - 1
+        branch, stem = ("└─ ", "   ") if last_dim else ("├─ ", "│  ")
+        if dim["counted"]:
+            head = (f"{dim['name']} [{dim['id']}]  score {_fmt(dim['score'], d)} · weight {_fmt(dim['weight'])}"
+                    f" → effective {_fmt(dim['effective_weight'], d)}% → contributes {_fmt(dim['contribution'], d)}")
+        else:
+            head = f"{dim['name']} [{dim['id']}]  not applicable: {dim['reason']}"
+        if dim["counted"] and dim.get("reason"):
+            head += f"  ({dim['reason']})"
+        lines.append(branch + head)
+        inds = dim["indicators"]
+        for ii, ind in enumerate(inds):
+            b2, s2 = ("└─ ", "   ") if ii == len(inds) - 1 else ("├─ ", "│  ")
+            lines.append(stem + b2 + f"{ind['name']} [{ind['id']}]: {_value(ind)}")
+            if ind["status"] == "scored":
+                detail = f"{ind['rule']} → {_fmt(ind['points'], d)} points"
+            else:
+                detail = f"not applicable: {ind['reason']}"
+            if ind["counted"]:
+                if ind["status"] != "scored":
+                    detail += f" → counts {_fmt(ind['counted_points'], d)} points"
+                detail += (f" · weight {_fmt(ind['weight'])} → effective {_fmt(ind['effective_weight'], d)}%"
+                           f" → contributes {_fmt(ind['contribution'], d)}")
+            elif dim["counted"]:
+                detail += " · weight redistributed to the other indicators"
+            if ind.get("target") is not None:
+                detail += f" · target {_fmt(ind['target'])}"
+            lines.append(stem + s2 + "   " + detail)
+    parts = [dim["contribution"] for dim in dims if dim["counted"]]
+    if card["score"] is None:
+        lines.append(f"Total: no score — {card['note']}")
+    else:
+        total = sum((Decimal(str(p)) for p in parts), Decimal(0))
+        lines.append(f"Total {_fmt(float(card['score']), d)} = " + " + ".join(_fmt(float(p), d) for p in parts)
+                     + ("" if total == Decimal(str(card["score"])) else "  (!)"))
+    grade = card["grade"]
+    decided = card["decided_by"]
+    if decided == "score":
+        lines.append(f"Grade {grade}: decided by the score")
+    elif decided.startswith("veto:"):
+        lines.append(f"Grade {grade}: decided by veto {decided[5:]} (the score alone gives {card['score_grade'] or '—'})")
+    else:
+        lines.append("Grade: none (no score)")
+    for v in card["vetoes"]:
+        evidence = ", ".join(v["evidence"][:20]) + (" …" if len(v["evidence"]) > 20 else "")
+        effect = f"grade {v['grade']}" if v["effect"] == "grade" else f"grade capped at {v['grade']}"
+        lines.append(f"Veto {v['name']} [{v['id']}]: {effect} — {v['reason']}; {len(v['evidence'])} record(s): "
+                     f"{evidence}")
+    return "\n".join(lines) + "\n"

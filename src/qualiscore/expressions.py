@@ -1,0 +1,1252 @@
+"""The expression language of evaluation schemes.
+
+Schemes compute derived values, filters and measures with small expressions such as
+``first_response_s <= response_target_s[channel]``. They are a safe subset of Python
+expression syntax, because schemes are written by people who are not programmers
+and read by auditors, and because a scheme file must never be able to run code.
+
+The life of an expression:
+
+* :func:`parse` turns the text into an :class:`Expression` once, when the scheme is
+  compiled. Anything outside the allow-list (attributes, comprehensions, lambdas,
+  keyword arguments, dunder names, f-strings, …) is refused with the column of the
+  offending node, so the error points inside the expression in the YAML file.
+* :func:`iter_errors` also checks names, functions and arity against what the scheme
+  declares, and yields every problem at once.
+* :class:`Evaluator` (simpleeval underneath, with its limits on) evaluates the
+  already-parsed tree for one record after another, with SQL-style null semantics:
+  ``None`` is "missing", it propagates through operators and functions, and
+  ``and``/``or``/``not`` are Kleene three-valued logic.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import re
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
+
+import simpleeval
+
+from qualiscore.calendar import Calendar, as_date
+from qualiscore.errors import ExpressionError, Location
+
+__all__ = [
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_SOURCE",
+    "Evaluator",
+    "Expression",
+    "FunctionSpec",
+    "iter_errors",
+    "parse",
+]
+
+MAX_SOURCE = 2000  # characters of expression text
+MAX_DEPTH = 50  # nesting of AST nodes
+MAX_POWER_BITS = 4096  # an integer power may not produce more bits than this
+MAX_ROUND_DIGITS = 100  # |ndigits| of round(); int rounding to -10**9 digits would hang
+
+# Error codes.
+SYNTAX = "expression-syntax"
+DISALLOWED = "disallowed-syntax"
+TOO_LONG = "expression-too-long"
+TOO_DEEP = "expression-too-deep"
+UNKNOWN_NAME = "unknown-name"
+UNKNOWN_FUNCTION = "unknown-function"
+ARITY = "function-arity"
+SUBSCRIPT_NOT_CONSTANT = "subscript-not-constant"
+EVALUATION = "evaluation-error"
+
+_ALLOWED_HINT = (
+    "expressions may use fields, derived values, constants, literals, arithmetic, "
+    "comparisons, in, and/or/not, 'a if c else b', constant[key] and the listed functions"
+)
+
+
+# --------------------------------------------------------------------------- functions
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """One function of the language: what validation checks and the docs list."""
+
+    name: str
+    min_args: int
+    max_args: int | None  # None: no upper bound
+    signature: str
+    doc: str
+
+    def arity_text(self) -> str:
+        """How many arguments the function takes, in words."""
+        if self.max_args is None:
+            return f"at least {self.min_args} arguments"
+        if self.min_args == self.max_args:
+            return f"exactly {self.min_args} argument" + ("s" if self.min_args != 1 else "")
+        if self.max_args == self.min_args + 1:
+            return f"{self.min_args} or {self.max_args} arguments"
+        return f"{self.min_args} to {self.max_args} arguments"
+
+
+def _spec(name: str, min_args: int, max_args: int | None, signature: str, doc: str) -> FunctionSpec:
+    return FunctionSpec(name, min_args, max_args, signature, doc)
+
+
+FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
+    {
+        s.name: s
+        for s in (
+            _spec("abs", 1, 1, "abs(x)", "Absolute value of a number."),
+            _spec("min", 2, None, "min(a, b, ...)", "Smallest of the arguments; null if any is null."),
+            _spec("max", 2, None, "max(a, b, ...)", "Largest of the arguments; null if any is null."),
+            _spec(
+                "round",
+                1,
+                2,
+                "round(x[, ndigits])",
+                "Round half to even (Python's round); an integer without ndigits.",
+            ),
+            _spec("coalesce", 2, None, "coalesce(a, b, ...)", "The first argument that is not null."),
+            _spec("len", 1, 1, "len(s_or_list)", "Number of characters of a text or items of a list."),
+            _spec("lower", 1, 1, "lower(s)", "The text in lower case."),
+            _spec("upper", 1, 1, "upper(s)", "The text in upper case."),
+            _spec("contains", 2, 2, "contains(text, sub)", "Whether sub occurs in text (case-sensitive)."),
+            _spec(
+                "contains_any",
+                2,
+                2,
+                "contains_any(text, phrases)",
+                "Whether any of the phrases (a list) occurs in text; empty phrases are ignored.",
+            ),
+            _spec(
+                "count_matches",
+                2,
+                2,
+                "count_matches(text, phrases)",
+                "Total non-overlapping occurrences of the phrases in text (longest phrase wins at a position).",
+            ),
+            _spec(
+                "minutes_between",
+                2,
+                2,
+                "minutes_between(start, end)",
+                "(end - start) in minutes, as a float.",
+            ),
+            _spec("hours_between", 2, 2, "hours_between(start, end)", "(end - start) in hours, as a float."),
+            _spec(
+                "days_between",
+                2,
+                2,
+                "days_between(start, end)",
+                "Calendar days from the date of start to the date of end (an integer).",
+            ),
+            _spec(
+                "business_days_between",
+                2,
+                2,
+                "business_days_between(start, end)",
+                "Business days in [start, end) by the scheme's calendar; negative if end < start.",
+            ),
+        )
+    }
+)
+
+
+class _Failure(Exception):
+    """An evaluation problem, raised inside the evaluator and turned into an ExpressionError."""
+
+    def __init__(self, message: str, node: ast.AST | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node = node
+        self.hint = hint
+
+
+_TYPE_NAMES = {
+    str: "text",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+    datetime: "datetime",
+    date: "date",
+    list: "list",
+    tuple: "list",
+    dict: "mapping",
+    timedelta: "duration",
+}
+
+
+def _type_name(value: object) -> str:
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def _need_text(fn: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise _Failure(f"{fn}() expects text, got {_type_name(value)}")
+    return value
+
+
+def _need_number(fn: str, value: object) -> int | float:
+    if not isinstance(value, (int, float)):
+        raise _Failure(f"{fn}() expects a number, got {_type_name(value)}")
+    return value
+
+
+def _phrases(fn: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise _Failure(
+            f"{fn}() expects a list of phrases as its second argument, got {_type_name(value)}",
+            hint="use contains(text, sub) for a single phrase, or a list constant",
+        )
+    phrases = []
+    for phrase in value:
+        if phrase is None:
+            continue
+        if not isinstance(phrase, str):
+            raise _Failure(f"{fn}() phrases must be text, got {_type_name(phrase)}")
+        if phrase:
+            phrases.append(phrase)
+    return tuple(phrases)
+
+
+@lru_cache(maxsize=256)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so that at one position "so sorry" wins over "sorry".
+    ordered = sorted(set(phrases), key=lambda p: (-len(p), p))
+    return re.compile("|".join(re.escape(p) for p in ordered))
+
+
+def _fn_abs(x: Any) -> Any:
+    return abs(_need_number("abs", x))
+
+
+def _fn_min(*args: Any) -> Any:
+    return min(args)
+
+
+def _fn_max(*args: Any) -> Any:
+    return max(args)
+
+
+def _fn_round(x: Any, ndigits: Any = None) -> Any:
+    _need_number("round", x)
+    if ndigits is None:
+        return round(x)
+    if not isinstance(ndigits, int):
+        raise _Failure(f"round() ndigits must be an integer, got {_type_name(ndigits)}")
+    if abs(ndigits) > MAX_ROUND_DIGITS:
+        raise _Failure(f"round() ndigits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}")
+    return round(x, ndigits)
+
+
+def _fn_len(x: Any) -> int:
+    if not isinstance(x, (str, list, tuple, Mapping)):
+        raise _Failure(f"len() expects text or a list, got {_type_name(x)}")
+    return len(x)
+
+
+def _fn_lower(s: Any) -> str:
+    return _need_text("lower", s).lower()
+
+
+def _fn_upper(s: Any) -> str:
+    return _need_text("upper", s).upper()
+
+
+def _fn_contains(text: Any, sub: Any) -> bool:
+    return _need_text("contains", sub) in _need_text("contains", text)
+
+
+def _fn_contains_any(text: Any, phrases: Any) -> bool:
+    haystack = _need_text("contains_any", text)
+    return any(p in haystack for p in _phrases("contains_any", phrases))
+
+
+def _fn_count_matches(text: Any, phrases: Any) -> int:
+    haystack = _need_text("count_matches", text)
+    wanted = _phrases("count_matches", phrases)
+    if not wanted:
+        return 0
+    return sum(1 for _ in _phrase_pattern(wanted).finditer(haystack))
+
+
+def _duration(fn: str, start: Any, end: Any) -> timedelta:
+    for value in (start, end):
+        if not isinstance(value, date):
+            raise _Failure(f"{fn}() expects dates or datetimes, got {_type_name(value)}")
+    if isinstance(start, datetime) != isinstance(end, datetime):
+        raise _Failure(f"{fn}() cannot mix a date and a datetime")
+    try:
+        return end - start
+    except TypeError:
+        raise _Failure(
+            f"{fn}() cannot compare a datetime with a time zone and one without",
+            hint="give every datetime field a time zone in the record contract",
+        ) from None
+
+
+def _fn_minutes_between(start: Any, end: Any) -> float:
+    return _duration("minutes_between", start, end).total_seconds() / 60.0
+
+
+def _fn_hours_between(start: Any, end: Any) -> float:
+    return _duration("hours_between", start, end).total_seconds() / 3600.0
+
+
+def _dates(fn: str, start: Any, end: Any) -> tuple[date, date]:
+    try:
+        return as_date(start), as_date(end)
+    except TypeError as exc:
+        raise _Failure(f"{fn}() {exc}") from None
+
+
+def _fn_days_between(start: Any, end: Any) -> int:
+    s, e = _dates("days_between", start, end)
+    return (e - s).days
+
+
+_IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
+    "abs": _fn_abs,
+    "min": _fn_min,
+    "max": _fn_max,
+    "round": _fn_round,
+    "coalesce": lambda *args: next((a for a in args if a is not None), None),
+    "len": _fn_len,
+    "lower": _fn_lower,
+    "upper": _fn_upper,
+    "contains": _fn_contains,
+    "contains_any": _fn_contains_any,
+    "count_matches": _fn_count_matches,
+    "minutes_between": _fn_minutes_between,
+    "hours_between": _fn_hours_between,
+    "days_between": _fn_days_between,
+    # business_days_between is bound to the evaluator's calendar.
+}
+assert set(_IMPLEMENTATIONS) | {"business_days_between"} == set(FUNCTIONS)
+
+
+# --------------------------------------------------------------------------- operators
+# Null-aware versions of the operators: a None operand gives None. Limits follow
+# simpleeval's (MAX_STRING_LENGTH, MAX_POWER), plus a cap on the size of integer powers.
+
+_SEQUENCES = (str, list, tuple)
+
+
+def _too_long(what: str) -> _Failure:
+    return _Failure(
+        f"{what} would be longer than {simpleeval.MAX_STRING_LENGTH} items",
+        hint="expressions may not build very long texts or lists",
+    )
+
+
+def _op_add(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if (
+        isinstance(a, _SEQUENCES)
+        and isinstance(b, _SEQUENCES)
+        and len(a) + len(b) > simpleeval.MAX_STRING_LENGTH
+    ):
+        raise _too_long("the result of '+'")
+    return a + b
+
+
+def _op_sub(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    result = a - b
+    if type(result) is timedelta:
+        raise _Failure(
+            "cannot subtract dates or datetimes directly",
+            hint="use minutes_between, hours_between, days_between or business_days_between",
+        )
+    return result
+
+
+def _op_mult(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    for seq, times in ((a, b), (b, a)):
+        if (
+            isinstance(seq, _SEQUENCES)
+            and isinstance(times, int)
+            and len(seq) * times > simpleeval.MAX_STRING_LENGTH
+        ):
+            raise _too_long("the repetition")
+    return a * b
+
+
+def _op_div(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        return a / b
+    except ZeroDivisionError:
+        return None
+
+
+def _op_floordiv(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    try:
+        return a // b
+    except ZeroDivisionError:
+        return None
+
+
+def _op_mod(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if isinstance(a, str):
+        # '%' on text is printf-style formatting: refuse it, widths like '%0999999999d' allocate.
+        raise _Failure("'%' on text is not supported", hint="'%' is the remainder of numbers")
+    try:
+        return a % b
+    except ZeroDivisionError:
+        return None
+
+
+def _op_pow(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+        raise TypeError("unsupported operand types")
+    if abs(a) > simpleeval.MAX_POWER or abs(b) > simpleeval.MAX_POWER:
+        raise _Failure(f"refusing to compute a power this large (limit {simpleeval.MAX_POWER})")
+    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_POWER_BITS:
+        raise _Failure(f"refusing to compute a power with more than {MAX_POWER_BITS} bits")
+    try:
+        result = a**b
+    except ZeroDivisionError:
+        return None
+    if type(result) is complex:
+        raise _Failure("the power of a negative number to a fraction is not a real number")
+    return result
+
+
+def _null_aware(fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def op(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        return fn(a, b)
+
+    op.__name__ = getattr(fn, "__name__", "op")
+    return op
+
+
+def _op_in(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    return a in b
+
+
+def _op_not_in(a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return None
+    return a not in b
+
+
+def _op_neg(a: Any) -> Any:
+    return None if a is None else -a
+
+
+def _op_pos(a: Any) -> Any:
+    return None if a is None else +a
+
+
+def _op_not(a: Any) -> Any:
+    return None if a is None else not a
+
+
+_OPERATORS: dict[type, Callable[..., Any]] = {
+    ast.Add: _op_add,
+    ast.Sub: _op_sub,
+    ast.Mult: _op_mult,
+    ast.Div: _op_div,
+    ast.FloorDiv: _op_floordiv,
+    ast.Mod: _op_mod,
+    ast.Pow: _op_pow,
+    ast.Eq: _null_aware(lambda a, b: a == b),
+    ast.NotEq: _null_aware(lambda a, b: a != b),
+    ast.Lt: _null_aware(lambda a, b: a < b),
+    ast.LtE: _null_aware(lambda a, b: a <= b),
+    ast.Gt: _null_aware(lambda a, b: a > b),
+    ast.GtE: _null_aware(lambda a, b: a >= b),
+    ast.In: _op_in,
+    ast.NotIn: _op_not_in,
+    ast.Is: lambda a, b: a is b,  # only ever `x is None`
+    ast.IsNot: lambda a, b: a is not b,
+    ast.USub: _op_neg,
+    ast.UAdd: _op_pos,
+    ast.Not: _op_not,
+}
+
+_SYMBOLS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.USub: "-",
+    ast.UAdd: "+",
+    ast.Not: "not",
+    ast.Invert: "~",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
+
+_BINOPS = frozenset({ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow})
+_UNARYOPS = frozenset({ast.USub, ast.UAdd, ast.Not})
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """An expression parsed once at compile time, with the names and functions it uses."""
+
+    source: str
+    tree: ast.Expression  # parsed once; evaluators walk it, never re-parse the source
+    names: frozenset[str]  # free names (fields, derived values, constants), not functions
+    functions: frozenset[str]
+    # Where the first character is in the scheme file, so evaluation errors can say where.
+    location: Location | None = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return self.source
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _text_location(source: str, base: Location | None, lineno: int, char_col: int) -> Location:
+    """Where character ``char_col`` of line ``lineno`` of the parsed (left-stripped) text is.
+
+    Without a base location the position is relative to the expression itself
+    (line 1, column 1 = its first character).
+    """
+    text = source.lstrip()
+    lead = _NEWLINE.split(source[: len(source) - len(text)])
+    line0 = len(lead) - 1 + max(lineno, 1) - 1
+    col = char_col + (len(lead[-1]) if lineno <= 1 else 0)
+    # Keep the column inside the expression text.
+    source_lines = _NEWLINE.split(source)
+    if line0 < len(source_lines):
+        col = max(0, min(col, max(len(source_lines[line0]) - 1, 0)))
+    if base is None:
+        return Location(line=line0 + 1, column=col + 1)
+    if line0 == 0:
+        return base.shifted(col)
+    return replace(
+        base,
+        line=None if base.line is None else base.line + line0,
+        column=None if base.column is None else base.column + col,
+    )
+
+
+def _node_location(source: str, base: Location | None, node: ast.AST) -> Location:
+    """The location of an AST node (whose col_offset counts UTF-8 bytes)."""
+    lineno = getattr(node, "lineno", 1)
+    byte_col = getattr(node, "col_offset", 0)
+    lines = _NEWLINE.split(source.lstrip())
+    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    char_col = len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+    return _text_location(source, base, lineno, char_col)
+
+
+def _as_source(source: object) -> str:
+    """The expression text; YAML may give a bare boolean or number (``count: true``)."""
+    if isinstance(source, str):
+        return source
+    if isinstance(source, bool):
+        return "True" if source else "False"
+    if isinstance(source, int):
+        if source.bit_length() > MAX_SOURCE * 4:
+            raise ExpressionError("this number is too long for an expression", code=TOO_LONG)
+        return str(source)
+    if isinstance(source, float):
+        if not math.isfinite(source):
+            raise ExpressionError(
+                f"{source!r} is not a finite number", code=SYNTAX, hint="write a finite number"
+            )
+        return repr(source)
+    raise ExpressionError(
+        f"expected an expression (text, number or boolean), got {type(source).__name__}",
+        code=SYNTAX,
+        hint="quote the expression in YAML",
+    )
+
+
+def _syntax_error(source: str, base: Location | None, exc: SyntaxError) -> ExpressionError:
+    text = source.lstrip()
+    lines = _NEWLINE.split(text)
+    lineno = exc.lineno or 1
+    line = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    msg = exc.msg or "invalid syntax"
+    if "too many nested parentheses" in msg:
+        return ExpressionError(
+            f"expression is nested too deeply (at most {MAX_DEPTH} levels)",
+            location=_text_location(source, base, lineno, (exc.offset or 1) - 1),
+            code=TOO_DEEP,
+        )
+    hint = None
+    if not exc.offset:
+        # The parser ran out of input: point at the end of the text.
+        ends = _NEWLINE.split(text.rstrip())
+        lineno = len(ends)
+        col = len(ends[-1])
+        msg = "incomplete expression" if msg == "invalid syntax" else msg
+    else:
+        col = min(exc.offset - 1, len(line))
+    if len(_NEWLINE.split(text.rstrip())) > 1:
+        hint = "wrap an expression that spans several lines in parentheses"
+    elif msg == "invalid syntax":
+        hint = "check for a missing operator, quote or parenthesis"
+    return ExpressionError(
+        f"syntax error: {msg}",
+        location=_text_location(source, base, lineno, col),
+        hint=hint,
+        code=SYNTAX,
+    )
+
+
+def _depth_error(source: str, base: Location | None, tree: ast.AST) -> ExpressionError | None:
+    """Refuse trees nested deeper than MAX_DEPTH, without recursing."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return ExpressionError(
+                f"expression is nested too deeply (at most {MAX_DEPTH} levels)",
+                location=_node_location(source, base, node),
+                hint="split it into derived values",
+                code=TOO_DEEP,
+            )
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)):
+                continue
+            stack.append((child, depth + 1))
+    return None
+
+
+_REFUSED: dict[type, tuple[str, str | None]] = {
+    ast.Attribute: ("attribute access is not allowed", "use a function such as lower(x) instead of methods"),
+    ast.JoinedStr: ("f-strings are not allowed", None),
+    ast.FormattedValue: ("f-strings are not allowed", None),
+    ast.Dict: ("dict literals are not allowed", "define a mapping under constants and write name[key]"),
+    ast.Set: ("set literals are not allowed", "use a list: x in [1, 2, 3]"),
+    ast.ListComp: ("comprehensions are not allowed", None),
+    ast.SetComp: ("comprehensions are not allowed", None),
+    ast.DictComp: ("comprehensions are not allowed", None),
+    ast.GeneratorExp: ("generator expressions are not allowed", None),
+    ast.Lambda: ("lambdas are not allowed", None),
+    ast.NamedExpr: ("assignment expressions (:=) are not allowed", "use a derived value"),
+    ast.Starred: ("starred arguments (*x) are not allowed", "pass arguments one by one"),
+    ast.Await: ("await is not allowed", None),
+    ast.Yield: ("yield is not allowed", None),
+    ast.YieldFrom: ("yield is not allowed", None),
+    ast.Slice: ("slices are not allowed", "look up one key or index: name[key]"),
+}
+
+
+class _Checker:
+    """Walks a parsed tree and records every node outside the allow-list."""
+
+    def __init__(self, source: str, base: Location | None) -> None:
+        self.source = source
+        self.base = base
+        self.errors: list[tuple[tuple[int, int], ExpressionError]] = []
+        self.names: set[str] = set()
+        self.functions: set[str] = set()
+
+    def refuse(self, node: ast.AST, message: str, hint: str | None = None) -> None:
+        error = ExpressionError(
+            message,
+            location=_node_location(self.source, self.base, node),
+            hint=hint or _ALLOWED_HINT,
+            code=DISALLOWED,
+        )
+        self.errors.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), error))
+
+    def name(self, node: ast.Name) -> bool:
+        if node.id.startswith("_"):
+            self.refuse(node, f"names starting with '_' are not allowed ({node.id!r})")
+            return False
+        return True
+
+    def visit(self, node: ast.AST) -> None:
+        kind = type(node)
+        if kind is ast.Constant:
+            value = node.value
+            if value is None or type(value) in (bool, int, float, str):
+                return
+            if isinstance(value, bytes):
+                self.refuse(node, "bytes literals are not allowed", "use a text literal: 'abc'")
+            elif value is Ellipsis:
+                self.refuse(node, "'...' is not allowed")
+            else:
+                self.refuse(node, f"{type(value).__name__} literals are not allowed")
+        elif kind is ast.Name:
+            if self.name(node):  # type: ignore[arg-type]
+                self.names.add(node.id)  # type: ignore[attr-defined]
+        elif kind is ast.BinOp:
+            assert isinstance(node, ast.BinOp)
+            if type(node.op) not in _BINOPS:
+                symbol = _SYMBOLS.get(type(node.op), type(node.op).__name__)
+                self.refuse(node, f"the operator '{symbol}' is not allowed")
+            self.visit(node.left)
+            self.visit(node.right)
+        elif kind is ast.UnaryOp:
+            assert isinstance(node, ast.UnaryOp)
+            if type(node.op) not in _UNARYOPS:
+                symbol = _SYMBOLS.get(type(node.op), type(node.op).__name__)
+                self.refuse(node, f"the operator '{symbol}' is not allowed")
+            self.visit(node.operand)
+        elif kind is ast.BoolOp:
+            assert isinstance(node, ast.BoolOp)
+            for value in node.values:
+                self.visit(value)
+        elif kind is ast.Compare:
+            assert isinstance(node, ast.Compare)
+            self.visit(node.left)
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                if type(op) in (ast.Is, ast.IsNot) and not (
+                    type(comparator) is ast.Constant and comparator.value is None
+                ):
+                    word = _SYMBOLS[type(op)]
+                    self.refuse(
+                        comparator,
+                        f"'{word}' may only be followed by None",
+                        f"write 'x {word} None', or use == / != to compare values",
+                    )
+                    continue
+                self.visit(comparator)
+        elif kind is ast.IfExp:
+            assert isinstance(node, ast.IfExp)
+            self.visit(node.test)
+            self.visit(node.body)
+            self.visit(node.orelse)
+        elif kind is ast.Call:
+            assert isinstance(node, ast.Call)
+            self.call(node)
+        elif kind is ast.Subscript:
+            assert isinstance(node, ast.Subscript)
+            if type(node.value) is not ast.Name:
+                self.refuse(
+                    node,
+                    "only a constant can be subscripted",
+                    "define a mapping or list under constants and write name[key]",
+                )
+            elif self.name(node.value):
+                self.names.add(node.value.id)
+            if type(node.slice) is ast.Slice:
+                self.refuse(node.slice, *_REFUSED[ast.Slice])
+            elif type(node.value) is ast.Name:
+                self.visit(node.slice)
+        elif kind in (ast.List, ast.Tuple):
+            assert isinstance(node, (ast.List, ast.Tuple))
+            for element in node.elts:
+                self.visit(element)
+        else:
+            message, hint = _REFUSED.get(kind, (f"{kind.__name__} is not allowed in expressions", None))
+            self.refuse(node, message, hint)
+
+    def call(self, node: ast.Call) -> None:
+        func = node.func
+        if type(func) is not ast.Name:
+            self.refuse(
+                node,
+                "only the functions of the expression language can be called, by name",
+                "write e.g. lower(x), not x.lower()",
+            )
+            return
+        if not self.name(func):  # type: ignore[arg-type]
+            return
+        self.functions.add(func.id)  # type: ignore[attr-defined]
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                self.refuse(keyword, "'**' arguments are not allowed", "pass arguments by position")
+            else:
+                self.refuse(
+                    keyword,
+                    f"keyword arguments are not allowed ({keyword.arg}=...)",
+                    "pass arguments by position",
+                )
+        for arg in node.args:
+            self.visit(arg)
+
+
+def _compile(source: object, location: Location | None) -> tuple[Expression | None, list[ExpressionError]]:
+    """Parse and allow-list check; the Expression, or every syntax problem found."""
+    try:
+        text_source = _as_source(source)
+    except ExpressionError as exc:
+        exc.location = location
+        return None, [exc]
+    if len(text_source) > MAX_SOURCE:
+        return None, [
+            ExpressionError(
+                f"expression is {len(text_source)} characters long; the limit is {MAX_SOURCE}",
+                location=_text_location(text_source, location, 1, 0),
+                hint="split it into derived values",
+                code=TOO_LONG,
+            )
+        ]
+    text = text_source.lstrip()
+    if not text.strip():
+        return None, [
+            ExpressionError(
+                "empty expression",
+                location=location,
+                hint="write an expression, e.g. csat >= 4",
+                code=SYNTAX,
+            )
+        ]
+    try:
+        with warnings.catch_warnings():
+            # Invalid escape sequences in string literals warn while parsing; keep them literal.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        return None, [_syntax_error(text_source, location, exc)]
+    except (RecursionError, MemoryError):
+        return None, [
+            ExpressionError(
+                f"expression is nested too deeply (at most {MAX_DEPTH} levels)",
+                location=_text_location(text_source, location, 1, 0),
+                code=TOO_DEEP,
+            )
+        ]
+    except ValueError as exc:  # e.g. null bytes, on older Pythons
+        return None, [
+            ExpressionError(
+                f"syntax error: {exc}", location=_text_location(text_source, location, 1, 0), code=SYNTAX
+            )
+        ]
+    depth_error = _depth_error(text_source, location, tree.body)
+    if depth_error is not None:
+        return None, [depth_error]
+    checker = _Checker(text_source, location)
+    checker.visit(tree.body)
+    if checker.errors:
+        checker.errors.sort(key=lambda item: item[0])
+        return None, [error for _, error in checker.errors]
+    expression = Expression(
+        source=text_source,
+        tree=tree,
+        names=frozenset(checker.names),
+        functions=frozenset(checker.functions),
+        location=location,
+    )
+    return expression, []
+
+
+def parse(source: str | int | float | bool, *, location: Location | None = None) -> Expression:
+    """Parse an expression once, refusing anything outside the allow-list.
+
+    ``location`` is where the expression's first character is in the scheme file;
+    errors point at the offending column inside the expression. Raises
+    ExpressionError with code expression-syntax, disallowed-syntax,
+    expression-too-long or expression-too-deep.
+    """
+    expression, errors = _compile(source, location)
+    if errors:
+        raise errors[0]
+    assert expression is not None
+    return expression
+
+
+_KINDS = {"field": "a field", "derived": "a derived value", "constant": "a constant"}
+_LITERAL_SPELLINGS = {"true": "True", "false": "False", "none": "None", "null": "None", "nil": "None"}
+
+
+def _suggest(word: str, candidates: Iterator[str] | list[str] | Mapping[str, Any]) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _walk(node: ast.AST) -> Iterator[ast.AST]:
+    """Every node, parents first; the name of a called function is not visited as a name."""
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(node, ast.Call) and child is node.func:
+            continue
+        yield from _walk(child)
+
+
+def iter_errors(
+    source: str | int | float | bool,
+    *,
+    names: Mapping[str, str],
+    location: Location | None = None,
+) -> Iterator[ExpressionError]:
+    """Every problem of an expression, for validation to report all at once.
+
+    ``names`` maps each known name to its kind: "field", "derived" or "constant".
+    Syntax and allow-list problems come first and stop the check; then unknown
+    names, unknown functions, wrong arity and subscripts of non-constants.
+    """
+    expression, errors = _compile(source, location)
+    if errors:
+        yield from errors
+        return
+    assert expression is not None
+    text = expression.source
+    found: list[tuple[tuple[int, int], ExpressionError]] = []
+
+    def add(node: ast.AST, error: ExpressionError) -> None:
+        error.location = _node_location(text, location, node)
+        found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), error))
+
+    reported: set[str] = set()
+    for node in _walk(expression.tree.body):
+        if isinstance(node, ast.Name) and node.id not in names and node.id not in reported:
+            reported.add(node.id)
+            add(node, _unknown_name(node.id, names))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            spec = FUNCTIONS.get(node.func.id)
+            if spec is None:
+                add(node.func, _unknown_function(node.func.id, names))
+            elif len(node.args) < spec.min_args or (
+                spec.max_args is not None and len(node.args) > spec.max_args
+            ):
+                add(
+                    node,
+                    ExpressionError(
+                        f"{spec.name}() takes {spec.arity_text()}, got {len(node.args)}",
+                        hint=f"{spec.signature}: {spec.doc}",
+                        code=ARITY,
+                    ),
+                )
+        elif isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            kind = names.get(node.value.id)
+            if kind is not None and kind != "constant":
+                add(
+                    node,
+                    ExpressionError(
+                        f"'{node.value.id}' is {_KINDS.get(kind, kind)}, not a constant; "
+                        "only constants can be subscripted",
+                        hint="define a mapping or list under constants and write name[key]",
+                        code=SUBSCRIPT_NOT_CONSTANT,
+                    ),
+                )
+    found.sort(key=lambda item: item[0])
+    for _, error in found:
+        yield error
+
+
+def _unknown_name(name: str, names: Mapping[str, str]) -> ExpressionError:
+    hint = None
+    if name.lower() in _LITERAL_SPELLINGS:
+        hint = f"did you mean {_LITERAL_SPELLINGS[name.lower()]}? (capitalised)"
+    elif name in FUNCTIONS:
+        hint = f"'{name}' is a function: call it, e.g. {FUNCTIONS[name].signature}"
+    else:
+        match = _suggest(name, names)
+        if match is not None:
+            hint = f"did you mean '{match}'?"
+        else:
+            hint = "declare it as a field, a derived value or a constant"
+    return ExpressionError(
+        f"'{name}' is not a field, derived value or constant", hint=hint, code=UNKNOWN_NAME
+    )
+
+
+def _unknown_function(name: str, names: Mapping[str, str]) -> ExpressionError:
+    match = _suggest(name, FUNCTIONS)
+    if match is not None:
+        hint = f"did you mean '{match}'?"
+    else:
+        hint = "the functions are: " + ", ".join(sorted(FUNCTIONS))
+    if name in names:
+        message = f"'{name}' is {_KINDS.get(names[name], names[name])}, not a function"
+    else:
+        message = f"'{name}' is not a function of the expression language"
+    return ExpressionError(message, hint=hint, code=UNKNOWN_FUNCTION)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+_VALUE_TYPES = frozenset({str, int, float, bool, type(None), datetime, date, list, tuple, dict})
+_MISSING = object()
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _check_constant(value: object, path: str) -> None:
+    """Constants must be plain data: no functions, modules, sets or objects (simpleeval advisories)."""
+    kind = type(value)
+    if kind in (str, int, float, bool, type(None), datetime, date):
+        return
+    if kind in (list, tuple):
+        for i, item in enumerate(value):  # type: ignore[arg-type]
+            _check_constant(item, f"{path}[{i}]")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            if type(key) not in (str, int, float, bool, date):
+                raise TypeError(f"constant {path} has a key of type {type(key).__name__}")
+            _check_constant(item, f"{path}[{key!r}]")
+    else:
+        raise TypeError(f"constant {path} is a {kind.__name__}; constants must be plain data")
+
+
+class Evaluator(simpleeval.SimpleEval):
+    """Evaluates parsed expressions for one record environment at a time.
+
+    Built on simpleeval: the tree parsed by :func:`parse` is handed over as
+    ``previously_parsed``, so nothing is parsed per record. Only the allowed node
+    types have handlers, operators are null-aware, ``and``/``or``/``not`` are
+    Kleene, and every failure becomes an ExpressionError(code="evaluation-error").
+    Not thread-safe: use one Evaluator per thread.
+    """
+
+    def __init__(self, constants: Mapping[str, Any], calendar: Calendar | None = None) -> None:
+        for name, value in constants.items():
+            _check_constant(value, repr(name))
+        self.constants: Mapping[str, Any] = constants
+        self.calendar = calendar if calendar is not None else Calendar()
+        functions = dict(_IMPLEMENTATIONS)
+        functions["business_days_between"] = self._business_days_between
+        super().__init__(operators=dict(_OPERATORS), functions=functions, names={})
+        # Replace simpleeval's node table: only the allow-listed nodes can be evaluated,
+        # even for a hand-built tree.
+        self.nodes = {
+            ast.Constant: self._eval_constant,
+            ast.Name: self._eval_name,
+            ast.BinOp: self._eval_binop,
+            ast.UnaryOp: self._eval_unaryop,
+            ast.BoolOp: self._eval_boolop,
+            ast.Compare: self._eval_compare,
+            ast.IfExp: self._eval_ifexp,
+            ast.Call: self._eval_call,
+            ast.Subscript: self._eval_subscript,
+            ast.List: self._eval_list,
+            ast.Tuple: self._eval_tuple,
+        }
+        self._env: Mapping[str, Any] = _EMPTY
+
+    def evaluate(self, expr: Expression, env: Mapping[str, Any]) -> Any:
+        """The value of ``expr`` for one record; ``env`` holds its fields and derived values."""
+        self._env = env
+        try:
+            result = self.eval(expr.source, previously_parsed=expr.tree.body)
+        except _Failure as failure:
+            raise _evaluation_error(expr, failure.node, failure.message, failure.hint) from None
+        except ExpressionError:
+            raise
+        except Exception as exc:  # never let a raw Python exception out of an expression
+            raise _evaluation_error(expr, None, f"{type(exc).__name__}: {exc}", None) from exc
+        finally:
+            self._env = _EMPTY
+        if type(result) not in _VALUE_TYPES and not isinstance(result, Mapping):
+            raise _evaluation_error(
+                expr, None, f"the expression produced an unsupported value ({type(result).__name__})", None
+            )
+        return result
+
+    # simpleeval hooks --------------------------------------------------------------
+
+    def _eval(self, node: Any) -> Any:
+        try:
+            handler = self.nodes[type(node)]
+        except KeyError:
+            raise _Failure(f"{type(node).__name__} is not allowed in expressions", node) from None
+        return handler(node)
+
+    @staticmethod
+    def _eval_constant(node: Any) -> Any:
+        return node.value
+
+    def _eval_name(self, node: Any) -> Any:
+        value = self._env.get(node.id, _MISSING)
+        if value is _MISSING:
+            value = self.constants.get(node.id, _MISSING)
+            if value is _MISSING:
+                raise _Failure(f"'{node.id}' is not defined for this record", node)
+        return value
+
+    def _eval_binop(self, node: Any) -> Any:
+        left = self._eval(node.left)
+        right = self._eval(node.right)
+        try:
+            return self.operators[type(node.op)](left, right)
+        except _Failure as failure:
+            failure.node = failure.node or node
+            raise
+        except KeyError:
+            raise _Failure(f"the operator {type(node.op).__name__} is not allowed", node) from None
+        except (TypeError, ValueError) as exc:
+            symbol = _SYMBOLS.get(type(node.op), "?")
+            raise _Failure(
+                f"cannot apply '{symbol}' to {_type_name(left)} and {_type_name(right)}", node
+            ) from exc
+        except (OverflowError, MemoryError) as exc:
+            raise _Failure(f"the result of '{_SYMBOLS.get(type(node.op), '?')}' is too large", node) from exc
+
+    def _eval_unaryop(self, node: Any) -> Any:
+        operand = self._eval(node.operand)
+        try:
+            return self.operators[type(node.op)](operand)
+        except KeyError:
+            raise _Failure(f"the operator {type(node.op).__name__} is not allowed", node) from None
+        except (TypeError, ValueError) as exc:
+            symbol = _SYMBOLS.get(type(node.op), "?")
+            raise _Failure(f"cannot apply unary '{symbol}' to {_type_name(operand)}", node) from exc
+
+    def _eval_boolop(self, node: Any) -> Any:
+        # Kleene logic: False decides 'and', True decides 'or', otherwise None wins over the rest.
+        if type(node.op) is ast.And:
+            result: bool | None = True
+            for value_node in node.values:
+                value = self._eval(value_node)
+                if value is None:
+                    result = None
+                elif not value:
+                    return False
+            return result
+        result = False
+        for value_node in node.values:
+            value = self._eval(value_node)
+            if value is None:
+                result = None
+            elif value:
+                return True
+        return result
+
+    def _eval_compare(self, node: Any) -> Any:
+        # A chain a < b < c is (a < b) and (b < c), with Kleene 'and'.
+        left = self._eval(node.left)
+        result: bool | None = True
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self._eval(comparator)
+            kind = type(op)
+            if kind is ast.Is or kind is ast.IsNot:
+                if right is not None:
+                    raise _Failure("'is' may only be followed by None", node)
+                outcome: Any = (left is None) if kind is ast.Is else (left is not None)
+            else:
+                try:
+                    outcome = self.operators[kind](left, right)
+                except KeyError:
+                    raise _Failure(f"the comparison {kind.__name__} is not allowed", node) from None
+                except (TypeError, ValueError) as exc:
+                    symbol = _SYMBOLS.get(kind, "?")
+                    if kind is ast.In or kind is ast.NotIn:
+                        message = f"cannot test '{symbol}' {_type_name(right)}"
+                    else:
+                        message = f"cannot compare {_type_name(left)} and {_type_name(right)} with '{symbol}'"
+                    raise _Failure(message, node) from exc
+            if outcome is None:
+                result = None
+            elif not outcome:
+                return False
+            left = right
+        return result
+
+    def _eval_ifexp(self, node: Any) -> Any:
+        test = self._eval(node.test)
+        if test is None:
+            return None
+        return self._eval(node.body) if test else self._eval(node.orelse)
+
+    def _eval_call(self, node: Any) -> Any:
+        func = node.func
+        if type(func) is not ast.Name or node.keywords:
+            raise _Failure("only the functions of the expression language can be called", node)
+        name = func.id
+        impl = self.functions.get(name)
+        spec = FUNCTIONS.get(name)
+        if impl is None or spec is None:
+            raise _Failure(f"'{name}' is not a function of the expression language", node)
+        count = len(node.args)
+        if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
+            raise _Failure(f"{name}() takes {spec.arity_text()}, got {count}", node)
+        if name == "coalesce":
+            for arg in node.args:
+                value = self._eval(arg)
+                if value is not None:
+                    return value
+            return None
+        args = [self._eval(arg) for arg in node.args]
+        for value in args:
+            if value is None:
+                return None
+        try:
+            return impl(*args)
+        except _Failure as failure:
+            failure.node = failure.node or node
+            raise
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            kinds = ", ".join(_type_name(a) for a in args)
+            raise _Failure(f"{name}() cannot handle ({kinds}): {exc}", node) from exc
+
+    def _eval_subscript(self, node: Any) -> Any:
+        base = node.value
+        if type(base) is not ast.Name:
+            raise _Failure("only a constant can be subscripted", node)
+        container = self.constants.get(base.id, _MISSING)
+        if container is _MISSING:
+            raise _Failure(f"'{base.id}' is not a constant; only constants can be subscripted", node)
+        key = self._eval(node.slice)
+        if key is None:
+            return None
+        try:
+            return container[key]
+        except (KeyError, IndexError):
+            return None
+        except TypeError as exc:
+            raise _Failure(
+                f"cannot look up a {_type_name(key)} in '{base.id}' ({_type_name(container)})", node
+            ) from exc
+
+    def _eval_list(self, node: Any) -> list[Any]:
+        return [self._eval(element) for element in node.elts]
+
+    def _eval_tuple(self, node: Any) -> tuple[Any, ...]:
+        return tuple(self._eval(element) for element in node.elts)
+
+    def _business_days_between(self, start: Any, end: Any) -> int:
+        try:
+            return self.calendar.business_days_between(start, end)
+        except TypeError as exc:
+            raise _Failure(f"business_days_between() {exc}") from None
+
+
+def _evaluation_error(
+    expr: Expression, node: ast.AST | None, message: str, hint: str | None
+) -> ExpressionError:
+    text = expr.source.lstrip()
+    where = expr.location
+    subject = text
+    if node is not None and hasattr(node, "col_offset"):
+        where = _node_location(expr.source, expr.location, node)
+        subject = ast.get_source_segment(text, node) or text
+    if len(subject) > 80:
+        subject = subject[:77] + "..."
+    return ExpressionError(
+        f"cannot evaluate {subject!r}: {message}", location=where, hint=hint, code=EVALUATION
+    )

@@ -1,0 +1,676 @@
+"""Stage 1 of the pipeline: untrusted YAML text -> plain Python data plus a source map.
+
+Schemes come from users and from version control, so this stage treats its input
+as hostile: it refuses anything a scheme never needs (anchors, aliases, tags,
+several documents) and anything that could exhaust time or memory (size, depth,
+node count, scalar length) *before* building values. PyYAML (libyaml when
+available) only tokenizes and parses; values are built here from the event
+stream with YAML 1.2 core-schema resolution, so ``no`` stays a string and
+``2026-04-01`` stays a date string. Working from events without recursion keeps
+memory bounded and makes deep nesting a clean error rather than a RecursionError.
+
+Every refusal is a :class:`SchemeLoadError` with a distinct ``code``, a
+:class:`Location` and a hint.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+import yaml
+
+from qualiscore.errors import Location, SchemeLoadError
+
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "MAX_SCALAR",
+    "Document",
+    "escape_pointer_token",
+    "load_path",
+    "load_text",
+]
+
+MAX_BYTES = 1_048_576
+MAX_DEPTH = 64
+MAX_SCALAR = 65_536
+MAX_NODES = 200_000
+# Python refuses int() on longer decimal strings (3.11+); a scheme never needs them.
+_MAX_INT_DIGITS = 4_300
+
+# libyaml when compiled in: several times faster, and its parser is a state machine, not recursive.
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_BOM = "\ufeff"
+# Characters YAML allows in a stream (same set as PyYAML's and libyaml's readers).
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Line breaks as the YAML 1.1 parsers count them, so our positions agree with theirs.
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+# A line with something other than blanks and a comment. Without one the document is empty
+# (PyYAML would call a tab on an otherwise blank line a syntax error).
+_CONTENT_LINE = re.compile("(?:^|[\r\n\x85\u2028\u2029])[ \t]*[^ \t\r\n\x85\u2028\u2029#]")
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT_DEC = re.compile(r"[-+]?[0-9]+")
+_INT_OCT = re.compile(r"0o[0-7]+")
+_INT_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)")
+# Only plain scalars starting with one of these can resolve to something other than str.
+_NON_STR_START = frozenset("0123456789+-.~nNtTfF")
+
+_YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_STYLES = {None: "plain", "": "plain", "'": "'", '"': '"', "|": "|", ">": ">"}
+
+_HINT_SYNTAX = (
+    "fix the YAML syntax near this position: check indentation (spaces, not tabs) and quote "
+    "values that contain ': ', ' #', or start with a special character"
+)
+_HINT_ALIAS = "write the repeated content out in full; anchors (&name) and aliases (*name) are not supported"
+_HINT_TAG = "remove the tag; schemes use plain YAML values (quote a value to make it a string)"
+_HINT_DUPLICATE = "remove or rename one of the two entries; each key may appear once per mapping"
+_HINT_ENCODING = "save the file as plain UTF-8 text without control characters"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A loaded YAML document: plain data plus where each value and key came from.
+
+    ``values`` and ``keys`` map RFC 6901 JSON pointers to 1-based (line, column) of the
+    first content character (after the opening quote of a quoted scalar; the first
+    non-blank character of the first content line of a block scalar).
+    """
+
+    data: Any
+    path: str
+    text: str
+    values: Mapping[str, tuple[int, int]]
+    keys: Mapping[str, tuple[int, int]]
+    styles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def locate(self, pointer: str, *, key: bool = False) -> Location:
+        """Location of ``pointer`` (its key with ``key=True``), else of its nearest known ancestor.
+
+        The fallback lets later stages report a *missing* property at the mapping
+        that should contain it.
+        """
+        if key and pointer in self.keys:
+            line, column = self.keys[pointer]
+            return Location(file=self.path, line=line, column=column, pointer=pointer)
+        current = pointer
+        while True:
+            position = self.values.get(current)
+            if position is not None:
+                return Location(file=self.path, line=position[0], column=position[1], pointer=pointer)
+            if not current:
+                return Location(file=self.path, pointer=pointer)
+            current = current.rpartition("/")[0]
+
+    def scalar_style(self, pointer: str) -> str | None:
+        """How the scalar at ``pointer`` was written: ``plain``, ``'``, ``"``, ``|`` or ``>``.
+
+        ``None`` for collections and unknown pointers. Lets later stages tell
+        ``"1"`` (deliberately a string) from ``1``.
+        """
+        return self.styles.get(pointer)
+
+
+def escape_pointer_token(token: str) -> str:
+    """Escape one JSON-pointer reference token (RFC 6901: ``~`` -> ``~0``, ``/`` -> ``~1``)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def load_path(path: str | os.PathLike[str]) -> Document:
+    """Load a scheme file, refusing oversized files from ``stat`` before reading a byte."""
+    display = os.fsdecode(os.fspath(path))
+    whole = Location(file=display)
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise SchemeLoadError(
+            f"file not found: {display}",
+            location=whole,
+            hint="check the path and the current directory",
+            code="file-not-found",
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise _unreadable(display, exc) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise SchemeLoadError(
+            f"{display} is a directory, not a YAML file",
+            location=whole,
+            hint="pass the path of a scheme file",
+            code="file-unreadable",
+        )
+    if info.st_size > MAX_BYTES:
+        raise _too_large(display, info.st_size)
+    try:
+        with open(path, "rb") as handle:
+            # Bounded read: st_size lies for pipes, /dev/zero and files growing meanwhile.
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise SchemeLoadError(
+            f"file not found: {display}",
+            location=whole,
+            hint="check the path and the current directory",
+            code="file-not-found",
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise _unreadable(display, exc) from None
+    return load_text(raw, display)
+
+
+def load_text(text: str | bytes, path: str = "<string>") -> Document:
+    """Parse YAML ``text`` (str, or bytes that must be UTF-8) into a :class:`Document`.
+
+    ``path`` is only used as the display name in locations. Raises only
+    :class:`SchemeLoadError` for bad input (a ``TypeError`` for a non-text argument,
+    which is a programming error).
+    """
+    source = _decode(text, path)
+    try:
+        return _Builder(source, path).build()
+    except SchemeLoadError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, source, path) from None
+    except yaml.YAMLError as exc:  # e.g. a ReaderError without a mark
+        raise _unmarked_yaml_error(exc, source, path) from None
+    except RecursionError:  # defensive: the builder is iterative
+        raise SchemeLoadError(
+            "YAML nesting is too deep to parse",
+            location=Location(file=path),
+            hint=f"flatten the document; at most {MAX_DEPTH} nested levels are allowed",
+            code="yaml-too-deep",
+        ) from None
+    except (ValueError, UnicodeError) as exc:  # defensive: should be unreachable
+        raise SchemeLoadError(
+            f"cannot parse YAML: {exc}",
+            location=Location(file=path),
+            hint=_HINT_SYNTAX,
+            code="yaml-syntax",
+        ) from None
+
+
+# --- decoding -----------------------------------------------------------------------------------
+
+
+def _decode(text: str | bytes, path: str) -> str:
+    """Size-check, BOM-strip and UTF-8-decode the input; refuse control characters with a position."""
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        raw = bytes(text)
+        if len(raw) > MAX_BYTES:
+            raise _too_large(path, len(raw))
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            source = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _encoding_error(raw, exc, path) from None
+    elif isinstance(text, str):
+        # Every character is at least one byte and at most four: only measure when it matters.
+        if len(text) > MAX_BYTES or (
+            len(text) * 4 > MAX_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES
+        ):
+            raise _too_large(path, len(text.encode("utf-8", "surrogatepass")))
+        source = text[1:] if text.startswith(_BOM) else text
+    else:
+        raise TypeError(f"load_text() expects str or bytes, not {type(text).__name__}")
+    bad = _NOT_PRINTABLE.search(source)
+    if bad is not None:
+        line, column = _position(source, bad.start())
+        char = bad.group()
+        kind = "a surrogate code point" if "\ud800" <= char <= "\udfff" else "a control character"
+        raise SchemeLoadError(
+            f"{kind} (U+{ord(char):04X}) is not allowed in YAML; the file may be binary",
+            location=Location(file=path, line=line, column=column),
+            hint=_HINT_ENCODING,
+            code="yaml-encoding",
+        )
+    return source
+
+
+def _encoding_error(raw: bytes, exc: UnicodeDecodeError, path: str) -> SchemeLoadError:
+    """Locate the first byte that is not UTF-8 as a line and a character column."""
+    line_start = raw.rfind(b"\n", 0, exc.start) + 1
+    line = raw.count(b"\n", 0, exc.start) + 1
+    column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+    return SchemeLoadError(
+        f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}: {exc.reason})",
+        location=Location(file=path, line=line, column=column),
+        hint="save the file as UTF-8 (a UTF-8 byte order mark is fine)",
+        code="yaml-encoding",
+    )
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """1-based (line, column) of character ``index``, counting line breaks like PyYAML."""
+    line, line_start = 1, 0
+    for match in _LINE_BREAK.finditer(text, 0, index):
+        line += 1
+        line_start = match.end()
+    return line, index - line_start + 1
+
+
+def _mark_position(mark: yaml.Mark, source: str) -> tuple[int, int]:
+    """1-based (line, column) of a parser mark.
+
+    libyaml puts end-of-stream marks on a line after the last one when the text does not
+    end with a line break; clamp those to the real end of the text.
+    """
+    if mark.index >= len(source):
+        return _position(source, len(source))
+    return mark.line + 1, mark.column + 1
+
+
+def _too_large(path: str, size: int) -> SchemeLoadError:
+    return SchemeLoadError(
+        f"the document is {size:,} bytes; at most {MAX_BYTES:,} are allowed",
+        location=Location(file=path),
+        hint="split the scheme or remove unneeded content; schemes are small text files",
+        code="yaml-too-large",
+    )
+
+
+def _unreadable(path: str, exc: BaseException) -> SchemeLoadError:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return SchemeLoadError(
+        f"cannot read {path}: {reason}",
+        location=Location(file=path),
+        hint="check that the path names a readable file",
+        code="file-unreadable",
+    )
+
+
+# --- parser errors ------------------------------------------------------------------------------
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, source: str, path: str) -> SchemeLoadError:
+    """Turn a PyYAML/libyaml scanner or parser error into a readable, located error."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    location = Location(file=path)
+    if mark is not None:
+        line, column = _mark_position(mark, source)
+        location = Location(file=path, line=line, column=column)
+    if "maximum nesting depth" in problem:  # libyaml's own limit (1000), met while scanning ahead
+        return SchemeLoadError(
+            f"the document is nested more than {MAX_DEPTH} levels deep",
+            location=location,
+            hint=f"flatten the structure; at most {MAX_DEPTH} nested mappings/lists are allowed",
+            code="yaml-too-deep",
+        )
+    if mark is not None and 0 <= mark.index < len(source) and source[mark.index] == "\t":
+        return SchemeLoadError(
+            "a tab character is not allowed here",
+            location=location,
+            hint="indent with spaces; YAML does not allow tabs for indentation",
+            code="yaml-syntax",
+        )
+    message = problem
+    if exc.context and exc.problem:
+        message += f" ({exc.context}"
+        if exc.context_mark is not None and exc.context_mark is not exc.problem_mark:
+            message += f" that starts on line {exc.context_mark.line + 1}"
+        message += ")"
+    return SchemeLoadError(message, location=location, hint=_HINT_SYNTAX, code="yaml-syntax")
+
+
+def _unmarked_yaml_error(exc: yaml.YAMLError, source: str, path: str) -> SchemeLoadError:
+    position = getattr(exc, "position", None)
+    if isinstance(position, int) and 0 <= position <= len(source):
+        line, column = _position(source, position)
+        location = Location(file=path, line=line, column=column)
+    else:
+        location = Location(file=path)
+    return SchemeLoadError(f"cannot read YAML: {exc}", location=location, hint=_HINT_SYNTAX, code="yaml-syntax")
+
+
+# --- building -----------------------------------------------------------------------------------
+
+
+class _Frame:
+    """An open mapping or sequence while its events stream past."""
+
+    __slots__ = ("container", "is_map", "key", "pointer", "seen")
+
+    def __init__(self, container: dict[str, Any] | list[Any], pointer: str) -> None:
+        self.container = container
+        self.pointer = pointer
+        self.is_map = isinstance(container, dict)
+        self.key: str | None = None  # the key waiting for its value
+        self.seen: dict[str, int] = {}  # key -> line of its first occurrence
+
+
+class _Builder:
+    """Builds data and the source map from parser events, enforcing every limit as it goes."""
+
+    def __init__(self, source: str, path: str) -> None:
+        self.source = source
+        self.path = path
+        self.values: dict[str, tuple[int, int]] = {}
+        self.keys: dict[str, tuple[int, int]] = {}
+        self.styles: dict[str, str] = {}
+
+    def build(self) -> Document:
+        if not _CONTENT_LINE.search(self.source):
+            self._empty()
+        stack: list[_Frame] = []
+        root: Any = None
+        root_event: yaml.Event | None = None
+        documents = 0
+        nodes = 0
+        for event in self._events():
+            if isinstance(event, yaml.ScalarEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    self._too_many_nodes(event, stack)
+                self._check_node(event, stack)
+                if len(event.value) > MAX_SCALAR:
+                    self._fail(
+                        f"a scalar has {len(event.value):,} characters; at most {MAX_SCALAR:,} are allowed",
+                        event.start_mark,
+                        self._pointer_for_next(stack),
+                        "shorten the value or keep large content in a separate file",
+                        "yaml-scalar-too-long",
+                    )
+                if stack and stack[-1].is_map and stack[-1].key is None:
+                    self._key(stack[-1], event, stack)
+                    continue
+                value = self._resolve(event, stack)
+                pointer = self._attach(stack, value, event)
+                self.styles[pointer] = _STYLES.get(event.style, "plain")
+                if not stack:
+                    root, root_event = value, event
+            elif isinstance(event, yaml.CollectionStartEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    self._too_many_nodes(event, stack)
+                self._check_node(event, stack)
+                if stack and stack[-1].is_map and stack[-1].key is None:
+                    self._fail(
+                        "a mapping key must be a plain value, not a list or mapping",
+                        event.start_mark,
+                        stack[-1].pointer,
+                        "use a string as the key",
+                        "yaml-key-not-scalar",
+                    )
+                if len(stack) >= MAX_DEPTH:
+                    self._fail(
+                        f"the document is nested more than {MAX_DEPTH} levels deep",
+                        event.start_mark,
+                        self._pointer_for_next(stack),
+                        f"flatten the structure; at most {MAX_DEPTH} nested mappings/lists are allowed",
+                        "yaml-too-deep",
+                    )
+                container: dict[str, Any] | list[Any] = (
+                    {} if isinstance(event, yaml.MappingStartEvent) else []
+                )
+                pointer = self._attach(stack, container, event)
+                if not stack:
+                    root, root_event = container, event
+                stack.append(_Frame(container, pointer))
+            elif isinstance(event, yaml.CollectionEndEvent):
+                stack.pop()
+            elif isinstance(event, yaml.AliasEvent):
+                self._fail(
+                    f"alias *{event.anchor} is not allowed",
+                    event.start_mark,
+                    self._pointer_for_next(stack),
+                    _HINT_ALIAS,
+                    "yaml-alias",
+                )
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    self._fail(
+                        "the file contains more than one YAML document",
+                        event.start_mark,
+                        None,
+                        "keep one scheme per file: remove the second '---' and what follows, or split the file",
+                        "yaml-multiple-documents",
+                    )
+        return self._document(root, root_event)
+
+    def _events(self) -> Iterator[yaml.Event]:
+        loader = _Loader(self.source)
+        try:
+            while loader.check_event():
+                yield loader.get_event()
+        finally:
+            loader.dispose()
+
+    def _document(self, root: Any, root_event: yaml.Event | None) -> Document:
+        if root_event is None or (
+            isinstance(root_event, yaml.ScalarEvent)
+            and root_event.value == ""
+            and _STYLES.get(root_event.style) == "plain"
+        ):
+            self._empty()
+        if not isinstance(root, dict):
+            line, column = self.values[""]
+            raise SchemeLoadError(
+                f"the top level is {_describe(root)}, but a scheme must be a mapping of keys to values",
+                location=Location(file=self.path, line=line, column=column, pointer=""),
+                hint="start the file with `key: value` lines, e.g. `name: my-scheme`",
+                code="yaml-not-mapping",
+            )
+        return Document(
+            data=root,
+            path=self.path,
+            text=self.source,
+            values=MappingProxyType(self.values),
+            keys=MappingProxyType(self.keys),
+            styles=MappingProxyType(self.styles),
+        )
+
+    def _empty(self) -> NoReturn:
+        raise SchemeLoadError(
+            "the document is empty",
+            location=Location(file=self.path, line=1, column=1, pointer=""),
+            hint="a scheme is a YAML mapping, e.g. `name: my-scheme`",
+            code="yaml-empty",
+        )
+
+    def _check_node(self, event: yaml.NodeEvent, stack: list[_Frame]) -> None:
+        """Refuse anchors and explicit tags the moment they appear."""
+        if event.anchor is not None:
+            self._fail(
+                f"anchor &{event.anchor} is not allowed",
+                event.start_mark,
+                self._pointer_for_next(stack),
+                _HINT_ALIAS,
+                "yaml-alias",
+            )
+        tag = event.tag
+        if tag is not None:
+            if tag.startswith(_YAML_TAG_PREFIX):
+                tag = "!!" + tag[len(_YAML_TAG_PREFIX) :]
+            self._fail(
+                f"explicit tag {tag} is not allowed",
+                event.start_mark,
+                self._pointer_for_next(stack),
+                _HINT_TAG,
+                "yaml-tag",
+            )
+
+    def _key(self, frame: _Frame, event: yaml.ScalarEvent, stack: list[_Frame]) -> None:
+        """Record a mapping key as a string, refusing duplicates.
+
+        Keys resolve like values, then become text: ``1`` and ``0x1`` -> "1", ``True`` ->
+        "true", ``~`` -> "null"; a float key keeps its written form. So keys that YAML
+        considers equal are caught as duplicates.
+        """
+        key = _key_text(self._resolve(event, stack), event.value)
+        position = self._content_position(event)
+        pointer = f"{frame.pointer}/{escape_pointer_token(key)}"
+        first = frame.seen.get(key)
+        if first is not None:
+            self._fail(
+                f"duplicate key {key!r}"
+                + (f" (written {event.value!r})" if event.value != key else "")
+                + f"; first defined on line {first}",
+                event.start_mark,
+                pointer,
+                _HINT_DUPLICATE,
+                "yaml-duplicate-key",
+                position=position,
+            )
+        frame.seen[key] = position[0]
+        frame.key = key
+        self.keys[pointer] = position
+
+    def _attach(self, stack: list[_Frame], value: Any, event: yaml.NodeEvent) -> str:
+        """Put ``value`` into the open container (or make it the root); return its pointer."""
+        if not stack:
+            pointer = ""
+        else:
+            frame = stack[-1]
+            if frame.is_map:
+                key = frame.key
+                assert key is not None
+                pointer = f"{frame.pointer}/{escape_pointer_token(key)}"
+                frame.container[key] = value  # type: ignore[index]
+                frame.key = None
+            else:
+                pointer = f"{frame.pointer}/{len(frame.container)}"
+                frame.container.append(value)  # type: ignore[union-attr]
+        self.values[pointer] = self._content_position(event)
+        return pointer
+
+    def _pointer_for_next(self, stack: list[_Frame]) -> str:
+        """Pointer of the node the parser is about to produce (best effort, for error locations)."""
+        if not stack:
+            return ""
+        frame = stack[-1]
+        if frame.is_map:
+            if frame.key is None:
+                return frame.pointer
+            return f"{frame.pointer}/{escape_pointer_token(frame.key)}"
+        return f"{frame.pointer}/{len(frame.container)}"
+
+    def _content_position(self, event: yaml.NodeEvent) -> tuple[int, int]:
+        """1-based position of the first content character of a node."""
+        mark = event.start_mark
+        style = getattr(event, "style", None)
+        if style in ("'", '"'):
+            return mark.line + 1, mark.column + 2
+        if style in ("|", ">"):
+            return self._block_content_position(event)
+        return _mark_position(mark, self.source)
+
+    def _block_content_position(self, event: yaml.NodeEvent) -> tuple[int, int]:
+        """First non-blank character of a block scalar's first content line (else its indicator)."""
+        start, end = event.start_mark, event.end_mark
+        source = self.source
+        header_end = _LINE_BREAK.search(source, start.index, end.index)
+        if header_end is not None:
+            index = header_end.end()
+            line = start.line + 1
+            line_start = index
+            while index < end.index:
+                char = source[index]
+                if char == " ":
+                    index += 1
+                    continue
+                brk = _LINE_BREAK.match(source, index)
+                if brk is None:
+                    return line + 1, index - line_start + 1
+                index = line_start = brk.end()
+                line += 1
+        return start.line + 1, start.column + 1
+
+    def _resolve(self, event: yaml.ScalarEvent, stack: list[_Frame]) -> Any:
+        """YAML 1.2 core-schema value of a scalar; quoted and block scalars are strings."""
+        value: str = event.value
+        if _STYLES.get(event.style) != "plain" or (value and value[0] not in _NON_STR_START):
+            return value
+        if value in _NULLS:
+            return None
+        boolean = _BOOLS.get(value)
+        if boolean is not None:
+            return boolean
+        if _INT_DEC.fullmatch(value):
+            if len(value) > _MAX_INT_DIGITS:
+                self._fail(
+                    f"an integer has {len(value):,} digits; at most {_MAX_INT_DIGITS:,} are allowed",
+                    event.start_mark,
+                    self._pointer_for_next(stack),
+                    "quote the value to keep it as a string",
+                    "yaml-scalar-too-long",
+                )
+            return int(value, 10)
+        if _INT_OCT.fullmatch(value):
+            return int(value[2:], 8)
+        if _INT_HEX.fullmatch(value):
+            return int(value[2:], 16)
+        if _FLOAT.fullmatch(value):
+            return float(value)
+        if _INF.fullmatch(value):
+            return -math.inf if value[0] == "-" else math.inf
+        if _NAN.fullmatch(value):
+            return math.nan
+        return value
+
+    def _too_many_nodes(self, event: yaml.NodeEvent, stack: list[_Frame]) -> NoReturn:
+        self._fail(
+            f"the document has more than {MAX_NODES:,} values",
+            event.start_mark,
+            self._pointer_for_next(stack),
+            "a scheme should be far smaller; remove generated or repeated content",
+            "yaml-too-many-nodes",
+        )
+
+    def _fail(
+        self,
+        message: str,
+        mark: yaml.Mark,
+        pointer: str | None,
+        hint: str,
+        code: str,
+        *,
+        position: tuple[int, int] | None = None,
+    ) -> NoReturn:
+        line, column = position if position is not None else _mark_position(mark, self.source)
+        raise SchemeLoadError(
+            message,
+            location=Location(file=self.path, line=line, column=column, pointer=pointer),
+            hint=hint,
+            code=code,
+        )
+
+
+def _key_text(value: Any, written: str) -> str:
+    """The string form of a resolved mapping key."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return written
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string"

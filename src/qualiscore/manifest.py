@@ -1,0 +1,119 @@
+"""The output directory and its manifest, written atomically.
+
+All files are written into a fresh sibling directory, which then takes the place
+of the old one, so an interrupted or failed run leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .engine import Run
+from .errors import OutputError
+from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
+
+MANIFEST = "manifest.json"
+FORMAT = "qualiscore-run/v1"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def render_outputs(run: Run) -> dict[str, bytes]:
+    """Every output file of a run, by name, as bytes (the manifest last)."""
+    indicator_ids = [i.id for s in run.schemes for i in s.indicators]
+    indicator_ids = list(dict.fromkeys(indicator_ids))
+    files = {
+        "scorecards.jsonl": scorecards_jsonl(run.scorecards).encode("utf-8"),
+        "scorecards.csv": scorecards_csv(run.scorecards, run.group_by, indicator_ids).encode("utf-8"),
+        "rejects.csv": rejects_csv(run.problems).encode("utf-8"),
+    }
+    manifest = manifest_dict(run, {name: sha256_bytes(data) for name, data in files.items()})
+    files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    return files
+
+
+def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
+    rejected_by_source = Counter(source for source, _ in {(p.source, p.row) for p in run.problems})
+    grades = Counter(c.grade or "(none)" for c in run.scorecards)
+    versions = Counter(c.scheme_version for c in run.scorecards)
+    return {
+        "format": FORMAT,
+        "engine": {"name": "qualiscore", "version": __version__, "engine": run.options.get("engine", "rows")},
+        "schemes": [
+            {"id": s.id, "version": s.version, "path": s.path, "sha256": s.sha256,
+             "effective_from": s.effective_from.isoformat(),
+             "effective_to": s.effective_to.isoformat() if s.effective_to else None,
+             "scorecards": versions.get(s.version, 0)}
+            for s in run.schemes
+        ],
+        "inputs": [
+            {"path": i.path, "sha256": i.sha256, "format": i.format, "encoding": i.encoding,
+             "rows_read": i.rows_read, "rows_rejected": rejected_by_source.get(i.path, 0)}
+            for i in run.dataset.inputs
+        ],
+        "rows": {"read": run.rows_read, "scored": run.rows_scored, "rejected": run.rows_rejected},
+        "subjects": len(run.scorecards),
+        "group_by": list(run.group_by),
+        "grades": dict(sorted(grades.items())),
+        "options": run.options,
+        "outputs": dict(sorted(outputs.items())),
+    }
+
+
+def write_outputs(files: Mapping[str, bytes], outdir: str | Path) -> Path:
+    """Replace ``outdir`` with exactly ``files``; never leave a half-written directory behind."""
+    out = Path(outdir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} exists and is not a directory", hint="choose another -o directory")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        for name, data in files.items():
+            with open(tmp / name, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            os.rename(out, old / out.name)
+        os.rename(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}", hint="check the path and permissions") from exc
+    return out
+
+
+def read_manifest(outdir: str | Path) -> dict[str, Any]:
+    path = Path(outdir) / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OutputError(f"{outdir} has no {MANIFEST}: it is not a qualiscore output directory",
+                          hint="give the -o directory of `qualiscore evaluate`") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}", hint="the manifest is damaged; re-run evaluate") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise OutputError(f"{path} is not a qualiscore run manifest", hint="give the -o directory of evaluate")
+    return data

@@ -1,0 +1,373 @@
+"""The compiled scheme: frozen, engine-neutral dataclasses.
+
+Both engines consume these objects; they hold parsed expressions (ASTs) and plain
+numbers, never engine objects, so another backend can consume them later.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .calendar import Calendar
+from .expressions import Expression, parse
+from .loader import Document
+
+MEASURE_KINDS = (
+    "count", "sum", "mean", "median", "percentile", "min", "max",
+    "share", "ratio", "nps", "any", "all", "value",
+)
+SCORING_KINDS = ("bands", "linear", "pass", "map")
+FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "duration")
+PERIODS = ("day", "week", "month", "quarter", "year")
+NA_RULES = ("redistribute", "zero", "full")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: str
+    nullable: bool = False
+    enum: tuple[Any, ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    column: str | None = None
+    format: str | None = None
+    true_values: tuple[str, ...] | None = None
+    false_values: tuple[str, ...] | None = None
+
+    @property
+    def source(self) -> str:
+        """The input column this field is read from."""
+        return self.column or self.name
+
+
+@dataclass(frozen=True, slots=True)
+class RecordContract:
+    id: str
+    timezone: str
+    fields: tuple[Field, ...]
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    field: str
+    every: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    group_by: tuple[str, ...] = ()
+    period: Period | None = None
+    breakdowns: tuple[str, ...] = ()
+
+    @property
+    def record_level(self) -> bool:
+        return not self.group_by
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    kind: str
+    expr: Expression | None = None  # None only for ratio
+    where: Expression | None = None
+    p: float | None = None
+    numerator: Expression | None = None
+    denominator: Expression | None = None
+
+    def expressions(self) -> tuple[Expression, ...]:
+        return tuple(e for e in (self.expr, self.numerator, self.denominator, self.where) if e is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    points: float
+    min: float | None = None
+    max: float | None = None
+    label: str | None = None
+
+    def describe(self) -> str:
+        if self.label:
+            return self.label
+        if self.min is not None and self.max is not None:
+            return f"{_num(self.min)} ≤ value ≤ {_num(self.max)}"
+        if self.min is not None:
+            return f"value ≥ {_num(self.min)}"
+        if self.max is not None:
+            return f"value ≤ {_num(self.max)}"
+        return "otherwise"
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    kind: str
+    bands: tuple[Band, ...] = ()
+    start: float | None = None  # linear `from`
+    end: float | None = None  # linear `to`
+    pass_min: float | None = None
+    pass_max: float | None = None
+    pass_equals: Any = None
+    has_equals: bool = False
+    mapping: tuple[tuple[str, float], ...] = ()
+    default: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    id: str
+    name: str
+    measure: Measure
+    scoring: Scoring
+    weight: float
+    min_sample: int = 1
+    when_not_applicable: str = "redistribute"
+    target: float | None = None
+    pointer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    id: str
+    name: str
+    weight: float
+    indicators: tuple[Indicator, ...]
+    when_not_applicable: str = "redistribute"
+    pointer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    id: str
+    name: str
+    when: Measure
+    effect: str  # "grade" | "cap"
+    grade: str
+    reason: str = ""
+    pointer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    name: str
+    min: float
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    name: str
+    expect: Mapping[str, Any]
+    records: tuple[Mapping[str, Any], ...] | None = None
+    records_file: str | None = None
+    subject: str | None = None
+    tolerance: float = 1e-6
+    pointer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    id: str
+    version: str
+    title: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    records: RecordContract
+    subject: Subject
+    dimensions: tuple[Dimension, ...]
+    grades: tuple[Grade, ...]
+    vetoes: tuple[Veto, ...] = ()
+    derive: tuple[tuple[str, Expression], ...] = ()
+    constants: Mapping[str, Any] = field(default_factory=dict)
+    calendar: Calendar = field(default_factory=Calendar)
+    decimals: int = 2
+    supersedes: str | None = None
+    approved_by: str | None = None
+    approved_on: str | None = None
+    changelog: tuple[str, ...] = ()
+    tests: tuple[TestCase, ...] = ()
+    path: str = "<string>"
+    sha256: str = ""
+
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for d in self.dimensions for i in d.indicators)
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether this version is in force on ``day``."""
+        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+def _date(text: Any) -> dt.date:
+    return dt.date.fromisoformat(str(text))
+
+
+def _expr(doc: Document, value: Any, pointer: str) -> Expression:
+    return parse(value, location=doc.locate(pointer))
+
+
+def compile_measure(doc: Document, spec: Mapping[str, Any], pointer: str) -> Measure:
+    kind = next(k for k in MEASURE_KINDS if k in spec)
+    where = _expr(doc, spec["where"], f"{pointer}/where") if "where" in spec else None
+    if kind == "ratio":
+        ratio = spec["ratio"]
+        return Measure(
+            kind,
+            where=where,
+            numerator=_expr(doc, ratio["numerator"], f"{pointer}/ratio/numerator"),
+            denominator=_expr(doc, ratio["denominator"], f"{pointer}/ratio/denominator"),
+        )
+    p = float(spec["p"]) if "p" in spec else None
+    return Measure(kind, _expr(doc, spec[kind], f"{pointer}/{kind}"), where=where, p=p)
+
+
+def compile_scoring(spec: Mapping[str, Any]) -> Scoring:
+    if "bands" in spec:
+        bands = tuple(
+            Band(float(b["points"]), _opt(b.get("min")), _opt(b.get("max")), b.get("label")) for b in spec["bands"]
+        )
+        return Scoring("bands", bands=bands)
+    if "linear" in spec:
+        return Scoring("linear", start=float(spec["linear"]["from"]), end=float(spec["linear"]["to"]))
+    if "pass" in spec:
+        rule = spec["pass"]
+        return Scoring(
+            "pass",
+            pass_min=_opt(rule.get("min")),
+            pass_max=_opt(rule.get("max")),
+            pass_equals=rule.get("equals"),
+            has_equals="equals" in rule,
+        )
+    mapping = tuple((str(k), float(v)) for k, v in spec["map"].items())
+    return Scoring("map", mapping=mapping, default=float(spec.get("default", 0)))
+
+
+def _opt(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def compile_tests(raw: Any) -> tuple[TestCase, ...]:
+    return tuple(
+        TestCase(
+            name=str(t.get("name", f"test {ti + 1}")),
+            expect=t.get("expect") or {},
+            records=tuple(t["records"]) if "records" in t else None,
+            records_file=t.get("records_file"),
+            subject=t.get("subject"),
+            tolerance=float(t.get("tolerance", 1e-6)),
+            pointer=f"/tests/{ti}",
+        )
+        for ti, t in enumerate(raw)
+        if isinstance(t, dict)
+    )
+
+
+def compile_document(doc: Document) -> Scheme:
+    """Build the frozen Scheme from a document that validation found free of errors."""
+    data = doc.data
+    rec = data["records"]
+    fields = tuple(
+        Field(
+            name=name,
+            type=f["type"],
+            nullable=bool(f.get("nullable", False)),
+            enum=tuple(f["enum"]) if "enum" in f else None,
+            minimum=_opt(f.get("minimum")),
+            maximum=_opt(f.get("maximum")),
+            column=f.get("column"),
+            format=f.get("format"),
+            true_values=tuple(f["true_values"]) if "true_values" in f else None,
+            false_values=tuple(f["false_values"]) if "false_values" in f else None,
+        )
+        for name, f in rec["fields"].items()
+    )
+    contract = RecordContract(rec["id"], rec.get("timezone", "UTC"), fields)
+    subj = data.get("subject") or {}
+    period = subj.get("period")
+    subject = Subject(
+        tuple(subj.get("group_by") or ()),
+        Period(period["field"], period["every"]) if period else None,
+        tuple(subj.get("breakdowns") or ()),
+    )
+    derive = tuple((name, _expr(doc, src, f"/derive/{name}")) for name, src in (data.get("derive") or {}).items())
+    dimensions = []
+    for di, d in enumerate(data["dimensions"]):
+        inds = []
+        for ii, i in enumerate(d["indicators"]):
+            ptr = f"/dimensions/{di}/indicators/{ii}"
+            inds.append(
+                Indicator(
+                    id=i["id"],
+                    name=i.get("name", i["id"]),
+                    measure=compile_measure(doc, i["measure"], f"{ptr}/measure"),
+                    scoring=compile_scoring(i["scoring"]),
+                    weight=float(i["weight"]),
+                    min_sample=int(i.get("min_sample", 1)),
+                    when_not_applicable=i.get("when_not_applicable", "redistribute"),
+                    target=_opt(i.get("target")),
+                    pointer=ptr,
+                )
+            )
+        dimensions.append(
+            Dimension(
+                id=d["id"],
+                name=d.get("name", d["id"]),
+                weight=float(d["weight"]),
+                indicators=tuple(inds),
+                when_not_applicable=d.get("when_not_applicable", "redistribute"),
+                pointer=f"/dimensions/{di}",
+            )
+        )
+    vetoes = tuple(
+        Veto(
+            id=v["id"],
+            name=v.get("name", v["id"]),
+            when=compile_measure(doc, v["when"], f"/vetoes/{vi}/when"),
+            effect=next(iter(v["effect"])),
+            grade=next(iter(v["effect"].values())),
+            reason=v.get("reason", ""),
+            pointer=f"/vetoes/{vi}",
+        )
+        for vi, v in enumerate(data.get("vetoes") or ())
+    )
+    cal = data.get("calendar") or {}
+    calendar = Calendar(
+        weekend=frozenset(cal.get("weekend", (6, 7))),
+        holidays=frozenset(_date(x) for x in cal.get("holidays", ())),
+        workdays=frozenset(_date(x) for x in cal.get("workdays", ())),
+    )
+    tests = compile_tests(data.get("tests") or ())
+    return Scheme(
+        id=data["scheme"],
+        version=str(data["version"]),
+        title=data.get("title", data["scheme"]),
+        effective_from=_date(data["effective_from"]),
+        effective_to=_date(data["effective_to"]) if "effective_to" in data else None,
+        records=contract,
+        subject=subject,
+        dimensions=tuple(dimensions),
+        grades=tuple(Grade(g["name"], float(g["min"])) for g in data["grades"]),
+        vetoes=vetoes,
+        derive=derive,
+        constants=dict(data.get("constants") or {}),
+        calendar=calendar,
+        decimals=int((data.get("rounding") or {}).get("decimals", 2)),
+        supersedes=data.get("supersedes"),
+        approved_by=data.get("approved_by"),
+        approved_on=data.get("approved_on"),
+        changelog=tuple(data.get("changelog") or ()),
+        tests=tests,
+        path=doc.path,
+        sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+    )

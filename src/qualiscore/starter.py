@@ -1,0 +1,90 @@
+"""The commented starter scheme written by `qualiscore init`."""
+
+from __future__ import annotations
+
+_TEMPLATE = """\
+# yaml-language-server: $schema=https://qualiscore.dev/schemas/scheme.schema.json
+# A starter evaluation scheme. Every key is explained in docs/scheme-format.md.
+# Check it with:  qualiscore validate {path_hint}
+format: qualiscore/v1
+scheme: {scheme}                    # stable id, the same for every version
+version: {version}                  # should match the file name
+title: 客服服务质量评价方案
+effective_from: 2026-01-01          # first day this version applies (inclusive)
+# effective_to: 2026-12-31          # last day; leave out for open-ended
+approved_by: 服务质量委员会
+changelog:
+  - 初始版本
+
+subject:                            # one scorecard per agent per month
+  group_by: [agent_id]
+  period: {{field: started_at, every: month}}
+
+records:                            # the data contract; rows that break it are rejected
+  id: interaction_id
+  timezone: Asia/Shanghai           # datetimes without an offset are read in this zone
+  fields:
+    interaction_id: {{type: string}}
+    agent_id: {{type: string}}
+    channel: {{type: string, enum: [chat, phone, ticket, email]}}
+    started_at: {{type: datetime}}
+    first_response_s: {{type: number, minimum: 0, nullable: true}}
+    resolved_first_contact: {{type: boolean}}
+    csat: {{type: integer, minimum: 1, maximum: 5, nullable: true}}
+    unauthorised_promise: {{type: boolean}}
+
+constants:                          # service level per channel, in seconds
+  response_target_s: {{chat: 60, phone: 30, ticket: 7200, email: 7200}}
+
+derive:                             # per-record values, computed in order
+  responded_in_time: first_response_s <= response_target_s[channel]
+
+dimensions:
+  - id: perception
+    name: 客户感知
+    weight: 40
+    indicators:
+      - id: csat
+        name: 客户满意度
+        measure: {{share: csat >= 4, where: csat is not None}}
+        min_sample: 5               # fewer answers: not applicable, weight goes to siblings
+        scoring:
+          bands:                    # the first band whose min the value reaches
+            - {{min: 0.90, points: 100}}
+            - {{min: 0.80, points: 85}}
+            - {{min: 0.65, points: 60}}
+            - {{points: 0}}
+        weight: 100
+  - id: process
+    name: 服务过程
+    weight: 60
+    indicators:
+      - id: first_response
+        name: 首次响应及时率
+        measure: {{share: responded_in_time}}
+        scoring: {{linear: {{from: 0.80, to: 0.98}}}}   # 80% → 0 points, 98% → 100 points
+        weight: 50
+      - id: fcr
+        name: 首次解决率
+        measure: {{share: resolved_first_contact}}
+        scoring: {{linear: {{from: 0.70, to: 0.90}}}}
+        target: 0.85
+        weight: 50
+
+vetoes:                             # 一票否决: decides the grade, never the score
+  - id: unauthorised_promise
+    name: 超权限承诺
+    when: {{any: unauthorised_promise}}
+    effect: {{grade: 不合格}}
+    reason: 超权限承诺属于一票否决项
+
+grades:                             # highest first; min is inclusive
+  - {{name: 优秀, min: 90}}
+  - {{name: 良好, min: 75}}
+  - {{name: 合格, min: 60}}
+  - {{name: 不合格, min: 0}}
+"""
+
+
+def starter_scheme(scheme: str, version: str) -> str:
+    return _TEMPLATE.format(scheme=scheme, version=version, path_hint=f"rules/{scheme}/{version}.yaml")

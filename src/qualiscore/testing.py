@@ -1,0 +1,184 @@
+"""Scheme fixture tests: records in, expected results out (`qualiscore test`).
+
+Tests live in a scheme's own `tests:` list, or in `*.tests.yaml` files next to the
+schemes (format `qualiscore-tests/v1`, naming the scheme file they exercise), so a
+committee can keep long fixtures apart from the rules.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .engine import evaluate
+from .errors import QualiscoreError, SchemeLoadError
+from .loader import load_path
+from .model import Scheme, TestCase
+from .records import read_records, records_from_dicts
+from .schemes import load_scheme
+from .scorecard import Scorecard, rounded
+
+TESTS_FORMAT = "qualiscore-tests/v1"
+TEST_SUFFIX = ".tests.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    what: str  # e.g. "indicators.fcr.points"
+    expected: Any
+    actual: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    file: str
+    scheme: str  # "<id> <version>"
+    name: str
+    mismatches: tuple[Mismatch, ...] = ()
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and self.error is None
+
+
+def _close(expected: Any, candidates: Sequence[Any], tol: float) -> bool:
+    """Numbers match within ``tol`` of the full-precision or the printed value; others exactly."""
+    if expected is None or isinstance(expected, bool) or not isinstance(expected, (int, float)):
+        return any(_same(expected, c) for c in candidates)
+    return any(
+        isinstance(c, (int, float)) and not isinstance(c, bool) and math.isclose(c, expected, rel_tol=0, abs_tol=tol)
+        for c in candidates
+    )
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b
+
+
+def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatch]:
+    exp = test.expect
+    tol = test.tolerance
+    d = card.decimals if card else 2
+    out: list[Mismatch] = []
+
+    def cmp(what: str, expected: Any, exact: Any, printed: Any = None) -> None:
+        candidates = [exact] if printed is None else [exact, printed]
+        if not _close(expected, candidates, tol):
+            out.append(Mismatch(what, expected, printed if printed is not None else exact))
+
+    if "rejected" in exp:
+        cmp("rejected", exp["rejected"], rejected)
+    if card is None:
+        return out
+    if "score" in exp:
+        cmp("score", exp["score"], card.score, rounded(card.score, d))
+    if "grade" in exp:
+        cmp("grade", exp["grade"], card.grade)
+    if "vetoes" in exp:
+        actual = sorted(v.id for v in card.vetoes)
+        if sorted(exp["vetoes"]) != actual:
+            out.append(Mismatch("vetoes", sorted(exp["vetoes"]), actual))
+    dims = {dim.id: dim for dim in card.dimensions}
+    for did, expected in (exp.get("dimensions") or {}).items():
+        dim = dims.get(did)
+        cmp(f"dimensions.{did}.score", expected, dim.score if dim else None, rounded(dim.score, d) if dim else None)
+    inds = {i.id: i for i in card.indicators}
+    for iid, spec in (exp.get("indicators") or {}).items():
+        ind = inds.get(iid)
+        for key, expected in spec.items():
+            if ind is None:
+                out.append(Mismatch(f"indicators.{iid}", "present", "absent"))
+                break
+            if key == "points":
+                cmp(f"indicators.{iid}.points", expected, ind.points, rounded(ind.points, d))
+            elif key == "value":
+                cmp(f"indicators.{iid}.value", expected, ind.value)
+            else:
+                cmp(f"indicators.{iid}.{key}", expected, getattr(ind, key))
+    return out
+
+
+def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResult:
+    label = f"{scheme.id} {scheme.version}"
+    try:
+        if test.records is not None:
+            dataset = records_from_dicts(list(test.records), scheme.records, source=f"{file}#{test.pointer}")
+        else:
+            dataset = read_records([base / str(test.records_file)], scheme.records)
+        run = evaluate(scheme, dataset)
+    except QualiscoreError as exc:
+        return TestResult(file, label, test.name, error=exc.format())
+    cards = run.scorecards
+    card: Scorecard | None
+    if test.subject is not None:
+        match = [c for c in cards if c.subject == test.subject]
+        if not match:
+            subjects = ", ".join(c.subject for c in cards) or "none"
+            return TestResult(file, label, test.name, error=f"no scorecard for subject {test.subject!r} (have: {subjects})")
+        card = match[0]
+    elif len(cards) == 1:
+        card = cards[0]
+    elif not cards and set(test.expect) <= {"rejected"}:
+        card = None
+    else:
+        return TestResult(file, label, test.name,
+                          error=f"the records form {len(cards)} scorecards; say which with `subject:`")
+    return TestResult(file, label, test.name, tuple(check(card, run.rows_rejected, test)))
+
+
+def _test_file_cases(path: Path) -> tuple[Path, list[Mapping[str, Any]]]:
+    doc = load_path(path)
+    data = doc.data
+    if data.get("format") != TESTS_FORMAT or not isinstance(data.get("scheme"), str) or not isinstance(
+            data.get("tests"), list):
+        raise SchemeLoadError(f"a test file needs format: {TESTS_FORMAT}, scheme: <file> and tests: [...]",
+                              location=doc.locate(""), code="test-file",
+                              hint="see docs/scheme-format.md, section Tests")
+    return path.parent / data["scheme"], data["tests"]
+
+
+def iter_results(paths: Sequence[str | Path]) -> Iterator[TestResult]:
+    """Results of every test found under ``paths`` (scheme files, test files or directories)."""
+    from .model import compile_tests
+
+    for path in _collect(paths):
+        file = str(path)
+        try:
+            if path.name.endswith(TEST_SUFFIX):
+                scheme_path, raw = _test_file_cases(path)
+                scheme = load_scheme(scheme_path)
+                tests = compile_tests(raw)
+            else:
+                scheme = load_scheme(path)
+                tests = scheme.tests
+        except QualiscoreError as exc:
+            yield TestResult(file, "?", "(load)", error=exc.format())
+            continue
+        for test in tests:
+            yield run_test(scheme, test, path.parent, file)
+
+
+def _collect(paths: Sequence[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*.yaml") if q.is_file() and _is_scheme_or_tests(q)))
+        else:
+            out.append(p)
+    return out
+
+
+def _is_scheme_or_tests(path: Path) -> bool:
+    if path.name.endswith(TEST_SUFFIX):
+        return True
+    try:
+        head = path.read_text(encoding="utf-8-sig", errors="replace")[:4096]
+    except OSError:
+        return False
+    return "qualiscore/v1" in head

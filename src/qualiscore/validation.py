@@ -1,0 +1,691 @@
+"""Validation: the JSON Schema, then semantic lint, as one stream of findings.
+
+Every check yields :class:`Finding` objects instead of raising, so a committee
+member sees every mistake in one run. The lint is written defensively: it runs even
+when the schema already found structural errors, skipping only what it cannot read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import itertools
+import json
+import re
+import zoneinfo
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from . import expressions
+from .errors import ExpressionError, Location, SchemeLoadError
+from .loader import Document, load_path
+from .model import MEASURE_KINDS
+
+SEVERITIES = ("error", "warning")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    severity: str
+    code: str
+    message: str
+    location: Location
+    hint: str | None = None
+
+    def format(self) -> str:
+        pointer = f" {self.location.pointer}:" if self.location.pointer else ""
+        hint = f" — {self.hint}" if self.hint else ""
+        return f"{self.location}: {self.severity}[{self.code}]{pointer} {self.message}{hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        loc = self.location
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "hint": self.hint,
+            "file": loc.file,
+            "line": loc.line,
+            "column": loc.column,
+            "pointer": loc.pointer,
+        }
+
+    def sort_key(self) -> tuple[Any, ...]:
+        loc = self.location
+        return (loc.file or "", loc.line or 0, loc.column or 0, self.code)
+
+
+def best_match(findings: Iterable[Finding]) -> Finding | None:
+    """The finding a human should read first: the earliest error, else the earliest warning."""
+    ordered = sorted(findings, key=lambda f: (f.severity != "error", *f.sort_key()))
+    return ordered[0] if ordered else None
+
+
+@lru_cache(maxsize=1)
+def scheme_schema() -> dict[str, Any]:
+    """The JSON Schema, shipped inside the package (falls back to the source tree)."""
+    packaged = resources.files("qualiscore").joinpath("schemas/scheme.schema.json")
+    if packaged.is_file():
+        return json.loads(packaged.read_text(encoding="utf-8"))
+    source = Path(__file__).resolve().parents[2] / "schemas" / "scheme.schema.json"
+    return json.loads(source.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(scheme_schema())
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def _pointer(parts: Iterable[Any]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def _schema_findings(doc: Document) -> Iterator[Finding]:
+    for error in _validator().iter_errors(doc.data):
+        yield from _explain_schema_error(doc, error)
+
+
+def _explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> Iterator[Finding]:
+    pointer = _pointer(error.absolute_path)
+    where = doc.locate(pointer)
+    validator = error.validator
+    if validator == "additionalProperties":
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
+        for key in extra:
+            kp = f"{pointer}/{_pointer([key])[1:]}"
+            close = difflib.get_close_matches(key, allowed, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+            yield Finding("error", "unknown-key", f"unknown key {key!r}", doc.locate(kp, key=True), hint)
+        return
+    if validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = missing[0] if missing else error.message
+        yield Finding("error", "missing-key", f"missing required key {name!r}", where,
+                      f"add `{name}:` here (see docs/scheme-format.md)")
+        return
+    if validator == "oneOf" and isinstance(error.instance, dict):
+        kinds = _one_of_kinds(error.schema)
+        present = [k for k in kinds if k in error.instance]
+        what = "measure" if "count" in kinds else "scoring" if "bands" in kinds else "test"
+        if not present:
+            if set(error.instance) - set(error.schema.get("properties", {})):
+                return  # an unknown key is reported on its own, with a suggestion
+            yield Finding("error", f"{what}-kind", f"{what} needs one of: {', '.join(kinds)}", where,
+                          f"add exactly one of {', '.join(kinds)}")
+            return
+        if len(present) > 1:
+            yield Finding("error", f"{what}-kind", f"{what} has several kinds: {', '.join(present)}", where,
+                          "keep exactly one")
+            return
+        # One kind present but its content is wrong: report the deepest cause.
+        for sub in sorted(error.context, key=lambda e: -len(e.absolute_path)):
+            if sub.validator != "required":
+                yield from _explain_schema_error(doc, sub)
+                return
+    if validator == "enum":
+        yield Finding("error", "invalid-value", f"{error.instance!r} is not one of {error.validator_value}",
+                      where, _enum_hint(error.instance, error.validator_value))
+        return
+    if validator == "const":
+        yield Finding("error", "invalid-value", f"{error.instance!r} must be {error.validator_value!r}", where,
+                      f"write {error.validator_value}")
+        return
+    if validator == "type":
+        expected = error.validator_value
+        yield Finding("error", "wrong-type", f"{_short(error.instance)} is not of type {expected}", where,
+                      _type_hint(pointer, expected))
+        return
+    if validator == "pattern":
+        hint = "use YYYY-MM-DD" if "[0-9]{4}" in str(error.validator_value) else (
+            "use letters, digits and underscores, starting with a letter")
+        yield Finding("error", "invalid-value", f"{_short(error.instance)} does not have the expected form", where,
+                      hint)
+        return
+    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        yield Finding("error", "out-of-range", error.message, where, None)
+        return
+    yield Finding("error", "schema", error.message, where, None)
+
+
+def _one_of_kinds(schema: Mapping[str, Any]) -> list[str]:
+    return [next(iter(alt["required"])) for alt in schema.get("oneOf", ()) if alt.get("required")]
+
+
+def _enum_hint(value: Any, allowed: list[Any]) -> str:
+    close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
+    return f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(map(str, allowed))}"
+
+
+def _type_hint(pointer: str, expected: Any) -> str:
+    if "effective" in pointer or pointer.endswith("approved_on"):
+        return "write the date as YYYY-MM-DD"
+    return f"write a value of type {expected}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# --------------------------------------------------------------------------- lint helpers
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+class _Lint:
+    """Semantic checks over one document."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.data = _dict(doc.data)
+        self.findings: list[Finding] = []
+        self.fields = _dict(_dict(self.data.get("records")).get("fields"))
+        self.constants = _dict(self.data.get("constants"))
+        self.derive = _dict(self.data.get("derive"))
+        self.used: set[str] = set()
+        self.record_level = not _list(_dict(self.data.get("subject")).get("group_by"))
+
+    def add(self, severity: str, code: str, message: str, pointer: str, hint: str | None = None,
+            *, key: bool = False) -> None:
+        self.findings.append(Finding(severity, code, message, self.doc.locate(pointer, key=key), hint))
+
+    def run(self) -> list[Finding]:
+        self.metadata()
+        self.contract()
+        self.names()
+        self.derived()
+        self.dimensions()
+        self.vetoes()
+        self.grades()
+        self.tests()
+        self.unused()
+        return self.findings
+
+    # -- metadata
+    def metadata(self) -> None:
+        dates = {}
+        for key in ("effective_from", "effective_to", "approved_on"):
+            value = self.data.get(key)
+            if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                try:
+                    dates[key] = dt.date.fromisoformat(value)
+                except ValueError:
+                    self.add("error", "invalid-date", f"{value!r} is not a calendar date", f"/{key}",
+                             "check the month and day")
+        if "effective_from" in dates and "effective_to" in dates and dates["effective_from"] > dates["effective_to"]:
+            self.add("error", "effective-range",
+                     f"effective_from {self.data['effective_from']} is after effective_to {self.data['effective_to']}",
+                     "/effective_to", "swap the dates or correct one of them")
+        version = self.data.get("version")
+        stem = Path(self.doc.path).stem
+        if isinstance(version, str) and self.doc.path.endswith((".yaml", ".yml")) and stem != version:
+            self.add("warning", "version-filename", f"version {version!r} differs from the file name {stem!r}",
+                     "/version", f"rename the file to {version}.yaml or set version: {stem}")
+        if version is not None and self.data.get("supersedes") == version:
+            self.add("error", "supersedes-self", "a version cannot supersede itself", "/supersedes",
+                     "name the previous version")
+        cal = _dict(self.data.get("calendar"))
+        for key in ("holidays", "workdays"):
+            for i, value in enumerate(_list(cal.get(key))):
+                if isinstance(value, str):
+                    try:
+                        dt.date.fromisoformat(value)
+                    except ValueError:
+                        self.add("error", "invalid-date", f"{value!r} is not a calendar date",
+                                 f"/calendar/{key}/{i}", "use YYYY-MM-DD")
+
+    # -- record contract
+    def contract(self) -> None:
+        rec = _dict(self.data.get("records"))
+        rid = rec.get("id")
+        if isinstance(rid, str) and self.fields and rid not in self.fields:
+            self.field_missing(rid, "/records/id")
+        tz = rec.get("timezone")
+        if isinstance(tz, str):
+            try:
+                zoneinfo.ZoneInfo(tz)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                self.add("error", "unknown-timezone", f"{tz!r} is not a known time zone", "/records/timezone",
+                         "use an IANA name such as Asia/Shanghai or UTC")
+        for name, spec in self.fields.items():
+            spec = _dict(spec)
+            ptr = f"/records/fields/{name}"
+            ftype = spec.get("type")
+            lo, hi = _number(spec.get("minimum")), _number(spec.get("maximum"))
+            if lo is not None and hi is not None and lo > hi:
+                self.add("error", "field-option", f"minimum {lo:g} is greater than maximum {hi:g}",
+                         f"{ptr}/minimum", "swap them")
+            if ("minimum" in spec or "maximum" in spec) and ftype not in ("integer", "number", "duration", None):
+                self.add("error", "field-option", f"minimum/maximum do not apply to a {ftype} field",
+                         f"{ptr}/type", "remove them or change the type")
+            if "format" in spec and ftype not in ("date", "datetime"):
+                self.add("error", "field-option", f"format applies to date and datetime fields, not {ftype}",
+                         f"{ptr}/format", "remove format or change the type")
+            for key in ("true_values", "false_values"):
+                if key in spec and ftype != "boolean":
+                    self.add("error", "field-option", f"{key} applies to boolean fields only", f"{ptr}/{key}",
+                             "remove it or change the type to boolean")
+            both = set(_list(spec.get("true_values"))) & set(_list(spec.get("false_values")))
+            if both:
+                self.add("error", "field-option", f"{sorted(both)} listed as both true and false",
+                         f"{ptr}/false_values", "a text can mean only one of true or false")
+        subject = _dict(self.data.get("subject"))
+        for i, name in enumerate(_list(subject.get("group_by"))):
+            if not isinstance(name, str):
+                continue
+            self.used.add(name)
+            if name not in self.fields:
+                self.field_missing(name, f"/subject/group_by/{i}")
+            elif _dict(self.fields[name]).get("type") in ("number", "datetime", "duration"):
+                self.add("error", "field-type",
+                         f"group_by field {name!r} is a {self.fields[name].get('type')}; subjects need exact keys",
+                         f"/subject/group_by/{i}", "group by a string, integer, boolean or date field")
+        for i, name in enumerate(_list(subject.get("breakdowns"))):
+            if isinstance(name, str):
+                self.used.add(name)
+                if name not in self.fields:
+                    self.field_missing(name, f"/subject/breakdowns/{i}")
+        period = _dict(subject.get("period"))
+        pf = period.get("field")
+        if isinstance(pf, str):
+            self.used.add(pf)
+            if pf not in self.fields:
+                self.field_missing(pf, "/subject/period/field")
+            elif _dict(self.fields[pf]).get("type") not in ("date", "datetime"):
+                self.add("error", "field-type",
+                         f"period field {pf!r} is a {_dict(self.fields[pf]).get('type')}, not a date or datetime",
+                         "/subject/period/field", "choose a date or datetime field")
+        if isinstance(rid, str):
+            self.used.add(rid)
+
+    def field_missing(self, name: str, pointer: str) -> None:
+        close = difflib.get_close_matches(name, list(self.fields), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "declare it under records.fields"
+        self.add("error", "unknown-field", f"{name!r} is not a field of the record contract", pointer, hint)
+
+    # -- names
+    def names(self) -> None:
+        seen: dict[str, str] = {}
+        for kind, table, base in (("field", self.fields, "/records/fields"), ("constant", self.constants, "/constants"),
+                                  ("derived value", self.derive, "/derive")):
+            for name in table:
+                if name in seen:
+                    self.add("error", "name-clash", f"{name!r} is both a {seen[name]} and a {kind}",
+                             f"{base}/{name}", "rename one of them", key=True)
+                else:
+                    seen[name] = kind
+                if name in expressions.FUNCTIONS or name in ("True", "False", "None"):
+                    self.add("error", "name-clash", f"{name!r} is a built-in name", f"{base}/{name}",
+                             "choose another name", key=True)
+
+    def known(self, derived: Iterable[str]) -> dict[str, str]:
+        names = {n: "field" for n in self.fields}
+        names.update({n: "constant" for n in self.constants})
+        names.update({n: "derived" for n in derived})
+        return names
+
+    def expression(self, source: Any, pointer: str, names: Mapping[str, str]) -> expressions.Expression | None:
+        location = self.doc.locate(pointer)
+        errors = list(expressions.iter_errors(source, names=names, location=location))
+        for err in errors:
+            self.findings.append(Finding("error", err.code, err.message, err.location or location, err.hint))
+        try:
+            expr = expressions.parse(source, location=location)
+        except ExpressionError:
+            return None
+        self.used.update(expr.names)
+        return expr
+
+    def derived(self) -> None:
+        order = list(self.derive)
+        for idx, (name, source) in enumerate(self.derive.items()):
+            ptr = f"/derive/{name}"
+            earlier = order[:idx]
+            later = set(order[idx:])
+            names = self.known(earlier)
+            # Names defined later are reported as ordering problems, not as unknown names.
+            names.update({n: "derived" for n in later})
+            expr = self.expression(source, ptr, names)
+            if expr is None:
+                continue
+            if name in expr.names:
+                self.add("error", "derived-cycle", f"{name!r} is defined in terms of itself", ptr,
+                         "a derived value may use only fields, constants and earlier derived values")
+            for used in sorted(expr.names & later - {name}):
+                self.add("error", "derived-order", f"{name!r} uses {used!r}, which is defined after it", ptr,
+                         f"move {used!r} above {name!r} in derive")
+
+    # -- measures, scoring, dimensions
+    def measure(self, spec: Any, pointer: str) -> None:
+        spec = _dict(spec)
+        names = self.known(self.derive)
+        for kind in MEASURE_KINDS:
+            if kind == "ratio" and isinstance(spec.get("ratio"), dict):
+                for part in ("numerator", "denominator"):
+                    if part in spec["ratio"]:
+                        self.expression(spec["ratio"][part], f"{pointer}/ratio/{part}", names)
+            elif kind in spec:
+                self.expression(spec[kind], f"{pointer}/{kind}", names)
+        if "where" in spec:
+            self.expression(spec["where"], f"{pointer}/where", names)
+        if "percentile" in spec and "p" not in spec:
+            self.add("error", "percentile-p", "percentile needs p (0–100)", f"{pointer}/percentile", "add p: 90")
+        if "p" in spec and "percentile" not in spec:
+            self.add("error", "percentile-p", "p applies to percentile only", f"{pointer}/p", "remove p")
+        if "value" in spec and not self.record_level:
+            self.add("error", "value-needs-record-level",
+                     "`value` measures one record; this scheme groups records into subjects", f"{pointer}/value",
+                     "use an aggregate such as mean or share, or remove subject.group_by")
+
+    def scoring(self, spec: Any, pointer: str) -> None:
+        spec = _dict(spec)
+        bands = _list(spec.get("bands"))
+        if bands:
+            self.bands(bands, f"{pointer}/bands")
+        linear = _dict(spec.get("linear"))
+        lo, hi = _number(linear.get("from")), _number(linear.get("to"))
+        if lo is not None and hi is not None and lo == hi:
+            self.add("error", "linear-degenerate", f"linear from and to are both {lo:g}", f"{pointer}/linear",
+                     "use pass: {min: …} for a threshold, or set different end points")
+        rule = _dict(spec.get("pass"))
+        plo, phi = _number(rule.get("min")), _number(rule.get("max"))
+        if plo is not None and phi is not None and plo > phi:
+            self.add("error", "pass-empty", f"pass min {plo:g} is above max {phi:g}: nothing can pass",
+                     f"{pointer}/pass", "swap min and max")
+        if "default" in spec and "map" not in spec:
+            self.add("error", "scoring-default", "default applies to map scoring only", f"{pointer}/default",
+                     "remove default")
+
+    def bands(self, bands: list[Any], pointer: str) -> None:
+        covered: list[tuple[float, float]] = []
+        mins_only: list[float] = []
+        maxs_only: list[float] = []
+        exhaustive = False
+        for i, band in enumerate(bands):
+            band = _dict(band)
+            lo = _number(band.get("min"))
+            hi = _number(band.get("max"))
+            ptr = f"{pointer}/{i}"
+            a = lo if lo is not None else float("-inf")
+            b = hi if hi is not None else float("inf")
+            if a > b:
+                self.add("error", "band-empty", f"band min {lo:g} is above its max {hi:g}", ptr, "swap min and max")
+                continue
+            if exhaustive or _covered(a, b, covered):
+                self.add("error", "band-unreachable", f"band {i + 1} can never match: earlier bands cover it",
+                         ptr, "bands are tried in order; put narrower bands first or fix the bounds")
+            covered.append((a, b))
+            if lo is None and hi is None:
+                exhaustive = True
+            elif hi is None:
+                mins_only.append(lo)  # type: ignore[arg-type]
+            elif lo is None:
+                maxs_only.append(hi)
+        if mins_only != sorted(mins_only, reverse=True) or maxs_only != sorted(maxs_only):
+            self.add("error", "bands-unordered",
+                     "bands are not in order (min bands highest first, max bands lowest first)", pointer,
+                     "the first matching band wins; sort them")
+        if not exhaustive and not _covered(float("-inf"), float("inf"), covered):
+            self.add("warning", "bands-not-exhaustive", "some values match no band and would get 0 points",
+                     pointer, "end with a catch-all band such as {points: 0}")
+
+    def dimensions(self) -> None:
+        dim_ids: dict[str, str] = {}
+        ind_ids: dict[str, str] = {}
+        for di, dim in enumerate(_list(self.data.get("dimensions"))):
+            dim = _dict(dim)
+            ptr = f"/dimensions/{di}"
+            self.unique(dim.get("id"), dim_ids, f"{ptr}/id", "dimension")
+            self.weight(dim.get("weight"), f"{ptr}/weight")
+            for ii, ind in enumerate(_list(dim.get("indicators"))):
+                ind = _dict(ind)
+                iptr = f"{ptr}/indicators/{ii}"
+                self.unique(ind.get("id"), ind_ids, f"{iptr}/id", "indicator")
+                self.weight(ind.get("weight"), f"{iptr}/weight")
+                self.measure(ind.get("measure"), f"{iptr}/measure")
+                self.scoring(ind.get("scoring"), f"{iptr}/scoring")
+        self.dimension_ids, self.indicator_ids = dim_ids, ind_ids
+
+    def unique(self, value: Any, seen: dict[str, str], pointer: str, what: str) -> None:
+        if not isinstance(value, str):
+            return
+        if value in seen:
+            line = self.doc.locate(seen[value]).line
+            self.add("error", "duplicate-id", f"{what} id {value!r} is already used (line {line})", pointer,
+                     "ids must be unique across the scheme; rename one")
+        else:
+            seen[value] = pointer
+
+    def weight(self, value: Any, pointer: str) -> None:
+        w = _number(value)
+        if w is not None and w <= 0:
+            self.add("error", "non-positive-weight", f"weight {w:g} must be greater than 0", pointer,
+                     "to switch an item off, remove it; weights are relative, any positive numbers")
+
+    # -- vetoes and grades
+    def vetoes(self) -> None:
+        grade_names = {g.get("name") for g in map(_dict, _list(self.data.get("grades")))}
+        seen: dict[str, str] = {}
+        for vi, veto in enumerate(_list(self.data.get("vetoes"))):
+            veto = _dict(veto)
+            ptr = f"/vetoes/{vi}"
+            self.unique(veto.get("id"), seen, f"{ptr}/id", "veto")
+            self.measure(veto.get("when"), f"{ptr}/when")
+            for key, grade in _dict(veto.get("effect")).items():
+                if isinstance(grade, str) and grade_names and grade not in grade_names:
+                    close = difflib.get_close_matches(grade, [g for g in grade_names if isinstance(g, str)], n=1)
+                    self.add("error", "unknown-grade", f"veto grade {grade!r} is not one of the grades",
+                             f"{ptr}/effect/{key}",
+                             f"did you mean {close[0]!r}?" if close else "use a name listed under grades")
+        self.veto_ids = seen
+
+    def grades(self) -> None:
+        grades = [_dict(g) for g in _list(self.data.get("grades"))]
+        names: dict[str, str] = {}
+        previous: float | None = None
+        for gi, grade in enumerate(grades):
+            self.unique(grade.get("name"), names, f"/grades/{gi}/name", "grade")
+            m = _number(grade.get("min"))
+            if m is None:
+                continue
+            if previous is not None and m == previous:
+                self.add("error", "grades-overlap", f"two grades start at {m:g}; the second can never be given",
+                         f"/grades/{gi}/min", "give each grade its own min")
+            elif previous is not None and m > previous:
+                self.add("error", "grades-unordered", "grades must be listed highest first",
+                         f"/grades/{gi}/min", "sort grades by min, descending")
+            previous = m
+        mins = [_number(g.get("min")) for g in grades]
+        if mins and all(m is not None for m in mins) and min(mins) != 0:  # type: ignore[type-var]
+            self.add("error", "grades-gap", f"grades do not reach 0 (lowest min is {min(mins):g})",  # type: ignore[type-var]
+                     f"/grades/{len(grades) - 1}/min", "give the lowest grade min: 0 so every score has a grade")
+
+    # -- tests
+    def tests(self) -> None:
+        grade_names = {g.get("name") for g in map(_dict, _list(self.data.get("grades")))}
+        for ti, test in enumerate(_list(self.data.get("tests"))):
+            expect = _dict(_dict(test).get("expect"))
+            ptr = f"/tests/{ti}/expect"
+            for iid in _dict(expect.get("indicators")):
+                if iid not in self.indicator_ids:
+                    self.ref_missing(iid, self.indicator_ids, f"{ptr}/indicators/{iid}", "indicator")
+            for did in _dict(expect.get("dimensions")):
+                if did not in self.dimension_ids:
+                    self.ref_missing(did, self.dimension_ids, f"{ptr}/dimensions/{did}", "dimension")
+            for vi, vid in enumerate(_list(expect.get("vetoes"))):
+                if vid not in self.veto_ids:
+                    self.ref_missing(vid, self.veto_ids, f"{ptr}/vetoes/{vi}", "veto")
+            grade = expect.get("grade")
+            if isinstance(grade, str) and grade not in grade_names:
+                self.ref_missing(grade, {g: "" for g in grade_names if isinstance(g, str)}, f"{ptr}/grade", "grade")
+
+    def ref_missing(self, name: str, known: Mapping[str, Any], pointer: str, what: str) -> None:
+        close = difflib.get_close_matches(name, list(known), n=1)
+        self.add("error", "unknown-reference", f"{name!r} is not a {what} of this scheme", pointer,
+                 f"did you mean {close[0]!r}?" if close else None, key=pointer.rsplit("/", 2)[-2] != "vetoes")
+
+    # -- unused
+    def unused(self) -> None:
+        for name in self.fields:
+            if name not in self.used:
+                self.add("warning", "unused-field", f"field {name!r} is not used by any expression or key",
+                         f"/records/fields/{name}", "remove it, or use it; unused fields are still type-checked",
+                         key=True)
+        for name in self.constants:
+            if name not in self.used:
+                self.add("warning", "unused-constant", f"constant {name!r} is not used", f"/constants/{name}",
+                         "remove it or use it in an expression", key=True)
+        for name in self.derive:
+            if name not in self.used:
+                self.add("warning", "unused-derived", f"derived value {name!r} is not used", f"/derive/{name}",
+                         "remove it or use it in a measure", key=True)
+
+
+def _covered(a: float, b: float, intervals: list[tuple[float, float]]) -> bool:
+    """Whether [a, b] lies inside the union of closed intervals."""
+    point = a
+    for lo, hi in sorted(intervals):
+        if lo > point:
+            break
+        if hi >= point:
+            point = hi
+            if point >= b:
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def iter_findings(doc: Document) -> Iterator[Finding]:
+    """Every finding for one loaded document, schema first, then lint, sorted by position."""
+    findings = list(_schema_findings(doc))
+    if isinstance(doc.data, dict):
+        findings.extend(_Lint(doc).run())
+    seen = set()
+    for f in sorted(findings, key=Finding.sort_key):
+        key = (f.code, f.location, f.message)
+        if key not in seen:
+            seen.add(key)
+            yield f
+
+
+def load_error_finding(error: SchemeLoadError) -> Finding:
+    return Finding("error", error.code, error.message, error.location or Location(), error.hint)
+
+
+def validate_file(path: str | Path) -> tuple[Document | None, list[Finding]]:
+    """Load and validate one file; a load error becomes a finding."""
+    try:
+        doc = load_path(path)
+    except SchemeLoadError as exc:
+        return None, [load_error_finding(exc)]
+    return doc, list(iter_findings(doc))
+
+
+def scheme_files(path: str | Path) -> list[Path]:
+    p = Path(path)
+    if p.is_dir():
+        return sorted(
+            q for q in p.rglob("*")
+            if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.endswith(".tests.yaml")
+        )
+    return [p]
+
+
+def iter_version_findings(docs: Iterable[Document]) -> Iterator[Finding]:
+    """Cross-version checks among documents of the same scheme id."""
+    by_scheme: dict[str, list[Document]] = {}
+    for doc in docs:
+        data = _dict(doc.data)
+        if isinstance(data.get("scheme"), str):
+            by_scheme.setdefault(data["scheme"], []).append(doc)
+    for versions in by_scheme.values():
+        yield from _check_versions(versions)
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _check_versions(docs: list[Document]) -> Iterator[Finding]:
+    names = {str(_dict(d.data).get("version")): d for d in docs}
+    for doc in docs:
+        sup = _dict(doc.data).get("supersedes")
+        if isinstance(sup, str) and sup not in names:
+            close = difflib.get_close_matches(sup, list(names), n=1)
+            yield Finding("error", "unknown-supersedes", f"supersedes {sup!r}, but no such version is in this directory",
+                          doc.locate("/supersedes"), f"did you mean {close[0]!r}?" if close else
+                          "check the version name, or add the superseded file")
+    seen: dict[str, Document] = {}
+    for doc in docs:
+        version = str(_dict(doc.data).get("version"))
+        if version in seen:
+            yield Finding("error", "duplicate-version", f"version {version!r} is also defined in {seen[version].path}",
+                          doc.locate("/version"), "each version lives in one file")
+        seen[version] = doc
+    ranged = []
+    for doc in docs:
+        data = _dict(doc.data)
+        start = _parse_date(data.get("effective_from"))
+        if start is not None:
+            ranged.append((start, _parse_date(data.get("effective_to")), doc))
+    ranged.sort(key=lambda r: r[0])
+    for (s1, e1, d1), (s2, _e2, d2) in itertools.pairwise(ranged):
+        v1, v2 = _dict(d1.data).get("version"), _dict(d2.data).get("version")
+        if e1 is None or e1 >= s2:
+            yield Finding("error", "versions-overlap",
+                          f"{v1} (from {s1}{' open-ended' if e1 is None else f' to {e1}'}) overlaps {v2} (from {s2})",
+                          d2.locate("/effective_from"),
+                          f"end {v1} on {s2 - dt.timedelta(days=1)} or start {v2} later")
+        elif e1 + dt.timedelta(days=1) < s2:
+            yield Finding("error", "versions-gap",
+                          f"no version covers {e1 + dt.timedelta(days=1)} to {s2 - dt.timedelta(days=1)} "
+                          f"(between {v1} and {v2})",
+                          d2.locate("/effective_from"), f"start {v2} on {e1 + dt.timedelta(days=1)}")
+
+
+def validate_paths(paths: Iterable[str | Path]) -> list[Finding]:
+    """All findings for files and directories, including cross-version checks per directory."""
+    findings: list[Finding] = []
+    for path in paths:
+        p = Path(path)
+        if not p.exists():
+            findings.append(Finding("error", "file-not-found", f"{path} does not exist", Location(str(path)),
+                                    "check the path"))
+            continue
+        docs = []
+        for file in scheme_files(p):
+            doc, found = validate_file(file)
+            findings.extend(found)
+            if doc is not None:
+                docs.append(doc)
+        if p.is_dir():
+            for parent in sorted({Path(d.path).parent for d in docs}):
+                findings.extend(iter_version_findings(d for d in docs if Path(d.path).parent == parent))
+    return findings
