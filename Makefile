@@ -19,10 +19,20 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
+DEMO_OUT := demo-out
+
 demo: $(STAMP)
+	@echo "== 1. check the bundled schemes"
 	$(BIN)/qualiscore validate rules/
 	$(BIN)/qualiscore test rules/
-	@echo "The bundled schemes are valid and their tests pass."
+	@echo "== 2. score the sample quarter (April-June 2026) with cs-quality 2026Q2"
+	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o $(DEMO_OUT)
+	@echo "== 3. why did the first agent get this grade?"
+	$(BIN)/qualiscore explain $(DEMO_OUT) --subject A001/2026-04
+	@echo
+	@echo "Results are in $(DEMO_OUT)/: scorecards.csv (one line per agent and month),"
+	@echo "scorecards.jsonl (every number explained), rejects.csv (rows not scored, with reasons),"
+	@echo "manifest.json (scheme, input and output hashes)."
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests

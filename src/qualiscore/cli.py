@@ -149,14 +149,17 @@ def _split_fields(text: str | None) -> tuple[str, ...] | None:
     return tuple(f.strip() for f in text.split(",") if f.strip())
 
 
-def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | None, by: str | None) -> Any:
-    from .engine import evaluate as run_evaluate
+def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | None, by: str | None,
+                     as_of: Any = None) -> Any:
+    from .engine import evaluate_versions
     from .records import read_records
-    from .schemes import load_scheme
+    from .schemes import load_versions
 
-    scheme = load_scheme(scheme_path)
-    dataset = read_records(list(data), scheme.records, encoding=encoding)
-    return run_evaluate(scheme, dataset, by=_split_fields(by))
+    schemes = load_versions(scheme_path)
+    return evaluate_versions(
+        schemes, lambda contract: read_records(list(data), contract, encoding=encoding),
+        by=_split_fields(by), as_of=as_of.date() if as_of else None,
+    )
 
 
 @cli.command()
@@ -168,20 +171,29 @@ def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | No
 @click.option("--encoding", default=None, help="Input text encoding (default: UTF-8, else GB18030).")
 @click.option("--max-rejects", default=None, metavar="N|P%",
               help="Fail (publishing nothing) when more rows than this are rejected.")
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With a directory of versions: use the version in force on this date for all records.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, encoding: str | None,
-             max_rejects: str | None, quiet: bool) -> None:
+             max_rejects: str | None, as_of: Any, quiet: bool) -> None:
     """Score DATA (CSV or JSONL) with SCHEME and write scorecards to OUTDIR.
+
+    SCHEME is a scheme file, or a directory of its versions: each subject period is
+    then scored by the version in force at its start.
 
     \b
     Writes scorecards.jsonl, scorecards.csv, rejects.csv and manifest.json.
-    Example:
+    Examples:
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o out/
+      qualiscore evaluate rules/cs-quality/ data/sample/interactions-q1q2.csv -o out/
+      qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --by team
     """
     from .manifest import render_outputs, write_outputs
 
-    run = _load_run_inputs(scheme, data, encoding, by)
-    run = _with_options(run, {"by": _split_fields(by), "encoding": encoding, "max_rejects": max_rejects})
+    run = _load_run_inputs(scheme, data, encoding, by, as_of)
+    run = _with_options(run, {"by": _split_fields(by), "encoding": encoding, "max_rejects": max_rejects,
+                              "as_of": as_of.date().isoformat() if as_of else None,
+                              "scheme_path": scheme, "data": list(data)})
     run.check_reject_limit(max_rejects)
     out = write_outputs(render_outputs(run), outdir)
     if not quiet:

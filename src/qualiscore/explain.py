@@ -16,8 +16,8 @@ def _fmt(x: Any, decimals: int | None = None) -> str:
         return "—"
     if isinstance(x, bool):
         return "true" if x else "false"
-    if isinstance(x, float) and decimals is not None:
-        return f"{x:.{decimals}f}"
+    if isinstance(x, (int, float)) and decimals is not None:
+        return f"{float(x):.{decimals}f}"
     if isinstance(x, float):
         return f"{x:.6g}"
     return str(x)

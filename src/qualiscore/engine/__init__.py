@@ -7,12 +7,14 @@ engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import Location, RejectLimitError, UsageError
-from ..model import Scheme
+from ..model import RecordContract, Scheme
 from ..records import Dataset, Problem
 from ..scorecard import Scorecard
 from .common import as_date, key_text, period_bounds
@@ -110,3 +112,81 @@ def evaluate(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = Non
     )
     all_problems = tuple(sorted([*dataset.problems, *problems], key=lambda p: (p.source, p.row, p.field or "")))
     return Run((scheme,), cards, all_problems, dataset, fields, {"by": list(by) if by else None})
+
+
+def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *,
+                      by: Sequence[str] | None = None, as_of: dt.date | None = None) -> Run:
+    """Score each subject period with the version in force at the start of that period.
+
+    ``read`` types the input against a version's record contract; each version reads
+    the rows with its own contract, and every row is scored by exactly one version
+    or rejected, so counts still reconcile.
+    """
+    ordered = sorted(schemes, key=lambda s: s.effective_from)
+    if as_of is not None:
+        chosen = next((s for s in ordered if s.covers(as_of)), None)
+        if chosen is None:
+            ranges = ", ".join(f"{s.version} {s.effective_from}…{s.effective_to or ''}" for s in ordered)
+            raise UsageError(f"no version is in force on {as_of}", hint=f"versions: {ranges}")
+        run = evaluate(chosen, read(chosen.records), by=by)
+        return dataclasses.replace(run, options={**run.options, "as_of": as_of.isoformat()})
+    if len(ordered) == 1:
+        return evaluate(ordered[0], read(ordered[0].records), by=by)
+    if any(s.subject.period is None for s in ordered):
+        raise UsageError("these versions have no subject.period, so records cannot be routed by date",
+                         hint="give one version file, or choose one with --as-of YYYY-MM-DD")
+    datasets = [read(s.records) for s in ordered]
+    accepted = [dict(zip(ds.origins, ds.records)) for ds in datasets]
+    problems: list[dict[tuple[str, int], list[Problem]]] = []
+    for ds in datasets:
+        by_origin: dict[tuple[str, int], list[Problem]] = {}
+        for p in ds.problems:
+            by_origin.setdefault((p.source, p.row), []).append(p)
+        problems.append(by_origin)
+    origins = sorted({o for ds in datasets for o in (*ds.origins, *((p.source, p.row) for p in ds.problems))},
+                     key=lambda o: (_input_order(datasets[-1], o[0]), o[1]))
+    chosen_rows: list[list[tuple[dict[str, Any], tuple[str, int]]]] = [[] for _ in ordered]
+    rejected: list[Problem] = []
+    for origin in origins:
+        start = _period_start(ordered, accepted, origin)
+        if start is None:  # no version could read the row: report the newest version's reasons
+            rejected.extend(problems[-1].get(origin) or next(p[origin] for p in problems if origin in p))
+            continue
+        k = next((i for i, s in enumerate(ordered) if s.covers(start)), None)
+        if k is None:
+            rec = next(a[origin] for a in accepted if origin in a)
+            rejected.append(Problem(origin[0], origin[1], key_text(rec.get(ordered[-1].records.id)), None, None,
+                                    "no-version", f"no version of {ordered[0].id} is in force on {start}"))
+        elif origin in accepted[k]:
+            chosen_rows[k].append((accepted[k][origin], origin))
+        else:
+            rejected.extend(problems[k][origin])
+    runs = []
+    for k, scheme in enumerate(ordered):
+        if chosen_rows[k]:
+            part = dataclasses.replace(datasets[k], records=tuple(r for r, _ in chosen_rows[k]),
+                                       origins=tuple(o for _, o in chosen_rows[k]), problems=())
+            runs.append(evaluate(scheme, part, by=by))
+    cards = sorted((c for r in runs for c in r.scorecards), key=lambda c: (*c.keys.values(), c.period or ""))
+    all_problems = sorted([*rejected, *(p for r in runs for p in r.problems)],
+                          key=lambda p: (p.source, p.row, p.field or ""))
+    used = tuple(s for k, s in enumerate(ordered) if chosen_rows[k]) or (ordered[-1],)
+    combined = dataclasses.replace(datasets[-1], records=(), origins=(), problems=tuple(all_problems))
+    fields = runs[0].group_by if runs else group_fields(ordered[-1], by)
+    return Run(used, tuple(cards), tuple(all_problems), combined, fields, {"by": list(by) if by else None})
+
+
+def _input_order(ds: Dataset, source: str) -> int:
+    return next((i for i, f in enumerate(ds.inputs) if f.path == source), len(ds.inputs))
+
+
+def _period_start(ordered: Sequence[Scheme], accepted: Sequence[dict[tuple[str, int], dict[str, Any]]],
+                  origin: tuple[str, int]) -> dt.date | None:
+    for scheme, rows in zip(ordered, accepted):
+        rec = rows.get(origin)
+        period = scheme.subject.period
+        if rec is not None and period is not None:
+            day = as_date(rec.get(period.field))
+            if day is not None:
+                return period_bounds(day, period.every)[1]
+    return None

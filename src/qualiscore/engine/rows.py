@@ -263,23 +263,23 @@ def score_value(s: Scoring, value: Any) -> tuple[float | None, str | None, str |
         key = common.map_key(value)
         for k, pts in s.mapping:
             if k == key:
-                return pts, f"map {key!r} → {pts:g}", None
-        return s.default, f"{key!r} not listed → default {s.default:g}", None
+                return pts, f"map {key!r}", None
+        return s.default, f"{key!r} not in map: default", None
     if s.kind == "pass" and s.has_equals and s.pass_min is None and s.pass_max is None:
         ok = common.same(value, s.pass_equals)
-        return (100.0 if ok else 0.0), f"pass: value = {common.map_key(s.pass_equals)} → {'pass' if ok else 'fail'}", None
+        return (100.0 if ok else 0.0), f"pass if value = {common.map_key(s.pass_equals)}: {'passed' if ok else 'failed'}", None
     x = common.as_number(value)
     if x is None:
         return None, None, f"value {value!r} is not a number"
     if s.kind == "bands":
         for i, band in enumerate(s.bands):
             if (band.min is None or x >= band.min) and (band.max is None or x <= band.max):
-                return band.points, f"band {i + 1}: {band.describe()} → {band.points:g}", None
-        return 0.0, "no band matches → 0", None
+                return band.points, f"band {i + 1} ({band.describe()})", None
+        return 0.0, "no band matches", None
     if s.kind == "linear":
         lo, hi = s.start, s.end
         frac = min(1.0, max(0.0, (x - lo) / (hi - lo)))  # type: ignore[operator]
-        return 100.0 * frac, f"linear {lo:g} → 0, {hi:g} → 100", None
+        return 100.0 * frac, f"linear from {lo:g} (0 points) to {hi:g} (100 points)", None
     conds = []
     ok = True
     if s.pass_min is not None:
@@ -291,7 +291,7 @@ def score_value(s: Scoring, value: Any) -> tuple[float | None, str | None, str |
     if s.has_equals:
         ok = ok and common.same(value, s.pass_equals)
         conds.append(f"value = {s.pass_equals}")
-    return (100.0 if ok else 0.0), f"pass: {' and '.join(conds)} → {'pass' if ok else 'fail'}", None
+    return (100.0 if ok else 0.0), f"pass if {' and '.join(conds)}: {'passed' if ok else 'failed'}", None
 
 
 def _number(v: Any) -> float:
