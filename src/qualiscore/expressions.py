@@ -26,7 +26,7 @@ import difflib
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -885,7 +885,8 @@ _KINDS = {"field": "a field", "derived": "a derived value", "constant": "a const
 _LITERAL_SPELLINGS = {"true": "True", "false": "False", "none": "None", "null": "None", "nil": "None"}
 
 
-def _suggest(word: str, candidates: Iterator[str] | list[str] | Mapping[str, Any]) -> str | None:
+def _suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """The closest known spelling of ``word``, for "did you mean" hints."""
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
     return matches[0] if matches else None
 
