@@ -673,8 +673,8 @@ def test_billion_laughs(parser: str) -> None:
     assert where(err) == (1, 4)
 
 
-def test_alias_bomb_without_anchors_first_line() -> None:
-    # Only the aliases, an anchor defined late: still refused at the first alias or anchor.
+def test_alias_without_anchor_is_refused_at_the_first_alias() -> None:
+    # Aliases to an anchor that never appears: refused at the first one, nothing is expanded.
     text = "x: [" + ",".join(["*a"] * 1000) + "]\n"
     err = refusal(text)
     assert err.code == "yaml-alias"
@@ -752,6 +752,7 @@ def test_bom_then_bad_byte_is_located_after_bom() -> None:
         (b"a: \xff", 1, 4),
         (b"a: 1\nb: caf\xc3\xa9 \xc3\n", 2, 9),  # column counts characters, not bytes
         (b"a: 1\n\nc: \xe2\x82", 3, 4),  # truncated sequence at the end
+        (b"a: 1\r\nb: 2\rc: \x80", 3, 4),  # CRLF and CR line breaks count like the parser's
         (b"\xed\xa0\x80: 1", 1, 1),  # encoded surrogate
         ("a: 1\n".encode("utf-16"), 1, 1),  # UTF-16 with BOM
         ("a: é".encode("latin-1"), 1, 4),

@@ -164,9 +164,9 @@ CORE_NON_STRING = re.compile(
 )
 # U+0085 is left out: with allow_unicode, PyYAML writes it raw into a single-quoted scalar, where
 # YAML 1.1 folds it as a line break, so PyYAML does not read its own output back either.
-strings = st.text(
-    st.characters(exclude_categories=["Cs"], exclude_characters="\x85"), max_size=30
-).filter(lambda s: not CORE_NON_STRING.fullmatch(s))
+strings = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x85"), max_size=30).filter(
+    lambda s: not CORE_NON_STRING.fullmatch(s)
+)
 scalars = (
     st.none()
     | st.booleans()
@@ -204,9 +204,7 @@ def same(a: Any, b: Any) -> bool:
     parser=st.sampled_from(PARSERS),
 )
 def test_round_trip(data: dict[str, Any], flow: bool | None, unicode: bool, width: int, parser: str) -> None:
-    text = yaml.safe_dump(
-        data, default_flow_style=flow, allow_unicode=unicode, width=width, sort_keys=False
-    )
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=unicode, width=width, sort_keys=False)
     with using(parser):
         doc = load_text(text, "dumped.yaml")
     assert same(doc.data, data), text

@@ -329,6 +329,43 @@ def test_command(paths: tuple[str, ...], fmt: str, verbose: bool) -> None:
         sys.exit(EXIT_FINDINGS)
 
 
+@cli.command("verify")
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
+@click.option("--base", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Directory the manifest's relative paths are resolved against (default: current).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def verify_command(outdir: str, base: str | None, fmt: str) -> None:
+    """Confirm that OUTDIR was produced by its scheme and inputs, untouched.
+
+    Checks the SHA-256 of the scheme, inputs and outputs recorded in manifest.json,
+    then recomputes the scorecards and compares them byte for byte.
+
+    \b
+    Exit status: 0 reproduced exactly; 10 scheme changed; 11 input changed;
+    12 engine version differs; 13 output file edited; 14 recomputation differs.
+    Example:
+      qualiscore verify out/
+    """
+    from .verify import verify
+
+    report = verify(outdir, base=base)
+    if fmt == "json":
+        click.echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
+                               "exit_code": report.exit_code,
+                               "discrepancies": [d.as_dict() for d in report.discrepancies]},
+                              ensure_ascii=False, indent=2))
+    elif report.ok:
+        click.echo(click.style("verified", fg="green", bold=True)
+                   + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)")
+    else:
+        click.echo(click.style("NOT verified", fg="red", bold=True) + f": {outdir}")
+        for d in report.discrepancies:
+            click.echo(f"  {d.kind}: {d.message}")
+        if not report.recomputed:
+            click.echo("  (not recomputed: the scheme or an input is not the one the run used)")
+    sys.exit(report.exit_code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the console script."""
     cli.main(args=argv, prog_name="qualiscore")

@@ -243,9 +243,8 @@ def _decode(text: str | bytes, path: str) -> str:
 
 def _encoding_error(raw: bytes, exc: UnicodeDecodeError, path: str) -> SchemeLoadError:
     """Locate the first byte that is not UTF-8 as a line and a character column."""
-    line_start = raw.rfind(b"\n", 0, exc.start) + 1
-    line = raw.count(b"\n", 0, exc.start) + 1
-    column = len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1
+    valid = raw[: exc.start].decode("utf-8")  # everything before the first bad byte decodes
+    line, column = _position(valid, len(valid))
     return SchemeLoadError(
         f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}: {exc.reason})",
         location=Location(file=path, line=line, column=column),
@@ -334,7 +333,9 @@ def _unmarked_yaml_error(exc: yaml.YAMLError, source: str, path: str) -> SchemeL
         location = Location(file=path, line=line, column=column)
     else:
         location = Location(file=path)
-    return SchemeLoadError(f"cannot read YAML: {exc}", location=location, hint=_HINT_SYNTAX, code="yaml-syntax")
+    return SchemeLoadError(
+        f"cannot read YAML: {exc}", location=location, hint=_HINT_SYNTAX, code="yaml-syntax"
+    )
 
 
 # --- building -----------------------------------------------------------------------------------

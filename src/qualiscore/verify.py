@@ -1,0 +1,216 @@
+"""Confirm a published run: hashes of scheme, inputs and outputs, then a full recomputation.
+
+An auditor learns either that the run is reproduced exactly, or what differs: the
+scheme file, an input, an output edited by hand (which subject, which field), or the
+engine version.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import QualiscoreError
+from .manifest import MANIFEST, read_manifest, render_outputs, sha256_file
+
+# Exit codes of `qualiscore verify`, most fundamental first (documented in docs/errors.md).
+EXIT_VERIFIED = 0
+EXIT_SCHEME_CHANGED = 10
+EXIT_INPUT_CHANGED = 11
+EXIT_ENGINE_CHANGED = 12
+EXIT_OUTPUT_CHANGED = 13
+EXIT_NOT_REPRODUCED = 14
+
+_EXIT = {
+    "scheme-changed": EXIT_SCHEME_CHANGED,
+    "scheme-missing": EXIT_SCHEME_CHANGED,
+    "input-changed": EXIT_INPUT_CHANGED,
+    "input-missing": EXIT_INPUT_CHANGED,
+    "engine-version": EXIT_ENGINE_CHANGED,
+    "output-changed": EXIT_OUTPUT_CHANGED,
+    "output-missing": EXIT_OUTPUT_CHANGED,
+    "output-extra": EXIT_OUTPUT_CHANGED,
+    "not-reproduced": EXIT_NOT_REPRODUCED,
+    "recompute-failed": EXIT_NOT_REPRODUCED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    kind: str
+    file: str
+    message: str
+    subject: str | None = None
+    field: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "file": self.file, "message": self.message, "subject": self.subject,
+                "field": self.field}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    outdir: str
+    discrepancies: tuple[Discrepancy, ...]
+    recomputed: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+    @property
+    def exit_code(self) -> int:
+        if self.ok:
+            return EXIT_VERIFIED
+        return min(_EXIT[d.kind] for d in self.discrepancies)
+
+
+def _resolve(path: str, base: Path | None) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() or base is None else base / p
+
+
+def verify(outdir: str | Path, *, base: str | Path | None = None) -> Report:
+    """Check every hash the manifest records, then recompute the run and compare byte for byte."""
+    out = Path(outdir)
+    manifest = read_manifest(out)
+    root = Path(base) if base is not None else None
+    found: list[Discrepancy] = []
+    version = manifest.get("engine", {}).get("version")
+    if version != __version__:
+        found.append(Discrepancy("engine-version", MANIFEST,
+                                 f"the run was made by qualiscore {version}; this is {__version__}"))
+    for s in manifest.get("schemes", []):
+        path = _resolve(s["path"], root)
+        if not path.is_file():
+            found.append(Discrepancy("scheme-missing", s["path"], f"scheme file {s['path']} is missing"))
+        elif sha256_file(path) != s["sha256"]:
+            found.append(Discrepancy("scheme-changed", s["path"],
+                                     f"scheme {s['id']} {s['version']} was changed after the run (SHA-256 differs)"))
+    for i in manifest.get("inputs", []):
+        path = _resolve(i["path"], root)
+        if not path.is_file():
+            found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
+        elif sha256_file(path) != i["sha256"]:
+            found.append(Discrepancy("input-changed", i["path"], f"input {i['path']} was changed after the run"))
+    outputs: dict[str, str] = manifest.get("outputs", {})
+    for name, digest in sorted(outputs.items()):
+        path = out / name
+        if not path.is_file():
+            found.append(Discrepancy("output-missing", name, f"{name} is missing from {out}"))
+        elif sha256_file(path) != digest:
+            found.append(Discrepancy("output-changed", name, f"{name} does not match its hash in the manifest"))
+    for path in sorted(out.iterdir()):
+        if path.name not in outputs and path.name != MANIFEST and not path.name.startswith("manifest."):
+            found.append(Discrepancy("output-extra", path.name, f"{path.name} is not listed in the manifest"))
+    recomputed = False
+    if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
+        recomputed = True
+        found.extend(_recompute(manifest, out, root))
+    return Report(str(out), tuple(_dedupe(found)), recomputed)
+
+
+def _recompute(manifest: dict[str, Any], out: Path, root: Path | None) -> list[Discrepancy]:
+    from .engine import evaluate_versions
+    from .records import read_records
+    from .schemes import load_versions
+
+    opts = manifest.get("options", {})
+    scheme_path = opts.get("scheme_path") or manifest["schemes"][0]["path"]
+    data = [str(_resolve(i["path"], root)) for i in manifest.get("inputs", [])]
+    try:
+        schemes = load_versions(_resolve(scheme_path, root))
+        run = evaluate_versions(
+            schemes, lambda c: read_records(data, c, encoding=opts.get("encoding")),
+            by=opts.get("by"), as_of=dt.date.fromisoformat(opts["as_of"]) if opts.get("as_of") else None,
+        )
+    except QualiscoreError as exc:
+        return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
+    # Paths as the original run recorded them, so the manifest compares equal.
+    run = dataclasses.replace(run, options=opts)
+    fresh = render_outputs(_with_recorded_paths(run, manifest))
+    found = []
+    for name, data_bytes in fresh.items():
+        path = out / name
+        if not path.is_file():
+            continue
+        stored = path.read_bytes()
+        if stored != data_bytes:
+            found.extend(_explain(name, stored, data_bytes))
+    return found
+
+
+def _with_recorded_paths(run: Any, manifest: dict[str, Any]) -> Any:
+    inputs = tuple(dataclasses.replace(i, path=rec["path"]) for i, rec in zip(run.dataset.inputs, manifest["inputs"]))
+    by_path = {str(Path(i.path)): rec["path"] for i, rec in zip(run.dataset.inputs, manifest["inputs"])}
+    problems = tuple(dataclasses.replace(p, source=by_path.get(str(Path(p.source)), p.source)) for p in run.problems)
+    schemes = tuple(
+        dataclasses.replace(s, path=rec["path"]) for s, rec in zip(run.schemes, manifest["schemes"])
+    )
+    return dataclasses.replace(run, dataset=dataclasses.replace(run.dataset, inputs=inputs), problems=problems,
+                               schemes=schemes)
+
+
+def _explain(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
+    """Say which subject and field of an output differ from the recomputation."""
+    if name.endswith(".csv"):
+        old = list(csv.reader(io.StringIO(stored.decode("utf-8", "replace"))))
+        new = list(csv.reader(io.StringIO(fresh.decode("utf-8", "replace"))))
+        header = new[0] if new else []
+        for i, (a, b) in enumerate(zip(old, new)):
+            if a != b:
+                for j, (x, y) in enumerate(zip(a, b)):
+                    if x != y:
+                        field = header[j] if j < len(header) else f"column {j + 1}"
+                        return [Discrepancy("not-reproduced", name,
+                                            f"line {i + 1} (subject {b[0] if b else '?'}), {field}: "
+                                            f"published {x!r}, recomputed {y!r}",
+                                            subject=b[0] if b else None, field=field)]
+                return [Discrepancy("not-reproduced", name, f"line {i + 1} has a different number of cells",
+                                    subject=b[0] if b else None)]
+        return [Discrepancy("not-reproduced", name, f"published {len(old)} lines, recomputed {len(new)}")]
+    if name.endswith(".jsonl"):
+        old_lines = stored.decode("utf-8", "replace").splitlines()
+        new_lines = fresh.decode("utf-8", "replace").splitlines()
+        for a, b in zip(old_lines, new_lines):
+            if a != b:
+                try:
+                    ca, cb = json.loads(a), json.loads(b)
+                except json.JSONDecodeError:
+                    return [Discrepancy("not-reproduced", name, "a line is not valid JSON")]
+                field = _first_difference(ca, cb, "")
+                return [Discrepancy("not-reproduced", name, f"{cb.get('subject')}: {field} differs",
+                                    subject=cb.get("subject"), field=field)]
+        return [Discrepancy("not-reproduced", name,
+                            f"published {len(old_lines)} scorecards, recomputed {len(new_lines)}")]
+    return [Discrepancy("not-reproduced", name, f"{name} differs from the recomputation")]
+
+
+def _first_difference(a: Any, b: Any, path: str) -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}/{key}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_difference(x, y, f"{path}/{i}")
+    return path or "/"
+
+
+def _dedupe(items: list[Discrepancy]) -> list[Discrepancy]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for d in items:
+        key = (d.kind, d.file, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
