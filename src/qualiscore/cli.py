@@ -173,9 +173,11 @@ def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | No
               help="Fail (publishing nothing) when more rows than this are rejected.")
 @click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="With a directory of versions: use the version in force on this date for all records.")
+@click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Sign manifest.json with this Ed25519 private key (see `qualiscore keygen`).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, encoding: str | None,
-             max_rejects: str | None, as_of: Any, quiet: bool) -> None:
+             max_rejects: str | None, as_of: Any, sign_key: str | None, quiet: bool) -> None:
     """Score DATA (CSV or JSONL) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
@@ -195,7 +197,12 @@ def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, en
                               "as_of": as_of.date().isoformat() if as_of else None,
                               "scheme_path": scheme, "data": list(data)})
     run.check_reject_limit(max_rejects)
-    out = write_outputs(render_outputs(run), outdir)
+    files = render_outputs(run)
+    if sign_key:
+        from .signing import SIGNATURE_FILE, sign_manifest
+
+        files[SIGNATURE_FILE] = sign_manifest(files["manifest.json"], Path(sign_key))
+    out = write_outputs(files, outdir)
     if not quiet:
         _summary(run, out)
 
@@ -333,30 +340,36 @@ def test_command(paths: tuple[str, ...], fmt: str, verbose: bool) -> None:
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False))
 @click.option("--base", type=click.Path(exists=True, file_okay=False), default=None,
               help="Directory the manifest's relative paths are resolved against (default: current).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Require the run to be signed by this Ed25519 public key (PEM).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def verify_command(outdir: str, base: str | None, fmt: str) -> None:
+def verify_command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> None:
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched.
 
     Checks the SHA-256 of the scheme, inputs and outputs recorded in manifest.json,
     then recomputes the scorecards and compares them byte for byte.
 
     \b
-    Exit status: 0 reproduced exactly; 10 scheme changed; 11 input changed;
-    12 engine version differs; 13 output file edited; 14 recomputation differs.
-    Example:
+    Exit status: 0 reproduced exactly; 9 signature invalid or not by the given key;
+    10 scheme changed; 11 input changed; 12 engine version differs;
+    13 output file edited; 14 recomputation differs.
+    Examples:
       qualiscore verify out/
+      qualiscore verify out/ --public-key committee.pub.pem
     """
     from .verify import verify
 
-    report = verify(outdir, base=base)
+    report = verify(outdir, base=base, public_key=public_key)
     if fmt == "json":
         click.echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
+                               "signer": report.signer,
                                "exit_code": report.exit_code,
                                "discrepancies": [d.as_dict() for d in report.discrepancies]},
                               ensure_ascii=False, indent=2))
     elif report.ok:
         click.echo(click.style("verified", fg="green", bold=True)
-                   + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)")
+                   + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)"
+                   + (f"; signed by {report.signer}" if report.signer else ""))
     else:
         click.echo(click.style("NOT verified", fg="red", bold=True) + f": {outdir}")
         for d in report.discrepancies:
@@ -364,6 +377,28 @@ def verify_command(outdir: str, base: str | None, fmt: str) -> None:
         if not report.recomputed:
             click.echo("  (not recomputed: the scheme or an input is not the one the run used)")
     sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.argument("name", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite existing key files.")
+def keygen(name: Path, force: bool) -> None:
+    """Create an Ed25519 key pair NAME.pem (private) and NAME.pub.pem for signing runs.
+
+    \b
+    Example:
+      qualiscore keygen committee
+      qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --sign-key committee.pem
+      qualiscore verify out/ --public-key committee.pub.pem
+    """
+    from .signing import generate_keypair
+
+    private, public = name.with_name(name.name + ".pem"), name.with_name(name.name + ".pub.pem")
+    for p in (private, public):
+        if p.exists() and not force:
+            raise click.UsageError(f"{p} already exists; use --force to overwrite it")
+    fp = generate_keypair(private, public)
+    click.echo(f"wrote {private} (keep it secret) and {public} (give it to auditors)\nfingerprint {fp}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,6 +22,7 @@ from .manifest import MANIFEST, read_manifest, render_outputs, sha256_file
 
 # Exit codes of `qualiscore verify`, most fundamental first (documented in docs/errors.md).
 EXIT_VERIFIED = 0
+EXIT_SIGNATURE = 9
 EXIT_SCHEME_CHANGED = 10
 EXIT_INPUT_CHANGED = 11
 EXIT_ENGINE_CHANGED = 12
@@ -29,6 +30,7 @@ EXIT_OUTPUT_CHANGED = 13
 EXIT_NOT_REPRODUCED = 14
 
 _EXIT = {
+    "signature": EXIT_SIGNATURE,
     "scheme-changed": EXIT_SCHEME_CHANGED,
     "scheme-missing": EXIT_SCHEME_CHANGED,
     "input-changed": EXIT_INPUT_CHANGED,
@@ -60,6 +62,7 @@ class Report:
     outdir: str
     discrepancies: tuple[Discrepancy, ...]
     recomputed: bool
+    signer: str | None = None  # fingerprint of the key that signed the manifest, when signed
 
     @property
     def ok(self) -> bool:
@@ -77,12 +80,20 @@ def _resolve(path: str, base: Path | None) -> Path:
     return p if p.is_absolute() or base is None else base / p
 
 
-def verify(outdir: str | Path, *, base: str | Path | None = None) -> Report:
-    """Check every hash the manifest records, then recompute the run and compare byte for byte."""
+def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None) -> Report:
+    """Check the signature (if any), every hash the manifest records, then recompute and compare."""
+    from .signing import SIGNATURE_FILE, SignatureError, check_signature
+
     out = Path(outdir)
     manifest = read_manifest(out)
     root = Path(base) if base is not None else None
     found: list[Discrepancy] = []
+    signer = None
+    if public_key is not None or (out / SIGNATURE_FILE).is_file():
+        try:
+            signer = check_signature(out, Path(public_key) if public_key is not None else None)
+        except SignatureError as exc:
+            found.append(Discrepancy("signature", SIGNATURE_FILE, exc.message))
     version = manifest.get("engine", {}).get("version")
     if version != __version__:
         found.append(Discrepancy("engine-version", MANIFEST,
@@ -114,7 +125,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None) -> Report:
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
         recomputed = True
         found.extend(_recompute(manifest, out, root))
-    return Report(str(out), tuple(_dedupe(found)), recomputed)
+    return Report(str(out), tuple(_dedupe(found)), recomputed, signer)
 
 
 def _recompute(manifest: dict[str, Any], out: Path, root: Path | None) -> list[Discrepancy]:
