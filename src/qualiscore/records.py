@@ -304,7 +304,10 @@ class _FieldReader:
         self.name = field.name
         self.source = field.source
         self.nullable = field.nullable
-        base_text, base_value = _BUILDERS[field.type](field, zone)
+        builder = _BUILDERS.get(field.type)
+        if builder is None:
+            raise ValueError(f"field {field.name!r} has unknown type {field.type!r}")
+        base_text, base_value = builder(field, zone)
         check = self._make_check(field, base_text, base_value)
         nullable = field.nullable
         name = field.name
@@ -434,7 +437,7 @@ def _build_integer(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], 
                     x = float(s)
                 except ValueError:
                     raise bad(s) from None
-                if not isfinite(x):
+                if not isfinite(x) and not any(c.isdigit() for c in s):  # nan, inf (not 1e999)
                     raise _not_finite(s) from None
         raise bad(s)
 
@@ -744,7 +747,7 @@ class _Collector:
                         Problem(
                             src,
                             row,
-                            rid,
+                            _clip(rid),
                             id_name,
                             _clip(rid),
                             "duplicate-id",
@@ -909,7 +912,9 @@ def _scan(path: str, source: str, encoding: str | None) -> tuple[str, str]:
     failure = attempt(first, hasher)
     if failure is None:
         return hasher.hexdigest(), first
-    if first != "utf-16" and attempt("gb18030", None) is None:
+    if first == "utf-16":
+        raise _decode_error(source, first, *failure)
+    if attempt("gb18030", None) is None:
         return hasher.hexdigest(), "gb18030"
     offset, line = failure
     raise DataError(
@@ -973,8 +978,10 @@ def _read_csv(path: str, source: str, encoding: str, tab: bool, out: _Collector)
     typer = out.typer
     with open(path, encoding=encoding, newline="") as f:
         first = f.readline()
+        skipped = 0  # blank lines above the header still count as rows, as in Excel
         while first and not first.strip():
             first = f.readline()
+            skipped += 1
         if not first:
             raise DataError(
                 "is empty: a CSV file needs a header row naming its columns",
@@ -989,7 +996,7 @@ def _read_csv(path: str, source: str, encoding: str, tab: bool, out: _Collector)
         else:
             delimiter = ","
         reader = csv.reader(_chain(first, f), delimiter=delimiter)
-        return _type_csv_rows(reader, source, typer, out)
+        return _type_csv_rows(reader, source, typer, out, skipped)
 
 
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
@@ -997,16 +1004,23 @@ def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
     yield from rest
 
 
-def _type_csv_rows(reader: Iterator[list[str]], source: str, typer: _Typer, out: _Collector) -> int:
-    rownum = 0
+def _type_csv_rows(
+    reader: Iterator[list[str]], source: str, typer: _Typer, out: _Collector, skipped: int = 0
+) -> int:
+    rownum = skipped
     try:
         header = next(reader)
-        rownum = 1
+        rownum += 1
         while not any(header):
             header = next(reader)
             rownum += 1
     except StopIteration:
-        raise DataError("is empty", location=Location(source, line=1), code="empty") from None
+        raise DataError(
+            "is empty: a CSV file needs a header row naming its columns",
+            location=Location(source, line=1),
+            hint="export the data with column headers in the first row",
+            code="empty",
+        ) from None
     except csv.Error as exc:
         raise _csv_error(source, rownum + 1, exc) from None
     if header and header[0].startswith("\ufeff"):
@@ -1053,10 +1067,10 @@ def _type_csv_rows(reader: Iterator[list[str]], source: str, typer: _Typer, out:
         except csv.Error as exc:
             raise _csv_error(source, rownum + 1, exc) from None
         rownum += 1
-        if not any(row):
-            continue  # blank row: not read, but it keeps its number
-        read += 1
         if len(row) != ncols:
+            if not any(row) or (len(row) == 1 and row[0].isspace()):
+                continue  # blank line: not read, but it keeps its number
+            read += 1
             rid = row[id_cell] if id_cell is not None and id_cell < len(row) else None
             problems.append(
                 Problem(
@@ -1071,6 +1085,9 @@ def _type_csv_rows(reader: Iterator[list[str]], source: str, typer: _Typer, out:
                 )
             )
             continue
+        if not any(row):
+            continue  # all cells empty (",,,"): a blank row
+        read += 1
         try:
             record = {name: conv(row[idx]) for name, idx, conv in plan}
         except (_Bad, *_UNFORESEEN):
@@ -1127,6 +1144,13 @@ def _csv_error(source: str, row: int, exc: csv.Error) -> DataError:
     )
 
 
+def _is_object_line(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
 def _read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: _Collector) -> int:
     """Type every JSON Lines row; returns rows read (blank lines excluded)."""
     read = 0
@@ -1139,7 +1163,7 @@ def _read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: _Coll
                 line = line[1:]
                 if line.isspace():
                     continue
-            if is_json and read == 0 and not line.lstrip().startswith("{"):
+            if is_json and read == 0 and not _is_object_line(line):
                 raise DataError(
                     "is a JSON document, not JSON Lines (one object per line)",
                     location=Location(source, line=lineno),
@@ -1223,13 +1247,6 @@ def read_records(
         try:
             sha, codec = _scan(path, source, encoding)
             if fmt in ("csv", "tsv"):
-                if os.path.getsize(path) == 0:
-                    raise DataError(
-                        "is empty: a CSV file needs a header row naming its columns",
-                        location=Location(source, line=1),
-                        hint="export the data with column headers in the first row",
-                        code="empty",
-                    )
                 read = _read_csv(path, source, codec, fmt == "tsv", out)
                 inputs.append((source, sha, "csv", codec, read))
             else:
@@ -1263,6 +1280,7 @@ def records_from_dicts(
     Values may be JSON-typed or text; ``datetime``/``date``/``timedelta`` objects are
     accepted too. Row numbers are 1-based positions.
     """
+    rows = list(rows)
     typer = _Typer(contract)
     out = _Collector(typer)
     out.sources.append(source)
