@@ -8,6 +8,7 @@ so the result does not depend on the order of the input rows.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -176,7 +177,7 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
     for dim in scheme.dimensions:
         items = []
         for ind in dim.indicators:
-            res = measured[ind.id]
+            res = canonical_result(measured[ind.id])
             points, rule, reason = None, None, common.not_applicable_reason(ind, res.value, res.sample)
             if reason is None:
                 points, rule, reason = score_value(ind.scoring, res.value)
@@ -242,6 +243,11 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
         decided_by=decided_by, note=note, dimensions=tuple(dim_results), vetoes=tuple(vetoes),
         decimals=scheme.decimals,
     )
+
+
+def canonical_result(res: MeasureResult) -> MeasureResult:
+    return dataclasses.replace(res, value=common.canonical(res.value), numerator=common.canonical(res.numerator),
+                               denominator=common.canonical(res.denominator))
 
 
 def _fill(rule: str) -> float:
