@@ -150,16 +150,28 @@ def _split_fields(text: str | None) -> tuple[str, ...] | None:
 
 
 def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | None, by: str | None,
-                     as_of: Any = None) -> Any:
+                     as_of: Any = None, quiet: bool = True) -> Any:
     from .engine import evaluate_versions
     from .records import read_records
     from .schemes import load_versions
 
     schemes = load_versions(scheme_path)
-    return evaluate_versions(
-        schemes, lambda contract: read_records(list(data), contract, encoding=encoding),
-        by=_split_fields(by), as_of=as_of.date() if as_of else None,
-    )
+    with _progress(quiet) as bar:
+        def read(contract: Any) -> Any:
+            dataset = read_records(list(data), contract, encoding=encoding)
+            bar.reset(total=dataset.rows_accepted)
+            return dataset
+
+        return evaluate_versions(schemes, read, by=_split_fields(by), as_of=as_of.date() if as_of else None,
+                                 progress=bar.update)
+
+
+def _progress(quiet: bool) -> Any:
+    """A progress bar on stderr for runs longer than a second; silent when piped or with --quiet."""
+    from tqdm import tqdm
+
+    return tqdm(total=0, desc="scoring", unit=" records", unit_scale=True, delay=1.0, leave=False,
+                disable=True if quiet else None, file=sys.stderr)
 
 
 @cli.command()
@@ -192,7 +204,7 @@ def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, en
     """
     from .manifest import render_outputs, write_outputs
 
-    run = _load_run_inputs(scheme, data, encoding, by, as_of)
+    run = _load_run_inputs(scheme, data, encoding, by, as_of, quiet)
     run = _with_options(run, {"by": _split_fields(by), "encoding": encoding, "max_rejects": max_rejects,
                               "as_of": as_of.date().isoformat() if as_of else None,
                               "scheme_path": scheme, "data": list(data)})

@@ -79,8 +79,12 @@ def group_fields(scheme: Scheme, by: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(by)
 
 
-def evaluate(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = None) -> Run:
-    """Score every subject of ``dataset`` with one scheme version."""
+Progress = Callable[[int], None]
+
+
+def evaluate(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = None,
+             progress: Progress | None = None) -> Run:
+    """Score every subject of ``dataset`` with one scheme version; ``progress(n)`` is told of n records done."""
     from .rows import RowEngine
 
     fields = group_fields(scheme, by)
@@ -106,16 +110,18 @@ def evaluate(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = Non
             subject = keys[id_field]
         sort_key = (*keys.values(), label or "")
         groups.setdefault(sort_key, (subject, keys, label, []))[3].append(rec)
-    cards = tuple(
-        engine.scorecard(subject, keys, label, recs)
-        for _, (subject, keys, label, recs) in sorted(groups.items())
-    )
+    cards = []
+    for _, (subject, keys, label, recs) in sorted(groups.items()):
+        cards.append(engine.scorecard(subject, keys, label, recs))
+        if progress is not None:
+            progress(len(recs))
     all_problems = tuple(sorted([*dataset.problems, *problems], key=lambda p: (p.source, p.row, p.field or "")))
-    return Run((scheme,), cards, all_problems, dataset, fields, {"by": list(by) if by else None})
+    return Run((scheme,), tuple(cards), all_problems, dataset, fields, {"by": list(by) if by else None})
 
 
 def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *,
-                      by: Sequence[str] | None = None, as_of: dt.date | None = None) -> Run:
+                      by: Sequence[str] | None = None, as_of: dt.date | None = None,
+                      progress: Progress | None = None) -> Run:
     """Score each subject period with the version in force at the start of that period.
 
     ``read`` types the input against a version's record contract; each version reads
@@ -128,10 +134,10 @@ def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract]
         if chosen is None:
             ranges = ", ".join(f"{s.version} {s.effective_from}…{s.effective_to or ''}" for s in ordered)
             raise UsageError(f"no version is in force on {as_of}", hint=f"versions: {ranges}")
-        run = evaluate(chosen, read(chosen.records), by=by)
+        run = evaluate(chosen, read(chosen.records), by=by, progress=progress)
         return dataclasses.replace(run, options={**run.options, "as_of": as_of.isoformat()})
     if len(ordered) == 1:
-        return evaluate(ordered[0], read(ordered[0].records), by=by)
+        return evaluate(ordered[0], read(ordered[0].records), by=by, progress=progress)
     if any(s.subject.period is None for s in ordered):
         raise UsageError("these versions have no subject.period, so records cannot be routed by date",
                          hint="give one version file, or choose one with --as-of YYYY-MM-DD")
@@ -166,7 +172,7 @@ def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract]
         if chosen_rows[k]:
             part = dataclasses.replace(datasets[k], records=tuple(r for r, _ in chosen_rows[k]),
                                        origins=tuple(o for _, o in chosen_rows[k]), problems=())
-            runs.append(evaluate(scheme, part, by=by))
+            runs.append(evaluate(scheme, part, by=by, progress=progress))
     cards = sorted((c for r in runs for c in r.scorecards), key=lambda c: (*c.keys.values(), c.period or ""))
     all_problems = sorted([*rejected, *(p for r in runs for p in r.problems)],
                           key=lambda p: (p.source, p.row, p.field or ""))
