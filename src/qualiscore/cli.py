@@ -187,9 +187,10 @@ def _progress(quiet: bool) -> Any:
               help="With a directory of versions: use the version in force on this date for all records.")
 @click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Sign manifest.json with this Ed25519 private key (see `qualiscore keygen`).")
+@click.option("--force", is_flag=True, help="Replace OUTDIR even if it is not an earlier run's output.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, encoding: str | None,
-             max_rejects: str | None, as_of: Any, sign_key: str | None, quiet: bool) -> None:
+             max_rejects: str | None, as_of: Any, sign_key: str | None, force: bool, quiet: bool) -> None:
     """Score DATA (CSV or JSONL) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
@@ -214,7 +215,7 @@ def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, en
         from .signing import SIGNATURE_FILE, sign_manifest
 
         files[SIGNATURE_FILE] = sign_manifest(files["manifest.json"], Path(sign_key))
-    out = write_outputs(files, outdir)
+    out = write_outputs(files, outdir, force=force)
     if not quiet:
         _summary(run, out)
 
@@ -451,6 +452,15 @@ def synth(kind: str, rows: int, seed: int, start: str, months: int, agents: int 
         raise click.UsageError(str(exc)) from None
     if output != "-":
         click.echo(f"wrote {written} rows to {output}", err=True)
+
+
+def _register() -> None:
+    from .diff import diff_command
+
+    cli.add_command(diff_command)
+
+
+_register()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 # Exit codes, documented in docs/errors.md.
 EXIT_OK = 0
-EXIT_FINDINGS = 1  # validation errors, failed scheme tests, differing diff/verify
+EXIT_FINDINGS = 1  # validation errors, failed scheme tests, schemes that differ (diff)
 EXIT_USAGE = 2
 EXIT_SCHEME = 3
 EXIT_DATA = 4

@@ -79,11 +79,19 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def write_outputs(files: Mapping[str, bytes], outdir: str | Path) -> Path:
-    """Replace ``outdir`` with exactly ``files``; never leave a half-written directory behind."""
+def write_outputs(files: Mapping[str, bytes], outdir: str | Path, *, force: bool = False) -> Path:
+    """Replace ``outdir`` with exactly ``files``; never leave a half-written directory behind.
+
+    An existing directory is replaced only when it is an earlier run's output (it holds
+    a manifest) or is empty, unless ``force``: `-o ~/Documents` must not delete anything.
+    """
     out = Path(outdir)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a directory", hint="choose another -o directory")
+    if out.is_dir() and not force and not (out / MANIFEST).is_file() and any(out.iterdir()):
+        raise OutputError(f"{out} is not empty and holds no {MANIFEST}, so it is not an earlier run's output; "
+                          "refusing to replace it",
+                          location=None, hint="choose a new -o directory, or pass --force to replace it")
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
