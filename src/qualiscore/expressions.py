@@ -569,7 +569,7 @@ def _text_location(source: str, base: Location | None, lineno: int, char_col: in
     )
 
 
-def _node_location(source: str, base: Location | None, node: ast.AST) -> Location:
+def node_location(source: str, base: Location | None, node: ast.AST) -> Location:
     """The location of an AST node (whose col_offset counts UTF-8 bytes)."""
     lineno = getattr(node, "lineno", 1)
     byte_col = getattr(node, "col_offset", 0)
@@ -643,7 +643,7 @@ def _depth_error(source: str, base: Location | None, tree: ast.AST) -> Expressio
         if depth > MAX_DEPTH:
             return ExpressionError(
                 f"expression is nested too deeply (at most {MAX_DEPTH} levels)",
-                location=_node_location(source, base, node),
+                location=node_location(source, base, node),
                 hint="split it into derived values",
                 code=TOO_DEEP,
             )
@@ -687,7 +687,7 @@ class _Checker:
     def refuse(self, node: ast.AST, message: str, hint: str | None = None) -> None:
         error = ExpressionError(
             message,
-            location=_node_location(self.source, self.base, node),
+            location=node_location(self.source, self.base, node),
             hint=hint or _ALLOWED_HINT,
             code=DISALLOWED,
         )
@@ -921,7 +921,7 @@ def iter_errors(
     found: list[tuple[tuple[int, int], ExpressionError]] = []
 
     def add(node: ast.AST, error: ExpressionError) -> None:
-        error.location = _node_location(text, location, node)
+        error.location = node_location(text, location, node)
         found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), error))
 
     reported: set[str] = set()
@@ -1244,7 +1244,7 @@ def _evaluation_error(
     where = expr.location
     subject = text
     if node is not None and hasattr(node, "col_offset"):
-        where = _node_location(expr.source, expr.location, node)
+        where = node_location(expr.source, expr.location, node)
         subject = ast.get_source_segment(text, node) or text
     if len(subject) > 80:
         subject = subject[:77] + "..."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import itertools
+import math
 import json
 import re
 import zoneinfo
@@ -110,6 +111,10 @@ def _explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> I
     if validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
+        known = set((error.schema.get("properties") or {}).keys())
+        if isinstance(error.instance, dict) and difflib.get_close_matches(
+                name, [k for k in error.instance if k not in known], n=1):
+            return  # a misspelt key: the unknown-key finding already says "did you mean"
         yield Finding("error", "missing-key", f"missing required key {name!r}", where,
                       f"add `{name}:` here (see docs/scheme-format.md)")
         return
@@ -186,6 +191,11 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _strs(value: Any) -> list[str]:
+    """The text items of a list; anything else is the schema's business."""
+    return [v for v in _list(value) if isinstance(v, str)]
 
 
 def _number(value: Any) -> float | None:
@@ -287,7 +297,7 @@ class _Lint:
                 if key in spec and ftype != "boolean":
                     self.add("error", "field-option", f"{key} applies to boolean fields only", f"{ptr}/{key}",
                              "remove it or change the type to boolean")
-            both = set(_list(spec.get("true_values"))) & set(_list(spec.get("false_values")))
+            both = set(_strs(spec.get("true_values"))) & set(_strs(spec.get("false_values")))
             if both:
                 self.add("error", "field-option", f"{sorted(both)} listed as both true and false",
                          f"{ptr}/false_values", "a text can mean only one of true or false")
@@ -347,6 +357,8 @@ class _Lint:
         return names
 
     def expression(self, source: Any, pointer: str, names: Mapping[str, str]) -> expressions.Expression | None:
+        if not isinstance(source, (str, int, float, bool)):
+            return None  # the schema reports the wrong type
         location = self.doc.locate(pointer)
         errors = list(expressions.iter_errors(source, names=names, location=location))
         for err in errors:
@@ -371,11 +383,14 @@ class _Lint:
             if expr is None:
                 continue
             if name in expr.names:
-                self.add("error", "derived-cycle", f"{name!r} is defined in terms of itself", ptr,
-                         "a derived value may use only fields, constants and earlier derived values")
+                self.findings.append(Finding("error", "derived-cycle", f"{name!r} is defined in terms of itself",
+                                             _name_location(expr, name, self.doc.locate(ptr)),
+                                             "a derived value may use only fields, constants and earlier derived values"))
             for used in sorted(expr.names & later - {name}):
-                self.add("error", "derived-order", f"{name!r} uses {used!r}, which is defined after it", ptr,
-                         f"move {used!r} above {name!r} in derive")
+                self.findings.append(Finding("error", "derived-order",
+                                             f"{name!r} uses {used!r}, which is defined after it",
+                                             _name_location(expr, used, self.doc.locate(ptr)),
+                                             f"move {used!r} above {name!r} in derive"))
 
     # -- measures, scoring, dimensions
     def measure(self, spec: Any, pointer: str) -> None:
@@ -420,8 +435,8 @@ class _Lint:
 
     def bands(self, bands: list[Any], pointer: str) -> None:
         covered: list[tuple[float, float]] = []
-        mins_only: list[float] = []
-        maxs_only: list[float] = []
+        last_min: float | None = None
+        last_max: float | None = None
         exhaustive = False
         for i, band in enumerate(bands):
             band = _dict(band)
@@ -433,20 +448,22 @@ class _Lint:
             if a > b:
                 self.add("error", "band-empty", f"band min {lo:g} is above its max {hi:g}", ptr, "swap min and max")
                 continue
-            if exhaustive or _covered(a, b, covered):
+            unordered = (hi is None and lo is not None and last_min is not None and lo > last_min) or (
+                lo is None and hi is not None and last_max is not None and hi < last_max)
+            if unordered:
+                self.add("error", "bands-unordered",
+                         f"band {i + 1} is out of order (bands with only min go highest first, "
+                         "bands with only max lowest first)", ptr, "the first matching band wins; sort them")
+            elif exhaustive or _covered(a, b, covered):
                 self.add("error", "band-unreachable", f"band {i + 1} can never match: earlier bands cover it",
                          ptr, "bands are tried in order; put narrower bands first or fix the bounds")
             covered.append((a, b))
             if lo is None and hi is None:
                 exhaustive = True
             elif hi is None:
-                mins_only.append(lo)  # type: ignore[arg-type]
+                last_min = lo
             elif lo is None:
-                maxs_only.append(hi)
-        if mins_only != sorted(mins_only, reverse=True) or maxs_only != sorted(maxs_only):
-            self.add("error", "bands-unordered",
-                     "bands are not in order (min bands highest first, max bands lowest first)", pointer,
-                     "the first matching band wins; sort them")
+                last_max = hi
         if not exhaustive and not _covered(float("-inf"), float("inf"), covered):
             self.add("warning", "bands-not-exhaustive", "some values match no band and would get 0 points",
                      pointer, "end with a catch-all band such as {points: 0}")
@@ -486,7 +503,7 @@ class _Lint:
 
     # -- vetoes and grades
     def vetoes(self) -> None:
-        grade_names = {g.get("name") for g in map(_dict, _list(self.data.get("grades")))}
+        grade_names = self.grade_names()
         seen: dict[str, str] = {}
         for vi, veto in enumerate(_list(self.data.get("vetoes"))):
             veto = _dict(veto)
@@ -495,7 +512,7 @@ class _Lint:
             self.measure(veto.get("when"), f"{ptr}/when")
             for key, grade in _dict(veto.get("effect")).items():
                 if isinstance(grade, str) and grade_names and grade not in grade_names:
-                    close = difflib.get_close_matches(grade, [g for g in grade_names if isinstance(g, str)], n=1)
+                    close = difflib.get_close_matches(grade, sorted(grade_names), n=1)
                     self.add("error", "unknown-grade", f"veto grade {grade!r} is not one of the grades",
                              f"{ptr}/effect/{key}",
                              f"did you mean {close[0]!r}?" if close else "use a name listed under grades")
@@ -524,7 +541,7 @@ class _Lint:
 
     # -- tests
     def tests(self) -> None:
-        grade_names = {g.get("name") for g in map(_dict, _list(self.data.get("grades")))}
+        grade_names = self.grade_names()
         for ti, test in enumerate(_list(self.data.get("tests"))):
             expect = _dict(_dict(test).get("expect"))
             ptr = f"/tests/{ti}/expect"
@@ -535,16 +552,21 @@ class _Lint:
                 if did not in self.dimension_ids:
                     self.ref_missing(did, self.dimension_ids, f"{ptr}/dimensions/{did}", "dimension")
             for vi, vid in enumerate(_list(expect.get("vetoes"))):
-                if vid not in self.veto_ids:
+                if isinstance(vid, str) and vid not in self.veto_ids:
                     self.ref_missing(vid, self.veto_ids, f"{ptr}/vetoes/{vi}", "veto")
             grade = expect.get("grade")
             if isinstance(grade, str) and grade not in grade_names:
-                self.ref_missing(grade, {g: "" for g in grade_names if isinstance(g, str)}, f"{ptr}/grade", "grade")
+                self.ref_missing(grade, dict.fromkeys(grade_names, ""), f"{ptr}/grade", "grade", key=False)
 
-    def ref_missing(self, name: str, known: Mapping[str, Any], pointer: str, what: str) -> None:
+    def grade_names(self) -> set[str]:
+        return {g["name"] for g in map(_dict, _list(self.data.get("grades"))) if isinstance(g.get("name"), str)}
+
+    def ref_missing(self, name: str, known: Mapping[str, Any], pointer: str, what: str, *, key: bool = True) -> None:
         close = difflib.get_close_matches(name, list(known), n=1)
-        self.add("error", "unknown-reference", f"{name!r} is not a {what} of this scheme", pointer,
-                 f"did you mean {close[0]!r}?" if close else None, key=pointer.rsplit("/", 2)[-2] != "vetoes")
+        article = "an" if what[0] in "aeiou" else "a"
+        self.add("error", "unknown-reference", f"{name!r} is not {article} {what} of this scheme", pointer,
+                 f"did you mean {close[0]!r}?" if close else None,
+                 key=key and pointer.rsplit("/", 2)[-2] != "vetoes")
 
     # -- unused
     def unused(self) -> None:
@@ -563,6 +585,17 @@ class _Lint:
                          "remove it or use it in a measure", key=True)
 
 
+def _name_location(expr: expressions.Expression, name: str, start: Location) -> Location:
+    """Where ``name`` first appears inside the expression."""
+    import ast
+
+    nodes = [n for n in ast.walk(expr.tree) if isinstance(n, ast.Name) and n.id == name]
+    if not nodes:
+        return start
+    first = min(nodes, key=lambda n: (n.lineno, n.col_offset))
+    return expressions.node_location(expr.source, start, first)
+
+
 def _covered(a: float, b: float, intervals: list[tuple[float, float]]) -> bool:
     """Whether [a, b] lies inside the union of closed intervals."""
     point = a
@@ -579,9 +612,23 @@ def _covered(a: float, b: float, intervals: list[tuple[float, float]]) -> bool:
 # --------------------------------------------------------------------------- public API
 
 
+def _non_finite(doc: Document) -> Iterator[Finding]:
+    """`.nan` and `.inf` are YAML numbers that no rule can mean; JSON Schema lets them through."""
+    stack: list[tuple[str, Any]] = [("", doc.data)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            yield Finding("error", "non-finite", f"{value!r} is not a usable number", doc.locate(pointer),
+                          "write a finite number")
+        elif isinstance(value, dict):
+            stack.extend((f"{pointer}/{_pointer([k])[1:]}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{i}", v) for i, v in enumerate(value))
+
+
 def iter_findings(doc: Document) -> Iterator[Finding]:
     """Every finding for one loaded document, schema first, then lint, sorted by position."""
-    findings = list(_schema_findings(doc))
+    findings = [*_schema_findings(doc), *_non_finite(doc)]
     if isinstance(doc.data, dict):
         findings.extend(_Lint(doc).run())
     seen = set()

@@ -119,7 +119,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         elif sha256_file(path) != digest:
             found.append(Discrepancy("output-changed", name, f"{name} does not match its hash in the manifest"))
     for path in sorted(out.iterdir()):
-        if path.name not in outputs and path.name != MANIFEST and not path.name.startswith("manifest."):
+        if path.name not in outputs and path.name not in (MANIFEST, SIGNATURE_FILE):
             found.append(Discrepancy("output-extra", path.name, f"{path.name} is not listed in the manifest"))
     recomputed = False
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):

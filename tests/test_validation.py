@@ -1,0 +1,356 @@
+"""Unit tests of qualiscore.validation: Finding.format, best_match, iter_findings, and a
+property: validate_file never raises, whatever is done to a valid scheme."""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from qualiscore import validation
+from qualiscore.errors import Location, SchemeLoadError
+from qualiscore.loader import load_text
+from qualiscore.validation import (
+    SEVERITIES,
+    Finding,
+    best_match,
+    iter_findings,
+    load_error_finding,
+    validate_file,
+)
+
+HERE = Path(__file__).parent
+VALIDATE = HERE / "fixtures" / "validate"
+CLEAN_TEXT = (VALIDATE / "clean.yaml").read_text(encoding="utf-8")
+
+# file:line:col: severity[code] /pointer: message — hint
+FORMAT = re.compile(
+    r"(?P<file>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning)\[(?P<code>[a-z0-9-]+)\]"
+    r" (?P<pointer>/[^ ]*): (?P<message>.+?) — (?P<hint>.+)"
+)
+
+
+def finding(severity: str = "error", code: str = "c", line: int | None = 1, column: int | None = 1,
+            file: str = "a.yaml", pointer: str | None = "/x", hint: str | None = "h",
+            message: str = "m") -> Finding:
+    return Finding(severity, code, message, Location(file, line, column, pointer), hint)
+
+
+def doc_from(text: str, path: str = "clean.yaml"):
+    return load_text(text, path)
+
+
+def edit(old: str, new: str, text: str = CLEAN_TEXT) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+# --------------------------------------------------------------------------- Finding.format
+
+
+def test_format_full() -> None:
+    f = Finding("error", "unknown-key", "unknown key 'titel'", Location("rules/x/2026Q1.yaml", 3, 5, "/titel"),
+                "did you mean 'title'?")
+    assert f.format() == "rules/x/2026Q1.yaml:3:5: error[unknown-key] /titel: unknown key 'titel' — did you mean 'title'?"
+    m = FORMAT.fullmatch(f.format())
+    assert m is not None
+    assert m.groupdict() == {
+        "file": "rules/x/2026Q1.yaml", "line": "3", "column": "5", "severity": "error",
+        "code": "unknown-key", "pointer": "/titel", "message": "unknown key 'titel'", "hint": "did you mean 'title'?",
+    }
+
+
+def test_format_warning_without_hint() -> None:
+    f = finding("warning", "unused-field", 7, 5, pointer="/records/fields/team", hint=None, message="unused")
+    assert f.format() == "a.yaml:7:5: warning[unused-field] /records/fields/team: unused"
+    assert " — " not in f.format()
+
+
+def test_format_without_pointer() -> None:
+    f = finding(pointer=None, hint=None, message="the document is empty")
+    assert f.format() == "a.yaml:1:1: error[c] the document is empty"
+    assert finding(pointer="", hint=None).format() == "a.yaml:1:1: error[c] m"
+
+
+def test_format_without_position_or_file() -> None:
+    assert finding(line=None, column=None, pointer=None, hint=None).format() == "a.yaml: error[c] m"
+    assert finding(column=None, pointer=None, hint=None).format() == "a.yaml:1: error[c] m"
+    f = Finding("error", "c", "m", Location())
+    assert f.format() == "<input>: error[c] m"
+
+
+def test_format_of_real_findings_matches_the_form() -> None:
+    path = VALIDATE / "several-mistakes.yaml"
+    _doc, findings = validate_file(path)
+    assert len(findings) == 5
+    for f in findings:
+        m = FORMAT.fullmatch(f.format())
+        assert m is not None, f.format()
+        assert m["file"] == str(path)
+        assert (int(m["line"]), int(m["column"])) == (f.location.line, f.location.column)
+        assert (m["severity"], m["code"], m["pointer"]) == (f.severity, f.code, f.location.pointer)
+        assert (m["message"], m["hint"]) == (f.message, f.hint)
+
+
+def test_as_dict() -> None:
+    f = finding("warning", "unused-constant", 4, 3, pointer="/constants/spare", hint=None, message="unused")
+    assert f.as_dict() == {
+        "severity": "warning", "code": "unused-constant", "message": "unused", "hint": None,
+        "file": "a.yaml", "line": 4, "column": 3, "pointer": "/constants/spare",
+    }
+
+
+# --------------------------------------------------------------------------- best_match
+
+
+def test_best_match_empty() -> None:
+    assert best_match([]) is None
+    assert best_match(iter(())) is None
+
+
+def test_best_match_prefers_an_error_over_an_earlier_warning() -> None:
+    warning = finding("warning", "unused-field", 2, 1)
+    error = finding("error", "unknown-key", 40, 3)
+    assert best_match([warning, error]) is error
+    assert best_match(iter([error, warning])) is error
+
+
+def test_best_match_earliest_error() -> None:
+    late = finding("error", "a", 10, 1)
+    early_col = finding("error", "z", 3, 2)
+    earliest = finding("error", "z", 3, 1)
+    assert best_match([late, early_col, earliest]) is earliest
+    # Same position: the code breaks the tie, so the choice does not depend on input order.
+    x, y = finding("error", "b-code", 3, 1), finding("error", "a-code", 3, 1)
+    assert best_match([x, y]) is y and best_match([y, x]) is y
+
+
+def test_best_match_by_file_then_position() -> None:
+    in_b = finding(file="b.yaml", line=1)
+    in_a = finding(file="a.yaml", line=50)
+    assert best_match([in_b, in_a]) is in_a
+
+
+def test_best_match_only_warnings() -> None:
+    later, earlier = finding("warning", "w", 9, 1), finding("warning", "w", 2, 7)
+    assert best_match([later, earlier]) is earlier
+
+
+def test_best_match_of_a_real_scheme() -> None:
+    _doc, findings = validate_file(VALIDATE / "several-mistakes.yaml")
+    best = best_match(reversed(findings))
+    assert best is not None
+    assert (best.code, best.location.line, best.location.column) == ("unknown-key", 23, 5)
+
+
+# --------------------------------------------------------------------------- iter_findings
+
+
+def test_iter_findings_interleaves_schema_and_lint_by_position() -> None:
+    text = edit("effective_to: 2026-12-31", "effective_to: 2025-12-31")  # lint, line 6
+    text = edit("    weight: 60", "    weight: sixty", text)  # schema, line 27 after the added constant
+    text = edit("  good_csat: 4", "  good_csat: 4\n  spare: 1", text)  # lint warning, line 22
+    text = edit("      grade: good", "      grade: good\n      colour: red", text)  # schema, last line
+    findings = list(iter_findings(doc_from(text)))
+    assert [(f.code, f.location.line) for f in findings] == [
+        ("effective-range", 6),
+        ("unused-constant", 22),
+        ("wrong-type", 27),
+        ("unknown-key", 60),
+    ]
+    assert findings == sorted(findings, key=Finding.sort_key)
+
+
+def test_iter_findings_same_line_by_column_then_code() -> None:
+    text = edit("- {name: fair, min: 60}", "- {name: good, min: 80}")  # duplicate name + overlap, one line
+    findings = list(iter_findings(doc_from(text)))
+    assert [(f.code, f.location.column) for f in findings] == [("duplicate-id", 12), ("grades-overlap", 23)]
+
+
+def test_iter_findings_removes_exact_duplicates(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = doc_from(CLEAN_TEXT)
+    twice = Finding("warning", "w", "same", doc.locate("/title"))
+    other_message = Finding("warning", "w", "different", doc.locate("/title"))
+    monkeypatch.setattr(validation._Lint, "run", lambda self: [twice, other_message, twice])
+    assert list(iter_findings(doc)) == [twice, other_message]  # same position: input order kept
+
+
+def test_iter_findings_is_empty_for_a_clean_scheme() -> None:
+    assert list(iter_findings(doc_from(CLEAN_TEXT))) == []
+
+
+def test_iter_findings_reports_lint_despite_schema_errors() -> None:
+    text = edit("format: qualiscore/v1", "format: 1")
+    text = edit("{name: poor, min: 0}", "{name: poor, min: 5}", text)
+    assert [f.code for f in iter_findings(doc_from(text))] == ["invalid-value", "grades-gap"]
+
+
+# --------------------------------------------------------------------------- load errors
+
+
+def test_validate_file_missing(tmp_path: Path) -> None:
+    doc, findings = validate_file(tmp_path / "gone.yaml")
+    assert doc is None
+    assert [f.code for f in findings] == ["file-not-found"]
+
+
+def test_validate_file_non_utf8_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(CLEAN_TEXT.replace("title: Demo quality", "title: Démo quality").encode("latin-1"))
+    doc, findings = validate_file(path)
+    assert doc is None
+    assert len(findings) == 1
+    f = findings[0]
+    assert (f.severity, f.code, f.location.line, f.location.column) == ("error", "yaml-encoding", 4, 9)
+    assert "0xe9" in f.message and f.hint
+
+
+def test_load_error_finding() -> None:
+    err = SchemeLoadError("bad", location=Location("x.yaml", 2, 3), hint="fix it", code="yaml-syntax")
+    assert load_error_finding(err) == Finding("error", "yaml-syntax", "bad", Location("x.yaml", 2, 3), "fix it")
+    bare = load_error_finding(SchemeLoadError("bad"))
+    assert bare.location == Location() and bare.code == "yaml" and bare.hint is None
+
+
+# --------------------------------------------------------------------------- messages (known bugs)
+
+
+def test_unknown_reference_message_grammar() -> None:
+    text = edit("        fcr: {value: 1.0}", "        fcrr: {value: 1.0}")
+    [f] = [f for f in iter_findings(doc_from(text)) if f.code == "unknown-reference"]
+    assert f.message == "'fcrr' is not an indicator of this scheme"
+
+
+@pytest.mark.parametrize(("old", "new", "pointer"), [
+    ("    weight: 40", "    weight: .nan", "/dimensions/1/weight"),
+    ("    weight: 40", "    weight: .inf", "/dimensions/1/weight"),
+    ("{name: fair, min: 60}", "{name: fair, min: .nan}", "/grades/1/min"),
+    ("- {min: 0.7, points: 60}", "- {min: .nan, points: 60}", "/dimensions/0/indicators/0/scoring/bands/1/min"),
+])
+def test_non_finite_numbers_are_errors(old: str, new: str, pointer: str) -> None:
+    doc = doc_from(edit(old, new))
+    where = doc.locate(pointer)
+    assert where.pointer == pointer and where.line is not None
+    findings = list(iter_findings(doc))
+    assert [(f.severity, f.location.line, f.location.column) for f in findings] == [
+        ("error", where.line, where.column)
+    ]
+
+
+# --------------------------------------------------------------------------- property: never raises
+
+BASE: dict[str, Any] = load_text(CLEAN_TEXT).data
+
+
+def _walk(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], bool]]:
+    """(path, is_scalar) for every node below the root."""
+    out: list[tuple[tuple[Any, ...], bool]] = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        out.append(((*path, key), not isinstance(child, (dict, list))))
+        out.extend(_walk(child, (*path, key)))
+    return out
+
+
+NODES = _walk(BASE)
+SCALARS = [p for p, is_scalar in NODES if is_scalar]
+KEYS = [p for p, _ in NODES if isinstance(p[-1], str)]  # mapping entries, deletable
+
+
+def _parent(data: Any, path: tuple[Any, ...]) -> Any:
+    for step in path[:-1]:
+        data = data[step]
+    return data
+
+
+def _mutate(delete: int | None, replace: tuple[int, Any] | None) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    if replace is not None:
+        path = SCALARS[replace[0] % len(SCALARS)]
+        _parent(data, path)[path[-1]] = replace[1]
+    if delete is not None:
+        path = KEYS[delete % len(KEYS)]
+        parent = _parent(data, path)
+        if isinstance(parent, dict):  # a replacement may have removed it
+            parent.pop(path[-1], None)
+    return data
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.sampled_from([
+        "", "2026-02-30", "2026-13-01", "2026/01/01", "month", "monthly", "poor", "csat", "good_csat",
+        "happy", "Asia/Shangai", "csat >=", "csat.real", "__import__('os')", "lambda: 1", "x[0]",
+        "round(1, 2, 3)", "rnd(csat)", "[c for c in x]", "qualiscore/v1", "-1", "0", "1e309",
+    ]),
+)
+collections = st.one_of(
+    st.lists(scalars, min_size=1, max_size=3),
+    st.dictionaries(st.sampled_from(["min", "max", "name", "a", "share", "id"]), scalars, min_size=1, max_size=2),
+)
+PROPERTY = settings(max_examples=150, deadline=None, database=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mutants") / "mutant.yaml"
+
+
+def _check_never_raises(scratch: Path, data: dict[str, Any]) -> None:
+    scratch.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    _doc, findings = validate_file(scratch)  # must not raise
+    lines = len(scratch.read_text(encoding="utf-8").splitlines()) + 1
+    for f in findings:
+        assert isinstance(f, Finding)
+        assert f.severity in SEVERITIES
+        assert f.code and f.message
+        assert f.location.file == str(scratch)
+        if f.location.line is not None:
+            assert 1 <= f.location.line <= lines
+            assert f.location.column is not None and f.location.column >= 1
+        f.format()
+        f.as_dict()
+
+
+def test_mutation_helpers_reach_every_part() -> None:
+    assert ("grades", 1, "name") in SCALARS
+    assert ("records", "fields", "csat", "minimum") in SCALARS
+    assert ("dimensions", 0, "indicators") in KEYS
+    assert _mutate(None, None) == BASE
+
+
+@PROPERTY
+@given(
+    delete=st.none() | st.integers(min_value=0, max_value=10_000),
+    replace=st.none() | st.tuples(st.integers(min_value=0, max_value=10_000), scalars),
+)
+@example(delete=None, replace=(SCALARS.index(("grades", 2, "min")), math.nan))
+@example(delete=KEYS.index(("derive",)), replace=None)
+@example(delete=KEYS.index(("records",)), replace=None)
+def test_validate_never_raises_on_scalar_mutations(
+    scratch: Path, delete: int | None, replace: tuple[int, Any] | None
+) -> None:
+    """Delete a random key and/or replace a random scalar with a random scalar: only findings come out."""
+    _check_never_raises(scratch, _mutate(delete, replace))
+
+
+@PROPERTY
+@given(replace=st.tuples(st.integers(min_value=0, max_value=10_000), collections))
+@example(replace=(SCALARS.index(("grades", 1, "name")), ["fair"]))
+def test_validate_never_raises_when_a_scalar_becomes_a_collection(
+    scratch: Path, replace: tuple[int, Any]
+) -> None:
+    """Replace a random scalar with a list or a mapping: only findings come out."""
+    _check_never_raises(scratch, _mutate(None, replace))
