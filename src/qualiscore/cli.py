@@ -231,8 +231,8 @@ def _summary(run: Any, out: Path) -> None:
     from collections import Counter
 
     click.echo(f"rows read {run.rows_read} = scored {run.rows_scored} + rejected {run.rows_rejected}")
-    grades = Counter(c.grade or "(no grade)" for c in run.scorecards)
-    order = [g.name for s in run.schemes for g in s.grades] + ["(no grade)"]
+    grades = Counter(c.grade or "(none)" for c in run.scorecards)
+    order = [g.name for s in run.schemes for g in s.grades] + ["(none)"]
     dist = ", ".join(f"{g} {grades[g]}" for g in dict.fromkeys(order) if grades.get(g))
     versions = ", ".join(f"{s.id} {s.version}" for s in run.schemes)
     click.echo(f"{len(run.scorecards)} scorecard(s) by {versions}: {dist or 'none'}")
@@ -248,7 +248,10 @@ def _summary(run: Any, out: Path) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--by", default=None, metavar="FIELD[,FIELD]", help="With SCHEME DATA: regroup as evaluate --by.")
 @click.option("--encoding", default=None, help="With SCHEME DATA: input text encoding.")
-def explain(source: tuple[str, ...], subject: str, fmt: str, by: str | None, encoding: str | None) -> None:
+@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="With a directory of versions: use the version in force on this date.")
+def explain(source: tuple[str, ...], subject: str, fmt: str, by: str | None, encoding: str | None,
+            as_of: Any) -> None:
     """Explain one scorecard: every value, band, weight and contribution.
 
     SOURCE is an output directory of `evaluate`, or a scheme followed by data files.
@@ -267,7 +270,7 @@ def explain(source: tuple[str, ...], subject: str, fmt: str, by: str | None, enc
             raise click.UsageError("give an output directory, or a scheme followed by data files")
         from .scorecard import scorecard_dict
 
-        run = _load_run_inputs(source[0], source[1:], encoding, by)
+        run = _load_run_inputs(source[0], source[1:], encoding, by, as_of)
         match = [c for c in run.scorecards if c.subject == subject]
         if not match:
             _no_subject(subject, [c.subject for c in run.scorecards])

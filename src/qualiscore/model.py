@@ -163,6 +163,7 @@ class Grade:
 
 @dataclass(frozen=True, slots=True)
 class TestCase:
+    __test__ = False  # not a pytest test class
     name: str
     expect: Mapping[str, Any]
     records: tuple[Mapping[str, Any], ...] | None = None

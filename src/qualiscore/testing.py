@@ -10,16 +10,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from .engine import evaluate
-from .errors import QualiscoreError, SchemeLoadError
+from .errors import QualiscoreError, SchemeValidationError
 from .loader import load_path
 from .model import Scheme, TestCase
 from .records import read_records, records_from_dicts
 from .schemes import load_scheme
 from .scorecard import Scorecard, rounded
+from .validation import explain_schema_error, scheme_schema
 
 TESTS_FORMAT = "qualiscore-tests/v1"
 TEST_SUFFIX = ".tests.yaml"
@@ -34,6 +38,7 @@ class Mismatch:
 
 @dataclass(frozen=True, slots=True)
 class TestResult:
+    __test__ = False  # not a pytest test class
     file: str
     scheme: str  # "<id> <version>"
     name: str
@@ -91,10 +96,10 @@ def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatc
     inds = {i.id: i for i in card.indicators}
     for iid, spec in (exp.get("indicators") or {}).items():
         ind = inds.get(iid)
+        if ind is None:
+            out.append(Mismatch(f"indicators.{iid}", "present", "absent"))
+            continue
         for key, expected in spec.items():
-            if ind is None:
-                out.append(Mismatch(f"indicators.{iid}", "present", "absent"))
-                break
             if key == "points":
                 cmp(f"indicators.{iid}.points", expected, ind.points, rounded(ind.points, d))
             elif key == "value":
@@ -132,15 +137,30 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
     return TestResult(file, label, test.name, tuple(check(card, run.rows_rejected, test)))
 
 
+@lru_cache(maxsize=1)
+def _tests_file_validator() -> jsonschema.Draft202012Validator:
+    """A *.tests.yaml file is checked with the same `test` definition as a scheme's own tests."""
+    base = scheme_schema()
+    return jsonschema.Draft202012Validator({
+        "$schema": base["$schema"],
+        "$defs": base["$defs"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["format", "scheme", "tests"],
+        "properties": {
+            "format": {"const": TESTS_FORMAT},
+            "scheme": {"type": "string", "description": "The scheme file tested, relative to this file."},
+            "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
+        },
+    })
+
+
 def _test_file_cases(path: Path) -> tuple[Path, list[Mapping[str, Any]]]:
     doc = load_path(path)
-    data = doc.data
-    if data.get("format") != TESTS_FORMAT or not isinstance(data.get("scheme"), str) or not isinstance(
-            data.get("tests"), list):
-        raise SchemeLoadError(f"a test file needs format: {TESTS_FORMAT}, scheme: <file> and tests: [...]",
-                              location=doc.locate(""), code="test-file",
-                              hint="see docs/scheme-format.md, section Tests")
-    return path.parent / data["scheme"], data["tests"]
+    findings = [f for e in _tests_file_validator().iter_errors(doc.data) for f in explain_schema_error(doc, e)]
+    if findings:
+        raise SchemeValidationError(findings, str(path))
+    return path.parent / doc.data["scheme"], doc.data["tests"]
 
 
 def iter_results(paths: Sequence[str | Path]) -> Iterator[TestResult]:

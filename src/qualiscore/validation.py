@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import itertools
-import math
 import json
+import math
 import re
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping
@@ -92,10 +92,10 @@ def _pointer(parts: Iterable[Any]) -> str:
 
 def _schema_findings(doc: Document) -> Iterator[Finding]:
     for error in _validator().iter_errors(doc.data):
-        yield from _explain_schema_error(doc, error)
+        yield from explain_schema_error(doc, error)
 
 
-def _explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> Iterator[Finding]:
+def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> Iterator[Finding]:
     pointer = _pointer(error.absolute_path)
     where = doc.locate(pointer)
     validator = error.validator
@@ -135,7 +135,7 @@ def _explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> I
         # One kind present but its content is wrong: report the deepest cause.
         for sub in sorted(error.context, key=lambda e: -len(e.absolute_path)):
             if sub.validator != "required":
-                yield from _explain_schema_error(doc, sub)
+                yield from explain_schema_error(doc, sub)
                 return
     if validator == "enum":
         yield Finding("error", "invalid-value", f"{error.instance!r} is not one of {error.validator_value}",

@@ -51,10 +51,15 @@ class Run:
             return
         text = limit.strip()
         try:
-            allowed = self.rows_read * float(text[:-1]) / 100 if text.endswith("%") else int(text)
+            share = float(text[:-1]) if text.endswith("%") else None
+            count = None if share is not None else int(text)
         except ValueError:
-            raise UsageError(f"--max-rejects {limit!r} is neither a count nor a percentage",
-                             hint="write e.g. --max-rejects 100 or --max-rejects 2%") from None
+            share = count = None
+        if (share is None and count is None) or (share is not None and not 0 <= share <= 100) or (
+                count is not None and count < 0):
+            raise UsageError(f"--max-rejects {limit!r} is neither a count (0 or more) nor a percentage (0%–100%)",
+                             hint="write e.g. --max-rejects 100 or --max-rejects 2%")
+        allowed = self.rows_read * share / 100 if share is not None else count
         if self.rows_rejected > allowed:
             worst = max(self.dataset.inputs, key=lambda i: i.rows_rejected, default=None)
             raise RejectLimitError(
