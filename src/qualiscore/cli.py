@@ -150,7 +150,7 @@ def _split_fields(text: str | None) -> tuple[str, ...] | None:
 
 
 def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | None, by: str | None,
-                     as_of: Any = None, quiet: bool = True) -> Any:
+                     as_of: Any = None, quiet: bool = True, sheet: str | None = None) -> Any:
     from .engine import evaluate_versions
     from .records import read_records
     from .schemes import load_versions
@@ -158,7 +158,7 @@ def _load_run_inputs(scheme_path: str, data: tuple[str, ...], encoding: str | No
     schemes = load_versions(scheme_path)
     with _progress(quiet) as bar:
         def read(contract: Any) -> Any:
-            dataset = read_records(list(data), contract, encoding=encoding)
+            dataset = read_records(list(data), contract, encoding=encoding, sheet=sheet)
             bar.reset(total=dataset.rows_accepted)
             return dataset
 
@@ -188,10 +188,15 @@ def _progress(quiet: bool) -> Any:
 @click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Sign manifest.json with this Ed25519 private key (see `qualiscore keygen`).")
 @click.option("--force", is_flag=True, help="Replace OUTDIR even if it is not an earlier run's output.")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "parquet"]),
+              help="Also write scorecards.xlsx (summary, scorecards, indicators, rejects, manifest sheets) "
+                   "or scorecards.parquet; repeat for both.")
+@click.option("--sheet", default=None, help="Worksheet of .xlsx inputs (default: the first); or write book.xlsx#Sheet.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, encoding: str | None,
-             max_rejects: str | None, as_of: Any, sign_key: str | None, force: bool, quiet: bool) -> None:
-    """Score DATA (CSV or JSONL) with SCHEME and write scorecards to OUTDIR.
+             max_rejects: str | None, as_of: Any, sign_key: str | None, force: bool, formats: tuple[str, ...],
+             sheet: str | None, quiet: bool) -> None:
+    """Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
     then scored by the version in force at its start.
@@ -205,10 +210,15 @@ def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, en
     """
     from .manifest import render_outputs, write_outputs
 
-    run = _load_run_inputs(scheme, data, encoding, by, as_of, quiet)
+    run = _load_run_inputs(scheme, data, encoding, by, as_of, quiet, sheet)
+    extra: dict[str, Any] = {}
+    if formats:
+        extra["formats"] = sorted(set(formats))
+    if sheet is not None:
+        extra["sheet"] = sheet
     run = _with_options(run, {"by": _split_fields(by), "encoding": encoding, "max_rejects": max_rejects,
                               "as_of": as_of.date().isoformat() if as_of else None,
-                              "scheme_path": scheme, "data": list(data)})
+                              "scheme_path": scheme, "data": list(data), **extra})
     run.check_reject_limit(max_rejects)
     files = render_outputs(run)
     if sign_key:
@@ -237,6 +247,8 @@ def _summary(run: Any, out: Path) -> None:
     versions = ", ".join(f"{s.id} {s.version}" for s in run.schemes)
     click.echo(f"{len(run.scorecards)} scorecard(s) by {versions}: {dist or 'none'}")
     click.echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")
+    for name in (n for n in ("scorecards.xlsx", "scorecards.parquet") if (out / n).is_file()):
+        click.echo(f"{name.split('.')[1] + ':':<11} {out / name}")
     if run.rows_rejected:
         click.echo(f"rejects:    {out / 'rejects.csv'}")
     click.echo(f"manifest:   {out / 'manifest.json'}")

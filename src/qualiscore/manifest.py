@@ -46,6 +46,11 @@ def render_outputs(run: Run) -> dict[str, bytes]:
         "scorecards.csv": scorecards_csv(run.scorecards, run.group_by, indicator_ids).encode("utf-8"),
         "rejects.csv": rejects_csv(run.problems).encode("utf-8"),
     }
+    formats = run.options.get("formats") or ()
+    if formats:  # evaluate --format parquet/xlsx: hashed and listed like every other output
+        from .formats import render_formats
+
+        files.update(render_formats(run, formats, {name: sha256_bytes(data) for name, data in files.items()}))
     manifest = manifest_dict(run, {name: sha256_bytes(data) for name, data in files.items()})
     files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
     return files
@@ -67,7 +72,8 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
         ],
         "inputs": [
             {"path": i.path, "sha256": i.sha256, "format": i.format, "encoding": i.encoding,
-             "rows_read": i.rows_read, "rows_rejected": rejected_by_source.get(i.path, 0)}
+             "rows_read": i.rows_read, "rows_rejected": rejected_by_source.get(i.path, 0),
+             **({"sheet": i.sheet} if i.sheet is not None else {})}
             for i in run.dataset.inputs
         ],
         "rows": {"read": run.rows_read, "scored": run.rows_scored, "rejected": run.rows_rejected},

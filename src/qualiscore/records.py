@@ -1,7 +1,8 @@
 """Stage: interaction records in, typed rows out, every broken row accounted for.
 
 Records come from exports (CSV from Excel or a contact-centre system, JSON Lines from
-an API) that rarely match the scheme exactly. This module reads them and types every
+an API, Excel workbooks, Parquet files from a data platform) that rarely match the
+scheme exactly. This module reads them and types every
 row against the scheme's record contract (:class:`~qualiscore.model.RecordContract`).
 A row that breaks the contract is *rejected with a reason*, never dropped silently,
 so ``rows_read == rows_accepted + rows_rejected`` always holds and the run can list
@@ -14,8 +15,16 @@ Decisions (see also notes/SEMANTICS.md, "Record contract"):
 
 * Row numbers are what a user sees when opening the file: CSV rows count like Excel
   (header = row 1, first data row = 2; a quoted cell with line breaks is still one
-  row; blank rows are skipped but keep their number); JSONL rows are line numbers;
-  inline records are 1-based positions.
+  row; blank rows are skipped but keep their number); Excel rows are the sheet's own
+  row numbers (the header is the first non-empty row); JSONL rows are line numbers;
+  Parquet rows and inline records are 1-based positions.
+* Excel cells and Parquet columns carry types, so their values are typed by the JSON
+  rules (a number cell is a number, a date cell a date-time, an empty cell null), and
+  text cells by the CSV text rules: a workbook and its CSV export give the same
+  records. Naive date-times (Excel has no time zones) are read in the contract's zone.
+  A time-of-day cell in a duration field (Excel turns a typed ``0:05:12`` into one) is
+  that many hours, minutes and seconds. Formula cells give their cached value (a
+  workbook saved by a program that never calculated it gives null).
 * A CSV row whose cells are all empty (``,,,`` as Excel writes for formatted but empty
   rows) is a blank row: skipped, not read.
 * Text values are kept exactly as written (no trimming); other types ignore
@@ -61,6 +70,7 @@ __all__ = [
     "parse_max_rejects",
     "read_records",
     "records_from_dicts",
+    "split_sheet",
 ]
 
 PROBLEM_CODES = (
@@ -95,7 +105,13 @@ _SUFFIXES = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".json": "json",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_PARQUET_BATCH = 8192  # Parquet rows turned into Python values at a time
 
 
 # --------------------------------------------------------------------------- results
@@ -106,7 +122,7 @@ class Problem:
     """One reason one row was rejected: enough to find the cell and fix it."""
 
     source: str  # input path as given (or the inline source name)
-    row: int  # CSV: header is row 1 (as in Excel); JSONL: line number; inline: 1-based index
+    row: int  # CSV/Excel: as the spreadsheet shows it; JSONL: line number; Parquet, inline: 1-based index
     record_id: str | None  # the row's raw id value, when it can be read
     field: str | None  # contract field name; None for row-level problems (ragged row, bad JSON)
     value: str | None  # the raw value as read (str() of it), at most 200 characters
@@ -118,12 +134,13 @@ class Problem:
 class InputFile:
     """What was read from one input, for the run manifest and for audit."""
 
-    path: str  # as given
+    path: str  # as given (an Excel sheet chosen in the path stays in it: "book.xlsx#Sheet1")
     sha256: str  # of the raw bytes (of the canonical JSON for inline records)
-    format: str  # "csv" | "jsonl" | "inline"
-    encoding: str  # codec actually used ("" for inline records)
+    format: str  # "csv" | "jsonl" | "xlsx" | "parquet" | "inline"
+    encoding: str  # codec actually used ("" for inline records and binary formats)
     rows_read: int
     rows_rejected: int
+    sheet: str | None = None  # the worksheet read, for Excel inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -732,7 +749,7 @@ class _Collector:
         self.origins.append((src, row))
         return len(self.records) - 1
 
-    def finish(self, inputs: list[tuple[str, str, str, str, int]]) -> Dataset:
+    def finish(self, inputs: list[tuple[str, str, str, str, int, str | None]]) -> Dataset:
         """Reject every occurrence of a repeated id, sort the problems, count per input."""
         typer = self.typer
         drop: set[int] = set()
@@ -771,8 +788,8 @@ class _Collector:
         for p in problems:
             rejected.setdefault(p.source, set()).add(p.row)
         files = tuple(
-            InputFile(path, sha, fmt, enc, read, len(rejected.get(path, ())))
-            for path, sha, fmt, enc, read in inputs
+            InputFile(path, sha, fmt, enc, read, len(rejected.get(path, ())), sheet)
+            for path, sha, fmt, enc, read, sheet in inputs
         )
         if drop:
             keep = [i for i in range(len(self.records)) if i not in drop]
@@ -929,12 +946,15 @@ def _format_of(path: str, source: str) -> str:
     fmt = _SUFFIXES.get(os.path.splitext(path)[1].lower())
     if fmt is None:
         suffix = os.path.splitext(path)[1] or "(none)"
-        extra = " (save the sheet as CSV UTF-8 first)" if suffix.lower() in (".xlsx", ".xls") else ""
+        extra = (
+            " (an old .xls workbook: open it in Excel and save it as .xlsx, or as CSV UTF-8)"
+            if suffix.lower() in (".xls", ".et", ".ods")
+            else ""
+        )
         raise DataError(
             f"unknown input format {suffix!r}",
             location=Location(source),
-            hint="qualiscore reads .csv, .tsv, .jsonl and .ndjson files; rename the file or convert it"
-            + extra,
+            hint=f"qualiscore reads {_KNOWN_FORMATS} files; rename the file or convert it" + extra,
             code="format",
         )
     return fmt
@@ -1100,15 +1120,18 @@ def _type_csv_rows(
 
 
 def _type_csv_row_slowly(
-    row: list[str],
-    plan: list[tuple[str, int, Callable[[str], Any]]],
+    row: Sequence[Any],
+    plan: list[tuple[str, int, Callable[[Any], Any]]],
     typer: _Typer,
     source: str,
     rownum: int,
     id_cell: int | None,
     out: _Collector,
 ) -> None:
-    """A row with at least one problem: type each field separately to report them all."""
+    """A row with at least one problem: type each field separately to report them all.
+
+    Used for every tabular format (CSV cells are text; Excel and Parquet cells are values).
+    """
     rid = _clip(row[id_cell]) if id_cell is not None else None
     id_value = None
     for pos, ((_name, idx, conv), reader) in enumerate(zip(plan, typer.readers, strict=True)):
@@ -1124,12 +1147,12 @@ def _type_csv_row_slowly(
         out.id_seen(id_value, source, rownum, -1, rid)
 
 
-def _always_none(_cell: str) -> None:
+def _always_none(_cell: Any) -> None:
     return None
 
 
-def _always_missing(message: str) -> Callable[[str], Any]:
-    def conv(_cell: str) -> Any:
+def _always_missing(message: str) -> Callable[[Any], Any]:
+    def conv(_cell: Any) -> Any:
         raise _Bad("missing-column", message, has_value=False)
 
     return conv
@@ -1207,6 +1230,331 @@ def _read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: _Coll
     return read
 
 
+# --------------------------------------------------------------------------- typed tables (Excel, Parquet)
+
+_KNOWN_FORMATS = ".csv, .tsv, .jsonl, .ndjson, .xlsx and .parquet"
+
+
+def split_sheet(path: str | Path) -> tuple[str, str | None]:
+    """``"book.xlsx#Sheet1"`` -> ``("book.xlsx", "Sheet1")``; any other path -> ``(path, None)``.
+
+    The sheet follows the first ``#`` that comes right after an Excel suffix, so a sheet
+    name may itself contain ``#``. A path that exists as written is never split (a file
+    may have ``#`` in its name), and ``book.xlsx#`` (nothing after ``#``) means the
+    default sheet.
+    """
+    text = os.fspath(path)
+    if "#" not in text or os.path.exists(text):
+        return text, None
+    start = 0
+    while True:
+        i = text.find("#", start)
+        if i < 0:
+            return text, None
+        if text[:i].lower().endswith(_EXCEL_SUFFIXES):
+            return text[:i], (text[i + 1 :] or None)
+        start = i + 1
+
+
+def _hash_file(path: str) -> tuple[str, bytes]:
+    """(sha256 of the raw bytes, the first 4 bytes), streaming."""
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        head = f.read(4)
+        hasher.update(head)
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            hasher.update(chunk)
+    return hasher.hexdigest(), head
+
+
+def _value_converter(fr: _FieldReader) -> Callable[[Any], Any]:
+    """The typed-cell parser of a field: the JSON rules, plus Excel's time-of-day durations."""
+    value = fr.value
+    if fr.field.type != "duration":
+        return value
+    time_type = dt.time
+    timedelta = dt.timedelta
+
+    def duration(v: Any) -> Any:
+        if isinstance(v, time_type):
+            v = timedelta(hours=v.hour, minutes=v.minute, seconds=v.second, microseconds=v.microsecond)
+        return value(v)
+
+    return duration
+
+
+def _table_plan(
+    header: Sequence[str], source: str, header_line: int | None, out: _Collector
+) -> tuple[list[tuple[str, int, Callable[[Any], Any]]], int | None]:
+    """(name, column index, value parser) per contract field, and the id column (or None)."""
+    typer = out.typer
+    plan: list[tuple[str, int, Callable[[Any], Any]]] = []
+    id_cell: int | None = None
+    for pos, fr in enumerate(typer.readers):
+        idx = _header_index(list(header), fr.source, fr.name)
+        if isinstance(idx, str):
+            raise DataError(
+                idx,
+                location=Location(source, line=header_line, field=fr.name),
+                hint="rename one of the columns so each field reads exactly one",
+                code="ambiguous-column",
+            )
+        if pos == typer.id_pos:
+            id_cell = idx
+        if idx is not None:
+            plan.append((fr.name, idx, _value_converter(fr)))
+        elif fr.nullable:
+            out.missing_columns.append((source, fr.name))
+            plan.append((fr.name, -1, _always_none))
+        else:
+            message = (
+                f"column {fr.source!r} is not in the header ({_closest(fr.source, header)}); "
+                "rename the column, or map it with `column:` in the contract"
+            )
+            plan.append((fr.name, -1, _always_missing(message)))
+    return plan, id_cell
+
+
+def _type_table_rows(
+    rows: Iterable[tuple[int, Sequence[Any]]],
+    plan: list[tuple[str, int, Callable[[Any], Any]]],
+    id_cell: int | None,
+    width: int,
+    source: str,
+    out: _Collector,
+    *,
+    skip_blank: bool,
+) -> int:
+    """Type rows of typed cells (``width`` cells each, shorter rows padded); returns rows read.
+
+    Plan entries with column -1 (absent columns) read a cell that is always None.
+    """
+    typer = out.typer
+    id_name = typer.names[typer.id_pos] if typer.id_pos is not None else ""
+    seen_id = out.id_seen if typer.id_pos is not None else None
+    accept = out.accept
+    # Absent columns read an extra cell past the end of the row, always None.
+    plan = [(name, width if idx < 0 else idx, conv) for name, idx, conv in plan]
+    pad = (None,) * (width + 1)
+    read = 0
+    for rownum, cells in rows:
+        if skip_blank and all(v is None or v == "" for v in cells):
+            continue  # an empty spreadsheet row: not read, but it keeps its number
+        read += 1
+        row = (*cells[:width], *pad[len(cells) if len(cells) < width else width :])
+        try:
+            record = {name: conv(row[idx]) for name, idx, conv in plan}
+        except (_Bad, *_UNFORESEEN):
+            _type_csv_row_slowly(row, plan, typer, source, rownum, id_cell, out)
+            continue
+        at = accept(record, source, rownum)
+        if seen_id is not None:
+            seen_id(_hashable(record[id_name]), source, rownum, at, row[id_cell] if id_cell is not None else None)
+    return read
+
+
+def _missing_library(source: str, what: str, module: str, extra: str) -> DataError:
+    return DataError(
+        f"cannot be read: reading {what} needs the {module} package, which is not installed",
+        location=Location(source),
+        hint=f"pip install 'qualiscore[{extra}]'",
+        code="unreadable",
+    )
+
+
+def _not_a_workbook(source: str, detail: str) -> DataError:
+    return DataError(
+        f"is not an Excel .xlsx workbook ({detail})",
+        location=Location(source),
+        hint=f"save it from Excel as .xlsx; if it is a text export, name it .csv. qualiscore reads {_KNOWN_FORMATS} files",
+        code="format",
+    )
+
+
+class _Workbook:
+    """An Excel workbook opened to stream one worksheet (read-only, cached values)."""
+
+    def __init__(self, path: str, source: str, sheet: str | None) -> None:
+        try:
+            import openpyxl
+        except ImportError:
+            raise _missing_library(source, "Excel workbooks", "openpyxl", "excel") from None
+        import warnings
+        import zipfile
+
+        self.source = source
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        if magic != b"PK\x03\x04":
+            raise _not_a_workbook(source, "it is not a zip archive")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # unsupported extensions, missing styles: not our business
+                self.book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        except zipfile.BadZipFile as exc:
+            raise _not_a_workbook(source, f"damaged zip archive: {exc}") from None
+        except OSError:
+            raise
+        except Exception as exc:  # openpyxl raises many kinds on malformed parts
+            raise DataError(
+                f"cannot be read as an Excel workbook: {type(exc).__name__}: {exc}",
+                location=Location(source),
+                hint="open it in Excel and save it again as .xlsx, or export the sheet as CSV UTF-8",
+                code="unreadable",
+            ) from None
+        try:
+            self.sheet = self._choose(sheet)
+        except BaseException:
+            self.book.close()
+            raise
+
+    def _choose(self, wanted: str | None) -> Any:
+        book = self.book
+        names = list(book.sheetnames)
+        if wanted is None:
+            sheets = book.worksheets
+            if not sheets:
+                raise DataError(
+                    "is empty: the workbook has no worksheet",
+                    location=Location(self.source),
+                    hint="put the records on a worksheet, with column headers in the first row",
+                    code="empty",
+                )
+            return sheets[0]
+        name = wanted if wanted in names else None
+        if name is None:  # Excel sheet names are unique regardless of case
+            folded = [n for n in names if n.casefold() == wanted.strip().casefold()]
+            name = folded[0] if len(folded) == 1 else None
+        if name is None:
+            shown = ", ".join(repr(n) for n in names[:20]) + (", …" if len(names) > 20 else "")
+            close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.5)
+            base = split_sheet(self.source)[0]
+            raise DataError(
+                f"has no sheet {wanted!r}; its sheets are: {shown}",
+                location=Location(self.source),
+                hint=f"name one of its sheets, e.g. {base}#{close[0] if close else names[0]}"
+                if names
+                else "the workbook has no sheets",
+                code="format",
+            )
+        ws = book[name]
+        if not hasattr(ws, "iter_rows"):
+            raise DataError(
+                f"sheet {name!r} is a chart sheet, not a table",
+                location=Location(self.source),
+                hint="name the worksheet that holds the records",
+                code="format",
+            )
+        return ws
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def _read_xlsx(book: _Workbook, source: str, out: _Collector) -> int:
+    """Type every row of the chosen worksheet, streaming; returns rows read (empty rows excluded)."""
+    import warnings
+
+    ws = book.sheet
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()  # the stored dimension is often wrong: read every cell there is
+        cells_of = ws.iter_rows(values_only=True)
+        try:
+            return _type_xlsx_rows(enumerate(cells_of, 1), ws.title, source, out)
+        finally:
+            close = getattr(cells_of, "close", None)
+            if close is not None:
+                close()  # the open sheet stream keeps the file open until the generator ends
+
+
+def _type_xlsx_rows(rows: Iterator[tuple[int, Sequence[Any]]], title: str, source: str, out: _Collector) -> int:
+    """Find the header (the first non-empty row), then type the rows under it."""
+    header: list[str] | None = None
+    header_row = 0
+    for rownum, cells in rows:
+        if any(v is not None and not (isinstance(v, str) and not v.strip()) for v in cells):
+            header = [_header_text(v) for v in cells]
+            header_row = rownum
+            break
+    if header is None:
+        raise DataError(
+            f"is empty: sheet {title!r} needs a header row naming its columns",
+            location=Location(source),
+            hint="put column headers in the first row of the sheet, records below",
+            code="empty",
+        )
+    while header and not header[-1]:
+        header.pop()
+    plan, id_cell = _table_plan(header, source, header_row, out)
+    return _type_table_rows(rows, plan, id_cell, len(header), source, out, skip_blank=True)
+
+
+def _header_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_parquet(path: str, source: str, out: _Collector) -> int:
+    """Type every row of a Parquet file, a batch at a time; returns rows read."""
+    try:
+        import polars as pl
+    except ImportError:
+        raise _missing_library(source, "Parquet files", "polars", "fast") from None
+
+    def unreadable(exc: Exception) -> DataError:
+        return DataError(
+            f"cannot be read as Parquet: {type(exc).__name__}: {exc}",
+            location=Location(source),
+            hint="write the file again (it may be truncated), or export the records as CSV UTF-8",
+            code="unreadable",
+        )
+
+    try:
+        schema = pl.read_parquet_schema(path)
+    except OSError:
+        raise
+    except Exception as exc:  # polars' own errors (ComputeError, …) on a damaged footer
+        raise unreadable(exc) from None
+    header = list(schema)
+    plan, id_cell = _table_plan(header, source, None, out)
+    # Read only the columns the contract uses (at least one, to count the rows).
+    used = sorted({idx for _, idx, _ in plan if idx >= 0}) or ([0] if header else [])
+    where = {idx: pos for pos, idx in enumerate(used)}
+    plan = [(name, where[idx] if idx >= 0 else -1, conv) for name, idx, conv in plan]
+    id_pos = where.get(id_cell) if id_cell is not None else None
+    if not used:
+        return 0
+    names = [header[i] for i in used]
+    try:
+        frame = pl.read_parquet(path, columns=names, use_pyarrow=False, memory_map=False)
+    except OSError:
+        raise
+    except Exception as exc:
+        raise unreadable(exc) from None
+    # Decimals become floats (or ints when whole), as a JSON number would be read.
+    casts = [pl.col(n).cast(pl.Float64) for n, dtype in frame.schema.items() if dtype.is_decimal()]
+    if casts:
+        frame = frame.with_columns(casts)
+
+    def rows() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        rownum = 0
+        for chunk in frame.iter_slices(n_rows=_PARQUET_BATCH):
+            for cells in chunk.rows():
+                rownum += 1
+                yield rownum, cells
+
+    return _type_table_rows(rows(), plan, id_pos, len(used), source, out, skip_blank=False)
+
+
 # --------------------------------------------------------------------------- public API
 
 
@@ -1215,43 +1563,81 @@ def read_records(
     contract: RecordContract,
     *,
     encoding: str | None = None,
+    sheet: str | None = None,
 ) -> Dataset:
-    """Read CSV/TSV/JSONL files and type every row against ``contract``.
+    """Read CSV/TSV/JSONL, Excel (.xlsx) and Parquet files and type every row against ``contract``.
 
     Rows that break the contract are in ``Dataset.problems``, never dropped; what
     cannot be read at all raises :class:`DataError`. ``encoding`` forces a codec
-    (strictly); without it UTF-8 (BOM or not) is used when the bytes decode as
-    UTF-8, else GB18030 (a superset of GBK, as Excel writes in China).
+    (strictly) for text files; without it UTF-8 (BOM or not) is used when the bytes
+    decode as UTF-8, else GB18030 (a superset of GBK, as Excel writes in China).
+
+    ``sheet`` names the worksheet of Excel inputs (default: the first one); a path
+    may also choose its own, ``book.xlsx#Sheet1``. Parquet needs polars
+    (``qualiscore[fast]``), Excel needs openpyxl (``qualiscore[excel]``).
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     typer = _Typer(contract)
     out = _Collector(typer)
-    inputs: list[tuple[str, str, str, str, int]] = []
-    seen: dict[str, str] = {}
-    for p in paths:
-        source = str(p)
-        path = os.fspath(p)
-        _open_checked(path, source)
-        fmt = _format_of(path, source)
-        key = os.path.realpath(path)
+    inputs: list[tuple[str, str, str, str, int, str | None]] = []
+    seen: dict[tuple[str, str | None], str] = {}
+    workbooks = 0
+
+    def claim(key: tuple[str, str | None], source: str) -> None:
         if key in seen:
             raise DataError(
-                f"is the same file as {seen[key]!r}",
+                f"is the same file as {seen[key]!r}" + (f" (sheet {key[1]!r})" if key[1] is not None else ""),
                 location=Location(source),
-                hint="pass each input file once",
+                hint="pass each input file (or sheet) once",
                 code="duplicate-input",
             )
         seen[key] = source
-        out.sources.append(source)
+
+    for p in paths:
+        source = str(p)
+        path, sheet_in_path = split_sheet(p)
+        _open_checked(path, source)
+        fmt = _format_of(path, source)
+        real = os.path.realpath(path)
+        if sheet_in_path is not None and fmt != "xlsx":  # cannot happen: split only after .xlsx
+            raise DataError("a sheet can only be chosen in an Excel workbook", location=Location(source),
+                            code="format")
         try:
+            if fmt == "xlsx":
+                workbooks += 1
+                sha, _ = _hash_file(path)
+                book = _Workbook(path, source, sheet_in_path if sheet_in_path is not None else sheet)
+                try:
+                    title = book.sheet.title
+                    claim((real, title), source)
+                    out.sources.append(source)
+                    read = _read_xlsx(book, source, out)
+                finally:
+                    book.close()
+                inputs.append((source, sha, "xlsx", "", read, title))
+                continue
+            claim((real, None), source)
+            out.sources.append(source)
+            if fmt == "parquet":
+                sha, head = _hash_file(path)
+                if head != b"PAR1":
+                    raise DataError(
+                        "is not a Parquet file (it does not start with PAR1)",
+                        location=Location(source),
+                        hint=f"check the file; qualiscore reads {_KNOWN_FORMATS} files",
+                        code="format",
+                    )
+                read = _read_parquet(path, source, out)
+                inputs.append((source, sha, "parquet", "", read, None))
+                continue
             sha, codec = _scan(path, source, encoding)
             if fmt in ("csv", "tsv"):
                 read = _read_csv(path, source, codec, fmt == "tsv", out)
-                inputs.append((source, sha, "csv", codec, read))
+                inputs.append((source, sha, "csv", codec, read, None))
             else:
                 read = _read_jsonl(path, source, codec, fmt == "json", out)
-                inputs.append((source, sha, "jsonl", codec, read))
+                inputs.append((source, sha, "jsonl", codec, read, None))
         except UnicodeDecodeError as exc:  # only if the file changed between scan and read
             raise DataError(
                 f"cannot be decoded: {exc}",
@@ -1266,6 +1652,11 @@ def read_records(
                 hint="check the file's permissions",
                 code="unreadable",
             ) from None
+    if sheet is not None and not workbooks:
+        raise UsageError(
+            f"sheet {sheet!r} was given, but no input is an Excel workbook",
+            hint="a sheet applies to .xlsx inputs only; leave it out for CSV, JSONL and Parquet",
+        )
     return out.finish(inputs)
 
 
@@ -1301,7 +1692,7 @@ def records_from_dicts(
             )
             continue
         _type_mapping(obj, source, index, out)
-    return out.finish([(source, _inline_digest(rows), "inline", "", read)])
+    return out.finish([(source, _inline_digest(rows), "inline", "", read, None)])
 
 
 def _inline_digest(rows: Sequence[Any]) -> str:

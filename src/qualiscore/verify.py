@@ -19,6 +19,7 @@ from typing import Any
 from . import __version__
 from .errors import QualiscoreError
 from .manifest import MANIFEST, read_manifest, render_outputs, sha256_file
+from .records import split_sheet
 
 # Exit codes of `qualiscore verify`, most fundamental first (documented in docs/errors.md).
 EXIT_VERIFIED = 0
@@ -106,7 +107,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
             found.append(Discrepancy("scheme-changed", s["path"],
                                      f"scheme {s['id']} {s['version']} was changed after the run (SHA-256 differs)"))
     for i in manifest.get("inputs", []):
-        path = _resolve(i["path"], root)
+        path = Path(split_sheet(_resolve(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
         if not path.is_file():
             found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
         elif sha256_file(path) != i["sha256"]:
@@ -139,7 +140,7 @@ def _recompute(manifest: dict[str, Any], out: Path, root: Path | None) -> list[D
     try:
         schemes = load_versions(_resolve(scheme_path, root))
         run = evaluate_versions(
-            schemes, lambda c: read_records(data, c, encoding=opts.get("encoding")),
+            schemes, lambda c: read_records(data, c, encoding=opts.get("encoding"), sheet=opts.get("sheet")),
             by=opts.get("by"), as_of=dt.date.fromisoformat(opts["as_of"]) if opts.get("as_of") else None,
         )
     except QualiscoreError as exc:
@@ -201,6 +202,11 @@ def _explain(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
                                     subject=cb.get("subject"), field=field)]
         return [Discrepancy("not-reproduced", name,
                             f"published {len(old_lines)} scorecards, recomputed {len(new_lines)}")]
+    if name.endswith((".parquet", ".xlsx")):  # compared by content: library upgrades change bytes only
+        from .formats import explain_difference
+
+        return [Discrepancy("not-reproduced", name, message, subject=subject, field=field)
+                for message, subject, field in explain_difference(name, stored, fresh)]
     return [Discrepancy("not-reproduced", name, f"{name} differs from the recomputation")]
 
 
