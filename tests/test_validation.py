@@ -219,7 +219,7 @@ def test_load_error_finding() -> None:
     assert bare.location == Location() and bare.code == "yaml" and bare.hint is None
 
 
-# --------------------------------------------------------------------------- messages (known bugs)
+# --------------------------------------------------------------------------- messages and numbers (once bugs)
 
 
 def test_unknown_reference_message_grammar() -> None:
@@ -346,11 +346,47 @@ def test_validate_never_raises_on_scalar_mutations(
     _check_never_raises(scratch, _mutate(delete, replace))
 
 
+# A richer base that also reaches true_values/false_values and tests.expect.vetoes, where
+# list or non-text items once crashed the lint (unhashable / difflib TypeErrors).
+RICH_TEXT = edit(
+    "    rude: {type: boolean}", "    rude: {type: boolean, true_values: [Y, yes], false_values: [N, no]}"
+)
+RICH_TEXT = edit("      grade: good\n", """      grade: good
+  - name: rudeness decides the grade
+    records:
+      - {ticket_id: T2, agent_id: A2, day: 2026-03-02, csat: 5, resolved: true, rude: Y}
+    expect:
+      vetoes: [rudeness]
+      grade: poor
+""", RICH_TEXT)
+RICH: dict[str, Any] = load_text(RICH_TEXT).data
+RICH_SCALARS = [p for p, is_scalar in _walk(RICH) if is_scalar]
+
+
+def test_rich_base_is_clean() -> None:
+    assert list(iter_findings(load_text(RICH_TEXT, "clean.yaml"))) == []
+
+
 @PROPERTY
-@given(replace=st.tuples(st.integers(min_value=0, max_value=10_000), collections))
-@example(replace=(SCALARS.index(("grades", 1, "name")), ["fair"]))
-def test_validate_never_raises_when_a_scalar_becomes_a_collection(
-    scratch: Path, replace: tuple[int, Any]
+@given(
+    delete=st.none() | st.integers(min_value=0, max_value=10_000),
+    replace=st.tuples(st.integers(min_value=0, max_value=10_000), scalars | collections),
+)
+@example(delete=None, replace=(RICH_SCALARS.index(("grades", 1, "name")), ["fair"]))
+@example(delete=None, replace=(RICH_SCALARS.index(("grades", 1, "name")), {"a": 1}))
+@example(delete=None, replace=(RICH_SCALARS.index(("records", "fields", "rude", "true_values", 0)), ["Y"]))
+@example(delete=None, replace=(RICH_SCALARS.index(("tests", 1, "expect", "vetoes", 0)), ["rudeness"]))
+@example(delete=None, replace=(RICH_SCALARS.index(("tests", 1, "expect", "vetoes", 0)), 1))
+@example(delete=None, replace=(RICH_SCALARS.index(("tests", 1, "expect", "vetoes", 0)), None))
+def test_validate_never_raises_on_any_mutation(
+    scratch: Path, delete: int | None, replace: tuple[int, Any]
 ) -> None:
-    """Replace a random scalar with a list or a mapping: only findings come out."""
-    _check_never_raises(scratch, _mutate(None, replace))
+    """Replace a random scalar with a random scalar, list or mapping (and maybe delete a key)."""
+    data = copy.deepcopy(RICH)
+    path = RICH_SCALARS[replace[0] % len(RICH_SCALARS)]
+    _parent(data, path)[path[-1]] = replace[1]
+    if delete is not None:
+        keys = [p for p, _ in _walk(data) if isinstance(p[-1], str)]
+        path = keys[delete % len(keys)]
+        _parent(data, path).pop(path[-1])
+    _check_never_raises(scratch, data)

@@ -6,10 +6,12 @@ of the old one, so an interrupted or failed run leaves the previous output as it
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
@@ -85,11 +87,43 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    errno = ctypes.get_errno()
+    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot; fall back
+        return False
+    raise OSError(errno, os.strerror(errno), str(b))
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Clear up after a run killed while writing: restore a moved-aside output, drop temporaries."""
+    out = parent / name
+    for old in sorted(parent.glob(f".{name}.old-*")):
+        if not out.exists() and (old / "previous").is_dir():
+            os.rename(old / "previous", out)
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in parent.glob(f".{name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def write_outputs(files: Mapping[str, bytes], outdir: str | Path, *, force: bool = False) -> Path:
     """Replace ``outdir`` with exactly ``files``; never leave a half-written directory behind.
 
-    An existing directory is replaced only when it is an earlier run's output (it holds
-    a manifest) or is empty, unless ``force``: `-o ~/Documents` must not delete anything.
+    Files are written and synced into a hidden sibling directory, which then takes the
+    output's place in one atomic exchange, so a run killed at any moment leaves the
+    previous output as it was. An existing directory is replaced only when it is an
+    earlier run's output (it holds a manifest) or is empty, unless ``force``:
+    `-o ~/Documents` must not delete anything.
     """
     out = Path(outdir)
     if out.exists() and not out.is_dir():
@@ -101,19 +135,30 @@ def write_outputs(files: Mapping[str, bytes], outdir: str | Path, *, force: bool
     parent = out.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(parent, out.name)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output is an ordinary directory
         for name, data in files.items():
             with open(tmp / name, "wb") as f:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-            os.rename(out, old / out.name)
-        os.rename(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if not out.exists():
+            os.rename(tmp, out)
+        elif _exchange(tmp, out):
+            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous output
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent)) / "previous"
+            os.rename(out, old)
+            os.rename(tmp, out)
+            shutil.rmtree(old.parent, ignore_errors=True)
+        dir_fd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     except OSError as exc:
         raise OutputError(f"cannot write {out}: {exc.strerror or exc}", hint="check the path and permissions") from exc
     return out
