@@ -35,10 +35,6 @@ MENTIONS = re.compile(r"# mentions: (?P<text>.+)")
 
 # file name -> why the validator's output is wrong (expected vs actual is in the reason).
 KNOWN_BUGS: dict[str, str] = {
-    "veto-effect-grade-and-cap.yaml": (
-        "unhelpful message: the raw JSON Schema text \"{'grade': 'poor', 'cap': 'fair'} has too many "
-        "properties\"; expected a message that says an effect takes grade or cap (one, not both)"
-    ),
     "expr-multiline-plain.yaml": (
         "expression columns ignore YAML line folding: 'good_cast' on line 26 col 9 is reported at 25:31 "
         "(past the end of line 25)"

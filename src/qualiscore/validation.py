@@ -156,6 +156,19 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         yield Finding("error", "invalid-value", f"{_short(error.instance)} does not have the expected form", where,
                       hint)
         return
+    if validator in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
+        allowed = list((error.schema.get("properties") or {}).keys())
+        one = error.schema.get("maxProperties") == 1
+        yield Finding("error", "schema", f"give {'exactly one' if one else 'at least one'} of "
+                      f"{' or '.join(allowed)} here", where,
+                      f"keep only one of {', '.join(k for k in allowed if k in error.instance)}" if one
+                      and error.instance else None)
+        return
+    if validator == "uniqueItems" and isinstance(error.instance, list):
+        dupes = [v for i, v in enumerate(error.instance) if v in error.instance[:i]]
+        yield Finding("error", "schema", f"{_short(dupes[0]) if dupes else 'an item'} is listed twice", where,
+                      "list each item once")
+        return
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         yield Finding("error", "out-of-range", error.message, where, None)
         return
