@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[report]'
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
@@ -26,22 +26,24 @@ demo: $(STAMP)
 	$(BIN)/qualiscore validate rules/
 	$(BIN)/qualiscore test rules/
 	@echo "== 2. score the sample quarter (April-June 2026) with cs-quality 2026Q2"
-	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o $(DEMO_OUT)
+	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o $(DEMO_OUT) --report
 	@echo "== 3. why did the first agent get this grade?"
 	$(BIN)/qualiscore explain $(DEMO_OUT) --subject A001/2026-04
 	@echo
-	@echo "Results are in $(DEMO_OUT)/: scorecards.csv (one line per agent and month),"
-	@echo "scorecards.jsonl (every number explained), rejects.csv (rows not scored, with reasons),"
-	@echo "manifest.json (scheme, input and output hashes)."
+	@echo "Results are in $(DEMO_OUT)/: report.html (open it in a browser), scorecards.csv (one line"
+	@echo "per agent and month), scorecards.jsonl (every number explained), rejects.csv (rows not scored,"
+	@echo "with reasons), manifest.json (scheme, input and output hashes)."
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests
 
 # The report's browser test needs Chromium; install it from Debian's packages when we can.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
-	  echo "note: Chromium could not be installed; the browser test will be skipped"
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi cjk; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk) \
+	    >/dev/null 2>&1 || echo "note: Chromium could not be installed; the browser test will be skipped"; \
+	else echo "note: no Chromium and no way to install it; the browser test will be skipped"; fi
 
 test: $(TEST_STAMP) lint browser
 	$(BIN)/python -m pytest -q

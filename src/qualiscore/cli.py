@@ -188,14 +188,15 @@ def _progress(quiet: bool) -> Any:
 @click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Sign manifest.json with this Ed25519 private key (see `qualiscore keygen`).")
 @click.option("--force", is_flag=True, help="Replace OUTDIR even if it is not an earlier run's output.")
+@click.option("--report", "with_report", is_flag=True, help="Also write OUTDIR/report.html (needs qualiscore[report]).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "parquet"]),
               help="Also write scorecards.xlsx (summary, scorecards, indicators, rejects, manifest sheets) "
                    "or scorecards.parquet; repeat for both.")
 @click.option("--sheet", default=None, help="Worksheet of .xlsx inputs (default: the first); or write book.xlsx#Sheet.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, encoding: str | None,
-             max_rejects: str | None, as_of: Any, sign_key: str | None, force: bool, formats: tuple[str, ...],
-             sheet: str | None, quiet: bool) -> None:
+             max_rejects: str | None, as_of: Any, sign_key: str | None, force: bool, with_report: bool,
+             formats: tuple[str, ...], sheet: str | None, quiet: bool) -> None:
     """Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
@@ -228,6 +229,12 @@ def evaluate(scheme: str, data: tuple[str, ...], outdir: str, by: str | None, en
     out = write_outputs(files, outdir, force=force)
     if not quiet:
         _summary(run, out)
+    if with_report:
+        from .report import write_report
+
+        path = write_report(out)
+        if not quiet:
+            click.echo(f"report:     {path}")
 
 
 def _with_options(run: Any, options: dict[str, Any]) -> Any:
@@ -471,8 +478,10 @@ def synth(kind: str, rows: int, seed: int, start: str, months: int, agents: int 
 
 def _register() -> None:
     from .diff import diff_command
+    from .report import report_command
 
     cli.add_command(diff_command)
+    cli.add_command(report_command)
 
 
 _register()

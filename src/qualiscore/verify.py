@@ -30,6 +30,10 @@ EXIT_ENGINE_CHANGED = 12
 EXIT_OUTPUT_CHANGED = 13
 EXIT_NOT_REPRODUCED = 14
 
+# Reports are derived from the verified files and rebuilt at will (`qualiscore report`), so they are
+# not part of what a run publishes.
+REPORTS = ("report.html", "report.md")
+
 _EXIT = {
     "signature": EXIT_SIGNATURE,
     "scheme-changed": EXIT_SCHEME_CHANGED,
@@ -120,7 +124,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         elif sha256_file(path) != digest:
             found.append(Discrepancy("output-changed", name, f"{name} does not match its hash in the manifest"))
     for path in sorted(out.iterdir()):
-        if path.name not in outputs and path.name not in (MANIFEST, SIGNATURE_FILE):
+        if path.name not in outputs and path.name not in (MANIFEST, SIGNATURE_FILE, *REPORTS):
             found.append(Discrepancy("output-extra", path.name, f"{path.name} is not listed in the manifest"))
     recomputed = False
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
