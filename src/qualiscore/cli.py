@@ -8,28 +8,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from . import __version__
-from .errors import EXIT_FINDINGS, EXIT_OUTPUT, EXIT_USAGE, QualiscoreError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class CliError(click.ClickException):
-    """A QualiscoreError on its way out of a command, keeping its exit code."""
-
-    def __init__(self, error: QualiscoreError) -> None:
-        super().__init__(error.format())
-        self.exit_code = error.exit_code
-        self.error = error
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.error.format(), err=True)
+from .errors import EXIT_FINDINGS, EXIT_OUTPUT, EXIT_USAGE, CommandError, QualiscoreError
 
 
 def _source_excerpt(path: str | None, line: int | None, column: int | None) -> str:
@@ -60,7 +45,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except QualiscoreError as exc:
-            raise CliError(exc) from None
+            raise CommandError(exc) from None
         except OSError as exc:
             err = click.ClickException(f"error[io] {exc.filename or ''}: {exc.strerror or exc}")
             err.exit_code = EXIT_OUTPUT

@@ -49,7 +49,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import EXIT_FINDINGS, EXIT_OK, Location, QualiscoreError, SchemeLoadError, UsageError
+from .errors import (
+    EXIT_FINDINGS,
+    EXIT_OK,
+    CommandError,
+    Location,
+    QualiscoreError,
+    SchemeLoadError,
+    UsageError,
+)
 from .loader import MAX_BYTES, Document, escape_pointer_token, load_path, load_text
 
 if TYPE_CHECKING:  # only for annotations: the CLI imports this module at start-up
@@ -1514,18 +1522,6 @@ def render_json(old: Document, new: Document, changes: Sequence[Change], impact:
 # --------------------------------------------------------------------------- command
 
 
-class _CommandError(click.ClickException):
-    """A QualiscoreError leaving the command: printed without a traceback, keeping its exit code."""
-
-    def __init__(self, error: QualiscoreError) -> None:
-        super().__init__(error.format())
-        self.exit_code = error.exit_code
-        self.error = error
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.error.format(), err=True)
-
-
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
@@ -1555,7 +1551,7 @@ def diff_command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding:
         changes = diff_documents(old_doc, new_doc)
         result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding) if data else None
     except QualiscoreError as exc:
-        raise _CommandError(exc) from None
+        raise CommandError(exc) from None
     if fmt == "json":
         click.echo(render_json(old_doc, new_doc, changes, result), nl=False)
     elif fmt == "md":

@@ -7,6 +7,9 @@ the CLI can print it without a traceback and scripts can tell stages apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import click
 
 # Exit codes, documented in docs/errors.md.
 EXIT_OK = 0
@@ -133,3 +136,15 @@ class RejectLimitError(DataError):
 class OutputError(QualiscoreError):
     exit_code = EXIT_OUTPUT
     code = "output"
+
+
+class CommandError(click.ClickException):
+    """A QualiscoreError leaving a click command: printed without a traceback, keeping its exit code."""
+
+    def __init__(self, error: QualiscoreError) -> None:
+        super().__init__(error.format())
+        self.exit_code = error.exit_code
+        self.error = error
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.error.format(), err=True)

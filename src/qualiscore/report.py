@@ -1662,16 +1662,6 @@ def _umask() -> int:
 # --------------------------------------------------------------------------- CLI
 
 
-class _ReportError(click.ClickException):
-    def __init__(self, error: Any) -> None:
-        super().__init__(error.format())
-        self.exit_code = error.exit_code
-        self.error = error
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.error.format(), err=True)
-
-
 @click.command("report")
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -1696,12 +1686,12 @@ def report_command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str
       qualiscore report out/ --format md -o review.md
       qualiscore report out/ --by-dir out-team --by-dir out-channel
     """
-    from .errors import QualiscoreError
+    from .errors import CommandError, QualiscoreError
 
     try:
         target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute)
     except QualiscoreError as exc:
-        raise _ReportError(exc) from None
+        raise CommandError(exc) from None
     click.echo(f"report: {target} ({target.stat().st_size:,} bytes)")
 
 
