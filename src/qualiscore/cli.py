@@ -103,6 +103,28 @@ def validate(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
 
 
 @cli.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the schema to this file instead of standard output.")
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the scheme format, for editors and other tools.
+
+    \b
+    Example (a rules repository of your own):
+      qualiscore schema -o schemas/scheme.schema.json
+      # first line of each scheme: # yaml-language-server: $schema=../../schemas/scheme.schema.json
+    """
+    from .validation import scheme_schema
+
+    text = json.dumps(scheme_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}")
+
+
+@cli.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--scheme", "scheme_id", default=None, help="Scheme id (default: the parent directory's name).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")

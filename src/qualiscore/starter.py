@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 _TEMPLATE = """\
-# yaml-language-server: $schema=https://qualiscore.dev/schemas/scheme.schema.json
+# yaml-language-server: $schema=../../schemas/scheme.schema.json
 # A starter evaluation scheme. Every key is explained in docs/scheme-format.md.
 # Check it with:  qualiscore validate {path_hint}
 format: qualiscore/v1
