@@ -20,10 +20,6 @@ MEASURE_KINDS = (
     "count", "sum", "mean", "median", "percentile", "min", "max",
     "share", "ratio", "nps", "any", "all", "value",
 )
-SCORING_KINDS = ("bands", "linear", "pass", "map")
-FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "duration")
-PERIODS = ("day", "week", "month", "quarter", "year")
-NA_RULES = ("redistribute", "zero", "full")
 
 
 @dataclass(frozen=True, slots=True)
