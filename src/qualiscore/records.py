@@ -1015,7 +1015,7 @@ def _read_csv(path: str, source: str, encoding: str, tab: bool, out: _Collector)
             delimiter = "\t" if first.count("\t") >= first.count(";") else ";"
         else:
             delimiter = ","
-        reader = csv.reader(_chain(first, f), delimiter=delimiter)
+        reader = csv.reader(_chain(first, f), delimiter=delimiter, strict=True)
         return _type_csv_rows(reader, source, typer, out, skipped)
 
 
@@ -1174,6 +1174,20 @@ def _is_object_line(line: str) -> bool:
         return False
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Text that no file can hold: JSON may escape half a surrogate pair, UTF-8 cannot encode it."""
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
 def _read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: _Collector) -> int:
     """Type every JSON Lines row; returns rows read (blank lines excluded)."""
     read = 0
@@ -1196,6 +1210,8 @@ def _read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: _Coll
             read += 1
             try:
                 obj = loads(line)
+                if _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(obj):
+                    raise ValueError("a \\u escape is half of a surrogate pair, not a character")
             except (ValueError, RecursionError) as exc:
                 what = (
                     f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)

@@ -6,9 +6,10 @@ values lives here or in rows.build_scorecard, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..model import Indicator, Scheme
@@ -40,6 +41,15 @@ def canonical(value: Any) -> Any:
     if isinstance(value, float) and math.isfinite(value):
         return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
     return value
+
+
+def fsum(values: Iterable[float]) -> float:
+    """math.fsum, but an overflowing sum is infinite (and so not applicable), not an error."""
+    values = list(values)
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return sum(values)
 
 
 def as_number(value: Any) -> float | None:
@@ -75,6 +85,8 @@ def not_applicable_reason(ind: Indicator, value: Any, sample: int) -> str | None
         return f"sample {sample} is below min_sample {ind.min_sample}"
     if value is None:
         return "the value is undefined (e.g. a zero denominator)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "the value is not a finite number (the inputs are too large)"
     return None
 
 
@@ -108,16 +120,15 @@ def period_bounds(day: dt.date, every: str) -> tuple[str, dt.date, dt.date]:
     if every == "week":
         year, week, weekday = day.isocalendar()
         start = day - dt.timedelta(days=weekday - 1)
-        return f"{year}-W{week:02d}", start, start + dt.timedelta(days=6)
+        end = day + dt.timedelta(days=min(7 - weekday, (dt.date.max - day).days))
+        return f"{year}-W{week:02d}", start, end
     if every == "month":
-        start = day.replace(day=1)
-        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        return f"{day.year}-{day.month:02d}", start, end
+        end = day.replace(day=calendar.monthrange(day.year, day.month)[1])
+        return f"{day.year}-{day.month:02d}", day.replace(day=1), end
     if every == "quarter":
         q = (day.month - 1) // 3 + 1
-        start = dt.date(day.year, 3 * q - 2, 1)
-        end = (dt.date(day.year + (q == 4), 1 if q == 4 else 3 * q + 1, 1)) - dt.timedelta(days=1)
-        return f"{day.year}-Q{q}", start, end
+        end = dt.date(day.year, 3 * q, calendar.monthrange(day.year, 3 * q)[1])
+        return f"{day.year}-Q{q}", dt.date(day.year, 3 * q - 2, 1), end
     return str(day.year), dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -94,8 +93,8 @@ class RowEngine:
             num_of, den_of = _getter(ev, m.numerator, self.scheme.constants), _getter(ev, m.denominator, self.scheme.constants)  # type: ignore[arg-type]
             pairs = [(num_of(r), den_of(r)) for r in records]
             used = [(float(a), float(b)) for a, b in pairs if a is not None and b is not None]
-            num = math.fsum(a for a, _ in used)
-            den = math.fsum(b for _, b in used)
+            num = common.fsum(a for a, _ in used)
+            den = common.fsum(b for _, b in used)
             value = num / den if used and den != 0 else None
             ev_ids = tuple(sorted(i for i, (a, _b) in zip(ids, pairs) if a))
             return MeasureResult(value, len(used), len(pairs) - len(used), num, den, evidence=ev_ids)
@@ -132,10 +131,10 @@ class RowEngine:
         if not n:
             return MeasureResult(None, 0, skipped, evidence=evidence)
         if kind == "sum":
-            total = math.fsum(nums)
+            total = common.fsum(nums)
             return MeasureResult(total, n, skipped, total, None, evidence=evidence)
         if kind == "mean":
-            total = math.fsum(nums)
+            total = common.fsum(nums)
             return MeasureResult(total / n, n, skipped, total, n, evidence=evidence)
         if kind in ("min", "max"):
             return MeasureResult(min(nums) if kind == "min" else max(nums), n, skipped, evidence=evidence)
