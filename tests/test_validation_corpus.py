@@ -35,20 +35,6 @@ MENTIONS = re.compile(r"# mentions: (?P<text>.+)")
 
 # file name -> why the validator's output is wrong (expected vs actual is in the reason).
 KNOWN_BUGS: dict[str, str] = {
-    "expr-multiline-plain.yaml": (
-        "expression columns ignore YAML line folding: 'good_cast' on line 26 col 9 is reported at 25:31 "
-        "(past the end of line 25)"
-    ),
-    "expr-multiline-folded.yaml": (
-        "expression columns ignore '>' folding: 'good_cast' on line 27 col 9 is reported at 26:26"
-    ),
-    "expr-quoted-escapes.yaml": (
-        "expression columns ignore escape sequences in a double-quoted scalar: 'resolvd' at 42:53 "
-        "is reported at 42:49"
-    ),
-    "expr-single-quoted-escapes.yaml": (
-        "expression columns ignore '' escapes in a single-quoted scalar: 'resolvd' at 42:53 is reported at 42:49"
-    ),
 }
 
 

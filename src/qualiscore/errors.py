@@ -7,6 +7,7 @@ the CLI can print it without a traceback and scripts can tell stages apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 import click
@@ -31,6 +32,9 @@ class Location:
     pointer: str | None = None
     row: int | None = None  # 1-based data row number (header is row 1 in CSV)
     field: str | None = None
+    # For a scalar whose text is not its source (quoted escapes, folded lines): the source
+    # (line, column) of each character of the value, so positions inside it stay exact.
+    chars: tuple[tuple[int, int], ...] | None = dataclass_field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         parts = [self.file or "<input>"]
@@ -46,7 +50,10 @@ class Location:
         return text
 
     def shifted(self, columns: int) -> Location:
-        """The same place, ``columns`` characters further along the line."""
+        """The place ``columns`` characters further into the value (exact across escapes and folds)."""
+        if self.chars is not None and 0 <= columns < len(self.chars):
+            line, column = self.chars[columns]
+            return Location(self.file, line, column, self.pointer, self.row, self.field)
         if self.column is None:
             return self
         return Location(self.file, self.line, self.column + columns, self.pointer, self.row, self.field)

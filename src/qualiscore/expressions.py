@@ -560,6 +560,8 @@ def _text_location(source: str, base: Location | None, lineno: int, char_col: in
         col = max(0, min(col, max(len(source_lines[line0]) - 1, 0)))
     if base is None:
         return Location(line=line0 + 1, column=col + 1)
+    if base.chars is not None:  # the loader knows where each character of the value came from
+        return base.shifted(sum(len(line) + 1 for line in source_lines[:line0]) + col)
     if line0 == 0:
         return base.shifted(col)
     return replace(

@@ -15,6 +15,7 @@ Every refusal is a :class:`SchemeLoadError` with a distinct ``code``, a
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -98,6 +99,9 @@ class Document:
     values: Mapping[str, tuple[int, int]]
     keys: Mapping[str, tuple[int, int]]
     styles: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # Source span (start, end index into ``text``) of scalars whose value is not their source
+    # text verbatim: quoted, block or folded over several lines.
+    spans: Mapping[str, tuple[int, int]] = field(default_factory=lambda: MappingProxyType({}))
 
     def locate(self, pointer: str, *, key: bool = False) -> Location:
         """Location of ``pointer`` (its key with ``key=True``), else of its nearest known ancestor.
@@ -112,10 +116,65 @@ class Document:
         while True:
             position = self.values.get(current)
             if position is not None:
-                return Location(file=self.path, line=position[0], column=position[1], pointer=pointer)
+                chars = self._chars(current) if current == pointer and current in self.spans else None
+                return Location(file=self.path, line=position[0], column=position[1], pointer=pointer, chars=chars)
             if not current:
                 return Location(file=self.path, pointer=pointer)
             current = current.rpartition("/")[0]
+
+    def _chars(self, pointer: str) -> tuple[tuple[int, int], ...] | None:
+        """Source position of each character of a string scalar's value.
+
+        Aligns the value with its source text: characters match in order, and what
+        lies between them is whitespace folded away, quotes, or an escape sequence
+        (which stands for the character it produces).
+        """
+        value = self.data_at(pointer)
+        if not isinstance(value, str):
+            return None
+        start, end = self.spans[pointer]
+        text = self.text
+        line_starts = self._line_starts()
+        i = start
+        if self.styles.get(pointer) in ("'", '"'):
+            i += 1
+        elif self.styles.get(pointer) in ("|", ">"):
+            brk = _LINE_BREAK.search(text, i, end)
+            i = brk.end() if brk else end
+        out = []
+        for c in value:
+            j = i
+            while j < end and text[j] != c and text[j] in " \t\r\n'\"\\":
+                if text[j] == "\\" and self.styles.get(pointer) == '"':
+                    break  # an escape sequence produces c
+                j += 1
+            if j < end and text[j] == "\\" and self.styles.get(pointer) == '"' and c != "\\":
+                nxt = text[j + 1] if j + 1 < end else ""
+                width = {"x": 4, "u": 6, "U": 10}.get(nxt, 2)
+                out.append(_char_position(line_starts, j))
+                i = j + width
+                continue
+            out.append(_char_position(line_starts, min(j, end)))
+            i = j + 1
+        return tuple(out)
+
+    def _line_starts(self) -> list[int]:
+        starts = [0]
+        starts.extend(m.end() for m in _LINE_BREAK.finditer(self.text))
+        return starts
+
+    def data_at(self, pointer: str) -> Any:
+        """The value at a JSON pointer (None when there is none)."""
+        node = self.data
+        for token in pointer.split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict):
+                node = node.get(token)
+            elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            else:
+                return None
+        return node
 
     def scalar_style(self, pointer: str) -> str | None:
         """How the scalar at ``pointer`` was written: ``plain``, ``'``, ``"``, ``|`` or ``>``.
@@ -124,6 +183,12 @@ class Document:
         ``"1"`` (deliberately a string) from ``1``.
         """
         return self.styles.get(pointer)
+
+
+def _char_position(line_starts: list[int], index: int) -> tuple[int, int]:
+    """1-based (line, column) of a character index, given the indexes where lines start."""
+    line = bisect.bisect_right(line_starts, index)
+    return line, index - line_starts[line - 1] + 1
 
 
 def escape_pointer_token(token: str) -> str:
@@ -363,6 +428,7 @@ class _Builder:
         self.values: dict[str, tuple[int, int]] = {}
         self.keys: dict[str, tuple[int, int]] = {}
         self.styles: dict[str, str] = {}
+        self.spans: dict[str, tuple[int, int]] = {}
 
     def build(self) -> Document:
         if not _CONTENT_LINE.search(self.source):
@@ -392,6 +458,8 @@ class _Builder:
                 value = self._resolve(event, stack)
                 pointer = self._attach(stack, value, event)
                 self.styles[pointer] = _STYLES.get(event.style, "plain")
+                if isinstance(value, str) and (event.style or event.start_mark.line != event.end_mark.line):
+                    self.spans[pointer] = (event.start_mark.index, event.end_mark.index)
                 if not stack:
                     root, root_event = value, event
             elif isinstance(event, yaml.CollectionStartEvent):
@@ -474,6 +542,7 @@ class _Builder:
             values=MappingProxyType(self.values),
             keys=MappingProxyType(self.keys),
             styles=MappingProxyType(self.styles),
+            spans=MappingProxyType(self.spans),
         )
 
     def _empty(self) -> NoReturn:
