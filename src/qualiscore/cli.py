@@ -7,6 +7,7 @@ fast and never load the columnar engine.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except QualiscoreError as exc:
             raise CommandError(exc) from None
+        except BrokenPipeError:  # `qualiscore … | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except OSError as exc:
             err = click.ClickException(f"error[io] {exc.filename or ''}: {exc.strerror or exc}")
             err.exit_code = EXIT_OUTPUT
