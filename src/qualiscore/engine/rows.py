@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -184,10 +185,10 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
             items.append(_Scored(ind, res, points if reason is None else None, rule, reason))
         scored_dims.append((dim, items))
 
-    # Which indicators count, with which points (and why), and each dimension's score. Weighting is
-    # done in exact rational arithmetic, so weights are truly relative: scaling them never moves a
-    # score across a rounding tie.
-    plans: list[tuple[Fraction | None, str | None, dict[str, tuple[float, str | None]]]] = []
+    # Which indicators count, with which points (and why), and each dimension's score. Weights
+    # become shares in exact rational arithmetic (see _shares), so weights are truly relative:
+    # scaling them never moves a score across a rounding tie.
+    plans: list[tuple[float | None, str | None, dict[str, tuple[float, str | None]]]] = []
     for dim, items in scored_dims:
         counted: dict[str, tuple[float, str | None]] = {}
         for it in items:
@@ -197,45 +198,44 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
                 fill = _fill(it.ind.when_not_applicable)
                 counted[it.ind.id] = (fill, f"counted as {it.ind.when_not_applicable} ({fill:g} points)")
         if counted:
-            weights = {i.id: Fraction(i.weight) for i in dim.indicators}
-            wsum = sum(weights[k] for k in counted)
-            plans.append((sum(weights[k] * Fraction(p) for k, (p, _) in counted.items()) / wsum, None, counted))
+            shares = _shares(tuple(i.weight for i in dim.indicators if i.id in counted))
+            plans.append((common.fsum(sh * p for sh, (p, _) in zip(shares, counted.values())), None, counted))
         elif dim.when_not_applicable != "redistribute":
             fill = _fill(dim.when_not_applicable)
             note = f"dimension not applicable, counted as {dim.when_not_applicable} ({fill:g} points)"
-            plans.append((Fraction(fill), note, {i.id: (fill, note) for i in dim.indicators}))
+            plans.append((fill, note, {i.id: (fill, note) for i in dim.indicators}))
         else:
             plans.append((None, "no indicator applies; weight redistributed", {}))
 
-    total_w = sum(Fraction(dim.weight) for (dim, _), (_, _, counted) in zip(scored_dims, plans) if counted)
-    total = Fraction(0)
+    dim_shares = iter(_shares(tuple(dim.weight for (dim, _), (_, _, c) in zip(scored_dims, plans) if c)))
+    parts = []
     dim_results = []
     for (dim, items), (dscore, dnote, counted) in zip(scored_dims, plans):
-        d_eff = 100 * Fraction(dim.weight) / total_w if counted else Fraction(0)
-        inner_w = sum(Fraction(it.ind.weight) for it in items if it.ind.id in counted)
+        d_share = next(dim_shares) if counted else 0.0
         if dscore is not None and counted:
-            total += Fraction(dim.weight) * dscore
+            parts.append(d_share * dscore)
+        inner = dict(zip((it.ind.id for it in items if it.ind.id in counted),
+                         _shares(tuple(it.ind.weight for it in items if it.ind.id in counted)) if counted else ()))
         inds = []
         for it in items:
             cpoints, note = counted.get(it.ind.id, (None, None))
-            eff = d_eff * Fraction(it.ind.weight) / inner_w if cpoints is not None else Fraction(0)
+            eff = 100.0 * d_share * inner[it.ind.id] if cpoints is not None else 0.0
             reason = "; ".join(r for r in (it.na_reason, note) if r) or None
             res = it.res
             inds.append(IndicatorResult(
                 id=it.ind.id, name=it.ind.name, measure=it.ind.measure.kind, value=res.value, sample=res.sample,
                 skipped=res.skipped, status=STATUS_SCORED if it.na_reason is None else STATUS_NA,
                 points=it.points, counted=cpoints is not None, counted_points=cpoints, weight=it.ind.weight,
-                effective_weight=float(eff),
-                contribution=float(Fraction(cpoints) * eff / 100) if cpoints is not None else 0.0,
+                effective_weight=eff, contribution=cpoints * eff / 100.0 if cpoints is not None else 0.0,
                 rule=it.rule, reason=reason, numerator=res.numerator, denominator=res.denominator,
                 inputs=dict(res.inputs or {}), target=it.ind.target,
             ))
         status = STATUS_SCORED if any(i.status == STATUS_SCORED for i in inds) else STATUS_NA
-        dim_results.append(DimensionResult(dim.id, dim.name, None if dscore is None else float(dscore), dim.weight,
-                                           float(d_eff), status, bool(counted), tuple(inds), dnote))
+        dim_results.append(DimensionResult(dim.id, dim.name, dscore, dim.weight, 100.0 * d_share, status,
+                                           bool(counted), tuple(inds), dnote))
 
-    if total_w > 0:
-        score: float | None = float(total / total_w)
+    if parts:
+        score: float | None = common.fsum(parts)
         note = None
     else:
         score, note = None, "no indicator is applicable, so there is no score"
@@ -252,6 +252,19 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
 def canonical_result(res: MeasureResult) -> MeasureResult:
     return dataclasses.replace(res, value=common.canonical(res.value), numerator=common.canonical(res.numerator),
                                denominator=common.canonical(res.denominator))
+
+
+@functools.lru_cache(maxsize=4096)
+def _shares(weights: tuple[float, ...]) -> tuple[float, ...]:
+    """Each weight's share of their sum, computed exactly and then rounded once.
+
+    Only relative weights matter: 1/1 and 7/7 give bit-identical shares, so a score
+    never moves across a rounding tie when weights are scaled. Cached, because the
+    same few combinations of applicable indicators recur for every subject.
+    """
+    exact = [Fraction(w) for w in weights]
+    total = sum(exact)
+    return tuple(float(w / total) for w in exact)
 
 
 def _fill(rule: str) -> float:
