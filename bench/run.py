@@ -1,0 +1,314 @@
+"""Benchmark of the columnar engine: one markdown table, measured in one run.
+
+For each size it generates synthetic interaction records with qualiscore.synth (CSV,
+and Parquet converted with polars), then measures, on rules/cs-quality/2026Q2.yaml:
+
+* read-only: polars scan + collect of the same file (every CSV column as text; Parquet
+  as stored), the floor any engine that reads the data has to pay;
+* evaluate: ``qualiscore.engine.columnar.evaluate`` in a fresh subprocess (median of
+  ``--repeat`` runs), with the child's peak RSS (``ru_maxrss`` from ``wait4``) and the
+  engine's own phase timings;
+* the reference engine (records.read_records + engine.evaluate) on 100k rows, for rows/s;
+* whole-process ``qualiscore validate`` and ``qualiscore explain`` (median of 5 runs).
+
+Usage::
+
+    python bench/run.py                      # 1M and 10M rows
+    python bench/run.py --quick              # 100k rows: a smoke run
+    python bench/run.py --sizes 1000000 --repeat 3
+    python bench/run.py --with-100m          # also 100M rows, Parquet only (needs ~40 GB of disk)
+
+Data files are cached in bench/out/ (git-ignored). The table is printed and written,
+with the machine it ran on, to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+SCHEME = ROOT / "rules" / "cs-quality" / "2026Q2.yaml"
+RESULTS = ROOT / "bench" / "RESULTS.md"
+SEED, START, MONTHS = 7, "2026-04-01", 3
+REFERENCE_ROWS = 100_000
+
+EVALUATE_CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+from qualiscore.schemes import load_scheme
+from qualiscore.engine import columnar
+scheme = load_scheme(sys.argv[1])
+t1 = time.perf_counter()
+run = columnar.evaluate(scheme, [sys.argv[2]])
+t2 = time.perf_counter()
+print(json.dumps({"seconds": t2 - t1, "startup": t1 - t0, "subjects": len(run.scorecards),
+                  "rows": run.rows_read, "rejected": run.rows_rejected, "phases": columnar.LAST_TIMINGS}))
+"""
+
+REFERENCE_CHILD = """
+import json, sys, time
+from qualiscore.schemes import load_scheme
+from qualiscore.records import read_records
+from qualiscore.engine import evaluate
+scheme = load_scheme(sys.argv[1])
+t1 = time.perf_counter()
+run = evaluate(scheme, read_records([sys.argv[2]], scheme.records))
+t2 = time.perf_counter()
+print(json.dumps({"seconds": t2 - t1, "subjects": len(run.scorecards), "rows": run.rows_read}))
+"""
+
+READ_CHILD = """
+import json, sys, time
+import polars as pl
+path = sys.argv[1]
+t = time.perf_counter()
+if path.endswith(".csv"):
+    frame = pl.scan_csv(path, infer_schema=False).collect()
+else:
+    frame = pl.scan_parquet(path).collect()
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": frame.height}))
+"""
+
+
+def run_child(code: str, *args: str) -> tuple[dict[str, Any], int]:
+    """Run Python code in a fresh process; (its JSON output, its peak RSS in bytes)."""
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child failed ({proc.returncode}): {code.strip().splitlines()[-2]} {args}")
+    return json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss * 1024
+
+
+def median_child(code: str, *args: str, repeat: int) -> tuple[dict[str, Any], int]:
+    runs = [run_child(code, *args) for _ in range(repeat)]
+    runs.sort(key=lambda r: r[0]["seconds"])
+    return runs[len(runs) // 2][0], max(rss for _, rss in runs)
+
+
+def whole_process(args: list[str], repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "qualiscore", *args], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+# --------------------------------------------------------------------------- data
+
+
+# Data is generated and converted in child processes too: the benchmark process itself stays
+# small, because a child's ru_maxrss starts from its parent's size at fork.
+GENERATE_CHILD = """
+import sys
+from qualiscore import synth
+path, n, seed, start, months, agents = sys.argv[1:]
+synth.write_csv(path, int(n), seed=int(seed), start=start, months=int(months),
+                agents=None if agents == "default" else int(agents))
+print("{}")
+"""
+
+CONVERT_CHILD = """
+import sys
+import polars as pl
+source, target, prefix = sys.argv[1:]
+lf = pl.scan_csv(source, infer_schema_length=None)
+if prefix:
+    lf = lf.with_columns((pl.lit(prefix) + pl.col("interaction_id").cast(pl.String)).alias("interaction_id"))
+lf.sink_parquet(target)
+print("{}")
+"""
+
+CONCAT_CHILD = """
+import sys
+import polars as pl
+pl.scan_parquet(sys.argv[2:]).sink_parquet(sys.argv[1])
+print("{}")
+"""
+
+
+def _agents_tag(agents: int | None) -> str:
+    return "default" if agents is None else str(agents)
+
+
+def data_files(n: int, agents: int | None) -> tuple[Path, Path]:
+    """Synthetic CSV and its Parquet conversion, generated once and cached."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    tag = f"cs-{n}-s{SEED}-m{MONTHS}-a{_agents_tag(agents)}"
+    csv_path, parquet_path = OUT / f"{tag}.csv", OUT / f"{tag}.parquet"
+    if not csv_path.exists():
+        print(f"  generating {n:,} rows -> {csv_path.name}", file=sys.stderr, flush=True)
+        tmp = csv_path.with_suffix(".tmp")
+        run_child(GENERATE_CHILD, str(tmp), str(n), str(SEED), START, str(MONTHS), _agents_tag(agents))
+        tmp.rename(csv_path)
+    if not parquet_path.exists():
+        print(f"  converting to {parquet_path.name}", file=sys.stderr, flush=True)
+        tmp = parquet_path.with_suffix(".tmp")
+        run_child(CONVERT_CHILD, str(csv_path), str(tmp), "")
+        tmp.rename(parquet_path)
+    return csv_path, parquet_path
+
+
+def data_100m(agents: int | None) -> Path:
+    """100M rows as Parquet, built from ten 10M CSV chunks (never one 35 GB CSV)."""
+    path = OUT / f"cs-100000000-s{SEED}-m{MONTHS}-a{_agents_tag(agents)}.parquet"
+    if path.exists():
+        return path
+    parts = []
+    for k in range(10):
+        part = OUT / f"cs-100m-part{k}.parquet"
+        if not part.exists():
+            csv_part = OUT / f"cs-100m-part{k}.csv"
+            print(f"  generating 100M rows, part {k + 1}/10", file=sys.stderr, flush=True)
+            run_child(GENERATE_CHILD, str(csv_part), "10000000", str(SEED + k), START, str(MONTHS),
+                      _agents_tag(agents))
+            run_child(CONVERT_CHILD, str(csv_part), str(part), f"P{k}-")
+            csv_part.unlink()
+        parts.append(part)
+    run_child(CONCAT_CHILD, str(path), *map(str, parts))
+    for part in parts:
+        part.unlink()
+    return path
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine() -> dict[str, str]:
+    polars_version = subprocess.run([sys.executable, "-c", "import polars; print(polars.__version__)"],
+                                    capture_output=True, text=True, check=True).stdout.strip()
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return {"CPU": cpu, "cores (nproc)": str(os.cpu_count()), "memory": mem,
+            "Python": platform.python_version(), "polars": polars_version,
+            "OS": f"{platform.system()} {platform.release()}"}
+
+
+def gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000000,10000000", help="comma-separated row counts (default 1M,10M)")
+    ap.add_argument("--quick", action="store_true", help="one 100k-row smoke run")
+    ap.add_argument("--with-100m", action="store_true", help="also 100M rows, Parquet only")
+    ap.add_argument("--agents", type=int, default=None,
+                    help="agents in the synthetic data (default: synth's n/400, i.e. ~133 records a month each)")
+    ap.add_argument("--repeat", type=int, default=1, help="evaluate runs per file (median; default 1)")
+    ap.add_argument("--no-write", action="store_true", help="print the table only, do not update RESULTS.md")
+    args = ap.parse_args()
+    sizes = [100_000] if args.quick else [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+
+    rows_out: list[dict[str, Any]] = []
+    for n in sizes:
+        csv_path, parquet_path = data_files(n, args.agents)
+        for fmt, path in (("CSV", csv_path), ("Parquet", parquet_path)):
+            rows_out.append(measure(n, fmt, path, args.repeat))
+    if args.with_100m:
+        rows_out.append(measure(100_000_000, "Parquet", data_100m(args.agents), 1))
+
+    ref_csv, _ = data_files(REFERENCE_ROWS, args.agents)
+    print(f"  reference engine on {REFERENCE_ROWS:,} rows", file=sys.stderr, flush=True)
+    ref, ref_rss = run_child(REFERENCE_CHILD, str(SCHEME), str(ref_csv))
+    ref_rate = ref["rows"] / ref["seconds"]
+
+    print("  validate / explain", file=sys.stderr, flush=True)
+    validate_s = whole_process(["validate", str(SCHEME.relative_to(ROOT))])
+    outdir = OUT / "explain-run"
+    subprocess.run([sys.executable, "-m", "qualiscore", "evaluate", str(SCHEME), str(ref_csv), "-o", str(outdir),
+                    "-q"], cwd=ROOT, check=True)
+    first = json.loads((outdir / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()[0])["subject"]
+    explain_s = whole_process(["explain", str(outdir), "--subject", first])
+
+    lines = table(rows_out, ref, ref_rate, ref_rss, validate_s, explain_s, first)
+    print("\n".join(lines))
+    if not args.no_write:
+        info = machine()
+        head = [
+            "# Benchmark results",
+            "",
+            f"Latest run of `python bench/run.py {' '.join(sys.argv[1:])}`".rstrip() + f" on {dt.date.today()}.",
+            "",
+            "| machine | |",
+            "|---|---|",
+            *(f"| {k} | {v} |" for k, v in info.items()),
+            "",
+        ]
+        RESULTS.write_text("\n".join([*head, *lines, ""]), encoding="utf-8")
+        print(f"\nwritten to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+
+
+def measure(n: int, fmt: str, path: Path, repeat: int) -> dict[str, Any]:
+    print(f"  {n:,} rows, {fmt}: read-only", file=sys.stderr, flush=True)
+    read, read_rss = median_child(READ_CHILD, str(path), repeat=max(repeat, 3))
+    print(f"  {n:,} rows, {fmt}: evaluate", file=sys.stderr, flush=True)
+    ev, rss = median_child(EVALUATE_CHILD, str(SCHEME), str(path), repeat=repeat)
+    return {"n": n, "fmt": fmt, "size": path.stat().st_size, "read": read["seconds"], "read_rss": read_rss,
+            "eval": ev["seconds"], "rss": rss, "subjects": ev["subjects"], "rows": ev["rows"],
+            "rejected": ev["rejected"], "phases": ev["phases"]}
+
+
+def table(rows: list[dict[str, Any]], ref: dict[str, Any], ref_rate: float, ref_rss: int, validate_s: float,
+          explain_s: float, subject: str) -> list[str]:
+    out = [
+        "| rows | input | file size | read-only (s) | evaluate (s) | evaluate ÷ read-only | rows/s | "
+        "× reference rows/s | peak RSS | subjects |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        rate = r["rows"] / r["eval"]
+        out.append(f"| {r['n']:,} | {r['fmt']} | {r['size'] / 2**20:,.0f} MiB | {r['read']:.2f} | {r['eval']:.2f} | "
+                   f"{r['eval'] / r['read']:.1f}× | {rate:,.0f} | {rate / ref_rate:.0f}× | {gib(r['rss'])} | "
+                   f"{r['subjects']:,} |")
+    out += [
+        "",
+        f"Reference engine (records.read_records + engine.evaluate, CSV) on {ref['rows']:,} rows: "
+        f"{ref['seconds']:.2f} s = {ref_rate:,.0f} rows/s, peak RSS {gib(ref_rss)}, {ref['subjects']:,} subjects.",
+        "",
+        f"Whole process, median of 5: `qualiscore validate rules/cs-quality/2026Q2.yaml` {validate_s:.2f} s; "
+        f"`qualiscore explain OUTDIR --subject {subject}` {explain_s:.2f} s.",
+        "",
+        "Where the evaluate time goes (seconds, from `columnar.LAST_TIMINGS`):",
+        "",
+        "| rows | input | main pass | CSV checks | fix-ups | group_by | scorecards (build_scorecard) |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        p = r["phases"]
+        out.append(f"| {r['n']:,} | {r['fmt']} | {p.get('main pass', 0):.2f} | {p.get('csv checks', 0):.2f} | "
+                   f"{p.get('fix-ups', 0):.2f} | {p.get('group_by', 0):.2f} | {p.get('scorecards', 0):.2f} |")
+    return out
+
+
+if __name__ == "__main__":
+    main()
