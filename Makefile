@@ -35,7 +35,7 @@ demo: $(STAMP)
 	@echo "with reasons), manifest.json (scheme, input and output hashes)."
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 
 # The report's browser test needs Chromium; install it from Debian's packages when we can.
 browser:
@@ -51,7 +51,7 @@ test: $(TEST_STAMP) lint browser
 test-slow: $(TEST_STAMP)
 	QUALISCORE_SLOW=1 $(BIN)/python -m pytest -q -m slow
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
