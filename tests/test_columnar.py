@@ -390,3 +390,40 @@ def test_datetime_shapes_match_records(tmp_path: Path, zone: str, fmt: str | Non
         for i, cell in enumerate(cells):
             w.writerow([f"r{i}", cell, cell])
     _same_dataset(path, contract)
+
+
+@pytest.mark.parametrize(("zone", "offset"), [("Asia/Shanghai", "+08:00"), ("Asia/Shanghai", "+09:00"),
+                                              ("Europe/Berlin", "+01:00"), ("UTC", "Z"), ("Europe/Berlin", ""),
+                                              ("America/New_York", "-05:00")])
+def test_datetime_fast_paths_chosen_by_the_sample(tmp_path: Path, zone: str, offset: str) -> None:
+    """The first rows choose the expressions (one offset, the zone's own offset…); later rows of other
+    shapes must still be typed exactly."""
+    rnd = random.Random(f"{zone}{offset}")
+    start = dt.datetime(2026, 1, 1)
+    usual = [(start + dt.timedelta(minutes=rnd.randrange(0, 60 * 24 * 365))).strftime("%Y-%m-%dT%H:%M:%S") + offset
+             for _ in range(C.SAMPLE_ROWS + 50)]
+    cells = usual + _datetime_cells(rnd, 300) + ["2031-06-01T00:00:00" + offset, "1999-03-28T02:30:00" + offset]
+    contract = RecordContract("id", zone, (Field("id", "string"), Field("a", "datetime", nullable=True)))
+    path = tmp_path / "times.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "a"])
+        for i, cell in enumerate(cells):
+            w.writerow([f"r{i}", cell])
+    _same_dataset(path, contract)
+
+
+def test_duration_fast_path_chosen_by_the_sample(tmp_path: Path) -> None:
+    rnd = random.Random(3)
+    usual = [rnd.choice([f"{rnd.randrange(100):02d}:{rnd.randrange(60):02d}:{rnd.randrange(60):02d}",
+                         f"{rnd.randrange(99):02d}:{rnd.randrange(60):02d}", str(rnd.randrange(5000)), "12.5"])
+             for _ in range(C.SAMPLE_ROWS + 50)]
+    cells = usual + TYPES["duration"] + ["00:60:00", "99:59", "00:00:60", "1:2:3", "-00:01:00", " 60", "7e2"]
+    contract = RecordContract("id", "UTC", (Field("id", "string"), Field("d", "duration", nullable=True, minimum=0)))
+    path = tmp_path / "durations.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "d"])
+        for i, cell in enumerate(cells):
+            w.writerow([f"r{i}", cell])
+    _same_dataset(path, contract)

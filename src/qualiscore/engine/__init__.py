@@ -19,8 +19,6 @@ from ..records import Dataset, Problem
 from ..scorecard import Scorecard
 from .common import as_date, key_text, period_bounds
 
-ENGINES = ("rows",)
-
 
 @dataclass(frozen=True, slots=True)
 class Run:
@@ -135,10 +133,7 @@ def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract]
     """
     ordered = sorted(schemes, key=lambda s: s.effective_from)
     if as_of is not None:
-        chosen = next((s for s in ordered if s.covers(as_of)), None)
-        if chosen is None:
-            ranges = ", ".join(f"{s.version} {s.effective_from}…{s.effective_to or ''}" for s in ordered)
-            raise UsageError(f"no version is in force on {as_of}", hint=f"versions: {ranges}")
+        chosen = version_in_force(ordered, as_of)
         run = evaluate(chosen, read(chosen.records), by=by, progress=progress)
         return dataclasses.replace(run, options={**run.options, "as_of": as_of.isoformat()})
     if len(ordered) == 1:
@@ -185,6 +180,15 @@ def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract]
     combined = dataclasses.replace(datasets[-1], records=(), origins=(), problems=tuple(all_problems))
     fields = runs[0].group_by if runs else group_fields(ordered[-1], by)
     return Run(used, tuple(cards), tuple(all_problems), combined, fields, {"by": list(by) if by else None})
+
+
+def version_in_force(ordered: Sequence[Scheme], day: dt.date) -> Scheme:
+    """The version `--as-of DAY` asks for, or a usage error listing the ranges there are."""
+    chosen = next((s for s in ordered if s.covers(day)), None)
+    if chosen is None:
+        ranges = ", ".join(f"{s.version} {s.effective_from}…{s.effective_to or ''}" for s in ordered)
+        raise UsageError(f"no version is in force on {day}", hint=f"versions: {ranges}")
+    return chosen
 
 
 def _input_order(ds: Dataset, source: str) -> int:

@@ -3,15 +3,21 @@
 ``pip install 'qualiscore[fast]'`` (polars). This module is the only one, with
 :mod:`qualiscore.engine.polars_expr`, that imports polars.
 
+API: :func:`read_columnar` (records.read_records' rows and problems, as a Polars frame),
+:func:`evaluate` and :func:`evaluate_versions` (the same :class:`~qualiscore.engine.Run`
+as the reference engine's, from file paths; ``run.dataset.records`` is empty).
+
 How a run goes
 --------------
 
-1. **One streaming pass** over every input (:func:`_main_pass`): each file is scanned
-   lazily (CSV as lines split on the delimiter, Parquet by column), every field is typed
-   with vectorised expressions, the derived values and every measure's expressions are
-   computed (:mod:`polars_expr`), and only a *narrow* frame is kept: row origin, id,
-   grouping fields, period day and one column per measure expression. Long texts such
-   as transcripts are never materialised.
+1. **One streaming pass** over every input (:meth:`_Executor._main_pass`): CSV files are
+   parsed by Polars without quote handling (they have no quote character, so a line is a
+   record split on the delimiter, as csv.reader splits it), Parquet by column; every field
+   is typed with vectorised expressions, the derived values and every measure expression
+   are computed (:mod:`polars_expr`), and only a *narrow* frame is kept: row origin, id,
+   grouping fields, period day and one column per measure expression. Long texts such as
+   transcripts are never materialised. The first rows of each column choose the fastest
+   expressions for the shapes they show; other shapes are still typed exactly (step 2).
 
 2. **Exact fix-ups.** A cell the vectorised parsers are not sure about (anything outside
    the common forms, every value that breaks the contract) and a row whose vectorised
@@ -19,6 +25,8 @@ How a run goes
    rounding tie, an error) is flagged. Only those rows are read again and typed, derived
    and measured by the reference code (records.py's field readers, the row Evaluator),
    which decides their problems and values. Duplicate ids reject every occurrence.
+   A CSV whose delimiter count shows short rows, or that has blank rows, is read again
+   line by line (:func:`_typed_lines`), where every row's cell count is seen.
 
 3. **One group_by** computes every indicator and veto of every subject; then, per
    subject, :func:`~qualiscore.engine.rows.build_scorecard` (shared with the reference
@@ -27,21 +35,18 @@ How a run goes
 What the vectorised path does not cover is still answered exactly, more slowly:
 
 * an expression without a vectorised form (float ``//``/``%``, text repetition, a
-  per-record ``round`` digit count, …) is evaluated for that one derived column with the
-  row Evaluator (``map_batches``), logged at DEBUG;
-* JSON Lines, CSV files with quote characters, lone carriage returns or NUL bytes are
-  typed row by row with records.py's readers, then evaluated by the same columnar query;
+  per-record ``round`` digit count, …) is evaluated for that one column with the row
+  Evaluator (``map_batches``), logged at DEBUG;
+* JSON Lines, CSV files with quote characters, lone carriage returns, NUL bytes or cells
+  over 128 KB are typed row by row with records.py's readers, then evaluated by the same
+  columnar query; Excel workbooks (and ``sheet=``) are read by records.read_records;
 * a CSV that is not UTF-8 (GB18030, UTF-16, or ``encoding=``) is transcoded once to a
   temporary UTF-8 file;
 * anything the engine cannot vouch for (an expression whose result type is not fixed, a
-  measure over text, integers beyond 64 bits, NaN or -0.0 where order matters, a
-  measure expression that raises) makes the whole run fall back to the reference engine,
-  logged at INFO. The answer is then the reference's by construction.
-
-Parquet input has no reference reader; its rows follow the rules for JSON objects
-(records.records_from_dicts) applied to the Python values of the columns, with row
-numbers counting data rows from 1. Native column types are accepted as the JSON types
-they correspond to; string columns are typed like CSV cells.
+  measure over text, integers beyond 64 bits, NaN or -0.0 where order matters, an
+  overflowing sum, a measure expression that raises, an unexpected Polars error) makes the
+  whole run fall back to the reference code, logged at INFO (WARNING for a Polars error).
+  The answer is then the reference's by construction.
 """
 
 from __future__ import annotations
@@ -73,7 +78,7 @@ from ..expressions import Evaluator, Expression
 from ..model import Field, Measure, RecordContract, Scheme
 from ..records import Dataset, InputFile, Problem
 from ..scorecard import VetoResult
-from . import Run, common, group_fields
+from . import Run, common, group_fields, version_in_force
 from . import evaluate as reference_evaluate
 from . import evaluate_versions as reference_evaluate_versions
 from . import polars_expr as px
@@ -189,7 +194,6 @@ class _Zone:
         self.utc = name in ("UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu")
         self._hours: dict[int, tuple[int, bool] | None] = {}
         self._tables: dict[tuple[int, int], tuple[list[int], list[int], list[bool], int | None]] = {}
-        self._lock = threading.Lock()
 
     def _hour(self, hour: int) -> tuple[int, bool] | None:
         """(offset µs, fold) valid for every instant of this UTC hour, or None if it changes inside."""
@@ -211,37 +215,6 @@ class _Zone:
         self._hours[hour] = out
         return out
 
-    def exact(self, micros: int) -> tuple[int | None, bool]:
-        """(wall µs, fold) of one instant; (None, False) when Python cannot represent it (out of range)."""
-        try:
-            value = (dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=micros)
-                     ).astimezone(self.zone)
-        except (OverflowError, ValueError):
-            return None, False
-        wall = value.replace(tzinfo=None)
-        return _wall_micros(wall), bool(value.fold)
-
-    def convert(self, s: pl.Series) -> pl.Series:
-        """UTC µs (Int64) -> struct(wall µs, fold)."""
-        with self._lock:
-            hours = (s // 3_600_000_000).unique().drop_nulls().to_list()
-            table = {h: self._hour(h) for h in hours}
-        uniform = {h: v for h, v in table.items() if v is not None}
-        hour_s = s // 3_600_000_000
-        offsets = hour_s.replace_strict(list(uniform), [v[0] for v in uniform.values()], default=None,
-                                        return_dtype=pl.Int64)
-        folds = hour_s.replace_strict(list(uniform), [v[1] for v in uniform.values()], default=None,
-                                      return_dtype=pl.Boolean)
-        wall = s + offsets
-        if len(uniform) != len(table):
-            odd = (offsets.is_null() & s.is_not_null()).arg_true().to_list()
-            walls, fl = wall.to_list(), folds.to_list()
-            values = s.to_list()
-            for i in odd:
-                walls[i], fl[i] = self.exact(values[i])
-            wall, folds = pl.Series(walls, dtype=pl.Int64), pl.Series(fl, dtype=pl.Boolean)
-        return pl.struct([wall.alias("wall"), folds.fill_null(False).alias("fold")], eager=True)
-
     def table(self, lo_year: int, hi_year: int) -> tuple[list[int], list[int], list[bool], int | None]:
         """(hours, offset µs, fold) for every UTC hour of the years lo..hi whose offset and fold are
         uniform, and the offset if it is the same for all of them with no fold (else None)."""
@@ -261,13 +234,6 @@ class _Zone:
             got = (hours, offsets, folds, offsets[0] if uniform else None)
             self._tables[key] = got
         return got
-
-    def expr(self, utc_micros: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-        """(wall µs, fold) of UTC µs."""
-        if self.utc:
-            return utc_micros, pl.lit(False)
-        conv = utc_micros.map_batches(self.convert, return_dtype=pl.Struct({"wall": pl.Int64, "fold": pl.Boolean}))
-        return conv.struct.field("wall"), conv.struct.field("fold")
 
 
 _MISSING: Any = object()
@@ -301,10 +267,6 @@ def _sample_years(sample: Sequence[Any]) -> tuple[int, int]:
     if hi - lo > 20:  # a spread-out sample: keep the table small, let other years be typed by Python
         hi = lo + 20
     return max(1, lo - 1), min(9999, hi + 1)
-
-
-def _wall_micros(wall: dt.datetime) -> int:
-    return (wall - _EPOCH) // dt.timedelta(microseconds=1)
 
 
 # --------------------------------------------------------------------------- typing a text column
@@ -539,6 +501,11 @@ class _FieldTyper:
     def _datetime_fast(self, raw: pl.Expr, blank: pl.Expr, sep: str) -> _Typed:
         """YYYY-MM-DD{sep}HH:MM:SS with an optional Z or ±HH:MM, as the sample shows: chrono parses it."""
         c, t = self.c, self.tmp
+        offsets = {v[19:] for v in self.sample}
+        if len(offsets) == 1:
+            fixed = self._datetime_one_offset(raw, blank, sep, offsets.pop())
+            if fixed is not None:
+                return fixed
         s1 = [raw.str.contains(self._FAST_DT % sep).fill_null(False).alias(t + "shape"),
               raw.str.slice(0, 19).str.to_datetime(f"%Y-%m-%d{sep}%H:%M:%S", strict=False, time_unit="us")
               .cast(pl.Int64).alias(t + "local"),
@@ -560,6 +527,41 @@ class _FieldTyper:
         wall = pl.when(c("hasoff")).then(wall).otherwise(c("local"))
         fold = pl.when(c("hasoff")).then(fold).otherwise(False)
         return self._finish(stages, blank, wall.cast(pl.Datetime("us")), ok, fold)
+
+    def _datetime_one_offset(self, raw: pl.Expr, blank: pl.Expr, sep: str, offset: str) -> _Typed | None:
+        """Every sampled value carries the same offset (or none): other offsets are left to Python.
+
+        When that offset is the zone's own for the whole period (+08:00 in Asia/Shanghai), the
+        wall-clock time is the text itself.
+        """
+        import re
+
+        if offset in ("", "Z"):
+            off_us = 0
+        else:
+            m = re.fullmatch(r"([+-])([0-9]{2}):([0-9]{2})", offset)
+            if m is None or int(m.group(2)) > 23 or int(m.group(3)) > 59:
+                return None
+            off_us = (1 if m.group(1) == "+" else -1) * (int(m.group(2)) * 3_600_000_000 + int(m.group(3)) * 60_000_000)
+        c, t = self.c, self.tmp
+        shape = "^[0-9]{4}-[0-9]{2}-[0-9]{2}" + sep + "[0-9]{2}:[0-9]{2}:[0-9]{2}" + re.escape(offset) + "$"
+        s1 = [raw.str.contains(shape).fill_null(False).alias(t + "shape"),
+              raw.str.slice(0, 19).str.to_datetime(f"%Y-%m-%d{sep}%H:%M:%S", strict=False, time_unit="us")
+              .cast(pl.Int64).alias(t + "local"),
+              ((raw.str.slice(0, 4) != "0000") & (raw.str.slice(17, 2) < "60")).fill_null(False).alias(t + "sane")]
+        ok = (c("shape") & c("local").is_not_null() & c("sane")).fill_null(False)
+        if offset == "":  # naive: read in the zone, the wall-clock time as written
+            return self._finish([s1], blank, c("local").cast(pl.Datetime("us")), ok, pl.lit(False))
+        s2 = [ok.alias(t + "okdt"), pl.when(ok).then(c("local") - off_us).alias(t + "utc")]
+        if not self.zone.utc:
+            lo, hi = _sample_years(self.sample)
+            hours, _offsets, _folds, constant = self.zone.table(lo, hi)
+            if constant == off_us:
+                known = (c("utc") // 3_600_000_000 >= hours[0]) & (c("utc") // 3_600_000_000 <= hours[-1])
+                ok = c("okdt") & known.fill_null(False)
+                return self._finish([s1, s2], blank, c("local").cast(pl.Datetime("us")), ok, pl.lit(False))
+        wall, fold, more = self._zone_stages(c("utc"))
+        return self._finish([s1, s2, *more], blank, wall.cast(pl.Datetime("us")), c("okdt") & _in_range(wall), fold)
 
     def _zone_stages(self, utc: pl.Expr) -> tuple[pl.Expr, pl.Expr, list[list[pl.Expr]]]:
         """(wall µs, fold) of UTC µs in records.timezone, with the stages that compute them.
@@ -1934,8 +1936,8 @@ class _Executor:
             for _v, src, row, _at, rid in occ:
                 rid_of[(rank[src], row)] = rid
         both = pl.concat(parts, how="vertical")
-        dup = pl.col(id_name).is_duplicated() if len(keys) == 1 else pl.struct(keys).is_duplicated()
-        dups = both.filter(dup).sort([SRC, ROW])
+        # (The struct form is much faster in Polars 2.1 than is_duplicated on a bare string column.)
+        dups = both.filter(pl.struct(keys).is_duplicated()).sort([SRC, ROW])
         if not dups.height:
             return []
         by_index = {i.index: i for i in inputs}
@@ -2536,10 +2538,7 @@ def evaluate_versions(schemes: Sequence[Scheme], paths: Sequence[str | Path] | s
     """engine.evaluate_versions, columnar: each subject period is scored by the version in force at its start."""
     ordered = sorted(schemes, key=lambda s: s.effective_from)
     if as_of is not None:
-        chosen = next((s for s in ordered if s.covers(as_of)), None)
-        if chosen is None:
-            ranges = ", ".join(f"{s.version} {s.effective_from}…{s.effective_to or ''}" for s in ordered)
-            raise UsageError(f"no version is in force on {as_of}", hint=f"versions: {ranges}")
+        chosen = version_in_force(ordered, as_of)
         run = evaluate(chosen, paths, encoding=encoding, by=by, sheet=sheet)
         return dataclasses.replace(run, options={**run.options, "as_of": as_of.isoformat()})
     if len(ordered) == 1:
