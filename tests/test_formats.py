@@ -322,6 +322,7 @@ def test_missing_openpyxl_and_polars_say_what_to_install(tmp_path: Path, monkeyp
     path = tmp_path / "r.parquet"
     pl.DataFrame({"id": ["a"]}).write_parquet(path)
     monkeypatch.setitem(sys.modules, "polars", None)
+    monkeypatch.delitem(sys.modules, "qualiscore._polars", raising=False)
     monkeypatch.setitem(sys.modules, "openpyxl", None)
     with pytest.raises(DataError) as info:
         read_records([path], contract())

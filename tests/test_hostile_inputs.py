@@ -281,6 +281,22 @@ def test_harness_applies_the_limits(tmp_path: Path) -> None:
 
 
 @posix_only
+def test_columnar_engine_fits_an_address_space_limit(tmp_path: Path) -> None:
+    """Under ``ulimit -v 1 GiB`` with many Polars threads, the fast engine still runs.
+
+    Each thread once reserved a 64 MiB glibc arena, so a small run reserved over 1 GiB of
+    address space and the Rust runtime aborted (exit -6, no message).
+    """
+    pytest.importorskip("polars")
+    env = {**sandbox_env(tmp_path), "POLARS_MAX_THREADS": "16"}
+    cmd = [sys.executable, "-m", "qualiscore", "evaluate", str(SCHEME), str(SAMPLE), "-o", "out",
+           "--engine", "columnar"]
+    for res in spawn_all([cmd, [*cmd[:-4], "-o", "out2", "--engine", "columnar"]], tmp_path, env=env):
+        check_completed(res, " ".join(cmd[2:]))
+        assert res.returncode == 0, res.output[-3000:]
+
+
+@posix_only
 def test_harness_kills_a_hang_and_what_it_started(tmp_path: Path) -> None:
     grandchild = ("import subprocess, sys, time; "
                   "p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); "

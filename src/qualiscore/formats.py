@@ -64,7 +64,7 @@ _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML 1.0
 
 def _polars() -> Any:
     try:
-        import polars
+        from ._polars import pl as polars
     except ImportError:
         raise UsageError("writing Parquet needs the polars package, which is not installed",
                          hint="pip install 'qualiscore[fast]'") from None

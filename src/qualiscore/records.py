@@ -1522,7 +1522,7 @@ def _header_text(value: Any) -> str:
 def _read_parquet(path: str, source: str, out: _Collector) -> int:
     """Type every row of a Parquet file, a batch at a time; returns rows read."""
     try:
-        import polars as pl
+        from ._polars import pl
     except ImportError:
         raise _missing_library(source, "Parquet files", "polars", "fast") from None
 

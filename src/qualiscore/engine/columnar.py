@@ -70,9 +70,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import polars as pl
-
 from .. import records as R
+from .._polars import pl
 from ..errors import DataError, ExpressionError, Location, UsageError
 from ..expressions import Evaluator, Expression
 from ..model import Field, Measure, RecordContract, Scheme

@@ -32,8 +32,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import polars as pl
-
+from .._polars import pl
 from ..calendar import Calendar
 from ..expressions import FUNCTIONS, Evaluator, Expression
 
