@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -96,7 +97,14 @@ def quantize(x: float | None, decimals: int) -> Decimal | None:
     """Half-even rounding of the number as written (its shortest repr), not of its binary expansion."""
     if x is None:
         return None
-    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    x = float(x)
+    return _quantize(x, decimals) if x else _quantize.__wrapped__(x, decimals)  # -0.0 == 0.0 keeps its sign
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _quantize(x: float, decimals: int) -> Decimal:
+    # Cached: a scorecard file rounds the same points and weights tens of times per subject.
+    return Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
 
 
 def rounded(x: float | None, decimals: int) -> float | None:

@@ -29,7 +29,7 @@ How a run goes
    line by line (:func:`_typed_lines`), where every row's cell count is seen.
 
 3. **One group_by** computes every indicator and veto of every subject; then, per
-   subject, :func:`~qualiscore.engine.rows.build_scorecard` (shared with the reference
+   subject, :func:`~qualiscore.engine.scoring.build_scorecard` (shared with the reference
    engine) turns the MeasureResults into the scorecard.
 
 What the vectorised path does not cover is still answered exactly, more slowly:
@@ -81,7 +81,7 @@ from . import Run, common, group_fields, version_in_force
 from . import evaluate as reference_evaluate
 from . import evaluate_versions as reference_evaluate_versions
 from . import polars_expr as px
-from .rows import MeasureResult, build_scorecard
+from .scoring import MeasureResult, build_scorecard
 
 __all__ = ["ColumnarData", "evaluate", "evaluate_versions", "read_columnar"]
 

@@ -1,7 +1,7 @@
 """Rules both engines share: periods, subject keys, not-applicable, vetoes, grades.
 
 Only measuring differs between the engines; everything decided from measured
-values lives here or in rows.build_scorecard, so the two cannot drift apart.
+values lives here or in scoring.build_scorecard, so the two cannot drift apart.
 """
 
 from __future__ import annotations
