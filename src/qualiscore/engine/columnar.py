@@ -477,25 +477,40 @@ class _FieldTyper:
         s2 = [*(_int(p).alias(t + n) for p, n in zip(parts[:3], ("y", "mo", "d"))),
               *(_int(p).fill_null(0).alias(t + n) for p, n in zip(parts[3:6], ("h", "mi", "s"))),
               pl.when(frac.is_null()).then(0).otherwise(_int(frac.str.pad_end(6, "0"))).alias(t + "us"),
-              _int(off.str.slice(1, 2)).alias(t + "oh"), _int(off.str.slice(4, 2)).alias(t + "om"),
-              off.is_not_null().alias(t + "hasoff"), (off == "Z").fill_null(False).alias(t + "zulu"),
-              (off.str.slice(0, 1) == "-").fill_null(False).alias(t + "neg")]
+              *self._offset_fields(off, off.is_not_null())]
         y, mo, d, h, mi, sec = c("y"), c("mo"), c("d"), c("h"), c("mi"), c("s")
-        ok = (y.is_not_null() & _valid_date(y, mo, d) & (h <= 23) & (mi <= 59) & (sec <= 59)
-              & (~c("hasoff") | c("zulu") | ((c("oh") <= 23) & (c("om") <= 59)).fill_null(False))).fill_null(False)
+        offset_ok, offset = self._offset()
+        ok = (y.is_not_null() & _valid_date(y, mo, d) & (h <= 23) & (mi <= 59) & (sec <= 59) & offset_ok
+              ).fill_null(False)
         local = (_days_from_civil(y, mo, d) * 86_400_000_000 + h * 3_600_000_000 + mi * 60_000_000
                  + sec * 1_000_000 + c("us"))
-        offset = pl.when(c("zulu")).then(0).otherwise(
-            pl.when(c("neg")).then(-1).otherwise(1) * (c("oh") * 3_600_000_000 + c("om") * 60_000_000))
         s3 = [ok.alias(t + "okdt"), pl.when(ok).then(local).alias(t + "local"),
               pl.when(ok & c("hasoff")).then(local - offset).alias(t + "utc")]
-        stages = [s1, s2, s3]
+        return self._finish_zoned([s1, s2, s3], blank)
+
+    def _offset_fields(self, off: pl.Expr, present: pl.Expr) -> list[pl.Expr]:
+        """Stage columns hasoff, zulu, neg, oh, om of an offset text (Z or ±HH:MM)."""
+        t = self.tmp
+        return [present.fill_null(False).alias(t + "hasoff"), (off == "Z").fill_null(False).alias(t + "zulu"),
+                (off.str.slice(0, 1) == "-").fill_null(False).alias(t + "neg"),
+                _int(off.str.slice(1, 2)).alias(t + "oh"), _int(off.str.slice(4, 2)).alias(t + "om")]
+
+    def _offset(self) -> tuple[pl.Expr, pl.Expr]:
+        """(the offset is absent or valid, the offset in µs), from the _offset_fields columns."""
+        c = self.c
+        valid = ~c("hasoff") | c("zulu") | ((c("oh") <= 23) & (c("om") <= 59)).fill_null(False)
+        offset = pl.when(c("zulu")).then(0).otherwise(
+            pl.when(c("neg")).then(-1).otherwise(1) * (c("oh") * 3_600_000_000 + c("om") * 60_000_000))
+        return valid, offset
+
+    def _finish_zoned(self, stages: list[list[pl.Expr]], blank: pl.Expr) -> _Typed:
+        """Wall-clock time in records.timezone of the okdt/local/utc/hasoff stage columns."""
+        c = self.c
         wall, fold, more = self._zone_stages(c("utc"))
-        stages += more
         ok = c("okdt") & (~c("hasoff") | _in_range(wall))
         wall = pl.when(c("hasoff")).then(wall).otherwise(c("local"))
         fold = pl.when(c("hasoff")).then(fold).otherwise(False)
-        return self._finish(stages, blank, wall.cast(pl.Datetime("us")), ok, fold)
+        return self._finish([*stages, *more], blank, wall.cast(pl.Datetime("us")), ok, fold)
 
     def _datetime_fast(self, raw: pl.Expr, blank: pl.Expr, sep: str) -> _Typed:
         """YYYY-MM-DD{sep}HH:MM:SS with an optional Z or ±HH:MM, as the sample shows: chrono parses it."""
@@ -511,21 +526,11 @@ class _FieldTyper:
               ((raw.str.slice(0, 4) != "0000") & (raw.str.slice(17, 2) < "60")).fill_null(False).alias(t + "sane"),
               raw.str.slice(19).alias(t + "off")]
         off = c("off")
-        s2 = [(off.str.len_bytes() > 0).fill_null(False).alias(t + "hasoff"), (off == "Z").fill_null(False).alias(
-            t + "zulu"), (off.str.slice(0, 1) == "-").fill_null(False).alias(t + "neg"),
-              _int(off.str.slice(1, 2)).alias(t + "oh"), _int(off.str.slice(4, 2)).alias(t + "om")]
-        ok = (c("shape") & c("local").is_not_null() & c("sane")
-              & (~c("hasoff") | c("zulu") | ((c("oh") <= 23) & (c("om") <= 59)).fill_null(False))).fill_null(False)
-        offset = pl.when(c("zulu")).then(0).otherwise(
-            pl.when(c("neg")).then(-1).otherwise(1) * (c("oh") * 3_600_000_000 + c("om") * 60_000_000))
+        s2 = self._offset_fields(off, off.str.len_bytes() > 0)
+        offset_ok, offset = self._offset()
+        ok = (c("shape") & c("local").is_not_null() & c("sane") & offset_ok).fill_null(False)
         s3 = [ok.alias(t + "okdt"), pl.when(ok & c("hasoff")).then(c("local") - offset).alias(t + "utc")]
-        stages = [s1, s2, s3]
-        wall, fold, more = self._zone_stages(c("utc"))
-        stages += more
-        ok = c("okdt") & (~c("hasoff") | _in_range(wall))
-        wall = pl.when(c("hasoff")).then(wall).otherwise(c("local"))
-        fold = pl.when(c("hasoff")).then(fold).otherwise(False)
-        return self._finish(stages, blank, wall.cast(pl.Datetime("us")), ok, fold)
+        return self._finish_zoned([s1, s2, s3], blank)
 
     def _datetime_one_offset(self, raw: pl.Expr, blank: pl.Expr, sep: str, offset: str) -> _Typed | None:
         """Every sampled value carries the same offset (or none): other offsets are left to Python.
