@@ -4,7 +4,8 @@ For each size it generates synthetic interaction records with qualiscore.synth (
 and Parquet converted with polars), then measures, on rules/cs-quality/2026Q2.yaml:
 
 * read-only: polars scan + collect of the same file (every CSV column as text; Parquet
-  as stored), the floor any engine that reads the data has to pay;
+  as stored), the floor any engine that reads the data has to pay; above 10M rows, where
+  the whole file does not fit in memory, a streaming pass decoding every column instead;
 * evaluate: ``qualiscore.engine.columnar.evaluate`` in a fresh subprocess (median of
   ``--repeat`` runs), with the child's peak RSS (``ru_maxrss`` from ``wait4``) and the
   engine's own phase timings;
@@ -42,6 +43,9 @@ SCHEME = ROOT / "rules" / "cs-quality" / "2026Q2.yaml"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SEED, START, MONTHS = 7, "2026-04-01", 3
 REFERENCE_ROWS = 100_000
+# Above this, a whole-file read does not fit in memory (100M rows with their transcripts need
+# over 24 GiB), so the read-only floor decodes every column in streaming mode and keeps nothing.
+STREAMED_READ_ABOVE = 10_000_000
 
 EVALUATE_CHILD = """
 import json, sys, time
@@ -71,13 +75,15 @@ print(json.dumps({"seconds": t2 - t1, "subjects": len(run.scorecards), "rows": r
 READ_CHILD = """
 import json, sys, time
 import polars as pl
-path = sys.argv[1]
+path, streamed = sys.argv[1], sys.argv[2] == "streamed"
 t = time.perf_counter()
-if path.endswith(".csv"):
-    frame = pl.scan_csv(path, infer_schema=False).collect()
+lf = pl.scan_csv(path, infer_schema=False) if path.endswith(".csv") else pl.scan_parquet(path)
+if streamed:  # every column decoded, nothing kept: for files whose columns do not fit in memory
+    rows = lf.select(pl.len(), *(pl.col(c).is_null().sum() for c in lf.collect_schema())).collect(
+        engine="streaming").item(0, 0)
 else:
-    frame = pl.scan_parquet(path).collect()
-print(json.dumps({"seconds": time.perf_counter() - t, "rows": frame.height}))
+    rows = lf.collect().height
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
 """
 
 
@@ -271,10 +277,12 @@ def main() -> None:
 
 def measure(n: int, fmt: str, path: Path, repeat: int) -> dict[str, Any]:
     print(f"  {n:,} rows, {fmt}: read-only", file=sys.stderr, flush=True)
-    read, read_rss = median_child(READ_CHILD, str(path), repeat=max(repeat, 3))
+    streamed = n > STREAMED_READ_ABOVE
+    read, read_rss = median_child(READ_CHILD, str(path), "streamed" if streamed else "collect", repeat=max(repeat, 3))
     print(f"  {n:,} rows, {fmt}: evaluate", file=sys.stderr, flush=True)
     ev, rss = median_child(EVALUATE_CHILD, str(SCHEME), str(path), repeat=repeat)
     return {"n": n, "fmt": fmt, "size": path.stat().st_size, "read": read["seconds"], "read_rss": read_rss,
+            "streamed": streamed,
             "eval": ev["seconds"], "rss": rss, "subjects": ev["subjects"], "rows": ev["rows"],
             "rejected": ev["rejected"], "phases": ev["phases"]}
 
@@ -288,7 +296,7 @@ def table(rows: list[dict[str, Any]], ref: dict[str, Any], ref_rate: float, ref_
     ]
     for r in rows:
         rate = r["rows"] / r["eval"]
-        out.append(f"| {r['n']:,} | {r['fmt']} | {r['size'] / 2**20:,.0f} MiB | {r['read']:.2f} | {r['eval']:.2f} | "
+        out.append(f"| {r['n']:,} | {r['fmt']} | {r['size'] / 2**20:,.0f} MiB | {r['read']:.2f}{' (streamed)' if r['streamed'] else ''} | {r['eval']:.2f} | "
                    f"{r['eval'] / r['read']:.1f}× | {rate:,.0f} | {rate / ref_rate:.0f}× | {gib(r['rss'])} | "
                    f"{r['subjects']:,} |")
     out += [

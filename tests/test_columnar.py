@@ -427,3 +427,60 @@ def test_duration_fast_path_chosen_by_the_sample(tmp_path: Path) -> None:
         for i, cell in enumerate(cells):
             w.writerow([f"r{i}", cell])
     _same_dataset(path, contract)
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+KEY_SETS = st.one_of(
+    st.lists(st.integers(-5, 40), unique=True, max_size=12),  # dense: looked up by position
+    st.lists(st.integers(-(2**40), 2**40), unique=True, max_size=6),  # sparse
+    st.lists(st.text(max_size=4), unique=True, max_size=8),
+    st.lists(st.floats(allow_nan=False, width=32), unique=True, max_size=6).map(
+        lambda ks: list({k: None for k in ks})),  # unique as dict keys (0.0 == -0.0)
+)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(data=st.data(), keys=KEY_SETS)
+def test_lookup_is_a_dict_lookup(data: st.DataObject, keys: list[Any]) -> None:
+    """px.lookup, the streaming stand-in for replace_strict, answers what a Python dict does."""
+    values = data.draw(st.lists(st.one_of(st.none(), st.integers(-99, 99)), min_size=len(keys), max_size=len(keys)))
+    pool = st.sampled_from(keys) if keys else st.nothing()
+    kind = type(keys[0]) if keys else int
+    other = {int: st.integers(-50, 50), str: st.text(max_size=4), float: st.floats(width=32)}[kind]
+    column = data.draw(st.lists(st.one_of(st.none(), pool, other), max_size=30))
+    dtype = {int: pl.Int64, str: pl.String, float: pl.Float64}[kind]
+    frame = pl.DataFrame({"k": pl.Series(column, dtype=dtype)})
+    got = frame.with_columns(px.lookup(pl.col("k"), keys, pl.Series(values, dtype=pl.Int64)).alias("v"))["v"].to_list()
+    table = dict(zip(keys, values))
+    assert got == [None if k is None else table.get(k) for k in column]
+
+
+MAIN_QUERIES = [
+    ("rules/cs-quality/2026Q2.yaml", "data/sample/interactions.csv", None),
+    ("rules/cs-quality/2026Q2.yaml", "data/sample/interactions.csv", "Europe/Berlin"),  # zone hours looked up
+    ("rules/qa-form/2026Q2.yaml", "data/sample/qa-inspections.csv", None),
+]
+
+
+@pytest.mark.parametrize(("scheme_path", "data_path", "zone"), MAIN_QUERIES)
+def test_main_query_streams(scheme_path: str, data_path: str, zone: str | None) -> None:
+    """No operation in the main pass makes Polars read the whole input into memory first.
+
+    replace/replace_strict do (Polars 2.1): 100M rows then needed over 24 GiB.
+    """
+    import dataclasses
+
+    from qualiscore.schemes import load_scheme
+
+    root = Path(__file__).resolve().parents[1]
+    scheme = load_scheme(root / scheme_path)
+    if zone is not None:
+        scheme = dataclasses.replace(scheme, records=dataclasses.replace(scheme.records, timezone=zone))
+    executor = C._Executor(C._Plan(scheme.records, scheme, None), [root / data_path], None)
+    inputs = C._prepare([root / data_path], None)
+    for inp in inputs:
+        executor._route(inp)
+    plan = executor.main_query(inputs).explain(engine="streaming")
+    assert "replace" not in plan

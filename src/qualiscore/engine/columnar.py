@@ -175,8 +175,8 @@ def _days_from_civil(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
 
 def _valid_date(y: pl.Expr, m: pl.Expr, d: pl.Expr) -> pl.Expr:
     leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    dim = m.replace_strict(list(range(1, 13)), [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31],
-                           default=0, return_dtype=pl.Int64) + ((m == 2) & leap).cast(pl.Int64)
+    lengths = pl.Series([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=pl.Int64)
+    dim = px.lookup(m, range(1, 13), lengths).fill_null(0) + ((m == 2) & leap).cast(pl.Int64)
     return ((y >= 1) & (y <= 9999) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= dim)).fill_null(False)
 
 
@@ -433,7 +433,7 @@ class _FieldTyper:
                         continue
         if not table:
             return self._finish([], blank, pl.lit(None, dtype=pl.Boolean), pl.lit(False))
-        value = raw.replace_strict(list(table), list(table.values()), default=None, return_dtype=pl.Boolean)
+        value = px.lookup(raw, list(table), pl.Series(list(table.values()), dtype=pl.Boolean))
         s1 = [value.alias(self.tmp + "x")]
         return self._finish([s1], blank, self.c("x"), self.c("x").is_not_null())
 
@@ -583,8 +583,8 @@ class _FieldTyper:
         if constant is not None:
             known = (hour >= hours[0]) & (hour <= hours[-1])
             return self.c("zw"), pl.lit(False), [[pl.when(known).then(utc + constant).alias(t + "zw")]]
-        stage = [(utc + hour.replace_strict(hours, offsets, default=None, return_dtype=pl.Int64)).alias(t + "zw"),
-                 hour.replace_strict(hours, folds, default=None, return_dtype=pl.Boolean).alias(t + "zf")]
+        stage = [(utc + px.lookup(hour, hours, pl.Series(offsets, dtype=pl.Int64))).alias(t + "zw"),
+                 px.lookup(hour, hours, pl.Series(folds, dtype=pl.Boolean)).alias(t + "zf")]
         return self.c("zw"), self.c("zf"), [stage]
 
     def _strptime(self, raw: pl.Expr, fmt: str
@@ -1687,10 +1687,13 @@ class _Executor:
             return _typed_lines(inp, self.contract, self.typers(inp))
         return _typed_parquet(inp, self.contract, self.typers(inp))
 
+    def main_query(self, fast: list[_Input]) -> pl.LazyFrame:
+        """Typing, derived values and measure expressions of every fast input: one streaming query."""
+        return self.plan.narrow(pl.concat([self._typed(inp) for inp in fast], how="vertical"))
+
     def _main_pass(self, fast: list[_Input]) -> pl.DataFrame:
         for attempt in range(3):
-            lazies = [self._typed(inp) for inp in fast]
-            query = self.plan.narrow(pl.concat(lazies, how="vertical"))
+            query = self.main_query(fast)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,7 @@ __all__ = [
     "business_days_expr",
     "evidence_mask",
     "kind_of_value",
+    "lookup",
     "truthy",
     "where_mask",
 ]
@@ -276,6 +277,38 @@ def _big(t: T, limit: int = EXACT_INT) -> pl.Expr | None:
     return None
 
 
+# --------------------------------------------------------------------------- lookups
+
+DENSE_LOOKUP = 1 << 20  # integer keys spanning at most this many values are looked up by position
+
+
+def lookup(key: pl.Expr, keys: Sequence[Any], values: pl.Series) -> pl.Expr:
+    """The value of ``values`` at the position of ``key`` in ``keys`` (unique); null if absent.
+
+    What ``key.replace_strict(keys, values, default=None)`` gives, in a form Polars' streaming
+    engine runs in bounded memory: replace_strict makes it read the whole input first. Keys
+    compare as Python's ``==`` does (1 == 1.0, 0.0 == -0.0).
+    """
+    n = len(keys)
+    if not n:
+        return pl.lit(None, dtype=values.dtype)
+    if all(isinstance(k, int) and not isinstance(k, bool) for k in keys):
+        lo, hi = min(keys), max(keys)
+        if hi - lo < DENSE_LOOKUP:
+            dense: list[Any] = [None] * (hi - lo + 2)  # the last slot: absent
+            for k, v in zip(keys, values.to_list()):
+                dense[k - lo] = v
+            position = pl.when(key.is_between(lo, hi)).then(key - lo).otherwise(hi - lo + 1)
+            return pl.lit(pl.Series(dense, dtype=values.dtype)).gather(position)
+    if all(isinstance(k, str) for k in keys):
+        position = key.cast(pl.Enum(list(keys)), strict=False).to_physical().cast(pl.Int64).fill_null(n)
+    else:
+        position = pl.lit(n, dtype=pl.Int64)
+        for i, k in reversed(list(enumerate(keys))):
+            position = pl.when(key == k).then(i).otherwise(position)
+    return pl.lit(values.append(pl.Series([None], dtype=values.dtype))).gather(position)
+
+
 # --------------------------------------------------------------------------- business days
 
 
@@ -289,7 +322,7 @@ def _days_before(ordinal: pl.Expr, cal: Calendar) -> pl.Expr:
     zero_based = ordinal - 1
     weeks = zero_based // 7
     rest = zero_based % 7
-    count = weeks * prefix[7] + rest.replace_strict(list(range(7)), list(prefix[:7]), return_dtype=pl.Int64)
+    count = weeks * prefix[7] + lookup(rest, range(7), pl.Series(prefix[:7], dtype=pl.Int64))
     if cal._holiday_ordinals:
         count = count - pl.lit(pl.Series(cal._holiday_ordinals, dtype=pl.Int64)).search_sorted(
             ordinal, side="left").cast(pl.Int64)
@@ -667,20 +700,18 @@ class Translator:
                 old = [int(k) for k, _ in numeric if not isinstance(k, float) or (math.isfinite(k) and k.is_integer())]
                 new = [v for k, v in numeric if not isinstance(k, float) or (math.isfinite(k) and k.is_integer())]
                 keyexpr = _as_int(key)
-                dtype: pl.DataType = pl.Int64()
                 err = None
             else:
                 old = [float(k) for k, _ in numeric]
                 new = [v for _, v in numeric]
                 keyexpr = _as_float(key)
-                dtype = pl.Float64()
                 err = _or(_nan(key), _big(key))
         elif key.kind == "str":
             pairs = [(k, v) for k, v in items if isinstance(k, str)]
             old, new = [k for k, _ in pairs], [v for _, v in pairs]
-            keyexpr, dtype, err = key.e, pl.String(), None
+            keyexpr, err = key.e, None
         elif key.kind in ("date", "datetime"):
-            old, new, keyexpr, dtype, err = [], [], key.e, DTYPES[key.kind], None
+            old, new, keyexpr, err = [], [], key.e, None
         else:
             raise NeedsPython(kind, f"a {key.kind} key")
         # Duplicate keys after normalisation (1 and 1.0): the dict keeps one; so do we.
@@ -691,8 +722,7 @@ class Translator:
             return _null_result(kind if kind != "null" else "null", key, fail=err)
         out_dtype = DTYPES[kind]
         values = [None if v is None else (float(v) if out_dtype == pl.Float64 else v) for v in seen.values()]
-        value = keyexpr.replace_strict(pl.Series(list(seen.keys()), dtype=dtype),
-                                       pl.Series(values, dtype=out_dtype), default=None, return_dtype=out_dtype)
+        value = lookup(keyexpr, list(seen), pl.Series(values, dtype=out_dtype))
         return T(kind, expr=value, fail=_or(key.fail, err))
 
     # -- calls
