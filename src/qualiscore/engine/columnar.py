@@ -1311,6 +1311,15 @@ def _typed_parquet(inp: _Input, contract: RecordContract, typers: Mapping[str, _
     )
 
 
+def _in_origin_order(nf: pl.DataFrame) -> bool:
+    """Rows already by (source, row), as the streaming read usually leaves them: no sorted copy needed."""
+    if nf.height < 2:
+        return True
+    step = nf.select(((pl.col(SRC).diff() > 0) | ((pl.col(SRC).diff() == 0) & (pl.col(ROW).diff() > 0)))
+                     .slice(1).all()).item()
+    return bool(step)
+
+
 def _frame_of_records(contract: RecordContract, records: Sequence[Mapping[str, Any]],
                       origins: Sequence[tuple[int, int]]) -> pl.DataFrame:
     """Typed Python records as a frame with the typed-frame schema (datetimes as wall clock + fold)."""
@@ -1750,8 +1759,7 @@ class _Executor:
             if weird:
                 nf = nf.filter(~pl.col(SRC).is_in(list(weird)))
             frames.append(nf)
-        counts = dict(zip(*frames[0].group_by(SRC).len().select(SRC, "len").to_dict(as_series=False).values())
-                      ) if frames else {}
+        counts = dict(frames[0].get_column(SRC).value_counts().iter_rows()) if frames else {}
         for inp in inputs:
             if inp.route in ("csv", "lines", "parquet"):
                 inp.rows_read = counts.get(inp.index, 0)
@@ -1770,7 +1778,8 @@ class _Executor:
         clock.lap("sha256 wait")
         nf = pl.concat(frames, how="vertical") if frames else self.plan.narrow(
             _frame_of_records(self.contract, [], []).lazy()).collect()
-        nf = nf.sort([SRC, ROW])
+        if not _in_origin_order(nf):
+            nf = nf.sort([SRC, ROW])
         result = self._fix(nf, inputs, py)
         clock.lap("fix-ups")
         return result
@@ -1922,10 +1931,13 @@ class _Executor:
         id_name = self.contract.id
         kind = FIELD_KINDS[self.contract.field(id_name).type]
         keys = [id_name] + ([_fold_col(id_name)] if kind == "datetime" else [])
-        fast = (nf.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), SRC, ROW, RAGGED, *keys)
-                .filter(pl.col(SRC).is_in(sorted(fast_routes)) & ~pl.col(RAGGED) & pl.col(id_name).is_not_null())
-                .drop(RAGGED))
-        parts = [fast]
+        # Equal ids have equal hashes: only rows whose hash repeats are compared by value, so
+        # no copy of the whole id column is made (100M rows).
+        key_hash = (pl.struct(keys) if len(keys) > 1 else pl.col(id_name)).hash().alias("__h")
+        eligible = pl.col(SRC).is_in(sorted(fast_routes)) & ~pl.col(RAGGED) & pl.col(id_name).is_not_null()
+        hashed = (nf.lazy().select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), key_hash,
+                                   eligible.alias("__ok")).filter("__ok").drop("__ok").collect())
+        parts = [hashed]
         rid_of: dict[tuple[int, int], str | None] = {}
         if py is not None:
             rank = {i.source: i.index for i in inputs}
@@ -1939,10 +1951,17 @@ class _Executor:
             }
             if kind == "datetime":
                 frame[_fold_col(id_name)] = pl.Series([bool(v.fold) for v, *_ in occ], dtype=pl.Boolean)
-            parts.append(pl.DataFrame(frame))
+            slow_rows = pl.DataFrame(frame).with_columns(key_hash)
+            parts.append(slow_rows.select("__pos", "__h"))
             for _v, src, row, _at, rid in occ:
                 rid_of[(rank[src], row)] = rid
-        both = pl.concat(parts, how="vertical")
+        repeated = pl.concat(parts, how="vertical").filter(pl.col("__h").is_duplicated()).get_column("__h")
+        candidates = [nf.lazy().select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), SRC, ROW, *keys,
+                                       key_hash, eligible.alias("__ok"))
+                      .filter(pl.col("__ok") & pl.col("__h").is_in(repeated.implode())).drop("__ok").collect()]
+        if py is not None:
+            candidates.append(slow_rows.filter(pl.col("__h").is_in(repeated.implode())))
+        both = pl.concat(candidates, how="vertical").drop("__h")
         # (The struct form is much faster in Polars 2.1 than is_duplicated on a bare string column.)
         dups = both.filter(pl.struct(keys).is_duplicated()).sort([SRC, ROW])
         if not dups.height:
@@ -2309,8 +2328,8 @@ class _Scorer:
         if plan.period is not None:
             days = frame.get_column(PDATE).unique().drop_nulls()
             labels = [common.period_bounds(d, plan.period.every)[0] for d in days.to_list()]
-            key_cols.append(pl.col(PDATE).replace_strict(days, pl.Series(labels, dtype=pl.String),
-                                                          return_dtype=pl.String).alias("__label"))
+            key_cols.append(px.lookup(pl.col(PDATE).cast(pl.Int32), days.cast(pl.Int32).to_list(),
+                                      pl.Series(labels, dtype=pl.String)).alias("__label"))
         else:
             key_cols.append(pl.lit("").alias("__label"))
         aggs: list[_Agg] = []
@@ -2332,7 +2351,7 @@ class _Scorer:
         clock = _Clock()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = lf.group_by(group).agg(agg_exprs).collect()
+            table = lf.group_by(group).agg(agg_exprs).collect(engine="streaming")
         clock.lap("group_by")
         cards = []
         rows = list(table.iter_rows(named=True))
