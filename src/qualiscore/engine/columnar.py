@@ -2197,6 +2197,7 @@ class _Agg:
     veto: bool
     row_cols: list[pl.Expr] = field(default_factory=list)
     aggs: list[pl.Expr] = field(default_factory=list)
+    evidence: list[pl.Expr] = field(default_factory=list)  # lists of ids: aggregated apart (see scorecards)
 
 
 class _Scorer:
@@ -2211,7 +2212,8 @@ class _Scorer:
         a = _Agg(k, mp, veto)
         m = mp.measure
         p = f"m{k}_"
-        w = px.where_mask(mp.where.t) if mp.where is not None else pl.lit(True)
+        # Only scored rows (STATE 0) count: the group_by reads the frame as it is, no filtered copy.
+        w = (pl.col(STATE) == 0) & (px.where_mask(mp.where.t) if mp.where is not None else pl.lit(True))
         a.row_cols.append(w.alias(p + "w"))
         a.aggs.append(pl.col(p + "w").sum().alias(p + "n"))
 
@@ -2228,8 +2230,8 @@ class _Scorer:
             a.row_cols.append(pl.when(used).then(n.e.cast(pl.Float64)).alias(p + "nv"))
             a.row_cols.append(pl.when(used).then(d.e.cast(pl.Float64)).alias(p + "dv"))
             a.aggs += [pl.col(p + "nv").sum().alias(p + "ns"), pl.col(p + "dv").sum().alias(p + "ds"),
-                       pl.col(p + "nv").is_nan().any().alias(p + "nan"),
-                       pl.col(p + "dv").is_nan().any().alias(p + "nan2")]
+                       pl.col(p + "nv").is_nan().sum().alias(p + "nan"),
+                       pl.col(p + "dv").is_nan().sum().alias(p + "nan2")]
             if veto:
                 self._evidence(a, w, px.is_true(n))
             return a
@@ -2270,9 +2272,9 @@ class _Scorer:
                 else:
                     a.aggs.append(xs.drop_nulls().sort().alias(p + "list"))
                 if x.kind in ("float", "num"):
-                    a.aggs.append(xs.is_nan().any().alias(p + "nan"))
+                    a.aggs.append(xs.is_nan().sum().alias(p + "nan"))
                     if m.kind in ("min", "max", "median", "percentile"):
-                        a.aggs.append(((xs == 0) & ((1.0 / xs) < 0)).any().alias(p + "negzero"))
+                        a.aggs.append(((xs == 0) & ((1.0 / xs) < 0)).sum().alias(p + "negzero"))
         if veto:
             self._evidence(a, w, px.evidence_mask(x))
         return a
@@ -2281,9 +2283,9 @@ class _Scorer:
         p = f"m{a.k}_"
         id_name = self.plan.id_field
         a.row_cols.append((w & mask.fill_null(False)).alias(p + "e"))
-        a.aggs.append(pl.col(id_name).filter(pl.col(p + "e")).alias(p + "ids"))
+        a.evidence.append(pl.col(id_name).filter(pl.col(p + "e")).alias(p + "ids"))
         if self.plan.kinds.get(id_name) == "datetime":
-            a.aggs.append(pl.col(_fold_col(id_name)).filter(pl.col(p + "e")).alias(p + "idf"))
+            a.evidence.append(pl.col(_fold_col(id_name)).filter(pl.col(p + "e")).alias(p + "idf"))
 
     def _check_measure_errors(self) -> None:
         frame = self.frame
@@ -2344,14 +2346,21 @@ class _Scorer:
             veto_k.append(k)
             aggs.append(self._measure_aggs(k, plan.measures[id(veto.when)], True))
         group = [f"__k{i}" for i in range(len(names))] + ["__label"]
-        lf = frame.lazy().filter(pl.col(STATE) == 0).with_columns(key_cols)
+        lf = frame.lazy().with_columns(key_cols)
         row_cols = [c for a in aggs for c in a.row_cols]
         lf = lf.with_columns(row_cols)
-        agg_exprs = [pl.len().alias("__n")] + [e for a in aggs for e in a.aggs]
+        agg_exprs = [(pl.col(STATE) == 0).sum().alias("__n")] + [e for a in aggs for e in a.aggs]
         clock = _Clock()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = lf.group_by(group).agg(agg_exprs).collect(engine="streaming")
+            table = lf.group_by(group).agg(agg_exprs).filter(pl.col("__n") > 0).collect(engine="streaming")
+            # Sums stream in bounded memory; lists of veto evidence do not, so they are gathered
+            # from the few rows that are evidence at all.
+            evidence = [e for a in aggs for e in a.evidence]
+            if evidence:
+                marks = [pl.col(f"m{a.k}_e") for a in aggs if a.evidence]
+                found = lf.filter(pl.any_horizontal(marks)).group_by(group).agg(evidence).collect()
+                table = table.join(found, on=group, how="left", nulls_equal=True)
         clock.lap("group_by")
         cards = []
         rows = list(table.iter_rows(named=True))
@@ -2376,10 +2385,10 @@ class _Scorer:
 
     def _evidence_ids(self, a: _Agg, r: Mapping[str, Any]) -> tuple[str, ...]:
         p = f"m{a.k}_"
-        ids = r[p + "ids"]
+        ids = r[p + "ids"] or []
         kind = self.plan.kinds.get(self.plan.id_field)
         if kind == "datetime":
-            folds = r[p + "idf"]
+            folds = r[p + "idf"] or []
             values = [None if v is None else v.replace(tzinfo=self.zone, fold=int(f)) for v, f in zip(ids, folds)]
         else:
             values = ids
