@@ -1955,13 +1955,13 @@ class _Executor:
             parts.append(slow_rows.select("__pos", "__h"))
             for _v, src, row, _at, rid in occ:
                 rid_of[(rank[src], row)] = rid
-        repeated = pl.concat(parts, how="vertical").filter(pl.col("__h").is_duplicated()).get_column("__h")
-        candidates = [nf.lazy().select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), SRC, ROW, *keys,
-                                       key_hash, eligible.alias("__ok"))
-                      .filter(pl.col("__ok") & pl.col("__h").is_in(repeated.implode())).drop("__ok").collect()]
+        repeated = pl.concat(parts, how="vertical").filter(pl.col("__h").is_duplicated())
+        at = repeated.get_column("__pos").drop_nulls()
+        candidates = [nf.select(SRC, ROW, *keys)[at].select(at.alias("__pos"), SRC, ROW, *keys)]
         if py is not None:
-            candidates.append(slow_rows.filter(pl.col("__h").is_in(repeated.implode())))
-        both = pl.concat(candidates, how="vertical").drop("__h")
+            candidates.append(slow_rows.filter(pl.col("__h").is_in(repeated.get_column("__h").implode()))
+                              .select("__pos", SRC, ROW, *keys))
+        both = pl.concat(candidates, how="vertical")
         # (The struct form is much faster in Polars 2.1 than is_duplicated on a bare string column.)
         dups = both.filter(pl.struct(keys).is_duplicated()).sort([SRC, ROW])
         if not dups.height:
