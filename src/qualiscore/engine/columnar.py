@@ -28,9 +28,14 @@ How a run goes
    A CSV whose delimiter count shows short rows, or that has blank rows, is read again
    line by line (:func:`_typed_lines`), where every row's cell count is seen.
 
-3. **One group_by** computes every indicator and veto of every subject; then, per
-   subject, :func:`~qualiscore.engine.scoring.build_scorecard` (shared with the reference
-   engine) turns the MeasureResults into the scorecard.
+3. **One group_by** computes every indicator and veto of every subject, streaming over the
+   narrow frame (rejected rows are masked, not filtered into a copy; the ids of veto
+   evidence come from the evidence rows alone); then, per subject,
+   :func:`~qualiscore.engine.scoring.build_scorecard` (shared with the reference engine)
+   turns the MeasureResults into the scorecard.
+
+Memory is bounded by the narrow frame: the main pass never makes Polars read a whole
+input first (no ``replace_strict``: constant lookups go by position, :func:`polars_expr.lookup`).
 
 What the vectorised path does not cover is still answered exactly, more slowly:
 
@@ -1955,7 +1960,12 @@ class _Executor:
             parts.append(slow_rows.select("__pos", "__h"))
             for _v, src, row, _at, rid in occ:
                 rid_of[(rank[src], row)] = rid
-        repeated = pl.concat(parts, how="vertical").filter(pl.col("__h").is_duplicated())
+        hashes = pl.concat(parts, how="vertical")
+        # Sorting the hashes finds repeats several times faster than is_duplicated's hash table
+        # once there are tens of millions (1.7 s against 14 s for 100M).
+        ordered = hashes.get_column("__h").sort()
+        twice = ordered.filter(ordered == ordered.shift(1))
+        repeated = hashes.filter(pl.col("__h").is_in(twice.implode()))
         at = repeated.get_column("__pos").drop_nulls()
         candidates = [nf.select(SRC, ROW, *keys)[at].select(at.alias("__pos"), SRC, ROW, *keys)]
         if py is not None:
