@@ -395,14 +395,17 @@ def test_datetime_shapes_match_records(tmp_path: Path, zone: str, fmt: str | Non
 @pytest.mark.parametrize(("zone", "offset"), [("Asia/Shanghai", "+08:00"), ("Asia/Shanghai", "+09:00"),
                                               ("Europe/Berlin", "+01:00"), ("UTC", "Z"), ("Europe/Berlin", ""),
                                               ("America/New_York", "-05:00")])
-def test_datetime_fast_paths_chosen_by_the_sample(tmp_path: Path, zone: str, offset: str) -> None:
-    """The first rows choose the expressions (one offset, the zone's own offset…); later rows of other
-    shapes must still be typed exactly."""
+@pytest.mark.parametrize("dirty_sample", [False, True], ids=["clean-sample", "dirty-sample"])
+def test_datetime_fast_paths_chosen_by_the_sample(tmp_path: Path, zone: str, offset: str, dirty_sample: bool) -> None:
+    """The first rows choose the expressions (one offset, the zone's own offset…), even with a few
+    cells of other shapes among them; every cell of another shape must still be typed exactly."""
     rnd = random.Random(f"{zone}{offset}")
     start = dt.datetime(2026, 1, 1)
     usual = [(start + dt.timedelta(minutes=rnd.randrange(0, 60 * 24 * 365))).strftime("%Y-%m-%dT%H:%M:%S") + offset
              for _ in range(C.SAMPLE_ROWS + 50)]
-    cells = usual + _datetime_cells(rnd, 300) + ["2031-06-01T00:00:00" + offset, "1999-03-28T02:30:00" + offset]
+    odd = ["2026-13-45 25:00", "2026-04-01 10:00", "2026-04-01T10:00:00+09:00", "01/04/2026", "2026-02-29T00:00:00"]
+    first = odd if dirty_sample else []
+    cells = first + usual + _datetime_cells(rnd, 300) + ["2031-06-01T00:00:00" + offset, "1999-03-28T02:30:00" + offset]
     contract = RecordContract("id", zone, (Field("id", "string"), Field("a", "datetime", nullable=True)))
     path = tmp_path / "times.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -413,12 +416,14 @@ def test_datetime_fast_paths_chosen_by_the_sample(tmp_path: Path, zone: str, off
     _same_dataset(path, contract)
 
 
-def test_duration_fast_path_chosen_by_the_sample(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dirty_sample", [False, True], ids=["clean-sample", "dirty-sample"])
+def test_duration_fast_path_chosen_by_the_sample(tmp_path: Path, dirty_sample: bool) -> None:
     rnd = random.Random(3)
     usual = [rnd.choice([f"{rnd.randrange(100):02d}:{rnd.randrange(60):02d}:{rnd.randrange(60):02d}",
                          f"{rnd.randrange(99):02d}:{rnd.randrange(60):02d}", str(rnd.randrange(5000)), "12.5"])
              for _ in range(C.SAMPLE_ROWS + 50)]
-    cells = usual + TYPES["duration"] + ["00:60:00", "99:59", "00:00:60", "1:2:3", "-00:01:00", " 60", "7e2"]
+    odd = ["00:60:00", "99:59", "00:00:60", "1:2:3", "-00:01:00", " 60", "7e2"]
+    cells = (odd if dirty_sample else []) + usual + TYPES["duration"] + odd
     contract = RecordContract("id", "UTC", (Field("id", "string"), Field("d", "duration", nullable=True, minimum=0)))
     path = tmp_path / "durations.csv"
     with open(path, "w", encoding="utf-8", newline="") as f:

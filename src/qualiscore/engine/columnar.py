@@ -65,6 +65,7 @@ import hashlib
 import logging
 import math
 import os
+import re
 import tempfile
 import threading
 import time
@@ -102,6 +103,7 @@ FIELD_KINDS = {
     "duration": "float",
 }
 SRC, ROW, SUS, RAGGED, DFAIL = "__src", "__row", "__sus", "__ragged", "__dfail"
+FAST_SHAPE_SHARE = 0.98  # of the sampled cells of a column, for its fast expressions (_FieldTyper._mostly)
 STATE = "__state"  # 0: scored; 1: rejected by the contract (or a duplicate id); 2: rejected later (derive, period)
 PDATE = "__pdate"
 FIELD_SIZE_LIMIT = 131072  # csv.field_size_limit() default: a longer cell makes csv raise
@@ -125,8 +127,6 @@ def _ws() -> str:
     """Every character str.isspace() accepts (the blank-cell rule), as a regex class body."""
     global _WS
     if _WS is None:
-        import re
-
         everything = "".join(map(chr, range(0x110000)))
         chars = [c for c in re.findall(r"\s", everything) if c.isspace()]
         _WS = "".join(f"\\x{{{ord(c):x}}}" for c in chars)
@@ -253,8 +253,6 @@ def _in_range(wall_us: pl.Expr) -> pl.Expr:
 
 def _sample_years(sample: Sequence[Any]) -> tuple[int, int]:
     """The years the first values of a column show, widened by one year each way (1..9999)."""
-    import re
-
     years = []
     for v in sample:
         if isinstance(v, (dt.date, dt.datetime)):
@@ -343,6 +341,15 @@ class _FieldTyper:
         vals = [a for a in allowed if _fits(a, self.kind)]
         return value.is_in(pl.lit(pl.Series(vals, dtype=dtype)).implode())
 
+    def _mostly(self, shape: re.Pattern[str]) -> bool:
+        """Whether nearly every sampled cell has ``shape``, so its fast expressions suit the column.
+
+        Not every one: a few dirty cells among the first rows must not slow down the millions
+        after them. Cells of other shapes are flagged and typed exactly in the fix-ups.
+        """
+        hits = sum(1 for v in self.sample if shape.match(v))
+        return bool(self.sample) and hits >= FAST_SHAPE_SHARE * len(self.sample)
+
     def _finish(self, stages: list[list[pl.Expr]], blank: pl.Expr, value: pl.Expr, ok: pl.Expr,
                 fold: pl.Expr | None = None) -> _Typed:
         """Decide each cell: typed, null, or unsure (sus). Only two booleans are materialised; the
@@ -385,12 +392,10 @@ class _FieldTyper:
         return v, ok & v.is_finite()
 
     def _duration_text(self, raw: pl.Expr, blank: pl.Expr) -> _Typed:
-        import re
-
         c = self.c
         num, num_ok = self._float_text(raw)
         usual = re.compile(r"^(?:[0-9]{1,9}(?:\.[0-9]{1,6})?|[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)$")
-        if self.sample and all(usual.match(v) for v in self.sample):
+        if self._mostly(usual):
             # Seconds, MM:SS or HH:MM:SS with two digits each: slices instead of a regex with groups.
             s1 = [num.alias(self.tmp + "num"), num_ok.fill_null(False).alias(self.tmp + "numok"),
                   raw.str.len_bytes().alias(self.tmp + "len"),
@@ -469,12 +474,10 @@ class _FieldTyper:
                 return self._python_text(raw, blank)
             stages, wall, ok, fold = got
             return self._finish(stages, blank, wall, ok, fold)
-        import re
-
         for sep in ("T", " "):
             shape = re.compile(self._FAST_DT % sep)
-            if self.sample and all(shape.match(v) for v in self.sample):
-                return self._datetime_fast(raw, blank, sep)
+            if self._mostly(shape):
+                return self._datetime_fast(raw, blank, sep, shape)
         c, t = self.c, self.tmp
         s1 = [raw.str.extract_groups(self._ISO).alias(t + "g")]
         parts = [c("g").struct.field(str(i)) for i in range(1, 9)]
@@ -517,10 +520,10 @@ class _FieldTyper:
         fold = pl.when(c("hasoff")).then(fold).otherwise(False)
         return self._finish([*stages, *more], blank, wall.cast(pl.Datetime("us")), ok, fold)
 
-    def _datetime_fast(self, raw: pl.Expr, blank: pl.Expr, sep: str) -> _Typed:
+    def _datetime_fast(self, raw: pl.Expr, blank: pl.Expr, sep: str, shape: re.Pattern[str]) -> _Typed:
         """YYYY-MM-DD{sep}HH:MM:SS with an optional Z or ±HH:MM, as the sample shows: chrono parses it."""
         c, t = self.c, self.tmp
-        offsets = {v[19:] for v in self.sample}
+        offsets = {v[19:] for v in self.sample if shape.match(v)}
         if len(offsets) == 1:
             fixed = self._datetime_one_offset(raw, blank, sep, offsets.pop())
             if fixed is not None:
@@ -543,8 +546,6 @@ class _FieldTyper:
         When that offset is the zone's own for the whole period (+08:00 in Asia/Shanghai), the
         wall-clock time is the text itself.
         """
-        import re
-
         if offset in ("", "Z"):
             off_us = 0
         else:
