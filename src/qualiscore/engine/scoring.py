@@ -64,28 +64,31 @@ def scorer(s: Scoring) -> Callable[[Any], Points]:
         passed, failed = (100.0, f"{expected}: passed", None), (0.0, f"{expected}: failed", None)
         return lambda value: passed if common.same(value, s.pass_equals) else failed
 
-    def number(value: Any, points: Callable[[float], Points]) -> Points:
-        x = common.as_number(value)
-        if x is None:
-            return None, None, f"value {value!r} is not a number"
-        return points(x)
+    def numeric(points: Callable[[float, Any], Points]) -> Callable[[Any], Points]:
+        def score(value: Any) -> Points:
+            x = common.as_number(value)
+            if x is None:
+                return None, None, f"value {value!r} is not a number"
+            return points(x, value)
+
+        return score
 
     if s.kind == "bands":
         bands = [(b.min, b.max, (b.points, f"band {i + 1} ({b.describe()})", None)) for i, b in enumerate(s.bands)]
         no_band: Points = (0.0, "no band matches", None)
 
-        def by_bands(x: float) -> Points:
+        def by_bands(x: float, _value: Any) -> Points:
             for lo, hi, result in bands:
                 if (lo is None or x >= lo) and (hi is None or x <= hi):
                     return result
             return no_band
 
-        return lambda value: number(value, by_bands)
+        return numeric(by_bands)
     if s.kind == "linear":
         lo, hi = s.start, s.end
         assert lo is not None and hi is not None
         rule = f"linear from {lo:g} (0 points) to {hi:g} (100 points)"
-        return lambda value: number(value, lambda x: (100.0 * min(1.0, max(0.0, (x - lo) / (hi - lo))), rule, None))
+        return numeric(lambda x, _value: (100.0 * min(1.0, max(0.0, (x - lo) / (hi - lo))), rule, None))
     conds = []
     if s.pass_min is not None:
         conds.append(f"value ≥ {s.pass_min:g}")
@@ -96,15 +99,12 @@ def scorer(s: Scoring) -> Callable[[Any], Points]:
     rule = f"pass if {' and '.join(conds)}"
     passed, failed = (100.0, f"{rule}: passed", None), (0.0, f"{rule}: failed", None)
 
-    def by_pass(value: Any) -> Points:
-        x = common.as_number(value)
-        if x is None:
-            return None, None, f"value {value!r} is not a number"
+    def by_pass(x: float, value: Any) -> Points:
         ok = ((s.pass_min is None or x >= s.pass_min) and (s.pass_max is None or x <= s.pass_max)
               and (not s.has_equals or common.same(value, s.pass_equals)))
         return passed if ok else failed
 
-    return by_pass
+    return numeric(by_pass)
 
 
 @dataclass(frozen=True, slots=True)
