@@ -649,3 +649,19 @@ def test_explain_a_scheme_without_data_is_a_usage_error(work: Path) -> None:
     result = run("explain", Q2, "--subject", "A001/2026-04")
     assert result.exit_code == 2, result.output
     no_traceback(result)
+
+
+def test_running_out_of_memory_is_reported_and_keeps_the_previous_output(work: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    evaluate(Q2, "data/head.csv", "out")
+    before = snapshot(work / "out")
+
+    def exhausted(card: object) -> dict:
+        raise MemoryError
+
+    monkeypatch.setattr("qualiscore.scorecard.scorecard_dict", exhausted)
+    result = run("evaluate", Q2, "data/spread.csv", "-o", "out", catch=True)
+    no_traceback(result)
+    assert result.exit_code == 7
+    assert "error[out-of-memory]" in result.output and "hint: allow the process more memory" in result.output
+    assert snapshot(work / "out") == before

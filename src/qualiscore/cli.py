@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import EXIT_FINDINGS, EXIT_OUTPUT, EXIT_USAGE, CommandError, QualiscoreError
+from .errors import EXIT_FINDINGS, EXIT_MEMORY, EXIT_OUTPUT, EXIT_USAGE, CommandError, QualiscoreError
 
 
 def _source_excerpt(path: str | None, line: int | None, column: int | None) -> str:
@@ -53,6 +53,13 @@ class _Group(click.Group):
         except OSError as exc:
             err = click.ClickException(f"error[io] {exc.filename or ''}: {exc.strerror or exc}")
             err.exit_code = EXIT_OUTPUT
+            raise err from None
+        except MemoryError:
+            err = click.ClickException(
+                "error[out-of-memory] the process ran out of memory; nothing was written, and an earlier "
+                "output directory is as it was\n  hint: allow the process more memory (ulimit -v, the "
+                "container's limit), or split the input by period and run once per part")
+            err.exit_code = EXIT_MEMORY
             raise err from None
 
 

@@ -20,6 +20,7 @@ EXIT_SCHEME = 3
 EXIT_DATA = 4
 EXIT_REJECT_LIMIT = 5
 EXIT_OUTPUT = 6
+EXIT_MEMORY = 7  # the process ran out of memory (an address-space or container limit)
 
 
 @dataclass(frozen=True, slots=True)
