@@ -326,9 +326,9 @@ def test_harness_catches_tracebacks_and_undocumented_exits(tmp_path: Path) -> No
     res = spawn_limited([sys.executable, "-c", "1/0"], tmp_path)
     with pytest.raises(AssertionError, match="traceback"):
         check_completed(res, "1/0")
-    res = spawn_limited([sys.executable, "-c", "raise SystemExit(7)"], tmp_path)
+    res = spawn_limited([sys.executable, "-c", "raise SystemExit(8)"], tmp_path)
     with pytest.raises(AssertionError, match="undocumented exit code"):
-        check_completed(res, "exit 7")
+        check_completed(res, "exit 8")
     check_completed(run_limited(["--version"], tmp_path), "--version")
 
 
