@@ -1073,9 +1073,6 @@ def _type_csv_rows(
             plan.append((fr.name, 0, _always_missing(message)))
     id_pos = typer.id_pos
     id_cell = cells_of[id_pos] if id_pos is not None else None
-    id_name = typer.names[id_pos] if id_pos is not None else ""
-    seen_id = out.id_seen if id_pos is not None else None
-    accept = out.accept
     problems = out.problems
 
     read = 0
@@ -1108,18 +1105,11 @@ def _type_csv_rows(
         if not any(row):
             continue  # all cells empty (",,,"): a blank row
         read += 1
-        try:
-            record = {name: conv(row[idx]) for name, idx, conv in plan}
-        except (_Bad, *_UNFORESEEN):
-            _type_csv_row_slowly(row, plan, typer, source, rownum, id_cell, out)
-            continue
-        at = accept(record, source, rownum)
-        if seen_id is not None:
-            seen_id(record[id_name], source, rownum, at, row[id_cell] if id_cell is not None else None)
+        _type_row(row, plan, typer, source, rownum, id_cell, out)
     return read
 
 
-def _type_csv_row_slowly(
+def _type_row(
     row: Sequence[Any],
     plan: list[tuple[str, int, Callable[[Any], Any]]],
     typer: _Typer,
@@ -1128,10 +1118,31 @@ def _type_csv_row_slowly(
     id_cell: int | None,
     out: _Collector,
 ) -> None:
-    """A row with at least one problem: type each field separately to report them all.
+    """Type one row of cells, accept it and note its id; a row with a problem is typed slowly.
 
     Used for every tabular format (CSV cells are text; Excel and Parquet cells are values).
     """
+    try:
+        record = {name: conv(row[idx]) for name, idx, conv in plan}
+    except (_Bad, *_UNFORESEEN):
+        _type_row_slowly(row, plan, typer, source, rownum, id_cell, out)
+        return
+    at = out.accept(record, source, rownum)
+    if typer.id_pos is not None:
+        out.id_seen(_hashable(record[typer.names[typer.id_pos]]), source, rownum, at,
+                    row[id_cell] if id_cell is not None else None)
+
+
+def _type_row_slowly(
+    row: Sequence[Any],
+    plan: list[tuple[str, int, Callable[[Any], Any]]],
+    typer: _Typer,
+    source: str,
+    rownum: int,
+    id_cell: int | None,
+    out: _Collector,
+) -> None:
+    """A row with at least one problem: type each field separately to report them all."""
     rid = _clip(row[id_cell]) if id_cell is not None else None
     id_value = None
     for pos, ((_name, idx, conv), reader) in enumerate(zip(plan, typer.readers, strict=True)):
@@ -1346,9 +1357,6 @@ def _type_table_rows(
     Plan entries with column -1 (absent columns) read a cell that is always None.
     """
     typer = out.typer
-    id_name = typer.names[typer.id_pos] if typer.id_pos is not None else ""
-    seen_id = out.id_seen if typer.id_pos is not None else None
-    accept = out.accept
     # Absent columns read an extra cell past the end of the row, always None.
     plan = [(name, width if idx < 0 else idx, conv) for name, idx, conv in plan]
     pad = (None,) * (width + 1)
@@ -1358,14 +1366,7 @@ def _type_table_rows(
             continue  # an empty spreadsheet row: not read, but it keeps its number
         read += 1
         row = (*cells[:width], *pad[len(cells) if len(cells) < width else width :])
-        try:
-            record = {name: conv(row[idx]) for name, idx, conv in plan}
-        except (_Bad, *_UNFORESEEN):
-            _type_csv_row_slowly(row, plan, typer, source, rownum, id_cell, out)
-            continue
-        at = accept(record, source, rownum)
-        if seen_id is not None:
-            seen_id(_hashable(record[id_name]), source, rownum, at, row[id_cell] if id_cell is not None else None)
+        _type_row(row, plan, typer, source, rownum, id_cell, out)
     return read
 
 
