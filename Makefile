@@ -36,6 +36,7 @@ demo: $(STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 # The report's browser test needs Chromium; install it from Debian's packages when we can.
 browser:
@@ -55,4 +56,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache demo-out
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache demo-out

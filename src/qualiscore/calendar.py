@@ -11,6 +11,7 @@ bisecting sorted lists, so a call costs O(log n) however long the range is.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -106,9 +107,10 @@ class Calendar:
         return count
 
 
-def _date_set(values: object, what: str) -> frozenset[date]:
-    result = frozenset(values)  # type: ignore[arg-type]
-    for value in result:
+def _date_set(values: Iterable[object], what: str) -> frozenset[date]:
+    days: set[date] = set()
+    for value in frozenset(values):
         if isinstance(value, datetime) or not isinstance(value, date):
             raise TypeError(f"{what} must be dates, got {type(value).__name__}: {value!r}")
-    return result
+        days.add(value)
+    return frozenset(days)

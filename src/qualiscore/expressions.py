@@ -704,6 +704,7 @@ class _Checker:
     def visit(self, node: ast.AST) -> None:
         kind = type(node)
         if kind is ast.Constant:
+            assert isinstance(node, ast.Constant)
             value = node.value
             if value is None or type(value) in (bool, int, float, str):
                 return
@@ -714,8 +715,9 @@ class _Checker:
             else:
                 self.refuse(node, f"{type(value).__name__} literals are not allowed")
         elif kind is ast.Name:
-            if self.name(node):  # type: ignore[arg-type]
-                self.names.add(node.id)  # type: ignore[attr-defined]
+            assert isinstance(node, ast.Name)
+            if self.name(node):
+                self.names.add(node.id)
         elif kind is ast.BinOp:
             assert isinstance(node, ast.BinOp)
             if type(node.op) not in _BINOPS:
@@ -731,8 +733,8 @@ class _Checker:
             self.visit(node.operand)
         elif kind is ast.BoolOp:
             assert isinstance(node, ast.BoolOp)
-            for value in node.values:
-                self.visit(value)
+            for operand in node.values:
+                self.visit(operand)
         elif kind is ast.Compare:
             assert isinstance(node, ast.Compare)
             self.visit(node.left)
@@ -787,9 +789,9 @@ class _Checker:
                 "write e.g. lower(x), not x.lower()",
             )
             return
-        if not self.name(func):  # type: ignore[arg-type]
+        if not self.name(func):
             return
-        self.functions.add(func.id)  # type: ignore[attr-defined]
+        self.functions.add(func.id)
         for keyword in node.keywords:
             if keyword.arg is None:
                 self.refuse(keyword, "'**' arguments are not allowed", "pass arguments by position")
@@ -1006,7 +1008,8 @@ def _check_constant(value: object, path: str) -> None:
     if kind in (str, int, float, bool, type(None), datetime, date):
         return
     if kind in (list, tuple):
-        for i, item in enumerate(value):  # type: ignore[arg-type]
+        assert isinstance(value, (list, tuple))
+        for i, item in enumerate(value):
             _check_constant(item, f"{path}[{i}]")
     elif isinstance(value, Mapping):
         for key, item in value.items():

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import yaml
 
@@ -327,7 +327,22 @@ def _position(text: str, index: int) -> tuple[int, int]:
     return line, index - line_start + 1
 
 
-def _mark_position(mark: yaml.Mark, source: str) -> tuple[int, int]:
+class _Mark(Protocol):
+    """A 0-based parser position; PyYAML's marks and libyaml's are different classes with these fields."""
+
+    index: int
+    line: int
+    column: int
+
+
+def _marks(event: yaml.Event) -> tuple[_Mark, _Mark]:
+    """Where a parsed node starts and ends: the parser marks every event; only hand-made events lack marks."""
+    start, end = event.start_mark, event.end_mark
+    assert start is not None and end is not None
+    return start, end
+
+
+def _mark_position(mark: _Mark, source: str) -> tuple[int, int]:
     """1-based (line, column) of a parser mark.
 
     libyaml puts end-of-stream marks on a line after the last one when the text does not
@@ -447,7 +462,7 @@ class _Builder:
                 if len(event.value) > MAX_SCALAR:
                     self._fail(
                         f"a scalar has {len(event.value):,} characters; at most {MAX_SCALAR:,} are allowed",
-                        event.start_mark,
+                        event,
                         self._pointer_for_next(stack),
                         "shorten the value or keep large content in a separate file",
                         "yaml-scalar-too-long",
@@ -458,8 +473,10 @@ class _Builder:
                 value = self._resolve(event, stack)
                 pointer = self._attach(stack, value, event)
                 self.styles[pointer] = _STYLES.get(event.style, "plain")
-                if isinstance(value, str) and (event.style or event.start_mark.line != event.end_mark.line):
-                    self.spans[pointer] = (event.start_mark.index, event.end_mark.index)
+                if isinstance(value, str):
+                    start, end = _marks(event)
+                    if event.style or start.line != end.line:
+                        self.spans[pointer] = (start.index, end.index)
                 if not stack:
                     root, root_event = value, event
             elif isinstance(event, yaml.CollectionStartEvent):
@@ -470,7 +487,7 @@ class _Builder:
                 if stack and stack[-1].is_map and stack[-1].key is None:
                     self._fail(
                         "a mapping key must be a plain value, not a list or mapping",
-                        event.start_mark,
+                        event,
                         stack[-1].pointer,
                         "use a string as the key",
                         "yaml-key-not-scalar",
@@ -478,7 +495,7 @@ class _Builder:
                 if len(stack) >= MAX_DEPTH:
                     self._fail(
                         f"the document is nested more than {MAX_DEPTH} levels deep",
-                        event.start_mark,
+                        event,
                         self._pointer_for_next(stack),
                         f"flatten the structure; at most {MAX_DEPTH} nested mappings/lists are allowed",
                         "yaml-too-deep",
@@ -495,7 +512,7 @@ class _Builder:
             elif isinstance(event, yaml.AliasEvent):
                 self._fail(
                     f"alias *{event.anchor} is not allowed",
-                    event.start_mark,
+                    event,
                     self._pointer_for_next(stack),
                     _HINT_ALIAS,
                     "yaml-alias",
@@ -505,7 +522,7 @@ class _Builder:
                 if documents > 1:
                     self._fail(
                         "the file contains more than one YAML document",
-                        event.start_mark,
+                        event,
                         None,
                         "keep one scheme per file: remove the second '---' and what follows, or split the file",
                         "yaml-multiple-documents",
@@ -553,12 +570,12 @@ class _Builder:
             code="yaml-empty",
         )
 
-    def _check_node(self, event: yaml.NodeEvent, stack: list[_Frame]) -> None:
+    def _check_node(self, event: yaml.ScalarEvent | yaml.CollectionStartEvent, stack: list[_Frame]) -> None:
         """Refuse anchors and explicit tags the moment they appear."""
         if event.anchor is not None:
             self._fail(
                 f"anchor &{event.anchor} is not allowed",
-                event.start_mark,
+                event,
                 self._pointer_for_next(stack),
                 _HINT_ALIAS,
                 "yaml-alias",
@@ -569,7 +586,7 @@ class _Builder:
                 tag = "!!" + tag[len(_YAML_TAG_PREFIX) :]
             self._fail(
                 f"explicit tag {tag} is not allowed",
-                event.start_mark,
+                event,
                 self._pointer_for_next(stack),
                 _HINT_TAG,
                 "yaml-tag",
@@ -591,7 +608,7 @@ class _Builder:
                 f"duplicate key {key!r}"
                 + (f" (written {event.value!r})" if event.value != key else "")
                 + f"; first defined on line {first}",
-                event.start_mark,
+                event,
                 pointer,
                 _HINT_DUPLICATE,
                 "yaml-duplicate-key",
@@ -607,15 +624,16 @@ class _Builder:
             pointer = ""
         else:
             frame = stack[-1]
-            if frame.is_map:
+            container = frame.container
+            if isinstance(container, dict):
                 key = frame.key
                 assert key is not None
                 pointer = f"{frame.pointer}/{escape_pointer_token(key)}"
-                frame.container[key] = value  # type: ignore[index]
+                container[key] = value
                 frame.key = None
             else:
-                pointer = f"{frame.pointer}/{len(frame.container)}"
-                frame.container.append(value)  # type: ignore[union-attr]
+                pointer = f"{frame.pointer}/{len(container)}"
+                container.append(value)
         self.values[pointer] = self._content_position(event)
         return pointer
 
@@ -632,7 +650,7 @@ class _Builder:
 
     def _content_position(self, event: yaml.NodeEvent) -> tuple[int, int]:
         """1-based position of the first content character of a node."""
-        mark = event.start_mark
+        mark = _marks(event)[0]
         style = getattr(event, "style", None)
         if style in ("'", '"'):
             return mark.line + 1, mark.column + 2
@@ -642,7 +660,7 @@ class _Builder:
 
     def _block_content_position(self, event: yaml.NodeEvent) -> tuple[int, int]:
         """First non-blank character of a block scalar's first content line (else its indicator)."""
-        start, end = event.start_mark, event.end_mark
+        start, end = _marks(event)
         source = self.source
         header_end = _LINE_BREAK.search(source, start.index, end.index)
         if header_end is not None:
@@ -675,7 +693,7 @@ class _Builder:
             if len(value) > _MAX_INT_DIGITS:
                 self._fail(
                     f"an integer has {len(value):,} digits; at most {_MAX_INT_DIGITS:,} are allowed",
-                    event.start_mark,
+                    event,
                     self._pointer_for_next(stack),
                     "quote the value to keep it as a string",
                     "yaml-scalar-too-long",
@@ -696,7 +714,7 @@ class _Builder:
     def _too_many_nodes(self, event: yaml.NodeEvent, stack: list[_Frame]) -> NoReturn:
         self._fail(
             f"the document has more than {MAX_NODES:,} values",
-            event.start_mark,
+            event,
             self._pointer_for_next(stack),
             "a scheme should be far smaller; remove generated or repeated content",
             "yaml-too-many-nodes",
@@ -705,14 +723,16 @@ class _Builder:
     def _fail(
         self,
         message: str,
-        mark: yaml.Mark,
+        event: yaml.Event,
         pointer: str | None,
         hint: str,
         code: str,
         *,
         position: tuple[int, int] | None = None,
     ) -> NoReturn:
-        line, column = position if position is not None else _mark_position(mark, self.source)
+        if position is None:
+            position = _mark_position(_marks(event)[0], self.source)
+        line, column = position
         raise SchemeLoadError(
             message,
             location=Location(file=self.path, line=line, column=column, pointer=pointer),

@@ -675,11 +675,11 @@ Target = str | os.PathLike[str] | IO[str]
 
 @contextmanager
 def _open(path: Target) -> Iterator[IO[str]]:
-    if hasattr(path, "write"):
-        yield path  # type: ignore[misc]
-        return
-    with open(path, "w", encoding="utf-8", newline="") as f:  # type: ignore[arg-type]
-        yield f
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            yield f
+    else:
+        yield path
 
 
 def _write_csv(path: Target, header: Iterable[str], rows: Iterable[list[str]]) -> int:

@@ -99,8 +99,10 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
     pointer = _pointer(error.absolute_path)
     where = doc.locate(pointer)
     validator = error.validator
+    # The schema object whose keyword failed; the scheme schema has no boolean subschemas.
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
     if validator == "additionalProperties":
-        allowed = sorted((error.schema.get("properties") or {}).keys())
+        allowed = sorted((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         for key in extra:
             kp = f"{pointer}/{_pointer([key])[1:]}"
@@ -111,7 +113,7 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
     if validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         name = missing[0] if missing else error.message
-        known = set((error.schema.get("properties") or {}).keys())
+        known = set((schema.get("properties") or {}).keys())
         if isinstance(error.instance, dict) and difflib.get_close_matches(
                 name, [k for k in error.instance if k not in known], n=1):
             return  # a misspelt key: the unknown-key finding already says "did you mean"
@@ -119,11 +121,11 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
                       f"add `{name}:` here (see docs/scheme-format.md)")
         return
     if validator == "oneOf" and isinstance(error.instance, dict):
-        kinds = _one_of_kinds(error.schema)
+        kinds = _one_of_kinds(schema)
         present = [k for k in kinds if k in error.instance]
         what = "measure" if "count" in kinds else "scoring" if "bands" in kinds else "test"
         if not present:
-            if set(error.instance) - set(error.schema.get("properties", {})):
+            if set(error.instance) - set(schema.get("properties", {})):
                 return  # an unknown key is reported on its own, with a suggestion
             yield Finding("error", f"{what}-kind", f"{what} needs one of: {', '.join(kinds)}", where,
                           f"add exactly one of {', '.join(kinds)}")
@@ -139,7 +141,7 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
                 return
     if validator == "enum":
         yield Finding("error", "invalid-value", f"{error.instance!r} is not one of {error.validator_value}",
-                      where, _enum_hint(error.instance, error.validator_value))
+                      where, _enum_hint(error.instance, schema["enum"]))
         return
     if validator == "const":
         yield Finding("error", "invalid-value", f"{error.instance!r} must be {error.validator_value!r}", where,
@@ -157,8 +159,8 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
                       hint)
         return
     if validator in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
-        allowed = list((error.schema.get("properties") or {}).keys())
-        one = error.schema.get("maxProperties") == 1
+        allowed = list((schema.get("properties") or {}).keys())
+        one = schema.get("maxProperties") == 1
         yield Finding("error", "schema", f"give {'exactly one' if one else 'at least one'} of "
                       f"{' or '.join(allowed)} here", where,
                       f"keep only one of {', '.join(k for k in allowed if k in error.instance)}" if one
