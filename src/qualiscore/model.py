@@ -10,22 +10,37 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .calendar import Calendar
 from .expressions import Expression, parse
 from .loader import Document
 
-MEASURE_KINDS = (
+# The closed vocabularies of the format. Each is written once here, as the strings the YAML and
+# the outputs use, so a misspelt kind is a type error rather than a branch that never runs.
+
+MeasureKind = Literal[
     "count", "sum", "mean", "median", "percentile", "min", "max",
     "share", "ratio", "nps", "any", "all", "value",
-)
+]
+ScoringKind = Literal["bands", "linear", "pass", "map"]
+VetoEffect = Literal["grade", "cap"]
+FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "duration"]
+PeriodUnit = Literal["day", "week", "month", "quarter", "year"]
+# What an indicator or dimension that does not count contributes: its weight to the others, 0 or 100.
+NotApplicableRule = Literal["redistribute", "zero", "full"]
+
+# In the order the schema lists them: a measure's kind is the first of these keys it has.
+MEASURE_KINDS: tuple[MeasureKind, ...] = get_args(MeasureKind)
+SCORING_KINDS: tuple[ScoringKind, ...] = get_args(ScoringKind)
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One column of the record contract: how to read it from a real export and what makes a row bad."""
+
     name: str
-    type: str
+    type: FieldType
     nullable: bool = False
     enum: tuple[Any, ...] | None = None
     minimum: float | None = None
@@ -43,11 +58,14 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class RecordContract:
+    """The rows a scheme accepts; every row read is checked against it, so none is scored by accident."""
+
     id: str
     timezone: str
     fields: tuple[Field, ...]
 
     def field(self, name: str) -> Field:
+        """Look a field up by the name expressions use; fields stay a tuple to keep the written order."""
         for f in self.fields:
             if f.name == name:
                 return f
@@ -56,24 +74,31 @@ class RecordContract:
 
 @dataclass(frozen=True, slots=True)
 class Period:
+    """How records are cut in time, so the same agent gets one scorecard per month (or week, ...)."""
+
     field: str
-    every: str
+    every: PeriodUnit
 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
+    """Who or what one scorecard is about; the subject key is built from it."""
+
     group_by: tuple[str, ...] = ()
     period: Period | None = None
     breakdowns: tuple[str, ...] = ()
 
     @property
     def record_level(self) -> bool:
+        """Without group_by every record is its own subject (a form scored per interaction)."""
         return not self.group_by
 
 
 @dataclass(frozen=True, slots=True)
 class Measure:
-    kind: str
+    """A statistic over a subject's records, kept as parsed expressions so any engine can compute it."""
+
+    kind: MeasureKind
     expr: Expression | None = None  # None only for ratio
     where: Expression | None = None
     p: float | None = None
@@ -81,17 +106,21 @@ class Measure:
     denominator: Expression | None = None
 
     def expressions(self) -> tuple[Expression, ...]:
+        """Every expression the measure reads, for checking names and finding the fields it uses."""
         return tuple(e for e in (self.expr, self.numerator, self.denominator, self.where) if e is not None)
 
 
 @dataclass(frozen=True, slots=True)
 class Band:
+    """One row of a bands scoring; the first band whose bounds hold gives the points."""
+
     points: float
     min: float | None = None
     max: float | None = None
     label: str | None = None
 
     def describe(self) -> str:
+        """The words an explanation shows for the band that matched: its label, else its bounds."""
         if self.label:
             return self.label
         if self.min is not None and self.max is not None:
@@ -105,60 +134,72 @@ class Band:
 
 @dataclass(frozen=True, slots=True)
 class Scoring:
-    kind: str
+    """How a measured value becomes 0-100 points; one flat record for every kind, read by ``kind``."""
+
+    kind: ScoringKind
     bands: tuple[Band, ...] = ()
     start: float | None = None  # linear `from`
     end: float | None = None  # linear `to`
     pass_min: float | None = None
     pass_max: float | None = None
     pass_equals: Any = None
-    has_equals: bool = False
+    has_equals: bool = False  # `equals: null` is a condition too, so None cannot mean "absent"
     mapping: tuple[tuple[str, float], ...] = ()
     default: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Indicator:
+    """One scored line of the scorecard; ``pointer`` ties its results back to the scheme's YAML."""
+
     id: str
     name: str
     measure: Measure
     scoring: Scoring
     weight: float
     min_sample: int = 1
-    when_not_applicable: str = "redistribute"
-    target: float | None = None
+    when_not_applicable: NotApplicableRule = "redistribute"
+    target: float | None = None  # shown in reports beside the value; never changes the points
     pointer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
+    """A weighted group of indicators, with its own rule for when none of them counts."""
+
     id: str
     name: str
     weight: float
     indicators: tuple[Indicator, ...]
-    when_not_applicable: str = "redistribute"
+    when_not_applicable: NotApplicableRule = "redistribute"
     pointer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Veto:
+    """A rule that overrides the grade (一票否决) whatever the score; the score itself never changes."""
+
     id: str
     name: str
     when: Measure
-    effect: str  # "grade" | "cap"
-    grade: str
+    effect: VetoEffect
+    grade: str  # the grade set (effect "grade") or the best grade allowed (effect "cap")
     reason: str = ""
     pointer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Grade:
+    """A named score band; a scheme lists them highest first, so the first reached is the grade."""
+
     name: str
     min: float
 
 
 @dataclass(frozen=True, slots=True)
 class TestCase:
+    """A scheme's own worked example: records in, expected numbers out, checked by `qualiscore test`."""
+
     __test__ = False  # not a pytest test class
     name: str
     expect: Mapping[str, Any]
@@ -171,6 +212,11 @@ class TestCase:
 
 @dataclass(frozen=True, slots=True)
 class Scheme:
+    """One version of a scheme, compiled once and shared read-only by every engine and report.
+
+    ``sha256`` is of the YAML text, so a published run names exactly the rules it applied.
+    """
+
     id: str
     version: str
     title: str
@@ -195,6 +241,7 @@ class Scheme:
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
+        """Every indicator in scheme order, for code that does not care which dimension holds it."""
         return tuple(i for d in self.dimensions for i in d.indicators)
 
     def covers(self, day: dt.date) -> bool:
@@ -215,6 +262,7 @@ def _expr(doc: Document, value: Any, pointer: str) -> Expression:
 
 
 def compile_measure(doc: Document, spec: Mapping[str, Any], pointer: str) -> Measure:
+    """Shared by indicators and vetoes, whose `when` is a measure too."""
     kind = next(k for k in MEASURE_KINDS if k in spec)
     where = _expr(doc, spec["where"], f"{pointer}/where") if "where" in spec else None
     if kind == "ratio":
@@ -230,6 +278,7 @@ def compile_measure(doc: Document, spec: Mapping[str, Any], pointer: str) -> Mea
 
 
 def compile_scoring(spec: Mapping[str, Any]) -> Scoring:
+    """Bounds and points become floats here, once; `equals` keeps its YAML type because it compares exactly."""
     if "bands" in spec:
         bands = tuple(
             Band(float(b["points"]), _opt(b.get("min")), _opt(b.get("max")), b.get("label")) for b in spec["bands"]
@@ -255,6 +304,7 @@ def _opt(x: Any) -> float | None:
 
 
 def compile_tests(raw: Any) -> tuple[TestCase, ...]:
+    """Separate from compile_document because tests may also live in a file of their own beside the scheme."""
     return tuple(
         TestCase(
             name=str(t.get("name", f"test {ti + 1}")),
