@@ -32,7 +32,6 @@ NotApplicableRule = Literal["redistribute", "zero", "full"]
 
 # In the order the schema lists them: a measure's kind is the first of these keys it has.
 MEASURE_KINDS: tuple[MeasureKind, ...] = get_args(MeasureKind)
-SCORING_KINDS: tuple[ScoringKind, ...] = get_args(ScoringKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +230,6 @@ class Scheme:
     constants: Mapping[str, Any] = field(default_factory=dict)
     calendar: Calendar = field(default_factory=Calendar)
     decimals: int = 2
-    supersedes: str | None = None
     approved_by: str | None = None
     approved_on: str | None = None
     changelog: tuple[str, ...] = ()
@@ -410,7 +408,6 @@ def compile_document(doc: Document) -> Scheme:
         constants=dict(data.get("constants") or {}),
         calendar=calendar,
         decimals=int((data.get("rounding") or {}).get("decimals", 2)),
-        supersedes=data.get("supersedes"),
         approved_by=data.get("approved_by"),
         approved_on=data.get("approved_on"),
         changelog=tuple(data.get("changelog") or ()),

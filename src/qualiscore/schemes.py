@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 from pathlib import Path
 
-from .errors import SchemeLoadError, SchemeValidationError, UsageError
+from .errors import SchemeValidationError, UsageError
 from .loader import load_path
 from .model import Scheme, compile_document
 from .validation import iter_findings, scheme_files, validate_paths
@@ -43,12 +42,4 @@ def load_versions(path: str | Path) -> list[Scheme]:
     return sorted(schemes, key=lambda s: s.effective_from)
 
 
-def version_for(schemes: list[Scheme], day: dt.date) -> Scheme | None:
-    """The version in force on ``day``."""
-    for scheme in schemes:
-        if scheme.covers(day):
-            return scheme
-    return None
-
-
-__all__ = ["SchemeLoadError", "load_scheme", "load_versions", "version_for"]
+__all__ = ["load_scheme", "load_versions"]

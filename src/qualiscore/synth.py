@@ -95,7 +95,6 @@ QA_COLUMNS: tuple[str, ...] = (
 FORBIDDEN_PHRASES: tuple[str, ...] = ("不清楚", "不归我管", "不知道", "没办法")
 
 CHANNELS: tuple[str, ...] = ("chat", "phone", "ticket", "email")
-_CHANNEL_CUM = (0.45, 0.75, 0.90)  # chat 45%, phone 30%, ticket 15%, email 10%
 
 TZ = "+08:00"
 

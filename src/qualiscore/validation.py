@@ -19,21 +19,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import jsonschema
 
 from . import expressions
 from .errors import ExpressionError, Location, SchemeLoadError
-from .loader import Document, load_path
+from .loader import Document, escape_pointer_token, load_path
 from .model import MEASURE_KINDS
 
-SEVERITIES = ("error", "warning")
+# An error refuses the scheme; a warning is printed and the scheme is still used.
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    severity: str
+    """One mistake, located in the YAML, with a code that tests and docs can name and a hint to fix it."""
+
+    severity: Severity
     code: str
     message: str
     location: Location
@@ -87,7 +91,7 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 
 def _pointer(parts: Iterable[Any]) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return "".join(f"/{escape_pointer_token(str(p))}" for p in parts)
 
 
 def _schema_findings(doc: Document) -> Iterator[Finding]:
@@ -105,7 +109,7 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         allowed = sorted((schema.get("properties") or {}).keys())
         extra = [k for k in error.instance if k not in allowed] if isinstance(error.instance, dict) else []
         for key in extra:
-            kp = f"{pointer}/{_pointer([key])[1:]}"
+            kp = f"{pointer}/{escape_pointer_token(str(key))}"
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
             yield Finding("error", "unknown-key", f"unknown key {key!r}", doc.locate(kp, key=True), hint)
@@ -232,7 +236,7 @@ class _Lint:
         self.used: set[str] = set()
         self.record_level = not _list(_dict(self.data.get("subject")).get("group_by"))
 
-    def add(self, severity: str, code: str, message: str, pointer: str, hint: str | None = None,
+    def add(self, severity: Severity, code: str, message: str, pointer: str, hint: str | None = None,
             *, key: bool = False) -> None:
         self.findings.append(Finding(severity, code, message, self.doc.locate(pointer, key=key), hint))
 
@@ -254,11 +258,12 @@ class _Lint:
         for key in ("effective_from", "effective_to", "approved_on"):
             value = self.data.get(key)
             if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                try:
-                    dates[key] = dt.date.fromisoformat(value)
-                except ValueError:
+                day = _parse_date(value)
+                if day is None:
                     self.add("error", "invalid-date", f"{value!r} is not a calendar date", f"/{key}",
                              "check the month and day")
+                else:
+                    dates[key] = day
         if "effective_from" in dates and "effective_to" in dates and dates["effective_from"] > dates["effective_to"]:
             self.add("error", "effective-range",
                      f"effective_from {self.data['effective_from']} is after effective_to {self.data['effective_to']}",
@@ -274,12 +279,9 @@ class _Lint:
         cal = _dict(self.data.get("calendar"))
         for key in ("holidays", "workdays"):
             for i, value in enumerate(_list(cal.get(key))):
-                if isinstance(value, str):
-                    try:
-                        dt.date.fromisoformat(value)
-                    except ValueError:
-                        self.add("error", "invalid-date", f"{value!r} is not a calendar date",
-                                 f"/calendar/{key}/{i}", "use YYYY-MM-DD")
+                if isinstance(value, str) and _parse_date(value) is None:
+                    self.add("error", "invalid-date", f"{value!r} is not a calendar date",
+                             f"/calendar/{key}/{i}", "use YYYY-MM-DD")
 
     # -- record contract
     def contract(self) -> None:
@@ -636,7 +638,7 @@ def _non_finite(doc: Document) -> Iterator[Finding]:
             yield Finding("error", "non-finite", f"{value!r} is not a usable number", doc.locate(pointer),
                           "write a finite number")
         elif isinstance(value, dict):
-            stack.extend((f"{pointer}/{_pointer([k])[1:]}", v) for k, v in value.items())
+            stack.extend((f"{pointer}/{escape_pointer_token(str(k))}", v) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((f"{pointer}/{i}", v) for i, v in enumerate(value))
 
@@ -689,6 +691,7 @@ def iter_version_findings(docs: Iterable[Document]) -> Iterator[Finding]:
 
 
 def _parse_date(value: Any) -> dt.date | None:
+    """The date an ISO text names; None for anything else, which the schema or a finding reports."""
     try:
         return dt.date.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
