@@ -650,7 +650,8 @@ class _Builder:
 
     def _content_position(self, event: yaml.NodeEvent) -> tuple[int, int]:
         """1-based position of the first content character of a node."""
-        mark = _marks(event)[0]
+        mark = event.start_mark
+        assert mark is not None  # the parser marks every event
         style = getattr(event, "style", None)
         if style in ("'", '"'):
             return mark.line + 1, mark.column + 2
