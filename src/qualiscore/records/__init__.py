@@ -2,8 +2,8 @@
 
 Records come from exports (CSV from Excel or a contact-centre system, JSON Lines from
 an API, Excel workbooks, Parquet files from a data platform) that rarely match the
-scheme exactly. This package reads them and types every
-row against the scheme's record contract (:class:`~qualiscore.model.RecordContract`).
+scheme exactly. This package reads them and types every row against the scheme's
+record contract (:class:`~qualiscore.model.RecordContract`).
 A row that breaks the contract is *rejected with a reason*, never dropped silently,
 so ``rows_read == rows_accepted + rows_rejected`` always holds and the run can list
 each rejected row (file, row, field, value, reason) in ``rejects.csv``.
