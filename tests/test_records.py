@@ -22,15 +22,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qualiscore.errors import DataError, RejectLimitError, UsageError
+from qualiscore.errors import DataError, UsageError
 from qualiscore.model import Field, RecordContract
 from qualiscore.records import (
     PROBLEM_CODES,
     Dataset,
     InputFile,
-    Problem,
-    check_reject_limit,
-    parse_max_rejects,
     read_records,
     records_from_dicts,
 )
@@ -747,9 +744,9 @@ def test_explicit_wrong_encoding_says_where(tmp_path: Path) -> None:
 
 
 def test_bad_byte_position_is_exact_across_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from qualiscore import records
+    from qualiscore.records import inputs
 
-    monkeypatch.setattr(records, "_CHUNK", 7)
+    monkeypatch.setattr(inputs, "_CHUNK", 7)
     body = "id\nr1\n宽\n".encode() + b"\xff\n"
     path = tmp_path / "r.csv"
     path.write_bytes(body)
@@ -821,81 +818,6 @@ def test_inline_non_mapping_and_input_record() -> None:
     [info] = ds.inputs
     assert (info.path, info.format, info.rows_read, info.rows_rejected) == ("fixture test 1", "inline", 3, 2)
     assert len(info.sha256) == 64
-
-
-# --------------------------------------------------------------------------- reject limit
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("100", (100, None)),
-        (" 0 ", (0, None)),
-        ("2.5%", (None, 2.5)),
-        ("0%", (None, 0.0)),
-        ("100%", (None, 100.0)),
-        ("10 %", (None, 10.0)),
-    ],
-)
-def test_parse_max_rejects(text: str, expected: tuple[int | None, float | None]) -> None:
-    assert parse_max_rejects(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text", ["", "-1", "1.5", "abc", "%", "101%", "-1%", "nan%", "inf%", "1_0", "１２", "5 rows"]
-)
-def test_parse_max_rejects_refuses(text: str) -> None:
-    with pytest.raises(ValueError, match="max-rejects"):
-        parse_max_rejects(text)
-
-
-def _dataset(read_rejected: list[tuple[str, int, int]]) -> Dataset:
-    """A dataset with the given (path, rows read, rows rejected) per input."""
-    problems = tuple(
-        Problem(path, row, None, None, None, "ragged-row", "r")
-        for path, _, rej in read_rejected
-        for row in range(rej)
-    )
-    inputs = tuple(InputFile(path, "0" * 64, "csv", "utf-8", read, rej) for path, read, rej in read_rejected)
-    return Dataset((), (), problems, inputs)
-
-
-@pytest.mark.parametrize(
-    ("limit", "rejected", "exceeded"),
-    [
-        (None, 1000, False),
-        ("0", 0, False),
-        ("0", 1, True),
-        ("10", 10, False),  # reaching the limit is allowed
-        ("10", 11, True),
-        ("1%", 10, False),  # 10 of 1000 is exactly 1%
-        ("1%", 11, True),
-        ("0.57%", 57, False),  # 0.57 * 10 is not exact in binary floating point
-        ("0.57%", 58, True),
-        ("100%", 1000, False),
-    ],
-)
-def test_check_reject_limit(limit: str | None, rejected: int, exceeded: bool) -> None:
-    read = 10_000 if limit and limit.startswith("0.57") else 1000
-    ds = _dataset(
-        [("a.csv", read // 2, rejected // 3), ("b.csv", read - read // 2, rejected - rejected // 3)]
-    )
-    assert ds.rows_read == read and ds.rows_rejected == rejected
-    if not exceeded:
-        check_reject_limit(ds, limit)
-        return
-    with pytest.raises(RejectLimitError) as info:
-        check_reject_limit(ds, limit)
-    err = info.value
-    assert err.exit_code == 5
-    assert err.location is not None and err.location.file == "b.csv"  # the input with most rejects
-    assert f"{rejected} of {read} rows" in err.message
-    assert err.hint is not None and "rejects.csv" in err.hint and "--max-rejects" in err.hint
-
-
-def test_check_reject_limit_bad_text() -> None:
-    with pytest.raises(ValueError):
-        check_reject_limit(_dataset([]), "lots")
 
 
 # --------------------------------------------------------------------------- the invariant, for any input

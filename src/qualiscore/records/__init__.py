@@ -1,0 +1,92 @@
+"""Stage: interaction records in, typed rows out, every broken row accounted for.
+
+Records come from exports (CSV from Excel or a contact-centre system, JSON Lines from
+an API, Excel workbooks, Parquet files from a data platform) that rarely match the
+scheme exactly. This package reads them and types every row against the scheme's
+record contract (:class:`~qualiscore.model.RecordContract`).
+A row that breaks the contract is *rejected with a reason*, never dropped silently,
+so ``rows_read == rows_accepted + rows_rejected`` always holds and the run can list
+each rejected row (file, row, field, value, reason) in ``rejects.csv``.
+
+What cannot be read at all (missing file, unknown format, undecodable bytes, no
+header) is a :class:`~qualiscore.errors.DataError` with a location and a hint.
+
+Decisions (the user's side is docs/scheme-format.md, "records: the data contract"):
+
+* Row numbers are what a user sees when opening the file: CSV rows count like Excel
+  (header = row 1, first data row = 2; a quoted cell with line breaks is still one
+  row; blank rows are skipped but keep their number); Excel rows are the sheet's own
+  row numbers (the header is the first non-empty row); JSONL rows are line numbers;
+  Parquet rows and inline records are 1-based positions.
+* Excel cells and Parquet columns carry types, so their values are typed by the JSON
+  rules (a number cell is a number, a date cell a date-time, an empty cell null), and
+  text cells by the CSV text rules: a workbook and its CSV export give the same
+  records. Naive date-times (Excel has no time zones) are read in the contract's zone.
+  A time-of-day cell in a duration field (Excel turns a typed ``0:05:12`` into one) is
+  that many hours, minutes and seconds. Formula cells give their cached value (a
+  workbook saved by a program that never calculated it gives null).
+* A CSV row whose cells are all empty (``,,,`` as Excel writes for formatted but empty
+  rows) is a blank row: skipped, not read.
+* Text values are kept exactly as written (no trimming); other types ignore
+  surrounding whitespace. A value that is empty or only whitespace is null.
+* Duplicate ids reject *every* occurrence, so the result does not depend on row order.
+  Rows that could not be typed far enough to read their id (ragged rows, bad JSON)
+  take no part in the duplicate check.
+* A field's key is looked up under its ``column`` first, then under its name, so
+  inline fixture records may use field names even when the contract maps a header.
+* Besides ISO 8601, year-first dates with slashes (``2026/5/14 9:30``, as Excel
+  writes them in China) are accepted: they are unambiguous.
+
+Modules, in reading order: ``results`` (Dataset, InputFile, Problem), ``values`` (a
+parser pair per field type), ``fields`` (a contract prepared for typing), ``collect``
+(rows into one dataset), ``inputs`` (path, format, hash and codec of an input),
+``text`` (CSV, JSON Lines), ``tables`` (Excel, Parquet), ``api`` (read_records,
+records_from_dicts). ``engine_api`` declares what an engine may use beyond ``__all__``.
+"""
+
+from __future__ import annotations
+
+from . import engine_api as _engine_api  # only for the old names below
+from .api import read_records, records_from_dicts
+from .inputs import split_sheet
+from .results import MAX_VALUE_CHARS, PROBLEM_CODES, Dataset, InputFile, Problem
+
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "PROBLEM_CODES",
+    "Dataset",
+    "InputFile",
+    "Problem",
+    "read_records",
+    "records_from_dicts",
+    "split_sheet",
+]
+
+# --------------------------------------------------------------------------- old names
+# The engine-facing names as they were spelt before engine_api declared them; the
+# columnar engine still reads these. Delete this block once it uses engine_api.
+_KNOWN_FORMATS = _engine_api.KNOWN_FORMATS
+_MISSING = _engine_api.MISSING
+_BUILDERS = _engine_api.PARSER_BUILDERS
+_UNFORESEEN = _engine_api.UNFORESEEN_ERRORS
+_Collector = _engine_api.Collector
+_FieldReader = _engine_api.FieldReader
+_Bad = _engine_api.RejectedValue
+_Typer = _engine_api.Typer
+_always_missing = _engine_api.always_missing_column
+_always_none = _engine_api.always_none
+_bool_tables = _engine_api.boolean_tables
+_open_checked = _engine_api.check_file
+_clip = _engine_api.clip_value
+_closest = _engine_api.closest_hint
+_header_index = _engine_api.column_index
+_hash_file = _engine_api.hash_file
+_hashable = _engine_api.hashable_or_none
+_format_of = _engine_api.input_format
+_problem_from = _engine_api.problem_from_error
+_q = _engine_api.quote_value
+_read_csv = _engine_api.read_csv
+_read_jsonl = _engine_api.read_jsonl
+_read_parquet = _engine_api.read_parquet
+_scan = _engine_api.scan_text
+_value_converter = _engine_api.typed_cell_parser

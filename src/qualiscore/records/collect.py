@@ -1,0 +1,250 @@
+"""Collecting rows: typed rows accepted or rejected into one dataset, ids checked across all inputs.
+
+A tabular row (CSV, Excel, Parquet) is typed through a *plan*: (field name, cell index,
+parser) per contract field, in contract order, made once from the header. A mapping
+(a JSON object, an inline record) is typed by looking each field up by key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from .fields import UNFORESEEN_ERRORS, Typer, problem_from_error
+from .results import Dataset, InputFile, Problem, clip_value, quote_value
+from .values import RejectedValue
+
+# A key that is not there at all, unlike a key whose value is null.
+MISSING: Any = object()
+
+# How a tabular row is typed: (field name, cell index, parser) per contract field, in contract order.
+RowPlan = list[tuple[str, int, Callable[[Any], Any]]]
+
+
+class Collector:
+    """Accepted records, problems and id occurrences across all inputs of one dataset."""
+
+    def __init__(self, typer: Typer) -> None:
+        self.typer = typer
+        self.records: list[dict[str, Any]] = []
+        self.origins: list[tuple[str, int]] = []
+        self.problems: list[Problem] = []
+        self.first_seen: dict[Any, tuple[str, int, int, str | None]] = {}
+        self.repeated: dict[Any, list[tuple[str, int, int, str | None]]] = {}
+        self.sources: list[str] = []
+        self.missing_columns: list[tuple[str, str]] = []
+
+    def id_seen(self, value: Any, src: str, row: int, accepted_at: int, rid: str | None) -> None:
+        """Note a row's typed id (None: not checked); ``accepted_at`` is its record's index, or -1."""
+        if value is None:
+            return
+        occurrence = (src, row, accepted_at, rid)
+        first = self.first_seen.setdefault(value, occurrence)
+        if first is not occurrence:
+            self.repeated.setdefault(value, [first]).append(occurrence)
+
+    def accept(self, record: dict[str, Any], src: str, row: int) -> int:
+        self.records.append(record)
+        self.origins.append((src, row))
+        return len(self.records) - 1
+
+    def finish(self, inputs: list[tuple[str, str, str, str, int, str | None]]) -> Dataset:
+        """Reject every occurrence of a repeated id, sort the problems, count per input."""
+        typer = self.typer
+        drop: set[int] = set()
+        if typer.id_reader is not None:
+            id_name = typer.id_reader.name
+            for occurrences in self.repeated.values():
+                for src, row, accepted_at, rid in occurrences:
+                    others = [o for o in occurrences if (o[0], o[1]) != (src, row)]
+                    where = [f"row {o[1]}" if o[0] == src else f"{o[0]} row {o[1]}" for o in others[:10]]
+                    more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+                    self.problems.append(
+                        Problem(
+                            src,
+                            row,
+                            clip_value(rid),
+                            id_name,
+                            clip_value(rid),
+                            "duplicate-id",
+                            f"id {quote_value(rid)} also appears in {', '.join(where)}{more}; ids must be unique, so "
+                            "every occurrence is rejected: remove the duplicates or correct the ids",
+                        )
+                    )
+                    if accepted_at >= 0:
+                        drop.add(accepted_at)
+        rank = {s: i for i, s in enumerate(self.sources)}
+        order = typer.order
+        problems = sorted(
+            self.problems,
+            key=lambda p: (
+                rank.get(p.source, len(rank)),
+                p.row,
+                -1 if p.field is None else order.get(p.field, -1),
+            ),
+        )
+        rejected: dict[str, set[int]] = {}
+        for p in problems:
+            rejected.setdefault(p.source, set()).add(p.row)
+        files = tuple(
+            InputFile(path, sha, fmt, enc, read, len(rejected.get(path, ())), sheet)
+            for path, sha, fmt, enc, read, sheet in inputs
+        )
+        if drop:
+            keep = [i for i in range(len(self.records)) if i not in drop]
+            records = tuple(self.records[i] for i in keep)
+            origins = tuple(self.origins[i] for i in keep)
+        else:
+            records, origins = tuple(self.records), tuple(self.origins)
+        return Dataset(records, origins, tuple(problems), files, tuple(self.missing_columns))
+
+
+def type_mapping(obj: Mapping[Any, Any], src: str, row: int, out: Collector) -> None:
+    """Type one JSON object / inline record (keys: the field's column, else its name)."""
+    typer = out.typer
+    id_reader = typer.id_reader
+    rid = None
+    if id_reader is not None:
+        raw_id = obj.get(id_reader.source, MISSING)
+        if raw_id is MISSING and id_reader.source != id_reader.name:
+            raw_id = obj.get(id_reader.name, MISSING)
+        rid = None if raw_id is MISSING or raw_id is None else clip_value(raw_id)
+    record: dict[str, Any] = {}
+    failed = False
+    id_value = None
+    for pos, reader in enumerate(typer.readers):
+        raw = obj.get(reader.source, MISSING)
+        if raw is MISSING and reader.source != reader.name:
+            raw = obj.get(reader.name, MISSING)
+        if raw is MISSING:
+            if reader.nullable:
+                record[reader.name] = None
+                continue
+            failed = True
+            keys = [k for k in obj if isinstance(k, str)]
+            out.problems.append(
+                Problem(
+                    src,
+                    row,
+                    rid,
+                    reader.name,
+                    None,
+                    "missing-column",
+                    f"the record has no {reader.source!r} ({closest_hint(reader.source, keys)}); "
+                    "add the key, or map it with `column:` in the contract",
+                )
+            )
+            continue
+        try:
+            value = reader.value(raw)
+        except (RejectedValue, *UNFORESEEN_ERRORS) as exc:
+            failed = True
+            out.problems.append(problem_from_error(exc, reader, src, row, rid, raw))
+            continue
+        record[reader.name] = value
+        if pos == typer.id_pos:
+            id_value = value
+    accepted_at = -1 if failed else out.accept(record, src, row)
+    if id_reader is not None:
+        out.id_seen(hashable_or_none(id_value), src, row, accepted_at, rid)
+
+
+def hashable_or_none(value: Any) -> Any:
+    """An id value as the duplicate check keys it; None (not checked) when it cannot be a key."""
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return value
+
+
+def column_index(header: list[str], source_name: str, field_name: str) -> int | str | None:
+    """Column index of a field (exact header, else the header trimmed), None if absent.
+
+    Returns a message string if the column is ambiguous.
+    """
+    for wanted in (source_name, field_name) if source_name != field_name else (source_name,):
+        hits = [i for i, h in enumerate(header) if h == wanted]
+        if not hits:
+            hits = [i for i, h in enumerate(header) if h.strip() == wanted.strip()]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            return f"column {wanted!r} appears {len(hits)} times in the header"
+    return None
+
+
+def closest_hint(wanted: str, available: Iterable[str]) -> str:
+    """The part of a missing-column reason that says what there is instead."""
+    names = [a for a in available if isinstance(a, str)]
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.5)
+    if close:
+        return f"closest is {close[0]!r}"
+    if not names:
+        return "there are none"
+    shown = ", ".join(repr(n) for n in names[:12]) + (", …" if len(names) > 12 else "")
+    return f"available: {shown}"
+
+
+def always_none(_cell: Any) -> None:
+    """The parser of a nullable field whose column is absent."""
+    return None
+
+
+def always_missing_column(message: str) -> Callable[[Any], Any]:
+    """The parser of a required field whose column is absent: every row is rejected with ``message``."""
+
+    def conv(_cell: Any) -> Any:
+        raise RejectedValue("missing-column", message, has_value=False)
+
+    return conv
+
+
+def type_row(
+    row: Sequence[Any],
+    plan: RowPlan,
+    typer: Typer,
+    source: str,
+    rownum: int,
+    id_cell: int | None,
+    out: Collector,
+) -> None:
+    """Type one row of cells, accept it and note its id; a row with a problem is typed slowly.
+
+    Used for every tabular format (CSV cells are text; Excel and Parquet cells are values).
+    """
+    try:
+        record = {name: conv(row[idx]) for name, idx, conv in plan}
+    except (RejectedValue, *UNFORESEEN_ERRORS):
+        _type_row_slowly(row, plan, typer, source, rownum, id_cell, out)
+        return
+    at = out.accept(record, source, rownum)
+    if typer.id_pos is not None:
+        out.id_seen(hashable_or_none(record[typer.names[typer.id_pos]]), source, rownum, at,
+                    row[id_cell] if id_cell is not None else None)
+
+
+def _type_row_slowly(
+    row: Sequence[Any],
+    plan: RowPlan,
+    typer: Typer,
+    source: str,
+    rownum: int,
+    id_cell: int | None,
+    out: Collector,
+) -> None:
+    """A row with at least one problem: type each field separately to report them all."""
+    rid = clip_value(row[id_cell]) if id_cell is not None else None
+    id_value = None
+    for pos, ((_name, idx, conv), reader) in enumerate(zip(plan, typer.readers, strict=True)):
+        raw = row[idx]
+        try:
+            value = conv(raw)
+        except (RejectedValue, *UNFORESEEN_ERRORS) as exc:
+            out.problems.append(problem_from_error(exc, reader, source, rownum, rid, raw))
+            continue
+        if pos == typer.id_pos:
+            id_value = value
+    if typer.id_pos is not None:
+        out.id_seen(id_value, source, rownum, -1, rid)
