@@ -189,5 +189,5 @@ def evaluate_versions(schemes: Sequence[Scheme], paths: Sequence[str | Path] | s
         return score_versions(ordered, paths, encoding, by, sheet)
     except (Fallback, pl.exceptions.PolarsError) as why:
         log_fallback(why)
-        return reference_evaluate_versions(ordered, lambda c: reference_dataset(paths, c, encoding, sheet), by=by)
-
+        return reference_evaluate_versions(ordered, lambda c: reference_dataset(paths, c, encoding, sheet),
+                                           by=by)

@@ -96,7 +96,8 @@ class _Scorer:
             used = count("used", n.not_null() & d.not_null())
             a.row_cols.append(pl.when(used).then(n.value.cast(pl.Float64)).alias(p + "numerator"))
             a.row_cols.append(pl.when(used).then(d.value.cast(pl.Float64)).alias(p + "denominator"))
-            a.aggs += [pl.col(p + "numerator").sum().alias(p + "numerator_sum"), pl.col(p + "denominator").sum().alias(p + "denominator_sum"),
+            a.aggs += [pl.col(p + "numerator").sum().alias(p + "numerator_sum"),
+                       pl.col(p + "denominator").sum().alias(p + "denominator_sum"),
                        pl.col(p + "numerator").is_nan().sum().alias(p + "numerator_nans"),
                        pl.col(p + "denominator").is_nan().sum().alias(p + "denominator_nans")]
             if veto:
@@ -118,7 +119,8 @@ class _Scorer:
                 if name not in self.frame.columns:
                     raise Fallback("a value measure of a derived datetime")
                 a.row_cols.append(pl.col(fold_column(name)).alias(p + "value_fold"))
-                a.aggs.append(pl.col(p + "value_fold").filter(pl.col(p + "measured")).first().alias(p + "value_fold"))
+                first_fold = pl.col(p + "value_fold").filter(pl.col(p + "measured")).first()
+                a.aggs.append(first_fold.alias(p + "value_fold"))
         else:
             known = count("known", x.not_null())
             xf = x.value.cast(pl.Float64)
@@ -152,7 +154,8 @@ class _Scorer:
         a.row_cols.append((w & mask.fill_null(False)).alias(p + "evidence"))
         a.evidence.append(pl.col(id_name).filter(pl.col(p + "evidence")).alias(p + "evidence_ids"))
         if self.plan.kinds.get(id_name) == "datetime":
-            a.evidence.append(pl.col(fold_column(id_name)).filter(pl.col(p + "evidence")).alias(p + "evidence_id_folds"))
+            folds = pl.col(fold_column(id_name)).filter(pl.col(p + "evidence"))
+            a.evidence.append(folds.alias(p + "evidence_id_folds"))
 
     def _check_measure_errors(self) -> None:
         frame = self.frame
@@ -192,7 +195,8 @@ class _Scorer:
             if plan.kinds.get(plan.id_field) == "float" and any(
                     mp.measure.kind == "value" for mp in plan.measures.values()):
                 raise Fallback("record-level scheme with a number id")
-            key_cols.append(_key_text_expr(frame, plan.id_field, plan.kinds[plan.id_field], plan.zone).alias("__key0"))
+            id_text = _key_text_expr(frame, plan.id_field, plan.kinds[plan.id_field], plan.zone)
+            key_cols.append(id_text.alias("__key0"))
             names.append(plan.id_field)
         if plan.period is not None:
             days = frame.get_column(PDATE).unique().drop_nulls()
@@ -220,7 +224,8 @@ class _Scorer:
         clock = Clock()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = lf.group_by(group).agg(agg_exprs).filter(pl.col("__scored") > 0).collect(engine="streaming")
+            table = (lf.group_by(group).agg(agg_exprs).filter(pl.col("__scored") > 0)
+                     .collect(engine="streaming"))
             # Sums stream in bounded memory; lists of veto evidence do not, so they are gathered
             # from the few rows that are evidence at all.
             evidence = [e for a in aggs for e in a.evidence]
@@ -315,7 +320,8 @@ class _Scorer:
         if m.kind in ("min", "max"):
             return MeasureResult(float(r[p + m.kind]), known, skipped)
         pct = 50.0 if m.kind == "median" else float(m.p)  # type: ignore[arg-type]
-        return MeasureResult(common.percentile(r[p + "sorted_values"], pct), known, skipped, inputs={"p": pct})
+        value = common.percentile(r[p + "sorted_values"], pct)
+        return MeasureResult(value, known, skipped, inputs={"p": pct})
 
 
 def _where_value(frame: pl.DataFrame, col: ExpressionColumn, pos: int) -> bool:

@@ -224,4 +224,3 @@ class Executor:
         if again:
             nf = pl.concat([nf, self._main_pass(again)], how="vertical")
         return nf
-

@@ -33,7 +33,7 @@ def log_fallback(why: BaseException) -> None:
         log.warning("columnar engine: unexpected %s (%s); using the reference code", type(why).__name__, why)
 
 
-def reference_run(scheme: Scheme, paths: Any, encoding: str | None, by: Sequence[str] | None, why: BaseException,
-                  sheet: str | None) -> Run:
+def reference_run(scheme: Scheme, paths: Any, encoding: str | None, by: Sequence[str] | None,
+                  why: BaseException, sheet: str | None) -> Run:
     log_fallback(why)
     return reference_evaluate(scheme, reference_dataset(paths, scheme.records, encoding, sheet), by=by)

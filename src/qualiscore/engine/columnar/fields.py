@@ -225,7 +225,8 @@ class FieldTyper:
               _int(raw.str.slice(0, 4)).alias(self.tmp + "y"), _int(raw.str.slice(5, 2)).alias(self.tmp + "m"),
               _int(raw.str.slice(8, 2)).alias(self.tmp + "d")]
         s2 = [(col("shape") & valid_date(col("y"), col("m"), col("d"))).alias(self.tmp + "okd")]
-        value = pl.when(col("okd")).then(days_from_civil(col("y"), col("m"), col("d"))).cast(pl.Int32).cast(pl.Date)
+        days = days_from_civil(col("y"), col("m"), col("d"))
+        value = pl.when(col("okd")).then(days).cast(pl.Int32).cast(pl.Date)
         return self._finish([s1, s2], blank, value, col("okd"))
 
     _ISO = (r"^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,6}))?)?"
@@ -265,7 +266,8 @@ class FieldTyper:
     def _offset_fields(self, off: pl.Expr, present: pl.Expr) -> list[pl.Expr]:
         """Stage columns hasoff, zulu, neg, oh, om of an offset text (Z or ±HH:MM)."""
         tmp = self.tmp
-        return [present.fill_null(False).alias(tmp + "hasoff"), (off == "Z").fill_null(False).alias(tmp + "zulu"),
+        return [present.fill_null(False).alias(tmp + "hasoff"),
+                (off == "Z").fill_null(False).alias(tmp + "zulu"),
                 (off.str.slice(0, 1) == "-").fill_null(False).alias(tmp + "neg"),
                 _int(off.str.slice(1, 2)).alias(tmp + "oh"), _int(off.str.slice(4, 2)).alias(tmp + "om")]
 
@@ -297,13 +299,15 @@ class FieldTyper:
         s1 = [raw.str.contains(self._FAST_DT % sep).fill_null(False).alias(tmp + "shape"),
               raw.str.slice(0, 19).str.to_datetime(f"%Y-%m-%d{sep}%H:%M:%S", strict=False, time_unit="us")
               .cast(pl.Int64).alias(tmp + "local"),
-              ((raw.str.slice(0, 4) != "0000") & (raw.str.slice(17, 2) < "60")).fill_null(False).alias(tmp + "sane"),
+              ((raw.str.slice(0, 4) != "0000") & (raw.str.slice(17, 2) < "60")).fill_null(False)
+              .alias(tmp + "sane"),
               raw.str.slice(19).alias(tmp + "off")]
         off = col("off")
         s2 = self._offset_fields(off, off.str.len_bytes() > 0)
         offset_ok, offset = self._offset()
         ok = (col("shape") & col("local").is_not_null() & col("sane") & offset_ok).fill_null(False)
-        s3 = [ok.alias(tmp + "okdt"), pl.when(ok & col("hasoff")).then(col("local") - offset).alias(tmp + "utc")]
+        s3 = [ok.alias(tmp + "okdt"),
+              pl.when(ok & col("hasoff")).then(col("local") - offset).alias(tmp + "utc")]
         return self._finish_zoned([s1, s2, s3], blank)
 
     def _datetime_one_offset(self, raw: pl.Expr, blank: pl.Expr, sep: str, offset: str) -> Typed | None:
@@ -324,7 +328,8 @@ class FieldTyper:
         s1 = [raw.str.contains(shape).fill_null(False).alias(tmp + "shape"),
               raw.str.slice(0, 19).str.to_datetime(f"%Y-%m-%d{sep}%H:%M:%S", strict=False, time_unit="us")
               .cast(pl.Int64).alias(tmp + "local"),
-              ((raw.str.slice(0, 4) != "0000") & (raw.str.slice(17, 2) < "60")).fill_null(False).alias(tmp + "sane")]
+              ((raw.str.slice(0, 4) != "0000") & (raw.str.slice(17, 2) < "60")).fill_null(False)
+              .alias(tmp + "sane")]
         ok = (col("shape") & col("local").is_not_null() & col("sane")).fill_null(False)
         if offset == "":  # naive: read in the zone, the wall-clock time as written
             return self._finish([s1], blank, col("local").cast(pl.Datetime("us")), ok, pl.lit(False))
@@ -337,7 +342,8 @@ class FieldTyper:
                 ok = col("okdt") & known.fill_null(False)
                 return self._finish([s1, s2], blank, col("local").cast(pl.Datetime("us")), ok, pl.lit(False))
         wall, fold, more = self._zone_stages(col("utc"))
-        return self._finish([s1, s2, *more], blank, wall.cast(pl.Datetime("us")), col("okdt") & in_range(wall), fold)
+        ok = col("okdt") & in_range(wall)
+        return self._finish([s1, s2, *more], blank, wall.cast(pl.Datetime("us")), ok, fold)
 
     def _zone_stages(self, utc: pl.Expr) -> tuple[pl.Expr, pl.Expr, list[list[pl.Expr]]]:
         """(wall µs, fold) of UTC µs in records.timezone, with the stages that compute them.
@@ -388,19 +394,22 @@ class FieldTyper:
         get = {n: col("g").struct.field(n) for n in names}
         s3 = [(_int(get["Y"]) if "Y" in get else pl.lit(1900, dtype=pl.Int64)).alias(tmp + "y"),
               (_int(get["m"]) if "m" in get else pl.lit(1, dtype=pl.Int64)).alias(tmp + "mo"),
-              (_int(get["d"].str.strip_chars(" ")) if "d" in get else pl.lit(1, dtype=pl.Int64)).alias(tmp + "d"),
+              (_int(get["d"].str.strip_chars(" ")) if "d" in get else pl.lit(1, dtype=pl.Int64))
+              .alias(tmp + "d"),
               (_int(get["H"]) if "H" in get else pl.lit(0, dtype=pl.Int64)).alias(tmp + "h"),
               (_int(get["M"]) if "M" in get else pl.lit(0, dtype=pl.Int64)).alias(tmp + "mi"),
               (_int(get["S"]) if "S" in get else pl.lit(0, dtype=pl.Int64)).alias(tmp + "s"),
-              (_int(get["f"].str.pad_end(6, "0")) if "f" in get else pl.lit(0, dtype=pl.Int64)).alias(tmp + "us"),
-              (is_ascii(raw) & (col("full").str.len_bytes() == col("txt").str.len_bytes())).fill_null(False).alias(
-                  tmp + "shape")]
+              (_int(get["f"].str.pad_end(6, "0")) if "f" in get else pl.lit(0, dtype=pl.Int64))
+              .alias(tmp + "us"),
+              (is_ascii(raw) & (col("full").str.len_bytes() == col("txt").str.len_bytes())).fill_null(False)
+              .alias(tmp + "shape")]
         if "z" in get:
             z = get["z"]
             digits = z.str.replace_all(":", "", literal=True)
             s3 += [(z.str.to_uppercase() == "Z").fill_null(False).alias(tmp + "zulu"),
                    digits.str.len_bytes().alias(tmp + "zlen"),
-                   _int(digits.str.slice(1, 2)).alias(tmp + "zh"), _int(digits.str.slice(3, 2)).alias(tmp + "zm"),
+                   _int(digits.str.slice(1, 2)).alias(tmp + "zh"),
+                   _int(digits.str.slice(3, 2)).alias(tmp + "zm"),
                    (z.str.slice(0, 1) == "-").fill_null(False).alias(tmp + "neg")]
         y, mo, d, h, mi, sec = col("y"), col("mo"), col("d"), col("h"), col("mi"), col("s")
         ok = col("shape") & valid_date(y, mo, d) & (sec <= 59)
@@ -412,8 +421,9 @@ class FieldTyper:
         s4 = [ok.alias(tmp + "okdt"), pl.when(ok).then(local).alias(tmp + "local")]
         stages = [s1, s2, s3, s4]
         if "z" in get:
+            sign = pl.when(col("neg")).then(-1).otherwise(1)
             offset = pl.when(col("zulu")).then(0).otherwise(
-                pl.when(col("neg")).then(-1).otherwise(1) * (col("zh") * 3_600_000_000 + col("zm") * 60_000_000))
+                sign * (col("zh") * 3_600_000_000 + col("zm") * 60_000_000))
             stages.append([(col("local") - offset).alias(tmp + "utc")])
             wall, fold, more = self._zone_stages(col("utc"))
             stages += more
@@ -444,10 +454,12 @@ class FieldTyper:
                 values.append(v)
                 folds.append(fold)
                 oks.append(ok)
-            return pl.struct([pl.Series("v", values, dtype=DTYPES[kind]), pl.Series("fold", folds, dtype=pl.Boolean),
+            return pl.struct([pl.Series("v", values, dtype=DTYPES[kind]),
+                              pl.Series("fold", folds, dtype=pl.Boolean),
                               pl.Series("ok", oks, dtype=pl.Boolean)], eager=True)
 
-        out = raw.map_batches(run, return_dtype=pl.Struct({"v": DTYPES[kind], "fold": pl.Boolean, "ok": pl.Boolean}))
+        dtype = pl.Struct({"v": DTYPES[kind], "fold": pl.Boolean, "ok": pl.Boolean})
+        out = raw.map_batches(run, return_dtype=dtype)
         col = self.col
         fold = col("py").struct.field("fold") if kind == "datetime" else None
         return self._finish([[out.alias(self.tmp + "py")]], blank, col("py").struct.field("v"),
@@ -522,4 +534,3 @@ def _fits(value: Any, kind: str) -> bool:
     if kind == "date":
         return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
     return False
-

@@ -103,7 +103,8 @@ class FixUps:
                 nf = self._no_period(nf, rejected, by_index, run_problems)
         errors = [(int(nf[SRC][p]), int(nf[ROW][p]), c) for p, c in measure_errors if p not in rejected]
         frame = nf.drop(SUS, RAGGED, WEIRD, DFAIL).with_columns(_state(nf.height, set(), rejected))
-        return ExecutionResult(frame, dataclasses.replace(ds, records=(), origins=()), run_problems, errors, inputs)
+        dataset = dataclasses.replace(ds, records=(), origins=())
+        return ExecutionResult(frame, dataset, run_problems, errors, inputs)
 
     # -- fetching rows again
     def _fetch(self, inp: Input, rows: Sequence[int], fields: set[int] | None = None) -> dict[int, Any]:
@@ -194,7 +195,8 @@ class FixUps:
         if id_kind is not None and id_patch:
             patches = {id_name: {p: _from_field(v, id_kind) for p, v in id_patch.items()}}
             if id_kind == "datetime":
-                patches[fold_column(id_name)] = {p: bool(v is not None and v.fold) for p, v in id_patch.items()}
+                folds = {p: bool(v is not None and v.fold) for p, v in id_patch.items()}
+                patches[fold_column(id_name)] = folds
             nf = _patch(nf, patches)
         # Stage 2: duplicate ids reject every occurrence.
         dup_problems = self._duplicates(nf, inputs, py, raw_ids, fast_routes, rejected) if id_kind else []
@@ -218,8 +220,8 @@ class FixUps:
         return any(f.name == self.contract.id for f in self.contract.fields)
 
     # -- duplicates
-    def _duplicates(self, nf: pl.DataFrame, inputs: list[Input], py: PythonRows | None, raw_ids: dict[int, str | None],
-                    fast_routes: set[int], rejected: set[int]) -> list[Problem]:
+    def _duplicates(self, nf: pl.DataFrame, inputs: list[Input], py: PythonRows | None,
+                    raw_ids: dict[int, str | None], fast_routes: set[int], rejected: set[int]) -> list[Problem]:
         id_name = self.contract.id
         kind = FIELD_KINDS[self.contract.field(id_name).type]
         keys = [id_name] + ([fold_column(id_name)] if kind == "datetime" else [])
@@ -338,8 +340,9 @@ class FixUps:
                     break
             if failed is not None:
                 source, row = self._origin(nf, pos, by_index)
-                run_problems.append(Problem(source, row, reference_text(rec.get(plan.id_field)), failed[0], None,
-                                            "evaluation-error", failed[1].message))
+                rid = reference_text(rec.get(plan.id_field))
+                run_problems.append(Problem(source, row, rid, failed[0], None, "evaluation-error",
+                                            failed[1].message))
                 rejected.add(pos)
                 continue
             for name in kept:
@@ -381,7 +384,8 @@ class FixUps:
         plan = self.plan
         assert plan.period is not None
         field_name = plan.period.field
-        cols = [plan.id_field] + ([fold_column(plan.id_field)] if plan.kinds.get(plan.id_field) == "datetime" else [])
+        datetime_id = plan.kinds.get(plan.id_field) == "datetime"
+        cols = [plan.id_field] + ([fold_column(plan.id_field)] if datetime_id else [])
         empty = (nf.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), SRC, ROW, PDATE, *cols)
                  .filter(pl.col(PDATE).is_null()))
         for rec in empty.iter_rows(named=True):
@@ -439,6 +443,3 @@ def _from_field(value: Any, kind: str | None) -> Any:
     if kind == "int" and not -(2**63) <= value < 2**63:
         raise Fallback("an integer beyond 64 bits")
     return value
-
-
-

@@ -51,7 +51,8 @@ def _field_columns(contract: RecordContract, typed: Mapping[str, Typed]) -> list
         t = typed[f.name]
         cols.append(t.value.cast(DTYPES[FIELD_KINDS[f.type]]).alias(f.name))
         if f.type == "datetime":
-            cols.append((t.fold if t.fold is not None else pl.lit(False)).fill_null(False).alias(fold_column(f.name)))
+            fold = t.fold if t.fold is not None else pl.lit(False)
+            cols.append(fold.fill_null(False).alias(fold_column(f.name)))
     return cols
 
 
@@ -102,7 +103,6 @@ def typed_lines(inp: Input, contract: RecordContract, typers: Mapping[str, Field
         weird.alias(WEIRD),
         *_field_columns(contract, typed),
     )
-
 
 
 def typed_csv(inp: Input, contract: RecordContract, typers: Mapping[str, FieldTyper]) -> pl.LazyFrame:
@@ -188,8 +188,8 @@ def frame_of_records(contract: RecordContract, records: Sequence[Mapping[str, An
         if f.type == "datetime":
             data[f.name] = pl.Series(f.name, [None if v is None else v.replace(tzinfo=None) for v in values],
                                      dtype=pl.Datetime("us"))
-            data[fold_column(f.name)] = pl.Series(fold_column(f.name), [bool(v is not None and v.fold) for v in values],
-                                                dtype=pl.Boolean)
+            folds = [bool(v is not None and v.fold) for v in values]
+            data[fold_column(f.name)] = pl.Series(fold_column(f.name), folds, dtype=pl.Boolean)
             continue
         if kind == "int" and any(v is not None and not -(2**63) <= v < 2**63 for v in values):
             raise Fallback(f"field {f.name} holds an integer beyond 64 bits")

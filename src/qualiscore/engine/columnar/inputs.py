@@ -300,4 +300,3 @@ def parquet_columns(inp: Input, typer: R._Typer) -> None:
             inp.missing.append(fr.name)
     # Decimals become floats, as records._read_parquet reads them.
     inp.schema = {k: (pl.Float64() if v.is_decimal() else v) for k, v in inp.schema.items()}
-

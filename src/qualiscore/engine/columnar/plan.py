@@ -221,7 +221,8 @@ class CompiledScheme:
         arg = pl.struct([pl.col(n) for n in refs]) if refs else pl.struct(pl.lit(0).alias("_"))
         return arg.map_batches(run, return_dtype=pl.Struct({"v": dtype, "e": pl.Boolean}))
 
-    def add_columns(self, lf: pl.LazyFrame, cols: Sequence[ExpressionColumn], fails: list[pl.Expr]) -> pl.LazyFrame:
+    def add_columns(self, lf: pl.LazyFrame, cols: Sequence[ExpressionColumn], fails: list[pl.Expr]
+                    ) -> pl.LazyFrame:
         for col in cols:
             if col.const is not NOT_CONSTANT:
                 continue
@@ -272,4 +273,3 @@ class CompiledScheme:
                  and isinstance(mp.expr.expr.tree.body, ast.Name) and mp.expr.expr.tree.body.id in self.kinds
                  and any(f.name == mp.expr.expr.tree.body.id for f in self.contract.fields)]
         return list(dict.fromkeys([self.id_field, *self.fields, *shown]))
-

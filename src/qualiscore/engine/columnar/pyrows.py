@@ -154,4 +154,3 @@ def read_python(inputs: Sequence[Input], contract: RecordContract, encoding: str
     rows = PythonRows(out)
     rows.by_origin = dict(zip(out.origins, out.records))
     return rows
-

@@ -19,13 +19,14 @@ def whitespace_class() -> str:
     return _WS
 
 
-def whitespace_chars() -> str:
+def _whitespace_chars() -> str:
     return "".join(chr(int(h, 16)) for h in whitespace_class()[3:-1].split("}\\x{"))
 
 
 def is_blank(raw: pl.Expr) -> pl.Expr:
     """Null, empty or only whitespace (never null). Stripping stops at the first other character."""
-    return (raw.is_null() | (raw.str.strip_chars_start(whitespace_chars()).str.len_bytes() == 0)).fill_null(True)
+    only_space = raw.str.strip_chars_start(_whitespace_chars()).str.len_bytes() == 0
+    return (raw.is_null() | only_space).fill_null(True)
 
 
 def is_ascii(raw: pl.Expr) -> pl.Expr:

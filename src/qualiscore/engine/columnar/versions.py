@@ -30,7 +30,8 @@ def run_options(by: Sequence[str] | None) -> dict[str, Any]:
 
 def score_versions(ordered: list[Scheme], paths: Any, encoding: str | None, by: Sequence[str] | None,
                    sheet: str | None) -> Run:
-    """Several versions with a subject period: each row is scored by the version in force on its period start."""
+    """Several versions with a subject period: each row is scored by the version in force on its
+    period start."""
     plans: list[CompiledScheme] = []
     results: list[ExecutionResult] = []
     usage: list[UsageError | None] = []
@@ -95,15 +96,16 @@ def score_versions(ordered: list[Scheme], paths: Any, encoding: str | None, by: 
     if lost.height:
         id_name = ordered[-1].records.id
         for k in range(n):
-            mine = lost.filter(pl.col(f"accepted{k}") & ~pl.any_horizontal([pl.col(f"accepted{j}") for j in range(k)] or
-                                                                       [pl.lit(False)]))
+            earlier = [pl.col(f"accepted{j}") for j in range(k)] or [pl.lit(False)]
+            mine = lost.filter(pl.col(f"accepted{k}") & ~pl.any_horizontal(earlier))
             if not mine.height:
                 continue
             res, plan = results[k], plans[k]
             cols = [c for c in (id_name, fold_column(id_name)) if c in res.frame.columns]
             rows = res.frame.select(SRC, ROW, *cols).join(mine.select(SRC, ROW, "__start"), on=[SRC, ROW])
             for rec in rows.iter_rows(named=True):
-                rid = python_value(rec, id_name, plan.kinds.get(id_name), plan.zone) if id_name in rec else None
+                rid = (python_value(rec, id_name, plan.kinds.get(id_name), plan.zone) if id_name in rec
+                       else None)
                 rejected.append(Problem(sources[rec[SRC]], rec[ROW], common.key_text(rid), None, None, "no-version",
                                         f"no version of {ordered[0].id} is in force on {rec['__start']}"))
     # Rows in force in a version that did not read them: that version's reasons.
@@ -135,4 +137,3 @@ def score_versions(ordered: list[Scheme], paths: Any, encoding: str | None, by: 
     if fields is None:
         fields = group_fields(ordered[-1], by)
     return Run(tuple(used) or (ordered[-1],), tuple(cards), tuple(problems), combined, fields, run_options(by))
-

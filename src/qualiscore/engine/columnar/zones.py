@@ -110,4 +110,3 @@ def sample_years(sample: Sequence[Any]) -> tuple[int, int]:
     if hi - lo > 20:  # a spread-out sample: keep the table small, let other years be typed by Python
         hi = lo + 20
     return max(1, lo - 1), min(9999, hi + 1)
-

@@ -36,4 +36,3 @@ def business_days_expr(start_date: pl.Expr, end_date: pl.Expr, cal: Calendar) ->
     forward = _days_before(e, cal) - _days_before(s, cal)
     backward = -(_days_before(s + 1, cal) - _days_before(e + 1, cal))
     return pl.when(s <= e).then(forward).otherwise(backward)
-

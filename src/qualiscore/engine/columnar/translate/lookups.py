@@ -35,4 +35,3 @@ def lookup(key: pl.Expr, keys: Sequence[Any], values: pl.Series) -> pl.Expr:
         for i, k in reversed(list(enumerate(keys))):
             position = pl.when(key == k).then(i).otherwise(position)
     return pl.lit(values.append(pl.Series([None], dtype=values.dtype))).gather(position)
-

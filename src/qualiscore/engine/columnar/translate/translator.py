@@ -38,6 +38,8 @@ SAFE_INT = 2**62  # integer results beyond this may overflow Int64
 MAX_STRING_LENGTH = 100000  # simpleeval.MAX_STRING_LENGTH
 MAX_POWER = 4000000  # simpleeval.MAX_POWER
 
+_FnResult = tuple[pl.Expr, str, pl.Expr | None]  # a function's (value, kind, error rows)
+
 
 def _error(*operands: Translated, extra: pl.Expr | None = None) -> pl.Expr:
     """Rows where the operation runs (every operand not null) and raises."""
@@ -52,7 +54,8 @@ def _error(*operands: Translated, extra: pl.Expr | None = None) -> pl.Expr:
 
 def _null_result(kind: str, *operands: Translated, fail: pl.Expr | None = None) -> Translated:
     """A result that is null on every row (its value is decided by the null check)."""
-    return Translated(kind, expr=pl.lit(None, dtype=DTYPES.get(kind, pl.Null())), fail=mask_or(*(o.fail for o in operands), fail))
+    return Translated(kind, expr=pl.lit(None, dtype=DTYPES.get(kind, pl.Null())),
+                      fail=mask_or(*(o.fail for o in operands), fail))
 
 
 def _unify(kinds: Iterable[str]) -> str:
@@ -76,7 +79,6 @@ def _cast(t: Translated, kind: str) -> pl.Expr:
     if kind == "int":
         return t.value.cast(pl.Int64)
     return t.value.cast(DTYPES[kind])
-
 
 
 def _escape_regex(text: str) -> str:
@@ -187,7 +189,8 @@ class Translator:
             if na and nb:
                 return self._arith(a, b, lambda x, y: x + y, fails)
             if a.kind == "str" and b.kind == "str":
-                too_long = (a.value.str.len_chars() + b.value.str.len_chars() > MAX_STRING_LENGTH).fill_null(False)
+                length = a.value.str.len_chars() + b.value.str.len_chars()
+                too_long = (length > MAX_STRING_LENGTH).fill_null(False)
                 return Translated("str", expr=a.value + b.value, fail=mask_or(fails, too_long))
             return _null_result("null", a, b, fail=both)
         if op is ast.Sub:
@@ -222,7 +225,8 @@ class Translator:
             return _null_result("null", a, b, fail=both)
         raise Untranslatable(f"operator {op.__name__}")
 
-    def _arith(self, a: Translated, b: Translated, fn: Callable[[pl.Expr, pl.Expr], pl.Expr], fails: pl.Expr | None) -> Translated:
+    def _arith(self, a: Translated, b: Translated, fn: Callable[[pl.Expr, pl.Expr], pl.Expr],
+               fails: pl.Expr | None) -> Translated:
         if a.kind in INTLIKE and b.kind in INTLIKE:
             x, y = as_int(a), as_int(b)
             approx = fn(x.cast(pl.Float64), y.cast(pl.Float64)).abs()
@@ -258,7 +262,8 @@ class Translator:
         value = pl.when(zero_neg).then(None).otherwise(x.pow(y))
         complex_ = (x < 0).fill_null(False) if not float(p).is_integer() else None
         overflow = (~x.pow(y).is_finite() & x.is_finite()).fill_null(False)
-        return Translated("float", expr=value, fail=mask_or(fails, too_big, complex_, mask_and(~zero_neg.fill_null(False), overflow)))
+        fail = mask_or(fails, too_big, complex_, mask_and(~zero_neg.fill_null(False), overflow))
+        return Translated("float", expr=value, fail=fail)
 
     # -- comparisons
     def _Compare(self, node: ast.Compare) -> Translated:
@@ -403,7 +408,7 @@ class Translator:
         return Translated(kind, expr=pl.coalesce([_cast(a, kind) for a in args]), fail=fail)
 
     # Each _fn_ returns (value, kind, error rows) for rows where no argument is null.
-    def _fn_abs(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_abs(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         (a,) = args
         if a.kind in INTLIKE:
             x = as_int(a)
@@ -412,7 +417,7 @@ class Translator:
             return a.value.abs(), a.kind, None
         return pl.lit(None, dtype=pl.Null), "null", nonnull
 
-    def _minmax(self, args: list[Translated], nonnull: pl.Expr, is_min: bool) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _minmax(self, args: list[Translated], nonnull: pl.Expr, is_min: bool) -> _FnResult:
         kinds = {a.kind for a in args}
         if kinds & {"list", "map", "dynlist"}:
             raise NeedsPython("other", "min/max of lists")
@@ -439,13 +444,13 @@ class Translator:
             cur = pl.when(better).then(v).otherwise(cur)
         return pl.when(nonnull).then(cur).otherwise(None), kind, err
 
-    def _fn_min(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_min(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         return self._minmax(args, nonnull, True)
 
-    def _fn_max(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_max(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         return self._minmax(args, nonnull, False)
 
-    def _fn_round(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_round(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         a = args[0]
         if len(args) == 2:
             nd = args[1]
@@ -477,7 +482,7 @@ class Translator:
         unsure = ((frac < 1e-6) | (y.abs() >= 2.0**31) | ~x.is_finite()).fill_null(False)
         return pl.when(unsure).then(x).otherwise(k / scale), a.kind, unsure
 
-    def _fn_len(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_len(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         (a,) = args
         if a.kind == "str":
             return a.value.str.len_chars().cast(pl.Int64), "int", None
@@ -486,7 +491,7 @@ class Translator:
             return pl.lit(len(a.items), dtype=pl.Int64), "int", None
         return pl.lit(None), "null", nonnull
 
-    def _case(self, args: list[Translated], nonnull: pl.Expr, upper: bool) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _case(self, args: list[Translated], nonnull: pl.Expr, upper: bool) -> _FnResult:
         (a,) = args
         if a.kind != "str":
             return pl.lit(None), "null", nonnull
@@ -495,13 +500,13 @@ class Translator:
         # Python and Polars may disagree outside ASCII (Unicode versions): let Python decide.
         return value, "str", (e.str.len_bytes() != e.str.len_chars()).fill_null(False)
 
-    def _fn_lower(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_lower(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         return self._case(args, nonnull, False)
 
-    def _fn_upper(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_upper(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         return self._case(args, nonnull, True)
 
-    def _fn_contains(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_contains(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         text, sub = args
         if text.kind == "str" and sub.kind == "str":
             return text.value.str.contains(sub.value, literal=True), "bool", None
@@ -523,7 +528,7 @@ class Translator:
                 out.append(p)
         return out
 
-    def _fn_contains_any(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_contains_any(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         text, phrases = args
         if text.kind != "str":
             return pl.lit(None, dtype=pl.Boolean), "bool", nonnull
@@ -534,7 +539,7 @@ class Translator:
             return pl.when(text.value.is_null()).then(None).otherwise(pl.lit(False)), "bool", None
         return text.value.str.contains_any(sorted(set(wanted))), "bool", None
 
-    def _fn_count_matches(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_count_matches(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         text, phrases = args
         if text.kind != "str":
             return pl.lit(None, dtype=pl.Int64), "int", nonnull
@@ -547,7 +552,7 @@ class Translator:
         pattern = "|".join(_escape_regex(p) for p in ordered)
         return text.value.str.count_matches(pattern).cast(pl.Int64), "int", None
 
-    def _between(self, args: list[Translated], nonnull: pl.Expr, per: float) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _between(self, args: list[Translated], nonnull: pl.Expr, per: float) -> _FnResult:
         start, end = args
         if start.kind == end.kind == "datetime":
             micros = (end.value - start.value).dt.total_microseconds()
@@ -559,10 +564,10 @@ class Translator:
             return (days * 86400).cast(pl.Float64) / per, "float", None
         return pl.lit(None, dtype=pl.Float64), "float", nonnull
 
-    def _fn_minutes_between(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_minutes_between(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         return self._between(args, nonnull, 60.0)
 
-    def _fn_hours_between(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_hours_between(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         return self._between(args, nonnull, 3600.0)
 
     @staticmethod
@@ -573,15 +578,14 @@ class Translator:
             return t.value.dt.date()
         return None
 
-    def _fn_days_between(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_days_between(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         s, e = (self._date_of(a) for a in args)
         if s is None or e is None:
             return pl.lit(None, dtype=pl.Int64), "int", nonnull
         return e.cast(pl.Int64) - s.cast(pl.Int64), "int", None
 
-    def _fn_business_days_between(self, args: list[Translated], nonnull: pl.Expr) -> tuple[pl.Expr, str, pl.Expr | None]:
+    def _fn_business_days_between(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         s, e = (self._date_of(a) for a in args)
         if s is None or e is None:
             return pl.lit(None, dtype=pl.Int64), "int", nonnull
         return business_days_expr(s, e, self.calendar), "int", None
-

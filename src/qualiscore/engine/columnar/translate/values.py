@@ -196,4 +196,3 @@ def big_mask(t: Translated, limit: int = EXACT_INT) -> pl.Expr | None:
     if t.kind in ("int", "num"):
         return (t.value.cast(pl.Float64).abs() > limit).fill_null(False)
     return None
-
