@@ -25,7 +25,17 @@ pl = pytest.importorskip("polars")
 
 from qualiscore.calendar import Calendar  # noqa: E402
 from qualiscore.engine import columnar as C  # noqa: E402
-from qualiscore.engine import polars_expr as px  # noqa: E402
+from qualiscore.engine.columnar.executor import Executor  # noqa: E402
+from qualiscore.engine.columnar.inputs import SAMPLE_ROWS, prepare_inputs  # noqa: E402
+from qualiscore.engine.columnar.plan import CompiledScheme  # noqa: E402
+from qualiscore.engine.columnar.translate import (  # noqa: E402
+    DTYPES,
+    NeedsPython,
+    Translator,
+    Untranslatable,
+    business_days_expr,
+    lookup,
+)
 from qualiscore.errors import ExpressionError  # noqa: E402
 from qualiscore.expressions import Evaluator, parse  # noqa: E402
 from qualiscore.model import Field, RecordContract  # noqa: E402
@@ -61,7 +71,7 @@ def _rows(n: int = 300, seed: int = 5) -> list[dict[str, Any]]:
 
 
 ROWS = _rows()
-FRAME = pl.DataFrame({k: [r[k] for r in ROWS] for k in KINDS}, schema={k: px.DTYPES[v] for k, v in KINDS.items()})
+FRAME = pl.DataFrame({k: [r[k] for r in ROWS] for k in KINDS}, schema={k: DTYPES[v] for k, v in KINDS.items()})
 EVALUATOR = Evaluator(CONSTANTS, CAL)
 
 
@@ -84,8 +94,8 @@ def _same(want: Any, got: Any, kind: str) -> bool:
 def check_translation(source: str) -> tuple[str, int]:
     """(kind, rows flagged) of a translated expression; asserts agreement on every other row."""
     expr = parse(source)
-    t = px.Translator(CONSTANTS, CAL, KINDS).translate(expr)
-    out = FRAME.select(t.e.alias("v"), (t.fail if t.fail is not None else pl.lit(False)).alias("f"))
+    t = Translator(CONSTANTS, CAL, KINDS).translate(expr)
+    out = FRAME.select(t.value.alias("v"), (t.fail if t.fail is not None else pl.lit(False)).alias("f"))
     flagged = 0
     for row, value, fail in zip(ROWS, out["v"].to_list(), out["f"].to_list()):
         if fail:
@@ -147,21 +157,21 @@ def test_translation_matches_evaluator(source: str, kind: str, flags: bool) -> N
 
 @pytest.mark.parametrize("source", ["x // y", "x % a", "s * 2", "round(x, a)"])
 def test_no_vectorised_form_says_so(source: str) -> None:
-    with pytest.raises(px.NeedsPython):
-        px.Translator(CONSTANTS, CAL, KINDS).translate(parse(source))
+    with pytest.raises(NeedsPython):
+        Translator(CONSTANTS, CAL, KINDS).translate(parse(source))
 
 
 def test_mixed_kinds_are_untranslatable() -> None:
-    with pytest.raises(px.Untranslatable):
-        px.Translator(CONSTANTS, CAL, KINDS).translate(parse("coalesce(s, a)"))
+    with pytest.raises(Untranslatable):
+        Translator(CONSTANTS, CAL, KINDS).translate(parse("coalesce(s, a)"))
 
 
 def test_constant_subtrees_are_folded_by_the_evaluator() -> None:
-    t = px.Translator(CONSTANTS, CAL, KINDS).translate(parse("tgt['chat'] * 2 + len(lst)"))
+    t = Translator(CONSTANTS, CAL, KINDS).translate(parse("tgt['chat'] * 2 + len(lst)"))
     assert t.is_const and t.const == 123
-    t = px.Translator(CONSTANTS, CAL, KINDS).translate(parse("1 / 0"))
+    t = Translator(CONSTANTS, CAL, KINDS).translate(parse("1 / 0"))
     assert t.is_const and t.const is None
-    bad = px.Translator(CONSTANTS, CAL, KINDS).translate(parse("'a' + 1"))
+    bad = Translator(CONSTANTS, CAL, KINDS).translate(parse("'a' + 1"))
     assert bad.fail is not None  # raises for every record
 
 
@@ -172,15 +182,15 @@ def test_business_days_match_the_calendar(start: dt.date, end: dt.date, weekend:
     cal = Calendar(weekend=frozenset(weekend), holidays=frozenset({dt.date(2026, 5, 1), dt.date(2026, 10, 1)}),
                    workdays=frozenset(d for d in (dt.date(2026, 5, 9), dt.date(2026, 10, 10)) if d.isoweekday() in weekend))
     frame = pl.DataFrame({"s": [start], "e": [end]})
-    got = frame.select(px.business_days_expr(pl.col("s"), pl.col("e"), cal)).item()
+    got = frame.select(business_days_expr(pl.col("s"), pl.col("e"), cal)).item()
     assert got == cal.business_days_between(start, end)
 
 
 @settings(max_examples=200, deadline=None, database=None)
 @given(x=st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6), nd=st.integers(0, 4))
 def test_round_is_python_round(x: float, nd: int) -> None:
-    t = px.Translator({}, Calendar(), {"x": "float"}).translate(parse(f"round(x, {nd})"))
-    value, fail = pl.DataFrame({"x": [x]}).select(t.e.alias("v"), t.fail.alias("f")).row(0)
+    t = Translator({}, Calendar(), {"x": "float"}).translate(parse(f"round(x, {nd})"))
+    value, fail = pl.DataFrame({"x": [x]}).select(t.value.alias("v"), t.fail.alias("f")).row(0)
     if not fail:
         assert value == round(x, nd)
 
@@ -402,7 +412,7 @@ def test_datetime_fast_paths_chosen_by_the_sample(tmp_path: Path, zone: str, off
     rnd = random.Random(f"{zone}{offset}")
     start = dt.datetime(2026, 1, 1)
     usual = [(start + dt.timedelta(minutes=rnd.randrange(0, 60 * 24 * 365))).strftime("%Y-%m-%dT%H:%M:%S") + offset
-             for _ in range(C.SAMPLE_ROWS + 50)]
+             for _ in range(SAMPLE_ROWS + 50)]
     odd = ["2026-13-45 25:00", "2026-04-01 10:00", "2026-04-01T10:00:00+09:00", "01/04/2026", "2026-02-29T00:00:00"]
     first = odd if dirty_sample else []
     cells = first + usual + _datetime_cells(rnd, 300) + ["2031-06-01T00:00:00" + offset, "1999-03-28T02:30:00" + offset]
@@ -421,7 +431,7 @@ def test_duration_fast_path_chosen_by_the_sample(tmp_path: Path, dirty_sample: b
     rnd = random.Random(3)
     usual = [rnd.choice([f"{rnd.randrange(100):02d}:{rnd.randrange(60):02d}:{rnd.randrange(60):02d}",
                          f"{rnd.randrange(99):02d}:{rnd.randrange(60):02d}", str(rnd.randrange(5000)), "12.5"])
-             for _ in range(C.SAMPLE_ROWS + 50)]
+             for _ in range(SAMPLE_ROWS + 50)]
     odd = ["00:60:00", "99:59", "00:00:60", "1:2:3", "-00:01:00", " 60", "7e2"]
     cells = (odd if dirty_sample else []) + usual + TYPES["duration"] + odd
     contract = RecordContract("id", "UTC", (Field("id", "string"), Field("d", "duration", nullable=True, minimum=0)))
@@ -449,7 +459,7 @@ KEY_SETS = st.one_of(
 @settings(max_examples=150, deadline=None, database=None)
 @given(data=st.data(), keys=KEY_SETS)
 def test_lookup_is_a_dict_lookup(data: st.DataObject, keys: list[Any]) -> None:
-    """px.lookup, the streaming stand-in for replace_strict, answers what a Python dict does."""
+    """lookup, the streaming stand-in for replace_strict, answers what a Python dict does."""
     values = data.draw(st.lists(st.one_of(st.none(), st.integers(-99, 99)), min_size=len(keys), max_size=len(keys)))
     pool = st.sampled_from(keys) if keys else st.nothing()
     kind = type(keys[0]) if keys else int
@@ -457,7 +467,7 @@ def test_lookup_is_a_dict_lookup(data: st.DataObject, keys: list[Any]) -> None:
     column = data.draw(st.lists(st.one_of(st.none(), pool, other), max_size=30))
     dtype = {int: pl.Int64, str: pl.String, float: pl.Float64}[kind]
     frame = pl.DataFrame({"k": pl.Series(column, dtype=dtype)})
-    got = frame.with_columns(px.lookup(pl.col("k"), keys, pl.Series(values, dtype=pl.Int64)).alias("v"))["v"].to_list()
+    got = frame.with_columns(lookup(pl.col("k"), keys, pl.Series(values, dtype=pl.Int64)).alias("v"))["v"].to_list()
     table = dict(zip(keys, values))
     assert got == [None if k is None else table.get(k) for k in column]
 
@@ -483,8 +493,8 @@ def test_main_query_streams(scheme_path: str, data_path: str, zone: str | None) 
     scheme = load_scheme(root / scheme_path)
     if zone is not None:
         scheme = dataclasses.replace(scheme, records=dataclasses.replace(scheme.records, timezone=zone))
-    executor = C._Executor(C._Plan(scheme.records, scheme, None), [root / data_path], None)
-    inputs = C._prepare([root / data_path], None)
+    executor = Executor(CompiledScheme(scheme.records, scheme, None), [root / data_path], None)
+    inputs = prepare_inputs([root / data_path], None)
     for inp in inputs:
         executor._route(inp)
     plan = executor.main_query(inputs).explain(engine="streaming")

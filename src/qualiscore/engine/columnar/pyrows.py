@@ -1,0 +1,156 @@
+"""Typing rows in Python with records.py's own readers: the exact answers, row by row.
+
+For the rows the vectorised typing flags, and for whole inputs it does not read (JSON Lines,
+CSV files with quote characters, lone carriage returns, NUL bytes or very long cells).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ... import records as R
+from ...errors import DataError, Location
+from ...model import RecordContract
+from ...records import Problem
+from .inputs import Input, check_parquet
+
+
+class RowTyper:
+    """records.py's rules for one row at a time: the exact answer for the rows the fast path flags."""
+
+    def __init__(self, contract: RecordContract) -> None:
+        self.typer = R._Typer(contract)
+        self.readers = self.typer.readers
+        self.id_pos = self.typer.id_pos
+        self.plans: dict[int, list[tuple[str, int, Callable[[str], Any]]]] = {}
+
+    def plan(self, inp: Input) -> list[tuple[str, int, Callable[[str], Any]]]:
+        """records._type_csv_rows' plan: (name, cell, parser) per field."""
+        got = self.plans.get(inp.index)
+        if got is None:
+            got = []
+            pad = 0 if inp.kind == "csv" else inp.ncols  # tables read a None cell past the end
+            for fr in self.readers:
+                idx = inp.cells.get(fr.name)
+                if idx is not None:
+                    got.append((fr.name, idx, fr.text if inp.kind == "csv" else R._value_converter(fr)))
+                elif fr.nullable:
+                    got.append((fr.name, pad, R._always_none))
+                else:
+                    message = (f"column {fr.source!r} is not in the header ({R._closest(fr.source, inp.header)}); "
+                               "rename the column, or map it with `column:` in the contract")
+                    got.append((fr.name, pad, R._always_missing(message)))
+            self.plans[inp.index] = got
+        return got
+
+    def id_cell(self, inp: Input) -> int | None:
+        if self.id_pos is None:
+            return None
+        return inp.cells.get(self.readers[self.id_pos].name)
+
+    def table_row(self, inp: Input, cells: Sequence[Any], rownum: int
+                  ) -> tuple[dict[str, Any] | None, list[Problem], Any, Any]:
+        """(record or None, problems, typed id or None, raw id) of a CSV row with the header's width,
+        or of a Parquet row (its cells by header position, plus a None past the end)."""
+        plan = self.plan(inp)
+        id_cell = self.id_cell(inp)
+        raw_id = cells[id_cell] if id_cell is not None else None
+        try:
+            record = {name: conv(cells[idx]) for name, idx, conv in plan}
+        except (R._Bad, *R._UNFORESEEN):
+            pass
+        else:
+            idv = R._hashable(record[self.readers[self.id_pos].name]) if self.id_pos is not None else None
+            return record, [], idv, raw_id
+        rid = R._clip(raw_id) if id_cell is not None else None
+        problems: list[Problem] = []
+        id_value = None
+        for pos, ((_name, idx, conv), reader) in enumerate(zip(plan, self.readers, strict=True)):
+            raw = cells[idx]
+            try:
+                value = conv(raw)
+            except (R._Bad, *R._UNFORESEEN) as exc:
+                problems.append(R._problem_from(exc, reader, inp.source, rownum, rid, raw))
+                continue
+            if pos == self.id_pos:
+                id_value = value
+        return None, problems, id_value, raw_id
+
+    def check_cells(self, inp: Input, cells: Sequence[Any], rownum: int, positions: Sequence[int]
+                    ) -> tuple[list[Problem], Any, Any]:
+        """(problems, typed id (records._MISSING if not among ``positions``), raw id) of some fields of a row."""
+        plan = self.plan(inp)
+        id_cell = self.id_cell(inp)
+        raw_id = cells[id_cell] if id_cell is not None else None
+        rid = R._clip(raw_id) if id_cell is not None else None
+        problems: list[Problem] = []
+        id_value: Any = R._MISSING
+        for pos in positions:
+            _name, idx, conv = plan[pos]
+            reader = self.readers[pos]
+            raw = cells[idx]
+            try:
+                value = conv(raw)
+            except (R._Bad, *R._UNFORESEEN) as exc:
+                problems.append(R._problem_from(exc, reader, inp.source, rownum, rid, raw))
+                if pos == self.id_pos:
+                    id_value = None
+                continue
+            if pos == self.id_pos:
+                id_value = value
+        return problems, id_value, raw_id
+
+    def ragged(self, inp: Input, cells: list[str], rownum: int) -> Problem:
+        id_cell = self.id_cell(inp)
+        rid = cells[id_cell] if id_cell is not None and id_cell < len(cells) else None
+        return Problem(inp.source, rownum, R._clip(rid), None, None, "ragged-row",
+                       f"the row has {len(cells)} cells but the header has {inp.ncols}; look for an unquoted "
+                       "delimiter or a missing quote, or quote cells that contain the delimiter")
+
+
+@dataclass
+class PythonRows:
+    """Rows typed by records.py (JSON Lines, CSV the fast path does not read, Parquet fix-ups)."""
+
+    collector: R._Collector
+    by_origin: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    def occurrences(self) -> list[tuple[Any, str, int, int, str | None]]:
+        out = []
+        c = self.collector
+        for value, first in c.first_seen.items():
+            for occ in c.repeated.get(value) or [first]:
+                out.append((value, *occ))
+        return out
+
+
+def read_python(inputs: Sequence[Input], contract: RecordContract, encoding: str | None) -> PythonRows:
+    """Type whole files row by row with records.py, into one collector (duplicates are checked later)."""
+    out = R._Collector(R._Typer(contract))
+    for inp in inputs:
+        out.sources.append(inp.source)
+        try:
+            if inp.kind == "parquet":
+                inp.sha = R._hash_file(inp.path)[0]
+                check_parquet(inp)
+                inp.rows_read = R._read_parquet(inp.path, inp.source, out)
+                inp.codec = ""
+                inp.missing = [name for src, name in out.missing_columns if src == inp.source]
+                continue
+            inp.sha, inp.codec = R._scan(inp.path, inp.source, encoding)
+            if inp.kind == "csv":
+                inp.rows_read = R._read_csv(inp.path, inp.source, inp.codec, inp.fmt == "tsv", out)
+            else:
+                inp.rows_read = R._read_jsonl(inp.path, inp.source, inp.codec, inp.fmt == "json", out)
+        except UnicodeDecodeError as exc:
+            raise DataError(f"cannot be decoded: {exc}", location=Location(inp.source),
+                            hint="pass --encoding with the file's real encoding", code="encoding") from None
+        except OSError as exc:
+            raise DataError(f"cannot be read: {exc.strerror or exc}", location=Location(inp.source),
+                            hint="check the file's permissions", code="unreadable") from None
+        inp.missing = [name for src, name in out.missing_columns if src == inp.source]
+    rows = PythonRows(out)
+    rows.by_origin = dict(zip(out.origins, out.records))
+    return rows
