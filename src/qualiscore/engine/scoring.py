@@ -190,7 +190,7 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
     dim_shares = iter(shares(tuple(dim.weight for dim, _, counted, *_ in dims if counted)))
     parts = []
     dim_results = []
-    for dim, items, counted, inner, dscore, dnote in dims:
+    for dim, items, counted, share_of, dscore, dnote in dims:
         d_share = next(dim_shares) if counted else 0.0
         if dscore is not None and counted:
             parts.append(d_share * dscore)
@@ -199,7 +199,7 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
         for ind_rules, res, points, rule, na_reason in items:
             ind = ind_rules.ind
             cpoints, note = counted.get(ind.id, (None, None))
-            eff = 100.0 * d_share * inner[ind.id] if cpoints is not None else 0.0
+            eff = 100.0 * d_share * share_of[ind.id] if cpoints is not None else 0.0
             any_scored = any_scored or na_reason is None
             inds.append(IndicatorResult(
                 id=ind.id, name=ind.name, measure=ind.measure.kind, value=res.value, sample=res.sample,
