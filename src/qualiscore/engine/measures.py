@@ -66,7 +66,7 @@ class Truths:
     """``count``, ``share``, ``any``, ``all``: how many values are true."""
 
     measured: int
-    known: int
+    known: int  # count does not need it: a null is simply not true
     true: int  # known values that are truthy
     evidence: tuple[str, ...] = ()
 
