@@ -1,207 +1,120 @@
-"""Evaluation: records in, scorecards out.
+"""Evaluation: records in, scorecards out, by the engine asked for.
 
-`rows` is the reference engine. Grouping into subjects and periods, and routing
-each subject period to the scheme version in force, happen here, once, for every
-engine.
+Engines implement protocol.Engine and are registered by name here, imported only
+when chosen: ``rows``, the reference engine, and ``columnar`` (Polars, from
+``qualiscore[fast]``), which ``auto`` chooses when Polars is installed. What a measure
+means (measures), whom a scorecard is about (subjects), which version scores it
+(routing) and how it is scored (scoring) are written once, for every engine.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib.util
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
 
-from ..errors import Location, RejectLimitError, UsageError
+from ..errors import UsageError
 from ..model import RecordContract, Scheme
-from ..records import Dataset, Problem
-from ..scorecard import Scorecard
-from .common import as_date, key_text, period_bounds
+from ..options import RunOptions
+from ..records import Dataset
+from .protocol import Engine, Progress, Run, Source, source_paths
+from .routing import version_in_force
+from .subjects import group_fields
+
+__all__ = [
+    "ENGINE_NAMES",
+    "Engine",
+    "Progress",
+    "Run",
+    "Source",
+    "engine_named",
+    "evaluate",
+    "evaluate_versions",
+    "group_fields",
+    "resolve_engine",
+    "version_in_force",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    """The result of one evaluation, with everything the manifest records."""
+def evaluate(schemes: Scheme | Sequence[Scheme], source: Source, options: RunOptions | None = None, *,
+             by: Sequence[str] | None = None, progress: Progress | None = None) -> Run:
+    """Score ``source`` (paths, a Dataset or Arrow data) with one scheme version, or several routed by date.
 
-    schemes: tuple[Scheme, ...]
-    scorecards: tuple[Scorecard, ...]
-    problems: tuple[Problem, ...]
-    dataset: Dataset
-    group_by: tuple[str, ...]
-    options: dict[str, Any]
+    With ``options``, the engine is ``options.engine`` ("auto": see resolve_engine) and
+    ``Run.options`` is what the manifest records. Without them, as callers wrote it
+    before RunOptions (``evaluate(scheme, dataset, by=..., progress=...)``), it is the
+    reference engine and ``Run.options`` holds ``by`` alone, as it always did.
+    ``progress(n)`` is told of n more records scored.
+    """
+    versions = (schemes,) if isinstance(schemes, Scheme) else tuple(schemes)
+    if options is None:
+        from .rows import reader, score_versions
 
-    @property
-    def rows_read(self) -> int:
-        return self.dataset.rows_read
-
-    @property
-    def rows_rejected(self) -> int:
-        return len({(p.source, p.row) for p in self.problems})
-
-    @property
-    def rows_scored(self) -> int:
-        return self.rows_read - self.rows_rejected
-
-    def check_reject_limit(self, limit: str | None) -> None:
-        """Refuse to publish a run whose input is too bad (``--max-rejects N`` or ``P%``)."""
-        if limit is None:
-            return
-        text = limit.strip()
-        try:
-            share = float(text[:-1]) if text.endswith("%") else None
-            count = None if share is not None else int(text)
-        except ValueError:
-            share = count = None
-        if (share is None and count is None) or (share is not None and not 0 <= share <= 100) or (
-                count is not None and count < 0):
-            raise UsageError(f"--max-rejects {limit!r} is neither a count (0 or more) nor a percentage (0%–100%)",
-                             hint="write e.g. --max-rejects 100 or --max-rejects 2%")
-        allowed = self.rows_read * share / 100 if share is not None else count
-        if self.rows_rejected > allowed:
-            worst = max(self.dataset.inputs, key=lambda i: i.rows_rejected, default=None)
-            raise RejectLimitError(
-                f"{self.rows_rejected} of {self.rows_read} rows were rejected, more than --max-rejects {limit}; "
-                "nothing was written",
-                location=Location(worst.path) if worst else None,
-                hint="run without --max-rejects to write rejects.csv and see why, fix the export, "
-                     "or raise the limit",
-            )
-
-
-def group_fields(scheme: Scheme, by: Sequence[str] | None) -> tuple[str, ...]:
-    if not by:
-        return scheme.subject.group_by
-    names = {f.name for f in scheme.records.fields}
-    unknown = [b for b in by if b not in names]
-    if unknown:
-        raise UsageError(f"--by {','.join(unknown)}: not a field of the record contract of {scheme.id}",
-                         hint=f"choose from: {', '.join(sorted(names))}")
-    if any(i.measure.kind == "value" for i in scheme.indicators):
-        raise UsageError("--by cannot regroup a record-level scheme (it uses `value` measures)")
-    return tuple(by)
-
-
-Progress = Callable[[int], None]
-
-
-def evaluate(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = None,
-             progress: Progress | None = None) -> Run:
-    """Score every subject of ``dataset`` with one scheme version; ``progress(n)`` is told of n records done."""
-    from .rows import RowEngine
-
-    fields = group_fields(scheme, by)
-    engine = RowEngine(scheme)
-    derived, problems = engine.derive(dataset.records, dataset.origins)
-    groups: dict[tuple[Any, ...], tuple[str, dict[str, str], str | None, list[dict[str, Any]]]] = {}
-    period = scheme.subject.period
-    id_field = scheme.records.id
-    for rec, (source, row) in derived:
-        label = None
-        if period is not None:
-            day = as_date(rec.get(period.field))
-            if day is None:
-                problems.append(Problem(source, row, key_text(rec.get(id_field)), period.field, None, "no-period",
-                                        f"{period.field} is empty, so the record belongs to no period"))
-                continue
-            label = period_bounds(day, period.every)[0]
-        if fields:
-            keys = {f: key_text(rec.get(f)) or "(none)" for f in fields}
-            subject = "/".join([*keys.values(), *([label] if label else [])])
-        else:
-            keys = {id_field: key_text(rec.get(id_field))}
-            subject = keys[id_field]
-        sort_key = (*keys.values(), label or "")
-        groups.setdefault(sort_key, (subject, keys, label, []))[3].append(rec)
-    cards = []
-    for _, (subject, keys, label, recs) in sorted(groups.items()):
-        cards.append(engine.scorecard(subject, keys, label, recs))
-        if progress is not None:
-            progress(len(recs))
-    all_problems = tuple(sorted([*dataset.problems, *problems], key=lambda p: (p.source, p.row, p.field or "")))
-    return Run((scheme,), tuple(cards), all_problems, dataset, fields, {"by": list(by) if by else None})
+        return score_versions(versions, reader(source, RunOptions()), by=by, progress=progress)
+    if by is not None:
+        raise TypeError("evaluate: give by in the options (RunOptions.by), not beside them")
+    return engine_named(resolve_engine(options.engine)).evaluate(versions, source, options, progress=progress)
 
 
 def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *,
                       by: Sequence[str] | None = None, as_of: dt.date | None = None,
                       progress: Progress | None = None) -> Run:
-    """Score each subject period with the version in force at the start of that period.
+    """The reference engine over what ``read`` types against each version's record contract (see routing).
 
-    ``read`` types the input against a version's record contract; each version reads
-    the rows with its own contract, and every row is scored by exactly one version
-    or rejected, so counts still reconcile.
+    The form callers used before RunOptions; ``Run.options`` holds ``by`` (and ``as_of``, when given).
     """
-    ordered = sorted(schemes, key=lambda s: s.effective_from)
-    if as_of is not None:
-        chosen = version_in_force(ordered, as_of)
-        run = evaluate(chosen, read(chosen.records), by=by, progress=progress)
-        return dataclasses.replace(run, options={**run.options, "as_of": as_of.isoformat()})
-    if len(ordered) == 1:
-        return evaluate(ordered[0], read(ordered[0].records), by=by, progress=progress)
-    if any(s.subject.period is None for s in ordered):
-        raise UsageError("these versions have no subject.period, so records cannot be routed by date",
-                         hint="give one version file, or choose one with --as-of YYYY-MM-DD")
-    datasets = [read(s.records) for s in ordered]
-    accepted = [dict(zip(ds.origins, ds.records)) for ds in datasets]
-    problems: list[dict[tuple[str, int], list[Problem]]] = []
-    for ds in datasets:
-        by_origin: dict[tuple[str, int], list[Problem]] = {}
-        for p in ds.problems:
-            by_origin.setdefault((p.source, p.row), []).append(p)
-        problems.append(by_origin)
-    origins = sorted({o for ds in datasets for o in (*ds.origins, *((p.source, p.row) for p in ds.problems))},
-                     key=lambda o: (_input_order(datasets[-1], o[0]), o[1]))
-    chosen_rows: list[list[tuple[dict[str, Any], tuple[str, int]]]] = [[] for _ in ordered]
-    rejected: list[Problem] = []
-    for origin in origins:
-        start = _period_start(ordered, accepted, origin)
-        if start is None:  # no version could read the row: report the newest version's reasons
-            rejected.extend(problems[-1].get(origin) or next(p[origin] for p in problems if origin in p))
-            continue
-        k = next((i for i, s in enumerate(ordered) if s.covers(start)), None)
-        if k is None:
-            rec = next(a[origin] for a in accepted if origin in a)
-            rejected.append(Problem(origin[0], origin[1], key_text(rec.get(ordered[-1].records.id)), None, None,
-                                    "no-version", f"no version of {ordered[0].id} is in force on {start}"))
-        elif origin in accepted[k]:
-            chosen_rows[k].append((accepted[k][origin], origin))
-        else:
-            rejected.extend(problems[k][origin])
-    runs = []
-    for k, scheme in enumerate(ordered):
-        if chosen_rows[k]:
-            part = dataclasses.replace(datasets[k], records=tuple(r for r, _ in chosen_rows[k]),
-                                       origins=tuple(o for _, o in chosen_rows[k]), problems=())
-            runs.append(evaluate(scheme, part, by=by, progress=progress))
-    cards = sorted((c for r in runs for c in r.scorecards), key=lambda c: (*c.keys.values(), c.period or ""))
-    all_problems = sorted([*rejected, *(p for r in runs for p in r.problems)],
-                          key=lambda p: (p.source, p.row, p.field or ""))
-    used = tuple(s for k, s in enumerate(ordered) if chosen_rows[k]) or (ordered[-1],)
-    combined = dataclasses.replace(datasets[-1], records=(), origins=(), problems=tuple(all_problems))
-    fields = runs[0].group_by if runs else group_fields(ordered[-1], by)
-    return Run(used, tuple(cards), tuple(all_problems), combined, fields, {"by": list(by) if by else None})
+    from .rows import score_versions
+
+    return score_versions(schemes, read, by=by, as_of=as_of, progress=progress)
 
 
-def version_in_force(ordered: Sequence[Scheme], day: dt.date) -> Scheme:
-    """The version `--as-of DAY` asks for, or a usage error listing the ranges there are."""
-    chosen = next((s for s in ordered if s.covers(day)), None)
-    if chosen is None:
-        ranges = ", ".join(f"{s.version} {s.effective_from}…{s.effective_to or ''}" for s in ordered)
-        raise UsageError(f"no version is in force on {day}", hint=f"versions: {ranges}")
-    return chosen
+# -- engines by name
 
 
-def _input_order(ds: Dataset, source: str) -> int:
-    return next((i for i, f in enumerate(ds.inputs) if f.path == source), len(ds.inputs))
+def resolve_engine(requested: str) -> str:
+    """The engine to run: ``auto`` is the columnar engine when Polars is installed, else the reference engine."""
+    if requested != "auto":
+        return requested
+    return "columnar" if importlib.util.find_spec("polars") is not None else "rows"
 
 
-def _period_start(ordered: Sequence[Scheme], accepted: Sequence[dict[tuple[str, int], dict[str, Any]]],
-                  origin: tuple[str, int]) -> dt.date | None:
-    for scheme, rows in zip(ordered, accepted):
-        rec = rows.get(origin)
-        period = scheme.subject.period
-        if rec is not None and period is not None:
-            day = as_date(rec.get(period.field))
-            if day is not None:
-                return period_bounds(day, period.every)[1]
-    return None
+def _rows() -> Engine:
+    from .rows import ENGINE
+
+    return ENGINE
+
+
+class _ColumnarEngine:
+    """The columnar engine behind the protocol, until it implements it itself.
+
+    It reads file paths; Datasets and Arrow data are scored by the reference engine
+    (the Run then names ``rows`` as the engine that ran).
+    """
+
+    name = "columnar"
+
+    def evaluate(self, schemes: Sequence[Scheme], source: Source, options: RunOptions, *,
+                 progress: Progress | None = None) -> Run:
+        paths = source_paths(source)
+        if paths is None:
+            return _rows().evaluate(schemes, source, options, progress=progress)
+        try:
+            from . import columnar
+        except ImportError:
+            raise UsageError("--engine columnar needs polars: pip install 'qualiscore[fast]'") from None
+        run = columnar.evaluate_versions(schemes, list(paths), encoding=options.encoding, by=options.by,
+                                         as_of=options.as_of, sheet=options.sheet)
+        return dataclasses.replace(run, options=options.manifest_dict(self.name))
+
+
+_ENGINES: dict[str, Callable[[], Engine]] = {"rows": _rows, "columnar": _ColumnarEngine}
+ENGINE_NAMES = tuple(_ENGINES)
+
+
+def engine_named(name: str) -> Engine:
+    """The engine called ``name``, imported now (never before it is chosen)."""
+    load = _ENGINES.get(name)
+    if load is None:
+        raise UsageError(f"there is no engine {name!r}", hint=f"choose from: auto, {', '.join(ENGINE_NAMES)}")
+    return load()

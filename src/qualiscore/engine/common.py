@@ -1,32 +1,18 @@
-"""Rules both engines share: periods, subject keys, not-applicable, vetoes, grades.
+"""Rules every engine shares from measured values on: canonical numbers, not-applicable, vetoes, grades.
 
-Only measuring differs between the engines; everything decided from measured
-values lives here or in scoring.build_scorecard, so the two cannot drift apart.
+Only gathering statistics differs between the engines; everything decided from
+measured values lives here or in scoring.build_scorecard, so they cannot drift apart.
 """
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..model import Indicator, Scheme
-
-
-def percentile(sorted_values: Sequence[float], p: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default method)."""
-    n = len(sorted_values)
-    if n == 1:
-        return float(sorted_values[0])
-    rank = (n - 1) * p / 100.0
-    lo = math.floor(rank)
-    hi = min(lo + 1, n - 1)
-    frac = rank - lo
-    a, b = float(sorted_values[lo]), float(sorted_values[hi])
-    return a + (b - a) * frac if frac else a
-
+from .measures import percentile  # noqa: F401  (written there; named here for the columnar engine)
+from .subjects import as_date, key_text, period_bounds  # noqa: F401  (likewise)
 
 SIGNIFICANT_DIGITS = 12
 
@@ -111,42 +97,3 @@ def apply_vetoes(scheme: Scheme, score_grade: str | None, vetoes: Sequence[Any])
         if v.effect == "cap" and grade is not None and rank[v.grade] > rank[grade]:
             grade, decided = v.grade, f"veto:{v.id}"
     return grade, decided
-
-
-def period_bounds(day: dt.date, every: str) -> tuple[str, dt.date, dt.date]:
-    """The label, first and last day of the period containing ``day``."""
-    if every == "day":
-        return day.isoformat(), day, day
-    if every == "week":
-        year, week, weekday = day.isocalendar()
-        start = day - dt.timedelta(days=weekday - 1)
-        end = day + dt.timedelta(days=min(7 - weekday, (dt.date.max - day).days))
-        return f"{year}-W{week:02d}", start, end
-    if every == "month":
-        end = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-        return f"{day.year}-{day.month:02d}", day.replace(day=1), end
-    if every == "quarter":
-        q = (day.month - 1) // 3 + 1
-        end = dt.date(day.year, 3 * q, calendar.monthrange(day.year, 3 * q)[1])
-        return f"{day.year}-Q{q}", dt.date(day.year, 3 * q - 2, 1), end
-    return str(day.year), dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
-
-
-def key_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return None

@@ -1,26 +1,35 @@
 """The reference engine: one record at a time, simple and obviously right.
 
 It is the yardstick the columnar engine is proven against, so it favours clarity
-over speed. Sums use math.fsum, and each subject's records are taken in id order,
-so the result does not depend on the order of the input rows.
+over speed. It only gathers each measure's statistics (measures.py gives them their
+meaning) and groups records into subjects (subjects.py) and versions (routing.py).
+Sums use math.fsum, and each subject's records are taken in id order, so the result
+does not depend on the order of the input rows.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import ExpressionError
+from ..errors import ExpressionError, UsageError
 from ..expressions import Evaluator, Expression
-from ..model import Measure, Scheme
-from ..records import Problem
-from ..scorecard import Scorecard, VetoResult
-from . import common
-from .scoring import MeasureResult, build_scorecard
+from ..model import Measure, RecordContract, Scheme
+from ..options import RunOptions
+from ..records import Dataset, Problem, read_records, records_from_dicts
+from ..scorecard import Scorecard
+from . import common, measures, routing
+from .measures import MeasureResult, Statistics, finish
+from .protocol import ArrowStream, Progress, Run, Source, source_paths
+from .scoring import build_scorecard, triggered_vetoes
+from .subjects import Grouping, group_fields, no_period_problem, subject_order
 
 Record = dict[str, Any]
+Origin = tuple[str, int]
+ARROW_SOURCE = "<arrow>"  # the input name of Arrow data in problems and the manifest
 
 
 def _getter(evaluator: Evaluator, expr: Expression, constants: Mapping[str, Any]) -> Callable[[Record], Any]:
@@ -44,10 +53,10 @@ class RowEngine:
         self.id_field = scheme.records.id
 
     # -- per record
-    def derive(self, records: Sequence[Record], origins: Sequence[tuple[str, int]]
-               ) -> tuple[list[tuple[Record, tuple[str, int]]], list[Problem]]:
+    def derive(self, records: Sequence[Record], origins: Sequence[Origin]
+               ) -> tuple[list[tuple[Record, Origin]], list[Problem]]:
         """Add derived values; a record whose expression fails at run time is rejected, not dropped."""
-        out: list[tuple[Record, tuple[str, int]]] = []
+        out: list[tuple[Record, Origin]] = []
         problems: list[Problem] = []
         for rec, (source, row) in zip(records, origins):
             env = dict(rec)
@@ -63,62 +72,47 @@ class RowEngine:
 
     # -- measures
     def measure(self, m: Measure, records: Sequence[Record]) -> MeasureResult:
-        ev = self.evaluator
+        return finish(m, self.statistics(m, records))
+
+    def statistics(self, m: Measure, records: Sequence[Record]) -> Statistics:
+        """The statistics of ``m`` over ``records`` (see measures.STATISTICS)."""
+        constants = self.scheme.constants
         if m.where is not None:
-            where = _getter(ev, m.where, self.scheme.constants)
+            where = _getter(self.evaluator, m.where, constants)
             records = [r for r in records if where(r) is True]
-        ids = [_text(r.get(self.id_field)) for r in records]
-        if m.kind == "ratio":
-            num_of, den_of = _getter(ev, m.numerator, self.scheme.constants), _getter(ev, m.denominator, self.scheme.constants)  # type: ignore[arg-type]
+        ids: list[Any] = [_text(r.get(self.id_field)) for r in records]
+        family = measures.STATISTICS[m.kind]
+        if family is measures.RatioSums:
+            assert m.numerator is not None and m.denominator is not None
+            num_of = _getter(self.evaluator, m.numerator, constants)
+            den_of = _getter(self.evaluator, m.denominator, constants)
             pairs = [(num_of(r), den_of(r)) for r in records]
             used = [(float(a), float(b)) for a, b in pairs if a is not None and b is not None]
-            num = common.fsum(a for a, _ in used)
-            den = common.fsum(b for _, b in used)
-            value = num / den if used and den != 0 else None
-            ev_ids = tuple(sorted(i for i, (a, _b) in zip(ids, pairs) if a))
-            return MeasureResult(value, len(used), len(pairs) - len(used), num, den, evidence=ev_ids)
-        get = _getter(ev, m.expr, self.scheme.constants)  # type: ignore[arg-type]
+            return measures.RatioSums(len(pairs), len(used), common.fsum(a for a, _ in used),
+                                      common.fsum(b for _, b in used),
+                                      tuple(i for i, (a, _b) in zip(ids, pairs) if a))
+        assert m.expr is not None
+        get = _getter(self.evaluator, m.expr, constants)
         values = [get(r) for r in records]
-        evidence = tuple(sorted(i for i, v in zip(ids, values) if v is not None and v is not False and v != 0))
+        evidence = tuple(i for i, v in zip(ids, values) if measures.is_evidence(v))
         known = [v for v in values if v is not None]
-        skipped = len(values) - len(known)
-        kind = m.kind
-        if kind == "count":
-            n = sum(1 for v in known if v)
-            return MeasureResult(n, len(values), 0, n, len(values), evidence=evidence)
-        if kind == "share":
-            n = sum(1 for v in known if v)
-            return MeasureResult(n / len(known) if known else None, len(known), skipped, n, len(known),
-                                 evidence=evidence)
-        if kind in ("any", "all"):
-            if not known:
-                return MeasureResult(None, 0, skipped, evidence=evidence)
-            truth = [bool(v) for v in known]
-            return MeasureResult(any(truth) if kind == "any" else all(truth), len(known), skipped,
-                                 sum(truth), len(known), evidence=evidence)
-        if kind == "value":
-            value = values[0] if values else None
-            return MeasureResult(value, len(known), skipped, evidence=evidence)
-        nums = [_number(v) for v in known]
-        n = len(nums)
-        if kind == "nps":
-            promoters = sum(1 for v in nums if v >= 9)
-            detractors = sum(1 for v in nums if v <= 6)
-            value = 100.0 * (promoters - detractors) / n if n else None
-            inputs = {"promoters": promoters, "passives": n - promoters - detractors, "detractors": detractors}
-            return MeasureResult(value, n, skipped, promoters - detractors, n, inputs, evidence)
-        if not n:
-            return MeasureResult(None, 0, skipped, evidence=evidence)
-        if kind == "sum":
-            total = common.fsum(nums)
-            return MeasureResult(total, n, skipped, total, None, evidence=evidence)
-        if kind == "mean":
-            total = common.fsum(nums)
-            return MeasureResult(total / n, n, skipped, total, n, evidence=evidence)
-        if kind in ("min", "max"):
-            return MeasureResult(min(nums) if kind == "min" else max(nums), n, skipped, evidence=evidence)
-        p = 50.0 if kind == "median" else float(m.p)  # type: ignore[arg-type]
-        return MeasureResult(common.percentile(sorted(nums), p), n, skipped, inputs={"p": p}, evidence=evidence)
+        measured = len(values)
+        if family is measures.Truths:
+            return measures.Truths(measured, len(known), sum(1 for v in known if v), evidence)
+        if family is measures.First:
+            return measures.First(measured, len(known), values[0] if values else None, evidence)
+        nums = [float(v) for v in known]
+        if family is measures.Promoters:
+            return measures.Promoters(measured, len(nums), sum(1 for v in nums if v >= measures.PROMOTER_MIN),
+                                      sum(1 for v in nums if v <= measures.DETRACTOR_MAX), evidence)
+        if family is measures.Total:
+            return measures.Total(measured, len(nums), common.fsum(nums), evidence)
+        if family is measures.Extreme:
+            extreme = (min if m.kind == "min" else max)(nums) if nums else None
+            return measures.Extreme(measured, len(nums), extreme, evidence)
+        nums.sort()
+        ranks = measures.percentile_ranks(len(nums), measures.percentile_p(m))
+        return measures.Ranked(measured, len(nums), tuple(nums[r] for r in ranks), evidence)
 
     # -- subjects
     def scorecard(self, subject: str, keys: Mapping[str, str], period: str | None,
@@ -127,16 +121,144 @@ class RowEngine:
         measured = {
             ind.id: self.measure(ind.measure, records) for dim in self.scheme.dimensions for ind in dim.indicators
         }
-        vetoes = []
-        for veto in self.scheme.vetoes:
-            res = self.measure(veto.when, records)
-            if common.veto_triggered(res.value):
-                vetoes.append(VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, res.evidence))
+        vetoes = triggered_vetoes(self.scheme, [self.measure(veto.when, records) for veto in self.scheme.vetoes])
         return build_scorecard(self.scheme, subject, keys, period, len(records), measured, vetoes)
 
 
-def _number(v: Any) -> float:
-    return float(v)
+def score(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = None,
+          progress: Progress | None = None) -> Run:
+    """Score every subject of ``dataset`` with one scheme version; ``progress(n)`` is told of n records done."""
+    grouping = Grouping.of(scheme, by)
+    engine = RowEngine(scheme)
+    derived, problems = engine.derive(dataset.records, dataset.origins)
+    groups: dict[tuple[str, ...], tuple[dict[str, str], str | None, list[Record]]] = {}
+    for rec, (source, row) in derived:
+        label = None
+        if grouping.period is not None:
+            day = grouping.period_day(rec)
+            if day is None:
+                problems.append(no_period_problem(scheme, source, row, rec))
+                continue
+            label = grouping.period_label(day)
+        keys = grouping.keys(rec)
+        groups.setdefault(subject_order(keys, label), (keys, label, []))[2].append(rec)
+    cards = []
+    for _, (keys, label, recs) in sorted(groups.items()):
+        cards.append(engine.scorecard(grouping.subject(keys, label), keys, label, recs))
+        if progress is not None:
+            progress(len(recs))
+    all_problems = tuple(sorted([*dataset.problems, *problems], key=_problem_order))
+    return Run((scheme,), tuple(cards), all_problems, dataset, grouping.fields, {"by": list(by) if by else None})
+
+
+def score_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *,
+                   by: Sequence[str] | None = None, as_of: dt.date | None = None,
+                   progress: Progress | None = None) -> Run:
+    """Score each subject period with the version in force at the start of that period (see routing).
+
+    ``read`` types the input against a version's record contract; each version reads
+    the rows with its own contract, and every row is scored by exactly one version
+    or rejected, so counts still reconcile.
+    """
+    ordered = routing.versions_to_use(schemes, as_of)
+    if len(ordered) == 1:
+        run = score(ordered[0], read(ordered[0].records), by=by, progress=progress)
+        return run if as_of is None else dataclasses.replace(run, options={**run.options, "as_of": as_of.isoformat()})
+    datasets = [read(s.records) for s in ordered]
+    accepted = [dict(zip(ds.origins, ds.records)) for ds in datasets]
+    reasons: list[dict[Origin, list[Problem]]] = []
+    for ds in datasets:
+        by_origin: dict[Origin, list[Problem]] = {}
+        for p in ds.problems:
+            by_origin.setdefault((p.source, p.row), []).append(p)
+        reasons.append(by_origin)
+    origins = sorted({o for ds in datasets for o in (*ds.origins, *((p.source, p.row) for p in ds.problems))},
+                     key=lambda o: (_input_order(datasets[-1], o[0]), o[1]))
+    chosen_rows: list[list[tuple[Record, Origin]]] = [[] for _ in ordered]
+    rejected: list[Problem] = []
+    for origin in origins:
+        read_by = [origin in a for a in accepted]
+        start = routing.first_start(routing.period_start(s, a[origin]) if origin in a else None
+                                    for s, a in zip(ordered, accepted))
+        decision = routing.decide(ordered, read_by, start)
+        k = decision.version
+        if decision.outcome == "scored":
+            assert k is not None
+            chosen_rows[k].append((accepted[k][origin], origin))
+        elif decision.outcome == "refused":
+            assert k is not None
+            rejected.extend(reasons[k][origin])
+        elif decision.outcome == "no-version":
+            assert start is not None
+            rec = next(a[origin] for a in accepted if origin in a)
+            rejected.append(routing.no_version_problem(ordered, *origin, rec.get(ordered[-1].records.id), start))
+        else:  # read by none, or by some that found no period day (then it belongs to no period)
+            why = routing.reasons_for_unread([r.get(origin, []) for r in reasons])
+            if not why:
+                k = max(j for j, a in enumerate(accepted) if origin in a)
+                why = [no_period_problem(ordered[k], *origin, accepted[k][origin])]
+            rejected.extend(why)
+    runs = []
+    for k, scheme in enumerate(ordered):
+        if chosen_rows[k]:
+            part = dataclasses.replace(datasets[k], records=tuple(r for r, _ in chosen_rows[k]),
+                                       origins=tuple(o for _, o in chosen_rows[k]), problems=())
+            runs.append(score(scheme, part, by=by, progress=progress))
+    cards = sorted((c for r in runs for c in r.scorecards), key=lambda c: subject_order(c.keys, c.period))
+    all_problems = sorted([*rejected, *(p for r in runs for p in r.problems)], key=_problem_order)
+    used = tuple(s for k, s in enumerate(ordered) if chosen_rows[k]) or (ordered[-1],)
+    combined = dataclasses.replace(datasets[-1], records=(), origins=(), problems=tuple(all_problems))
+    fields = runs[0].group_by if runs else group_fields(ordered[-1], by)
+    return Run(used, tuple(cards), tuple(all_problems), combined, fields, {"by": list(by) if by else None})
+
+
+class RowsEngine:
+    """The reference engine behind the engine protocol: it reads file paths, Datasets and Arrow data."""
+
+    name = "rows"
+
+    def evaluate(self, schemes: Sequence[Scheme], source: Source, options: RunOptions, *,
+                 progress: Progress | None = None) -> Run:
+        run = score_versions(schemes, reader(source, options), by=options.by, as_of=options.as_of,
+                             progress=progress)
+        return dataclasses.replace(run, options=options.manifest_dict(self.name))
+
+
+ENGINE = RowsEngine()
+
+
+def reader(source: Source, options: RunOptions) -> Callable[[RecordContract], Dataset]:
+    """A function typing ``source`` against a version's record contract.
+
+    A Dataset is already typed: every version scores it as it is.
+    """
+    if isinstance(source, Dataset):
+        return lambda _contract: source
+    if isinstance(source, ArrowStream):
+        rows = _arrow_rows(source)
+        return lambda contract: records_from_dicts(rows, contract, source=ARROW_SOURCE)
+    paths = source_paths(source)
+    assert paths is not None
+    return lambda contract: read_records(list(paths), contract, encoding=options.encoding, sheet=options.sheet)
+
+
+def _arrow_rows(data: ArrowStream) -> list[dict[str, Any]]:
+    """Arrow data as one mapping per row; decimals become floats, as a Parquet file's do."""
+    try:
+        from .._polars import pl
+    except ImportError:
+        raise UsageError("reading Arrow data needs polars: pip install 'qualiscore[fast]'") from None
+    frame = pl.DataFrame(data)
+    casts = [pl.col(n).cast(pl.Float64) for n, dtype in frame.schema.items() if dtype.is_decimal()]
+    return (frame.with_columns(casts) if casts else frame).rows(named=True)
+
+
+def _problem_order(p: Problem) -> tuple[str, int, str]:
+    return p.source, p.row, p.field or ""
+
+
+def _input_order(ds: Dataset, source: str) -> int:
+    return next((i for i, f in enumerate(ds.inputs) if f.path == source), len(ds.inputs))
 
 
 def _text(v: Any) -> str | None:

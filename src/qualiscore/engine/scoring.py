@@ -3,7 +3,7 @@
 Shared by both engines (only measuring differs between them), so a scorecard is the same
 bytes whichever engine measured it. It runs once per subject, 75,000 times for a quarter
 of a large contact centre, so what depends only on the scheme (rule texts, fills, each
-indicator's scoring) is worked out once per scheme in a :class:`_Plan`.
+indicator's scoring) is worked out once per scheme, as its :class:`_SchemeScoring`.
 """
 
 from __future__ import annotations
@@ -25,19 +25,9 @@ from ..scorecard import (
     rounded,
 )
 from . import common
+from .measures import MeasureResult
 
-__all__ = ["MeasureResult", "build_scorecard", "grade_for"]
-
-
-@dataclass(frozen=True, slots=True)
-class MeasureResult:
-    value: Any
-    sample: int
-    skipped: int
-    numerator: float | None = None
-    denominator: float | None = None
-    inputs: Mapping[str, Any] | None = None
-    evidence: tuple[str, ...] = ()
+__all__ = ["MeasureResult", "build_scorecard", "grade_for", "triggered_vetoes"]
 
 
 # (points, rule matched, why there are no points)
@@ -108,7 +98,7 @@ def scorer(s: Scoring) -> Callable[[Any], Points]:
 
 
 @dataclass(frozen=True, slots=True)
-class _IndicatorPlan:
+class _IndicatorScoring:
     ind: Indicator
     score: Callable[[Any], Points]
     fill: float | None  # points counted when not applicable; None: its weight is redistributed
@@ -116,17 +106,19 @@ class _IndicatorPlan:
 
 
 @dataclass(frozen=True, slots=True)
-class _DimensionPlan:
+class _DimensionScoring:
     dim: Dimension
-    indicators: tuple[_IndicatorPlan, ...]
+    indicators: tuple[_IndicatorScoring, ...]
     fill: float | None
     fill_note: str | None
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
-    scheme: Scheme  # kept, so the id this plan is cached under is never reused
-    dimensions: tuple[_DimensionPlan, ...]
+class _SchemeScoring:
+    """What scoring a scheme's subjects needs that depends on the scheme alone."""
+
+    scheme: Scheme  # kept, so the id this is cached under is never reused
+    dimensions: tuple[_DimensionScoring, ...]
 
 
 def _fill(rule: str, what: str) -> tuple[float | None, str | None]:
@@ -136,22 +128,28 @@ def _fill(rule: str, what: str) -> tuple[float | None, str | None]:
     return points, f"{what}counted as {rule} ({points:g} points)"
 
 
-_PLANS: dict[int, _Plan] = {}
+_SCORING_BY_SCHEME: dict[int, _SchemeScoring] = {}
 
 
-def _plan(scheme: Scheme) -> _Plan:
-    """The scheme's plan, made on first use (by identity: a Scheme holds mappings, so is not hashable)."""
-    plan = _PLANS.get(id(scheme))
-    if plan is None or plan.scheme is not scheme:
-        if len(_PLANS) >= 64:
-            _PLANS.clear()
+def _scoring_of(scheme: Scheme) -> _SchemeScoring:
+    """Made on first use and kept (by identity: a Scheme holds mappings, so is not hashable)."""
+    found = _SCORING_BY_SCHEME.get(id(scheme))
+    if found is None or found.scheme is not scheme:
+        if len(_SCORING_BY_SCHEME) >= 64:
+            _SCORING_BY_SCHEME.clear()
         dims = []
         for dim in scheme.dimensions:
-            inds = tuple(_IndicatorPlan(ind, scorer(ind.scoring), *_fill(ind.when_not_applicable, ""))
+            inds = tuple(_IndicatorScoring(ind, scorer(ind.scoring), *_fill(ind.when_not_applicable, ""))
                          for ind in dim.indicators)
-            dims.append(_DimensionPlan(dim, inds, *_fill(dim.when_not_applicable, "dimension not applicable, ")))
-        plan = _PLANS[id(scheme)] = _Plan(scheme, tuple(dims))
-    return plan
+            dims.append(_DimensionScoring(dim, inds, *_fill(dim.when_not_applicable, "dimension not applicable, ")))
+        found = _SCORING_BY_SCHEME[id(scheme)] = _SchemeScoring(scheme, tuple(dims))
+    return found
+
+
+def triggered_vetoes(scheme: Scheme, measured: Sequence[MeasureResult]) -> list[VetoResult]:
+    """The scheme's vetoes whose ``when`` measured true (``measured`` in scheme order), with their evidence."""
+    return [VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, res.evidence)
+            for veto, res in zip(scheme.vetoes, measured, strict=True) if common.veto_triggered(res.value)]
 
 
 def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], period: str | None, n_records: int,
@@ -161,47 +159,47 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
     # become shares in exact rational arithmetic (see shares), so weights are truly relative:
     # scaling them never moves a score across a rounding tie.
     dims = []
-    for dp in _plan(scheme).dimensions:
+    for dim_rules in _scoring_of(scheme).dimensions:
         items = []
         counted: dict[str, tuple[float, str | None]] = {}
-        for ip in dp.indicators:
-            ind = ip.ind
+        for ind_rules in dim_rules.indicators:
+            ind = ind_rules.ind
             res = _canonical(measured[ind.id])
             points, rule, reason = None, None, common.not_applicable_reason(ind, res.value, res.sample)
             if reason is None:
-                points, rule, reason = ip.score(res.value)
+                points, rule, reason = ind_rules.score(res.value)
             if reason is None:
                 counted[ind.id] = (points, None)  # type: ignore[assignment]
             else:
                 points = None
-                if ip.fill is not None:
-                    counted[ind.id] = (ip.fill, ip.fill_note)
-            items.append((ip, res, points, rule, reason))
+                if ind_rules.fill is not None:
+                    counted[ind.id] = (ind_rules.fill, ind_rules.fill_note)
+            items.append((ind_rules, res, points, rule, reason))
         if counted:
-            inner = shares(tuple(ip.ind.weight for ip in dp.indicators if ip.ind.id in counted))
+            inner = shares(tuple(i.ind.weight for i in dim_rules.indicators if i.ind.id in counted))
             dscore: float | None = common.fsum(sh * p for sh, (p, _) in zip(inner, counted.values()))
             dnote = None
-        elif dp.fill is not None:
-            counted = {ip.ind.id: (dp.fill, dp.fill_note) for ip in dp.indicators}
-            inner = shares(tuple(ip.ind.weight for ip in dp.indicators))
-            dscore, dnote = dp.fill, dp.fill_note
+        elif dim_rules.fill is not None:
+            counted = {i.ind.id: (dim_rules.fill, dim_rules.fill_note) for i in dim_rules.indicators}
+            inner = shares(tuple(i.ind.weight for i in dim_rules.indicators))
+            dscore, dnote = dim_rules.fill, dim_rules.fill_note
         else:
             inner, dscore, dnote = (), None, "no indicator applies; weight redistributed"
-        dims.append((dp.dim, items, counted, dict(zip(counted, inner)), dscore, dnote))
+        dims.append((dim_rules.dim, items, counted, dict(zip(counted, inner)), dscore, dnote))
 
     dim_shares = iter(shares(tuple(dim.weight for dim, _, counted, *_ in dims if counted)))
     parts = []
     dim_results = []
-    for dim, items, counted, inner, dscore, dnote in dims:
+    for dim, items, counted, share_of, dscore, dnote in dims:
         d_share = next(dim_shares) if counted else 0.0
         if dscore is not None and counted:
             parts.append(d_share * dscore)
         inds = []
         any_scored = False
-        for ip, res, points, rule, na_reason in items:
-            ind = ip.ind
+        for ind_rules, res, points, rule, na_reason in items:
+            ind = ind_rules.ind
             cpoints, note = counted.get(ind.id, (None, None))
-            eff = 100.0 * d_share * inner[ind.id] if cpoints is not None else 0.0
+            eff = 100.0 * d_share * share_of[ind.id] if cpoints is not None else 0.0
             any_scored = any_scored or na_reason is None
             inds.append(IndicatorResult(
                 id=ind.id, name=ind.name, measure=ind.measure.kind, value=res.value, sample=res.sample,

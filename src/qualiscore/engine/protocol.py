@@ -1,0 +1,117 @@
+"""What every engine implements: scheme versions and a source in, a Run out.
+
+An engine is anything with a ``name`` and an ``evaluate(schemes, source, options)``
+method. A source is one of three things:
+
+* input file paths (CSV/TSV, JSON Lines, Excel, Parquet), read with the options'
+  encoding and sheet;
+* a :class:`~qualiscore.records.Dataset`, records already typed against a contract;
+* Arrow data: anything with ``__arrow_c_stream__`` (a pyarrow Table or
+  RecordBatchReader, a Polars DataFrame), as a distributed engine hands each
+  partition over. Engines turn it into what they need inside the call, so importing
+  an engine never imports Polars.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeAlias, runtime_checkable
+
+from ..errors import Location, RejectLimitError, UsageError
+from ..model import Scheme
+from ..options import RunOptions
+from ..records import Dataset, Problem
+from ..scorecard import Scorecard
+
+__all__ = ["ArrowStream", "Engine", "Paths", "Progress", "Run", "Source", "source_paths"]
+
+
+@runtime_checkable
+class ArrowStream(Protocol):
+    """Arrow data by the Arrow PyCapsule interface."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+
+Paths: TypeAlias = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+Source: TypeAlias = Paths | Dataset | ArrowStream
+Progress: TypeAlias = Callable[[int], None]  # told of n more records scored
+
+
+def source_paths(source: Source) -> tuple[str, ...] | None:
+    """The input paths of a source, as given; None when it is a Dataset or Arrow data."""
+    if isinstance(source, (str, os.PathLike)):
+        return (os.fspath(source),)
+    if isinstance(source, (Dataset, ArrowStream)):
+        return None
+    return tuple(os.fspath(p) for p in source)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The result of one evaluation, with everything the manifest records."""
+
+    schemes: tuple[Scheme, ...]
+    scorecards: tuple[Scorecard, ...]
+    problems: tuple[Problem, ...]
+    dataset: Dataset
+    group_by: tuple[str, ...]
+    options: dict[str, Any]
+
+    @property
+    def rows_read(self) -> int:
+        return self.dataset.rows_read
+
+    @property
+    def rows_rejected(self) -> int:
+        return len({(p.source, p.row) for p in self.problems})
+
+    @property
+    def rows_scored(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    def check_reject_limit(self, limit: str | None) -> None:
+        """Refuse to publish a run whose input is too bad (``--max-rejects N`` or ``P%``).
+
+        Kept until the command line checks ``RunOptions.max_rejects`` (options.RejectLimit) instead.
+        """
+        if limit is None:
+            return
+        text = limit.strip()
+        try:
+            share = float(text[:-1]) if text.endswith("%") else None
+            count = None if share is not None else int(text)
+        except ValueError:
+            share = count = None
+        if (share is None and count is None) or (share is not None and not 0 <= share <= 100) or (
+                count is not None and count < 0):
+            raise UsageError(f"--max-rejects {limit!r} is neither a count (0 or more) nor a percentage (0%–100%)",
+                             hint="write e.g. --max-rejects 100 or --max-rejects 2%")
+        allowed = self.rows_read * share / 100 if share is not None else count
+        assert allowed is not None
+        if self.rows_rejected > allowed:
+            worst = max(self.dataset.inputs, key=lambda i: i.rows_rejected, default=None)
+            raise RejectLimitError(
+                f"{self.rows_rejected} of {self.rows_read} rows were rejected, more than --max-rejects {limit}; "
+                "nothing was written",
+                location=Location(worst.path) if worst else None,
+                hint="run without --max-rejects to write rejects.csv and see why, fix the export, "
+                     "or raise the limit",
+            )
+
+
+class Engine(Protocol):
+    """An evaluation engine; every engine gives the same Run for the same schemes, source and options."""
+
+    @property
+    def name(self) -> str:
+        """What the manifest records as the engine that ran ("rows", "columnar", ...)."""
+        ...
+
+    def evaluate(self, schemes: Sequence[Scheme], source: Source, options: RunOptions, *,
+                 progress: Progress | None = None) -> Run:
+        """Score ``source`` with the versions of one scheme (see routing); Run.options is
+        ``options.manifest_dict(name)``."""
+        ...
