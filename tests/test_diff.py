@@ -12,16 +12,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
+from qualiscore.cli import cli
 from qualiscore.diff import (
     CATEGORIES,
     KINDS,
     Change,
     Impact,
     check_document,
-    diff_command,
     diff_documents,
     impact,
     load_side,
@@ -47,7 +48,7 @@ CASES = sorted(p.name[: -len(".expected.json")] for p in CORPUS.glob("*.expected
 
 
 def run(*args: str) -> Any:
-    return CliRunner().invoke(diff_command, list(args))
+    return CliRunner().invoke(cli, ["diff", *args])
 
 
 def pairs(changes: list[Change]) -> Counter[tuple[str, str]]:
@@ -221,7 +222,7 @@ def test_q1_to_q2_cli_text() -> None:
 def test_render_text_colours_only_on_request() -> None:
     old, new = load_side(str(Q1)), load_side(str(Q2))
     changes = diff_documents(old, new)
-    assert ANSI.search(render_text(old, new, changes, color=True))
+    assert ANSI.search(render_text(old, new, changes, style=click.style))
     assert not ANSI.search(render_text(old, new, changes))
 
 

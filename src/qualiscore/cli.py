@@ -518,7 +518,7 @@ def synth(kind: str, rows: int, seed: int, start: str, months: int, agents: int 
 
 
 def _register() -> None:
-    from .diff import diff_command
+    from ._cli_diff import command as diff_command
     from .report import report_command
 
     cli.add_command(diff_command)
