@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import math
@@ -491,3 +492,11 @@ def test_render_functions_without_impact() -> None:
     assert "> dimensions.perception.indicators.fcr: process → perception" in render_text(old, new, changes)
     assert "## Dimensions and indicators" in render_markdown(old, new, changes)
     assert json.loads(render_json(old, new, changes))["changes"][0]["kind"] == "indicator-moved"
+
+
+def test_library_does_not_import_click() -> None:
+    for path in (ROOT / "src" / "qualiscore" / "diff").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
+                node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not [n for n in names if n.split(".")[0] == "click"], path.name
