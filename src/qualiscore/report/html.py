@@ -115,7 +115,8 @@ class _Page:
             '<header class="hero"><div class="wrap">'
             '<div class="eyebrow">qualiscore · quality report · 质量评价报告</div>'
             f"<h1>{escape(head)}</h1>"
-            f'<div class="sub"><span>{escape(" / ".join(facts.scheme_ids))} · {escape(", ".join(view.versions))}</span>'
+            f'<div class="sub"><span>{escape(" / ".join(facts.scheme_ids))} · '
+            f"{escape(', '.join(view.versions))}</span>"
             f"<span>Data period 数据期间: {escape(facts.data_period)}</span>"
             f"<span>{view.scorecards} scorecards</span></div>"
             "</div></header>"
@@ -174,7 +175,8 @@ class _Page:
                   for i in facts.inputs]
         out.append(("Inputs 输入", "<br>".join(inputs) or "—"))
         out.append(("Manifest SHA-256", f'<span class="mono">{escape(facts.manifest_sha256)}</span>'))
-        out.append(("Engine 引擎", f"qualiscore {escape(facts.engine_version)} · engine {escape(facts.engine_name)}"))
+        out.append(("Engine 引擎",
+                    f"qualiscore {escape(facts.engine_version)} · engine {escape(facts.engine_name)}"))
         options = [f"--by {escape(','.join(facts.option_by))}" if facts.option_by else "",
                    f"--as-of {escape(facts.option_as_of)}" if facts.option_as_of else "",
                    f"--encoding {escape(facts.option_encoding)}" if facts.option_encoding else ""]
@@ -215,8 +217,9 @@ class _Page:
         rows = []
         for g in view.grades:
             n = g.scorecards
+            width = 100 * n / total if total else 0
             share = (f'<div style="display:flex;gap:8px;align-items:center"><div class="bar" style="flex:1">'
-                     f'<i style="width:{100 * n / total if total else 0:.1f}%;background:{self.colours[g.grade]}"></i>'
+                     f'<i style="width:{width:.1f}%;background:{self.colours[g.grade]}"></i>'
                      f"</div><span>{pct(n, total)}</span></div>")
             cells = [self.badge(g.grade), f"{n}" + (f' <span class="muted">({g.by_veto} by veto)</span>'
                                                     if g.by_veto else ""), share]
@@ -224,7 +227,8 @@ class _Page:
             rows.append(cells)
         bands = ""
         if view.grade_bands_version is not None:
-            bands = " · ".join(f"{escape(g.name)} ≥ {g.min:g}" for g in sorted(view.grade_bands, key=lambda g: -g.min))
+            high_first = sorted(view.grade_bands, key=lambda g: -g.min)
+            bands = " · ".join(f"{escape(g.name)} ≥ {g.min:g}" for g in high_first)
             bands = f"Grade bands 等级划分 ({escape(view.grade_bands_version)}): {bands}. "
         lead = bands + "Grades in scheme order; a veto can override the grade the score gives."
         body = (f'<div class="grid2"><div>{self.charts.embed(self.charts.grades(view), "grades")}</div>'
@@ -345,7 +349,8 @@ class _Page:
         if trend is None:
             return _section("trend", "", '<p class="muted">The data covers a single period'
                             f" ({escape(view.periods[0] if view.periods else '—')}): no trend to show.</p>")
-        head = ["Period 期间", "Version 版本", "Subjects", "Mean score", *[self.badge(g) for g in view.grade_order]]
+        head = ["Period 期间", "Version 版本", "Subjects", "Mean score",
+                *[self.badge(g) for g in view.grade_order]]
         rows = [[escape(p.period), f"<code>{escape(p.versions)}</code>", str(p.subjects), fmt_number(p.mean),
                  *[str(n) for n in p.grades]] for p in trend.periods]
         series = trend.series

@@ -44,8 +44,9 @@ def render_markdown(view: ReportView) -> str:
                  f"({_cell(s.version)})" for s in facts.schemes if s.approved_by or s.approved_on]
     table = [
         ("Scheme", _cell(ids)),
-        ("Version(s)", ", ".join(f"{_cell(s.version)} ({_cell(s.effective_from)} – {_cell(s.effective_to or '…')}, "
-                                 f"{_cell(s.scorecards)} scorecards)" for s in facts.entries)),
+        ("Version(s)", ", ".join(f"{_cell(s.version)} ({_cell(s.effective_from)} – "
+                                 f"{_cell(s.effective_to or '…')}, {_cell(s.scorecards)} scorecards)"
+                                 for s in facts.entries)),
         ("Approved by", "; ".join(approvals) or "—"),
         ("Data period", _cell(facts.data_period)),
         ("Rows", f"read {rows.read} = scored {rows.scored} + rejected {rows.rejected}"),
@@ -69,16 +70,17 @@ def render_markdown(view: ReportView) -> str:
     indicators = []
     for i in view.indicators:
         met = i.met_share
-        indicators.append([*([_cell(i.version)] if multi else []), _cell(i.dim_name), f"{_cell(i.name)} ({_cell(i.id)})",
-                           fmt_measure(i.mean_value, i.share_like), fmt_target(i.target, i.lower_better, i.share_like),
+        indicators.append([*([_cell(i.version)] if multi else []), _cell(i.dim_name),
+                           f"{_cell(i.name)} ({_cell(i.id)})", fmt_measure(i.mean_value, i.share_like),
+                           fmt_target(i.target, i.lower_better, i.share_like),
                            "—" if met is None else f"{met * 100:.0f}% ({i.met}/{i.valued})",
                            fmt_number(i.mean_points)])
     first = 1 if multi else 0
     out.append(_table([*(["Version"] if multi else []), "Dimension", "Indicator", "Mean value", "Target",
                        "Meeting target", "Mean points"], indicators, right=range(first + 2, first + 6)))
     out.append(_table([*(["Version"] if multi else []), "Dimension", "Mean score"],
-                      [[*([_cell(d.version)] if multi else []), f"{_cell(d.name)} ({_cell(d.id)})", fmt_number(d.mean)]
-                       for d in view.dimensions], right=[first + 1]))
+                      [[*([_cell(d.version)] if multi else []), f"{_cell(d.name)} ({_cell(d.id)})",
+                        fmt_number(d.mean)] for d in view.dimensions], right=[first + 1]))
 
     for title, cards in ((f"Lowest {TOP_N}", view.lowest), (f"Highest {TOP_N}", view.highest)):
         out.append(f"## {title}\n")
@@ -95,8 +97,8 @@ def render_markdown(view: ReportView) -> str:
             if len(v.evidence) > EVIDENCE_SHOWN:
                 shown += f" … (+{len(v.evidence) - EVIDENCE_SHOWN})"
             vetoes.append([_cell(c.subject), _cell(c.period or "—"), fmt_number(c.score),
-                           f"{_cell(c.score_grade or '—')} → {_cell(c.grade)}", f"{_cell(v.name)} ({_cell(v.id)})",
-                           shown])
+                           f"{_cell(c.score_grade or '—')} → {_cell(c.grade)}",
+                           f"{_cell(v.name)} ({_cell(v.id)})", shown])
     out.append(_table(["Subject", "Period", "Score", "Grade", "Veto", "Evidence (record ids)"], vetoes, right=[2])
                if vetoes else "No veto was triggered.\n")
 

@@ -297,7 +297,8 @@ def _grades(run: RunOutput, versions: Sequence[str]) -> tuple[GradeCount, ...]:
     by_version = Counter(((c.get("scheme") or {}).get("version"), c.get("grade") or NO_GRADE) for c in run.cards)
     by_veto = Counter(c.get("grade") or NO_GRADE for c in run.cards
                       if str(c.get("decided_by", "")).startswith("veto:"))
-    return tuple(GradeCount(g, counts.get(g, 0), by_veto.get(g, 0), tuple(by_version.get((v, g), 0) for v in versions))
+    return tuple(GradeCount(g, counts.get(g, 0), by_veto.get(g, 0),
+                            tuple(by_version.get((v, g), 0) for v in versions))
                  for g in run.grade_order if counts.get(g) or g != NO_GRADE)
 
 
@@ -362,8 +363,8 @@ def _breakdown_table(b: Breakdown) -> BreakdownTable:
     cells: dict[tuple[str, str], BreakdownRow] = {}
     for r in b.rows:
         cells.setdefault((r.value, r.period or ""), r)
-    return BreakdownTable(b, tuple(sorted({r.period or "" for r in b.rows})), tuple(sorted({r.value for r in b.rows})),
-                          cells)
+    periods = tuple(sorted({r.period or "" for r in b.rows}))
+    return BreakdownTable(b, periods, tuple(sorted({r.value for r in b.rows})), cells)
 
 
 def _trend(run: RunOutput, periods: Sequence[str]) -> Trend | None:
