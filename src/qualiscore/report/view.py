@@ -400,7 +400,9 @@ def build_view(run: RunOutput) -> ReportView:
     low = sorted(idx, key=lambda i: (float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     high = sorted(idx, key=lambda i: (-float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     vetoed = [i for i, c in enumerate(run.cards) if c.get("vetoes")]
-    explained = set(list(dict.fromkeys([*low, *high, *vetoed]))[:MAX_EXPLANATIONS])
+    listed = list(dict.fromkeys([*low, *high, *vetoed]))
+    explained = set(listed[:MAX_EXPLANATIONS])
+    subjects = {i: _subject(run, i, explained) for i in listed}
     grades = _grades(run, versions)
     counts = {g.grade: g for g in grades}
     best = run.grade_order[0] if run.grade_order else None
@@ -414,7 +416,7 @@ def build_view(run: RunOutput) -> ReportView:
             tree = explain_text(c, int(c.get("decimals", 2)))
         except (KeyError, TypeError, ValueError) as exc:
             tree = f"(this scorecard cannot be explained: {exc!r})\n"
-        explanations.append(Explanation(_subject(run, i, explained), tree))
+        explanations.append(Explanation(subjects[i], tree))
     return ReportView(
         run=run,
         facts=_facts(run, periods),
@@ -432,9 +434,9 @@ def build_view(run: RunOutput) -> ReportView:
         indicators=inds,
         dimension_order=tuple(dict.fromkeys((d.id, d.name) for d in dims)),
         indicator_order=tuple(dict.fromkeys((i.dim_id, i.id, i.name) for i in inds)),
-        lowest=tuple(_subject(run, i, explained) for i in low),
-        highest=tuple(_subject(run, i, explained) for i in high),
-        vetoed=tuple(_subject(run, i, explained) for i in vetoed),
+        lowest=tuple(subjects[i] for i in low),
+        highest=tuple(subjects[i] for i in high),
+        vetoed=tuple(subjects[i] for i in vetoed),
         veto_summary=_veto_summary(run, vetoed),
         rejects=_rejects(run),
         breakdowns=tuple(_breakdown_table(b) for b in run.breakdowns),
