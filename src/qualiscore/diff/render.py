@@ -35,7 +35,7 @@ def _side_facts(doc: Document) -> dict[str, Any]:
 
 
 def _line_span(c: Change) -> str:
-    """"old line → new line", with "—" where the change has no place in that file."""
+    """The lines of a change as ``old → new``; "—" where it has no place in that file."""
     a = "—" if c.old_line is None else str(c.old_line)
     b = "—" if c.new_line is None else str(c.new_line)
     return f"{a} → {b}"
