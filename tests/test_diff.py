@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import math
@@ -12,16 +13,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from click.testing import CliRunner
 
+from qualiscore.cli import cli
 from qualiscore.diff import (
     CATEGORIES,
     KINDS,
     Change,
     Impact,
     check_document,
-    diff_command,
     diff_documents,
     impact,
     load_side,
@@ -47,7 +49,7 @@ CASES = sorted(p.name[: -len(".expected.json")] for p in CORPUS.glob("*.expected
 
 
 def run(*args: str) -> Any:
-    return CliRunner().invoke(diff_command, list(args))
+    return CliRunner().invoke(cli, ["diff", *args])
 
 
 def pairs(changes: list[Change]) -> Counter[tuple[str, str]]:
@@ -221,7 +223,7 @@ def test_q1_to_q2_cli_text() -> None:
 def test_render_text_colours_only_on_request() -> None:
     old, new = load_side(str(Q1)), load_side(str(Q2))
     changes = diff_documents(old, new)
-    assert ANSI.search(render_text(old, new, changes, color=True))
+    assert ANSI.search(render_text(old, new, changes, style=click.style))
     assert not ANSI.search(render_text(old, new, changes))
 
 
@@ -490,3 +492,11 @@ def test_render_functions_without_impact() -> None:
     assert "> dimensions.perception.indicators.fcr: process → perception" in render_text(old, new, changes)
     assert "## Dimensions and indicators" in render_markdown(old, new, changes)
     assert json.loads(render_json(old, new, changes))["changes"][0]["kind"] == "indicator-moved"
+
+
+def test_library_does_not_import_click() -> None:
+    for path in (ROOT / "src" / "qualiscore" / "diff").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
+                node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not [n for n in names if n.split(".")[0] == "click"], path.name

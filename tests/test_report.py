@@ -7,6 +7,7 @@ so that breakdowns can be recomputed from the run's inputs wherever pytest runs.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import html
 import json
@@ -22,7 +23,7 @@ from click.testing import CliRunner
 
 from qualiscore.cli import cli
 from qualiscore.explain import explain_text
-from qualiscore.report import HEADINGS, build_report, load_run, report_command, write_report
+from qualiscore.report import HEADINGS, build_report, load_run, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "cs-quality"
@@ -45,7 +46,7 @@ def evaluate(scheme: Path, data: Path, out: Path, *extra: str) -> Path:
 
 
 def run_report(*args: str) -> object:
-    return CliRunner().invoke(report_command, list(args), color=False)
+    return CliRunner().invoke(cli, ["report", *args], color=False)
 
 
 @pytest.fixture(scope="module")
@@ -336,6 +337,10 @@ def test_multi_version_run(tmp_path_factory: pytest.TempPathFactory) -> None:
     md = build_report(out, fmt="md")
     assert "| Version | Dimension | Indicator |" in md
     assert "# Quality report · cs-quality 2026Q1, 2026Q2" in md
+    # one mean score everywhere (its exact value, 65.455, is a rounding tie)
+    card = re.search(r'Mean score 平均分</div><div class="num">([\d.]+)<', text).group(1)
+    table = re.search(r'<td>Mean 平均</td><td class="n">([\d.]+)<', section(text, "scores")).group(1)
+    assert card == table == re.search(r"^\| Mean score \| ([\d.]+) \|$", md, re.M).group(1)
 
 
 # --------------------------------------------------------------------------- CLI
@@ -410,6 +415,15 @@ def test_missing_plotly_is_a_clear_usage_error(outdir: Path, tmp_path: Path, mon
     assert "pip install 'qualiscore[report]'" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_library_does_not_import_click() -> None:
+    package = Path(__file__).resolve().parents[1] / "src" / "qualiscore" / "report"
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [
+                node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            assert not [n for n in names if n.split(".")[0] == "click"], path.name
 
 
 def test_module_does_not_import_plotly() -> None:

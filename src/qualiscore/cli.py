@@ -518,8 +518,8 @@ def synth(kind: str, rows: int, seed: int, start: str, months: int, agents: int 
 
 
 def _register() -> None:
-    from .diff import diff_command
-    from .report import report_command
+    from ._cli_diff import command as diff_command
+    from ._cli_report import command as report_command
 
     cli.add_command(diff_command)
     cli.add_command(report_command)

@@ -1,0 +1,50 @@
+"""``qualiscore diff OLD NEW``: what changed between two versions of a scheme, and what it does to data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .diff import check_document, diff_documents, impact, load_side, render_json, render_markdown, render_text
+from .errors import EXIT_FINDINGS, EXIT_OK, CommandError, QualiscoreError
+
+
+@click.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True,
+              help="md: a report to paste into a review; json: for scripts.")
+@click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Also score these records (CSV/JSONL) with both versions and show the impact; repeatable.")
+@click.option("--encoding", default=None, help="With --data: input text encoding (default: UTF-8, else GB18030).")
+def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str | None) -> None:
+    """Show what changed between two versions of a scheme, rule by rule.
+
+    OLD and NEW are scheme files, or REV:path to read a committed version with
+    `git show` (e.g. HEAD~1:rules/cs-quality/2026Q2.yaml). The comparison is semantic:
+    reformatting, comments, reordering and explicit defaults are no change.
+
+    Exit status: 0 equivalent, 1 different, 2 usage error, 3 a side is not a valid scheme.
+
+    \b
+    Examples:
+      qualiscore diff rules/cs-quality/2026Q1.yaml rules/cs-quality/2026Q2.yaml
+      qualiscore diff HEAD~1:rules/cs-quality/2026Q2.yaml rules/cs-quality/2026Q2.yaml --format md
+      qualiscore diff rules/cs-quality/2026Q1.yaml rules/cs-quality/2026Q2.yaml --data q1.csv
+    """
+    try:
+        old_doc, new_doc = load_side(old), load_side(new)
+        old_scheme, new_scheme = check_document(old_doc), check_document(new_doc)
+        changes = diff_documents(old_doc, new_doc)
+        result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding) if data else None
+    except QualiscoreError as exc:
+        raise CommandError(exc) from None
+    if fmt == "json":
+        click.echo(render_json(old_doc, new_doc, changes, result), nl=False)
+    elif fmt == "md":
+        click.echo(render_markdown(old_doc, new_doc, changes, result), nl=False)
+    else:  # click strips the colours when the output is not a terminal
+        click.echo(render_text(old_doc, new_doc, changes, result, style=click.style), nl=False)
+    sys.exit(EXIT_FINDINGS if changes else EXIT_OK)

@@ -1,0 +1,41 @@
+"""``qualiscore report OUTDIR``: a readable report of an output directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .errors import CommandError, QualiscoreError
+from .report import FORMATS, write_report
+
+
+@click.command("report")
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Report file (default: OUTDIR/report.html or OUTDIR/report.md).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+              help="html: one self-contained page with charts; md: a summary to paste in a review.")
+@click.option("--by-dir", "by_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Output directory of `evaluate --by FIELD` to chart as a breakdown (repeatable).")
+@click.option("--no-recompute", is_flag=True,
+              help="Do not re-evaluate the scheme's breakdowns (team, channel…) from the run's inputs.")
+def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...], no_recompute: bool) -> None:
+    """Write a readable report of OUTDIR, an output directory of `evaluate`.
+
+    The HTML page needs no network (charts, styles and data are inlined) and needs
+    plotly: pip install 'qualiscore[report]'. Breakdowns per team and channel are
+    scored from each group's pooled records: recomputed from the run's inputs when
+    they are unchanged on disk, or read from --by-dir directories.
+
+    \b
+    Examples:
+      qualiscore report out/
+      qualiscore report out/ --format md -o review.md
+      qualiscore report out/ --by-dir out-team --by-dir out-channel
+    """
+    try:
+        target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute)
+    except QualiscoreError as exc:
+        raise CommandError(exc) from None
+    click.echo(f"report: {target} ({target.stat().st_size:,} bytes)")

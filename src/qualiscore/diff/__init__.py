@@ -1,0 +1,43 @@
+"""Semantic diff of two versions of a scheme, and their impact on the same data.
+
+A committee revises a scheme every quarter; an auditor must be able to read exactly
+what changed, rule by rule, and check it against the changelog.
+
+* :mod:`.changes`: the differ, which compares two loaded documents by meaning and
+  returns :class:`Change` objects;
+* :mod:`.sides`: loading a side (a file, or ``REV:path`` from git) and checking it;
+* :mod:`.impact`: the same records scored with both versions, summarised once as an
+  :class:`Impact`;
+* :mod:`.render`: text, Markdown and JSON over the same changes and impact.
+
+The command (``qualiscore diff OLD NEW``) lives with the CLI. Exit status: 0
+equivalent, 1 different, 2 usage error, 3 a side is not a valid scheme (4
+unreadable data with ``--data``).
+"""
+
+from __future__ import annotations
+
+from .changes import CATEGORIES, KINDS, Change, diff_documents
+from .impact import DimensionMean, Impact, IndicatorDelta, IndicatorMean, SubjectMove, impact
+from .render import render_json, render_markdown, render_text
+from .sides import check_document, load_side
+from .values import normalise_expression
+
+__all__ = [
+    "CATEGORIES",
+    "KINDS",
+    "Change",
+    "DimensionMean",
+    "Impact",
+    "IndicatorDelta",
+    "IndicatorMean",
+    "SubjectMove",
+    "check_document",
+    "diff_documents",
+    "impact",
+    "load_side",
+    "normalise_expression",
+    "render_json",
+    "render_markdown",
+    "render_text",
+]

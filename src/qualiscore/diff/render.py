@@ -1,0 +1,255 @@
+"""The diff as text, Markdown or JSON: three formats of the same Change list and Impact.
+
+Renderers only format: every figure they print was computed by the differ or by
+:func:`~qualiscore.diff.impact.impact`. Text output is plain unless the caller passes
+a ``style`` function (the command passes ``click.style``; click drops the colours when
+the output is not a terminal).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from .._numbers import fmt_number
+from ..loader import Document
+from .changes import CATEGORIES, Change
+from .impact import NO_GRADE, TOP_MOVES, Impact
+from .values import dict_of, show
+
+Style = Callable[..., str]
+"""``style(text, fg=..., bold=..., dim=...)``: the signature of ``click.style``."""
+
+
+def _plain(text: str, **_: Any) -> str:
+    return text
+
+
+def _side_facts(doc: Document) -> dict[str, Any]:
+    """``id``, ``version`` and ``path`` of one side, as every format names it."""
+    data = dict_of(doc.data)
+    return {"id": data.get("scheme"), "version": None if data.get("version") is None else str(data["version"]),
+            "path": doc.path}
+
+
+def _line_span(c: Change) -> str:
+    """The lines of a change as ``old → new``; "—" where it has no place in that file."""
+    a = "—" if c.old_line is None else str(c.old_line)
+    b = "—" if c.new_line is None else str(c.new_line)
+    return f"{a} → {b}"
+
+
+def _sign(c: Change) -> str:
+    """+ added, - removed, > moved, ~ changed."""
+    if c.kind.endswith("-added") or (c.old is None and c.new is not None):
+        return "+"
+    if c.kind.endswith("-removed") or (c.new is None and c.old is not None):
+        return "-"
+    if c.kind == "indicator-moved":
+        return ">"
+    return "~"
+
+
+def _grouped(changes: Iterable[Change]) -> list[tuple[str, list[Change]]]:
+    groups: dict[str, list[Change]] = {}
+    for c in changes:
+        groups.setdefault(c.category, []).append(c)
+    return [(cat, groups[cat]) for cat in dict.fromkeys([*CATEGORIES, *groups]) if cat in groups]
+
+
+def _display_width(text: str) -> int:
+    """Terminal cells: East Asian wide characters (grade names) take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    space = " " * max(0, width - _display_width(text))
+    return space + text if right else text + space
+
+
+def _from_to(old: float | None, new: float | None, decimals: int) -> str:
+    return f"{fmt_number(old, decimals)} → {fmt_number(new, decimals)}"
+
+
+def _signed(x: float | None, decimals: int = 2) -> str:
+    return "—" if x is None else f"{x:+.{decimals}f}"
+
+
+def _title(o: Mapping[str, Any], n: Mapping[str, Any]) -> str:
+    if o["id"] == n["id"]:
+        return f"{o['id']} {o['version']} → {n['version']}"
+    return f"{o['id']} {o['version']} → {n['id']} {n['version']}"
+
+
+def render_text(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None, *,
+                style: Style = _plain) -> str:
+    """Plain text, one line per change grouped by category; ``style`` colours it (e.g. ``click.style``)."""
+    o, n = _side_facts(old), _side_facts(new)
+    out = [style(f"qualiscore diff: {_title(o, n)}", bold=True),
+           f"  old: {o['path']}", f"  new: {n['path']}"]
+    if not changes:
+        out.append(style("no semantic differences: the two versions are equivalent", fg="green"))
+    else:
+        out.append(style(f"{len(changes)} change(s)", fg="yellow", bold=True))
+    colours = {"+": "green", "-": "red", "~": "yellow", ">": "cyan"}
+    for cat, items in _grouped(changes):
+        out.append("")
+        out.append(style(f"{CATEGORIES.get(cat, cat)} ({len(items)})", bold=True))
+        for c in items:
+            sign = _sign(c)
+            if c.old is not None and c.new is not None:
+                what = f"{show(c.old)} → {show(c.new)}"
+            else:
+                what = show(c.new if c.new is not None else c.old)
+            out.append(f"  {style(sign, fg=colours[sign], bold=True)} {c.path}: {what}"
+                       + style(f"  [{c.kind}; lines {_line_span(c)}]", dim=True))
+            if c.note:
+                out.append(style(f"      {c.note}", dim=True))
+    if impact is not None:
+        out.append("")
+        out.extend(_impact_text(impact, style))
+    return "\n".join(out) + "\n"
+
+
+def _impact_text(imp: Impact, style: Style) -> list[str]:
+    d = imp.decimals
+    out = [style(f"Impact on {', '.join(imp.data)}", bold=True),
+           f"  rows read {imp.rows_read}; rejected {imp.old_rejected} by {imp.old_version}, "
+           f"{imp.new_rejected} by {imp.new_version}",
+           f"  {imp.subjects} subject(s); mean score {_from_to(imp.old_mean_score, imp.new_mean_score, d)}",
+           "",
+           style(f"  Grade migration (rows: {imp.old_version}, columns: {imp.new_version})", bold=True)]
+    first = max([_display_width(g) for g in imp.grades] + [_display_width(imp.old_version)]) + 2
+    cols = [max(_display_width(g), 5) + 2 for g in imp.grades]
+    out.append("  " + _pad("", first) + "".join(_pad(g, w, right=True) for g, w in zip(imp.grades, cols)))
+    for g, row in zip(imp.grades, imp.matrix):
+        cells = "".join(_pad(str(v) if v else "·", w, right=True) for v, w in zip(row, cols))
+        out.append("  " + _pad(g, first) + cells)
+    out.append("")
+    out.append(style(f"  {len(imp.grade_changes)} subject(s) change grade", bold=True))
+    for m in imp.grade_changes:
+        out.append(f"    {m.subject}: {m.old_grade or NO_GRADE} → {m.new_grade or NO_GRADE}  "
+                   f"({_from_to(m.old_score, m.new_score, d)})")
+    out.append("")
+    out.append(style(f"  Largest score movements (top {TOP_MOVES})", bold=True))
+    if not imp.movements:
+        out.append("    none")
+    for m in imp.movements:
+        causes = ", ".join(f"{c.id} {_signed(c.delta, d)}" for c in m.causes) or "—"
+        out.append(f"    {m.subject}: {_from_to(m.old_score, m.new_score, d)} ({_signed(m.delta, d)})  "
+                   f"{m.old_grade or NO_GRADE} → {m.new_grade or NO_GRADE}; by indicator: {causes}")
+    out.append("")
+    out.append(style("  Indicator means over subjects (points; value)", bold=True))
+    width = max([_display_width(i.id) for i in imp.indicators] + [4]) + 2
+    for i in imp.indicators:
+        out.append(f"    {_pad(i.id, width)}points {_from_to(i.old_points, i.new_points, d)}   "
+                   f"value {_from_to(i.old_value, i.new_value, 4)}   (n {i.old_n} → {i.new_n})")
+    out.append("")
+    out.append(style("  Dimension means over subjects (score)", bold=True))
+    width = max([_display_width(x.id) for x in imp.dimensions] + [4]) + 2
+    for x in imp.dimensions:
+        out.append(f"    {_pad(x.id, width)}{_from_to(x.old_score, x.new_score, d)}   (n {x.old_n} → {x.new_n})")
+    out.append("")
+    for title, pairs in (("Vetoes newly triggered", imp.vetoes_triggered), ("Vetoes cleared", imp.vetoes_cleared)):
+        out.append(style(f"  {title}: {len(pairs)}", bold=True))
+        out.extend(f"    {s}: {v}" for s, v in pairs)
+    return out
+
+
+def _md_cell(x: Any) -> str:
+    """A value in a Markdown table cell: no pipes or line breaks that would split the row."""
+    text = show(x) if not isinstance(x, str) else x
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
+def _md_code(text: str) -> str:
+    """``text`` as inline code, or as a plain cell when it holds a backtick."""
+    return f"`{text}`" if "`" not in text else _md_cell(text)
+
+
+def render_markdown(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None) -> str:
+    """A Markdown report to paste into a review: a heading, then one table per category."""
+    o, n = _side_facts(old), _side_facts(new)
+    out = [f"# Scheme diff: {_md_cell(_title(o, n))}", "",
+           "| | old | new |", "|---|---|---|",
+           f"| file | {_md_code(o['path'])} | {_md_code(n['path'])} |",
+           f"| version | {_md_cell(o['version'])} | {_md_cell(n['version'])} |", ""]
+    if not changes:
+        out += ["**No semantic differences: the two versions are equivalent.**", ""]
+    else:
+        out += [f"**{len(changes)} change(s).**", ""]
+    for cat, items in _grouped(changes):
+        out += [f"## {CATEGORIES.get(cat, cat)}", "", "| change | path | old | new | lines (old → new) | note |",
+                "|---|---|---|---|---|---|"]
+        for c in items:
+            out.append(f"| {c.kind} | {_md_code(c.path)} | {_md_cell(c.old)} | {_md_cell(c.new)} | "
+                       f"{_line_span(c)} | {_md_cell(c.note or '')} |")
+        out.append("")
+    if impact is not None:
+        out += _impact_markdown(impact)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _impact_markdown(imp: Impact) -> list[str]:
+    d = imp.decimals
+    out = [f"## Impact on {', '.join(_md_code(p) for p in imp.data)}", "",
+           f"Rows read: {imp.rows_read}; rejected: {imp.old_rejected} by {_md_cell(imp.old_version)}, "
+           f"{imp.new_rejected} by {_md_cell(imp.new_version)}. Subjects: {imp.subjects}. "
+           f"Mean score: {_from_to(imp.old_mean_score, imp.new_mean_score, d)}.", "",
+           f"### Grade migration (rows: {_md_cell(imp.old_version)}, columns: {_md_cell(imp.new_version)})", "",
+           "| old \\ new | " + " | ".join(_md_cell(g) for g in imp.grades) + " |",
+           "|---|" + "---:|" * len(imp.grades)]
+    for g, row in zip(imp.grades, imp.matrix):
+        out.append(f"| **{_md_cell(g)}** | " + " | ".join(str(v) for v in row) + " |")
+    out += ["", f"### Subjects whose grade changes ({len(imp.grade_changes)})", ""]
+    if imp.grade_changes:
+        out += ["| subject | old grade | new grade | old score | new score |", "|---|---|---|---:|---:|"]
+        out += [f"| {_md_cell(m.subject)} | {_md_cell(m.old_grade or NO_GRADE)} | "
+                f"{_md_cell(m.new_grade or NO_GRADE)} | {fmt_number(m.old_score, d)} | {fmt_number(m.new_score, d)} |"
+                for m in imp.grade_changes]
+    else:
+        out.append("None.")
+    out += ["", f"### Largest score movements (top {TOP_MOVES})", ""]
+    if imp.movements:
+        out += ["| subject | old score | new score | change | grade | by indicator (contribution change) |",
+                "|---|---:|---:|---:|---|---|"]
+        for m in imp.movements:
+            causes = ", ".join(f"{c.id} {_signed(c.delta, d)}" for c in m.causes) or "—"
+            out.append(f"| {_md_cell(m.subject)} | {fmt_number(m.old_score, d)} | {fmt_number(m.new_score, d)} | "
+                       f"{_signed(m.delta, d)} | {_md_cell(m.old_grade or NO_GRADE)} → "
+                       f"{_md_cell(m.new_grade or NO_GRADE)} | {_md_cell(causes)} |")
+    else:
+        out.append("None.")
+    out += ["", "### Indicator means over subjects", "",
+            "| indicator | dimension | points (old) | points (new) | value (old) | value (new) | n (old → new) |",
+            "|---|---|---:|---:|---:|---:|---|"]
+    out += [f"| {_md_cell(i.id)} | {_md_cell(i.dimension)} | {fmt_number(i.old_points, d)} | "
+            f"{fmt_number(i.new_points, d)} | {fmt_number(i.old_value, 4)} | {fmt_number(i.new_value, 4)} | "
+            f"{i.old_n} → {i.new_n} |" for i in imp.indicators]
+    out += ["", "### Dimension means over subjects", "", "| dimension | score (old) | score (new) | n (old → new) |",
+            "|---|---:|---:|---|"]
+    out += [f"| {_md_cell(x.id)} | {fmt_number(x.old_score, d)} | {fmt_number(x.new_score, d)} | "
+            f"{x.old_n} → {x.new_n} |" for x in imp.dimensions]
+    for title, pairs in (("Vetoes newly triggered", imp.vetoes_triggered), ("Vetoes cleared", imp.vetoes_cleared)):
+        out += ["", f"### {title} ({len(pairs)})", ""]
+        if pairs:
+            out += ["| subject | veto |", "|---|---|"] + [f"| {_md_cell(s)} | {_md_cell(v)} |" for s, v in pairs]
+        else:
+            out.append("None.")
+    out.append("")
+    return out
+
+
+def render_json(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None) -> str:
+    """``{"old": {id, version, path}, "new": {...}, "equivalent", "changes": [...], "impact": {...} | null}``."""
+    doc = {
+        "old": _side_facts(old),
+        "new": _side_facts(new),
+        "equivalent": not changes,
+        "changes": [c.as_dict() for c in changes],
+        "impact": impact.as_dict() if impact is not None else None,
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+

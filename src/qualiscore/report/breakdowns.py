@@ -1,0 +1,244 @@
+"""Breakdowns per team, channel…: each group scored from its own pooled records.
+
+A team's figure is never averaged from its agents' scorecards when the records are
+at hand: the scheme is applied again to the pooled records of each team
+(``evaluate --by team``), from the run's own inputs, after checking their SHA-256
+against the manifest. Directories written by ``evaluate --by FIELD`` can be given
+instead (``--by-dir``). Only for record-level schemes, or a field that is part of
+the subject key, is a group's figure the mean of its subjects' scores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .._numbers import mean
+from ..engine import Run, evaluate_versions
+from ..errors import QualiscoreError
+from ..manifest import read_manifest
+from ..model import RecordContract, Scheme
+from ..records import Dataset, read_records
+from ..scorecard import scorecard_dict
+from .files import locate, read_cards
+from .stats import finite_float
+
+
+@dataclass(frozen=True, slots=True)
+class BreakdownRow:
+    """One value of a breakdown field in one period."""
+
+    value: str
+    period: str | None
+    version: str | None
+    score: float | None
+    grade: str | None
+    records: int
+    subjects: int | None = None  # when the score is a mean of subject scores
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """The scores of every value of one field (or fields joined by ``,``), and where they come from."""
+
+    field: str
+    label: str
+    method: str  # "pooled" | "mean"
+    source: str
+    rows: tuple[BreakdownRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdowns:
+    """The breakdowns the scheme asks for (``fields``), those that could be made, and why others are missing."""
+
+    fields: tuple[str, ...]
+    shown: tuple[Breakdown, ...]
+    notes: tuple[str, ...]
+
+
+def field_descriptions(schemes: Sequence[Scheme]) -> dict[str, str]:
+    """Field descriptions from the scheme files (the compiled contract does not keep them)."""
+    out: dict[str, str] = {}
+    for s in schemes:
+        try:
+            doc = yaml.safe_load(Path(s.path).read_text(encoding="utf-8-sig"))
+            fields = doc["records"]["fields"]
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+            continue
+        if isinstance(fields, dict):
+            for name, spec in fields.items():
+                if isinstance(spec, dict) and isinstance(spec.get("description"), str):
+                    out[str(name)] = spec["description"]
+    return out
+
+
+def _field_label(descriptions: Mapping[str, str], name: str) -> str:
+    """``team · 班组``: the field name and the short head of its description, when there is one."""
+    text = descriptions.get(name, "")
+    for sep in ("：", ":", "（", "(", "，", ",", ";", "；"):
+        text = text.split(sep)[0]
+    text = text.strip()
+    return f"{name} · {text}" if text and len(text) <= 12 else name
+
+
+def _rows_from_cards(cards: Iterable[Mapping[str, Any]], fields: Sequence[str]) -> tuple[BreakdownRow, ...]:
+    rows = []
+    for c in cards:
+        keys = c.get("keys") or {}
+        value = "/".join(str(keys.get(f, "")) for f in fields)
+        rows.append(BreakdownRow(value, c.get("period"), (c.get("scheme") or {}).get("version"),
+                                 finite_float(c.get("score")), c.get("grade"), int(c.get("records") or 0)))
+    return tuple(rows)
+
+
+def _mean_rows(pairs: Iterable[tuple[str, Mapping[str, Any]]]) -> tuple[BreakdownRow, ...]:
+    """Mean subject score per (value, period): for record-level schemes or composite subject keys."""
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for value, c in pairs:
+        groups[(value, c.get("period") or "")].append(c)
+    rows = []
+    for (value, period), cs in sorted(groups.items()):
+        scores = [float(c["score"]) for c in cs if c.get("score") is not None]
+        versions = sorted({(c.get("scheme") or {}).get("version") or "" for c in cs})
+        rows.append(BreakdownRow(value, period or None, ", ".join(versions), mean(scores), None,
+                                 sum(int(c.get("records") or 0) for c in cs), len(cs)))
+    return tuple(rows)
+
+
+def _from_dir(d: Path, manifest: Mapping[str, Any], descriptions: Mapping[str, str],
+              notes: list[str]) -> Breakdown | None:
+    """The breakdown an ``evaluate --by FIELD`` directory holds, said to differ if made from other files."""
+    try:
+        m = read_manifest(d)
+        cards = read_cards(d)
+    except QualiscoreError as exc:
+        notes.append(f"--by-dir {d}: {exc.message}")
+        return None
+    fields = [str(f) for f in m.get("group_by") or []]
+    if not fields:
+        notes.append(f"--by-dir {d}: the run has no group_by fields; give a directory made with "
+                     "`evaluate --by FIELD`.")
+        return None
+    same_schemes = {s.get("sha256") for s in m.get("schemes", [])} == {
+        s.get("sha256") for s in manifest.get("schemes", [])}
+    same_inputs = {i.get("sha256") for i in m.get("inputs", [])} == {
+        i.get("sha256") for i in manifest.get("inputs", [])}
+    source = f"from {d} (evaluate --by {','.join(fields)})"
+    if not (same_schemes and same_inputs):
+        what = " and ".join(w for w, same in (("scheme versions", same_schemes), ("inputs", same_inputs)) if not same)
+        notes.append(f"--by-dir {d} was made from other {what} than this run (SHA-256 differ).")
+        source += " — other " + what + " than this run"
+    label = " + ".join(_field_label(descriptions, f) for f in fields)
+    return Breakdown(",".join(fields), label, "pooled", source, _rows_from_cards(cards, fields))
+
+
+def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir: Path
+                 ) -> tuple[list[Path] | None, str]:
+    """The run's inputs, if they are all on disk and unchanged; else None and why not."""
+    if not schemes or len(schemes) != len(manifest.get("schemes", [])):
+        return None, "the run's scheme files are not all available unchanged"
+    paths = []
+    for i in manifest.get("inputs", []):
+        path, why = locate(str(i.get("path", "")), i.get("sha256"), outdir)
+        if path is None:
+            return None, f"input {i.get('path')} is {why}"
+        paths.append(path)
+    if not paths:
+        return None, "the manifest lists no input files"
+    return paths, ""
+
+
+def _reader(paths: Sequence[Path], encoding: str | None) -> Callable[[RecordContract], Dataset]:
+    """Reads the inputs once per record contract, however many breakdowns need them."""
+    cache: dict[int, Dataset] = {}
+
+    def read(contract: RecordContract) -> Dataset:
+        if id(contract) not in cache:
+            cache[id(contract)] = read_records([str(p) for p in paths], contract, encoding=encoding)
+        return cache[id(contract)]
+
+    return read
+
+
+def _run(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *, by: Sequence[str],
+         as_of: dt.date | None) -> Run:
+    """The run's schemes applied again to its inputs, grouped ``by``: the one place this package scores."""
+    return evaluate_versions(schemes, read, by=by, as_of=as_of)
+
+
+def collect_breakdowns(outdir: Path, manifest: Mapping[str, Any], cards: Sequence[Mapping[str, Any]],
+                       schemes: Sequence[Scheme], by_dirs: Sequence[Path], recompute: bool) -> Breakdowns:
+    """The scheme's breakdowns of a run: from ``by_dirs`` first, then its own scorecards, then recomputed."""
+    descriptions = field_descriptions(schemes)
+    fields = list(dict.fromkeys(f for s in schemes for f in s.subject.breakdowns))
+    shown: list[Breakdown] = []
+    notes: list[str] = []
+    for d in by_dirs:
+        b = _from_dir(d, manifest, descriptions, notes)
+        if b is not None:
+            shown.append(b)
+    done = {b.field for b in shown}
+    group_by = [str(f) for f in manifest.get("group_by") or []]
+    todo = []
+    for f in (f for f in fields if f not in done):
+        if group_by == [f]:  # the run itself is grouped by exactly this field: its scorecards are the breakdown
+            shown.append(Breakdown(f, _field_label(descriptions, f), "pooled", "this run's scorecards",
+                                   _rows_from_cards(cards, [f])))
+        elif f in group_by:
+            pairs = [(str((c.get("keys") or {}).get(f, "")), c) for c in cards]
+            shown.append(Breakdown(f, _field_label(descriptions, f), "mean", "mean of this run's subject scores",
+                                   _mean_rows(pairs)))
+        else:
+            todo.append(f)
+    if todo and not recompute:
+        notes.append(f"Breakdowns by {', '.join(todo)} were not recomputed (--no-recompute).")
+    elif todo:
+        paths, why = _input_paths(manifest, schemes, outdir)
+        if paths is None:
+            notes.append(f"Breakdowns by {', '.join(todo)} cannot be recomputed: {why}.")
+        else:
+            shown += _recomputed(todo, paths, manifest, schemes, cards, descriptions, notes)
+    return Breakdowns(tuple(fields), tuple(shown), tuple(notes))
+
+
+def _recomputed(todo: Sequence[str], paths: Sequence[Path], manifest: Mapping[str, Any], schemes: Sequence[Scheme],
+                cards: Sequence[Mapping[str, Any]], descriptions: Mapping[str, str],
+                notes: list[str]) -> list[Breakdown]:
+    """Breakdowns by the ``todo`` fields from the run's own inputs: pooled records, or record means."""
+    opts = manifest.get("options") or {}
+    read = _reader(paths, opts.get("encoding"))
+    record_level = not manifest.get("group_by")
+    as_of = dt.date.fromisoformat(opts["as_of"]) if opts.get("as_of") else None
+    out = []
+    for f in todo:
+        label = _field_label(descriptions, f)
+        try:
+            if record_level:
+                # One scorecard per record: a group's figure is the mean of its records' scores.
+                values: dict[str, str] = {}
+                for s in schemes:
+                    ds = read(s.records)
+                    for rec in ds.records:
+                        values.setdefault(str(rec.get(s.records.id)), "" if rec.get(f) is None else str(rec.get(f)))
+                pairs = [(values.get(str(c.get("subject")), "(unknown)"), c) for c in cards]
+                out.append(Breakdown(f, label, "mean", "mean of record scores, records read from the run's inputs "
+                                     "(SHA-256 checked)", _mean_rows(pairs)))
+                continue
+            fresh = _run(schemes, read, by=[f], as_of=as_of)
+        except QualiscoreError as exc:
+            notes.append(f"Breakdown by {f} cannot be recomputed: {exc.message}")
+            continue
+        if fresh.rows_read != (manifest.get("rows") or {}).get("read", fresh.rows_read):
+            notes.append(f"Breakdown by {f}: {fresh.rows_read} rows read, but the run read "
+                         f"{manifest['rows']['read']}.")
+        out.append(Breakdown(f, label, "pooled", "recomputed from the run's inputs (SHA-256 checked): "
+                             "the scheme applied to the pooled records of each group",
+                             _rows_from_cards([scorecard_dict(c) for c in fresh.scorecards], [f])))
+    return out

@@ -1,0 +1,99 @@
+"""Reading an output directory: its scorecards and rejects, and the files its manifest names.
+
+A scheme or input file is used only if its SHA-256 is still the one the manifest
+recorded; otherwise the report says why it is missing instead of showing figures
+from another file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError, QualiscoreError
+from ..manifest import sha256_file
+from ..model import Scheme
+from ..schemes import load_scheme
+
+
+def read_cards(outdir: Path) -> list[dict[str, Any]]:
+    """The scorecards of ``outdir/scorecards.jsonl``; OutputError when missing or damaged."""
+    path = outdir / "scorecards.jsonl"
+    cards = []
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                card = json.loads(line)
+                if not isinstance(card, dict) or "subject" not in card or "dimensions" not in card:
+                    raise OutputError(f"{path}:{n} is not a scorecard", hint="re-run evaluate")
+                cards.append(card)
+    except FileNotFoundError:
+        raise OutputError(f"{outdir} has no scorecards.jsonl", hint="give the -o directory of `qualiscore evaluate`") \
+            from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OutputError(f"cannot read {path}: {exc}", hint="the file is damaged; re-run evaluate") from None
+    return cards
+
+
+def read_rejects(outdir: Path, notes: list[str]) -> list[dict[str, str]]:
+    """The rows of ``rejects.csv``; a missing or unreadable file is a note, not an error."""
+    path = outdir / "rejects.csv"
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return [dict(r) for r in csv.DictReader(f)]
+    except FileNotFoundError:
+        notes.append("rejects.csv is missing from the output directory: rejected rows cannot be listed.")
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        notes.append(f"rejects.csv cannot be read ({exc}): rejected rows cannot be listed.")
+    return []
+
+
+def _candidates(path: str, outdir: Path) -> list[Path]:
+    p = Path(path)
+    if p.is_absolute():
+        return [p]
+    return list(dict.fromkeys([Path.cwd() / p, outdir.resolve().parent / p]))
+
+
+def locate(path: str, digest: str | None, outdir: Path) -> tuple[Path | None, str]:
+    """The file a manifest names, only if its SHA-256 is still the recorded one; else None and why."""
+    seen = False
+    for c in _candidates(path, outdir):
+        if c.is_file():
+            seen = True
+            if digest is None or sha256_file(c) == digest:
+                return c, ""
+    return None, "changed since the run (SHA-256 differs)" if seen else "not found"
+
+
+def load_schemes(manifest: Mapping[str, Any], outdir: Path, notes: list[str]) -> list[Scheme]:
+    """The run's scheme versions whose files still match the manifest, oldest first."""
+    out = []
+    for s in manifest.get("schemes", []):
+        path, why = locate(str(s.get("path", "")), s.get("sha256"), outdir)
+        if path is None:
+            notes.append(f"scheme file {s.get('path')} ({s.get('id')} {s.get('version')}) is {why}: "
+                         "its title, approver, grade bands and target directions are not shown.")
+            continue
+        try:
+            out.append(load_scheme(path))
+        except QualiscoreError as exc:
+            notes.append(f"scheme file {s.get('path')} cannot be loaded: {exc.message}")
+    return sorted(out, key=lambda s: s.effective_from)
+
+
+def check_outputs(manifest: Mapping[str, Any], outdir: Path) -> list[str]:
+    """What differs between the output files and the SHA-256 the manifest recorded for them."""
+    problems = []
+    for name, digest in sorted(manifest.get("outputs", {}).items()):
+        path = outdir / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif sha256_file(path) != digest:
+            problems.append(f"{name} does not match its SHA-256 in manifest.json")
+    return problems

@@ -1,0 +1,114 @@
+"""The Markdown summary: the facts of a :class:`ReportView` as tables to paste in a review.
+
+Every cell is escaped: text from schemes and data can neither break a table nor
+become a link, emphasis or raw HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .._numbers import fmt_number
+from .formatting import fmt_measure, fmt_target, pct
+from .run import NO_GRADE
+from .view import EVIDENCE_SHOWN, TOP_N, ReportView
+
+
+def _cell(x: Any) -> str:
+    """Untrusted text for a Markdown table cell: no table breaks, links, emphasis or raw HTML."""
+    text = " ".join(("" if x is None else str(x)).split())
+    text = html.escape(text, quote=False)
+    for ch in "\\`*_[]|#":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[str]], right: Iterable[int] = ()) -> str:
+    r = set(right)
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" if i in r else "---" for i in range(len(head))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(view: ReportView) -> str:
+    """The Markdown summary of ``view``."""
+    facts, rows = view.facts, view.facts.rows
+    versions = view.versions
+    ids = " / ".join(facts.scheme_ids)
+    out = [f"# Quality report · {_cell(ids)} {_cell(', '.join(versions))}\n"]
+    if facts.titles:
+        out.append(f"**{_cell(facts.titles[0])}**\n")
+    approvals = [f"{_cell(s.approved_by or '—')}{', ' + _cell(s.approved_on) if s.approved_on else ''} "
+                 f"({_cell(s.version)})" for s in facts.schemes if s.approved_by or s.approved_on]
+    table = [
+        ("Scheme", _cell(ids)),
+        ("Version(s)", ", ".join(f"{_cell(s.version)} ({_cell(s.effective_from)} – "
+                                 f"{_cell(s.effective_to or '…')}, {_cell(s.scorecards)} scorecards)"
+                                 for s in facts.entries)),
+        ("Approved by", "; ".join(approvals) or "—"),
+        ("Data period", _cell(facts.data_period)),
+        ("Rows", f"read {rows.read} = scored {rows.scored} + rejected {rows.rejected}"),
+        ("Scorecards", str(view.scorecards)),
+        ("Mean score", fmt_number(view.scores.mean)),
+        ("Manifest SHA-256", f"`{facts.manifest_sha256}`"),
+        ("Engine", f"qualiscore {_cell(facts.engine_version)} ({_cell(facts.engine_name)})"),
+        ("Outputs vs manifest", "match" if not facts.output_problems else _cell("; ".join(facts.output_problems))),
+    ]
+    out.append(_table(["Fact", "Value"], [[k, v] for k, v in table]))
+    for n in facts.notes:
+        out.append(f"> {_cell(n)}\n")
+
+    out.append("## Grade distribution\n")
+    out.append(_table(["Grade", "Scorecards", "Share"],
+                      [[_cell(g.grade), str(g.scorecards), pct(g.scorecards, view.scorecards)] for g in view.grades],
+                      right=[1, 2]))
+
+    out.append("## Indicator averages vs target\n")
+    multi = view.multi_version
+    indicators = []
+    for i in view.indicators:
+        met = i.met_share
+        indicators.append([*([_cell(i.version)] if multi else []), _cell(i.dim_name),
+                           f"{_cell(i.name)} ({_cell(i.id)})", fmt_measure(i.mean_value, i.share_like),
+                           fmt_target(i.target, i.lower_better, i.share_like),
+                           "—" if met is None else f"{met * 100:.0f}% ({i.met}/{i.valued})",
+                           fmt_number(i.mean_points)])
+    first = 1 if multi else 0
+    out.append(_table([*(["Version"] if multi else []), "Dimension", "Indicator", "Mean value", "Target",
+                       "Meeting target", "Mean points"], indicators, right=range(first + 2, first + 6)))
+    out.append(_table([*(["Version"] if multi else []), "Dimension", "Mean score"],
+                      [[*([_cell(d.version)] if multi else []), f"{_cell(d.name)} ({_cell(d.id)})",
+                        fmt_number(d.mean)] for d in view.dimensions], right=[first + 1]))
+
+    for title, cards in ((f"Lowest {TOP_N}", view.lowest), (f"Highest {TOP_N}", view.highest)):
+        out.append(f"## {title}\n")
+        out.append(_table(["#", "Subject", "Period", "Version", "Score", "Grade", "Decided by"], [
+            [str(k), _cell(c.subject), _cell(c.period or "—"), _cell(c.version), fmt_number(c.score),
+             _cell(c.grade or NO_GRADE), _cell(c.decided_by)]
+            for k, c in enumerate(cards, 1)], right=[0, 4]))
+
+    out.append("## Vetoes\n")
+    vetoes = []
+    for c in view.vetoed:
+        for v in c.vetoes:
+            shown = ", ".join(_cell(x) for x in v.evidence[:EVIDENCE_SHOWN])
+            if len(v.evidence) > EVIDENCE_SHOWN:
+                shown += f" … (+{len(v.evidence) - EVIDENCE_SHOWN})"
+            vetoes.append([_cell(c.subject), _cell(c.period or "—"), fmt_number(c.score),
+                           f"{_cell(c.score_grade or '—')} → {_cell(c.grade)}",
+                           f"{_cell(v.name)} ({_cell(v.id)})", shown])
+    out.append(_table(["Subject", "Period", "Score", "Grade", "Veto", "Evidence (record ids)"], vetoes, right=[2])
+               if vetoes else "No veto was triggered.\n")
+
+    out.append("## Rejects by code\n")
+    if view.rejects.problems:
+        out.append(_table(["Code", "Problems", "Fields"],
+                          [[_cell(r.code), str(r.problems), ", ".join(f"{_cell(f)} ({k})" for f, k in r.fields)]
+                           for r in view.rejects.by_code], right=[1]))
+    else:
+        out.append("No row was rejected.\n")
+    out.append(f"\n_Generated by qualiscore {_cell(facts.engine_version)} from the output directory "
+               f"{_cell(facts.outdir_name)}; charts and explanations: `qualiscore report` (HTML)._\n")
+    return "\n".join(out)

@@ -1,0 +1,78 @@
+"""An output directory of ``evaluate`` as the report reads it: one frozen value, read once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError
+from ..manifest import MANIFEST, read_manifest, sha256_bytes
+from ..model import Scheme
+from ..signing import SIGNATURE_FILE
+from .breakdowns import Breakdown, collect_breakdowns
+from .colours import GRADE_COLOURS
+from .files import check_outputs, load_schemes, read_cards, read_rejects
+
+NO_GRADE = "(none)"  # the grade of scorecards without one
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutput:
+    """Everything the report is made from: the output files, the schemes that still match, the breakdowns."""
+
+    outdir: Path
+    manifest: Mapping[str, Any]
+    manifest_sha256: str
+    cards: tuple[Mapping[str, Any], ...]
+    rejects: tuple[Mapping[str, str], ...]
+    schemes: tuple[Scheme, ...]  # compiled schemes whose files still match the manifest, oldest first
+    grade_order: tuple[str, ...]  # best first; NO_GRADE last when a scorecard has no grade
+    notes: tuple[str, ...]
+    output_problems: tuple[str, ...]
+    signed: bool
+    breakdowns: tuple[Breakdown, ...]
+    breakdown_notes: tuple[str, ...]
+    breakdown_fields: tuple[str, ...]
+
+
+def _grade_order(schemes: Sequence[Scheme], cards: Sequence[Mapping[str, Any]]) -> list[str]:
+    order: list[str] = []
+    for s in reversed(schemes):
+        order += [g.name for g in sorted(s.grades, key=lambda g: -g.min)]
+    if not order:  # no scheme file: order grades by the best score that earned them
+        best: dict[str, float] = {}
+        for c in cards:
+            if c.get("grade") and c.get("score") is not None and c.get("decided_by") == "score":
+                best[c["grade"]] = max(best.get(c["grade"], -math.inf), float(c["score"]))
+        known = list(GRADE_COLOURS)
+        order = sorted(best, key=lambda g: (-best[g], g))
+        order = sorted(order, key=lambda g: known.index(g) if g in known else len(known) + order.index(g))
+    for c in cards:
+        if c.get("grade") and c["grade"] not in order:
+            order.append(c["grade"])
+    order = list(dict.fromkeys(order))
+    if any(not c.get("grade") for c in cards):
+        order.append(NO_GRADE)
+    return order
+
+
+def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recompute: bool = True) -> RunOutput:
+    """Everything the report shows, read from ``outdir`` (and the run's inputs for breakdowns)."""
+    out = Path(outdir)
+    if not out.is_dir():
+        raise OutputError(f"{out} is not a directory", hint="give the -o directory of `qualiscore evaluate`")
+    manifest = read_manifest(out)
+    digest = sha256_bytes((out / MANIFEST).read_bytes())
+    notes: list[str] = []
+    cards = read_cards(out)
+    rejects = read_rejects(out, notes)
+    schemes = load_schemes(manifest, out, notes)
+    output_problems = check_outputs(manifest, out)
+    signed = (out / SIGNATURE_FILE).is_file()
+    breakdowns = collect_breakdowns(out, manifest, cards, schemes, [Path(d) for d in by_dirs], recompute)
+    return RunOutput(out, manifest, digest, tuple(cards), tuple(rejects), tuple(schemes),
+                     tuple(_grade_order(schemes, cards)), tuple(notes), tuple(output_problems), signed,
+                     breakdowns.shown, breakdowns.notes, breakdowns.fields)
