@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .provenance import manifest_dict, sha256_bytes
 from .scorecard import Scorecard, quantize, safe_cell, scorecard_dict
 
 if TYPE_CHECKING:
@@ -371,8 +372,6 @@ def render_formats(run: Run, formats: Iterable[str], outputs: Mapping[str, str])
     ``outputs`` are the hashes of the files rendered so far (name -> sha256); the
     workbook's manifest sheet lists them and the Parquet file, which is made first.
     """
-    from .manifest import manifest_dict, sha256_bytes
-
     wanted = set(formats)
     unknown = sorted(wanted - set(FORMAT_FILES))
     if unknown:
