@@ -316,7 +316,7 @@ def test_as_of_in_a_wrong_format_exits_2(work: Path) -> None:
 def test_max_rejects_exceeded_exits_5_and_creates_nothing(work: Path) -> None:
     result = run("evaluate", Q2, "data/head.csv", "-o", "out", "--max-rejects", "0")
     assert result.exit_code == 5, result.output
-    assert "3 of 300 rows were rejected" in result.output
+    assert "3 of 300 rows (1.00%) were rejected" in result.output
     assert "nothing was written" in result.output
     assert not (work / "out").exists()
     assert leftovers(work, "out") == []
