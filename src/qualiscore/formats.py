@@ -27,6 +27,7 @@ import datetime as dt
 import io
 import math
 import re
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -426,8 +427,6 @@ def _parquet_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | No
 
 def _xlsx_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | None, str | None]]:
     openpyxl = _openpyxl()
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         old = openpyxl.load_workbook(io.BytesIO(stored), read_only=True, data_only=False)

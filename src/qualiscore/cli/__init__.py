@@ -2,7 +2,8 @@
 
 Commands are loaded when they run: `qualiscore --help` lists them from
 :data:`COMMANDS` without importing any, so help and `validate` stay fast and never
-load the columnar engine. Nothing below this package imports click.
+load the columnar engine. click stays in this package: the library raises
+QualiscoreError, and the group turns it into a message and its exit status.
 """
 
 from __future__ import annotations
