@@ -48,10 +48,11 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str |
     the reference engine, which reads no files).
     """
     schemes = _schemes(scheme)
-    engine = "rows" if callable(data) else engine_for(options.engine)
-    if engine == "columnar":
-        run = _columnar().evaluate_versions(schemes, [str(p) for p in data], encoding=options.encoding,
-                                            by=options.by, as_of=options.as_of, sheet=options.sheet)
+    paths = None if callable(data) else [str(p) for p in data]
+    engine = "rows" if paths is None else engine_for(options.engine)
+    if paths is not None and engine == "columnar":
+        run = _columnar().evaluate_versions(schemes, paths, encoding=options.encoding, by=options.by,
+                                            as_of=options.as_of, sheet=options.sheet)
     else:
         run = evaluate_versions(schemes, _reader(data, options, progress), by=options.by, as_of=options.as_of,
                                 progress=progress.update if progress is not None else None)
