@@ -14,7 +14,6 @@ from tqdm import tqdm
 from ..engine import Run
 from ..manifest import render_outputs, write_outputs
 from ..options import ENGINES, EngineName, RejectLimit, RunOptions
-from ..report import write_report
 from ..runs import execute
 from ..signing import SIGNATURE_FILE, sign_manifest
 from ._params import DATE, FIELDS, REJECT_LIMIT
@@ -73,6 +72,8 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     if not quiet:
         summary(run, out)
     if with_report:
+        from ..report import write_report  # qualiscore[report]: loaded only when a report is asked for
+
         path = write_report(out)
         if not quiet:
             click.echo(f"report:     {path}")
