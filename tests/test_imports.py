@@ -75,7 +75,8 @@ def test_the_library_does_not_import_click() -> None:
     assert "click" not in loaded
 
 
-@pytest.mark.parametrize("entry", [["-m", "qualiscore"], ["-c", "from qualiscore.cli import main; main()"]])
+@pytest.mark.parametrize("entry", [["-m", "qualiscore"], ["-m", "qualiscore.cli"],
+                                   ["-c", "from qualiscore.cli import main; main()"]])
 def test_entry_points(entry: list[str]) -> None:
     proc = subprocess.run([sys.executable, *entry, "--version"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
