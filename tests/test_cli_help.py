@@ -4,25 +4,48 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
-from click.testing import CliRunner
 
-from qualiscore.cli import cli
+from conftest import Cli
+from qualiscore.cli import COMMANDS
+from qualiscore.cli import cli as group
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
-def test_every_command_help_has_an_example(name: str) -> None:
-    result = CliRunner().invoke(cli, [name, "--help"])
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_help_has_an_example(cli: Cli, name: str) -> None:
+    result = cli(name, "--help")
     assert result.exit_code == 0
     assert "Example" in result.output, f"`qualiscore {name} --help` shows no example"
     assert "qualiscore " in result.output.split("Example", 1)[1]
 
 
-def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["evaluate", str(ROOT / "rules/cs-quality/2026Q2.yaml"),
-                                      str(ROOT / "data/sample/interactions.csv"), "-o", str(tmp_path / "out")])
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_command_table_matches_the_command(name: str) -> None:
+    """`qualiscore --help` lists a command from the table without loading it: the table must say what it does."""
+    command = group.get_command(click.Context(group), name)
+    assert isinstance(command, click.Command) and command.name == name
+    listed = click.Command(name, help=COMMANDS[name].help)
+    for limit in (30, 45, 80, 1000):
+        assert listed.get_short_help_str(limit) == command.get_short_help_str(limit), limit
+
+
+def test_group_help_is_what_click_prints_with_every_command_loaded(cli: Cli) -> None:
+    loaded = click.Group("qualiscore", help=group.help, params=group.params,
+                         context_settings=group.context_settings,
+                         commands={name: group.get_command(click.Context(group), name) for name in COMMANDS})
+    for width in (60, 80, 100):
+        expected = cli("--help", prog_name="qualiscore", terminal_width=width).output
+        with click.Context(loaded, info_name="qualiscore", terminal_width=width,
+                           **group.context_settings) as ctx:
+            assert loaded.get_help(ctx) + "\n" == expected
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(cli: Cli, tmp_path: Path) -> None:
+    result = cli("evaluate", str(ROOT / "rules/cs-quality/2026Q2.yaml"), str(ROOT / "data/sample/interactions.csv"),
+                 "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert "scoring" not in result.output and "records/s" not in result.output
     assert result.output.startswith("rows read 3000 = scored 2970 + rejected 30")

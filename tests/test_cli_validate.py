@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from conftest import Cli
 from qualiscore import __version__
-from qualiscore.cli import cli
 from qualiscore.starter import starter_scheme
 
 HERE = Path(__file__).parent
@@ -27,12 +27,8 @@ UPDATE_GOLDEN = os.environ.get("QUALISCORE_UPDATE_GOLDEN") == "1"
 FINDING_KEYS = {"severity", "code", "message", "hint", "file", "line", "column", "pointer"}
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), color=False)
-
-
-def run_json(*args: str) -> tuple[Result, dict]:
-    result = CliRunner().invoke(cli, ["validate", "--format", "json", *args], color=False)
+def run_json(cli: Cli, *args: str) -> tuple[Result, dict]:
+    result = cli("validate", "--format", "json", *args)
     return result, json.loads(result.stdout)
 
 
@@ -51,18 +47,18 @@ def _compare_golden(path: Path, actual: str) -> None:
 
 
 @pytest.mark.parametrize(("name", "exit_code"), GOLDEN)
-def test_golden_text(name: str, exit_code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_golden_text(cli: Cli, name: str, exit_code: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(VALIDATE)  # relative paths in the output
-    result = run("validate", f"{name}.yaml")
+    result = cli("validate", f"{name}.yaml")
     assert result.exit_code == exit_code, result.output
     assert "\x1b[" not in result.output  # no colour codes
     _compare_golden(VALIDATE / f"{name}.txt", result.output)
 
 
 @pytest.mark.parametrize(("name", "exit_code"), GOLDEN)
-def test_golden_json(name: str, exit_code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_golden_json(cli: Cli, name: str, exit_code: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(VALIDATE)
-    result = run("validate", "--format", "json", f"{name}.yaml")
+    result = cli("validate", "--format", "json", f"{name}.yaml")
     assert result.exit_code == exit_code, result.output
     json.loads(result.stdout)  # stdout alone is valid JSON
     _compare_golden(VALIDATE / f"{name}.json", result.stdout)
@@ -71,81 +67,81 @@ def test_golden_json(name: str, exit_code: int, monkeypatch: pytest.MonkeyPatch)
 # --------------------------------------------------------------------------- exit codes
 
 
-def test_clean_file_exits_0() -> None:
-    result = run("validate", str(VALIDATE / "clean.yaml"))
+def test_clean_file_exits_0(cli: Cli) -> None:
+    result = cli("validate", str(VALIDATE / "clean.yaml"))
     assert result.exit_code == 0, result.output
     assert "1 file(s) checked: 0 error(s), 0 warning(s)" in result.output
 
 
-def test_warnings_only_exits_0() -> None:
-    result = run("validate", str(VALIDATE / "warnings-only.yaml"))
+def test_warnings_only_exits_0(cli: Cli) -> None:
+    result = cli("validate", str(VALIDATE / "warnings-only.yaml"))
     assert result.exit_code == 0, result.output
     assert "warning[unused-field]" in result.output
     assert "0 error(s), 2 warning(s)" in result.output
 
 
-def test_warnings_with_strict_exit_1() -> None:
-    result = run("validate", "--strict", str(VALIDATE / "warnings-only.yaml"))
+def test_warnings_with_strict_exit_1(cli: Cli) -> None:
+    result = cli("validate", "--strict", str(VALIDATE / "warnings-only.yaml"))
     assert result.exit_code == 1, result.output
     assert "0 error(s), 2 warning(s)" in result.output
 
 
-def test_strict_on_clean_file_exits_0() -> None:
-    assert run("validate", "--strict", str(VALIDATE / "clean.yaml")).exit_code == 0
+def test_strict_on_clean_file_exits_0(cli: Cli) -> None:
+    assert cli("validate", "--strict", str(VALIDATE / "clean.yaml")).exit_code == 0
 
 
-def test_errors_exit_1() -> None:
-    result = run("validate", str(VALIDATE / "several-mistakes.yaml"))
+def test_errors_exit_1(cli: Cli) -> None:
+    result = cli("validate", str(VALIDATE / "several-mistakes.yaml"))
     assert result.exit_code == 1, result.output
     assert "5 error(s)" in result.output
 
 
-def test_load_error_exits_1() -> None:
-    result = run("validate", str(HERE / "fixtures" / "broken" / "yaml-empty.yaml"))
+def test_load_error_exits_1(cli: Cli) -> None:
+    result = cli("validate", str(HERE / "fixtures" / "broken" / "yaml-empty.yaml"))
     assert result.exit_code == 1, result.output
     assert "error[yaml-empty]" in result.output
 
 
-def test_errors_in_one_of_several_files_exit_1() -> None:
-    result = run("validate", str(VALIDATE / "clean.yaml"), str(VALIDATE / "several-mistakes.yaml"))
+def test_errors_in_one_of_several_files_exit_1(cli: Cli) -> None:
+    result = cli("validate", str(VALIDATE / "clean.yaml"), str(VALIDATE / "several-mistakes.yaml"))
     assert result.exit_code == 1, result.output
     assert "2 file(s) checked: 5 error(s)" in result.output
 
 
-def test_missing_path_exits_2(tmp_path: Path) -> None:
+def test_missing_path_exits_2(cli: Cli, tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
-    result = run("validate", str(missing))
+    result = cli("validate", str(missing))
     assert result.exit_code == 2, result.output
     assert "does not exist" in result.output
 
 
-def test_missing_path_among_good_ones_exits_2(tmp_path: Path) -> None:
-    result = run("validate", str(VALIDATE / "clean.yaml"), str(tmp_path / "nope.yaml"))
+def test_missing_path_among_good_ones_exits_2(cli: Cli, tmp_path: Path) -> None:
+    result = cli("validate", str(VALIDATE / "clean.yaml"), str(tmp_path / "nope.yaml"))
     assert result.exit_code == 2, result.output
 
 
-def test_no_arguments_exits_2() -> None:
-    result = run("validate")
+def test_no_arguments_exits_2(cli: Cli) -> None:
+    result = cli("validate")
     assert result.exit_code == 2, result.output
     assert "Missing argument" in result.output
 
 
 @pytest.mark.parametrize("args", [["--bogus"], ["--format", "xml"], ["--strict=yes"]])
-def test_bad_option_exits_2(args: list[str]) -> None:
-    result = run("validate", *args, str(VALIDATE / "clean.yaml"))
+def test_bad_option_exits_2(cli: Cli, args: list[str]) -> None:
+    result = cli("validate", *args, str(VALIDATE / "clean.yaml"))
     assert result.exit_code == 2, result.output
 
 
-def test_unknown_command_exits_2() -> None:
-    assert run("valdate", str(VALIDATE / "clean.yaml")).exit_code == 2
+def test_unknown_command_exits_2(cli: Cli) -> None:
+    assert cli("valdate", str(VALIDATE / "clean.yaml")).exit_code == 2
 
 
 # --------------------------------------------------------------------------- --format json
 
 
-def test_json_shape() -> None:
+def test_json_shape(cli: Cli) -> None:
     path = str(VALIDATE / "several-mistakes.yaml")
-    result, data = run_json(path)
+    result, data = run_json(cli, path)
     assert result.exit_code == 1
     assert set(data) == {"files", "errors", "warnings", "findings"}
     assert data["files"] == [path]
@@ -164,18 +160,18 @@ def test_json_shape() -> None:
     ]
 
 
-def test_json_clean_and_warnings_counts() -> None:
-    clean, data = run_json(str(VALIDATE / "clean.yaml"))
+def test_json_clean_and_warnings_counts(cli: Cli) -> None:
+    clean, data = run_json(cli, str(VALIDATE / "clean.yaml"))
     assert clean.exit_code == 0
     assert data["errors"] == 0 and data["warnings"] == 0 and data["findings"] == []
-    warned, data = run_json("--strict", str(VALIDATE / "warnings-only.yaml"))
+    warned, data = run_json(cli, "--strict", str(VALIDATE / "warnings-only.yaml"))
     assert warned.exit_code == 1
     assert data["errors"] == 0 and data["warnings"] == 2
     assert {f["severity"] for f in data["findings"]} == {"warning"}
 
 
-def test_json_directory_lists_every_file() -> None:
-    result, data = run_json(str(RULES))
+def test_json_directory_lists_every_file(cli: Cli) -> None:
+    result, data = run_json(cli, str(RULES))
     assert result.exit_code == 0, result.output
     expected = sorted(str(p) for p in RULES.rglob("*") if p.suffix in (".yaml", ".yml"))
     assert sorted(data["files"]) == expected and len(expected) >= 3
@@ -206,24 +202,24 @@ def codes(data: dict) -> list[str]:
     return [f["code"] for f in data["findings"]]
 
 
-def test_directory_clean_pair_exits_0(tmp_path: Path) -> None:
+def test_directory_clean_pair_exits_0(cli: Cli, tmp_path: Path) -> None:
     folder = write_versions(
         tmp_path,
         ("2026Q1", version_text("2026Q1", "2026-01-01", "2026-03-31")),
         ("2026Q2", version_text("2026Q2", "2026-04-01", supersedes="2026Q1")),
     )
-    result, data = run_json(str(folder))
+    result, data = run_json(cli, str(folder))
     assert result.exit_code == 0, result.output
     assert data["findings"] == [] and len(data["files"]) == 2
 
 
-def test_directory_versions_overlap(tmp_path: Path) -> None:
+def test_directory_versions_overlap(cli: Cli, tmp_path: Path) -> None:
     folder = write_versions(
         tmp_path,
         ("2026Q1", version_text("2026Q1", "2026-01-01", "2026-03-31")),
         ("2026Q2", version_text("2026Q2", "2026-03-15", supersedes="2026Q1")),
     )
-    result, data = run_json(str(folder))
+    result, data = run_json(cli, str(folder))
     assert result.exit_code == 1
     assert codes(data) == ["versions-overlap"]
     finding = data["findings"][0]
@@ -233,38 +229,38 @@ def test_directory_versions_overlap(tmp_path: Path) -> None:
     assert "2026-03-14" in finding["hint"]
 
 
-def test_directory_open_ended_version_overlaps_the_next(tmp_path: Path) -> None:
+def test_directory_open_ended_version_overlaps_the_next(cli: Cli, tmp_path: Path) -> None:
     folder = write_versions(
         tmp_path,
         ("2026Q1", version_text("2026Q1", "2026-01-01")),
         ("2026Q2", version_text("2026Q2", "2026-04-01", supersedes="2026Q1")),
     )
-    result, data = run_json(str(folder))
+    result, data = run_json(cli, str(folder))
     assert result.exit_code == 1
     assert codes(data) == ["versions-overlap"]
     assert "open-ended" in data["findings"][0]["message"]
 
 
-def test_directory_versions_gap(tmp_path: Path) -> None:
+def test_directory_versions_gap(cli: Cli, tmp_path: Path) -> None:
     folder = write_versions(
         tmp_path,
         ("2026Q1", version_text("2026Q1", "2026-01-01", "2026-03-31")),
         ("2026Q2", version_text("2026Q2", "2026-04-10", supersedes="2026Q1")),
     )
-    result, data = run_json(str(folder))
+    result, data = run_json(cli, str(folder))
     assert result.exit_code == 1
     assert codes(data) == ["versions-gap"]
     assert "2026-04-01 to 2026-04-09" in data["findings"][0]["message"]
     assert data["findings"][0]["file"] == str(folder / "2026Q2.yaml")
 
 
-def test_directory_unknown_supersedes(tmp_path: Path) -> None:
+def test_directory_unknown_supersedes(cli: Cli, tmp_path: Path) -> None:
     folder = write_versions(
         tmp_path,
         ("2026Q1", version_text("2026Q1", "2026-01-01", "2026-03-31")),
         ("2026Q2", version_text("2026Q2", "2026-04-01", supersedes="2025Q4")),
     )
-    result, data = run_json(str(folder))
+    result, data = run_json(cli, str(folder))
     assert result.exit_code == 1
     assert codes(data) == ["unknown-supersedes"]
     finding = data["findings"][0]
@@ -272,17 +268,17 @@ def test_directory_unknown_supersedes(tmp_path: Path) -> None:
     assert (finding["line"], finding["column"]) == (5, 13)
 
 
-def test_single_file_skips_cross_version_checks(tmp_path: Path) -> None:
+def test_single_file_skips_cross_version_checks(cli: Cli, tmp_path: Path) -> None:
     folder = write_versions(
         tmp_path,
         ("2026Q2", version_text("2026Q2", "2026-04-01", supersedes="2025Q4")),
     )
-    assert run("validate", str(folder / "2026Q2.yaml")).exit_code == 0
-    assert run("validate", str(folder)).exit_code == 1
+    assert cli("validate", str(folder / "2026Q2.yaml")).exit_code == 0
+    assert cli("validate", str(folder)).exit_code == 1
 
 
-def test_bundled_rules_validate() -> None:
-    result = run("validate", str(RULES))
+def test_bundled_rules_validate(cli: Cli) -> None:
+    result = cli("validate", str(RULES))
     assert result.exit_code == 0, result.output
     count = len([p for p in RULES.rglob("*") if p.suffix in (".yaml", ".yml")])
     assert f"{count} file(s) checked: 0 error(s)" in result.output
@@ -291,65 +287,65 @@ def test_bundled_rules_validate() -> None:
 # --------------------------------------------------------------------------- init
 
 
-def test_init_writes_a_scheme_that_validates_clean(tmp_path: Path) -> None:
+def test_init_writes_a_scheme_that_validates_clean(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "rules" / "my-scheme" / "2026Q3.yaml"
-    result = run("init", str(target))
+    result = cli("init", str(target))
     assert result.exit_code == 0, result.output
     assert f"wrote {target}" in result.output
     text = target.read_text(encoding="utf-8")
     assert text == starter_scheme("my-scheme", "2026Q3")
     assert "scheme: my-scheme" in text and "version: 2026Q3" in text
-    checked = run("validate", "--strict", str(target))
+    checked = cli("validate", "--strict", str(target))
     assert checked.exit_code == 0, checked.output
     assert "0 error(s), 0 warning(s)" in checked.output
 
 
-def test_init_scheme_option(tmp_path: Path) -> None:
+def test_init_scheme_option(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "2026Q3.yaml"
-    assert run("init", "--scheme", "Support", str(target)).exit_code == 0
+    assert cli("init", "--scheme", "Support", str(target)).exit_code == 0
     assert "scheme: support " in target.read_text(encoding="utf-8")
-    assert run("validate", str(target)).exit_code == 0
+    assert cli("validate", str(target)).exit_code == 0
 
 
-def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_init_refuses_to_overwrite(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "demo" / "2026Q3.yaml"
     target.parent.mkdir()
     target.write_text("# mine\n", encoding="utf-8")
-    result = run("init", str(target))
+    result = cli("init", str(target))
     assert result.exit_code == 2, result.output
     assert "--force" in result.output
     assert target.read_text(encoding="utf-8") == "# mine\n"
 
 
-def test_init_force_overwrites(tmp_path: Path) -> None:
+def test_init_force_overwrites(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "demo" / "2026Q3.yaml"
     target.parent.mkdir()
     target.write_text("# mine\n", encoding="utf-8")
-    result = run("init", "--force", str(target))
+    result = cli("init", "--force", str(target))
     assert result.exit_code == 0, result.output
     assert target.read_text(encoding="utf-8") == starter_scheme("demo", "2026Q3")
-    assert run("validate", str(target)).exit_code == 0
+    assert cli("validate", str(target)).exit_code == 0
 
 
 # --------------------------------------------------------------------------- --version, --help
 
 
-def test_version() -> None:
-    result = run("--version")
+def test_version(cli: Cli) -> None:
+    result = cli("--version")
     assert result.exit_code == 0
     assert result.output == f"qualiscore, version {__version__}\n"
 
 
-def test_help_has_examples() -> None:
-    result = run("--help")
+def test_help_has_examples(cli: Cli) -> None:
+    result = cli("--help")
     assert result.exit_code == 0
     assert "Examples:" in result.output
     assert "qualiscore validate rules/" in result.output
     assert "qualiscore init rules/my-scheme/2026Q3.yaml" in result.output
 
 
-def test_validate_help_has_examples_and_exit_codes() -> None:
-    result = run("validate", "--help")
+def test_validate_help_has_examples_and_exit_codes(cli: Cli) -> None:
+    result = cli("validate", "--help")
     assert result.exit_code == 0
     assert "qualiscore validate rules/cs-quality/2026Q2.yaml" in result.output
     assert "qualiscore validate rules/ --format json --strict" in result.output
@@ -357,7 +353,7 @@ def test_validate_help_has_examples_and_exit_codes() -> None:
     assert "-h" in result.output
 
 
-def test_init_help_has_example() -> None:
-    result = run("init", "--help")
+def test_init_help_has_example(cli: Cli) -> None:
+    result = cli("init", "--help")
     assert result.exit_code == 0
     assert "qualiscore init rules/my-scheme/2026Q3.yaml" in result.output

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from qualiscore.cli import cli
+from conftest import Cli
 from qualiscore.model import TestCase as SchemeTest
 from qualiscore.scorecard import DimensionResult, IndicatorResult, Scorecard, VetoResult
 from qualiscore.testing import Mismatch, _close, check
@@ -242,10 +241,6 @@ def test_only_given_expectations_are_checked() -> None:
 # --------------------------------------------------------------------------- the `qualiscore test` command
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["test", *args], color=False, catch_exceptions=False)
-
-
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$", re.M)
 RESULT_KEYS = {"file", "scheme", "name", "passed", "error", "mismatches"}
 
@@ -287,22 +282,22 @@ def _results(output: str) -> dict[str, Any]:
     return doc
 
 
-def test_bundled_rules_pass(work: Path) -> None:
-    result = run("rules/")
+def test_bundled_rules_pass(cli: Cli, work: Path) -> None:
+    result = cli("test", "rules/")
     assert result.exit_code == 0, result.output
     passed, failed = counts(result.output)
     assert passed >= 13 and failed == 0
     assert "FAIL" not in result.output
 
 
-def test_verbose_lists_every_passing_test(work: Path) -> None:
-    result = run("-v", "rules/cs-quality/2026Q2.yaml")
+def test_verbose_lists_every_passing_test(cli: Cli, work: Path) -> None:
+    result = cli("test", "-v", "rules/cs-quality/2026Q2.yaml")
     assert result.exit_code == 0, result.output
     assert result.output.count("PASS rules/cs-quality/2026Q2.yaml · ") == counts(result.output)[0] == 4
 
 
-def test_json_format(work: Path) -> None:
-    result = run("rules/", "--format", "json")
+def test_json_format(cli: Cli, work: Path) -> None:
+    result = cli("test", "rules/", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = _results(result.stdout)
     assert doc["failed"] == 0 and doc["passed"] >= 13
@@ -320,9 +315,9 @@ def _wrong_expectation(work: Path) -> Path:
     return path
 
 
-def test_wrong_expectation_fails_showing_expected_and_actual(work: Path) -> None:
+def test_wrong_expectation_fails_showing_expected_and_actual(cli: Cli, work: Path) -> None:
     _wrong_expectation(work)
-    result = run("rules/cs-quality/")
+    result = cli("test", "rules/cs-quality/")
     assert result.exit_code == 1, result.output
     assert counts(result.output) == (7, 1)
     fail = [ln for ln in result.output.splitlines() if ln.startswith("FAIL ")]
@@ -330,9 +325,9 @@ def test_wrong_expectation_fails_showing_expected_and_actual(work: Path) -> None
     assert "  score: expected 71.5, got 70.5" in result.output
 
 
-def test_wrong_expectation_in_json(work: Path) -> None:
+def test_wrong_expectation_in_json(cli: Cli, work: Path) -> None:
     _wrong_expectation(work)
-    result = run("rules/cs-quality/2026Q2.yaml", "--format", "json")
+    result = cli("test", "rules/cs-quality/2026Q2.yaml", "--format", "json")
     assert result.exit_code == 1, result.output
     doc = _results(result.stdout)
     assert (doc["passed"], doc["failed"]) == (3, 1)
@@ -341,18 +336,18 @@ def test_wrong_expectation_in_json(work: Path) -> None:
     assert failed["mismatches"] == [{"what": "score", "expected": 71.5, "actual": 70.5}]
 
 
-def test_tests_file_in_a_directory_is_picked_up(work: Path) -> None:
+def test_tests_file_in_a_directory_is_picked_up(cli: Cli, work: Path) -> None:
     _with_extra_tests(work)
-    result = run("-v", "rules/cs-quality/")
+    result = cli("test", "-v", "rules/cs-quality/")
     assert result.exit_code == 0, result.output
     assert counts(result.output) == (11, 0)  # 4 + 4 of the two versions, 3 in the test file
     extra = [ln for ln in result.output.splitlines() if "cs-quality-extra.tests.yaml" in ln]
     assert len(extra) == 3 and all(ln.startswith("PASS ") for ln in extra)
 
 
-def test_tests_file_given_directly_and_its_records_files(work: Path) -> None:
+def test_tests_file_given_directly_and_its_records_files(cli: Cli, work: Path) -> None:
     path = _with_extra_tests(work)
-    result = run(str(path.relative_to(work)), "--format", "json")
+    result = cli("test", str(path.relative_to(work)), "--format", "json")
     assert result.exit_code == 0, result.output
     doc = _results(result.stdout)
     assert doc["passed"] == 3
@@ -361,62 +356,62 @@ def test_tests_file_given_directly_and_its_records_files(work: Path) -> None:
     assert any("records_file, printed figures" in n for n in names)
 
 
-def test_wrong_expectation_in_a_records_file_test(work: Path) -> None:
+def test_wrong_expectation_in_a_records_file_test(cli: Cli, work: Path) -> None:
     text = (FIXTURES / "cs-quality-extra.tests.yaml").read_text(encoding="utf-8")
     assert text.count("      score: 92.17\n") == 1
     _with_extra_tests(work, text.replace("      score: 92.17\n", "      score: 92.27\n"))
-    result = run("rules/cs-quality/cs-quality-extra.tests.yaml")
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml")
     assert result.exit_code == 1, result.output
     assert counts(result.output) == (2, 1)
     assert "  score: expected 92.27, got 92.17" in result.output
 
 
-def test_records_file_that_does_not_exist_is_reported(work: Path) -> None:
+def test_records_file_that_does_not_exist_is_reported(cli: Cli, work: Path) -> None:
     text = (FIXTURES / "cs-quality-extra.tests.yaml").read_text(encoding="utf-8")
     _with_extra_tests(work, text.replace("fixtures/2026-05-one-agent.csv", "fixtures/missing.csv"))
-    result = run("rules/cs-quality/cs-quality-extra.tests.yaml", "--format", "json")
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml", "--format", "json")
     assert result.exit_code == 1, result.output
     (failed,) = [r for r in _results(result.stdout)["results"] if not r["passed"]]
     assert "missing.csv" in failed["error"]
 
 
-def test_tests_file_naming_a_missing_scheme_is_reported(work: Path) -> None:
+def test_tests_file_naming_a_missing_scheme_is_reported(cli: Cli, work: Path) -> None:
     _with_extra_tests(work, "format: qualiscore-tests/v1\nscheme: 2026Q9.yaml\ntests: []\n")
-    result = run("rules/cs-quality/")
+    result = cli("test", "rules/cs-quality/")
     assert result.exit_code == 1, result.output
     assert "FAIL rules/cs-quality/cs-quality-extra.tests.yaml · (load)" in result.output
     assert "2026Q9.yaml" in result.output
 
 
-def test_tests_file_without_its_format_is_reported(work: Path) -> None:
+def test_tests_file_without_its_format_is_reported(cli: Cli, work: Path) -> None:
     _with_extra_tests(work, "scheme: 2026Q2.yaml\ntests: []\n")
-    result = run("rules/cs-quality/cs-quality-extra.tests.yaml")
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml")
     assert result.exit_code == 1, result.output
     assert "FAIL rules/cs-quality/cs-quality-extra.tests.yaml · (load)" in result.output
     assert "format" in result.output
 
 
-def test_broken_scheme_is_reported_and_fails(work: Path) -> None:
+def test_broken_scheme_is_reported_and_fails(cli: Cli, work: Path) -> None:
     path = work / "rules" / "cs-quality" / "2026Q2.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("        weight: 60\n", "        weight: 0\n", 1), encoding="utf-8")
     line = text[: text.index("        weight: 60\n")].count("\n") + 1
-    result = run("rules/")
+    result = cli("test", "rules/")
     assert result.exit_code == 1, result.output
     assert "FAIL rules/cs-quality/2026Q2.yaml · (load)" in result.output
     assert re.search(rf"rules/cs-quality/2026Q2\.yaml:{line}:\d+: error\[", result.output), result.output
     passed, failed = counts(result.output)
     assert failed == 1 and passed >= 9  # the other schemes still ran
 
-    doc = _results(run("rules/", "--format", "json").stdout)
+    doc = _results(cli("test", "rules/", "--format", "json").stdout)
     (load,) = [r for r in doc["results"] if r["name"] == "(load)"]
     assert load["scheme"] == "?" and not load["passed"] and "error[" in load["error"]
 
 
-def test_yaml_syntax_error_is_reported(work: Path) -> None:
+def test_yaml_syntax_error_is_reported(cli: Cli, work: Path) -> None:
     path = work / "rules" / "cs-quality" / "2026Q2.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("grades:\n", "grades: [\n", 1), encoding="utf-8")
-    result = run("rules/cs-quality/2026Q2.yaml")
+    result = cli("test", "rules/cs-quality/2026Q2.yaml")
     assert result.exit_code == 1, result.output
     assert "(load)" in result.output and "error[" in result.output
 
@@ -443,23 +438,23 @@ def _single_test_file(work: Path, expect: str, key: str = "expect") -> None:
 
 
 @pytest.mark.parametrize("expect", BAD_EXPECTATIONS)
-def test_malformed_expectation_in_a_tests_file_is_reported_not_a_crash(work: Path, expect: str) -> None:
+def test_malformed_expectation_in_a_tests_file_is_reported_not_a_crash(cli: Cli, work: Path, expect: str) -> None:
     _single_test_file(work, expect)
-    result = CliRunner().invoke(cli, ["test", "rules/cs-quality/cs-quality-extra.tests.yaml"], color=False)
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml", catch=True)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1, result.output
     assert "FAIL" in result.output
 
 
-def test_misspelled_expect_in_a_tests_file_does_not_pass_silently(work: Path) -> None:
+def test_misspelled_expect_in_a_tests_file_does_not_pass_silently(cli: Cli, work: Path) -> None:
     _single_test_file(work, "grade: 优秀", key="expcet")
-    result = run("rules/cs-quality/cs-quality-extra.tests.yaml")
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml")
     assert result.exit_code == 1, result.output
 
 
-def test_well_formed_single_test_file_passes(work: Path) -> None:
+def test_well_formed_single_test_file_passes(cli: Cli, work: Path) -> None:
     """The control for the two tests above: the same file with a sound expectation passes."""
     _single_test_file(work, "grade: 不合格, vetoes: [unauthorised_promise], indicators: {aht: {points: 50}}")
-    result = run("rules/cs-quality/cs-quality-extra.tests.yaml")
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml")
     assert result.exit_code == 0, result.output
     assert counts(result.output) == (1, 0)

@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from qualiscore.cli import cli
+from conftest import Cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -24,10 +24,6 @@ VERSIONS = "rules/cs-quality/"
 
 DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field"}
 REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "exit_code", "discrepancies"}
-
-
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), color=False, catch_exceptions=False)
 
 
 def _slice(src: Path, dst: Path, step: int, limit: int | None = None) -> None:
@@ -48,18 +44,18 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def evaluate(*args: str, out: str = "out") -> Path:
-    result = run("evaluate", *args, "-o", out, "-q")
+def evaluate(cli: Cli, *args: str, out: str = "out") -> Path:
+    result = cli("evaluate", *args, "-o", out, "-q")
     assert result.exit_code == 0, result.output
     return Path(out)
 
 
-def verify(*args: str) -> Result:
-    return run("verify", *args)
+def verify(cli: Cli, *args: str) -> Result:
+    return cli("verify", *args)
 
 
-def verify_json(*args: str) -> dict:
-    result = verify(*args, "--format", "json")
+def verify_json(cli: Cli, *args: str) -> dict:
+    result = verify(cli, *args, "--format", "json")
     report = json.loads(result.stdout)
     assert set(report) == REPORT_KEYS
     for d in report["discrepancies"]:
@@ -82,17 +78,17 @@ def edit(path: Path, old: str, new: str) -> None:
 # --------------------------------------------------------------------------- a fresh run
 
 
-def test_fresh_run_verifies(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
-    result = verify(str(out))
+def test_fresh_run_verifies(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    result = verify(cli, str(out))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("verified: out is reproduced exactly")
     assert "signed by" not in result.output
 
 
-def test_json_report_shape(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
-    report = verify_json(str(out))
+def test_json_report_shape(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    report = verify_json(cli, str(out))
     assert report == {"outdir": "out", "verified": True, "recomputed": True, "signer": None, "exit_code": 0,
                       "discrepancies": []}
 
@@ -108,32 +104,32 @@ def test_json_report_shape(work: Path) -> None:
     ],
     ids=["versions", "as-of", "by-team", "max-rejects", "absolute-input"],
 )
-def test_runs_with_options_reproduce_exactly(work: Path, args: list[str]) -> None:
-    out = evaluate(*args)
-    result = verify(str(out))
+def test_runs_with_options_reproduce_exactly(cli: Cli, work: Path, args: list[str]) -> None:
+    out = evaluate(cli, *args)
+    result = verify(cli, str(out))
     assert result.exit_code == 0, result.output
 
 
-def test_versions_run_is_recomputed_with_routing(work: Path) -> None:
-    out = evaluate(VERSIONS, "data/q1q2.csv")
+def test_versions_run_is_recomputed_with_routing(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, VERSIONS, "data/q1q2.csv")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [s["version"] for s in manifest["schemes"]] == ["2026Q1", "2026Q2"]
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert report["verified"] and report["recomputed"]
 
 
-def test_gbk_input_reproduces_exactly(work: Path) -> None:
+def test_gbk_input_reproduces_exactly(cli: Cli, work: Path) -> None:
     text = (work / "data" / "head.csv").read_text(encoding="utf-8")
     (work / "data" / "head-gbk.csv").write_bytes(text.encode("gbk"))
-    out = evaluate(Q2, "data/head-gbk.csv")
-    assert verify(str(out)).exit_code == 0
+    out = evaluate(cli, Q2, "data/head-gbk.csv")
+    assert verify(cli, str(out)).exit_code == 0
 
 
 # --------------------------------------------------------------------------- edited outputs
 
 
-def test_one_character_edit_in_scorecards_csv_exits_13_naming_subject_and_field(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_one_character_edit_in_scorecards_csv_exits_13_naming_subject_and_field(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     csv_path = out / "scorecards.csv"
     lines = csv_path.read_text(encoding="utf-8").splitlines(keepends=True)
     header = lines[0].rstrip("\n").split(",")
@@ -143,32 +139,32 @@ def test_one_character_edit_in_scorecards_csv_exits_13_naming_subject_and_field(
     lines[3] = ",".join(cells) + "\n"
     csv_path.write_text("".join(lines), encoding="utf-8")
 
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 13, result.output
     assert result.output.startswith("NOT verified: out")
     assert "scorecards.csv" in result.output
     line = next(ln for ln in result.output.splitlines() if "not-reproduced" in ln)
     assert subject in line and "score" in line and repr(score) in line
 
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert any(d["file"] == "scorecards.csv" and d["subject"] == subject and d["field"] == "score"
                for d in report["discrepancies"]), report
 
 
-def test_grade_edit_in_scorecards_csv_names_the_grade_column(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_grade_edit_in_scorecards_csv_names_the_grade_column(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     csv_path = out / "scorecards.csv"
     second = csv_path.read_text(encoding="utf-8").splitlines()[1]
     subject = second.split(",")[0]
     grade = next(g for g in ("不合格", "合格", "良好", "优秀") if f",{g}," in second)
     edit(csv_path, second, second.replace(f",{grade},", ",优秀," if grade != "优秀" else ",良好,", 1))
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert report["exit_code"] == 13
     assert any(d["subject"] == subject and d["field"] == "grade" for d in report["discrepancies"]), report
 
 
-def test_edit_in_scorecards_jsonl_exits_13_naming_subject_and_json_path(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_edit_in_scorecards_jsonl_exits_13_naming_subject_and_json_path(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     path = out / "scorecards.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
     card = json.loads(lines[2])
@@ -179,28 +175,28 @@ def test_edit_in_scorecards_jsonl_exits_13_naming_subject_and_json_path(work: Pa
     lines[2] = json.dumps(card, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
     path.write_text("".join(lines), encoding="utf-8")
 
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 13, result.output
     assert f"{card['subject']}: /dimensions/1/indicators/0/points differs" in result.output
 
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert any(d["file"] == "scorecards.jsonl" and d["subject"] == card["subject"]
                and d["field"] == "/dimensions/1/indicators/0/points" for d in report["discrepancies"]), report
 
 
-def test_edit_in_rejects_csv_exits_13(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_edit_in_rejects_csv_exits_13(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     edit(out / "rejects.csv", "below-minimum", "below-minimun")
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert report["exit_code"] == 13
     assert any(d["file"] == "rejects.csv" and d["field"] == "code" for d in report["discrepancies"]), report
 
 
 @pytest.mark.parametrize("name", ["scorecards.csv", "scorecards.jsonl", "rejects.csv"])
-def test_deleted_output_exits_13(work: Path, name: str) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_deleted_output_exits_13(cli: Cli, work: Path, name: str) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     (out / name).unlink()
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 13, result.output
     assert f"output-missing: {name} is missing" in result.output
 
@@ -213,13 +209,13 @@ def test_deleted_output_exits_13(work: Path, name: str) -> None:
         "manifest.json.orig",  # only manifest.json and manifest.json.sig belong there unlisted
     ],
 )
-def test_extra_file_in_output_dir_is_reported(work: Path, extra: str) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_extra_file_in_output_dir_is_reported(cli: Cli, work: Path, extra: str) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     (out / extra).write_text("added by hand\n", encoding="utf-8")
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 13, result.output
     assert f"output-extra: {extra} is not listed in the manifest" in result.output
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert {"kind": "output-extra", "file": extra} in [{k: d[k] for k in ("kind", "file")}
                                                         for d in report["discrepancies"]]
 
@@ -227,8 +223,8 @@ def test_extra_file_in_output_dir_is_reported(work: Path, extra: str) -> None:
 # --------------------------------------------------------------------------- changed scheme, input, engine
 
 
-def test_changed_input_exits_11_and_is_not_recomputed(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_changed_input_exits_11_and_is_not_recomputed(cli: Cli, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     with open("data/head.csv", "a", encoding="utf-8") as f:
         f.write("\n")
     import qualiscore.verify
@@ -237,59 +233,59 @@ def test_changed_input_exits_11_and_is_not_recomputed(work: Path, monkeypatch: p
         raise AssertionError("recomputed although an input changed")
 
     monkeypatch.setattr(qualiscore.verify, "_recompute", must_not_recompute)
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 11, result.output
     assert "input-changed: input data/head.csv was changed after the run" in result.output
     assert "not recomputed" in result.output
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert report["recomputed"] is False and kinds(report) == {"input-changed"}
 
 
-def test_missing_input_exits_11(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_missing_input_exits_11(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     Path("data/head.csv").unlink()
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert report["exit_code"] == 11 and kinds(report) == {"input-missing"} and not report["recomputed"]
 
 
-def test_changed_scheme_exits_10(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_changed_scheme_exits_10(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     with open(Q2, "a", encoding="utf-8") as f:
         f.write("# a comment added after the run\n")
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 10, result.output
     assert "scheme-changed: scheme cs-quality 2026Q2 was changed after the run" in result.output
-    assert not verify_json(str(out))["recomputed"]
+    assert not verify_json(cli, str(out))["recomputed"]
 
 
-def test_changed_version_in_a_directory_run_exits_10(work: Path) -> None:
-    out = evaluate(VERSIONS, "data/q1q2.csv")
+def test_changed_version_in_a_directory_run_exits_10(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, VERSIONS, "data/q1q2.csv")
     edit(work / "rules" / "cs-quality" / "2026Q1.yaml", "scoring: {linear: {from: 0.50, to: 0.70}}",
          "scoring: {linear: {from: 0.55, to: 0.70}}")
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert report["exit_code"] == 10
     assert [d["file"] for d in report["discrepancies"]] == ["rules/cs-quality/2026Q1.yaml"]
 
 
-def test_scheme_and_input_changed_reports_both_exit_10(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_scheme_and_input_changed_reports_both_exit_10(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     with open(Q2, "a", encoding="utf-8") as f:
         f.write("# changed\n")
     with open("data/head.csv", "a", encoding="utf-8") as f:
         f.write("\n")
-    report = verify_json(str(out))
+    report = verify_json(cli, str(out))
     assert report["exit_code"] == 10
     assert kinds(report) == {"scheme-changed", "input-changed"}
 
 
-def test_engine_version_edited_in_manifest_exits_12(work: Path) -> None:
-    out = evaluate(Q2, "data/head.csv")
+def test_engine_version_edited_in_manifest_exits_12(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     manifest["engine"]["version"] = "0.0.0"
     # the manifest is not hashed by itself, so this edit breaks no hash
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n",
                                        encoding="utf-8")
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 12, result.output
     assert "engine-version: the run was made by qualiscore 0.0.0" in result.output
     assert "output-changed" not in result.output and "output-missing" not in result.output
@@ -298,25 +294,25 @@ def test_engine_version_edited_in_manifest_exits_12(work: Path) -> None:
 # --------------------------------------------------------------------------- --base
 
 
-def test_base_resolves_relative_paths_from_another_cwd(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    evaluate(VERSIONS, "data/q1q2.csv")
+def test_base_resolves_relative_paths_from_another_cwd(cli: Cli, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    evaluate(cli, VERSIONS, "data/q1q2.csv")
     elsewhere = work / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    lost = verify_json(str(work / "out"))
+    lost = verify_json(cli, str(work / "out"))
     assert lost["exit_code"] == 10 and not lost["recomputed"]
     assert kinds(lost) == {"scheme-missing", "input-missing"}
 
-    result = verify(str(work / "out"), "--base", str(work))
+    result = verify(cli, str(work / "out"), "--base", str(work))
     assert result.exit_code == 0, result.output
     monkeypatch.chdir(work.parent)
-    result = verify(f"{work.name}/out", "--base", work.name)  # a relative --base too
+    result = verify(cli, f"{work.name}/out", "--base", work.name)  # a relative --base too
     assert result.exit_code == 0, result.output
 
 
-def test_directory_without_manifest_is_an_error(work: Path) -> None:
+def test_directory_without_manifest_is_an_error(cli: Cli, work: Path) -> None:
     (work / "empty").mkdir()
-    result = CliRunner().invoke(cli, ["verify", "empty"], color=False)
+    result = cli("verify", "empty", catch=True)
     assert result.exit_code not in (0, 9, 10, 11, 12, 13, 14), result.output
     assert "no manifest.json" in result.output
     assert "Traceback" not in result.output
@@ -326,77 +322,77 @@ def test_directory_without_manifest_is_an_error(work: Path) -> None:
 
 
 @pytest.fixture
-def keys(work: Path) -> dict[str, str]:
+def keys(cli: Cli, work: Path) -> dict[str, str]:
     pytest.importorskip("cryptography")
     fingerprints = {}
     for name in ("committee", "stranger"):
-        result = run("keygen", name)
+        result = cli("keygen", name)
         assert result.exit_code == 0, result.output
         fingerprints[name] = re.search(r"fingerprint (SHA256:\S+)", result.output)[1]  # type: ignore[index]
     return fingerprints
 
 
-def test_signed_run_verifies_with_its_public_key(work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(Q2, "data/head.csv", "--sign-key", "committee.pem")
-    result = verify(str(out), "--public-key", "committee.pub.pem")
+def test_signed_run_verifies_with_its_public_key(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
+    result = verify(cli, str(out), "--public-key", "committee.pub.pem")
     assert result.exit_code == 0, result.output
     assert f"signed by {keys['committee']}" in result.output
-    report = verify_json(str(out), "--public-key", "committee.pub.pem")
+    report = verify_json(cli, str(out), "--public-key", "committee.pub.pem")
     assert report["signer"] == keys["committee"] and report["verified"]
 
 
-def test_signed_run_verifies_without_a_key_and_names_the_signer(work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(Q2, "data/head.csv", "--sign-key", "committee.pem")
-    result = verify(str(out))
+def test_signed_run_verifies_without_a_key_and_names_the_signer(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
+    result = verify(cli, str(out))
     assert result.exit_code == 0, result.output
     assert f"signed by {keys['committee']}" in result.output
 
 
-def test_signed_by_another_key_exits_9(work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(Q2, "data/head.csv", "--sign-key", "committee.pem")
-    result = verify(str(out), "--public-key", "stranger.pub.pem")
+def test_signed_by_another_key_exits_9(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
+    result = verify(cli, str(out), "--public-key", "stranger.pub.pem")
     assert result.exit_code == 9, result.output
     assert keys["committee"] in result.output and keys["stranger"] in result.output
 
 
-def test_manifest_edited_after_signing_exits_9(work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(Q2, "data/head.csv", "--sign-key", "committee.pem")
+def test_manifest_edited_after_signing_exits_9(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
     edit(out / "manifest.json", '"subjects": 24', '"subjects": 25')
     for args in ([], ["--public-key", "committee.pub.pem"]):
-        result = verify(str(out), *args)
+        result = verify(cli, str(out), *args)
         assert result.exit_code == 9, result.output
         assert "the manifest was changed after signing" in result.output
 
 
-def test_resigned_by_another_key_exits_9_with_the_trusted_key(work: Path, keys: dict[str, str]) -> None:
-    evaluate(Q2, "data/head.csv", "--sign-key", "committee.pem")
-    evaluate(Q2, "data/head.csv", "--sign-key", "stranger.pem", out="forged")
+def test_resigned_by_another_key_exits_9_with_the_trusted_key(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
+    evaluate(cli, Q2, "data/head.csv", "--sign-key", "stranger.pem", out="forged")
     shutil.copy("forged/manifest.json.sig", "out/manifest.json.sig")
-    assert verify("out").exit_code == 0  # a valid signature, by someone: named, not trusted
-    assert keys["stranger"] in verify("out").output
-    assert verify("out", "--public-key", "committee.pub.pem").exit_code == 9
+    assert verify(cli, "out").exit_code == 0  # a valid signature, by someone: named, not trusted
+    assert keys["stranger"] in verify(cli, "out").output
+    assert verify(cli, "out", "--public-key", "committee.pub.pem").exit_code == 9
 
 
-def test_unsigned_run_with_a_required_key_exits_9(work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(Q2, "data/head.csv")
-    result = verify(str(out), "--public-key", "committee.pub.pem")
+def test_unsigned_run_with_a_required_key_exits_9(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    result = verify(cli, str(out), "--public-key", "committee.pub.pem")
     assert result.exit_code == 9, result.output
     assert "not signed" in result.output
 
 
-def test_damaged_signature_exits_9(work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(Q2, "data/head.csv", "--sign-key", "committee.pem")
+def test_damaged_signature_exits_9(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
     (out / "manifest.json.sig").write_text("{}", encoding="utf-8")
-    result = verify(str(out))
+    result = verify(cli, str(out))
     assert result.exit_code == 9, result.output
     assert "malformed" in result.output
 
 
-def test_signature_outranks_other_discrepancies(work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(Q2, "data/head.csv", "--sign-key", "committee.pem")
+def test_signature_outranks_other_discrepancies(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
     (out / "rejects.csv").unlink()
     with open(Q2, "a", encoding="utf-8") as f:
         f.write("# changed\n")
-    report = verify_json(str(out), "--public-key", "stranger.pub.pem")
+    report = verify_json(cli, str(out), "--public-key", "stranger.pub.pem")
     assert report["exit_code"] == 9
     assert {"signature", "scheme-changed", "output-missing"} <= kinds(report)

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-import click
-
 # Exit codes, documented in docs/errors.md.
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # validation errors, failed scheme tests, schemes that differ (diff)
@@ -145,14 +143,3 @@ class OutputError(QualiscoreError):
     exit_code = EXIT_OUTPUT
     code = "output"
 
-
-class CommandError(click.ClickException):
-    """A QualiscoreError leaving a click command: printed without a traceback, keeping its exit code."""
-
-    def __init__(self, error: QualiscoreError) -> None:
-        super().__init__(error.format())
-        self.exit_code = error.exit_code
-        self.error = error
-
-    def show(self, file: Any = None) -> None:
-        click.echo(self.error.format(), err=True)

@@ -27,12 +27,14 @@ import datetime as dt
 import io
 import math
 import re
+import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
+from .provenance import manifest_dict, sha256_bytes
 from .scorecard import Scorecard, quantize, safe_cell, scorecard_dict
 
 if TYPE_CHECKING:
@@ -371,8 +373,6 @@ def render_formats(run: Run, formats: Iterable[str], outputs: Mapping[str, str])
     ``outputs`` are the hashes of the files rendered so far (name -> sha256); the
     workbook's manifest sheet lists them and the Parquet file, which is made first.
     """
-    from .manifest import manifest_dict, sha256_bytes
-
     wanted = set(formats)
     unknown = sorted(wanted - set(FORMAT_FILES))
     if unknown:
@@ -427,8 +427,6 @@ def _parquet_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | No
 
 def _xlsx_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | None, str | None]]:
     openpyxl = _openpyxl()
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         old = openpyxl.load_workbook(io.BytesIO(stored), read_only=True, data_only=False)

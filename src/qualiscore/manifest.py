@@ -7,36 +7,33 @@ of the old one, so an interrupted or failed run leaves the previous output as it
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .engine import Run
 from .errors import OutputError
+from .formats import render_formats
+from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
 
-MANIFEST = "manifest.json"
-FORMAT = "qualiscore-run/v1"
+if TYPE_CHECKING:
+    from .engine import Run
 
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+__all__ = [
+    "FORMAT",
+    "MANIFEST",
+    "manifest_dict",
+    "read_manifest",
+    "render_outputs",
+    "sha256_bytes",
+    "sha256_file",
+    "write_outputs",
+]
 
 
 def render_outputs(run: Run) -> dict[str, bytes]:
@@ -50,41 +47,10 @@ def render_outputs(run: Run) -> dict[str, bytes]:
     }
     formats = run.options.get("formats") or ()
     if formats:  # evaluate --format parquet/xlsx: hashed and listed like every other output
-        from .formats import render_formats
-
         files.update(render_formats(run, formats, {name: sha256_bytes(data) for name, data in files.items()}))
     manifest = manifest_dict(run, {name: sha256_bytes(data) for name, data in files.items()})
     files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
     return files
-
-
-def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
-    rejected_by_source = Counter(source for source, _ in {(p.source, p.row) for p in run.problems})
-    grades = Counter(c.grade or "(none)" for c in run.scorecards)
-    versions = Counter(c.scheme_version for c in run.scorecards)
-    return {
-        "format": FORMAT,
-        "engine": {"name": "qualiscore", "version": __version__, "engine": run.options.get("engine", "rows")},
-        "schemes": [
-            {"id": s.id, "version": s.version, "path": s.path, "sha256": s.sha256,
-             "effective_from": s.effective_from.isoformat(),
-             "effective_to": s.effective_to.isoformat() if s.effective_to else None,
-             "scorecards": versions.get(s.version, 0)}
-            for s in run.schemes
-        ],
-        "inputs": [
-            {"path": i.path, "sha256": i.sha256, "format": i.format, "encoding": i.encoding,
-             "rows_read": i.rows_read, "rows_rejected": rejected_by_source.get(i.path, 0),
-             **({"sheet": i.sheet} if i.sheet is not None else {})}
-            for i in run.dataset.inputs
-        ],
-        "rows": {"read": run.rows_read, "scored": run.rows_scored, "rejected": run.rows_rejected},
-        "subjects": len(run.scorecards),
-        "group_by": list(run.group_by),
-        "grades": dict(sorted(grades.items())),
-        "options": run.options,
-        "outputs": dict(sorted(outputs.items())),
-    }
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -28,8 +28,8 @@ _SHARE = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)%", re.ASCII)
 class RejectLimit:
     """``--max-rejects``: at most ``count`` rows, or at most ``percent`` % of the rows read.
 
-    Reaching the limit exactly is allowed. ``text`` is what the user wrote, as the
-    manifest records it.
+    Reaching the limit exactly is allowed. ``text`` is what the user wrote, spaces
+    around it included, as the manifest records it; messages show it trimmed.
     """
 
     text: str
@@ -38,12 +38,12 @@ class RejectLimit:
 
     @classmethod
     def parse(cls, text: str) -> RejectLimit:
-        t = str(text).strip()
-        if _COUNT.fullmatch(t):
-            return cls(t, count=int(t))
-        share = _SHARE.fullmatch(t)
+        trimmed = text.strip()
+        if _COUNT.fullmatch(trimmed):
+            return cls(text, count=int(trimmed))
+        share = _SHARE.fullmatch(trimmed)
         if share and Fraction(share.group(1)) <= 100:
-            return cls(t, percent=Fraction(share.group(1)))
+            return cls(text, percent=Fraction(share.group(1)))
         raise UsageError(f"--max-rejects {text!r} is neither a number of rows (e.g. 100) nor a share of the "
                          "rows read from 0% to 100% (e.g. 2.5%)",
                          hint="write e.g. --max-rejects 100 or --max-rejects 2.5%, with the digits 0-9")
@@ -57,7 +57,7 @@ class RejectLimit:
     def allowed(self) -> str:
         if self.count is not None:
             return f"{self.count} row(s)"
-        return f"{self.text[:-1]}% of rows read"
+        return f"{self.text.strip()[:-1]}% of rows read"
 
     def check(self, rejected: int, read: int, inputs: Sequence[Any] = ()) -> None:
         """Raise RejectLimitError when more rows were rejected than this limit allows.
@@ -73,7 +73,7 @@ class RejectLimit:
         if worst is not None and len(inputs) > 1:
             where = f"; most in {worst.path} ({worst.rows_rejected} of {worst.rows_read})"
         raise RejectLimitError(
-            f"{rejected} of {read} rows ({percent:.2f}%) were rejected, more than --max-rejects {self.text} "
+            f"{rejected} of {read} rows ({percent:.2f}%) were rejected, more than --max-rejects {self.text.strip()} "
             f"allows ({self.allowed()}){where}; nothing was written",
             location=Location(worst.path) if worst is not None else None,
             hint="see rejects.csv (run without --max-rejects) for each rejected row's field, value and reason; "

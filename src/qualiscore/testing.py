@@ -16,11 +16,12 @@ from typing import Any
 
 import jsonschema
 
-from .engine import evaluate
 from .errors import QualiscoreError, SchemeValidationError
 from .loader import load_path
-from .model import Scheme, TestCase
-from .records import read_records, records_from_dicts
+from .model import RecordContract, Scheme, TestCase, compile_tests
+from .options import RunOptions
+from .records import Dataset, records_from_dicts
+from .runs import execute
 from .schemes import load_scheme
 from .scorecard import Scorecard, rounded
 from .validation import explain_schema_error, scheme_schema
@@ -111,12 +112,14 @@ def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatc
 
 def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResult:
     label = f"{scheme.id} {scheme.version}"
+    records = list(test.records) if test.records is not None else None
+
+    def inline(contract: RecordContract) -> Dataset:
+        return records_from_dicts(records or [], contract, source=f"{file}#{test.pointer}")
+
     try:
-        if test.records is not None:
-            dataset = records_from_dicts(list(test.records), scheme.records, source=f"{file}#{test.pointer}")
-        else:
-            dataset = read_records([base / str(test.records_file)], scheme.records)
-        run = evaluate(scheme, dataset)
+        run = execute(scheme, inline if records is not None else [base / str(test.records_file)],
+                      RunOptions(engine="rows"))
     except QualiscoreError as exc:
         return TestResult(file, label, test.name, error=exc.format())
     cards = run.scorecards
@@ -165,8 +168,6 @@ def _test_file_cases(path: Path) -> tuple[Path, list[Mapping[str, Any]]]:
 
 def iter_results(paths: Sequence[str | Path]) -> Iterator[TestResult]:
     """Results of every test found under ``paths`` (scheme files, test files or directories)."""
-    from .model import compile_tests
-
     for path in _collect(paths):
         file = str(path)
         try:

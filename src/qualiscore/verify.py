@@ -8,8 +8,6 @@ engine version.
 from __future__ import annotations
 
 import csv
-import dataclasses
-import datetime as dt
 import io
 import json
 from dataclasses import dataclass
@@ -18,8 +16,11 @@ from typing import Any
 
 from . import __version__
 from .errors import QualiscoreError
+from .formats import explain_difference
 from .manifest import MANIFEST, read_manifest, render_outputs, sha256_file
 from .records import split_sheet
+from .runs import recorded_path, rerun
+from .signing import SIGNATURE_FILE, SignatureError, check_signature
 
 # Exit codes of `qualiscore verify`, most fundamental first (documented in docs/errors.md).
 EXIT_VERIFIED = 0
@@ -80,15 +81,8 @@ class Report:
         return min(_EXIT[d.kind] for d in self.discrepancies)
 
 
-def _resolve(path: str, base: Path | None) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() or base is None else base / p
-
-
 def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None) -> Report:
     """Check the signature (if any), every hash the manifest records, then recompute and compare."""
-    from .signing import SIGNATURE_FILE, SignatureError, check_signature
-
     out = Path(outdir)
     manifest = read_manifest(out)
     root = Path(base) if base is not None else None
@@ -104,14 +98,14 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         found.append(Discrepancy("engine-version", MANIFEST,
                                  f"the run was made by qualiscore {version}; this is {__version__}"))
     for s in manifest.get("schemes", []):
-        path = _resolve(s["path"], root)
+        path = recorded_path(s["path"], root)
         if not path.is_file():
             found.append(Discrepancy("scheme-missing", s["path"], f"scheme file {s['path']} is missing"))
         elif sha256_file(path) != s["sha256"]:
             found.append(Discrepancy("scheme-changed", s["path"],
                                      f"scheme {s['id']} {s['version']} was changed after the run (SHA-256 differs)"))
     for i in manifest.get("inputs", []):
-        path = Path(split_sheet(_resolve(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
+        path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
         if not path.is_file():
             found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
         elif sha256_file(path) != i["sha256"]:
@@ -134,44 +128,19 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
 
 
 def _recompute(manifest: dict[str, Any], out: Path, root: Path | None) -> list[Discrepancy]:
-    from .engine import evaluate_versions
-    from .records import read_records
-    from .schemes import load_versions
-
-    opts = manifest.get("options", {})
-    scheme_path = opts.get("scheme_path") or manifest["schemes"][0]["path"]
-    data = [str(_resolve(i["path"], root)) for i in manifest.get("inputs", [])]
     try:
-        schemes = load_versions(_resolve(scheme_path, root))
-        run = evaluate_versions(
-            schemes, lambda c: read_records(data, c, encoding=opts.get("encoding"), sheet=opts.get("sheet")),
-            by=opts.get("by"), as_of=dt.date.fromisoformat(opts["as_of"]) if opts.get("as_of") else None,
-        )
+        run = rerun(manifest, root)
     except QualiscoreError as exc:
         return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
-    # Paths as the original run recorded them, so the manifest compares equal.
-    run = dataclasses.replace(run, options=opts)
-    fresh = render_outputs(_with_recorded_paths(run, manifest))
     found = []
-    for name, data_bytes in fresh.items():
+    for name, data in render_outputs(run).items():
         path = out / name
         if not path.is_file():
             continue
         stored = path.read_bytes()
-        if stored != data_bytes:
-            found.extend(_explain(name, stored, data_bytes))
+        if stored != data:
+            found.extend(_explain(name, stored, data))
     return found
-
-
-def _with_recorded_paths(run: Any, manifest: dict[str, Any]) -> Any:
-    inputs = tuple(dataclasses.replace(i, path=rec["path"]) for i, rec in zip(run.dataset.inputs, manifest["inputs"]))
-    by_path = {str(Path(i.path)): rec["path"] for i, rec in zip(run.dataset.inputs, manifest["inputs"])}
-    problems = tuple(dataclasses.replace(p, source=by_path.get(str(Path(p.source)), p.source)) for p in run.problems)
-    schemes = tuple(
-        dataclasses.replace(s, path=rec["path"]) for s, rec in zip(run.schemes, manifest["schemes"])
-    )
-    return dataclasses.replace(run, dataset=dataclasses.replace(run.dataset, inputs=inputs), problems=problems,
-                               schemes=schemes)
 
 
 def _explain(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
@@ -207,8 +176,6 @@ def _explain(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
         return [Discrepancy("not-reproduced", name,
                             f"published {len(old_lines)} scorecards, recomputed {len(new_lines)}")]
     if name.endswith((".parquet", ".xlsx")):  # compared by content: library upgrades change bytes only
-        from .formats import explain_difference
-
         return [Discrepancy("not-reproduced", name, message, subject=subject, field=field)
                 for message, subject, field in explain_difference(name, stored, fresh)]
     return [Discrepancy("not-reproduced", name, f"{name} differs from the recomputation")]

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from .errors import CommandError, QualiscoreError
-from .report import FORMATS, write_report
+from ..errors import QualiscoreError
+from . import CommandError
+from ..report import FORMATS, write_report
 
 
 @click.command("report")

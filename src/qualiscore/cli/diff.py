@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from .diff import check_document, diff_documents, impact, load_side, render_json, render_markdown, render_text
-from .errors import EXIT_FINDINGS, EXIT_OK, CommandError, QualiscoreError
+from ..diff import check_document, diff_documents, impact, load_side, render_json, render_markdown, render_text
+from ..errors import EXIT_FINDINGS, EXIT_OK, QualiscoreError
+from . import CommandError
 
 
 @click.command("diff")

@@ -1,0 +1,134 @@
+"""Command-line interface: thin click commands over the library, one module per command.
+
+Commands are loaded when they run: `qualiscore --help` lists them from
+:data:`COMMANDS` without importing any, so help and `validate` stay fast and never
+load the columnar engine. click stays in this package: the library raises
+QualiscoreError, and the group turns it into a message and its exit status.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+import click
+
+from .. import __version__
+from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
+
+__all__ = ["COMMANDS", "CommandError", "LazyCommand", "cli", "main"]
+
+
+class CommandError(click.ClickException):
+    """A QualiscoreError leaving a click command: printed without a traceback, keeping its exit code."""
+
+    def __init__(self, error: QualiscoreError) -> None:
+        super().__init__(error.format())
+        self.exit_code = error.exit_code
+        self.error = error
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.error.format(), err=True)
+
+
+@dataclass(frozen=True, slots=True)
+class LazyCommand:
+    """Where a command lives (``"module:attribute"``) and its one-line help, shown without importing it."""
+
+    target: str
+    help: str
+
+
+COMMANDS: Mapping[str, LazyCommand] = {
+    "diff": LazyCommand("qualiscore.cli.diff:command",
+                        "Show what changed between two versions of a scheme, rule by rule."),
+    "evaluate": LazyCommand("qualiscore.cli.evaluate:command",
+                            "Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards "
+                            "to OUTDIR."),
+    "explain": LazyCommand("qualiscore.cli.explain:command",
+                           "Explain one scorecard: every value, band, weight and contribution."),
+    "init": LazyCommand("qualiscore.cli.init:command",
+                        "Write a commented starter scheme that validates, to edit from there."),
+    "keygen": LazyCommand("qualiscore.cli.keygen:command",
+                          "Create an Ed25519 key pair NAME.pem (private) and NAME.pub.pem for signing runs."),
+    "report": LazyCommand("qualiscore.cli.report:command",
+                          "Write a readable report of OUTDIR, an output directory of `evaluate`."),
+    "schema": LazyCommand("qualiscore.cli.schema:command",
+                          "Print the JSON Schema of the scheme format, for editors and other tools."),
+    "synth": LazyCommand("qualiscore.cli.synth:command",
+                         "Write deterministic synthetic records: interactions (cs) or QA inspection forms (qa)."),
+    "test": LazyCommand("qualiscore.cli.test:command",
+                        "Run the fixture tests of schemes (their `tests:`) and of *.tests.yaml files."),
+    "validate": LazyCommand("qualiscore.cli.validate:command",
+                            "Check scheme files (or directories of versions) and report every finding."),
+    "verify": LazyCommand("qualiscore.cli.verify:command",
+                          "Confirm that OUTDIR was produced by its scheme and inputs, untouched."),
+}
+
+
+class _Group(click.Group):
+    """Loads a command only when it is asked for (click's LazyGroup), and turns the library's
+    errors into click exceptions that keep their exit codes."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = COMMANDS[cmd_name].target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command), COMMANDS[cmd_name].target
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, from :data:`COMMANDS` for commands not loaded yet, shortened as click does."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            command = self.commands.get(name) or click.Command(name, help=COMMANDS[name].help)
+            rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QualiscoreError as exc:
+            raise CommandError(exc) from None
+        except BrokenPipeError:  # `qualiscore … | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except OSError as exc:
+            err = click.ClickException(f"error[io] {exc.filename or ''}: {exc.strerror or exc}")
+            err.exit_code = EXIT_OUTPUT
+            raise err from None
+        except MemoryError:
+            err = click.ClickException(
+                "error[out-of-memory] the process ran out of memory; nothing was written, and an earlier "
+                "output directory is as it was\n  hint: allow the process more memory (ulimit -v, the "
+                "container's limit), or split the input by period and run once per part")
+            err.exit_code = EXIT_MEMORY
+            raise err from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="qualiscore")
+def cli() -> None:
+    """Score customer-service quality from readable, versioned YAML schemes.
+
+    \b
+    Examples:
+      qualiscore validate rules/
+      qualiscore init rules/my-scheme/2026Q3.yaml
+    """
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the console script."""
+    cli.main(args=argv, prog_name="qualiscore")

@@ -1,0 +1,3 @@
+from qualiscore.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""`qualiscore explain`: one scorecard as a readable tree, from an output directory or a fresh run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from ..errors import EXIT_USAGE
+from ..explain import explain_text
+from ..manifest import read_manifest
+from ..options import RunOptions
+from ..runs import execute
+from ..scorecard import scorecard_dict
+from ._params import DATE, FIELDS
+
+
+@click.command("explain")
+@click.argument("source", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--subject", required=True, help="Subject key, e.g. A017/2026-05 (see scorecards.csv).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--by", type=FIELDS, default=None, metavar="FIELD[,FIELD]",
+              help="With SCHEME DATA: regroup as evaluate --by.")
+@click.option("--encoding", default=None, help="With SCHEME DATA: input text encoding.")
+@click.option("--as-of", type=DATE, default=None,
+              help="With a directory of versions: use the version in force on this date.")
+def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...] | None, encoding: str | None,
+            as_of: dt.datetime | None) -> None:
+    """Explain one scorecard: every value, band, weight and contribution.
+
+    SOURCE is an output directory of `evaluate`, or a scheme followed by data files.
+
+    \b
+    Examples:
+      qualiscore explain out/ --subject A017/2026-05
+      qualiscore explain rules/cs-quality/2026Q2.yaml data.csv --subject A017/2026-05
+    """
+    if len(source) == 1 and Path(source[0]).is_dir():
+        card, decimals = card_from_outdir(Path(source[0]), subject)
+    else:
+        if len(source) < 2:
+            raise click.UsageError("give an output directory, or a scheme followed by data files")
+        options = RunOptions(engine="rows", by=by, as_of=as_of.date() if as_of else None, encoding=encoding)
+        run = execute(source[0], source[1:], options)
+        match = [c for c in run.scorecards if c.subject == subject]
+        if not match:
+            no_subject(subject, [c.subject for c in run.scorecards])
+        card, decimals = scorecard_dict(match[0]), match[0].decimals
+    if fmt == "json":
+        click.echo(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True))
+    else:
+        click.echo(explain_text(card, decimals), nl=False)
+
+
+def card_from_outdir(outdir: Path, subject: str) -> tuple[dict[str, Any], int]:
+    """The subject's line of a published scorecards.jsonl, and its decimals."""
+    read_manifest(outdir)
+    subjects = []
+    path = outdir / "scorecards.jsonl"
+    try:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                card = json.loads(line)
+                if card.get("subject") == subject:
+                    return card, int(card.get("decimals", 2))
+                subjects.append(card.get("subject"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    no_subject(subject, subjects)
+
+
+def no_subject(subject: str, subjects: list[Any]) -> NoReturn:
+    """A usage error naming the closest subjects there are."""
+    close = difflib.get_close_matches(subject, [s for s in subjects if isinstance(s, str)], n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "subjects are listed in the first column of scorecards.csv"
+    err = click.ClickException(f"no scorecard for subject {subject!r} — {hint}")
+    err.exit_code = EXIT_USAGE
+    raise err

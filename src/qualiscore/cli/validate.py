@@ -1,0 +1,68 @@
+"""`qualiscore validate`: every finding of every scheme, with the offending source line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import unicodedata
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_FINDINGS
+from ..validation import scheme_files, validate_paths
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json for CI and editors.")
+@click.option("--strict", is_flag=True, help="Treat warnings as failures.")
+def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+    """Check scheme files (or directories of versions) and report every finding.
+
+    Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage error.
+
+    \b
+    Examples:
+      qualiscore validate rules/cs-quality/2026Q2.yaml
+      qualiscore validate rules/ --format json --strict
+    """
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise click.BadParameter(f"{', '.join(missing)} does not exist", param_hint="PATHS")
+    findings = validate_paths(paths)
+    files = [str(f) for p in paths for f in scheme_files(p)]
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if fmt == "json":
+        click.echo(json.dumps({"files": files, "errors": errors, "warnings": warnings,
+                               "findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            colour = "red" if f.severity == "error" else "yellow"
+            line = f.format().replace(f"{f.severity}[", click.style(f.severity, fg=colour, bold=True) + "[", 1)
+            click.echo(line + source_excerpt(f.location.file, f.location.line, f.location.column))
+        summary = f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)"
+        click.echo(click.style(summary, fg="red" if errors else "yellow" if warnings else "green"), err=bool(findings))
+    if errors or (strict and warnings):
+        sys.exit(EXIT_FINDINGS)
+
+
+def source_excerpt(path: str | None, line: int | None, column: int | None) -> str:
+    """The offending source line with a caret under the column (no colour when piped)."""
+    if not path or not line:
+        return ""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    if not 0 < line <= len(text):
+        return ""
+    src = text[line - 1]
+    caret = ""
+    if column:
+        # East Asian wide characters take two cells on a terminal.
+        pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in src[: column - 1])
+        caret = "\n" + " " * (pad + 7) + click.style("^", fg="red", bold=True)
+    return f"\n{line:5d} | {src}{caret}"

@@ -1,0 +1,51 @@
+"""`qualiscore verify`: confirm a published run, or say what differs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..verify import verify
+
+
+@click.command("verify")
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
+@click.option("--base", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Directory the manifest's relative paths are resolved against (default: current).")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Require the run to be signed by this Ed25519 public key (PEM).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> None:
+    """Confirm that OUTDIR was produced by its scheme and inputs, untouched.
+
+    Checks the SHA-256 of the scheme, inputs and outputs recorded in manifest.json,
+    then recomputes the scorecards and compares them byte for byte.
+
+    \b
+    Exit status: 0 reproduced exactly; 9 signature invalid or not by the given key;
+    10 scheme changed; 11 input changed; 12 engine version differs;
+    13 output file edited; 14 recomputation differs.
+    Examples:
+      qualiscore verify out/
+      qualiscore verify out/ --public-key committee.pub.pem
+    """
+    report = verify(outdir, base=base, public_key=public_key)
+    if fmt == "json":
+        click.echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
+                               "signer": report.signer,
+                               "exit_code": report.exit_code,
+                               "discrepancies": [d.as_dict() for d in report.discrepancies]},
+                              ensure_ascii=False, indent=2))
+    elif report.ok:
+        click.echo(click.style("verified", fg="green", bold=True)
+                   + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)"
+                   + (f"; signed by {report.signer}" if report.signer else ""))
+    else:
+        click.echo(click.style("NOT verified", fg="red", bold=True) + f": {outdir}")
+        for d in report.discrepancies:
+            click.echo(f"  {d.kind}: {d.message}")
+        if not report.recomputed:
+            click.echo("  (not recomputed: the scheme or an input is not the one the run used)")
+    sys.exit(report.exit_code)
