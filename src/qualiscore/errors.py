@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Any
 
 # Exit codes, documented in docs/errors.md.
 EXIT_OK = 0

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import click
 
-from ..diff import check_document, diff_documents, impact, load_side, render_json, render_markdown, render_text
+from ..diff import (
+    check_document,
+    diff_documents,
+    impact,
+    load_side,
+    render_json,
+    render_markdown,
+    render_text,
+)
 from ..errors import EXIT_FINDINGS, EXIT_OK, QualiscoreError
 from . import CommandError
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ..errors import QualiscoreError
-from . import CommandError
 from ..report import FORMATS, write_report
+from . import CommandError
 
 
 @click.command("report")
