@@ -31,7 +31,7 @@ import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .errors import UsageError
 from .provenance import manifest_dict, sha256_bytes
@@ -343,7 +343,8 @@ def _core_xml() -> bytes:
 
     props = DocumentProperties(creator="qualiscore", lastModifiedBy="qualiscore", created=FIXED_TIME,
                                modified=FIXED_TIME)
-    return tostring(props.to_tree())
+    # openpyxl's tostring is ElementTree's with encoding="utf-8", so bytes; its stub says str.
+    return cast(bytes, tostring(props.to_tree()))
 
 
 def deterministic_zip(data: bytes, replace: Mapping[str, bytes] | None = None) -> bytes:

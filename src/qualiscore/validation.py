@@ -551,9 +551,9 @@ class _Lint:
                 self.add("error", "grades-unordered", "grades must be listed highest first",
                          f"/grades/{gi}/min", "sort grades by min, descending")
             previous = m
-        mins = [_number(g.get("min")) for g in grades]
-        if mins and all(m is not None for m in mins) and min(mins) != 0:  # type: ignore[type-var]
-            self.add("error", "grades-gap", f"grades do not reach 0 (lowest min is {min(mins):g})",  # type: ignore[type-var]
+        mins = [m for m in (_number(g.get("min")) for g in grades) if m is not None]
+        if grades and len(mins) == len(grades) and min(mins) != 0:
+            self.add("error", "grades-gap", f"grades do not reach 0 (lowest min is {min(mins):g})",
                      f"/grades/{len(grades) - 1}/min", "give the lowest grade min: 0 so every score has a grade")
 
     # -- tests

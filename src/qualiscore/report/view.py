@@ -374,7 +374,7 @@ def _trend(run: RunOutput, periods: Sequence[str]) -> Trend | None:
     for c in run.cards:
         if c.get("period"):
             by_period[c["period"]].append(c)
-    summaries = []
+    summaries: list[PeriodSummary] = []
     for k, p in enumerate(periods):
         cards = by_period[p]
         versions = ", ".join(sorted({(c.get("scheme") or {}).get("version") or "" for c in cards}))
