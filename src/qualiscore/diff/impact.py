@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._numbers import mean
+from .._display import mean
+from .._plain import is_number
 from ..engine import Run
 from ..model import Scheme
 from ..options import RunOptions
 from ..runs import execute
 from ..scorecard import Scorecard, rounded
-from .values import is_number
 
 NO_GRADE = "(none)"  # the grade column/row of subjects without a grade (or absent from one run)
 TOP_MOVES = 10

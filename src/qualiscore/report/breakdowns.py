@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .._numbers import mean
+from .._display import mean
 from ..errors import QualiscoreError
 from ..manifest import read_manifest
 from ..model import Scheme

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from .._numbers import fmt_number
+from .._display import fmt_number
 from .assets import CSS, ERROR_RECORDER, PAGE_SCRIPT
 from .charts import Charts
 from .colours import NO_GRADE_COLOUR, grade_colours

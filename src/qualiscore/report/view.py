@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._numbers import mean
+from .._display import mean
 from ..explain import explain_text
 from ..model import Scheme
 from .breakdowns import Breakdown, BreakdownRow
