@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib.util
 import json
 import math
 import re
@@ -33,7 +34,7 @@ from qualiscore.diff import (
     render_text,
 )
 from qualiscore.engine import evaluate
-from qualiscore.errors import SchemeLoadError, SchemeValidationError, UsageError
+from qualiscore.errors import DataError, SchemeLoadError, SchemeValidationError, UsageError
 from qualiscore.records import read_records
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -406,6 +407,18 @@ def test_impact_matches_both_runs(q1q2_impact: Impact) -> None:
     assert set(imp.vetoes_triggered) == new_v - old_v
     assert set(imp.vetoes_cleared) == old_v - new_v
     assert not set(imp.vetoes_triggered) & set(imp.vetoes_cleared)
+
+
+def test_impact_reads_the_given_encoding_on_whichever_engine_runs(q1q2_impact: Impact, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = (check_document(load_side(str(path))) for path in (Q1, Q2))
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gbk"))
+    assert impact(old, new, [str(gbk)], "gbk").as_dict() == {**q1q2_impact.as_dict(), "data": [str(gbk)]}
+    with pytest.raises(DataError):
+        impact(old, new, [str(SAMPLE)], "ascii")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)  # `auto` is then the reference engine
+    assert impact(old, new, [str(SAMPLE)]).as_dict() == q1q2_impact.as_dict()
 
 
 def test_impact_movements_and_means(q1q2_impact: Impact) -> None:

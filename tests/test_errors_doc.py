@@ -314,7 +314,7 @@ def collect_codes() -> _Collected:
                 continue
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]
             if (
-                rel == "records.py"
+                rel == "records/results.py"
                 and "PROBLEM_CODES" in names
                 and isinstance(node.value, (ast.Tuple, ast.List))
             ):
@@ -399,6 +399,9 @@ def test_collector_finds_codes(collected: _Collected) -> None:
         "io",
     ):
         assert known in codes, f"collector missed {known!r}: {sorted(codes)}"
+    # The tables of codes are read where they live: a module that moves must take the collector along.
+    places = {where for wheres in collected.codes.values() for where in wheres}
+    assert {"records/results.py:PROBLEM_CODES", "verify.py:_EXIT"} <= places
 
 
 def test_collector_understands_every_code_expression(collected: _Collected) -> None:

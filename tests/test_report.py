@@ -265,6 +265,34 @@ def test_breakdowns_not_recomputable(outdir: Path, tmp_path: Path) -> None:
     assert "not recomputed (--no-recompute)" in html_report(outdir, recompute=False)
 
 
+def test_breakdowns_read_the_inputs_as_the_run_did(tmp_path: Path) -> None:
+    """The recorded --sheet (and encoding, as_of) choose what is read again: here the data is on the second sheet."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["this sheet holds no records"])
+    data = book.create_sheet("data")
+    for line in SAMPLE.read_text(encoding="utf-8").splitlines()[:201]:
+        data.append(line.split(","))
+    book.save(tmp_path / "book.xlsx")
+    out = evaluate(RULES / "2026Q2.yaml", tmp_path / "book.xlsx", tmp_path / "out", "--sheet", "data")
+    run = load_run(out)
+    assert run.breakdown_notes == ()
+    team = next(b for b in run.breakdowns if b.field == "team")
+    assert team.method == "pooled" and sum(r.records for r in team.rows) == run.manifest["rows"]["scored"]
+
+
+def test_breakdowns_of_a_damaged_manifest_option_are_a_note(outdir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(outdir, out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["options"]["as_of"] = "last spring"
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert load_run(out).breakdown_notes == (
+        "Breakdowns by team, channel cannot be recomputed: manifest.json: options/as_of 'last spring' is not a "
+        "date (YYYY-MM-DD)",)
+
+
 # --------------------------------------------------------------------------- escaping
 
 

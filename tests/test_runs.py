@@ -17,7 +17,7 @@ from qualiscore.manifest import render_outputs, write_outputs
 from qualiscore.model import RecordContract
 from qualiscore.options import RejectLimit, RunOptions
 from qualiscore.records import Dataset, records_from_dicts
-from qualiscore.runs import engine_for, execute, rerun
+from qualiscore.runs import execute, rerun
 from qualiscore.schemes import load_scheme, load_versions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,11 +71,16 @@ def test_both_engines_give_the_same_outputs(work: Path, scheme: str, data: str, 
         assert a[name] == b[name], name
 
 
-def test_auto_is_columnar_when_polars_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert engine_for("rows") == "rows" and engine_for("columnar") == "columnar"
-    assert engine_for("auto") == ("columnar" if HAS_POLARS else "rows")
+def test_auto_is_columnar_when_polars_is_installed(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def engine_used(requested: str, progress: Bar | None = None) -> object:
+        return execute(Q2, ["data/head.csv"], options(engine=requested), progress=progress).options["engine"]
+
+    assert engine_used("rows") == "rows" and engine_used("rows", Bar()) == "rows"
+    if HAS_POLARS:
+        assert engine_used("columnar") == "columnar" and engine_used("columnar", Bar()) == "columnar"
+    assert engine_used("auto") == engine_used("auto", Bar()) == ("columnar" if HAS_POLARS else "rows")
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    assert engine_for("auto") == "rows"
+    assert engine_used("auto") == engine_used("auto", Bar()) == "rows"
 
 
 def test_columnar_without_polars_is_a_usage_error(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # validation imports this module
+    from .validation import Finding
 
 # Exit codes, documented in docs/errors.md.
 EXIT_OK = 0
@@ -112,7 +116,7 @@ class SchemeValidationError(QualiscoreError):
 
     code = "invalid-scheme"
 
-    def __init__(self, findings: list, path: str | None = None) -> None:  # list[Finding]
+    def __init__(self, findings: list[Finding], path: str | None = None) -> None:
         self.findings = findings
         errors = [f for f in findings if f.severity == "error"]
         first = errors[0] if errors else None

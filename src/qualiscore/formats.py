@@ -31,8 +31,9 @@ import warnings
 import zipfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from ._plain import is_number
 from .errors import UsageError
 from .provenance import manifest_dict, sha256_bytes
 from .scorecard import Scorecard, quantize, safe_cell, scorecard_dict
@@ -160,7 +161,7 @@ def _typed_column(pl: Any, values: list[Any]) -> tuple[list[Any], Any]:
     present = [v for v in values if v is not None]
     if present and all(isinstance(v, bool) for v in present):
         return values, pl.Boolean
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+    if all(is_number(v) for v in present):
         if present and all(isinstance(v, int) for v in present) and all(-2**63 <= v < 2**63 for v in present):
             return values, pl.Int64
         return [None if v is None else float(v) for v in values], pl.Float64
@@ -205,7 +206,7 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
             c.data_type = "s"  # text, never a formula
         else:
             c = WriteOnlyCell(ws, value=value)
-            if number_format and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if number_format and is_number(value):
                 c.number_format = number_format
         if header:
             c.font = bold
@@ -343,7 +344,8 @@ def _core_xml() -> bytes:
 
     props = DocumentProperties(creator="qualiscore", lastModifiedBy="qualiscore", created=FIXED_TIME,
                                modified=FIXED_TIME)
-    return tostring(props.to_tree())
+    # openpyxl's tostring is ElementTree's with encoding="utf-8", so bytes; its stub says str.
+    return cast(bytes, tostring(props.to_tree()))
 
 
 def deterministic_zip(data: bytes, replace: Mapping[str, bytes] | None = None) -> bytes:

@@ -199,22 +199,16 @@ def escape_pointer_token(token: str) -> str:
 def load_path(path: str | os.PathLike[str]) -> Document:
     """Load a scheme file, refusing oversized files from ``stat`` before reading a byte."""
     display = os.fsdecode(os.fspath(path))
-    whole = Location(file=display)
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
-        raise SchemeLoadError(
-            f"file not found: {display}",
-            location=whole,
-            hint="check the path and the current directory",
-            code="file-not-found",
-        ) from None
+        raise _not_found(display) from None
     except (OSError, ValueError) as exc:
         raise _unreadable(display, exc) from None
     if stat.S_ISDIR(info.st_mode):
         raise SchemeLoadError(
             f"{display} is a directory, not a YAML file",
-            location=whole,
+            location=Location(file=display),
             hint="pass the path of a scheme file",
             code="file-unreadable",
         )
@@ -225,12 +219,7 @@ def load_path(path: str | os.PathLike[str]) -> Document:
             # Bounded read: st_size lies for pipes, /dev/zero and files growing meanwhile.
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise SchemeLoadError(
-            f"file not found: {display}",
-            location=whole,
-            hint="check the path and the current directory",
-            code="file-not-found",
-        ) from None
+        raise _not_found(display) from None
     except (OSError, ValueError) as exc:
         raise _unreadable(display, exc) from None
     return load_text(raw, display)
@@ -360,6 +349,11 @@ def _too_large(path: str, size: int) -> SchemeLoadError:
         hint="split the scheme or remove unneeded content; schemes are small text files",
         code="yaml-too-large",
     )
+
+
+def _not_found(path: str) -> SchemeLoadError:
+    return SchemeLoadError(f"file not found: {path}", location=Location(file=path),
+                           hint="check the path and the current directory", code="file-not-found")
 
 
 def _unreadable(path: str, exc: BaseException) -> SchemeLoadError:

@@ -32,6 +32,7 @@ NotApplicableRule = Literal["redistribute", "zero", "full"]
 
 # In the order the schema lists them: a measure's kind is the first of these keys it has.
 MEASURE_KINDS: tuple[MeasureKind, ...] = get_args(MeasureKind)
+SCORING_KINDS: tuple[ScoringKind, ...] = get_args(ScoringKind)
 
 
 @dataclass(frozen=True, slots=True)

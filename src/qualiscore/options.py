@@ -140,7 +140,7 @@ class RunOptions:
         limit = text("max_rejects")
         engine = text("engine") or "rows"
         return cls(
-            engine=engine if engine in ENGINES else "rows",  # type: ignore[arg-type]
+            engine=engine if engine in ENGINES else "rows",
             by=texts("by") or None,
             as_of=as_of,
             encoding=text("encoding"),

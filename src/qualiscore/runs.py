@@ -1,20 +1,20 @@
 """The one way to run a scheme: choose the engine, read the inputs, evaluate, record the options.
 
-`evaluate`, `explain SCHEME DATA`, `verify` and scheme tests all run a scheme
-through :func:`execute`, so every caller reads the same inputs the same way and a
-published run can be recomputed (:func:`rerun`) exactly as it was made.
+`evaluate`, `explain SCHEME DATA`, `verify`, scheme tests, the report's breakdowns
+and `diff --data` all run a scheme through :func:`execute`, so every caller reads the
+same inputs the same way, the engine façade (:func:`qualiscore.engine.evaluate`)
+chooses the engine, and a published run can be recomputed (:func:`rerun`) exactly as
+it was made.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from .engine import Run, evaluate_versions
-from .errors import UsageError
+from .engine import Run, evaluate, evaluate_versions, resolve_engine
 from .model import RecordContract, Scheme
 from .options import RunOptions
 from .records import Dataset, read_records
@@ -32,31 +32,22 @@ class Progress(Protocol):
     def update(self, n: int = 1) -> object: ...
 
 
-def engine_for(requested: str) -> str:
-    """The engine that runs: `auto` is the columnar engine when polars is installed, else the reference."""
-    if requested != "auto":
-        return requested
-    return "columnar" if importlib.util.find_spec("polars") is not None else "rows"
-
-
 def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str | Path] | Reader,
             options: RunOptions, *, progress: Progress | None = None) -> Run:
     """Score ``data`` with ``scheme`` as ``options`` say; the Run records the options and the engine used.
 
     ``scheme`` is a scheme file, a directory of its versions, or schemes already loaded;
     ``data`` the input files, or a :data:`Reader` for records already in hand (scored by
-    the reference engine, which reads no files).
+    the reference engine, which reads no files). The engine façade chooses the engine.
     """
     schemes = _schemes(scheme)
-    paths = None if callable(data) else [str(p) for p in data]
-    engine = "rows" if paths is None else engine_for(options.engine)
-    if paths is not None and engine == "columnar":
-        run = _columnar().evaluate_versions(schemes, paths, encoding=options.encoding, by=options.by,
-                                            as_of=options.as_of, sheet=options.sheet)
-    else:
+    if callable(data) or (progress is not None and resolve_engine(options.engine) == "rows"):
+        # The façade takes sources, not a reader per record contract, and tells a bar of the records
+        # scored but not how many follow: here the reference engine is handed the reader itself.
         run = evaluate_versions(schemes, _reader(data, options, progress), by=options.by, as_of=options.as_of,
-                                progress=progress.update if progress is not None else None)
-    return dataclasses.replace(run, options=options.manifest_dict(engine))
+                                progress=_scored(progress))
+        return dataclasses.replace(run, options=options.manifest_dict("rows"))
+    return evaluate(schemes, [str(p) for p in data], options, progress=_scored(progress))
 
 
 def _schemes(scheme: str | Path | Scheme | Sequence[Scheme]) -> list[Scheme]:
@@ -70,10 +61,7 @@ def _schemes(scheme: str | Path | Scheme | Sequence[Scheme]) -> list[Scheme]:
 def _reader(data: Sequence[str | Path] | Reader, options: RunOptions, progress: Progress | None) -> Reader:
     """Each version reads the inputs with its own record contract; the bar learns how many records follow."""
     def read(contract: RecordContract) -> Dataset:
-        if callable(data):
-            dataset = data(contract)
-        else:
-            dataset = read_records(list(data), contract, encoding=options.encoding, sheet=options.sheet)
+        dataset = data(contract) if callable(data) else read_inputs(data, contract, options)
         if progress is not None:
             progress.reset(total=dataset.rows_accepted)
         return dataset
@@ -81,12 +69,20 @@ def _reader(data: Sequence[str | Path] | Reader, options: RunOptions, progress: 
     return read
 
 
-def _columnar() -> Any:
-    try:
-        from .engine import columnar  # loads polars: only when this engine runs
-    except ImportError:
-        raise UsageError("--engine columnar needs polars: pip install 'qualiscore[fast]'") from None
-    return columnar
+def read_inputs(paths: Sequence[str | Path], contract: RecordContract, options: RunOptions) -> Dataset:
+    """``paths`` typed against ``contract``, read as ``options`` say (encoding, sheet), as a run reads them."""
+    return read_records([str(p) for p in paths], contract, encoding=options.encoding, sheet=options.sheet)
+
+
+def _scored(progress: Progress | None) -> Callable[[int], None] | None:
+    """What the engines call with each number of records scored."""
+    if progress is None:
+        return None
+
+    def scored(n: int) -> None:
+        progress.update(n)
+
+    return scored
 
 
 def rerun(manifest: Mapping[str, Any], base: str | Path | None = None) -> Run:
@@ -98,13 +94,20 @@ def rerun(manifest: Mapping[str, Any], base: str | Path | None = None) -> Run:
     """
     root = Path(base) if base is not None else None
     recorded: dict[str, Any] = dict(manifest.get("options", {}))
-    # The limit decided whether the run was published, not what it holds: a limit written before
-    # --max-rejects had one grammar must not stop the recomputation.
-    options = RunOptions.from_manifest({**recorded, "max_rejects": None})
+    options = recorded_options(manifest)
     scheme_path = options.scheme_path or manifest["schemes"][0]["path"]
     data = [str(recorded_path(i["path"], root)) for i in manifest.get("inputs", [])]
     run = execute(recorded_path(scheme_path, root), data, dataclasses.replace(options, engine="rows"))
     return _with_recorded_paths(dataclasses.replace(run, options=recorded), manifest)
+
+
+def recorded_options(manifest: Mapping[str, Any]) -> RunOptions:
+    """The options the run ``manifest`` records, to compute it again; UsageError on a damaged value.
+
+    The reject limit decided whether the run was published, not what it holds: a limit
+    written before --max-rejects had one grammar must not stop the recomputation.
+    """
+    return RunOptions.from_manifest({**(manifest.get("options") or {}), "max_rejects": None})
 
 
 def recorded_path(path: str, base: Path | None) -> Path:

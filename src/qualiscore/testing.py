@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 
+from ._plain import is_number
 from .errors import QualiscoreError, SchemeValidationError
 from .loader import load_path
 from .model import RecordContract, Scheme, TestCase, compile_tests
@@ -53,12 +54,9 @@ class TestResult:
 
 def _close(expected: Any, candidates: Sequence[Any], tol: float) -> bool:
     """Numbers match within ``tol`` of the full-precision or the printed value; others exactly."""
-    if expected is None or isinstance(expected, bool) or not isinstance(expected, (int, float)):
+    if not is_number(expected):
         return any(_same(expected, c) for c in candidates)
-    return any(
-        isinstance(c, (int, float)) and not isinstance(c, bool) and math.isclose(c, expected, rel_tol=0, abs_tol=tol)
-        for c in candidates
-    )
+    return any(is_number(c) and math.isclose(c, expected, rel_tol=0, abs_tol=tol) for c in candidates)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args
 import jsonschema
 
 from . import expressions
+from ._plain import dict_of, list_of, number_or_none
 from .errors import ExpressionError, Location, SchemeLoadError
 from .loader import Document, escape_pointer_token, load_path
 from .model import MEASURE_KINDS
@@ -204,23 +205,9 @@ def _short(value: Any) -> str:
 # --------------------------------------------------------------------------- lint helpers
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
 def _strs(value: Any) -> list[str]:
     """The text items of a list; anything else is the schema's business."""
-    return [v for v in _list(value) if isinstance(v, str)]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+    return [v for v in list_of(value) if isinstance(v, str)]
 
 
 class _Lint:
@@ -228,13 +215,13 @@ class _Lint:
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.data = _dict(doc.data)
+        self.data = dict_of(doc.data)
         self.findings: list[Finding] = []
-        self.fields = _dict(_dict(self.data.get("records")).get("fields"))
-        self.constants = _dict(self.data.get("constants"))
-        self.derive = _dict(self.data.get("derive"))
+        self.fields = dict_of(dict_of(self.data.get("records")).get("fields"))
+        self.constants = dict_of(self.data.get("constants"))
+        self.derive = dict_of(self.data.get("derive"))
         self.used: set[str] = set()
-        self.record_level = not _list(_dict(self.data.get("subject")).get("group_by"))
+        self.record_level = not list_of(dict_of(self.data.get("subject")).get("group_by"))
 
     def add(self, severity: Severity, code: str, message: str, pointer: str, hint: str | None = None,
             *, key: bool = False) -> None:
@@ -276,16 +263,16 @@ class _Lint:
         if version is not None and self.data.get("supersedes") == version:
             self.add("error", "supersedes-self", "a version cannot supersede itself", "/supersedes",
                      "name the previous version")
-        cal = _dict(self.data.get("calendar"))
+        cal = dict_of(self.data.get("calendar"))
         for key in ("holidays", "workdays"):
-            for i, value in enumerate(_list(cal.get(key))):
+            for i, value in enumerate(list_of(cal.get(key))):
                 if isinstance(value, str) and _parse_date(value) is None:
                     self.add("error", "invalid-date", f"{value!r} is not a calendar date",
                              f"/calendar/{key}/{i}", "use YYYY-MM-DD")
 
     # -- record contract
     def contract(self) -> None:
-        rec = _dict(self.data.get("records"))
+        rec = dict_of(self.data.get("records"))
         rid = rec.get("id")
         if isinstance(rid, str) and self.fields and rid not in self.fields:
             self.field_missing(rid, "/records/id")
@@ -297,10 +284,10 @@ class _Lint:
                 self.add("error", "unknown-timezone", f"{tz!r} is not a known time zone", "/records/timezone",
                          "use an IANA name such as Asia/Shanghai or UTC")
         for name, spec in self.fields.items():
-            spec = _dict(spec)
+            spec = dict_of(spec)
             ptr = f"/records/fields/{name}"
             ftype = spec.get("type")
-            lo, hi = _number(spec.get("minimum")), _number(spec.get("maximum"))
+            lo, hi = number_or_none(spec.get("minimum")), number_or_none(spec.get("maximum"))
             if lo is not None and hi is not None and lo > hi:
                 self.add("error", "field-option", f"minimum {lo:g} is greater than maximum {hi:g}",
                          f"{ptr}/minimum", "swap them")
@@ -318,31 +305,31 @@ class _Lint:
             if both:
                 self.add("error", "field-option", f"{sorted(both)} listed as both true and false",
                          f"{ptr}/false_values", "a text can mean only one of true or false")
-        subject = _dict(self.data.get("subject"))
-        for i, name in enumerate(_list(subject.get("group_by"))):
+        subject = dict_of(self.data.get("subject"))
+        for i, name in enumerate(list_of(subject.get("group_by"))):
             if not isinstance(name, str):
                 continue
             self.used.add(name)
             if name not in self.fields:
                 self.field_missing(name, f"/subject/group_by/{i}")
-            elif _dict(self.fields[name]).get("type") in ("number", "datetime", "duration"):
+            elif dict_of(self.fields[name]).get("type") in ("number", "datetime", "duration"):
                 self.add("error", "field-type",
                          f"group_by field {name!r} is a {self.fields[name].get('type')}; subjects need exact keys",
                          f"/subject/group_by/{i}", "group by a string, integer, boolean or date field")
-        for i, name in enumerate(_list(subject.get("breakdowns"))):
+        for i, name in enumerate(list_of(subject.get("breakdowns"))):
             if isinstance(name, str):
                 self.used.add(name)
                 if name not in self.fields:
                     self.field_missing(name, f"/subject/breakdowns/{i}")
-        period = _dict(subject.get("period"))
+        period = dict_of(subject.get("period"))
         pf = period.get("field")
         if isinstance(pf, str):
             self.used.add(pf)
             if pf not in self.fields:
                 self.field_missing(pf, "/subject/period/field")
-            elif _dict(self.fields[pf]).get("type") not in ("date", "datetime"):
+            elif dict_of(self.fields[pf]).get("type") not in ("date", "datetime"):
                 self.add("error", "field-type",
-                         f"period field {pf!r} is a {_dict(self.fields[pf]).get('type')}, not a date or datetime",
+                         f"period field {pf!r} is a {dict_of(self.fields[pf]).get('type')}, not a date or datetime",
                          "/subject/period/field", "choose a date or datetime field")
         if isinstance(rid, str):
             self.used.add(rid)
@@ -411,7 +398,7 @@ class _Lint:
 
     # -- measures, scoring, dimensions
     def measure(self, spec: Any, pointer: str) -> None:
-        spec = _dict(spec)
+        spec = dict_of(spec)
         names = self.known(self.derive)
         for kind in MEASURE_KINDS:
             if kind == "ratio" and isinstance(spec.get("ratio"), dict):
@@ -432,17 +419,17 @@ class _Lint:
                      "use an aggregate such as mean or share, or remove subject.group_by")
 
     def scoring(self, spec: Any, pointer: str) -> None:
-        spec = _dict(spec)
-        bands = _list(spec.get("bands"))
+        spec = dict_of(spec)
+        bands = list_of(spec.get("bands"))
         if bands:
             self.bands(bands, f"{pointer}/bands")
-        linear = _dict(spec.get("linear"))
-        lo, hi = _number(linear.get("from")), _number(linear.get("to"))
+        linear = dict_of(spec.get("linear"))
+        lo, hi = number_or_none(linear.get("from")), number_or_none(linear.get("to"))
         if lo is not None and hi is not None and lo == hi:
             self.add("error", "linear-degenerate", f"linear from and to are both {lo:g}", f"{pointer}/linear",
                      "use pass: {min: …} for a threshold, or set different end points")
-        rule = _dict(spec.get("pass"))
-        plo, phi = _number(rule.get("min")), _number(rule.get("max"))
+        rule = dict_of(spec.get("pass"))
+        plo, phi = number_or_none(rule.get("min")), number_or_none(rule.get("max"))
         if plo is not None and phi is not None and plo > phi:
             self.add("error", "pass-empty", f"pass min {plo:g} is above max {phi:g}: nothing can pass",
                      f"{pointer}/pass", "swap min and max")
@@ -456,9 +443,9 @@ class _Lint:
         last_max: float | None = None
         exhaustive = False
         for i, band in enumerate(bands):
-            band = _dict(band)
-            lo = _number(band.get("min"))
-            hi = _number(band.get("max"))
+            band = dict_of(band)
+            lo = number_or_none(band.get("min"))
+            hi = number_or_none(band.get("max"))
             ptr = f"{pointer}/{i}"
             a = lo if lo is not None else float("-inf")
             b = hi if hi is not None else float("inf")
@@ -488,13 +475,13 @@ class _Lint:
     def dimensions(self) -> None:
         dim_ids: dict[str, str] = {}
         ind_ids: dict[str, str] = {}
-        for di, dim in enumerate(_list(self.data.get("dimensions"))):
-            dim = _dict(dim)
+        for di, dim in enumerate(list_of(self.data.get("dimensions"))):
+            dim = dict_of(dim)
             ptr = f"/dimensions/{di}"
             self.unique(dim.get("id"), dim_ids, f"{ptr}/id", "dimension")
             self.weight(dim.get("weight"), f"{ptr}/weight")
-            for ii, ind in enumerate(_list(dim.get("indicators"))):
-                ind = _dict(ind)
+            for ii, ind in enumerate(list_of(dim.get("indicators"))):
+                ind = dict_of(ind)
                 iptr = f"{ptr}/indicators/{ii}"
                 self.unique(ind.get("id"), ind_ids, f"{iptr}/id", "indicator")
                 self.weight(ind.get("weight"), f"{iptr}/weight")
@@ -513,7 +500,7 @@ class _Lint:
             seen[value] = pointer
 
     def weight(self, value: Any, pointer: str) -> None:
-        w = _number(value)
+        w = number_or_none(value)
         if w is not None and w <= 0:
             self.add("error", "non-positive-weight", f"weight {w:g} must be greater than 0", pointer,
                      "to switch an item off, remove it; weights are relative, any positive numbers")
@@ -522,12 +509,12 @@ class _Lint:
     def vetoes(self) -> None:
         grade_names = self.grade_names()
         seen: dict[str, str] = {}
-        for vi, veto in enumerate(_list(self.data.get("vetoes"))):
-            veto = _dict(veto)
+        for vi, veto in enumerate(list_of(self.data.get("vetoes"))):
+            veto = dict_of(veto)
             ptr = f"/vetoes/{vi}"
             self.unique(veto.get("id"), seen, f"{ptr}/id", "veto")
             self.measure(veto.get("when"), f"{ptr}/when")
-            for key, grade in _dict(veto.get("effect")).items():
+            for key, grade in dict_of(veto.get("effect")).items():
                 if isinstance(grade, str) and grade_names and grade not in grade_names:
                     close = difflib.get_close_matches(grade, sorted(grade_names), n=1)
                     self.add("error", "unknown-grade", f"veto grade {grade!r} is not one of the grades",
@@ -536,12 +523,12 @@ class _Lint:
         self.veto_ids = seen
 
     def grades(self) -> None:
-        grades = [_dict(g) for g in _list(self.data.get("grades"))]
+        grades = [dict_of(g) for g in list_of(self.data.get("grades"))]
         names: dict[str, str] = {}
         previous: float | None = None
         for gi, grade in enumerate(grades):
             self.unique(grade.get("name"), names, f"/grades/{gi}/name", "grade")
-            m = _number(grade.get("min"))
+            m = number_or_none(grade.get("min"))
             if m is None:
                 continue
             if previous is not None and m == previous:
@@ -551,24 +538,24 @@ class _Lint:
                 self.add("error", "grades-unordered", "grades must be listed highest first",
                          f"/grades/{gi}/min", "sort grades by min, descending")
             previous = m
-        mins = [_number(g.get("min")) for g in grades]
-        if mins and all(m is not None for m in mins) and min(mins) != 0:  # type: ignore[type-var]
-            self.add("error", "grades-gap", f"grades do not reach 0 (lowest min is {min(mins):g})",  # type: ignore[type-var]
+        mins = [m for m in (number_or_none(g.get("min")) for g in grades) if m is not None]
+        if grades and len(mins) == len(grades) and min(mins) != 0:
+            self.add("error", "grades-gap", f"grades do not reach 0 (lowest min is {min(mins):g})",
                      f"/grades/{len(grades) - 1}/min", "give the lowest grade min: 0 so every score has a grade")
 
     # -- tests
     def tests(self) -> None:
         grade_names = self.grade_names()
-        for ti, test in enumerate(_list(self.data.get("tests"))):
-            expect = _dict(_dict(test).get("expect"))
+        for ti, test in enumerate(list_of(self.data.get("tests"))):
+            expect = dict_of(dict_of(test).get("expect"))
             ptr = f"/tests/{ti}/expect"
-            for iid in _dict(expect.get("indicators")):
+            for iid in dict_of(expect.get("indicators")):
                 if iid not in self.indicator_ids:
                     self.ref_missing(iid, self.indicator_ids, f"{ptr}/indicators/{iid}", "indicator")
-            for did in _dict(expect.get("dimensions")):
+            for did in dict_of(expect.get("dimensions")):
                 if did not in self.dimension_ids:
                     self.ref_missing(did, self.dimension_ids, f"{ptr}/dimensions/{did}", "dimension")
-            for vi, vid in enumerate(_list(expect.get("vetoes"))):
+            for vi, vid in enumerate(list_of(expect.get("vetoes"))):
                 if isinstance(vid, str) and vid not in self.veto_ids:
                     self.ref_missing(vid, self.veto_ids, f"{ptr}/vetoes/{vi}", "veto")
             grade = expect.get("grade")
@@ -576,7 +563,7 @@ class _Lint:
                 self.ref_missing(grade, dict.fromkeys(grade_names, ""), f"{ptr}/grade", "grade", key=False)
 
     def grade_names(self) -> set[str]:
-        return {g["name"] for g in map(_dict, _list(self.data.get("grades"))) if isinstance(g.get("name"), str)}
+        return {g["name"] for g in map(dict_of, list_of(self.data.get("grades"))) if isinstance(g.get("name"), str)}
 
     def ref_missing(self, name: str, known: Mapping[str, Any], pointer: str, what: str, *, key: bool = True) -> None:
         close = difflib.get_close_matches(name, list(known), n=1)
@@ -683,7 +670,7 @@ def iter_version_findings(docs: Iterable[Document]) -> Iterator[Finding]:
     """Cross-version checks among documents of the same scheme id."""
     by_scheme: dict[str, list[Document]] = {}
     for doc in docs:
-        data = _dict(doc.data)
+        data = dict_of(doc.data)
         if isinstance(data.get("scheme"), str):
             by_scheme.setdefault(data["scheme"], []).append(doc)
     for versions in by_scheme.values():
@@ -699,9 +686,9 @@ def _parse_date(value: Any) -> dt.date | None:
 
 
 def _check_versions(docs: list[Document]) -> Iterator[Finding]:
-    names = {str(_dict(d.data).get("version")): d for d in docs}
+    names = {str(dict_of(d.data).get("version")): d for d in docs}
     for doc in docs:
-        sup = _dict(doc.data).get("supersedes")
+        sup = dict_of(doc.data).get("supersedes")
         if isinstance(sup, str) and sup not in names:
             close = difflib.get_close_matches(sup, list(names), n=1)
             yield Finding("error", "unknown-supersedes", f"supersedes {sup!r}, but no such version is in this directory",
@@ -709,20 +696,20 @@ def _check_versions(docs: list[Document]) -> Iterator[Finding]:
                           "check the version name, or add the superseded file")
     seen: dict[str, Document] = {}
     for doc in docs:
-        version = str(_dict(doc.data).get("version"))
+        version = str(dict_of(doc.data).get("version"))
         if version in seen:
             yield Finding("error", "duplicate-version", f"version {version!r} is also defined in {seen[version].path}",
                           doc.locate("/version"), "each version lives in one file")
         seen[version] = doc
     ranged = []
     for doc in docs:
-        data = _dict(doc.data)
+        data = dict_of(doc.data)
         start = _parse_date(data.get("effective_from"))
         if start is not None:
             ranged.append((start, _parse_date(data.get("effective_to")), doc))
     ranged.sort(key=lambda r: r[0])
     for (s1, e1, d1), (s2, _e2, d2) in itertools.pairwise(ranged):
-        v1, v2 = _dict(d1.data).get("version"), _dict(d2.data).get("version")
+        v1, v2 = dict_of(d1.data).get("version"), dict_of(d2.data).get("version")
         if e1 is None or e1 >= s2:
             yield Finding("error", "versions-overlap",
                           f"{v1} (from {s1}{' open-ended' if e1 is None else f' to {e1}'}) overlaps {v2} (from {s2})",

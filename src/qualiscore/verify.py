@@ -164,10 +164,10 @@ def _explain(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
     if name.endswith(".jsonl"):
         old_lines = stored.decode("utf-8", "replace").splitlines()
         new_lines = fresh.decode("utf-8", "replace").splitlines()
-        for a, b in zip(old_lines, new_lines):
-            if a != b:
+        for old_line, new_line in zip(old_lines, new_lines):
+            if old_line != new_line:
                 try:
-                    ca, cb = json.loads(a), json.loads(b)
+                    ca, cb = json.loads(old_line), json.loads(new_line)
                 except json.JSONDecodeError:
                     return [Discrepancy("not-reproduced", name, "a line is not valid JSON")]
                 field = _first_difference(ca, cb, "")

@@ -13,26 +13,20 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any, NoReturn
 
 import click
 
 from .. import __version__
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
 
-__all__ = ["COMMANDS", "CommandError", "LazyCommand", "cli", "main"]
+__all__ = ["COMMANDS", "LazyCommand", "cli", "fail", "main"]
 
 
-class CommandError(click.ClickException):
-    """A QualiscoreError leaving a click command: printed without a traceback, keeping its exit code."""
-
-    def __init__(self, error: QualiscoreError) -> None:
-        super().__init__(error.format())
-        self.exit_code = error.exit_code
-        self.error = error
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(self.error.format(), err=True)
+def fail(message: str, exit_code: int) -> NoReturn:
+    """Leave the command as click leaves on its own errors (``Error: message`` on stderr), with ``exit_code``."""
+    click.ClickException(message).show()
+    raise click.exceptions.Exit(exit_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,22 +93,18 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except QualiscoreError as exc:
-            raise CommandError(exc) from None
+        except QualiscoreError as exc:  # printed without a traceback, leaving with the error's exit code
+            click.echo(exc.format(), err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
         except BrokenPipeError:  # `qualiscore … | head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except OSError as exc:
-            err = click.ClickException(f"error[io] {exc.filename or ''}: {exc.strerror or exc}")
-            err.exit_code = EXIT_OUTPUT
-            raise err from None
+            fail(f"error[io] {exc.filename or ''}: {exc.strerror or exc}", EXIT_OUTPUT)
         except MemoryError:
-            err = click.ClickException(
-                "error[out-of-memory] the process ran out of memory; nothing was written, and an earlier "
-                "output directory is as it was\n  hint: allow the process more memory (ulimit -v, the "
-                "container's limit), or split the input by period and run once per part")
-            err.exit_code = EXIT_MEMORY
-            raise err from None
+            fail("error[out-of-memory] the process ran out of memory; nothing was written, and an earlier "
+                 "output directory is as it was\n  hint: allow the process more memory (ulimit -v, the "
+                 "container's limit), or split the input by period and run once per part", EXIT_MEMORY)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

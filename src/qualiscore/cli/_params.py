@@ -6,9 +6,7 @@ from typing import Any
 
 import click
 
-from ..errors import UsageError
 from ..options import RejectLimit
-from . import CommandError
 
 
 class FieldList(click.ParamType):
@@ -30,10 +28,7 @@ class RejectLimitType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> RejectLimit:
         if isinstance(value, RejectLimit):
             return value
-        try:
-            return RejectLimit.parse(value)
-        except UsageError as exc:
-            raise CommandError(exc) from None
+        return RejectLimit.parse(value)  # a UsageError, which the group prints as every library error
 
 
 FIELDS = FieldList()

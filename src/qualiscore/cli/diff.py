@@ -16,8 +16,7 @@ from ..diff import (
     render_markdown,
     render_text,
 )
-from ..errors import EXIT_FINDINGS, EXIT_OK, QualiscoreError
-from . import CommandError
+from ..errors import EXIT_FINDINGS, EXIT_OK
 
 
 @click.command("diff")
@@ -43,13 +42,10 @@ def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str 
       qualiscore diff HEAD~1:rules/cs-quality/2026Q2.yaml rules/cs-quality/2026Q2.yaml --format md
       qualiscore diff rules/cs-quality/2026Q1.yaml rules/cs-quality/2026Q2.yaml --data q1.csv
     """
-    try:
-        old_doc, new_doc = load_side(old), load_side(new)
-        old_scheme, new_scheme = check_document(old_doc), check_document(new_doc)
-        changes = diff_documents(old_doc, new_doc)
-        result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding) if data else None
-    except QualiscoreError as exc:
-        raise CommandError(exc) from None
+    old_doc, new_doc = load_side(old), load_side(new)
+    old_scheme, new_scheme = check_document(old_doc), check_document(new_doc)
+    changes = diff_documents(old_doc, new_doc)
+    result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding) if data else None
     if fmt == "json":
         click.echo(render_json(old_doc, new_doc, changes, result), nl=False)
     elif fmt == "md":

@@ -16,6 +16,7 @@ from ..manifest import read_manifest
 from ..options import RunOptions
 from ..runs import execute
 from ..scorecard import scorecard_dict
+from . import fail
 from ._params import DATE, FIELDS
 
 
@@ -77,6 +78,4 @@ def no_subject(subject: str, subjects: list[Any]) -> NoReturn:
     """A usage error naming the closest subjects there are."""
     close = difflib.get_close_matches(subject, [s for s in subjects if isinstance(s, str)], n=3)
     hint = f"did you mean {', '.join(close)}?" if close else "subjects are listed in the first column of scorecards.csv"
-    err = click.ClickException(f"no scorecard for subject {subject!r} — {hint}")
-    err.exit_code = EXIT_USAGE
-    raise err
+    fail(f"no scorecard for subject {subject!r} — {hint}", EXIT_USAGE)

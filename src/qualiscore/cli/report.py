@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import QualiscoreError
 from ..report import FORMATS, write_report
-from . import CommandError
 
 
 @click.command("report")
@@ -35,8 +33,5 @@ def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...],
       qualiscore report out/ --format md -o review.md
       qualiscore report out/ --by-dir out-team --by-dir out-channel
     """
-    try:
-        target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute)
-    except QualiscoreError as exc:
-        raise CommandError(exc) from None
+    target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute)
     click.echo(f"report: {target} ({target.stat().st_size:,} bytes)")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-import unicodedata
 from pathlib import Path
 
 import click
 
+from .._display import display_width
 from ..errors import EXIT_FINDINGS
 from ..validation import scheme_files, validate_paths
 
@@ -62,7 +62,6 @@ def source_excerpt(path: str | None, line: int | None, column: int | None) -> st
     src = text[line - 1]
     caret = ""
     if column:
-        # East Asian wide characters take two cells on a terminal.
-        pad = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in src[: column - 1])
+        pad = display_width(src[: column - 1])
         caret = "\n" + " " * (pad + 7) + click.style("^", fg="red", bold=True)
     return f"\n{line:5d} | {src}{caret}"

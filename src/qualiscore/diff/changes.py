@@ -30,18 +30,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._plain import dict_of, list_of, number_or_none
 from ..loader import Document
 from .values import (
     band_text,
     canonical,
-    dict_of,
     expr_text,
     json_value,
-    list_of,
     measure_kind,
     measure_text,
     normalise_expression,
-    number_or_none,
     percent,
     pointer,
     same_value,

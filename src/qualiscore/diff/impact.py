@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._numbers import mean
-from ..engine import Run, evaluate
+from .._display import mean
+from .._plain import is_number
+from ..engine import Run
 from ..model import Scheme
-from ..records import read_records
+from ..options import RunOptions
+from ..runs import execute
 from ..scorecard import Scorecard, rounded
-from .values import is_number
 
 NO_GRADE = "(none)"  # the grade column/row of subjects without a grade (or absent from one run)
 TOP_MOVES = 10
@@ -228,8 +229,9 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
 
 
 def _run(scheme: Scheme, files: Sequence[str], encoding: str | None) -> Run:
-    """``files`` read with the scheme's own contract and scored: the one place this package runs a scheme."""
-    return evaluate(scheme, read_records(files, scheme.records, encoding=encoding))
+    """``files`` read with the scheme's own contract and scored as `evaluate` scores them (the engine it
+    would choose): the one place this package runs a scheme."""
+    return execute(scheme, files, RunOptions(encoding=encoding))
 
 
 def _grade_order(old: Scheme, new: Scheme) -> tuple[str, ...]:

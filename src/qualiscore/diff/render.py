@@ -9,15 +9,15 @@ the output is not a terminal).
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .._numbers import fmt_number
+from .._display import display_width, fmt_number
+from .._plain import dict_of
 from ..loader import Document
 from .changes import CATEGORIES, Change
 from .impact import NO_GRADE, TOP_MOVES, Impact
-from .values import dict_of, show
+from .values import show
 
 Style = Callable[..., str]
 """``style(text, fg=..., bold=..., dim=...)``: the signature of ``click.style``."""
@@ -59,13 +59,8 @@ def _grouped(changes: Iterable[Change]) -> list[tuple[str, list[Change]]]:
     return [(cat, groups[cat]) for cat in dict.fromkeys([*CATEGORIES, *groups]) if cat in groups]
 
 
-def _display_width(text: str) -> int:
-    """Terminal cells: East Asian wide characters (grade names) take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def _pad(text: str, width: int, right: bool = False) -> str:
-    space = " " * max(0, width - _display_width(text))
+    space = " " * max(0, width - display_width(text))
     return space + text if right else text + space
 
 
@@ -121,8 +116,8 @@ def _impact_text(imp: Impact, style: Style) -> list[str]:
            f"  {imp.subjects} subject(s); mean score {_from_to(imp.old_mean_score, imp.new_mean_score, d)}",
            "",
            style(f"  Grade migration (rows: {imp.old_version}, columns: {imp.new_version})", bold=True)]
-    first = max([_display_width(g) for g in imp.grades] + [_display_width(imp.old_version)]) + 2
-    cols = [max(_display_width(g), 5) + 2 for g in imp.grades]
+    first = max([display_width(g) for g in imp.grades] + [display_width(imp.old_version)]) + 2
+    cols = [max(display_width(g), 5) + 2 for g in imp.grades]
     out.append("  " + _pad("", first) + "".join(_pad(g, w, right=True) for g, w in zip(imp.grades, cols)))
     for g, row in zip(imp.grades, imp.matrix):
         cells = "".join(_pad(str(v) if v else "·", w, right=True) for v, w in zip(row, cols))
@@ -142,13 +137,13 @@ def _impact_text(imp: Impact, style: Style) -> list[str]:
                    f"{m.old_grade or NO_GRADE} → {m.new_grade or NO_GRADE}; by indicator: {causes}")
     out.append("")
     out.append(style("  Indicator means over subjects (points; value)", bold=True))
-    width = max([_display_width(i.id) for i in imp.indicators] + [4]) + 2
+    width = max([display_width(i.id) for i in imp.indicators] + [4]) + 2
     for i in imp.indicators:
         out.append(f"    {_pad(i.id, width)}points {_from_to(i.old_points, i.new_points, d)}   "
                    f"value {_from_to(i.old_value, i.new_value, 4)}   (n {i.old_n} → {i.new_n})")
     out.append("")
     out.append(style("  Dimension means over subjects (score)", bold=True))
-    width = max([_display_width(x.id) for x in imp.dimensions] + [4]) + 2
+    width = max([display_width(x.id) for x in imp.dimensions] + [4]) + 2
     for x in imp.dimensions:
         out.append(f"    {_pad(x.id, width)}{_from_to(x.old_score, x.new_score, d)}   (n {x.old_n} → {x.new_n})")
     out.append("")

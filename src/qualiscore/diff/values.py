@@ -10,34 +10,14 @@ import ast
 import math
 from typing import Any
 
+from .._plain import dict_of, is_number, list_of
 from ..loader import escape_pointer_token
-
-_MEASURE_KINDS = (
-    "count", "sum", "mean", "median", "percentile", "min", "max",
-    "share", "ratio", "nps", "any", "all", "value",
-)
-_SCORING_KINDS = ("bands", "linear", "pass", "map")
+from ..model import MEASURE_KINDS, SCORING_KINDS, MeasureKind, ScoringKind
 
 
 def pointer(*tokens: Any) -> str:
     """The JSON pointer of ``tokens``, each escaped (``~0``, ``~1``)."""
     return "".join("/" + escape_pointer_token(str(t)) for t in tokens)
-
-
-def dict_of(x: Any) -> dict[str, Any]:
-    return x if isinstance(x, dict) else {}
-
-
-def list_of(x: Any) -> list[Any]:
-    return x if isinstance(x, list) else []
-
-
-def is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def number_or_none(x: Any) -> float | None:
-    return float(x) if is_number(x) else None
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -118,8 +98,8 @@ def expr_text(value: Any) -> str | None:
     return None if value is None else " ".join(_expr_source(value).split())
 
 
-def measure_kind(spec: Any) -> str | None:
-    return next((k for k in _MEASURE_KINDS if k in dict_of(spec)), None)
+def measure_kind(spec: Any) -> MeasureKind | None:
+    return next((k for k in MEASURE_KINDS if k in dict_of(spec)), None)
 
 
 def measure_text(spec: Any) -> str:
@@ -139,8 +119,8 @@ def measure_text(spec: Any) -> str:
     return text
 
 
-def scoring_kind(spec: Any) -> str | None:
-    return next((k for k in _SCORING_KINDS if k in dict_of(spec)), None)
+def scoring_kind(spec: Any) -> ScoringKind | None:
+    return next((k for k in SCORING_KINDS if k in dict_of(spec)), None)
 
 
 def band_text(band: Any) -> str:

@@ -171,6 +171,11 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def _line_problem(source: str, lineno: int, line: str, code: str, reason: str) -> Problem:
+    """A JSON Lines line that is no record: the whole line is the value shown."""
+    return Problem(source, lineno, None, None, clip_value(line.rstrip("\r\n")), code, reason)
+
+
 def read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: Collector) -> int:
     """Type every JSON Lines row; returns rows read (blank lines excluded)."""
     read = 0
@@ -199,31 +204,14 @@ def read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: Collec
                 what = (
                     f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
                 )
-                out.problems.append(
-                    Problem(
-                        source,
-                        lineno,
-                        None,
-                        None,
-                        clip_value(line.rstrip("\r\n")),
-                        "bad-json",
-                        f"the line is not valid JSON ({what}); it may be truncated: write one complete "
-                        "JSON object per line",
-                    )
-                )
+                out.problems.append(_line_problem(source, lineno, line, "bad-json",
+                                                  f"the line is not valid JSON ({what}); it may be truncated: "
+                                                  "write one complete JSON object per line"))
                 continue
             if not isinstance(obj, dict):
-                out.problems.append(
-                    Problem(
-                        source,
-                        lineno,
-                        None,
-                        None,
-                        clip_value(line.rstrip("\r\n")),
-                        "not-an-object",
-                        f"the line holds {json_kind(obj)}, not an object; write one {{...}} object per line",
-                    )
-                )
+                out.problems.append(_line_problem(source, lineno, line, "not-an-object",
+                                                  f"the line holds {json_kind(obj)}, not an object; write one "
+                                                  "{...} object per line"))
                 continue
             type_mapping(obj, source, lineno, out)
     return read

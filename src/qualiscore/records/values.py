@@ -159,6 +159,19 @@ def _not_finite(raw: Any) -> RejectedValue:
     return RejectedValue("not-finite", f"{quote_value(raw)} is not a finite number; use a real number or leave the cell empty")
 
 
+def _finite_number(v: Any, bad: Callable[[Any], RejectedValue]) -> float:
+    """A typed value (JSON, Excel, Parquet) as a finite float; ``bad(v)`` when it is not a number."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise bad(v)
+    try:
+        x = float(v)
+    except OverflowError:
+        raise _not_finite(v) from None
+    if not math.isfinite(x):
+        raise _not_finite(v)
+    return x
+
+
 def _build_integer(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], Callable[[Any], Any]]:
     dot_zero = _INT_DOT_ZERO.fullmatch
     isfinite = math.isfinite
@@ -218,15 +231,7 @@ def _build_number(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], C
         raise bad(s)
 
     def value(v: Any) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise bad(v)
-        try:
-            x = float(v)
-        except OverflowError:
-            raise _not_finite(v) from None
-        if not isfinite(x):
-            raise _not_finite(v)
-        return x
+        return _finite_number(v, bad)
 
     return text, value
 
@@ -359,15 +364,7 @@ def _build_duration(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any],
     def value(v: Any) -> float:
         if isinstance(v, dt.timedelta):
             return v.total_seconds()
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise bad(v)
-        try:
-            x = float(v)
-        except OverflowError:
-            raise _not_finite(v) from None
-        if not isfinite(x):
-            raise _not_finite(v)
-        return x
+        return _finite_number(v, bad)
 
     return text, value
 

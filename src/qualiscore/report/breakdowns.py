@@ -10,21 +10,21 @@ the subject key, is a group's figure the mean of its subjects' scores.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .._numbers import mean
-from ..engine import Run, evaluate_versions
+from .._display import mean
 from ..errors import QualiscoreError
 from ..manifest import read_manifest
-from ..model import RecordContract, Scheme
-from ..records import Dataset, read_records
+from ..model import Scheme
+from ..options import RunOptions
+from ..runs import execute, read_inputs, recorded_options
 from ..scorecard import scorecard_dict
 from .files import locate, read_cards
 from .stats import finite_float
@@ -155,24 +155,6 @@ def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir:
     return paths, ""
 
 
-def _reader(paths: Sequence[Path], encoding: str | None) -> Callable[[RecordContract], Dataset]:
-    """Reads the inputs once per record contract, however many breakdowns need them."""
-    cache: dict[int, Dataset] = {}
-
-    def read(contract: RecordContract) -> Dataset:
-        if id(contract) not in cache:
-            cache[id(contract)] = read_records([str(p) for p in paths], contract, encoding=encoding)
-        return cache[id(contract)]
-
-    return read
-
-
-def _run(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *, by: Sequence[str],
-         as_of: dt.date | None) -> Run:
-    """The run's schemes applied again to its inputs, grouped ``by``: the one place this package scores."""
-    return evaluate_versions(schemes, read, by=by, as_of=as_of)
-
-
 def collect_breakdowns(outdir: Path, manifest: Mapping[str, Any], cards: Sequence[Mapping[str, Any]],
                        schemes: Sequence[Scheme], by_dirs: Sequence[Path], recompute: bool) -> Breakdowns:
     """The scheme's breakdowns of a run: from ``by_dirs`` first, then its own scorecards, then recomputed."""
@@ -200,38 +182,61 @@ def collect_breakdowns(outdir: Path, manifest: Mapping[str, Any], cards: Sequenc
     if todo and not recompute:
         notes.append(f"Breakdowns by {', '.join(todo)} were not recomputed (--no-recompute).")
     elif todo:
-        paths, why = _input_paths(manifest, schemes, outdir)
-        if paths is None:
-            notes.append(f"Breakdowns by {', '.join(todo)} cannot be recomputed: {why}.")
-        else:
-            shown += _recomputed(todo, paths, manifest, schemes, cards, descriptions, notes)
+        shown += _recomputed(todo, outdir, manifest, schemes, cards, descriptions, notes)
     return Breakdowns(tuple(fields), tuple(shown), tuple(notes))
 
 
-def _recomputed(todo: Sequence[str], paths: Sequence[Path], manifest: Mapping[str, Any], schemes: Sequence[Scheme],
+def _recomputed(todo: Sequence[str], outdir: Path, manifest: Mapping[str, Any], schemes: Sequence[Scheme],
                 cards: Sequence[Mapping[str, Any]], descriptions: Mapping[str, str],
                 notes: list[str]) -> list[Breakdown]:
-    """Breakdowns by the ``todo`` fields from the run's own inputs: pooled records, or record means."""
-    opts = manifest.get("options") or {}
-    read = _reader(paths, opts.get("encoding"))
-    record_level = not manifest.get("group_by")
-    as_of = dt.date.fromisoformat(opts["as_of"]) if opts.get("as_of") else None
+    """Breakdowns by the ``todo`` fields from the run's own inputs, read with its own options (encoding,
+    sheet, as_of): pooled records, or record means. Both engines give the same scorecards, so the one
+    installed here scores them."""
+    cannot = f"Breakdowns by {', '.join(todo)} cannot be recomputed"
+    paths, why = _input_paths(manifest, schemes, outdir)
+    if paths is None:
+        notes.append(f"{cannot}: {why}.")
+        return []
+    try:
+        options = dataclasses.replace(recorded_options(manifest), engine="auto", data=tuple(map(str, paths)))
+    except QualiscoreError as exc:
+        notes.append(f"{cannot}: {exc.message}")
+        return []
+    if not manifest.get("group_by"):
+        return _record_means(todo, schemes, options, cards, descriptions, notes)
+    return _pooled(todo, schemes, options, manifest, descriptions, notes)
+
+
+def _record_means(todo: Sequence[str], schemes: Sequence[Scheme], options: RunOptions,
+                  cards: Sequence[Mapping[str, Any]], descriptions: Mapping[str, str],
+                  notes: list[str]) -> list[Breakdown]:
+    """One scorecard per record: a group's figure is the mean of its records' scores, grouped by the
+    ``todo`` fields of the records read from the run's own inputs."""
+    try:
+        datasets = [(s.records.id, read_inputs(options.data, s.records, options)) for s in schemes]
+    except QualiscoreError as exc:
+        notes += [f"Breakdown by {f} cannot be recomputed: {exc.message}" for f in todo]
+        return []
+    out = []
+    for f in todo:
+        values: dict[str, str] = {}
+        for id_field, ds in datasets:
+            for rec in ds.records:
+                values.setdefault(str(rec.get(id_field)), "" if rec.get(f) is None else str(rec.get(f)))
+        pairs = [(values.get(str(c.get("subject")), "(unknown)"), c) for c in cards]
+        out.append(Breakdown(f, _field_label(descriptions, f), "mean", "mean of record scores, records read from "
+                             "the run's inputs (SHA-256 checked)", _mean_rows(pairs)))
+    return out
+
+
+def _pooled(todo: Sequence[str], schemes: Sequence[Scheme], options: RunOptions, manifest: Mapping[str, Any],
+            descriptions: Mapping[str, str], notes: list[str]) -> list[Breakdown]:
+    """Breakdowns by the ``todo`` fields: the run's schemes applied again to its inputs, grouped by each."""
     out = []
     for f in todo:
         label = _field_label(descriptions, f)
         try:
-            if record_level:
-                # One scorecard per record: a group's figure is the mean of its records' scores.
-                values: dict[str, str] = {}
-                for s in schemes:
-                    ds = read(s.records)
-                    for rec in ds.records:
-                        values.setdefault(str(rec.get(s.records.id)), "" if rec.get(f) is None else str(rec.get(f)))
-                pairs = [(values.get(str(c.get("subject")), "(unknown)"), c) for c in cards]
-                out.append(Breakdown(f, label, "mean", "mean of record scores, records read from the run's inputs "
-                                     "(SHA-256 checked)", _mean_rows(pairs)))
-                continue
-            fresh = _run(schemes, read, by=[f], as_of=as_of)
+            fresh = execute(schemes, options.data, dataclasses.replace(options, by=(f,)))
         except QualiscoreError as exc:
             notes.append(f"Breakdown by {f} cannot be recomputed: {exc.message}")
             continue

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._numbers import fmt_number
+from .._display import fmt_number
 from ..errors import UsageError
 from .colours import PERIOD_COLOURS, SERIES_COLOURS
 from .formatting import escape, fmt_measure, pct

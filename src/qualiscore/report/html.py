@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from .._numbers import fmt_number
+from .._display import fmt_number
 from .assets import CSS, ERROR_RECORDER, PAGE_SCRIPT
 from .charts import Charts
 from .colours import NO_GRADE_COLOUR, grade_colours
@@ -152,10 +152,10 @@ class _Page:
         out: list[tuple[str, str]] = []
         out.append(("Scheme 方案", " / ".join(f"<code>{escape(i)}</code>" for i in facts.scheme_ids)))
         vers = []
-        for s in facts.entries:
-            rng = f"{s.effective_from} – {s.effective_to or '…'}"
-            vers.append(f"<code>{escape(s.version)}</code> <span class=\"muted\">{escape(rng)} · "
-                        f"{escape(s.scorecards)} scorecards · sha256 {escape(s.sha256[:12])}…</span>")
+        for entry in facts.entries:
+            rng = f"{entry.effective_from} – {entry.effective_to or '…'}"
+            vers.append(f"<code>{escape(entry.version)}</code> <span class=\"muted\">{escape(rng)} · "
+                        f"{escape(entry.scorecards)} scorecards · sha256 {escape(entry.sha256[:12])}…</span>")
         out.append(("Version(s) 版本", "<br>".join(vers) or "—"))
         titles = [f"{escape(s.title)}" + (f' <span class="muted">({escape(s.version)})</span>' if multi else "")
                   for s in facts.schemes]

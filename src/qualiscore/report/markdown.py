@@ -10,7 +10,7 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._numbers import fmt_number
+from .._display import fmt_number
 from .formatting import fmt_measure, fmt_target, pct
 from .run import NO_GRADE
 from .view import EVIDENCE_SHOWN, TOP_N, ReportView

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._numbers import mean
+from .._display import mean
 from ..model import Indicator, Scheme
 
 SHARE_MEASURES = ("share", "any", "all")

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._numbers import mean
+from .._display import mean
 from ..explain import explain_text
 from ..model import Scheme
 from .breakdowns import Breakdown, BreakdownRow
@@ -374,7 +374,7 @@ def _trend(run: RunOutput, periods: Sequence[str]) -> Trend | None:
     for c in run.cards:
         if c.get("period"):
             by_period[c["period"]].append(c)
-    summaries = []
+    summaries: list[PeriodSummary] = []
     for k, p in enumerate(periods):
         cards = by_period[p]
         versions = ", ".join(sorted({(c.get("scheme") or {}).get("version") or "" for c in cards}))
