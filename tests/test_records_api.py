@@ -51,39 +51,3 @@ def test_engine_api_lists_everything_it_imports() -> None:
     """No name slips in undeclared: what the module imports is what ``__all__`` lists."""
     own = {n for n in vars(engine_api) if not n.startswith("_") and n != "annotations"}
     assert own == set(engine_api.__all__)
-
-
-# The names the columnar engine used before engine_api existed. Delete this test with the
-# block of old names in records/__init__.py.
-OLD_NAMES = {
-    "_BUILDERS": "PARSER_BUILDERS",
-    "_Bad": "RejectedValue",
-    "_Collector": "Collector",
-    "_FieldReader": "FieldReader",
-    "_KNOWN_FORMATS": "KNOWN_FORMATS",
-    "_MISSING": "MISSING",
-    "_Typer": "Typer",
-    "_UNFORESEEN": "UNFORESEEN_ERRORS",
-    "_always_missing": "always_missing_column",
-    "_always_none": "always_none",
-    "_bool_tables": "boolean_tables",
-    "_clip": "clip_value",
-    "_closest": "closest_hint",
-    "_format_of": "input_format",
-    "_hash_file": "hash_file",
-    "_hashable": "hashable_or_none",
-    "_header_index": "column_index",
-    "_open_checked": "check_file",
-    "_problem_from": "problem_from_error",
-    "_q": "quote_value",
-    "_read_csv": "read_csv",
-    "_read_jsonl": "read_jsonl",
-    "_read_parquet": "read_parquet",
-    "_scan": "scan_text",
-    "_value_converter": "typed_cell_parser",
-}
-
-
-@pytest.mark.parametrize(("old", "new"), sorted(OLD_NAMES.items()))
-def test_old_names_are_the_declared_ones(old: str, new: str) -> None:
-    assert getattr(records, old) is getattr(engine_api, new)

@@ -46,7 +46,6 @@ records_from_dicts). ``engine_api`` declares what an engine may use beyond ``__a
 
 from __future__ import annotations
 
-from . import engine_api as _engine_api  # only for the old names below
 from .api import read_records, records_from_dicts
 from .inputs import split_sheet
 from .results import MAX_VALUE_CHARS, PROBLEM_CODES, Dataset, InputFile, Problem
@@ -61,32 +60,3 @@ __all__ = [
     "records_from_dicts",
     "split_sheet",
 ]
-
-# --------------------------------------------------------------------------- old names
-# The engine-facing names as they were spelt before engine_api declared them; the
-# columnar engine still reads these. Delete this block once it uses engine_api.
-_KNOWN_FORMATS = _engine_api.KNOWN_FORMATS
-_MISSING = _engine_api.MISSING
-_BUILDERS = _engine_api.PARSER_BUILDERS
-_UNFORESEEN = _engine_api.UNFORESEEN_ERRORS
-_Collector = _engine_api.Collector
-_FieldReader = _engine_api.FieldReader
-_Bad = _engine_api.RejectedValue
-_Typer = _engine_api.Typer
-_always_missing = _engine_api.always_missing_column
-_always_none = _engine_api.always_none
-_bool_tables = _engine_api.boolean_tables
-_open_checked = _engine_api.check_file
-_clip = _engine_api.clip_value
-_closest = _engine_api.closest_hint
-_header_index = _engine_api.column_index
-_hash_file = _engine_api.hash_file
-_hashable = _engine_api.hashable_or_none
-_format_of = _engine_api.input_format
-_problem_from = _engine_api.problem_from_error
-_q = _engine_api.quote_value
-_read_csv = _engine_api.read_csv
-_read_jsonl = _engine_api.read_jsonl
-_read_parquet = _engine_api.read_parquet
-_scan = _engine_api.scan_text
-_value_converter = _engine_api.typed_cell_parser

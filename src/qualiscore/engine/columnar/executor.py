@@ -10,8 +10,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from ... import records as R
 from ..._polars import pl
+from ...records.engine_api import read_records, scan_text
 from .clock import LAST_TIMINGS, Clock
 from .fallback import Fallback
 from .fields import FieldTyper
@@ -69,7 +69,7 @@ class Executor:
                     raise WholeDataset(self.sheet)
                 return self._run()
             except WholeDataset:
-                ds = R.read_records(self.paths, self.contract, encoding=self.encoding, sheet=self.sheet)
+                ds = read_records(self.paths, self.contract, encoding=self.encoding, sheet=self.sheet)
                 return self.fix_ups.whole_dataset(ds)
         finally:
             self.work.close()
@@ -87,7 +87,7 @@ class Executor:
         try:
             ok = read_csv_header(inp, self.row_typer.typer)
         except UnicodeDecodeError:
-            inp.sha, inp.codec = R._scan(inp.path, inp.source, self.encoding)
+            inp.sha, inp.codec = scan_text(inp.path, inp.source, self.encoding)
             transcode(inp, self.work)
             ok = read_csv_header(inp, self.row_typer.typer)
         inp.route = "csv" if ok else "python"
@@ -139,10 +139,10 @@ class Executor:
                     continue
                 if ("utf8" not in text and "utf-8" not in text) or attempt:
                     raise Fallback(f"polars could not read the input: {exc}") from exc
-                # Not UTF-8 after all: records._scan finds the codec (or raises its error).
+                # Not UTF-8 after all: scan_text (records.inputs) finds the codec (or raises its error).
                 for inp in fast:
                     if inp.route in ("csv", "lines") and inp.read_path == inp.path:
-                        inp.sha, inp.codec = R._scan(inp.path, inp.source, self.encoding)
+                        inp.sha, inp.codec = scan_text(inp.path, inp.source, self.encoding)
                         if inp.codec not in ("utf-8", "utf-8-sig"):
                             transcode(inp, self.work)
         raise AssertionError("unreachable")

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ... import records as R
 from ...model import RecordContract, Scheme
 from ...records import Dataset
+from ...records.engine_api import read_records
 from .. import Run
 from .. import evaluate as reference_evaluate
 
@@ -23,7 +23,7 @@ class Fallback(Exception):
 def reference_dataset(paths: Sequence[str | Path] | str | Path, contract: RecordContract,
                       encoding: str | None, sheet: str | None = None) -> Dataset:
     """The reference reader."""
-    return R.read_records(paths, contract, encoding=encoding, sheet=sheet)
+    return read_records(paths, contract, encoding=encoding, sheet=sheet)
 
 
 def log_fallback(why: BaseException) -> None:

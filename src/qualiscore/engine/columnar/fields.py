@@ -1,7 +1,7 @@
 """Typing a text (or native Parquet) column against one contract field, vectorised.
 
-The answer is exactly records.py's, or "unsure": an unsure cell is flagged and typed by
-records.py itself in the fix-ups.
+The answer is exactly the records package's (records.values, records.fields), or "unsure": an
+unsure cell is flagged and typed by the records package itself in the fix-ups.
 """
 
 from __future__ import annotations
@@ -14,9 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ... import records as R
 from ..._polars import pl
 from ...model import Field
+from ...records.engine_api import (
+    PARSER_BUILDERS,
+    UNFORESEEN_ERRORS,
+    FieldReader,
+    RejectedValue,
+    boolean_tables,
+)
 from .text import is_ascii, is_blank
 from .translate import DTYPES, EXACT_INT, lookup
 from .zones import Zone, days_from_civil, in_range, sample_years, valid_date
@@ -54,7 +60,7 @@ class Typed:
 
 
 class FieldTyper:
-    """Vectorised typing of one contract field, returning exactly what records.py returns, or 'unsure'."""
+    """Vectorised typing of one contract field, returning exactly what records.fields.FieldReader returns, or 'unsure'."""
 
     def __init__(self, f: Field, zone: Zone, tmp: str, sample: Sequence[Any] = ()) -> None:
         self.field = f
@@ -64,14 +70,14 @@ class FieldTyper:
         # shapes; a value of another shape is still typed exactly (by Python), only more slowly.
         self.sample = [v for v in sample if isinstance(v, str) and v.strip()]
         self.kind = FIELD_KINDS[f.type]
-        base_text, base_value = R._BUILDERS[f.type](f, zone.zone)
+        base_text, base_value = PARSER_BUILDERS[f.type](f, zone.zone)
         self.allowed: list[Any] | None = None
         if f.enum is not None:
             allowed = []
             for e in f.enum:
                 try:
                     allowed.append(base_text(e) if isinstance(e, str) else base_value(e))
-                except (R._Bad, ValueError, TypeError, OverflowError):
+                except (RejectedValue, ValueError, TypeError, OverflowError):
                     continue
             self.allowed = allowed
         numeric = f.type in ("integer", "number", "duration")
@@ -196,16 +202,16 @@ class FieldTyper:
         return self._finish([s1, s2], blank, value, col("numok") | clock_ok)
 
     def _boolean_text(self, raw: pl.Expr, blank: pl.Expr) -> Typed:
-        # The usual spellings, each typed once by records.py itself; any other text is left to Python.
-        exact, folded = R._bool_tables(self.field)
-        reader = R._FieldReader(dataclasses.replace(self.field, nullable=True), self.zone.zone)
+        # The usual spellings, each typed once by a FieldReader itself; any other text is left to Python.
+        exact, folded = boolean_tables(self.field)
+        reader = FieldReader(dataclasses.replace(self.field, nullable=True), self.zone.zone)
         table: dict[str, bool] = {}
         for word in [*exact, *folded]:
             for spelling in {word, word.lower(), word.upper(), word.title(), word.capitalize()}:
                 if spelling and not spelling.isspace() and spelling == spelling.strip():
                     try:
                         table[spelling] = reader.text(spelling)
-                    except (R._Bad, *R._UNFORESEEN):
+                    except (RejectedValue, *UNFORESEEN_ERRORS):
                         continue
         if not table:
             return self._finish([], blank, pl.lit(None, dtype=pl.Boolean), pl.lit(False))
@@ -433,9 +439,9 @@ class FieldTyper:
         return stages, wall.cast(pl.Datetime("us")), ok, fold
 
     def _python_text(self, raw: pl.Expr, blank: pl.Expr) -> Typed:
-        """Type every cell with records.py's reader (a format the fast path does not know)."""
+        """Type every cell with a FieldReader (a format the fast path does not know)."""
         log.debug("field %s: format %r is typed cell by cell in Python", self.field.name, self.field.format)
-        reader = R._FieldReader(dataclasses.replace(self.field, nullable=True, enum=None, minimum=None,
+        reader = FieldReader(dataclasses.replace(self.field, nullable=True, enum=None, minimum=None,
                                                     maximum=None), self.zone.zone)
         kind = self.kind
 
@@ -445,7 +451,7 @@ class FieldTyper:
                 try:
                     v = reader.text(cell if cell is not None else "")
                     ok = True
-                except (R._Bad, *R._UNFORESEEN):
+                except (RejectedValue, *UNFORESEEN_ERRORS):
                     v, ok = None, False
                 fold = False
                 if isinstance(v, dt.datetime):
@@ -465,7 +471,7 @@ class FieldTyper:
         return self._finish([[out.alias(self.tmp + "py")]], blank, col("py").struct.field("v"),
                             col("py").struct.field("ok"), fold)
 
-    # -- native Parquet columns (the JSON-value rules of records._FieldReader.value)
+    # -- native Parquet columns (the JSON-value rules of records.fields.FieldReader.value)
     def native(self, col: pl.Expr, dtype: pl.DataType) -> Typed | None:
         """None when the column's type has no vectorised rule (every value is then typed in Python)."""
         t = self.field.type

@@ -1,6 +1,6 @@
 """The exact fix-ups: the rows the vectorised pass flags, decided by the reference code.
 
-A flagged row is read again and typed by records.py's readers (:mod:`.pyrows`); an accepted
+A flagged row is read again and typed by the records package's readers (:mod:`.pyrows`); an accepted
 one is derived and measured by the row Evaluator. Duplicate ids reject every occurrence;
 a record without a period day is rejected. See "How a run goes" (step 2) in the package
 docstring.
@@ -17,11 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ... import records as R
 from ..._polars import pl
 from ...errors import ExpressionError
 from ...expressions import Evaluator
 from ...records import Dataset, InputFile, Problem
+from ...records.engine_api import MISSING, clip_value, quote_value
 from .. import common
 from .fallback import Fallback
 from .fields import FIELD_KINDS
@@ -151,7 +151,7 @@ class FixUps:
         by_src: dict[int, list[tuple[int, int, int, bool]]] = {}
         for pos, src, row, sus, ragged in flagged.iter_rows():
             by_src.setdefault(src, []).append((pos, row, sus, ragged))
-        # Stage 1: type the flagged rows with records.py's rules.
+        # Stage 1: type the flagged rows with the records package's rules.
         for src, items in by_src.items():
             inp = by_index[src]
             if src not in fast_routes:
@@ -172,10 +172,10 @@ class FixUps:
                     rejected.add(pos)
                     id_patch[pos] = None
                     continue
-                # Only the unsure cells can fail: type them with records.py's readers.
+                # Only the unsure cells can fail: type them with the records package's readers.
                 probs, idv, rid = row_typer.check_cells(inp, cells, row, sorted(_bits(sus, nfields)))
                 raw_ids[pos] = rid
-                if id_kind is not None and idv is not R._MISSING:
+                if id_kind is not None and idv is not MISSING:
                     id_patch[pos] = idv
                 if probs:
                     typing_problems.extend(probs)
@@ -305,8 +305,8 @@ class FixUps:
                 where = [f"row {o[1]}" if o[0] == src else f"{by_index[o[0]].source} row {o[1]}" for o in others[:10]]
                 more = f" and {len(others) - 10} more" if len(others) > 10 else ""
                 problems.append(Problem(
-                    source, row, R._clip(rid), id_name, R._clip(rid), "duplicate-id",
-                    f"id {R._q(rid)} also appears in {', '.join(where)}{more}; ids must be unique, so "
+                    source, row, clip_value(rid), id_name, clip_value(rid), "duplicate-id",
+                    f"id {quote_value(rid)} also appears in {', '.join(where)}{more}; ids must be unique, so "
                     "every occurrence is rejected: remove the duplicates or correct the ids"))
                 if pos is not None:
                     rejected.add(pos)

@@ -198,7 +198,7 @@ def frame_of_records(contract: RecordContract, records: Sequence[Mapping[str, An
 
 
 def python_value(rec: Mapping[str, Any], name: str, kind: str | None, zone: ZoneInfo) -> Any:
-    """The Python value (as records.py types it) of a field of a narrow-frame row."""
+    """The Python value (as the records package types it) of a field of a narrow-frame row."""
     v = rec.get(name)
     if kind == "datetime" and v is not None:
         return v.replace(tzinfo=zone, fold=int(bool(rec.get(fold_column(name)))))

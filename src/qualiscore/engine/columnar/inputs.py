@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ... import records as R
 from ..._polars import pl
 from ...errors import DataError, Location
+from ...records.engine_api import (
+    KNOWN_FORMATS,
+    Typer,
+    check_file,
+    column_index,
+    input_format,
+    scan_text,
+    split_sheet,
+)
 
 log = logging.getLogger(__name__)
 
@@ -142,10 +150,10 @@ def prepare_inputs(paths: Sequence[str | Path] | str | Path, encoding: str | Non
     seen: dict[str, str] = {}
     for k, p in enumerate(paths):
         source = str(p)
-        path, _sheet = R.split_sheet(p)
+        path, _sheet = split_sheet(p)
         try:
-            R._open_checked(path, source)
-            fmt = R._format_of(path, source)
+            check_file(path, source)
+            fmt = input_format(path, source)
             if fmt == "xlsx":
                 raise WholeDataset(source)
             key = os.path.realpath(path)
@@ -158,7 +166,7 @@ def prepare_inputs(paths: Sequence[str | Path] | str | Path, encoding: str | Non
                 if earlier.fmt == "parquet":
                     check_parquet(earlier)
                 else:
-                    R._scan(earlier.path, earlier.source, encoding)
+                    scan_text(earlier.path, earlier.source, encoding)
             raise
         seen[key] = source
         inputs.append(Input(k, source, path, fmt, read_path=path))
@@ -166,12 +174,12 @@ def prepare_inputs(paths: Sequence[str | Path] | str | Path, encoding: str | Non
 
 
 def check_parquet(inp: Input) -> None:
-    """records._read_parquet's refusals: not a Parquet file, a damaged footer."""
+    """The refusals of records.tables.read_parquet: not a Parquet file, a damaged footer."""
     with open(inp.path, "rb") as f:
         head = f.read(4)
     if head != b"PAR1":
         raise DataError("is not a Parquet file (it does not start with PAR1)", location=Location(inp.source),
-                        hint=f"check the file; qualiscore reads {R._KNOWN_FORMATS} files", code="format")
+                        hint=f"check the file; qualiscore reads {KNOWN_FORMATS} files", code="format")
     try:
         inp.schema = dict(pl.read_parquet_schema(inp.path))
     except OSError:
@@ -183,14 +191,14 @@ def check_parquet(inp: Input) -> None:
 
 
 def sniff_codec(inp: Input, encoding: str | None, work: Workspace) -> None:
-    """Pick the codec; UTF-8 is confirmed later by Polars (or by records._scan when it is not)."""
+    """Pick the codec; UTF-8 is confirmed later by Polars (or by records.inputs.scan_text when it is not)."""
     if encoding is not None:
-        inp.sha, inp.codec = R._scan(inp.path, inp.source, encoding)
+        inp.sha, inp.codec = scan_text(inp.path, inp.source, encoding)
     else:
         with open(inp.path, "rb") as f:
             head = f.read(4)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            inp.sha, inp.codec = R._scan(inp.path, inp.source, None)
+            inp.sha, inp.codec = scan_text(inp.path, inp.source, None)
         else:
             inp.codec = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
     if inp.codec not in ("utf-8", "utf-8-sig"):
@@ -212,8 +220,8 @@ def transcode(inp: Input, work: Workspace) -> None:
     inp.read_path = target
 
 
-def read_csv_header(inp: Input, typer: R._Typer) -> bool:
-    """Read the header like records._read_csv; False if the file needs the row-by-row reader."""
+def read_csv_header(inp: Input, typer: Typer) -> bool:
+    """Read the header like records.text.read_csv; False if the file needs the row-by-row reader."""
     with open(inp.read_path, encoding="utf-8-sig" if inp.read_path == inp.path else "utf-8", newline="") as f:
         first = f.readline()
         skipped = 0
@@ -245,7 +253,7 @@ def read_csv_header(inp: Input, typer: R._Typer) -> bool:
     inp.header, inp.delim, inp.header_line, inp.ncols = header, delim, skipped, len(header)
     inp.header_delims = first.count(delim)
     for fr in typer.readers:
-        idx = R._header_index(header, fr.source, fr.name)
+        idx = column_index(header, fr.source, fr.name)
         if isinstance(idx, str):
             raise DataError(idx, location=Location(inp.source, line=skipped + 1, field=fr.name),
                             hint="rename one of the columns so each field reads exactly one",
@@ -283,13 +291,13 @@ def sample_columns(inp: Input) -> dict[str, list[Any]]:
     return out
 
 
-def parquet_columns(inp: Input, typer: R._Typer) -> None:
-    """records._table_plan over the Parquet schema: each field's column (exact header, else trimmed)."""
+def parquet_columns(inp: Input, typer: Typer) -> None:
+    """The column plan of records.tables.read_parquet over the Parquet schema: each field's column (exact header, else trimmed)."""
     check_parquet(inp)
     inp.header = list(inp.schema)
     inp.ncols = len(inp.header)
     for fr in typer.readers:
-        idx = R._header_index(inp.header, fr.source, fr.name)
+        idx = column_index(inp.header, fr.source, fr.name)
         if isinstance(idx, str):
             raise DataError(idx, location=Location(inp.source, line=None, field=fr.name),
                             hint="rename one of the columns so each field reads exactly one",
@@ -298,5 +306,5 @@ def parquet_columns(inp: Input, typer: R._Typer) -> None:
         inp.columns[fr.name] = None if idx is None else inp.header[idx]
         if idx is None and fr.nullable:
             inp.missing.append(fr.name)
-    # Decimals become floats, as records._read_parquet reads them.
+    # Decimals become floats, as records.tables.read_parquet reads them.
     inp.schema = {k: (pl.Float64() if v.is_decimal() else v) for k, v in inp.schema.items()}

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ... import records as R
 from ..._polars import pl
 from ...errors import ExpressionError
 from ...expressions import Evaluator, Expression
 from ...model import Measure, RecordContract, Scheme
+from ...records.engine_api import Typer
 from .. import group_fields
 from .fallback import Fallback
 from .fields import FIELD_KINDS
@@ -124,7 +124,7 @@ class CompiledScheme:
         self.fields = group_fields(scheme, by) if scheme is not None else ()
         self.id_field = contract.id
         self.period = scheme.subject.period if scheme is not None else None
-        R._Typer(contract)  # an unknown time zone is refused here, as records.read_records refuses it
+        Typer(contract)  # an unknown time zone is refused here, as records.read_records refuses it
         self.zone = ZoneInfo(contract.timezone)
         self.kinds = {f.name: FIELD_KINDS[f.type] for f in contract.fields}
         self.derived: list[ExpressionColumn] = []

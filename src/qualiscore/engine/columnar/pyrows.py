@@ -1,4 +1,4 @@
-"""Typing rows in Python with records.py's own readers: the exact answers, row by row.
+"""Typing rows in Python with the records package's own readers: the exact answers, row by row.
 
 For the rows the vectorised typing flags, and for whole inputs it does not read (JSON Lines,
 CSV files with quote characters, lone carriage returns, NUL bytes or very long cells).
@@ -10,24 +10,43 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ... import records as R
 from ...errors import DataError, Location
 from ...model import RecordContract
 from ...records import Problem
+from ...records.engine_api import (
+    MISSING,
+    UNFORESEEN_ERRORS,
+    Collector,
+    RejectedValue,
+    Typer,
+    always_missing_column,
+    always_none,
+    clip_value,
+    closest_hint,
+    hash_file,
+    hashable_or_none,
+    problem_from_error,
+    read_csv,
+    read_jsonl,
+    read_parquet,
+    scan_text,
+    typed_cell_parser,
+)
 from .inputs import Input, check_parquet
 
 
 class RowTyper:
-    """records.py's rules for one row at a time: the exact answer for the rows the fast path flags."""
+    """The records package's rules for one row at a time: the exact answer for the rows the fast path flags."""
 
     def __init__(self, contract: RecordContract) -> None:
-        self.typer = R._Typer(contract)
+        self.typer = Typer(contract)
         self.readers = self.typer.readers
         self.id_pos = self.typer.id_pos
         self.plans: dict[int, list[tuple[str, int, Callable[[str], Any]]]] = {}
 
     def plan(self, inp: Input) -> list[tuple[str, int, Callable[[str], Any]]]:
-        """records._type_csv_rows' plan: (name, cell, parser) per field."""
+        """The plan of records.text.read_csv (text cells) or records.tables.read_parquet (typed cells):
+        (name, cell, parser) per field."""
         got = self.plans.get(inp.index)
         if got is None:
             got = []
@@ -35,13 +54,13 @@ class RowTyper:
             for fr in self.readers:
                 idx = inp.cells.get(fr.name)
                 if idx is not None:
-                    got.append((fr.name, idx, fr.text if inp.kind == "csv" else R._value_converter(fr)))
+                    got.append((fr.name, idx, fr.text if inp.kind == "csv" else typed_cell_parser(fr)))
                 elif fr.nullable:
-                    got.append((fr.name, pad, R._always_none))
+                    got.append((fr.name, pad, always_none))
                 else:
-                    message = (f"column {fr.source!r} is not in the header ({R._closest(fr.source, inp.header)}); "
+                    message = (f"column {fr.source!r} is not in the header ({closest_hint(fr.source, inp.header)}); "
                                "rename the column, or map it with `column:` in the contract")
-                    got.append((fr.name, pad, R._always_missing(message)))
+                    got.append((fr.name, pad, always_missing_column(message)))
             self.plans[inp.index] = got
         return got
 
@@ -59,20 +78,20 @@ class RowTyper:
         raw_id = cells[id_cell] if id_cell is not None else None
         try:
             record = {name: conv(cells[idx]) for name, idx, conv in plan}
-        except (R._Bad, *R._UNFORESEEN):
+        except (RejectedValue, *UNFORESEEN_ERRORS):
             pass
         else:
-            idv = R._hashable(record[self.readers[self.id_pos].name]) if self.id_pos is not None else None
+            idv = hashable_or_none(record[self.readers[self.id_pos].name]) if self.id_pos is not None else None
             return record, [], idv, raw_id
-        rid = R._clip(raw_id) if id_cell is not None else None
+        rid = clip_value(raw_id) if id_cell is not None else None
         problems: list[Problem] = []
         id_value = None
         for pos, ((_name, idx, conv), reader) in enumerate(zip(plan, self.readers, strict=True)):
             raw = cells[idx]
             try:
                 value = conv(raw)
-            except (R._Bad, *R._UNFORESEEN) as exc:
-                problems.append(R._problem_from(exc, reader, inp.source, rownum, rid, raw))
+            except (RejectedValue, *UNFORESEEN_ERRORS) as exc:
+                problems.append(problem_from_error(exc, reader, inp.source, rownum, rid, raw))
                 continue
             if pos == self.id_pos:
                 id_value = value
@@ -80,21 +99,21 @@ class RowTyper:
 
     def check_cells(self, inp: Input, cells: Sequence[Any], rownum: int, positions: Sequence[int]
                     ) -> tuple[list[Problem], Any, Any]:
-        """(problems, typed id (records._MISSING if not among ``positions``), raw id) of some fields of a row."""
+        """(problems, typed id (MISSING if not among ``positions``), raw id) of some fields of a row."""
         plan = self.plan(inp)
         id_cell = self.id_cell(inp)
         raw_id = cells[id_cell] if id_cell is not None else None
-        rid = R._clip(raw_id) if id_cell is not None else None
+        rid = clip_value(raw_id) if id_cell is not None else None
         problems: list[Problem] = []
-        id_value: Any = R._MISSING
+        id_value: Any = MISSING
         for pos in positions:
             _name, idx, conv = plan[pos]
             reader = self.readers[pos]
             raw = cells[idx]
             try:
                 value = conv(raw)
-            except (R._Bad, *R._UNFORESEEN) as exc:
-                problems.append(R._problem_from(exc, reader, inp.source, rownum, rid, raw))
+            except (RejectedValue, *UNFORESEEN_ERRORS) as exc:
+                problems.append(problem_from_error(exc, reader, inp.source, rownum, rid, raw))
                 if pos == self.id_pos:
                     id_value = None
                 continue
@@ -105,16 +124,16 @@ class RowTyper:
     def ragged(self, inp: Input, cells: list[str], rownum: int) -> Problem:
         id_cell = self.id_cell(inp)
         rid = cells[id_cell] if id_cell is not None and id_cell < len(cells) else None
-        return Problem(inp.source, rownum, R._clip(rid), None, None, "ragged-row",
+        return Problem(inp.source, rownum, clip_value(rid), None, None, "ragged-row",
                        f"the row has {len(cells)} cells but the header has {inp.ncols}; look for an unquoted "
                        "delimiter or a missing quote, or quote cells that contain the delimiter")
 
 
 @dataclass
 class PythonRows:
-    """Rows typed by records.py (JSON Lines, CSV the fast path does not read, Parquet fix-ups)."""
+    """Rows typed by the records package (JSON Lines, CSV the fast path does not read, Parquet fix-ups)."""
 
-    collector: R._Collector
+    collector: Collector
     by_origin: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
 
     def occurrences(self) -> list[tuple[Any, str, int, int, str | None]]:
@@ -127,23 +146,23 @@ class PythonRows:
 
 
 def read_python(inputs: Sequence[Input], contract: RecordContract, encoding: str | None) -> PythonRows:
-    """Type whole files row by row with records.py, into one collector (duplicates are checked later)."""
-    out = R._Collector(R._Typer(contract))
+    """Type whole files row by row with the records package's readers, into one collector (duplicates are checked later)."""
+    out = Collector(Typer(contract))
     for inp in inputs:
         out.sources.append(inp.source)
         try:
             if inp.kind == "parquet":
-                inp.sha = R._hash_file(inp.path)[0]
+                inp.sha = hash_file(inp.path)[0]
                 check_parquet(inp)
-                inp.rows_read = R._read_parquet(inp.path, inp.source, out)
+                inp.rows_read = read_parquet(inp.path, inp.source, out)
                 inp.codec = ""
                 inp.missing = [name for src, name in out.missing_columns if src == inp.source]
                 continue
-            inp.sha, inp.codec = R._scan(inp.path, inp.source, encoding)
+            inp.sha, inp.codec = scan_text(inp.path, inp.source, encoding)
             if inp.kind == "csv":
-                inp.rows_read = R._read_csv(inp.path, inp.source, inp.codec, inp.fmt == "tsv", out)
+                inp.rows_read = read_csv(inp.path, inp.source, inp.codec, inp.fmt == "tsv", out)
             else:
-                inp.rows_read = R._read_jsonl(inp.path, inp.source, inp.codec, inp.fmt == "json", out)
+                inp.rows_read = read_jsonl(inp.path, inp.source, inp.codec, inp.fmt == "json", out)
         except UnicodeDecodeError as exc:
             raise DataError(f"cannot be decoded: {exc}", location=Location(inp.source),
                             hint="pass --encoding with the file's real encoding", code="encoding") from None
