@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from qualiscore.engine import common
 from qualiscore.engine.measures import (
     DETRACTOR_MAX,
     PROMOTER_MIN,
@@ -173,10 +172,6 @@ def test_percentile_matches_numpys_linear_method_on_random_data() -> None:
         lo, hi = math.floor(rank), min(math.floor(rank) + 1, len(values) - 1)
         expected = values[lo] + (values[hi] - values[lo]) * (rank - lo) if rank != lo else values[lo]
         assert percentile(values, p) == expected
-
-
-def test_percentile_is_still_named_in_common() -> None:
-    assert common.percentile is percentile
 
 
 @pytest.mark.parametrize("kind", ["median", "percentile"])

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from qualiscore.engine import common
 from qualiscore.engine.subjects import (
     NO_KEY,
     Grouping,
@@ -79,10 +78,6 @@ def test_as_date(value: Any, day: dt.date | None) -> None:
 ])
 def test_period_bounds(day: dt.date, every: str, bounds: tuple[str, dt.date, dt.date]) -> None:
     assert period_bounds(day, every) == bounds
-
-
-def test_the_moved_functions_are_still_named_in_common() -> None:
-    assert (common.key_text, common.as_date, common.period_bounds) == (key_text, as_date, period_bounds)
 
 
 # --------------------------------------------------------------------------- --by

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from .engine import Progress as EngineProgress
 from .engine import Run, evaluate, evaluate_versions, resolve_engine
 from .model import RecordContract, Scheme
 from .options import RunOptions
@@ -74,15 +75,9 @@ def read_inputs(paths: Sequence[str | Path], contract: RecordContract, options: 
     return read_records([str(p) for p in paths], contract, encoding=options.encoding, sheet=options.sheet)
 
 
-def _scored(progress: Progress | None) -> Callable[[int], None] | None:
-    """What the engines call with each number of records scored."""
-    if progress is None:
-        return None
-
-    def scored(n: int) -> None:
-        progress.update(n)
-
-    return scored
+def _scored(progress: Progress | None) -> EngineProgress | None:
+    """What the engines call with each number of records scored: the bar's ``update``."""
+    return progress.update if progress is not None else None
 
 
 def rerun(manifest: Mapping[str, Any], base: str | Path | None = None) -> Run:

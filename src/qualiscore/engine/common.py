@@ -11,8 +11,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..model import Indicator, Scheme
-from .measures import percentile  # noqa: F401  (written there; named here for the columnar engine)
-from .subjects import as_date, key_text, period_bounds  # noqa: F401  (likewise)
 
 SIGNIFICANT_DIGITS = 12
 

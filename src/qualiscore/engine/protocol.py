@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from ..errors import Location, RejectLimitError, UsageError
 from ..model import Scheme
 from ..options import RunOptions
 from ..records import Dataset, Problem
@@ -37,7 +36,7 @@ class ArrowStream(Protocol):
 
 Paths: TypeAlias = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 Source: TypeAlias = Paths | Dataset | ArrowStream
-Progress: TypeAlias = Callable[[int], None]  # told of n more records scored
+Progress: TypeAlias = Callable[[int], object]  # told of n more records scored; what it returns is ignored
 
 
 def source_paths(source: Source) -> tuple[str, ...] | None:
@@ -71,35 +70,6 @@ class Run:
     @property
     def rows_scored(self) -> int:
         return self.rows_read - self.rows_rejected
-
-    def check_reject_limit(self, limit: str | None) -> None:
-        """Refuse to publish a run whose input is too bad (``--max-rejects N`` or ``P%``).
-
-        Kept until the command line checks ``RunOptions.max_rejects`` (options.RejectLimit) instead.
-        """
-        if limit is None:
-            return
-        text = limit.strip()
-        try:
-            share = float(text[:-1]) if text.endswith("%") else None
-            count = None if share is not None else int(text)
-        except ValueError:
-            share = count = None
-        if (share is None and count is None) or (share is not None and not 0 <= share <= 100) or (
-                count is not None and count < 0):
-            raise UsageError(f"--max-rejects {limit!r} is neither a count (0 or more) nor a percentage (0%–100%)",
-                             hint="write e.g. --max-rejects 100 or --max-rejects 2%")
-        allowed = self.rows_read * share / 100 if share is not None else count
-        assert allowed is not None
-        if self.rows_rejected > allowed:
-            worst = max(self.dataset.inputs, key=lambda i: i.rows_rejected, default=None)
-            raise RejectLimitError(
-                f"{self.rows_rejected} of {self.rows_read} rows were rejected, more than --max-rejects {limit}; "
-                "nothing was written",
-                location=Location(worst.path) if worst else None,
-                hint="run without --max-rejects to write rejects.csv and see why, fix the export, "
-                     "or raise the limit",
-            )
 
 
 class Engine(Protocol):

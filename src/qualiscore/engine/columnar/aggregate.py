@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from ..._polars import pl
 from ...scorecard import VetoResult
 from .. import common
+from ..measures import percentile
 from ..scoring import MeasureResult, build_scorecard
+from ..subjects import key_text, period_bounds
 from .clock import Clock
 from .fallback import Fallback
 from .fixups import ExecutionResult
@@ -40,7 +42,7 @@ def _key_text_expr(frame: pl.DataFrame, name: str, kind: str, zone: ZoneInfo) ->
     uniq = frame.select(cols).unique()
     texts = []
     for rec in uniq.iter_rows(named=True):
-        texts.append(common.key_text(python_value(rec, name, kind, zone)))
+        texts.append(key_text(python_value(rec, name, kind, zone)))
     if kind == "datetime":
         key = pl.struct(cols)
         old = uniq.select(pl.struct(cols).alias("k")).get_column("k")
@@ -200,7 +202,7 @@ class _Scorer:
             names.append(plan.id_field)
         if plan.period is not None:
             days = frame.get_column(PDATE).unique().drop_nulls()
-            labels = [common.period_bounds(d, plan.period.every)[0] for d in days.to_list()]
+            labels = [period_bounds(d, plan.period.every)[0] for d in days.to_list()]
             key_cols.append(lookup(pl.col(PDATE).cast(pl.Int32), days.cast(pl.Int32).to_list(),
                                       pl.Series(labels, dtype=pl.String)).alias("__label"))
         else:
@@ -320,7 +322,7 @@ class _Scorer:
         if m.kind in ("min", "max"):
             return MeasureResult(float(r[p + m.kind]), known, skipped)
         pct = 50.0 if m.kind == "median" else float(m.p)  # type: ignore[arg-type]
-        value = common.percentile(r[p + "sorted_values"], pct)
+        value = percentile(r[p + "sorted_values"], pct)
         return MeasureResult(value, known, skipped, inputs={"p": pct})
 
 

@@ -22,7 +22,7 @@ from ...errors import ExpressionError
 from ...expressions import Evaluator
 from ...records import Dataset, InputFile, Problem
 from ...records.engine_api import MISSING, clip_value, quote_value
-from .. import common
+from ..subjects import as_date, no_period_problem
 from .fallback import Fallback
 from .fields import FIELD_KINDS
 from .frames import (
@@ -330,7 +330,7 @@ class FixUps:
                 continue
             env = dict(rec)
             if plan.period is not None:
-                patches.setdefault(PDATE, {})[pos] = common.as_date(env.get(plan.period.field))
+                patches.setdefault(PDATE, {})[pos] = as_date(env.get(plan.period.field))
             failed = None
             for name, expr in scheme.derive:
                 try:
@@ -382,8 +382,7 @@ class FixUps:
     def _no_period(self, nf: pl.DataFrame, rejected: set[int], by_index: Mapping[int, Input],
                    run_problems: list[Problem]) -> pl.DataFrame:
         plan = self.plan
-        assert plan.period is not None
-        field_name = plan.period.field
+        assert plan.period is not None and plan.scheme is not None
         datetime_id = plan.kinds.get(plan.id_field) == "datetime"
         cols = [plan.id_field] + ([fold_column(plan.id_field)] if datetime_id else [])
         empty = (nf.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), SRC, ROW, PDATE, *cols)
@@ -393,8 +392,8 @@ class FixUps:
             if pos in rejected:
                 continue
             rid = python_value(rec, plan.id_field, plan.kinds.get(plan.id_field), plan.zone)
-            run_problems.append(Problem(by_index[rec[SRC]].source, rec[ROW], common.key_text(rid), field_name, None,
-                                        "no-period", f"{field_name} is empty, so the record belongs to no period"))
+            run_problems.append(no_period_problem(plan.scheme, by_index[rec[SRC]].source, rec[ROW],
+                                                  {plan.id_field: rid}))
             rejected.add(pos)
         return nf
 

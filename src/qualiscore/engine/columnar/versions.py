@@ -14,7 +14,8 @@ from ..._polars import pl
 from ...errors import UsageError
 from ...model import Scheme
 from ...records import Problem
-from .. import Run, common, group_fields
+from .. import Run, group_fields
+from ..subjects import key_text, period_bounds
 from .aggregate import score
 from .executor import Executor
 from .fallback import Fallback
@@ -53,7 +54,7 @@ def score_versions(ordered: list[Scheme], paths: Any, encoding: str | None, by: 
         assert plan.period is not None
         frame = res.frame.select(SRC, ROW, STATE, PDATE)
         days = frame.get_column(PDATE).drop_nulls().unique()
-        starts = [common.period_bounds(d, plan.period.every)[1] for d in days.to_list()]
+        starts = [period_bounds(d, plan.period.every)[1] for d in days.to_list()]
         part = frame.filter(pl.col(STATE) != 1).select(
             SRC, ROW, pl.lit(True).alias(f"accepted{k}"),
             pl.col(PDATE).replace_strict(days, pl.Series(starts, dtype=pl.Date), default=None,
@@ -106,7 +107,7 @@ def score_versions(ordered: list[Scheme], paths: Any, encoding: str | None, by: 
             for rec in rows.iter_rows(named=True):
                 rid = (python_value(rec, id_name, plan.kinds.get(id_name), plan.zone) if id_name in rec
                        else None)
-                rejected.append(Problem(sources[rec[SRC]], rec[ROW], common.key_text(rid), None, None, "no-version",
+                rejected.append(Problem(sources[rec[SRC]], rec[ROW], key_text(rid), None, None, "no-version",
                                         f"no version of {ordered[0].id} is in force on {rec['__start']}"))
     # Rows in force in a version that did not read them: that version's reasons.
     for k in range(n):
