@@ -25,7 +25,7 @@ from . import common, measures, routing
 from .measures import MeasureResult, Statistics, finish
 from .protocol import ArrowStream, Progress, Run, Source, source_paths
 from .scoring import build_scorecard, triggered_vetoes
-from .subjects import Grouping, group_fields, no_period_problem, subject_order
+from .subjects import Grouping, group_fields, id_text, no_period_problem, subject_order
 
 Record = dict[str, Any]
 Origin = tuple[str, int]
@@ -64,7 +64,7 @@ class RowEngine:
                 for name, expr in self.scheme.derive:
                     env[name] = self.evaluator.evaluate(expr, env)
             except ExpressionError as exc:
-                problems.append(Problem(source, row, _text(rec.get(self.id_field)), name, None,
+                problems.append(Problem(source, row, id_text(rec.get(self.id_field)), name, None,
                                         "evaluation-error", exc.message))
                 continue
             out.append((env, (source, row)))
@@ -80,7 +80,7 @@ class RowEngine:
         if m.where is not None:
             where = _getter(self.evaluator, m.where, constants)
             records = [r for r in records if where(r) is True]
-        ids: list[Any] = [_text(r.get(self.id_field)) for r in records]
+        ids: list[Any] = [id_text(r.get(self.id_field)) for r in records]
         family = measures.STATISTICS[m.kind]
         if family is measures.RatioSums:
             assert m.numerator is not None and m.denominator is not None
@@ -117,7 +117,7 @@ class RowEngine:
     # -- subjects
     def scorecard(self, subject: str, keys: Mapping[str, str], period: str | None,
                   records: Sequence[Record]) -> Scorecard:
-        records = sorted(records, key=lambda r: _text(r.get(self.id_field)) or "")
+        records = sorted(records, key=lambda r: id_text(r.get(self.id_field)) or "")
         measured = {
             ind.id: self.measure(ind.measure, records) for dim in self.scheme.dimensions for ind in dim.indicators
         }
@@ -259,13 +259,3 @@ def _problem_order(p: Problem) -> tuple[str, int, str]:
 
 def _input_order(ds: Dataset, source: str) -> int:
     return next((i for i, f in enumerate(ds.inputs) if f.path == source), len(ds.inputs))
-
-
-def _text(v: Any) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (dt.date, dt.datetime)):
-        return v.isoformat()
-    return str(v)

@@ -26,6 +26,7 @@ __all__ = [
     "as_date",
     "group_fields",
     "group_key",
+    "id_text",
     "key_text",
     "no_period_problem",
     "period_bounds",
@@ -45,6 +46,20 @@ def key_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    return str(value)
+
+
+def id_text(value: Any) -> str | None:
+    """The text of a record id as problems and veto evidence show it (None for null).
+
+    Unlike key_text, a whole float keeps its ".0": it is the id as read, not a subject's name.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
     return str(value)
 
 

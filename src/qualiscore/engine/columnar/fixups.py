@@ -22,7 +22,7 @@ from ...errors import ExpressionError
 from ...expressions import Evaluator
 from ...records import Dataset, InputFile, Problem
 from ...records.engine_api import MISSING, clip_value, quote_value
-from ..subjects import as_date, no_period_problem
+from ..subjects import as_date, id_text, no_period_problem
 from .fallback import Fallback
 from .fields import FIELD_KINDS
 from .frames import (
@@ -37,7 +37,6 @@ from .frames import (
     fold_column,
     frame_of_records,
     python_value,
-    reference_text,
 )
 from .inputs import Input
 from .plan import CompiledScheme, from_python
@@ -340,7 +339,7 @@ class FixUps:
                     break
             if failed is not None:
                 source, row = self._origin(nf, pos, by_index)
-                rid = reference_text(rec.get(plan.id_field))
+                rid = id_text(rec.get(plan.id_field))
                 run_problems.append(Problem(source, row, rid, failed[0], None, "evaluation-error",
                                             failed[1].message))
                 rejected.add(pos)

@@ -204,9 +204,3 @@ def python_value(rec: Mapping[str, Any], name: str, kind: str | None, zone: Zone
         return v.replace(tzinfo=zone, fold=int(bool(rec.get(fold_column(name)))))
     return v
 
-
-def reference_text(v: Any) -> str | None:
-    """The reference engine's text of an id, in problems and veto evidence."""
-    from ..rows import _text as text
-
-    return text(v)

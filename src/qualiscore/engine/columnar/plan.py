@@ -20,7 +20,7 @@ from ...errors import ExpressionError
 from ...expressions import Evaluator, Expression
 from ...model import Measure, RecordContract, Scheme
 from ...records.engine_api import Typer
-from .. import group_fields
+from ..subjects import Grouping
 from .fallback import Fallback
 from .fields import FIELD_KINDS
 from .frames import DFAIL, PDATE, RAGGED, ROW, SRC, SUS, WEIRD, fold_column
@@ -121,7 +121,8 @@ class CompiledScheme:
         self.scheme = scheme
         self.contract = contract
         self.read_mode = scheme is None
-        self.fields = group_fields(scheme, by) if scheme is not None else ()
+        self.grouping = Grouping.of(scheme, by) if scheme is not None else None
+        self.fields = self.grouping.fields if self.grouping is not None else ()
         self.id_field = contract.id
         self.period = scheme.subject.period if scheme is not None else None
         Typer(contract)  # an unknown time zone is refused here, as records.read_records refuses it

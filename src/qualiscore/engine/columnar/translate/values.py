@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...._polars import pl
+from ...measures import is_evidence
 
 KINDS = ("null", "bool", "int", "float", "num", "str", "date", "datetime")
 DTYPES: dict[str, pl.DataType] = {
@@ -158,10 +159,9 @@ def where_mask(t: Translated) -> pl.Expr:
 
 
 def evidence_mask(t: Translated) -> pl.Expr:
-    """``v is not None and v is not False and v != 0``."""
+    """Rows whose value is evidence for a veto (measures.is_evidence: not null, false or zero)."""
     if t.is_const:
-        v = t.const
-        return pl.lit(v is not None and v is not False and not (isinstance(v, (int, float)) and v == 0))
+        return pl.lit(is_evidence(t.const))
     k = t.kind
     if k == "bool":
         return t.value.fill_null(False)

@@ -1,0 +1,224 @@
+"""Measure statistics gathered by Polars: per-subject aggregations read back as measures.Statistics.
+
+Only gathering is written here; what the statistics mean is
+:func:`qualiscore.engine.measures.finish`. Each measure adds row-level columns and
+aggregations named ``m{index}_...`` to the one group_by of :mod:`.aggregate`, chosen by
+the statistics its kind needs (:data:`~qualiscore.engine.measures.STATISTICS`);
+:meth:`MeasureColumns.statistics` reads one subject's aggregated row back as those
+statistics. What the vectorised sums cannot vouch for makes the run fall back to the
+reference code: NaN, -0.0 where order matters, an integer sum beyond 2**53, a sum that
+overflows (the reference then sums with math.fsum in its own order).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from ..._polars import pl
+from .. import measures
+from ..measures import Statistics
+from ..subjects import id_text
+from .fallback import Fallback
+from .frames import STATE, fold_column
+from .plan import MeasurePlan
+from .translate import EXACT_INT, INTLIKE, Translated, evidence_mask, is_true, where_mask
+
+Row = Mapping[str, Any]  # one subject's aggregated row
+
+
+class MeasureColumns:
+    """The row-level columns and per-subject aggregations of one measure, and its statistics from them.
+
+    Only scored rows (STATE 0) count: the group_by reads the frame as it is, with no
+    filtered copy. A veto's measure also gathers its evidence: the ids of its evidence
+    rows, aggregated apart (``evidence``) because lists do not stream.
+    """
+
+    def __init__(self, index: int, plan: MeasurePlan, *, veto: bool, id_field: str, id_kind: str | None,
+                 zone: ZoneInfo, columns: Collection[str]) -> None:
+        self.plan = plan
+        self.measure = plan.measure
+        self.family = measures.STATISTICS[plan.measure.kind]
+        self.prefix = f"m{index}_"
+        self.veto = veto
+        self.id_field, self.id_kind, self.zone = id_field, id_kind, zone
+        self.row_cols: list[pl.Expr] = []
+        self.aggs: list[pl.Expr] = []
+        self.evidence: list[pl.Expr] = []
+        self.measured = (pl.col(STATE) == 0) & (
+            where_mask(plan.where.translated) if plan.where is not None else pl.lit(True))
+        self._count("measured", pl.lit(True))
+        if self.family is measures.RatioSums:
+            self._gather_ratio()
+            return
+        assert plan.expr is not None
+        x = plan.expr.translated
+        if self.family is measures.First:
+            self._gather_first(x, columns)
+        else:
+            self._GATHER[self.family](self, x)
+        if veto:
+            self._gather_evidence(evidence_mask(x))
+
+    # -- gathering
+    def _name(self, what: str) -> str:
+        return self.prefix + what
+
+    def _count(self, what: str, expr: pl.Expr) -> pl.Expr:
+        """How many measured rows ``expr`` holds for (a null counts as False)."""
+        mask = self.measured & expr.fill_null(False)
+        self.row_cols.append(mask.alias(self._name(what)))
+        self.aggs.append(pl.col(self._name(what)).sum())
+        return mask
+
+    def _column(self, what: str, expr: pl.Expr) -> pl.Expr:
+        self.row_cols.append(expr.alias(self._name(what)))
+        return pl.col(self._name(what))
+
+    def _gather_evidence(self, mask: pl.Expr) -> None:
+        marked = self._column("evidence", self.measured & mask.fill_null(False))
+        self.evidence.append(pl.col(self.id_field).filter(marked).alias(self._name("evidence_ids")))
+        if self.id_kind == "datetime":
+            self.evidence.append(pl.col(fold_column(self.id_field)).filter(marked).alias(self._name("evidence_folds")))
+
+    def _gather_ratio(self) -> None:
+        assert self.plan.numerator is not None and self.plan.denominator is not None
+        n, d = self.plan.numerator.translated, self.plan.denominator.translated
+        used = self._count("used", n.not_null() & d.not_null())
+        for what, t in (("numerator", n), ("denominator", d)):
+            column = self._column(what, pl.when(used).then(t.value.cast(pl.Float64)))
+            self.aggs += [column.sum(), column.is_nan().sum().alias(self._name(what + "_nans"))]
+        if self.veto:
+            self._gather_evidence(is_true(n))
+
+    def _gather_truths(self, x: Translated) -> None:
+        self._count("true", is_true(x))
+        self._count("known", x.not_null())
+
+    def _gather_first(self, x: Translated, columns: Collection[str]) -> None:
+        self._count("known", x.not_null())
+        measured = pl.col(self._name("measured"))
+        self.aggs.append(self._column("value", x.value).filter(measured).first())
+        if x.kind == "datetime":
+            assert self.plan.expr is not None
+            body = self.plan.expr.expr.tree.body
+            assert isinstance(body, ast.Name)  # the plan refuses a value measure of any other datetime
+            name = body.id
+            if name not in columns:
+                raise Fallback("a value measure of a derived datetime")
+            self.aggs.append(self._column("value_fold", pl.col(fold_column(name))).filter(measured).first())
+
+    def _gather_promoters(self, x: Translated) -> None:
+        self._count("known", x.not_null())
+        value = x.value.cast(pl.Float64)
+        self._count("promoters", value >= measures.PROMOTER_MIN)
+        self._count("detractors", value <= measures.DETRACTOR_MAX)
+
+    def _known_values(self, x: Translated) -> pl.Expr:
+        """The known values as floats (a Total of integers: as 64-bit integers, summed exactly)."""
+        known = self._count("known", x.not_null())
+        exact = self.family is measures.Total and x.kind in INTLIKE
+        values = self._column("value", pl.when(known).then(x.value.cast(pl.Int64 if exact else pl.Float64)))
+        if exact:
+            self.aggs.append(values.cast(pl.Float64).abs().sum().alias(self._name("abs_sum")))
+        if x.kind in ("float", "num"):
+            self.aggs.append(values.is_nan().sum().alias(self._name("nans")))
+            if self.family is not measures.Total:  # min, max and ranks depend on the order of -0.0 and 0.0
+                self.aggs.append(((values == 0) & ((1.0 / values) < 0)).sum().alias(self._name("negative_zeros")))
+        return values
+
+    def _gather_total(self, x: Translated) -> None:
+        self.aggs.append(self._known_values(x).sum().alias(self._name("total")))
+
+    def _gather_extreme(self, x: Translated) -> None:
+        values = self._known_values(x)
+        self.aggs.append((values.min() if self.measure.kind == "min" else values.max()).alias(self._name("extreme")))
+
+    def _gather_ranked(self, x: Translated) -> None:
+        # Each subject's known values in order; statistics() keeps the one or two percentile_ranks.
+        self.aggs.append(self._known_values(x).drop_nulls().sort().alias(self._name("sorted")))
+
+    _GATHER: ClassVar[Mapping[type[Statistics], Callable[[MeasureColumns, Translated], None]]] = {
+        measures.Truths: _gather_truths,
+        measures.Promoters: _gather_promoters,
+        measures.Total: _gather_total,
+        measures.Extreme: _gather_extreme,
+        measures.Ranked: _gather_ranked,
+    }
+
+    # -- reading a subject's row back
+    def statistics(self, row: Row) -> Statistics:
+        """The measure's statistics over one subject's records (see measures.STATISTICS)."""
+        if any(row.get(self._name(n)) for n in ("nans", "numerator_nans", "denominator_nans")):
+            raise Fallback("NaN among measured values")
+        if row.get(self._name("negative_zeros")):
+            raise Fallback("-0.0 among ordered measured values")
+        return self._READ[self.family](self, row, row[self._name("measured")], self._evidence(row))
+
+    def _evidence(self, row: Row) -> tuple[Any, ...]:
+        """The id texts of the subject's evidence rows (None for a null id, as the reference engine gives it)."""
+        if not self.veto:
+            return ()
+        ids = row[self._name("evidence_ids")] or []
+        if self.id_kind == "datetime":
+            folds = row[self._name("evidence_folds")] or []
+            ids = [None if v is None else v.replace(tzinfo=self.zone, fold=int(f)) for v, f in zip(ids, folds)]
+        return tuple(id_text(v) for v in ids)
+
+    def _read_ratio(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
+        numerator = (row[self._name("numerator")] or 0.0) + 0.0  # + 0.0: a -0.0 sum is 0.0, as math.fsum gives
+        denominator = (row[self._name("denominator")] or 0.0) + 0.0
+        if not (math.isfinite(numerator) and math.isfinite(denominator)):
+            raise Fallback("a ratio sum overflows")
+        return measures.RatioSums(measured, row[self._name("used")], numerator, denominator, evidence)
+
+    def _read_truths(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
+        return measures.Truths(measured, row[self._name("known")], row[self._name("true")], evidence)
+
+    def _read_first(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
+        value = row[self._name("value")]
+        expr = self.plan.expr
+        if expr is not None and expr.kind == "datetime" and value is not None:
+            value = value.replace(tzinfo=self.zone, fold=int(bool(row[self._name("value_fold")])))
+        return measures.First(measured, row[self._name("known")], value, evidence)
+
+    def _read_promoters(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
+        return measures.Promoters(measured, row[self._name("known")], row[self._name("promoters")],
+                                  row[self._name("detractors")], evidence)
+
+    def _read_total(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
+        known = row[self._name("known")]
+        if not known:
+            return measures.Total(measured, 0, 0.0, evidence)
+        abs_sum = row.get(self._name("abs_sum"))
+        if abs_sum is not None and abs_sum > EXACT_INT:
+            raise Fallback("an integer sum beyond 64 bits")
+        total = float(row[self._name("total")]) + 0.0
+        if not math.isfinite(total):
+            raise Fallback("a sum overflows")
+        return measures.Total(measured, known, total, evidence)
+
+    def _read_extreme(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
+        known = row[self._name("known")]
+        value = float(row[self._name("extreme")]) if known else None
+        return measures.Extreme(measured, known, value, evidence)
+
+    def _read_ranked(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
+        known = row[self._name("known")]
+        ordered = row[self._name("sorted")]
+        ranks = measures.percentile_ranks(known, measures.percentile_p(self.measure))
+        return measures.Ranked(measured, known, tuple(float(ordered[r]) for r in ranks), evidence)
+
+    _READ: ClassVar[Mapping[type[Statistics], Callable[[MeasureColumns, Row, int, tuple[Any, ...]], Statistics]]] = {
+        measures.RatioSums: _read_ratio,
+        measures.Truths: _read_truths,
+        measures.First: _read_first,
+        measures.Promoters: _read_promoters,
+        measures.Total: _read_total,
+        measures.Extreme: _read_extreme,
+        measures.Ranked: _read_ranked,
+    }
