@@ -6,7 +6,7 @@ and Parquet converted with polars), then measures, on rules/cs-quality/2026Q2.ya
 * read-only: polars scan + collect of the same file (every CSV column as text; Parquet
   as stored), the floor any engine that reads the data has to pay; above 10M rows, where
   the whole file does not fit in memory, a streaming pass decoding every column instead;
-* evaluate: ``qualiscore.engine.columnar.evaluate`` in a fresh subprocess (median of
+* evaluate: ``qualiscore.engine.evaluate`` with ``RunOptions(engine="columnar")`` in a fresh subprocess (median of
   ``--repeat`` runs), with the child's peak RSS (``ru_maxrss`` from ``wait4``) and the
   engine's own phase timings;
 * the reference engine (records.read_records + engine.evaluate) on 100k rows, for rows/s;
@@ -51,10 +51,11 @@ EVALUATE_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
 from qualiscore.schemes import load_scheme
-from qualiscore.engine import columnar
+from qualiscore.engine import columnar, evaluate
+from qualiscore.options import RunOptions
 scheme = load_scheme(sys.argv[1])
 t1 = time.perf_counter()
-run = columnar.evaluate(scheme, [sys.argv[2]])
+run = evaluate(scheme, [sys.argv[2]], RunOptions(engine="columnar"))
 t2 = time.perf_counter()
 print(json.dumps({"seconds": t2 - t1, "startup": t1 - t0, "subjects": len(run.scorecards),
                   "rows": run.rows_read, "rejected": run.rows_rejected, "phases": columnar.LAST_TIMINGS}))

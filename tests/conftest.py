@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.util
-import json
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,45 +56,20 @@ ENGINES = [
 Source = Sequence[Mapping[str, Any]] | Path
 
 
-def run_on(engine: str, scheme: Scheme, source: Source, workdir: Path, *,
-           by: Sequence[str] | None = None, as_of: dt.date | None = None) -> Run:
+def run_on(engine: str, scheme: Scheme, source: Source, *, by: Sequence[str] | None = None,
+           as_of: dt.date | None = None) -> Run:
     """Evaluate ``scheme`` over ``source`` with the engine named ``engine``: the one adapter.
 
-    The columnar engine reads files only, so in-memory records reach it as JSON Lines, which
-    is how ``records_from_dicts`` types them for the rows engine.
+    Every engine takes the same inputs through the façade: in-memory records typed once by
+    ``records_from_dicts`` (a Dataset), or the input file itself.
     """
-    from qualiscore.engine import evaluate, evaluate_versions
-    from qualiscore.records import read_records, records_from_dicts
+    from qualiscore.engine import evaluate
+    from qualiscore.options import RunOptions
+    from qualiscore.records import records_from_dicts
 
-    if engine == REFERENCE:
-        if isinstance(source, Path):
-            dataset = read_records(source, scheme.records)
-        else:
-            dataset = records_from_dicts(source, scheme.records)
-        if as_of is not None:
-            return evaluate_versions([scheme], lambda _: dataset, by=by, as_of=as_of)
-        return evaluate(scheme, dataset, by=by)
-    if engine == "columnar":
-        from qualiscore.engine import columnar
-
-        path = source if isinstance(source, Path) else _jsonl(source, workdir)
-        if as_of is not None:
-            return columnar.evaluate_versions([scheme], [path], by=by, as_of=as_of)
-        return columnar.evaluate(scheme, [path], by=by)
-    raise ValueError(f"no engine named {engine!r}")
-
-
-def _jsonl(rows: Sequence[Mapping[str, Any]], workdir: Path) -> Path:
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".jsonl", dir=workdir, delete=False) as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, default=_iso) + "\n")
-    return Path(f.name)
-
-
-def _iso(value: Any) -> str:
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a record value")
+    data = source if isinstance(source, Path) else records_from_dicts(source, scheme.records)
+    options = RunOptions(engine=engine, by=tuple(by) if by else None, as_of=as_of)  # type: ignore[arg-type]
+    return evaluate(scheme, data, options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +77,10 @@ class Engine:
     """``run(scheme, rows, *, by=None, as_of=None) -> Run`` on one engine."""
 
     name: str
-    workdir: Path
 
     def __call__(self, scheme: Scheme, rows: Source, *, by: Sequence[str] | None = None,
                  as_of: dt.date | None = None) -> Run:
-        return run_on(self.name, scheme, rows, self.workdir, by=by, as_of=as_of)
+        return run_on(self.name, scheme, rows, by=by, as_of=as_of)
 
     @property
     def is_reference(self) -> bool:
@@ -121,6 +93,6 @@ class Engine:
 
 
 @pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    return Engine(request.param, tmp_path)
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return Engine(request.param)
 

@@ -26,7 +26,7 @@ pl = pytest.importorskip("polars")
 from qualiscore.calendar import Calendar  # noqa: E402
 from qualiscore.engine import columnar as C  # noqa: E402
 from qualiscore.engine.columnar.executor import Executor  # noqa: E402
-from qualiscore.engine.columnar.inputs import SAMPLE_ROWS, prepare_inputs  # noqa: E402
+from qualiscore.engine.columnar.inputs import SAMPLE_ROWS, Inputs, prepare_inputs  # noqa: E402
 from qualiscore.engine.columnar.plan import CompiledScheme  # noqa: E402
 from qualiscore.engine.columnar.translate import (  # noqa: E402
     DTYPES,
@@ -39,6 +39,7 @@ from qualiscore.engine.columnar.translate import (  # noqa: E402
 from qualiscore.errors import ExpressionError  # noqa: E402
 from qualiscore.expressions import Evaluator, parse  # noqa: E402
 from qualiscore.model import Field, RecordContract  # noqa: E402
+from qualiscore.options import RunOptions  # noqa: E402
 from qualiscore.records import read_records  # noqa: E402
 
 ZONE = ZoneInfo("Europe/Berlin")
@@ -493,7 +494,7 @@ def test_main_query_streams(scheme_path: str, data_path: str, zone: str | None) 
     scheme = load_scheme(root / scheme_path)
     if zone is not None:
         scheme = dataclasses.replace(scheme, records=dataclasses.replace(scheme.records, timezone=zone))
-    executor = Executor(CompiledScheme(scheme.records, scheme, None), [root / data_path], None)
+    executor = Executor(CompiledScheme(scheme.records, scheme, None), Inputs.of([str(root / data_path)], RunOptions()))
     inputs = prepare_inputs([root / data_path], None)
     for inp in inputs:
         executor._route(inp)

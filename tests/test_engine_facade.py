@@ -186,10 +186,14 @@ def test_an_unknown_engine_is_a_usage_error() -> None:
     assert err.value.hint == "choose from: auto, rows, columnar"
 
 
+@needs_polars
 def test_engines_meet_the_protocol() -> None:
+    from qualiscore.engine import columnar
+
     engines: list[Engine] = [engine_named(n) for n in ENGINE_NAMES]
     assert [e.name for e in engines] == list(ENGINE_NAMES)
     assert isinstance(engines[0], RowsEngine) and engines[0] is ENGINE
+    assert isinstance(engines[1], columnar.ColumnarEngine) and engines[1] is columnar.ENGINE
 
 
 @needs_polars
@@ -203,10 +207,65 @@ def test_every_engine_gives_the_same_run(scheme: Scheme, data: Path, engine: str
     assert run.options == options.manifest_dict(resolve_engine(engine))
 
 
+def no_fallback(caplog: pytest.LogCaptureFixture) -> None:
+    """The columnar engine answered itself: it did not hand the run to the reference code."""
+    assert not [r.message for r in caplog.records if "reference code" in r.message]
+
+
 @needs_polars
-def test_the_columnar_engine_hands_what_it_cannot_read_yet_to_the_reference(scheme: Scheme, dataset: Dataset) -> None:
-    run = engine_named("columnar").evaluate([scheme], dataset, RunOptions(engine="columnar"))
-    assert cards(run) == cards(evaluate(scheme, dataset)) and run.options["engine"] == "rows"
+@pytest.mark.parametrize("by", [None, ("team",)])
+def test_the_columnar_engine_scores_a_dataset_as_the_reference_does(
+        scheme: Scheme, dataset: Dataset, by: tuple[str, ...] | None, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    options = RunOptions(engine="columnar", by=by)
+    run = evaluate(scheme, dataset, options)
+    reference = evaluate(scheme, dataset, dataclasses.replace(options, engine="rows"))
+    no_fallback(caplog)
+    assert run.options == options.manifest_dict("columnar")
+    assert run.dataset is dataset
+    assert dataclasses.replace(run, options=reference.options) == reference
+
+
+@needs_polars
+@pytest.mark.parametrize("wrap", [False, True])
+def test_the_columnar_engine_reads_arrow_data_as_the_reference_does(
+        scheme: Scheme, dataset: Dataset, wrap: bool, caplog: pytest.LogCaptureFixture) -> None:
+    from qualiscore._polars import pl
+
+    caplog.set_level("INFO")
+    frame = pl.DataFrame(list(dataset.records))
+    run = engine_named("columnar").evaluate([scheme], ArrowOnly(frame) if wrap else frame, RunOptions())
+    reference = ENGINE.evaluate([scheme], ArrowOnly(frame) if wrap else frame, RunOptions())
+    no_fallback(caplog)
+    assert run.options == RunOptions().manifest_dict("columnar")
+    assert cards(run) == cards(reference) and run.problems == reference.problems
+    assert dataclasses.replace(run.dataset, records=(), origins=()) == dataclasses.replace(
+        reference.dataset, records=(), origins=())
+    assert run.group_by == reference.group_by and run.schemes == reference.schemes
+
+
+@needs_polars
+def test_the_columnar_engine_routes_records_in_hand_as_the_reference_does(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    schemes = load_versions(ROOT / "rules" / "cs-quality")
+    dataset = read_records([ROOT / "data" / "sample" / "interactions-q1q2.csv"], schemes[-1].records)
+    run = evaluate(schemes, dataset, RunOptions(engine="columnar"))
+    reference = evaluate(schemes, dataset, RunOptions(engine="rows"))
+    no_fallback(caplog)
+    assert {c.scheme_version for c in run.scorecards} == {"2026Q1", "2026Q2"}
+    assert dataclasses.replace(run, options=reference.options) == reference
+
+
+@needs_polars
+def test_records_in_hand_not_typed_by_their_contract_go_to_the_reference(
+        scheme: Scheme, dataset: Dataset, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO")
+    first = {**dataset.records[0], "handle_time_s": 300}  # an int where the contract types a duration as float
+    odd = dataclasses.replace(dataset, records=(first, *dataset.records[1:]))
+    run = evaluate(scheme, odd, RunOptions(engine="columnar"))
+    assert [r.message for r in caplog.records if "reference code" in r.message]
+    assert dataclasses.replace(run, options={}) == dataclasses.replace(
+        evaluate(scheme, odd, RunOptions(engine="rows")), options={})
 
 
 def test_versions_are_routed_and_as_of_chooses_one() -> None:

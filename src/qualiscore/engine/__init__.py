@@ -9,7 +9,6 @@ means (measures), whom a scorecard is about (subjects), which version scores it
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import importlib.util
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ from ..errors import UsageError
 from ..model import RecordContract, Scheme
 from ..options import RunOptions
 from ..records import Dataset
-from .protocol import Engine, Progress, Run, Source, source_paths
+from .protocol import Engine, Progress, Run, Source
 from .routing import version_in_force
 from .subjects import group_fields
 
@@ -85,30 +84,15 @@ def _rows() -> Engine:
     return ENGINE
 
 
-class _ColumnarEngine:
-    """The columnar engine behind the protocol, until it implements it itself.
-
-    It reads file paths; Datasets and Arrow data are scored by the reference engine
-    (the Run then names ``rows`` as the engine that ran).
-    """
-
-    name = "columnar"
-
-    def evaluate(self, schemes: Sequence[Scheme], source: Source, options: RunOptions, *,
-                 progress: Progress | None = None) -> Run:
-        paths = source_paths(source)
-        if paths is None:
-            return _rows().evaluate(schemes, source, options, progress=progress)
-        try:
-            from . import columnar
-        except ImportError:
-            raise UsageError("--engine columnar needs polars: pip install 'qualiscore[fast]'") from None
-        run = columnar.evaluate_versions(schemes, list(paths), encoding=options.encoding, by=options.by,
-                                         as_of=options.as_of, sheet=options.sheet)
-        return dataclasses.replace(run, options=options.manifest_dict(self.name))
+def _columnar() -> Engine:
+    try:
+        from . import columnar
+    except ImportError:
+        raise UsageError("--engine columnar needs polars: pip install 'qualiscore[fast]'") from None
+    return columnar.ENGINE
 
 
-_ENGINES: dict[str, Callable[[], Engine]] = {"rows": _rows, "columnar": _ColumnarEngine}
+_ENGINES: dict[str, Callable[[], Engine]] = {"rows": _rows, "columnar": _columnar}
 ENGINE_NAMES = tuple(_ENGINES)
 
 

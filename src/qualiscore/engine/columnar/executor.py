@@ -8,10 +8,9 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 from ..._polars import pl
-from ...records.engine_api import read_records, scan_text
+from ...records.engine_api import scan_text
 from .clock import LAST_TIMINGS, Clock
 from .fallback import Fallback
 from .fields import FieldTyper
@@ -30,6 +29,7 @@ from .frames import (
 from .inputs import (
     Hasher,
     Input,
+    Inputs,
     WholeDataset,
     Workspace,
     parquet_columns,
@@ -47,16 +47,18 @@ log = logging.getLogger(__name__)
 
 
 class Executor:
-    """One run over the inputs of one contract, for a compiled scheme (or only the typing)."""
+    """One run over the inputs of one contract, for a compiled scheme (or only the typing).
 
-    def __init__(self, plan: CompiledScheme, paths: Sequence[str | Path] | str | Path, encoding: str | None,
-                 sheet: str | None = None) -> None:
+    Records in hand, Excel workbooks and ``sheet=`` are read by ``inputs.read`` (the
+    records package) as a whole, then evaluated by the same columnar query.
+    """
+
+    def __init__(self, plan: CompiledScheme, inputs: Inputs) -> None:
         self.plan = plan
         self.contract = plan.contract
-        self.encoding = encoding
-        self.sheet = sheet
+        self.inputs = inputs
+        self.encoding = inputs.encoding
         self.row_typer = RowTyper(self.contract)  # raises bad-timezone first, like read_records
-        self.paths = paths
         self.zone = Zone(self.contract.timezone)
         self._typers: dict[int, dict[str, FieldTyper]] = {}
         self.work = Workspace()
@@ -65,12 +67,11 @@ class Executor:
     def run(self) -> ExecutionResult:
         try:
             try:
-                if self.sheet is not None:
-                    raise WholeDataset(self.sheet)
-                return self._run()
+                if self.inputs.paths is None or self.inputs.sheet is not None:
+                    raise WholeDataset()
+                return self._run(self.inputs.paths)
             except WholeDataset:
-                ds = read_records(self.paths, self.contract, encoding=self.encoding, sheet=self.sheet)
-                return self.fix_ups.whole_dataset(ds)
+                return self.fix_ups.whole_dataset(self.inputs.read(self.contract))
         finally:
             self.work.close()
 
@@ -148,10 +149,10 @@ class Executor:
         raise AssertionError("unreachable")
 
     # -- the run
-    def _run(self) -> ExecutionResult:
+    def _run(self, paths: Sequence[str]) -> ExecutionResult:
         LAST_TIMINGS.clear()
         clock = self.clock = Clock()
-        inputs = prepare_inputs(self.paths, self.encoding)
+        inputs = prepare_inputs(paths, self.encoding)
         for inp in inputs:
             self._route(inp)
         fast = [i for i in inputs if i.route in ("csv", "lines", "parquet")]

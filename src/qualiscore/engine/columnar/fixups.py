@@ -34,6 +34,7 @@ from .frames import (
     STATE,
     SUS,
     WEIRD,
+    check_typed,
     fold_column,
     frame_of_records,
     python_value,
@@ -77,7 +78,11 @@ class FixUps:
         self.row_typer = row_typer
 
     def whole_dataset(self, ds: Dataset) -> ExecutionResult:
-        """Inputs read by records.read_records as a whole (Excel): evaluated by the same columnar query."""
+        """Records read by the records package as a whole (in hand, Excel): evaluated by the same columnar query."""
+        check_typed(self.contract, ds.records)
+        if len({i.path for i in ds.inputs}) < len(ds.inputs) or not {s for s, _ in ds.origins} <= {
+                i.path for i in ds.inputs}:
+            raise Fallback("records whose origins are not among the dataset's inputs")
         inputs = [Input(k, f.path, f.path, f.format, route="python", codec=f.encoding, sha=f.sha256,
                          rows_read=f.rows_read) for k, f in enumerate(ds.inputs)]
         index = {i.source: i.index for i in inputs}

@@ -8,6 +8,8 @@ flags the fix-ups read. The narrow frame (plan.CompiledScheme.narrow) and the ru
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -195,6 +197,28 @@ def frame_of_records(contract: RecordContract, records: Sequence[Mapping[str, An
             raise Fallback(f"field {f.name} holds an integer beyond 64 bits")
         data[f.name] = pl.Series(f.name, values, dtype=DTYPES[kind])
     return pl.DataFrame(data)
+
+
+_PYTHON_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "date": dt.date, "datetime": dt.datetime}
+
+
+def check_typed(contract: RecordContract, records: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse (Fallback) records that are not typed as the records package types them against ``contract``.
+
+    Records in hand are scored as they are; a frame holds them faithfully only if each value
+    is of its field's type: ints, finite floats, datetimes in the contract's time zone.
+    """
+    zone = ZoneInfo(contract.timezone)
+    for f in contract.fields:
+        kind = FIELD_KINDS[f.type]
+        wanted = _PYTHON_TYPES[kind]
+        for record in records:
+            v = record.get(f.name)
+            if v is None:
+                continue
+            if type(v) is not wanted or (kind == "float" and not math.isfinite(v)) or (
+                    kind == "datetime" and v.tzinfo is not zone):
+                raise Fallback(f"field {f.name} holds {type(v).__name__} {v!r}, not a {f.type} typed by the contract")
 
 
 def python_value(rec: Mapping[str, Any], name: str, kind: str | None, zone: ZoneInfo) -> Any:

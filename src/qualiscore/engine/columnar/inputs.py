@@ -1,4 +1,4 @@
-"""The input files of a run: how each is read, its header, codec, SHA-256 and first values."""
+"""What a run reads (:class:`Inputs`), and each input file: how it is read, its header, codec, SHA-256 and first values."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..._polars import pl
 from ...errors import DataError, Location
+from ...model import RecordContract
+from ...options import RunOptions
+from ...records import Dataset
 from ...records.engine_api import (
     KNOWN_FORMATS,
     Typer,
@@ -24,11 +27,32 @@ from ...records.engine_api import (
     scan_text,
     split_sheet,
 )
+from ..protocol import Source, source_paths
+from ..rows import reader
 
 log = logging.getLogger(__name__)
 
 FIELD_SIZE_LIMIT = 131072  # csv.field_size_limit() default: a longer cell makes csv raise
 _CHUNK = 1 << 22
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a run reads: input files (``paths``), or records already in hand (a Dataset, Arrow data).
+
+    ``read`` types them against a record contract as the reference engine reads them: it
+    is how records in hand reach the columnar query, and how the reference code reads
+    anything when the engine falls back to it.
+    """
+
+    paths: tuple[str, ...] | None
+    read: Callable[[RecordContract], Dataset]
+    encoding: str | None = None
+    sheet: str | None = None
+
+    @classmethod
+    def of(cls, source: Source, options: RunOptions) -> Inputs:
+        return cls(source_paths(source), reader(source, options), options.encoding, options.sheet)
 
 
 @dataclass
@@ -139,7 +163,7 @@ class Workspace:
 
 
 class WholeDataset(Exception):
-    """Inputs the columnar reader leaves to records.read_records as a whole (Excel workbooks, sheets)."""
+    """Inputs the columnar reader leaves to the records package as a whole (records in hand, Excel, sheets)."""
 
 
 def prepare_inputs(paths: Sequence[str | Path] | str | Path, encoding: str | None) -> list[Input]:
