@@ -125,7 +125,8 @@ class FixUps:
         else:
             names_of = [f.name for f in self.contract.fields]
             chosen = {names_of[i] for i in fields} | {self.contract.id}
-            used = sorted({inp.cells[n] for n in chosen if inp.cells.get(n) is not None})
+            wanted = [inp.cells.get(n) for n in chosen]
+            used = sorted({c for c in wanted if c is not None})
         names = [inp.header[i] for i in used]
         got = (pl.scan_parquet(inp.path).with_row_index("__i").filter(_is_in("__i", idx))
                .select([pl.col("__i")] + [pl.col(n).cast(pl.Float64) if inp.schema[n] == pl.Float64 else pl.col(n)
@@ -215,10 +216,10 @@ class FixUps:
         # Records without a period day.
         if plan.period is not None and not plan.read_mode:
             nf = self._no_period(nf, rejected, by_index, run_problems)
-        measure_errors = [(int(nf[SRC][p]), int(nf[ROW][p]), c) for p, c in measure_errors if p not in rejected]
+        errors = [(int(nf[SRC][p]), int(nf[ROW][p]), c) for p, c in measure_errors if p not in rejected]
         frame = nf.drop(SUS, RAGGED, WEIRD, DFAIL).with_columns(_state(nf.height, typing_rejected, rejected))
         dataset = self._dataset(inputs, py, typing_problems + dup_problems)
-        return ExecutionResult(frame, dataset, run_problems, measure_errors, inputs)
+        return ExecutionResult(frame, dataset, run_problems, errors, inputs)
 
     def _has_id(self) -> bool:
         return any(f.name == self.contract.id for f in self.contract.fields)
@@ -251,8 +252,8 @@ class FixUps:
                 frame[fold_column(id_name)] = pl.Series([bool(v.fold) for v, *_ in occ], dtype=pl.Boolean)
             slow_rows = pl.DataFrame(frame).with_columns(key_hash)
             parts.append(slow_rows.select("__pos", "__h"))
-            for _v, src, row, _at, rid in occ:
-                rid_of[(rank[src], row)] = rid
+            for _v, source, row, _at, rid in occ:
+                rid_of[(rank[source], row)] = rid
         hashes = pl.concat(parts, how="vertical")
         # Sorting the hashes finds repeats several times faster than is_duplicated's hash table
         # once there are tens of millions (1.7 s against 14 s for 100M).

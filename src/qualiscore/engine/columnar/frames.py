@@ -199,7 +199,7 @@ def frame_of_records(contract: RecordContract, records: Sequence[Mapping[str, An
     return pl.DataFrame(data)
 
 
-_PYTHON_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "date": dt.date, "datetime": dt.datetime}
+_PYTHON_TYPES: dict[str, type[Any]] = {"str": str, "int": int, "float": float, "bool": bool, "date": dt.date, "datetime": dt.datetime}
 
 
 def check_typed(contract: RecordContract, records: Sequence[Mapping[str, Any]]) -> None:

@@ -269,8 +269,10 @@ class CompiledScheme:
         measure reports (their fold is needed to print them)."""
         if self.read_mode:
             return [f.name for f in self.contract.fields]
-        shown = [mp.expr.expr.tree.body.id for mp in self.measures.values()  # type: ignore[attr-defined]
-                 if mp.measure.kind == "value" and mp.expr is not None and mp.expr.kind == "datetime"
-                 and isinstance(mp.expr.expr.tree.body, ast.Name) and mp.expr.expr.tree.body.id in self.kinds
-                 and any(f.name == mp.expr.expr.tree.body.id for f in self.contract.fields)]
+        fields = {f.name for f in self.contract.fields}
+        shown = []
+        for mp in self.measures.values():
+            body = mp.expr.expr.tree.body if mp.expr is not None and mp.expr.kind == "datetime" else None
+            if mp.measure.kind == "value" and isinstance(body, ast.Name) and body.id in fields:
+                shown.append(body.id)
         return list(dict.fromkeys([self.id_field, *self.fields, *shown]))

@@ -44,7 +44,7 @@ class Zone:
         """(offset µs, fold) valid for every instant of this UTC hour, or None if it changes inside."""
         hit = self._hours.get(hour, _MISSING)
         if hit is not _MISSING:
-            return hit  # type: ignore[return-value]
+            return hit
         try:
             base = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=hour)
             a = base.astimezone(self.zone)

@@ -342,6 +342,8 @@ class Translator:
             raise NeedsPython("other", "a constant holding lists or maps")
         kind = _unify(value_kinds) if items else "null"
         # Only keys that can equal the key's kind match (hash/eq semantics of dicts).
+        old: list[Any]  # the keys as the key column holds them
+        new: list[Any]
         if key.kind in NUMERIC:
             numeric = [(k, v) for k, v in items if isinstance(k, (int, float))]
             if key.kind in INTLIKE:
@@ -376,7 +378,7 @@ class Translator:
     # -- calls
     def _Call(self, node: ast.Call) -> Translated:
         name = node.func.id if isinstance(node.func, ast.Name) else None
-        if name not in FUNCTIONS or node.keywords:
+        if name is None or name not in FUNCTIONS or node.keywords:
             raise Untranslatable("call of an unknown function")
         if name == "coalesce":
             return self._coalesce(node.args)
