@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from ..._polars import pl
+from ...model import Measure
 from ...scorecard import Scorecard
 from ..measures import finish
 from ..scoring import build_scorecard, triggered_vetoes
@@ -31,31 +33,46 @@ LABEL = "__label"  # the label of the row's period
 def score(plan: CompiledScheme, result: ExecutionResult) -> list[Scorecard]:
     """The scorecards of every subject of one run (STATE 0 rows are scored), in subject order."""
     assert plan.scheme is not None and plan.grouping is not None
-    scheme, grouping, frame = plan.scheme, plan.grouping, result.frame
+    scheme, frame = plan.scheme, result.frame
     _check_measure_errors(plan, result)
     if not frame.height:
         return []
-    if not grouping.fields and plan.kinds.get(plan.id_field) == "float" and any(
+    if not plan.grouping.fields and plan.kinds.get(plan.id_field) == "float" and any(
             mp.measure.kind == "value" for mp in plan.measures.values()):
         raise Fallback("record-level scheme with a number id")
-    fields = list(grouping.key_fields)
-    group = [c for f in fields for c in (f, fold_column(f)) if c in frame.columns]
-    lf = frame.lazy()
-    if grouping.period is not None:
-        days = frame.get_column(PDATE).unique().drop_nulls()
-        labels = pl.Series([grouping.period_label(d) for d in days.to_list()], dtype=pl.String)
-        lf = lf.with_columns(lookup(pl.col(PDATE).cast(pl.Int32), days.cast(pl.Int32).to_list(), labels).alias(LABEL))
-        group.append(LABEL)
 
-    def columns(k: int, when: Any, veto: bool) -> MeasureColumns:
-        return MeasureColumns(k, plan.measures[id(when)], veto=veto, id_field=plan.id_field,
+    def columns(k: int, m: Measure, veto: bool) -> MeasureColumns:
+        return MeasureColumns(k, plan.measures[id(m)], veto=veto, id_field=plan.id_field,
                               id_kind=plan.kinds.get(plan.id_field), zone=plan.zone, columns=frame.columns)
 
     indicators = [columns(k, ind.measure, False) for k, ind in enumerate(scheme.indicators)]
     vetoes = [columns(len(indicators) + k, veto.when, True) for k, veto in enumerate(scheme.vetoes)]
-    gathered = indicators + vetoes
-    lf = lf.with_columns([c for m in gathered for c in m.row_cols])
     clock = Clock()
+    table = _gathered(plan, frame, indicators + vetoes)
+    clock.lap("group_by")
+    cards = []
+    for keys, row in _subjects(plan, table):
+        label = row.get(LABEL)
+        measured = {ind.id: finish(ind.measure, m.statistics(row)) for ind, m in zip(scheme.indicators, indicators)}
+        triggered = triggered_vetoes(scheme, [finish(veto.when, m.statistics(row))
+                                              for veto, m in zip(scheme.vetoes, vetoes)])
+        cards.append(build_scorecard(scheme, plan.grouping.subject(keys, label), keys, label, row["__scored"],
+                                     measured, triggered))
+    clock.lap("scorecards")
+    return cards
+
+
+def _gathered(plan: CompiledScheme, frame: pl.DataFrame, gathered: Sequence[MeasureColumns]) -> pl.DataFrame:
+    """One row per group (key values, period label) with scored rows: ``__scored`` and every measure's aggregations."""
+    assert plan.grouping is not None
+    group = [c for f in plan.grouping.key_fields for c in (f, fold_column(f)) if c in frame.columns]
+    lf = frame.lazy()
+    if plan.grouping.period is not None:
+        days = frame.get_column(PDATE).unique().drop_nulls()
+        labels = pl.Series([plan.grouping.period_label(d) for d in days.to_list()], dtype=pl.String)
+        lf = lf.with_columns(lookup(pl.col(PDATE).cast(pl.Int32), days.cast(pl.Int32).to_list(), labels).alias(LABEL))
+        group.append(LABEL)
+    lf = lf.with_columns([c for m in gathered for c in m.row_cols])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         aggs = [(pl.col(STATE) == 0).sum().alias("__scored"), *(a for m in gathered for a in m.aggs)]
@@ -67,24 +84,21 @@ def score(plan: CompiledScheme, result: ExecutionResult) -> list[Scorecard]:
             marks = [pl.col(m.prefix + "evidence") for m in gathered if m.evidence]
             found = lf.filter(pl.any_horizontal(marks)).group_by(group).agg(evidence).collect()
             table = table.join(found, on=group, how="left", nulls_equal=True)
-    clock.lap("group_by")
+    return table
+
+
+def _subjects(plan: CompiledScheme, table: pl.DataFrame) -> list[tuple[dict[str, str], dict[str, Any]]]:
+    """Each group's key texts (subjects.Grouping.keys of its key values) and row, in subject order."""
+    assert plan.grouping is not None
+    fields = plan.grouping.key_fields
     subjects = []
     for row in table.iter_rows(named=True):
-        keys = grouping.keys({f: python_value(row, f, plan.kinds.get(f), plan.zone) for f in fields})
+        keys = plan.grouping.keys({f: python_value(row, f, plan.kinds.get(f), plan.zone) for f in fields})
         subjects.append((subject_order(keys, row.get(LABEL)), keys, row))
     subjects.sort(key=lambda s: s[0])
     if any(a[0] == b[0] for a, b in itertools.pairwise(subjects)):
         raise Fallback("two key values with the same text")  # e.g. -0.0 and 0.0: one subject for the reference
-    cards = []
-    for _, keys, row in subjects:
-        label = row.get(LABEL)
-        measured = {ind.id: finish(ind.measure, m.statistics(row)) for ind, m in zip(scheme.indicators, indicators)}
-        triggered = triggered_vetoes(scheme, [finish(veto.when, m.statistics(row))
-                                              for veto, m in zip(scheme.vetoes, vetoes)])
-        cards.append(build_scorecard(scheme, grouping.subject(keys, label), keys, label, row["__scored"], measured,
-                                     triggered))
-    clock.lap("scorecards")
-    return cards
+    return [(keys, row) for _, keys, row in subjects]
 
 
 def _check_measure_errors(plan: CompiledScheme, result: ExecutionResult) -> None:
