@@ -149,13 +149,13 @@ def _protected(target: Path, protect: Sequence[str | Path]) -> str | None:
 
     if target == Path(target.anchor):
         return "the root of the file system"
+    cwd = Path.cwd().resolve()
+    if within(cwd):
+        return "the current directory" if target == cwd else f"a parent of the current directory ({cwd})"
     with contextlib.suppress(RuntimeError, KeyError):  # no home directory known
         home = Path.home().resolve()
         if within(home):
             return "your home directory" if target == home else f"a parent of your home directory ({home})"
-    cwd = Path.cwd().resolve()
-    if within(cwd):
-        return "the current directory" if target == cwd else f"a parent of the current directory ({cwd})"
     for given in protect:
         path = Path(split_sheet(given)[0]).resolve()
         if within(path):
