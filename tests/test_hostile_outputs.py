@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import importlib.util
 import json
 import os
 import re
@@ -47,8 +48,8 @@ from test_hostile_inputs import (
 )
 
 OUTPUTS = ["manifest.json", "rejects.csv", "scorecards.csv", "scorecards.jsonl"]
-HAS_CRYPTO = __import__("importlib.util").util.find_spec("cryptography") is not None
-HAS_PLOTLY = __import__("importlib.util").util.find_spec("plotly") is not None
+HAS_CRYPTO = importlib.util.find_spec("cryptography") is not None
+HAS_PLOTLY = importlib.util.find_spec("plotly") is not None
 
 
 # --------------------------------------------------------------------------- building blocks
