@@ -63,10 +63,11 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     then scored by the version in force at its start.
 
     \b
-    Writes scorecards.jsonl, scorecards.csv, rejects.csv and manifest.json, which
-    lists every file written with its SHA-256. Publishes nothing, and exits 15, when no
-    row is scored or a field's column is missing from an input's header (see
-    --allow-empty, --allow-missing-columns); exit 5 when --max-rejects is exceeded.
+    Writes scorecards.jsonl, scorecards.csv, rejects.csv and manifest.json,
+    which lists every other file written with its SHA-256. Publishes nothing,
+    and exits 15, when no row is scored or a field's column is missing from an
+    input's header (see --allow-empty, --allow-missing-columns); exits 5 when
+    --max-rejects is exceeded.
     Examples:
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o out/
       qualiscore evaluate rules/cs-quality/ data/sample/interactions-q1q2.csv -o out/
