@@ -566,7 +566,10 @@ def test_expression_escape_is_refused(case_id: str, expr: str, code: str, tmp_pa
 
 @posix_only
 def test_runtime_limit_in_a_derived_value_rejects_rows_not_the_run(tmp_path: Path) -> None:
-    """In `derive`, an expression stopped by a limit rejects each row (evaluation-error), quickly (exit 0)."""
+    """In `derive`, an expression stopped by a limit rejects each row (evaluation-error), quickly.
+
+    Every row is rejected, so the run is published only with --allow-empty (exit 0; exit 15 without it).
+    """
     text = SCHEME.read_text(encoding="utf-8")
     old = "  responded_in_time: first_response_s <= response_target_s[channel]\n"
     assert old in text
@@ -574,7 +577,7 @@ def test_runtime_limit_in_a_derived_value_rejects_rows_not_the_run(tmp_path: Pat
                              "and first_response_s <= response_target_s[channel]\n")
     (tmp_path / "2026Q2.yaml").write_text(text, encoding="utf-8")
     write_small_csv(tmp_path / "data.csv", rows=200)
-    res = run_limited(["evaluate", "2026Q2.yaml", "data.csv", "-o", "out"], tmp_path)
+    res = run_limited(["evaluate", "2026Q2.yaml", "data.csv", "-o", "out", "--allow-empty"], tmp_path)
     assert res.returncode == 0, res.output[-2000:]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"]["read"] == 200

@@ -495,3 +495,16 @@ def test_a_run_waits_for_the_lock_of_another(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == OUTPUTS
     assert leftovers(tmp_path) == []
+
+
+def test_what_was_allowed_is_recorded_and_verifies(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = [str(a) for a in _header_only(tmp_path)]
+    assert cli(*args, "--allow-empty", "-q").exit_code == 0
+    options = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))["options"]
+    assert options["allow_empty"] is True and "allow_missing_columns" not in options
+    assert cli("verify", "out").exit_code == 0
+    assert cli(*map(str, _misspelt_allowed(tmp_path)), "-o", "out2", "-q").exit_code == 0
+    options = json.loads((tmp_path / "out2" / "manifest.json").read_text(encoding="utf-8"))["options"]
+    assert options["allow_missing_columns"] is True and "allow_empty" not in options
+    assert cli("verify", "out2").exit_code == 0
