@@ -192,17 +192,13 @@ def missing_columns(run: Run) -> list[MissingColumn]:
     columns = {f.name: f.source for s in run.schemes for f in s.records.fields}
     found = {(p.source, p.field): False for p in run.problems if p.code == "missing-column" and p.field}
     found.update({key: True for key in run.dataset.missing_columns})
-    order = {i.path: n for n, i in enumerate(run.dataset.inputs)}
-    fields = list(columns)
-    headers: dict[str, list[str]] = {}
-    out = []
-    for (source, field), nullable in sorted(found.items(), key=lambda item: (
-            order.get(item[0][0], len(order)), fields.index(item[0][1]) if item[0][1] in fields else len(fields))):
-        column = columns.get(field, field)
-        if source not in headers:
-            headers[source] = _header(next((i for i in run.dataset.inputs if i.path == source), None))
-        out.append(MissingColumn(source, field, column, nullable, _closest(column, headers[source])))
-    return out
+    inputs = {i.path: i for i in run.dataset.inputs}
+    input_rank, field_rank = {name: n for n, name in enumerate(inputs)}, {name: n for n, name in enumerate(columns)}
+    headers = {source: _header(inputs.get(source)) for source, _ in found}
+    return [MissingColumn(source, field, columns.get(field, field), nullable,
+                          _closest(columns.get(field, field), headers[source]))
+            for (source, field), nullable in sorted(found.items(), key=lambda item: (
+                input_rank.get(item[0][0], len(inputs)), field_rank.get(item[0][1], len(columns))))]
 
 
 def _missing_column_error(run: Run, missing: Sequence[MissingColumn]) -> NothingScoredError:
