@@ -508,3 +508,24 @@ def test_what_was_allowed_is_recorded_and_verifies(cli: Cli, tmp_path: Path, mon
     options = json.loads((tmp_path / "out2" / "manifest.json").read_text(encoding="utf-8"))["options"]
     assert options["allow_missing_columns"] is True and "allow_empty" not in options
     assert cli("verify", "out2").exit_code == 0
+
+
+@pytest.mark.skipif(importlib.util.find_spec("openpyxl") is None, reason="needs openpyxl")
+def test_missing_column_names_the_input_that_lacks_it(cli: Cli, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    monkeypatch.chdir(tmp_path)
+    write_small_csv(tmp_path / "a.csv", rows=10)
+    renamed = renamed_csv(tmp_path / "b.csv", rows=20, channel="Channel Type").read_text(encoding="utf-8")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for line in renamed.splitlines()[:6]:
+        sheet.append(line.split(",")[:13])
+    book.save(tmp_path / "b.xlsx")
+    res = cli("evaluate", str(SCHEME), "a.csv", "b.xlsx", "-o", "out")
+    assert res.exit_code == 15, res.output
+    assert "b.xlsx: error[missing-column] field 'channel' reads column 'channel', which is not in the header of " \
+           "b.xlsx (did you mean 'Channel Type'?): all 5 row(s) of b.xlsx were rejected" in res.output
+    assert not (tmp_path / "out").exists()
