@@ -448,8 +448,12 @@ def test_output_path_that_is_a_file_is_refused(cli: Cli, work: Path) -> None:
 
 def test_previous_output_is_replaced_atomically(cli: Cli, work: Path) -> None:
     evaluate(cli, Q2, "data/head.csv", "out")
-    (work / "out" / "stale.txt").write_text("from an older run", encoding="utf-8")
-    evaluate(cli, Q2, "data/spread.csv", "out")
+    evaluate(cli, Q2, "data/spread.csv", "out")  # an earlier run's output: replaced
+    assert manifest("out")["inputs"][0]["path"] == "data/spread.csv"
+    (work / "out" / "stale.txt").write_text("added by hand", encoding="utf-8")
+    refused = cli("evaluate", Q2, "data/head.csv", "-o", "out")  # no longer just a run's output
+    assert refused.exit_code == 6 and "stale.txt" in refused.output and "--force" in refused.output
+    evaluate(cli, Q2, "data/spread.csv", "out", "--force")
     assert sorted(p.name for p in (work / "out").iterdir()) == sorted(OUTPUTS)  # replaced, not merged
     assert manifest("out")["inputs"][0]["path"] == "data/spread.csv"
     assert leftovers(work, "out") == []

@@ -68,7 +68,7 @@ HOSTILE = Path(__file__).resolve().parent / "fixtures" / "hostile"
 GIB = 1 << 30
 TIMEOUT = 5.0
 CPU_SECONDS = 10  # backstop only: the wall clock fires first
-DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14})
+DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16})
 TRACEBACK = "Traceback (most recent call last)"
 OUTPUTS = ("manifest.json", "rejects.csv", "scorecards.csv", "scorecards.jsonl")
 ROW_CODES = frozenset(PROBLEM_CODES) | {"evaluation-error", "no-period", "no-version"}
@@ -566,7 +566,10 @@ def test_expression_escape_is_refused(case_id: str, expr: str, code: str, tmp_pa
 
 @posix_only
 def test_runtime_limit_in_a_derived_value_rejects_rows_not_the_run(tmp_path: Path) -> None:
-    """In `derive`, an expression stopped by a limit rejects each row (evaluation-error), quickly (exit 0)."""
+    """In `derive`, an expression stopped by a limit rejects each row (evaluation-error), quickly.
+
+    Every row is rejected, so the run is published only with --allow-empty (exit 0; exit 15 without it).
+    """
     text = SCHEME.read_text(encoding="utf-8")
     old = "  responded_in_time: first_response_s <= response_target_s[channel]\n"
     assert old in text
@@ -574,7 +577,7 @@ def test_runtime_limit_in_a_derived_value_rejects_rows_not_the_run(tmp_path: Pat
                              "and first_response_s <= response_target_s[channel]\n")
     (tmp_path / "2026Q2.yaml").write_text(text, encoding="utf-8")
     write_small_csv(tmp_path / "data.csv", rows=200)
-    res = run_limited(["evaluate", "2026Q2.yaml", "data.csv", "-o", "out"], tmp_path)
+    res = run_limited(["evaluate", "2026Q2.yaml", "data.csv", "-o", "out", "--allow-empty"], tmp_path)
     assert res.returncode == 0, res.output[-2000:]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"]["read"] == 200
@@ -640,12 +643,21 @@ def _rej(code: str, field: str, *rows: int) -> tuple[tuple[int, str, str], ...]:
 DATA_CASES = [
     DataCase("ragged-rows", "ragged-rows.csv", 0, 4, 2, _rej("ragged-row", "", 3, 4)),
     DataCase("embedded-newlines-quotes", "embedded-newlines-quotes.csv", 0, 4, 0),
-    DataCase("missing-required-column", "missing-required-column.csv", 0, 4, 4,
-             _rej("missing-column", "channel", 2, 3, 4, 5)),
-    DataCase("missing-nullable-column", "missing-nullable-column.csv", 0, 4, 0),
+    DataCase("missing-required-column", "missing-required-column.csv", 15,
+             message=r"in/missing-required-column\.csv: error\[missing-column\] field 'channel' reads column "
+                     r"'channel', which is not in the header"),
+    DataCase("missing-required-column-allowed", "missing-required-column.csv", 0, 4, 4,
+             _rej("missing-column", "channel", 2, 3, 4, 5), options=("--allow-missing-columns", "--allow-empty")),
+    DataCase("missing-nullable-column", "missing-nullable-column.csv", 15,
+             message=r"in/missing-nullable-column\.csv: error\[missing-column\] field '\w+' reads column '\w+', "
+                     r"which is not in the header .*: the field is nullable"),
+    DataCase("missing-nullable-column-allowed", "missing-nullable-column.csv", 0, 4, 0,
+             options=("--allow-missing-columns",)),
     DataCase("extra-columns", "extra-columns.csv", 0, 3, 0),
     DataCase("empty-file", "empty.csv", 4, message=r"in/empty\.csv:1: error\[empty\] is empty"),
-    DataCase("header-only", "header-only.csv", 0, 0, 0, subjects=()),
+    DataCase("header-only", "header-only.csv", 15,
+             message=r"in/header-only\.csv: error\[nothing-scored\] no row was scored: the input holds no data rows"),
+    DataCase("header-only-allowed", "header-only.csv", 0, 0, 0, subjects=(), options=("--allow-empty",)),
     DataCase("duplicate-ids", "duplicate-ids.csv", 0, 5, 3, _rej("duplicate-id", "interaction_id", 2, 4, 6)),
     DataCase("mixed-timezones", "mixed-timezones.csv", 0, 5, 0,
              subjects=("MINUS5/2026-06", "NAIVE/2026-04", "PLUS8/2026-04", "PLUS9/2026-04", "UTCZ/2026-05")),

@@ -22,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from qualiscore.cli import cli
+from qualiscore.errors import DamagedOutputError
 from qualiscore.explain import explain_text
 from qualiscore.report import HEADINGS, build_report, load_run, write_report
 
@@ -282,15 +283,17 @@ def test_breakdowns_read_the_inputs_as_the_run_did(tmp_path: Path) -> None:
     assert team.method == "pooled" and sum(r.records for r in team.rows) == run.manifest["rows"]["scored"]
 
 
-def test_breakdowns_of_a_damaged_manifest_option_are_a_note(outdir: Path, tmp_path: Path) -> None:
+def test_a_damaged_manifest_option_stops_the_report_naming_the_key(outdir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     shutil.copytree(outdir, out)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     manifest["options"]["as_of"] = "last spring"
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert load_run(out).breakdown_notes == (
-        "Breakdowns by team, channel cannot be recomputed: manifest.json: options/as_of 'last spring' is not a "
-        "date (YYYY-MM-DD)",)
+    with pytest.raises(DamagedOutputError) as raised:
+        load_run(out)
+    assert raised.value.exit_code == 16 and raised.value.code == "damaged-manifest"
+    assert raised.value.location is not None and raised.value.location.pointer == "/options/as_of"
+    assert '"last spring"' in raised.value.message
 
 
 # --------------------------------------------------------------------------- escaping
@@ -383,7 +386,7 @@ def test_cli_writes_default_file(outdir: Path, tmp_path: Path) -> None:
     assert (copy / "report.html").is_file()
     assert f"report: {copy / 'report.html'}" in result.output
     assert sorted(p.name for p in copy.iterdir()) == ["manifest.json", "rejects.csv", "report.html",
-                                                      "scorecards.csv", "scorecards.jsonl"]
+                                                      "reports.json", "scorecards.csv", "scorecards.jsonl"]
     result = run_report(str(copy), "--format", "md")
     assert result.exit_code == 0, result.output
     assert (copy / "report.md").read_text(encoding="utf-8").startswith("# Quality report")
@@ -419,7 +422,7 @@ def test_cli_damaged_scorecards(outdir: Path, tmp_path: Path) -> None:
     shutil.copytree(outdir, copy)
     (copy / "scorecards.jsonl").write_text("{not json\n", encoding="utf-8")
     result = run_report(str(copy))
-    assert result.exit_code == 6
+    assert result.exit_code == 16 and "error[damaged-output]" in result.output
     assert "cannot read" in result.output and "scorecards.jsonl" in result.output
 
 

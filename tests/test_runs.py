@@ -13,9 +13,10 @@ import pytest
 
 import qualiscore.engine
 from qualiscore.errors import QualiscoreError, UsageError
-from qualiscore.manifest import render_outputs, write_outputs
+from qualiscore.manifest import render_outputs
 from qualiscore.model import RecordContract
 from qualiscore.options import RejectLimit, RunOptions
+from qualiscore.publish import write_outputs
 from qualiscore.records import Dataset, records_from_dicts
 from qualiscore.runs import execute, rerun
 from qualiscore.schemes import load_scheme, load_versions

@@ -23,7 +23,7 @@ Q2 = "rules/cs-quality/2026Q2.yaml"
 VERSIONS = "rules/cs-quality/"
 
 DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field"}
-REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "exit_code", "discrepancies"}
+REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "exit_code", "discrepancies", "later_reports"}
 
 
 def _slice(src: Path, dst: Path, step: int, limit: int | None = None) -> None:
@@ -90,7 +90,7 @@ def test_json_report_shape(cli: Cli, work: Path) -> None:
     out = evaluate(cli, Q2, "data/head.csv")
     report = verify_json(cli, str(out))
     assert report == {"outdir": "out", "verified": True, "recomputed": True, "signer": None, "exit_code": 0,
-                      "discrepancies": []}
+                      "discrepancies": [], "later_reports": []}
 
 
 @pytest.mark.parametrize(

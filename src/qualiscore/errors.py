@@ -22,6 +22,8 @@ EXIT_DATA = 4
 EXIT_REJECT_LIMIT = 5
 EXIT_OUTPUT = 6
 EXIT_MEMORY = 7  # the process ran out of memory (an address-space or container limit)
+EXIT_NOTHING_SCORED = 15  # evaluate: no row scored, or a field's column missing from an input; nothing published
+EXIT_DAMAGED_OUTPUT = 16  # an output directory's manifest.json is not what evaluate writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,3 +148,21 @@ class OutputError(QualiscoreError):
     exit_code = EXIT_OUTPUT
     code = "output"
 
+
+
+class NothingScoredError(QualiscoreError):
+    """A run that would publish no score, or scores read past a column the contract names.
+
+    ``evaluate`` refuses to publish it (``--allow-empty``, ``--allow-missing-columns``):
+    a misspelt ``column:`` must not pass as a run whose every row happened to be rejected.
+    """
+
+    exit_code = EXIT_NOTHING_SCORED
+    code = "nothing-scored"
+
+
+class DamagedOutputError(OutputError):
+    """An output directory's manifest.json cannot be read as the manifest of a run (which key, what was expected)."""
+
+    exit_code = EXIT_DAMAGED_OUTPUT
+    code = "damaged-manifest"

@@ -1,25 +1,30 @@
-"""The output directory and its manifest, written atomically.
+"""A run's manifest: rendered with the outputs it vouches for, and checked whole when read back.
 
-All files are written into a fresh sibling directory, which then takes the place
-of the old one, so an interrupted or failed run leaves the previous output as it was.
+``manifest.json`` is the one file that ``verify``, ``report`` and ``explain`` trust to
+say what a run was. It is read in one place, :func:`read_manifest`, which checks its
+whole structure first, so a damaged or edited manifest is one clear error
+(``damaged-manifest``, exit 16) naming the key at fault, never a traceback half-way
+through a command. Reports written into an output directory after the run are
+recorded beside it in ``reports.json`` (:func:`read_reports`, :func:`record_report`).
+Writing the directory itself is :mod:`qualiscore.publish`.
 """
 
 from __future__ import annotations
 
-import ctypes
+import datetime as dt
 import json
 import os
-import shutil
-import sys
+import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import OutputError
+from .errors import DamagedOutputError, Location, OutputError
 from .formats import render_formats
 from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
+from .signing import SIGNATURE_FILE
 
 if TYPE_CHECKING:
     from .engine import Run
@@ -27,17 +32,32 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMAT",
     "MANIFEST",
+    "REPORTS_FILE",
+    "REPORTS_FORMAT",
+    "check_manifest",
     "manifest_dict",
     "read_manifest",
+    "read_reports",
+    "record_report",
     "render_outputs",
     "sha256_bytes",
     "sha256_file",
-    "write_outputs",
 ]
 
+# Reports written into an output directory after its run, with their SHA-256 and the manifest they describe.
+REPORTS_FILE = "reports.json"
+REPORTS_FORMAT = "qualiscore-reports/v1"
+# Files of an output directory that no manifest lists: the manifest, its signature, the later reports' record.
+RECORD_FILES = (MANIFEST, SIGNATURE_FILE, REPORTS_FILE)
+MAX_MANIFEST_BYTES = 64 << 20  # a manifest lists files and counts; more than this is not one
 
-def render_outputs(run: Run) -> dict[str, bytes]:
-    """Every output file of a run, by name, as bytes (the manifest last)."""
+
+def render_outputs(run: Run, extra: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+    """Every output file of a run, by name, as bytes (the manifest last).
+
+    ``extra`` are further files of the run (``evaluate --report``'s report.html), hashed
+    and listed in the manifest like the rest.
+    """
     indicator_ids = [i.id for s in run.schemes for i in s.indicators]
     indicator_ids = list(dict.fromkeys(indicator_ids))
     files = {
@@ -48,97 +68,253 @@ def render_outputs(run: Run) -> dict[str, bytes]:
     formats = run.options.get("formats") or ()
     if formats:  # evaluate --format parquet/xlsx: hashed and listed like every other output
         files.update(render_formats(run, formats, {name: sha256_bytes(data) for name, data in files.items()}))
+    files.update(extra or {})
     manifest = manifest_dict(run, {name: sha256_bytes(data) for name, data in files.items()})
     files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
     return files
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    errno = ctypes.get_errno()
-    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: the file system cannot; fall back
-        return False
-    raise OSError(errno, os.strerror(errno), str(b))
-
-
-def _remove_stale(parent: Path, name: str) -> None:
-    """Clear up after a run killed while writing: restore a moved-aside output, drop temporaries."""
-    out = parent / name
-    for old in sorted(parent.glob(f".{name}.old-*")):
-        if not out.exists() and (old / "previous").is_dir():
-            os.rename(old / "previous", out)
-        shutil.rmtree(old, ignore_errors=True)
-    for stale in parent.glob(f".{name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-def write_outputs(files: Mapping[str, bytes], outdir: str | Path, *, force: bool = False) -> Path:
-    """Replace ``outdir`` with exactly ``files``; never leave a half-written directory behind.
-
-    Files are written and synced into a hidden sibling directory, which then takes the
-    output's place in one atomic exchange, so a run killed at any moment leaves the
-    previous output as it was. An existing directory is replaced only when it is an
-    earlier run's output (it holds a manifest) or is empty, unless ``force``:
-    `-o ~/Documents` must not delete anything.
-    """
-    out = Path(outdir)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} exists and is not a directory", hint="choose another -o directory")
-    if out.is_dir() and not force and not (out / MANIFEST).is_file() and any(out.iterdir()):
-        raise OutputError(f"{out} is not empty and holds no {MANIFEST}, so it is not an earlier run's output; "
-                          "refusing to replace it",
-                          location=None, hint="choose a new -o directory, or pass --force to replace it")
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(parent, out.name)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output is an ordinary directory
-        for name, data in files.items():
-            with open(tmp / name, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        if not out.exists():
-            os.rename(tmp, out)
-        elif _exchange(tmp, out):
-            shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous output
-        else:
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent)) / "previous"
-            os.rename(out, old)
-            os.rename(tmp, out)
-            shutil.rmtree(old.parent, ignore_errors=True)
-        dir_fd = os.open(parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise OutputError(f"cannot write {out}: {exc.strerror or exc}", hint="check the path and permissions") from exc
-    return out
-
+# --------------------------------------------------------------------------- reading and checking
 
 def read_manifest(outdir: str | Path) -> dict[str, Any]:
+    """The manifest of the output directory ``outdir``, its whole structure checked.
+
+    OutputError (exit 6) when there is none or it is another program's manifest.json;
+    DamagedOutputError (exit 16) when it is not the manifest ``evaluate`` writes.
+    """
     path = Path(outdir) / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            _damaged(path, "", f"at most {MAX_MANIFEST_BYTES:,} bytes", f"{path.stat().st_size:,} bytes")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise OutputError(f"{outdir} has no {MANIFEST}: it is not a qualiscore output directory",
                           hint="give the -o directory of `qualiscore evaluate`") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OutputError(f"cannot read {path}: {exc}", hint="the manifest is damaged; re-run evaluate") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise OutputError(f"{path} is not a qualiscore run manifest", hint="give the -o directory of evaluate")
+    except UnicodeDecodeError as exc:
+        raise DamagedOutputError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                 location=Location(str(path)), hint=_DAMAGED_HINT) from None
+    except OSError as exc:
+        raise OutputError(f"cannot read {path}: {exc.strerror or exc}", hint="check the path and permissions") \
+            from None
+    return check_manifest(parse_json(text, path), path)
+
+
+def parse_json(text: str, path: Path) -> Any:
+    """JSON text of a file of an output directory; DamagedOutputError when it is not JSON (or nested absurdly)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DamagedOutputError(f"{path.name} is not valid JSON: {exc.msg}",
+                                 location=Location(str(path), line=exc.lineno, column=exc.colno),
+                                 hint=_DAMAGED_HINT) from None
+    except RecursionError:
+        raise DamagedOutputError(f"{path.name} is JSON nested too deeply to be read", location=Location(str(path)),
+                                 hint=_DAMAGED_HINT) from None
+
+
+def check_manifest(data: Any, path: str | Path = MANIFEST) -> dict[str, Any]:
+    """``data`` if it has the structure of a run manifest; else DamagedOutputError naming the first bad key.
+
+    Another program's ``manifest.json`` (an object without ``format: qualiscore-run/v1``)
+    is an OutputError: the directory is not a qualiscore output directory at all.
+    """
+    where = Path(path)
+    if not isinstance(data, dict):
+        _damaged(where, "", "a JSON object", data)
+    if data.get("format") != FORMAT:
+        if "format" in data and "outputs" in data:  # ours, but of a format this version does not know
+            _damaged(where, "/format", repr(FORMAT), data.get("format"))
+        raise OutputError(f"{where} is not a qualiscore run manifest", location=None,
+                          hint="give the -o directory of `qualiscore evaluate`")
+    _MANIFEST(data, "", where)
     return data
+
+
+_DAMAGED_HINT = ("the manifest was edited or damaged after the run: do not trust this directory; "
+                 "re-run `qualiscore evaluate`, or restore the published copy")
+
+Check = Callable[[Any, str, Path], None]
+
+
+def _damaged(path: Path, pointer: str, expected: str, found: Any) -> NoReturn:
+    what = "this key is missing" if isinstance(found, _Missing) else f"expected {expected}, found {_shown(found)}"
+    raise DamagedOutputError(f"{path.name} is damaged here: {what}", location=Location(str(path), pointer=pointer or "/"),
+                             hint=_DAMAGED_HINT)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+class _Missing:
+    """Stands for a key that is not there, so a message can say so."""
+
+
+def _pointer(base: str, key: str | int) -> str:
+    return f"{base}/{str(key).replace('~', '~0').replace('/', '~1')}"
+
+
+def _is(kind: type, expected: str) -> Check:
+    def check(value: Any, pointer: str, path: Path) -> None:
+        if not isinstance(value, kind):
+            _damaged(path, pointer, expected, value)
+
+    return check
+
+
+_TEXT = _is(str, "text")
+_BOOL = _is(bool, "true or false")
+
+
+def _count(value: Any, pointer: str, path: Path) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        _damaged(path, pointer, "a whole number, 0 or more", value)
+
+
+def _sha256(value: Any, pointer: str, path: Path) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
+        _damaged(path, pointer, "a SHA-256 (64 lower-case hex digits)", value)
+
+
+def _date(value: Any, pointer: str, path: Path) -> None:
+    try:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            dt.date.fromisoformat(value)
+            return
+    except ValueError:
+        pass
+    _damaged(path, pointer, "a date (YYYY-MM-DD) that exists", value)
+
+
+def _file_name(value: Any, pointer: str, path: Path) -> None:
+    """An output's name: a plain file name in the directory, never a path out of it or a record file."""
+    if (not isinstance(value, str) or not value or value in (".", "..") or "/" in value or "\\" in value
+            or "\0" in value or value in RECORD_FILES):
+        _damaged(path, pointer, "the name of a file in the output directory", value)
+
+
+def _or_null(check: Check) -> Check:
+    def either(value: Any, pointer: str, path: Path) -> None:
+        if value is not None:
+            check(value, pointer, path)
+
+    return either
+
+
+def _list(item: Check, *, min_items: int = 0) -> Check:
+    def check(value: Any, pointer: str, path: Path) -> None:
+        if not isinstance(value, list) or len(value) < min_items:
+            _damaged(path, pointer, "a JSON array" + (f" of at least {min_items} item(s)" if min_items else ""),
+                     value)
+        for i, v in enumerate(value):
+            item(v, _pointer(pointer, i), path)
+
+    return check
+
+
+def _mapping(key: Check, value: Check) -> Check:
+    def check(data: Any, pointer: str, path: Path) -> None:
+        if not isinstance(data, dict):
+            _damaged(path, pointer, "a JSON object", data)
+        for k, v in data.items():
+            key(k, _pointer(pointer, k), path)
+            value(v, _pointer(pointer, k), path)
+
+    return check
+
+
+def _object(required: Mapping[str, Check], optional: Mapping[str, Check] | None = None) -> Check:
+    """A JSON object with these keys (others are allowed: a later version may record more)."""
+    def check(data: Any, pointer: str, path: Path) -> None:
+        if not isinstance(data, dict):
+            _damaged(path, pointer, "a JSON object", data)
+        for key, item in required.items():
+            if key not in data:
+                _damaged(path, _pointer(pointer, key), "this key", _Missing())
+            item(data[key], _pointer(pointer, key), path)
+        for key, item in (optional or {}).items():
+            if key in data:
+                item(data[key], _pointer(pointer, key), path)
+
+    return check
+
+
+_TEXTS = _list(_TEXT)
+_MANIFEST = _object({
+    "format": _TEXT,
+    "engine": _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT}),
+    "schemes": _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
+                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count}),
+                     min_items=1),
+    "inputs": _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,
+                             "rows_read": _count, "rows_rejected": _count}, {"sheet": _TEXT}), min_items=1),
+    "rows": _object({"read": _count, "scored": _count, "rejected": _count}),
+    "subjects": _count,
+    "group_by": _TEXTS,
+    "grades": _mapping(_TEXT, _count),
+    "options": _object({}, {"by": _or_null(_TEXTS), "engine": _or_null(_TEXT), "encoding": _or_null(_TEXT),
+                            "max_rejects": _or_null(_TEXT), "as_of": _or_null(_date),
+                            "scheme_path": _or_null(_TEXT), "data": _TEXTS, "formats": _TEXTS,
+                            "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL}),
+    "outputs": _mapping(_file_name, _sha256),
+})
+
+
+# --------------------------------------------------------------------------- reports written after the run
+
+_REPORTS = _object({"format": _TEXT, "manifest_sha256": _sha256, "reports": _mapping(_file_name, _sha256)})
+
+
+def read_reports(outdir: str | Path) -> dict[str, Any] | None:
+    """``reports.json`` of ``outdir`` checked (None when there is none); DamagedOutputError when damaged."""
+    path = Path(outdir) / REPORTS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DamagedOutputError(f"cannot read {path}: {exc}", location=Location(str(path)),
+                                 hint=_DAMAGED_HINT) from None
+    data = parse_json(text, path)
+    _REPORTS(data, "", path)
+    if data["format"] != REPORTS_FORMAT:
+        _damaged(path, "/format", repr(REPORTS_FORMAT), data["format"])
+    return dict(data)
+
+
+def record_report(outdir: str | Path, name: str, data: bytes) -> None:
+    """Record in ``outdir/reports.json`` that ``name`` (just written there) is a report of this run.
+
+    The record names the manifest's SHA-256, so a report of an earlier run in the same
+    place is not taken for one of this run; entries for another manifest are dropped.
+    """
+    out = Path(outdir)
+    manifest = sha256_file(out / MANIFEST)
+    try:
+        old = read_reports(out)
+    except DamagedOutputError:
+        old = None  # rewritten whole below
+    reports = dict(old["reports"]) if old is not None and old["manifest_sha256"] == manifest else {}
+    reports[name] = sha256_bytes(data)
+    record = {"format": REPORTS_FORMAT, "manifest_sha256": manifest, "reports": dict(sorted(reports.items()))}
+    write_file_atomically(out / REPORTS_FILE, (json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
+
+
+def write_file_atomically(target: Path, data: bytes) -> None:
+    """Write ``target`` through a synced temporary file beside it, so readers see the old or the new bytes."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0o022)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

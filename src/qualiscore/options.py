@@ -99,9 +99,11 @@ class RunOptions:
     formats: tuple[str, ...] = ()
     scheme_path: str | None = None
     data: tuple[str, ...] = field(default=())
+    allow_empty: bool = False  # publish a run that scores no row
+    allow_missing_columns: bool = False  # publish although a field's column is missing from an input
 
     def manifest_dict(self, engine_used: str) -> dict[str, Any]:
-        """The ``options`` object of manifest.json (``formats`` and ``sheet`` only when given)."""
+        """The ``options`` object of manifest.json (``formats``, ``sheet`` and the ``allow_*`` only when given)."""
         out: dict[str, Any] = {
             "by": list(self.by) if self.by else None,
             "engine": engine_used,
@@ -115,6 +117,10 @@ class RunOptions:
             out["formats"] = sorted(set(self.formats))
         if self.sheet is not None:
             out["sheet"] = self.sheet
+        if self.allow_empty:
+            out["allow_empty"] = True
+        if self.allow_missing_columns:
+            out["allow_missing_columns"] = True
         return out
 
     @classmethod
@@ -149,4 +155,6 @@ class RunOptions:
             formats=texts("formats"),
             scheme_path=text("scheme_path"),
             data=texts("data"),
+            allow_empty=options.get("allow_empty") is True,
+            allow_missing_columns=options.get("allow_missing_columns") is True,
         )

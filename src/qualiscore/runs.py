@@ -4,21 +4,27 @@
 and `diff --data` all run a scheme through :func:`execute`, so every caller reads the
 same inputs the same way, the engine façade (:func:`qualiscore.engine.evaluate`)
 chooses the engine, and a published run can be recomputed (:func:`rerun`) exactly as
-it was made.
+it was made. :func:`check_publishable` holds the promises a run must keep before
+``evaluate`` publishes it (something scored, every declared column found), the same
+whichever engine ran, since it looks only at the Run.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+import difflib
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from .engine import Progress as EngineProgress
 from .engine import Run, evaluate, evaluate_versions, resolve_engine
+from .errors import Location, NothingScoredError
 from .model import RecordContract, Scheme
 from .options import RunOptions
-from .records import Dataset, read_records
+from .records import Dataset, InputFile, Problem, read_records, split_sheet
 from .schemes import load_versions
 
 # Records already in hand (a scheme test's inline records): typed against each version's contract on demand.
@@ -118,3 +124,130 @@ def _with_recorded_paths(run: Run, manifest: Mapping[str, Any]) -> Run:
     schemes = tuple(dataclasses.replace(s, path=rec["path"]) for s, rec in zip(run.schemes, manifest["schemes"]))
     return dataclasses.replace(run, dataset=dataclasses.replace(run.dataset, inputs=inputs), problems=problems,
                                schemes=schemes)
+
+
+# --------------------------------------------------------------------------- what a published run promises
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MissingColumn:
+    """A contract field whose column is not in an input's header."""
+
+    source: str  # the input, as given
+    field: str
+    column: str  # the header name the contract reads the field from
+    nullable: bool  # True: every row read it as empty; False: every row was rejected
+    suggestion: str | None  # the closest header name, if one is close
+
+
+def check_publishable(run: Run, options: RunOptions) -> None:
+    """Raise NothingScoredError (exit 15) for a run that must not be published as it is.
+
+    A field's column missing from an input's header (unless ``allow_missing_columns``)
+    and a run that scores no row (unless ``allow_empty``) are failures, not results: a
+    misspelt ``column:`` rejects or empties every row and would otherwise pass as a
+    run with exit status 0.
+    """
+    if not options.allow_missing_columns:
+        missing = missing_columns(run)
+        if missing:
+            raise _missing_column_error(run, missing)
+    if options.allow_empty or (run.rows_scored and run.scorecards):
+        return
+    inputs = run.dataset.inputs
+    if run.rows_read == 0:
+        what = f"the input{'s hold' if len(inputs) > 1 else ' holds'} no data rows (rows read 0)"
+    else:
+        what = (f"rows read {run.rows_read} = scored {run.rows_scored} + rejected {run.rows_rejected}; "
+                f"most rejected: {reject_reasons(run.problems)}")
+    raise NothingScoredError(
+        f"no row was scored: {what}; nothing was written",
+        location=Location(inputs[0].path) if len(inputs) == 1 else None,
+        hint="fix the export or the scheme's records contract; pass --allow-empty to publish a run that scores "
+             "nothing (its rejects.csv lists every rejected row and why)",
+    )
+
+
+def reject_reasons(problems: Iterable[Problem], top: int = 3) -> str:
+    """The most frequent reasons rows were rejected, as ``6 × not-in-enum (channel), 1 × ragged-row``."""
+    counts = Counter((p.code, p.field) for p in problems)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0], item[0][1] or ""))
+    text = ", ".join(f"{n} × {code}" + (f" ({field})" if field else "") for (code, field), n in ranked[:top])
+    if len(ranked) > top:
+        text += f" and {len(ranked) - top} other reason(s)"
+    return text
+
+
+def missing_columns(run: Run) -> list[MissingColumn]:
+    """Every (input, field) whose column the input's header lacks, in input and contract order.
+
+    Required fields show it as ``missing-column`` rejects, nullable ones in
+    ``Dataset.missing_columns``; both engines report both the same way.
+    """
+    columns = {f.name: f.source for s in run.schemes for f in s.records.fields}
+    found = {(p.source, p.field): False for p in run.problems if p.code == "missing-column" and p.field}
+    found.update({key: True for key in run.dataset.missing_columns})
+    inputs = {i.path: i for i in run.dataset.inputs}
+    input_rank, field_rank = {name: n for n, name in enumerate(inputs)}, {name: n for n, name in enumerate(columns)}
+    headers = {source: _header(inputs.get(source)) for source, _ in found}
+    return [MissingColumn(source, field, columns.get(field, field), nullable,
+                          _closest(columns.get(field, field), headers[source]))
+            for (source, field), nullable in sorted(found.items(), key=lambda item: (
+                input_rank.get(item[0][0], len(inputs)), field_rank.get(item[0][1], len(columns))))]
+
+
+def _missing_column_error(run: Run, missing: Sequence[MissingColumn]) -> NothingScoredError:
+    first = missing[0]
+    rows = next((i.rows_read for i in run.dataset.inputs if i.path == first.source), 0)
+    guess = f" (did you mean {first.suggestion!r}?)" if first.suggestion else ""
+    effect = (f"the field is nullable, so all {rows} row(s) of {first.source} would be read without it"
+              if first.nullable else f"all {rows} row(s) of {first.source} were rejected")
+    more = ""
+    if len(missing) > 1:
+        more = "; also missing: " + ", ".join(f"{m.column!r} (field {m.field!r}) in {m.source}" for m in missing[1:4])
+        more += f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+    return NothingScoredError(
+        f"field {first.field!r} reads column {first.column!r}, which is not in the header of {first.source}{guess}: "
+        f"{effect}{more}; nothing was written",
+        location=Location(first.source, field=first.field),
+        hint=f"correct `column:` of field {first.field!r} in the scheme's records (or the input's header); "
+             "pass --allow-missing-columns to publish anyway (a required field's rows are rejected, a nullable "
+             "field is read as empty)",
+        code="missing-column",
+    )
+
+
+def _closest(column: str, header: Sequence[str]) -> str | None:
+    by_case = [h for h in header if h.strip().casefold() == column.strip().casefold()]
+    close = by_case or difflib.get_close_matches(column, header, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _header(source: InputFile | None) -> list[str]:
+    """The column names of an input, read again only to suggest one; [] when they cannot be read cheaply."""
+    if source is None:
+        return []
+    path, sheet = split_sheet(source.path)
+    try:
+        if source.format == "csv":
+            with open(path, encoding=source.encoding or "utf-8", newline="") as f:
+                first = next((line for line in f if line.strip()), "").lstrip("\ufeff")
+            tab = str(path).lower().endswith(".tsv") or ("," not in first and "\t" in first)
+            semicolon = "," not in first and ";" in first and first.count(";") > first.count("\t")
+            return next(csv.reader([first], delimiter=";" if semicolon else "\t" if tab else ","), [])
+        if source.format == "parquet":
+            from ._polars import pl
+
+            return list(pl.read_parquet_schema(path))
+        if source.format == "xlsx":
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                rows = book[sheet or source.sheet or book.sheetnames[0]].iter_rows(values_only=True)
+                return [str(c) for c in next((r for r in rows if any(c is not None for c in r)), ()) if c is not None]
+            finally:
+                book.close()
+    except Exception:  # a suggestion only: the error is complete without it
+        return []
+    return []

@@ -1,8 +1,11 @@
 """Confirm a published run: hashes of scheme, inputs and outputs, then a full recomputation.
 
 An auditor learns either that the run is reproduced exactly, or what differs: the
-scheme file, an input, an output edited by hand (which subject, which field), or the
-engine version.
+scheme file, an input, an output edited by hand (which subject, which field), a file
+that the run did not write, or the engine version. Every file of the directory is
+accounted for: the manifest's outputs, the manifest and its signature, and reports
+written later by ``qualiscore report``, whose SHA-256 ``reports.json`` records (they
+are not covered by the manifest or its signature, and the report says so).
 """
 
 from __future__ import annotations
@@ -15,9 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import QualiscoreError
+from .errors import DamagedOutputError, QualiscoreError
 from .formats import explain_difference
-from .manifest import MANIFEST, read_manifest, render_outputs, sha256_file
+from .manifest import (
+    MANIFEST,
+    RECORD_FILES,
+    REPORTS_FILE,
+    read_manifest,
+    read_reports,
+    render_outputs,
+    sha256_file,
+)
 from .records import split_sheet
 from .runs import recorded_path, rerun
 from .signing import SIGNATURE_FILE, SignatureError, check_signature
@@ -31,9 +42,8 @@ EXIT_ENGINE_CHANGED = 12
 EXIT_OUTPUT_CHANGED = 13
 EXIT_NOT_REPRODUCED = 14
 
-# Reports are derived from the verified files and rebuilt at will (`qualiscore report`), so they are
-# not part of what a run publishes.
-REPORTS = ("report.html", "report.md")
+# Outputs a run lists that the recomputation cannot produce: taken as published (their SHA-256 is checked).
+UNRECOMPUTED = ("report.html",)
 
 _EXIT = {
     "signature": EXIT_SIGNATURE,
@@ -69,6 +79,7 @@ class Report:
     discrepancies: tuple[Discrepancy, ...]
     recomputed: bool
     signer: str | None = None  # fingerprint of the key that signed the manifest, when signed
+    later_reports: tuple[str, ...] = ()  # reports written after the run, matching reports.json (not signed)
 
     @property
     def ok(self) -> bool:
@@ -93,38 +104,75 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
             signer = check_signature(out, Path(public_key) if public_key is not None else None)
         except SignatureError as exc:
             found.append(Discrepancy("signature", SIGNATURE_FILE, exc.message))
-    version = manifest.get("engine", {}).get("version")
+    version = manifest["engine"]["version"]
     if version != __version__:
         found.append(Discrepancy("engine-version", MANIFEST,
                                  f"the run was made by qualiscore {version}; this is {__version__}"))
-    for s in manifest.get("schemes", []):
+    for s in manifest["schemes"]:
         path = recorded_path(s["path"], root)
         if not path.is_file():
             found.append(Discrepancy("scheme-missing", s["path"], f"scheme file {s['path']} is missing"))
         elif sha256_file(path) != s["sha256"]:
             found.append(Discrepancy("scheme-changed", s["path"],
                                      f"scheme {s['id']} {s['version']} was changed after the run (SHA-256 differs)"))
-    for i in manifest.get("inputs", []):
+    for i in manifest["inputs"]:
         path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
         if not path.is_file():
             found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
         elif sha256_file(path) != i["sha256"]:
             found.append(Discrepancy("input-changed", i["path"], f"input {i['path']} was changed after the run"))
-    outputs: dict[str, str] = manifest.get("outputs", {})
+    outputs: dict[str, str] = manifest["outputs"]
     for name, digest in sorted(outputs.items()):
         path = out / name
         if not path.is_file():
             found.append(Discrepancy("output-missing", name, f"{name} is missing from {out}"))
         elif sha256_file(path) != digest:
             found.append(Discrepancy("output-changed", name, f"{name} does not match its hash in the manifest"))
-    for path in sorted(out.iterdir()):
-        if path.name not in outputs and path.name not in (MANIFEST, SIGNATURE_FILE, *REPORTS):
-            found.append(Discrepancy("output-extra", path.name, f"{path.name} is not listed in the manifest"))
+    later = _later_reports(out, set(outputs), found)
+    for entry in sorted(out.iterdir()):
+        name = entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            found.append(Discrepancy("output-extra", name, f"{name}/ is a folder the run did not write"))
+        elif name not in outputs and name not in RECORD_FILES and name not in later:
+            found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
     recomputed = False
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
         recomputed = True
         found.extend(_recompute(manifest, out, root))
-    return Report(str(out), tuple(_dedupe(found)), recomputed, signer)
+    return Report(str(out), tuple(_dedupe(found)), recomputed, signer, tuple(sorted(later)))
+
+
+def _later_reports(out: Path, outputs: set[str], found: list[Discrepancy]) -> set[str]:
+    """The reports ``qualiscore report`` wrote into ``out`` after the run whose SHA-256 still match reports.json.
+
+    A report changed since, a record made for another manifest, or a damaged record is a discrepancy.
+    """
+    try:
+        record = read_reports(out)
+    except DamagedOutputError as exc:
+        found.append(Discrepancy("output-changed", REPORTS_FILE, exc.message))
+        return set()
+    if record is None:
+        return set()
+    if record["manifest_sha256"] != sha256_file(out / MANIFEST):
+        found.append(Discrepancy("output-changed", REPORTS_FILE,
+                                 f"{REPORTS_FILE} records reports of another manifest, not of this run"))
+        return set()
+    later = set()
+    for name, digest in sorted(record["reports"].items()):
+        path = out / name
+        if name in outputs:
+            found.append(Discrepancy("output-changed", REPORTS_FILE,
+                                     f"{REPORTS_FILE} lists {name}, which is one of the run's outputs"))
+        elif not path.is_file():
+            found.append(Discrepancy("output-missing", name, f"{name} (recorded in {REPORTS_FILE}) is missing"))
+        elif sha256_file(path) != digest:
+            found.append(Discrepancy("output-changed", name,
+                                     f"{name} was changed after `qualiscore report` wrote it (SHA-256 differs "
+                                     f"from {REPORTS_FILE})"))
+        else:
+            later.add(name)
+    return later
 
 
 def _recompute(manifest: dict[str, Any], out: Path, root: Path | None) -> list[Discrepancy]:
@@ -133,10 +181,13 @@ def _recompute(manifest: dict[str, Any], out: Path, root: Path | None) -> list[D
     except QualiscoreError as exc:
         return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
     found = []
-    for name, data in render_outputs(run).items():
+    listed = [name for name in manifest["outputs"] if name in UNRECOMPUTED]
+    published = {name: (out / name).read_bytes() for name in listed
+                 if (out / name).is_file() and sha256_file(out / name) == manifest["outputs"][name]}
+    for name, data in render_outputs(run, published).items():
         path = out / name
-        if not path.is_file():
-            continue
+        if not path.is_file() or (name == MANIFEST and len(published) < len(listed)):
+            continue  # a missing or changed report is reported already; the manifest cannot be rebuilt without it
         stored = path.read_bytes()
         if stored != data:
             found.extend(_explain(name, stored, data))
@@ -168,7 +219,7 @@ def _explain(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
             if old_line != new_line:
                 try:
                     ca, cb = json.loads(old_line), json.loads(new_line)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError):
                     return [Discrepancy("not-reproduced", name, "a line is not valid JSON")]
                 field = _first_difference(ca, cb, "")
                 return [Discrepancy("not-reproduced", name, f"{cb.get('subject')}: {field} differs",

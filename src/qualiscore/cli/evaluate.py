@@ -12,9 +12,10 @@ import click
 from tqdm import tqdm
 
 from ..engine import Run
-from ..manifest import render_outputs, write_outputs
+from ..manifest import MANIFEST, render_outputs
 from ..options import ENGINES, EngineName, RejectLimit, RunOptions
-from ..runs import execute
+from ..publish import publish
+from ..runs import check_publishable, execute, reject_reasons
 from ..signing import SIGNATURE_FILE, sign_manifest
 from ._params import DATE, FIELDS, REJECT_LIMIT
 
@@ -23,7 +24,8 @@ from ._params import DATE, FIELDS, REJECT_LIMIT
 @click.argument("scheme", type=click.Path(exists=True))
 @click.argument("data", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
-              help="Output directory (replaced atomically).")
+              help="Output directory, replaced atomically; only an earlier run's output is replaced "
+                   "(see --force). A symbolic link publishes into the directory it points to.")
 @click.option("--by", type=FIELDS, default=None, metavar="FIELD[,FIELD]",
               help="Re-evaluate at another grouping, e.g. team.")
 @click.option("--encoding", default=None, help="Input text encoding (default: UTF-8, else GB18030).")
@@ -33,8 +35,16 @@ from ._params import DATE, FIELDS, REJECT_LIMIT
               help="With a directory of versions: use the version in force on this date for all records.")
 @click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Sign manifest.json with this Ed25519 private key (see `qualiscore keygen`).")
-@click.option("--force", is_flag=True, help="Replace OUTDIR even if it is not an earlier run's output.")
-@click.option("--report", "with_report", is_flag=True, help="Also write OUTDIR/report.html (needs qualiscore[report]).")
+@click.option("--force", is_flag=True,
+              help="Replace OUTDIR even if it holds more than an earlier run's output. Never the current directory, "
+                   "a directory above it, the home or root directory, or one holding the scheme, an input or the key.")
+@click.option("--allow-empty", is_flag=True,
+              help="Publish a run that scores no row (empty inputs, every row rejected) instead of failing (exit 15).")
+@click.option("--allow-missing-columns", is_flag=True,
+              help="Publish although a field's column is missing from an input's header (its rows are rejected, "
+                   "or read as empty when nullable) instead of failing (exit 15).")
+@click.option("--report", "with_report", is_flag=True,
+              help="Also write OUTDIR/report.html, listed in the manifest (needs qualiscore[report]).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx", "parquet"]),
               help="Also write scorecards.xlsx (summary, scorecards, indicators, rejects, manifest sheets) "
                    "or scorecards.parquet; repeat for both.")
@@ -45,14 +55,19 @@ from ._params import DATE, FIELDS, REJECT_LIMIT
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...] | None, encoding: str | None,
             max_rejects: RejectLimit | None, as_of: dt.datetime | None, sign_key: str | None, force: bool,
-            with_report: bool, formats: tuple[str, ...], sheet: str | None, engine: str, quiet: bool) -> None:
+            allow_empty: bool, allow_missing_columns: bool, with_report: bool, formats: tuple[str, ...],
+            sheet: str | None, engine: str, quiet: bool) -> None:
     """Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
     then scored by the version in force at its start.
 
     \b
-    Writes scorecards.jsonl, scorecards.csv, rejects.csv and manifest.json.
+    Writes scorecards.jsonl, scorecards.csv, rejects.csv and manifest.json,
+    which lists every other file written with its SHA-256. Publishes nothing,
+    and exits 15, when no row is scored or a field's column is missing from an
+    input's header (see --allow-empty, --allow-missing-columns); exits 5 when
+    --max-rejects is exceeded.
     Examples:
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o out/
       qualiscore evaluate rules/cs-quality/ data/sample/interactions-q1q2.csv -o out/
@@ -60,23 +75,30 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     """
     options = RunOptions(engine=cast(EngineName, engine), by=by, as_of=as_of.date() if as_of else None,
                          encoding=encoding, sheet=sheet, max_rejects=max_rejects, formats=formats,
-                         scheme_path=scheme, data=data)
+                         scheme_path=scheme, data=data, allow_empty=allow_empty,
+                         allow_missing_columns=allow_missing_columns)
     with progress_bar(quiet) as bar:
         run = execute(scheme, data, options, progress=bar)
+    check_publishable(run, options)
     if max_rejects is not None:
         max_rejects.check(run.rows_rejected, run.rows_read, run.dataset.inputs)
     files = render_outputs(run)
-    if sign_key:
-        files[SIGNATURE_FILE] = sign_manifest(files["manifest.json"], Path(sign_key))
-    out = write_outputs(files, outdir, force=force)
-    if not quiet:
-        summary(run, out)
-    if with_report:
-        from ..report import write_report  # qualiscore[report]: loaded only when a report is asked for
+    protect = [scheme, *data, *([sign_key] if sign_key else [])]
+    with publish(outdir, force=force, protect=protect) as stage:
+        if with_report:
+            from ..report import Published, build_report  # qualiscore[report]: loaded only when asked for
 
-        path = write_report(out)
-        if not quiet:
-            click.echo(f"report:     {path}")
+            stage.write(files)  # the report reads the run from the stage, then is listed in its manifest
+            report = build_report(stage.path, published=Published(Path(outdir).name, signed=bool(sign_key)))
+            files = render_outputs(run, {REPORT: report.encode("utf-8")})
+        if sign_key:
+            files[SIGNATURE_FILE] = sign_manifest(files[MANIFEST], Path(sign_key))
+        stage.write(files)
+    if not quiet:
+        summary(run, stage.out)
+
+
+REPORT = "report.html"
 
 
 def progress_bar(quiet: bool) -> tqdm:
@@ -96,5 +118,7 @@ def summary(run: Run, out: Path) -> None:
     for name in (n for n in ("scorecards.xlsx", "scorecards.parquet") if (out / n).is_file()):
         click.echo(f"{name.split('.')[1] + ':':<11} {out / name}")
     if run.rows_rejected:
-        click.echo(f"rejects:    {out / 'rejects.csv'}")
+        click.echo(f"rejects:    {out / 'rejects.csv'} (most rejected: {reject_reasons(run.problems)})")
     click.echo(f"manifest:   {out / 'manifest.json'}")
+    if (out / REPORT).is_file():
+        click.echo(f"report:     {out / REPORT}")

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 import click
 
-from ..errors import EXIT_USAGE
+from ..errors import EXIT_USAGE, DamagedOutputError, OutputError
 from ..explain import explain_text
 from ..manifest import read_manifest
 from ..options import RunOptions
@@ -40,7 +40,8 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
       qualiscore explain out/ --subject A017/2026-05
       qualiscore explain rules/cs-quality/2026Q2.yaml data.csv --subject A017/2026-05
     """
-    if len(source) == 1 and Path(source[0]).is_dir():
+    published = len(source) == 1 and Path(source[0]).is_dir()
+    if published:
         card, decimals = card_from_outdir(Path(source[0]), subject)
     else:
         if len(source) < 2:
@@ -53,8 +54,16 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
         card, decimals = scorecard_dict(match[0]), match[0].decimals
     if fmt == "json":
         click.echo(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True))
-    else:
+    elif not published:
         click.echo(explain_text(card, decimals), nl=False)
+    else:
+        try:
+            text = explain_text(card, decimals)
+        except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:  # an edited scorecard
+            raise DamagedOutputError(f"the scorecard of {subject} is not complete ({type(exc).__name__}: {exc})",
+                                     code="damaged-output",
+                                     hint="the output was edited or damaged after the run; re-run evaluate") from None
+        click.echo(text, nl=False)
 
 
 def card_from_outdir(outdir: Path, subject: str) -> tuple[dict[str, Any], int]:
@@ -64,14 +73,26 @@ def card_from_outdir(outdir: Path, subject: str) -> tuple[dict[str, Any], int]:
     path = outdir / "scorecards.jsonl"
     try:
         with open(path, encoding="utf-8") as f:
-            for line in f:
+            for n, line in enumerate(f, 1):
                 card = json.loads(line)
+                if not isinstance(card, dict) or not isinstance(card.get("dimensions"), list):
+                    raise DamagedOutputError(f"{path}:{n} is not a scorecard", code="damaged-output",
+                                             hint="the output was edited or damaged after the run; re-run evaluate")
                 if card.get("subject") == subject:
-                    return card, int(card.get("decimals", 2))
+                    return card, _decimals(card)
                 subjects.append(card.get("subject"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    except FileNotFoundError:
+        raise OutputError(f"{outdir} has no scorecards.jsonl", hint="give the -o directory of `qualiscore evaluate`") \
+            from None
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise DamagedOutputError(f"cannot read {path}: {exc}", code="damaged-output",
+                                 hint="the output was edited or damaged after the run; re-run evaluate") from None
     no_subject(subject, subjects)
+
+
+def _decimals(card: dict[str, Any]) -> int:
+    decimals = card.get("decimals", 2)
+    return decimals if isinstance(decimals, int) and not isinstance(decimals, bool) and 0 <= decimals <= 12 else 2
 
 
 def no_subject(subject: str, subjects: list[Any]) -> NoReturn:

@@ -12,7 +12,8 @@ from ..report import FORMATS, write_report
 @click.command("report")
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Report file (default: OUTDIR/report.html or OUTDIR/report.md).")
+              help="Report file (default: OUTDIR/report.html or OUTDIR/report.md). A report written into OUTDIR "
+                   "is recorded in OUTDIR/reports.json; a file of the run itself is never overwritten.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
               help="html: one self-contained page with charts; md: a summary to paste in a review.")
 @click.option("--by-dir", "by_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
@@ -26,6 +27,10 @@ def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...],
     plotly: pip install 'qualiscore[report]'. Breakdowns per team and channel are
     scored from each group's pooled records: recomputed from the run's inputs when
     they are unchanged on disk, or read from --by-dir directories.
+
+    A report written into OUTDIR is recorded with its SHA-256 (and the manifest's)
+    in OUTDIR/reports.json, so `qualiscore verify` can tell it from a file added by
+    hand; neither the manifest nor its signature covers it (see docs/auditing.md).
 
     \b
     Examples:

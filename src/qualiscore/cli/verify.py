@@ -21,12 +21,15 @@ def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> 
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched.
 
     Checks the SHA-256 of the scheme, inputs and outputs recorded in manifest.json,
-    then recomputes the scorecards and compares them byte for byte.
+    that OUTDIR holds nothing else (reports written later by `qualiscore report` are
+    checked against reports.json, and are not covered by the signature), then
+    recomputes the scorecards and compares them byte for byte.
 
     \b
     Exit status: 0 reproduced exactly; 9 signature invalid or not by the given key;
     10 scheme changed; 11 input changed; 12 engine version differs;
-    13 output file edited; 14 recomputation differs.
+    13 output file edited, missing or added; 14 recomputation differs;
+    16 manifest.json damaged (not the structure evaluate writes).
     Examples:
       qualiscore verify out/
       qualiscore verify out/ --public-key committee.pub.pem
@@ -34,7 +37,7 @@ def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> 
     report = verify(outdir, base=base, public_key=public_key)
     if fmt == "json":
         click.echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
-                               "signer": report.signer,
+                               "signer": report.signer, "later_reports": list(report.later_reports),
                                "exit_code": report.exit_code,
                                "discrepancies": [d.as_dict() for d in report.discrepancies]},
                               ensure_ascii=False, indent=2))
@@ -42,6 +45,10 @@ def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> 
         click.echo(click.style("verified", fg="green", bold=True)
                    + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)"
                    + (f"; signed by {report.signer}" if report.signer else ""))
+        for name in report.later_reports:
+            click.echo(f"  note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
+                       "reports.json); it is not covered by the manifest" + (" or its signature" if report.signer
+                                                                          else ""))
     else:
         click.echo(click.style("NOT verified", fg="red", bold=True) + f": {outdir}")
         for d in report.discrepancies:

@@ -22,7 +22,7 @@ from .build import FORMATS, build_report, write_report
 from .charts import INSTALL_HINT
 from .html import HEADINGS, SECTIONS, render_html
 from .markdown import render_markdown
-from .run import RunOutput, load_run
+from .run import Published, RunOutput, load_run
 from .view import ReportView, build_view
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "SECTIONS",
     "Breakdown",
     "BreakdownRow",
+    "Published",
     "ReportView",
     "RunOutput",
     "build_report",

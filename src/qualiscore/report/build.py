@@ -2,65 +2,73 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import OutputError, UsageError
+from ..manifest import MANIFEST, RECORD_FILES, read_manifest, record_report, write_file_atomically
 from .charts import plotly_modules
 from .html import render_html
 from .markdown import render_markdown
-from .run import load_run
+from .run import Published, load_run
 from .view import build_view
 
 FORMATS = ("html", "md")
 
 
 def build_report(outdir: str | Path, *, fmt: str = "html", by_dirs: Sequence[str | Path] = (),
-                 recompute: bool = True) -> str:
+                 recompute: bool = True, published: Published | None = None) -> str:
     """The report of the output directory ``outdir`` as text: ``html`` (self-contained page) or ``md``.
 
     ``by_dirs`` are output directories of ``evaluate --by FIELD`` to chart as breakdowns;
     without them (and unless ``recompute`` is false) the scheme's breakdown fields are
     re-evaluated from the run's own inputs when they are on disk and unchanged.
+    ``published``: the report is one of the run's outputs (``evaluate --report``).
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
     if fmt == "html":
         plotly_modules()  # fail before any work when plotly is missing
-    view = build_view(load_run(outdir, by_dirs=by_dirs, recompute=recompute))
+    view = build_view(load_run(outdir, by_dirs=by_dirs, recompute=recompute, published=published))
     return render_markdown(view) if fmt == "md" else render_html(view)
 
 
 def write_report(outdir: str | Path, path: str | Path | None = None, fmt: str = "html", *,
                  by_dirs: Sequence[str | Path] = (), recompute: bool = True) -> Path:
-    """Write the report (default ``OUTDIR/report.html`` or ``report.md``) atomically; return its path."""
-    text = build_report(outdir, fmt=fmt, by_dirs=by_dirs, recompute=recompute)
-    target = Path(path) if path is not None else Path(outdir) / f"report.{fmt}"
+    """Write the report (default ``OUTDIR/report.html`` or ``report.md``) atomically; return its path.
+
+    A report written into ``outdir`` is recorded with its SHA-256 in ``OUTDIR/reports.json``
+    (with the manifest's), so ``verify`` can tell it from a file added by hand; it never
+    replaces a file of the run itself.
+    """
+    out = Path(outdir)
+    target = Path(path) if path is not None else out / f"report.{fmt}"
     if target.is_dir():
         raise OutputError(f"{target} is a directory", hint="give a file name with -o, e.g. -o report.html")
-    tmp = None
+    inside = _inside(target, out)
+    if inside and (target.name in read_manifest(out)["outputs"] or target.name in RECORD_FILES):
+        raise OutputError(f"{target} is one of the run's own files (listed in {MANIFEST}); writing over it "
+                          "would make the run fail `qualiscore verify`",
+                          hint="give the report another name with -o, e.g. -o "
+                               f"{out / ('report-2.' + fmt)}, or write it outside {out}")
+    data = build_report(outdir, fmt=fmt, by_dirs=by_dirs, recompute=recompute).encode("utf-8")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-        tmp = None
+        write_file_atomically(target, data)
+        if inside:
+            record_report(out, target.name, data)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}", hint="check the path and permissions") \
             from None
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
     return target
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def _inside(target: Path, outdir: Path) -> bool:
+    """True when ``target`` is a file directly in ``outdir``; OutputError when in a folder below it."""
+    parent, out = target.resolve().parent, outdir.resolve()
+    if parent == out:
+        return True
+    if out in parent.parents:
+        raise OutputError(f"{target} is in a folder inside the output directory {outdir}, which holds only the "
+                          "run's files and its reports", hint=f"write the report directly in {outdir}, or outside it")
+    return False

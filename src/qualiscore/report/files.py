@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, QualiscoreError
+from ..errors import DamagedOutputError, OutputError, QualiscoreError
 from ..manifest import sha256_file
 from ..model import Scheme
 from ..schemes import load_scheme
@@ -29,14 +29,16 @@ def read_cards(outdir: Path) -> list[dict[str, Any]]:
                 if not line.strip():
                     continue
                 card = json.loads(line)
-                if not isinstance(card, dict) or "subject" not in card or "dimensions" not in card:
-                    raise OutputError(f"{path}:{n} is not a scorecard", hint="re-run evaluate")
+                if not isinstance(card, dict) or "subject" not in card or not isinstance(card.get("dimensions"), list):
+                    raise DamagedOutputError(f"{path}:{n} is not a scorecard", code="damaged-output",
+                                             hint="the output was edited or damaged after the run; re-run evaluate")
                 cards.append(card)
     except FileNotFoundError:
         raise OutputError(f"{outdir} has no scorecards.jsonl", hint="give the -o directory of `qualiscore evaluate`") \
             from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OutputError(f"cannot read {path}: {exc}", hint="the file is damaged; re-run evaluate") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise DamagedOutputError(f"cannot read {path}: {exc}", code="damaged-output",
+                                 hint="the output was edited or damaged after the run; re-run evaluate") from None
     return cards
 
 

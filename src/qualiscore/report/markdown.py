@@ -52,7 +52,8 @@ def render_markdown(view: ReportView) -> str:
         ("Rows", f"read {rows.read} = scored {rows.scored} + rejected {rows.rejected}"),
         ("Scorecards", str(view.scorecards)),
         ("Mean score", fmt_number(view.scores.mean)),
-        ("Manifest SHA-256", f"`{facts.manifest_sha256}`"),
+        ("Manifest SHA-256", "one of the run's outputs, listed in manifest.json" if facts.in_run
+         else f"`{facts.manifest_sha256}`"),
         ("Engine", f"qualiscore {_cell(facts.engine_version)} ({_cell(facts.engine_name)})"),
         ("Outputs vs manifest", "match" if not facts.output_problems else _cell("; ".join(facts.output_problems))),
     ]

@@ -20,6 +20,19 @@ NO_GRADE = "(none)"  # the grade of scorecards without one
 
 
 @dataclass(frozen=True, slots=True)
+class Published:
+    """How a run will be published when its report is one of its outputs (``evaluate --report``).
+
+    The report is then read from the run's staging directory before the manifest lists
+    it, so it cannot show the final manifest's SHA-256 (the manifest holds the report's):
+    it says that manifest.json lists it instead, and shows the output's name and signing.
+    """
+
+    name: str  # the output directory's name, as the footer shows it
+    signed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RunOutput:
     """Everything the report is made from: the output files, the schemes that still match, the breakdowns."""
 
@@ -33,6 +46,8 @@ class RunOutput:
     notes: tuple[str, ...]
     output_problems: tuple[str, ...]
     signed: bool
+    in_run: bool  # the report is one of the run's outputs, listed in its manifest (no manifest SHA-256 shown)
+    name: str  # the output directory's name
     breakdowns: tuple[Breakdown, ...]
     breakdown_notes: tuple[str, ...]
     breakdown_fields: tuple[str, ...]
@@ -59,8 +74,12 @@ def _grade_order(schemes: Sequence[Scheme], cards: Sequence[Mapping[str, Any]]) 
     return order
 
 
-def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recompute: bool = True) -> RunOutput:
-    """Everything the report shows, read from ``outdir`` (and the run's inputs for breakdowns)."""
+def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recompute: bool = True,
+             published: Published | None = None) -> RunOutput:
+    """Everything the report shows, read from ``outdir`` (and the run's inputs for breakdowns).
+
+    ``published``: ``outdir`` is the staging directory of a run whose outputs will include the report.
+    """
     out = Path(outdir)
     if not out.is_dir():
         raise OutputError(f"{out} is not a directory", hint="give the -o directory of `qualiscore evaluate`")
@@ -71,8 +90,9 @@ def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recomput
     rejects = read_rejects(out, notes)
     schemes = load_schemes(manifest, out, notes)
     output_problems = check_outputs(manifest, out)
-    signed = (out / SIGNATURE_FILE).is_file()
+    signed = published.signed if published is not None else (out / SIGNATURE_FILE).is_file()
     breakdowns = collect_breakdowns(out, manifest, cards, schemes, [Path(d) for d in by_dirs], recompute)
-    return RunOutput(out, manifest, digest, tuple(cards), tuple(rejects), tuple(schemes),
-                     tuple(_grade_order(schemes, cards)), tuple(notes), tuple(output_problems), signed,
+    return RunOutput(out, manifest, "" if published is not None else digest, tuple(cards), tuple(rejects),
+                     tuple(schemes), tuple(_grade_order(schemes, cards)), tuple(notes), tuple(output_problems), signed,
+                     published is not None, published.name if published is not None else out.name,
                      breakdowns.shown, breakdowns.notes, breakdowns.fields)

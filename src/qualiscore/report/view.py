@@ -77,7 +77,8 @@ class RunFacts:
     rows: RowCounts
     group_by: tuple[str, ...]
     inputs: tuple[InputEntry, ...]
-    manifest_sha256: str
+    manifest_sha256: str  # "" when the report is one of the run's outputs (in_run)
+    in_run: bool
     engine_version: str | None
     engine_name: str | None
     option_by: tuple[str, ...]
@@ -279,6 +280,7 @@ def _facts(run: RunOutput, periods: Sequence[str]) -> RunFacts:
         inputs=tuple(InputEntry(_text(i.get("path")), _text(i.get("rows_read")), _text(i.get("format")),
                                 _text(i.get("encoding")), str(i.get("sha256", ""))) for i in m.get("inputs", [])),
         manifest_sha256=run.manifest_sha256,
+        in_run=run.in_run,
         engine_version=_text(engine.get("version")),
         engine_name=_text(engine.get("engine")),
         option_by=tuple(opts.get("by") or ()),
@@ -288,7 +290,7 @@ def _facts(run: RunOutput, periods: Sequence[str]) -> RunFacts:
         outputs=tuple(sorted(m.get("outputs", {}))),
         output_problems=run.output_problems,
         notes=run.notes,
-        outdir_name=run.outdir.name,
+        outdir_name=run.name,
     )
 
 
