@@ -102,7 +102,9 @@ class _ColumnarEngine:
         try:
             from . import columnar
         except ImportError:
-            raise UsageError("--engine columnar needs polars: pip install 'qualiscore[fast]'") from None
+            from .._install import install_hint
+
+            raise UsageError(f"--engine columnar needs polars: {install_hint('fast')}") from None
         run = columnar.evaluate_versions(schemes, list(paths), encoding=options.encoding, by=options.by,
                                          as_of=options.as_of, sheet=options.sheet)
         return dataclasses.replace(run, options=options.manifest_dict(self.name))
