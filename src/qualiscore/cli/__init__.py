@@ -13,6 +13,7 @@ command line's own newlines and colours reach the terminal.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import re
 import sys
@@ -123,9 +124,11 @@ class _Group(click.Group):
         except QualiscoreError as exc:  # printed without a traceback, leaving with the error's exit code
             echo(exc.format(), err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
-        except click.ClickException as exc:  # click prints it: a path or value in it may come from data
-            exc.message = _printable(exc.message)
-            raise
+        except click.ClickException as exc:  # click's own message may quote a path or a value from data
+            shown = io.StringIO()
+            exc.show(file=shown)
+            echo(shown.getvalue(), err=True, nl=False)
+            raise click.exceptions.Exit(exc.exit_code) from None
         except BrokenPipeError:  # `qualiscore … | head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)

@@ -63,6 +63,6 @@ def source_excerpt(path: str | None, line: int | None, column: int | None) -> st
     src = text[line - 1]
     caret = ""
     if column:
-        pad = display_width(visible(src[: column - 1]))
+        pad = display_width(src[: column - 1])
         caret = "\n" + " " * (pad + 7) + style("^", fg="red", bold=True)
     return f"\n{line:5d} | {visible(src)}{caret}"
