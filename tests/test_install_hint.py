@@ -87,7 +87,8 @@ def test_not_installed_at_all(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_hint_of_a_missing_extra_is_the_one_for_this_install(clone: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from qualiscore import signing
 
-    monkeypatch.setitem(sys.modules, "cryptography", None)  # importing it fails
+    for name in ("cryptography", "cryptography.hazmat.primitives", "cryptography.hazmat.primitives.asymmetric"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it fails, even after another test imported it
     installed(monkeypatch, editable(clone))
     monkeypatch.chdir(clone)
     with pytest.raises(UsageError) as error:
