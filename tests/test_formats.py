@@ -23,6 +23,7 @@ import openpyxl
 import polars as pl
 import pytest
 
+from qualiscore._install import install_hint
 from qualiscore.engine import Run, evaluate
 from qualiscore.errors import DataError, UsageError
 from qualiscore.formats import (
@@ -326,13 +327,13 @@ def test_missing_openpyxl_and_polars_say_what_to_install(tmp_path: Path, monkeyp
     monkeypatch.setitem(sys.modules, "openpyxl", None)
     with pytest.raises(DataError) as info:
         read_records([path], contract())
-    assert info.value.hint == "pip install 'qualiscore[fast]'" and "polars" in info.value.message
+    assert info.value.hint == install_hint("fast") and "polars" in info.value.message
     with pytest.raises(DataError) as info:
         read_records([book], contract())
-    assert info.value.hint == "pip install 'qualiscore[excel]'"
+    assert info.value.hint == install_hint("excel")
     with pytest.raises(UsageError) as usage:
         scorecards_parquet(None)  # type: ignore[arg-type]
-    assert "qualiscore[fast]" in (usage.value.hint or "")
+    assert usage.value.hint == install_hint("fast")
 
 
 # --------------------------------------------------------------------------- Parquet reader

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from qualiscore._install import install_hint
 from qualiscore.cli import cli
 from qualiscore.errors import DamagedOutputError
 from qualiscore.explain import explain_text
@@ -443,7 +444,7 @@ def test_missing_plotly_is_a_clear_usage_error(outdir: Path, tmp_path: Path, mon
     monkeypatch.setitem(sys.modules, "plotly", None)
     result = run_report(str(outdir), "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 2
-    assert "pip install 'qualiscore[report]'" in result.output
+    assert install_hint("report") in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "r.html").exists()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import qualiscore.engine
+from qualiscore._install import install_hint
 from qualiscore.errors import QualiscoreError, UsageError
 from qualiscore.manifest import render_outputs
 from qualiscore.model import RecordContract
@@ -87,7 +89,7 @@ def test_auto_is_columnar_when_polars_is_installed(work: Path, monkeypatch: pyte
 def test_columnar_without_polars_is_a_usage_error(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delattr(qualiscore.engine, "columnar", raising=False)
     monkeypatch.setitem(sys.modules, "qualiscore.engine.columnar", None)  # importing it fails
-    with pytest.raises(UsageError, match=r"--engine columnar needs polars: pip install 'qualiscore\[fast\]'"):
+    with pytest.raises(UsageError, match=re.escape(f"--engine columnar needs polars: {install_hint('fast')}")):
         execute(Q2, ["data/head.csv"], options(engine="columnar"))
 
 

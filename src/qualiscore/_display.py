@@ -2,11 +2,14 @@
 
 Means over scorecards keep a "—" for "nothing to average" and the same decimals in
 every output; columns and carets line up under Chinese grade names and scheme text,
-whose East Asian wide characters take two terminal cells.
+whose East Asian wide characters take two terminal cells. Text from schemes and data
+is shown with its control characters made :func:`visible`, so that it cannot drive
+the terminal it is printed on.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -22,5 +25,33 @@ def fmt_number(x: float | None, decimals: int = 2) -> str:
 
 
 def display_width(text: str) -> int:
-    """The terminal cells ``text`` takes: East Asian wide and full-width characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    """The terminal cells ``text`` takes as the command line prints it: East Asian wide and
+    full-width characters take two, a control character the width of its :func:`visible` escape."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in visible(text))
+
+
+# C0, DEL and C1 controls (ESC starts every terminal sequence; C1 has one-byte CSI and OSC),
+# the line and paragraph separators, the Unicode Bidi_Control characters that reorder
+# what is shown, and lone surrogates (undecodable bytes of a file name).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    ch = match[0]
+    if ch in _SHORT:
+        return _SHORT[ch]
+    return f"\\x{ord(ch):02x}" if ch < " " else f"\\u{ord(ch):04x}"
+
+
+def visible(text: str) -> str:
+    """``text`` with each control, bidi and separator character written as an escape.
+
+    ESC is printed as the four characters ``\\x1b`` and U+202E as ``\\u202e`` (tab,
+    newline and carriage return as ``\\t``, ``\\n``, ``\\r``), so a value taken from a
+    scheme or a record can neither retitle the terminal, write its clipboard or clear
+    it, nor reorder or break the line it is shown on. Everything from DEL up gets the
+    four-digit form, which is also valid inside a JSON string. Text without such
+    characters, Chinese included, is returned unchanged.
+    """
+    return _CONTROL.sub(_escape, text)

@@ -69,8 +69,10 @@ def _polars() -> Any:
     try:
         from ._polars import pl as polars
     except ImportError:
+        from ._install import install_hint
+
         raise UsageError("writing Parquet needs the polars package, which is not installed",
-                         hint="pip install 'qualiscore[fast]'") from None
+                         hint=install_hint("fast")) from None
     return polars
 
 
@@ -78,8 +80,10 @@ def _openpyxl() -> Any:
     try:
         import openpyxl
     except ImportError:
+        from ._install import install_hint
+
         raise UsageError("writing an Excel workbook needs the openpyxl package, which is not installed",
-                         hint="pip install 'qualiscore[excel]'") from None
+                         hint=install_hint("excel")) from None
     return openpyxl
 
 

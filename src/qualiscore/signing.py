@@ -31,8 +31,9 @@ def _crypto() -> Any:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519
     except ImportError:
-        raise UsageError("signing needs the cryptography package",
-                         hint="pip install 'qualiscore[sign]'") from None
+        from ._install import install_hint
+
+        raise UsageError("signing needs the cryptography package", hint=install_hint("sign")) from None
     return serialization, ed25519
 
 

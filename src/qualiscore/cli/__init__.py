@@ -4,12 +4,18 @@ Commands are loaded when they run: `qualiscore --help` lists them from
 :data:`COMMANDS` without importing any, so help and `validate` stay fast and never
 load the columnar engine. click stays in this package: the library raises
 QualiscoreError, and the group turns it into a message and its exit status.
+
+Everything the commands print goes through :func:`echo`, which shows the control
+characters of text from schemes and data as escapes (`_display.visible`): only the
+command line's own newlines and colours reach the terminal.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,14 +24,36 @@ from typing import Any, NoReturn
 import click
 
 from .. import __version__
+from .._display import visible
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
 
-__all__ = ["COMMANDS", "LazyCommand", "cli", "fail", "main"]
+__all__ = ["COMMANDS", "LazyCommand", "cli", "echo", "fail", "main", "style"]
+
+# What click.style writes for the colours the commands use (red, green, yellow, cyan, bold,
+# dim, reset). Each only changes how text already shown looks; no other sequence is let through.
+_OWN_STYLES = re.compile(r"(\x1b\[(?:[012]|3[1236])m)")
+
+
+def _printable(text: str) -> str:
+    """``text`` as the terminal may receive it: every line :func:`~qualiscore._display.visible`,
+    the line breaks and the command line's own colours kept."""
+    parts = _OWN_STYLES.split(text)
+    return "".join(part if i % 2 else "\n".join(map(visible, part.split("\n"))) for i, part in enumerate(parts))
+
+
+def echo(message: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` of :func:`_printable` text: how every command prints."""
+    click.echo(_printable(message), err=err, nl=nl)
+
+
+def style(text: str, **styles: Any) -> str:
+    """``click.style`` of ``text`` shown :func:`~qualiscore._display.visible` (one line, maybe from data)."""
+    return click.style(visible(text), **styles)
 
 
 def fail(message: str, exit_code: int) -> NoReturn:
     """Leave the command as click leaves on its own errors (``Error: message`` on stderr), with ``exit_code``."""
-    click.ClickException(message).show()
+    click.ClickException(_printable(message)).show()
     raise click.exceptions.Exit(exit_code)
 
 
@@ -94,7 +122,12 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except QualiscoreError as exc:  # printed without a traceback, leaving with the error's exit code
-            click.echo(exc.format(), err=True)
+            echo(exc.format(), err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except click.ClickException as exc:  # click's own message may quote a path or a value from data
+            shown = io.StringIO()
+            exc.show(file=shown)
+            echo(shown.getvalue(), err=True, nl=False)
             raise click.exceptions.Exit(exc.exit_code) from None
         except BrokenPipeError:  # `qualiscore … | head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -17,6 +17,7 @@ from ..diff import (
     render_text,
 )
 from ..errors import EXIT_FINDINGS, EXIT_OK
+from . import echo, style
 
 
 @click.command("diff")
@@ -47,9 +48,9 @@ def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str 
     changes = diff_documents(old_doc, new_doc)
     result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding) if data else None
     if fmt == "json":
-        click.echo(render_json(old_doc, new_doc, changes, result), nl=False)
+        echo(render_json(old_doc, new_doc, changes, result), nl=False)
     elif fmt == "md":
-        click.echo(render_markdown(old_doc, new_doc, changes, result), nl=False)
+        echo(render_markdown(old_doc, new_doc, changes, result), nl=False)
     else:  # click strips the colours when the output is not a terminal
-        click.echo(render_text(old_doc, new_doc, changes, result, style=click.style), nl=False)
+        echo(render_text(old_doc, new_doc, changes, result, style=style), nl=False)
     sys.exit(EXIT_FINDINGS if changes else EXIT_OK)

@@ -11,12 +11,14 @@ from typing import cast
 import click
 from tqdm import tqdm
 
+from .._display import visible
 from ..engine import Run
 from ..manifest import MANIFEST, render_outputs
 from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
 from ..runs import check_publishable, execute, reject_reasons
 from ..signing import SIGNATURE_FILE, sign_manifest
+from . import echo
 from ._params import DATE, FIELDS, REJECT_LIMIT
 
 
@@ -108,17 +110,17 @@ def progress_bar(quiet: bool) -> tqdm:
 
 
 def summary(run: Run, out: Path) -> None:
-    click.echo(f"rows read {run.rows_read} = scored {run.rows_scored} + rejected {run.rows_rejected}")
+    echo(f"rows read {run.rows_read} = scored {run.rows_scored} + rejected {run.rows_rejected}")
     grades = Counter(c.grade or "(none)" for c in run.scorecards)
     order = [g.name for s in run.schemes for g in s.grades] + ["(none)"]
-    dist = ", ".join(f"{g} {grades[g]}" for g in dict.fromkeys(order) if grades.get(g))
+    dist = ", ".join(f"{visible(g)} {grades[g]}" for g in dict.fromkeys(order) if grades.get(g))
     versions = ", ".join(f"{s.id} {s.version}" for s in run.schemes)
-    click.echo(f"{len(run.scorecards)} scorecard(s) by {versions}: {dist or 'none'}")
-    click.echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")
+    echo(f"{len(run.scorecards)} scorecard(s) by {versions}: {dist or 'none'}")
+    echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")
     for name in (n for n in ("scorecards.xlsx", "scorecards.parquet") if (out / n).is_file()):
-        click.echo(f"{name.split('.')[1] + ':':<11} {out / name}")
+        echo(f"{name.split('.')[1] + ':':<11} {out / name}")
     if run.rows_rejected:
-        click.echo(f"rejects:    {out / 'rejects.csv'} (most rejected: {reject_reasons(run.problems)})")
-    click.echo(f"manifest:   {out / 'manifest.json'}")
+        echo(f"rejects:    {out / 'rejects.csv'} (most rejected: {reject_reasons(run.problems)})")
+    echo(f"manifest:   {out / 'manifest.json'}")
     if (out / REPORT).is_file():
-        click.echo(f"report:     {out / REPORT}")
+        echo(f"report:     {out / REPORT}")

@@ -10,13 +10,14 @@ from typing import Any, NoReturn
 
 import click
 
+from .._display import visible
 from ..errors import EXIT_USAGE, DamagedOutputError, OutputError
 from ..explain import explain_text
 from ..manifest import read_manifest
 from ..options import RunOptions
 from ..runs import execute
 from ..scorecard import scorecard_dict
-from . import fail
+from . import echo, fail
 from ._params import DATE, FIELDS
 
 
@@ -53,17 +54,17 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
             no_subject(subject, [c.subject for c in run.scorecards])
         card, decimals = scorecard_dict(match[0]), match[0].decimals
     if fmt == "json":
-        click.echo(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True))
+        echo(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True))
     elif not published:
-        click.echo(explain_text(card, decimals), nl=False)
+        echo(explain_text(shown(card), decimals), nl=False)
     else:
         try:
-            text = explain_text(card, decimals)
+            text = explain_text(shown(card), decimals)
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:  # an edited scorecard
             raise DamagedOutputError(f"the scorecard of {subject} is not complete ({type(exc).__name__}: {exc})",
                                      code="damaged-output",
                                      hint="the output was edited or damaged after the run; re-run evaluate") from None
-        click.echo(text, nl=False)
+        echo(text, nl=False)
 
 
 def card_from_outdir(outdir: Path, subject: str) -> tuple[dict[str, Any], int]:
@@ -100,3 +101,14 @@ def no_subject(subject: str, subjects: list[Any]) -> NoReturn:
     close = difflib.get_close_matches(subject, [s for s in subjects if isinstance(s, str)], n=3)
     hint = f"did you mean {', '.join(close)}?" if close else "subjects are listed in the first column of scorecards.csv"
     fail(f"no scorecard for subject {subject!r} — {hint}", EXIT_USAGE)
+
+
+def shown(value: Any) -> Any:
+    """``value`` with each string in it :func:`visible`, so a name or key with a line break stays on its line."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {key: shown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shown(item) for item in value]
+    return value

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..starter import starter_scheme
+from . import echo
 
 
 @click.command("init")
@@ -30,4 +31,4 @@ def command(path: Path, scheme_id: str | None, force: bool) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot write {path}: {exc.strerror}") from exc
-    click.echo(f"wrote {path}\nnext: edit it, then run `qualiscore validate {path}`")
+    echo(f"wrote {path}\nnext: edit it, then run `qualiscore validate {path}`")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..signing import generate_keypair
+from . import echo
 
 
 @click.command("keygen")
@@ -26,4 +27,4 @@ def command(name: Path, force: bool) -> None:
         if p.exists() and not force:
             raise click.UsageError(f"{p} already exists; use --force to overwrite it")
     fp = generate_keypair(private, public)
-    click.echo(f"wrote {private} (keep it secret) and {public} (give it to auditors)\nfingerprint {fp}")
+    echo(f"wrote {private} (keep it secret) and {public} (give it to auditors)\nfingerprint {fp}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..report import FORMATS, write_report
+from . import echo
 
 
 @click.command("report")
@@ -39,4 +40,4 @@ def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...],
       qualiscore report out/ --by-dir out-team --by-dir out-channel
     """
     target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute)
-    click.echo(f"report: {target} ({target.stat().st_size:,} bytes)")
+    echo(f"report: {target} ({target.stat().st_size:,} bytes)")

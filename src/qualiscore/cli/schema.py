@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..validation import scheme_schema
+from . import echo
 
 
 @click.command("schema")
@@ -23,8 +24,8 @@ def command(output: Path | None) -> None:
     """
     text = json.dumps(scheme_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {output}")
+    echo(f"wrote {output}")

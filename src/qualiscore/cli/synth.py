@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from .. import synth
+from . import echo
 
 
 @click.command("synth")
@@ -45,4 +46,4 @@ def command(kind: str, rows: int, seed: int, start: str, months: int, agents: in
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if output != "-":
-        click.echo(f"wrote {written} rows to {output}", err=True)
+        echo(f"wrote {written} rows to {output}", err=True)

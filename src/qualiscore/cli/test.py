@@ -7,8 +7,10 @@ import sys
 
 import click
 
+from .._display import visible
 from ..errors import EXIT_FINDINGS
 from ..testing import iter_results
+from . import echo, style
 
 
 @click.command("test")
@@ -28,7 +30,7 @@ def command(paths: tuple[str, ...], fmt: str, verbose: bool) -> None:
     results = list(iter_results(paths))
     failed = [r for r in results if not r.passed]
     if fmt == "json":
-        click.echo(json.dumps({
+        echo(json.dumps({
             "passed": len(results) - len(failed), "failed": len(failed),
             "results": [{"file": r.file, "scheme": r.scheme, "name": r.name, "passed": r.passed, "error": r.error,
                          "mismatches": [{"what": m.what, "expected": m.expected, "actual": m.actual}
@@ -38,14 +40,14 @@ def command(paths: tuple[str, ...], fmt: str, verbose: bool) -> None:
         for r in results:
             if r.passed:
                 if verbose:
-                    click.echo(f"{click.style('PASS', fg='green')} {r.file} · {r.name}")
+                    echo(f"{style('PASS', fg='green')} {visible(r.file)} · {visible(r.name)}")
                 continue
-            click.echo(f"{click.style('FAIL', fg='red', bold=True)} {r.file} · {r.name}")
+            echo(f"{style('FAIL', fg='red', bold=True)} {visible(r.file)} · {visible(r.name)}")
             if r.error:
-                click.echo("  " + r.error.replace("\n", "\n  "))
+                echo("  " + r.error.replace("\n", "\n  "))
             for m in r.mismatches:
-                click.echo(f"  {m.what}: expected {m.expected!r}, got {m.actual!r}")
+                echo(f"  {m.what}: expected {m.expected!r}, got {m.actual!r}")
         colour = "red" if failed else "green"
-        click.echo(click.style(f"{len(results) - len(failed)} passed, {len(failed)} failed", fg=colour))
+        echo(style(f"{len(results) - len(failed)} passed, {len(failed)} failed", fg=colour))
     if failed:
         sys.exit(EXIT_FINDINGS)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import click
 
-from .._display import display_width
+from .._display import display_width, visible
 from ..errors import EXIT_FINDINGS
 from ..validation import scheme_files, validate_paths
+from . import echo, style
 
 
 @click.command("validate")
@@ -36,15 +37,15 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
     if fmt == "json":
-        click.echo(json.dumps({"files": files, "errors": errors, "warnings": warnings,
+        echo(json.dumps({"files": files, "errors": errors, "warnings": warnings,
                                "findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
     else:
         for f in findings:
             colour = "red" if f.severity == "error" else "yellow"
-            line = f.format().replace(f"{f.severity}[", click.style(f.severity, fg=colour, bold=True) + "[", 1)
-            click.echo(line + source_excerpt(f.location.file, f.location.line, f.location.column))
+            line = f.format().replace(f"{f.severity}[", style(f.severity, fg=colour, bold=True) + "[", 1)
+            echo(line + source_excerpt(f.location.file, f.location.line, f.location.column))
         summary = f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)"
-        click.echo(click.style(summary, fg="red" if errors else "yellow" if warnings else "green"), err=bool(findings))
+        echo(style(summary, fg="red" if errors else "yellow" if warnings else "green"), err=bool(findings))
     if errors or (strict and warnings):
         sys.exit(EXIT_FINDINGS)
 
@@ -63,5 +64,5 @@ def source_excerpt(path: str | None, line: int | None, column: int | None) -> st
     caret = ""
     if column:
         pad = display_width(src[: column - 1])
-        caret = "\n" + " " * (pad + 7) + click.style("^", fg="red", bold=True)
-    return f"\n{line:5d} | {src}{caret}"
+        caret = "\n" + " " * (pad + 7) + style("^", fg="red", bold=True)
+    return f"\n{line:5d} | {visible(src)}{caret}"

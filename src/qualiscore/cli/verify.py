@@ -8,6 +8,7 @@ import sys
 import click
 
 from ..verify import verify
+from . import echo, style
 
 
 @click.command("verify")
@@ -36,23 +37,23 @@ def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> 
     """
     report = verify(outdir, base=base, public_key=public_key)
     if fmt == "json":
-        click.echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
+        echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
                                "signer": report.signer, "later_reports": list(report.later_reports),
                                "exit_code": report.exit_code,
                                "discrepancies": [d.as_dict() for d in report.discrepancies]},
                               ensure_ascii=False, indent=2))
     elif report.ok:
-        click.echo(click.style("verified", fg="green", bold=True)
+        echo(style("verified", fg="green", bold=True)
                    + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)"
                    + (f"; signed by {report.signer}" if report.signer else ""))
         for name in report.later_reports:
-            click.echo(f"  note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
+            echo(f"  note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
                        "reports.json); it is not covered by the manifest" + (" or its signature" if report.signer
                                                                           else ""))
     else:
-        click.echo(click.style("NOT verified", fg="red", bold=True) + f": {outdir}")
+        echo(style("NOT verified", fg="red", bold=True) + f": {outdir}")
         for d in report.discrepancies:
-            click.echo(f"  {d.kind}: {d.message}")
+            echo(f"  {d.kind}: {d.message}")
         if not report.recomputed:
-            click.echo("  (not recomputed: the scheme or an input is not the one the run used)")
+            echo("  (not recomputed: the scheme or an input is not the one the run used)")
     sys.exit(report.exit_code)

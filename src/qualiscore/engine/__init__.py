@@ -88,7 +88,9 @@ def _columnar() -> Engine:
     try:
         from . import columnar
     except ImportError:
-        raise UsageError("--engine columnar needs polars: pip install 'qualiscore[fast]'") from None
+        from .._install import install_hint
+
+        raise UsageError(f"--engine columnar needs polars: {install_hint('fast')}") from None
     return columnar.ENGINE
 
 

@@ -247,7 +247,9 @@ def _arrow_rows(data: ArrowStream) -> list[dict[str, Any]]:
     try:
         from .._polars import pl
     except ImportError:
-        raise UsageError("reading Arrow data needs polars: pip install 'qualiscore[fast]'") from None
+        from .._install import install_hint
+
+        raise UsageError(f"reading Arrow data needs polars: {install_hint('fast')}") from None
     frame = pl.DataFrame(data)
     casts = [pl.col(n).cast(pl.Float64) for n, dtype in frame.schema.items() if dtype.is_decimal()]
     return (frame.with_columns(casts) if casts else frame).rows(named=True)

@@ -100,10 +100,12 @@ def _type_table_rows(
 
 
 def _missing_library(source: str, what: str, module: str, extra: str) -> DataError:
+    from .._install import install_hint
+
     return DataError(
         f"cannot be read: reading {what} needs the {module} package, which is not installed",
         location=Location(source),
-        hint=f"pip install 'qualiscore[{extra}]'",
+        hint=install_hint(extra),
         code="unreadable",
     )
 

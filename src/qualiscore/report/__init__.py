@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from .breakdowns import Breakdown, BreakdownRow
 from .build import FORMATS, build_report, write_report
-from .charts import INSTALL_HINT
 from .html import HEADINGS, SECTIONS, render_html
 from .markdown import render_markdown
 from .run import Published, RunOutput, load_run
@@ -28,7 +27,6 @@ from .view import ReportView, build_view
 __all__ = [
     "FORMATS",
     "HEADINGS",
-    "INSTALL_HINT",
     "SECTIONS",
     "Breakdown",
     "BreakdownRow",

@@ -18,14 +18,15 @@ from .formatting import escape, fmt_measure, pct
 from .run import NO_GRADE
 from .view import SCORE_BIN, BreakdownTable, GradeBand, ReportView, Trend
 
-INSTALL_HINT = "pip install 'qualiscore[report]'"
 PLOT_FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif'
 
 
 def _missing_plotly() -> UsageError:
+    from .._install import install_hint
+
     return UsageError(
         "the HTML report needs the plotly package, which is not installed",
-        hint=f"{INSTALL_HINT}, or write a Markdown summary with --format md",
+        hint=f"{install_hint('report')}, or write a Markdown summary with --format md",
     )
 
 

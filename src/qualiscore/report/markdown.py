@@ -1,7 +1,7 @@
 """The Markdown summary: the facts of a :class:`ReportView` as tables to paste in a review.
 
 Every cell is escaped: text from schemes and data can neither break a table nor
-become a link, emphasis or raw HTML.
+become a link, emphasis or raw HTML, and its control characters are shown as escapes.
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .._display import fmt_number
+from .._display import fmt_number, visible
 from .formatting import fmt_measure, fmt_target, pct
 from .run import NO_GRADE
 from .view import EVIDENCE_SHOWN, TOP_N, ReportView
 
 
 def _cell(x: Any) -> str:
-    """Untrusted text for a Markdown table cell: no table breaks, links, emphasis or raw HTML."""
-    text = " ".join(("" if x is None else str(x)).split())
+    """Untrusted text for a Markdown table cell: no table breaks, links, emphasis, raw HTML or control characters."""
+    text = visible(" ".join(("" if x is None else str(x)).split()))
     text = html.escape(text, quote=False)
     for ch in "\\`*_[]|#":
         text = text.replace(ch, "\\" + ch)
