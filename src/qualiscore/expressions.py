@@ -368,7 +368,7 @@ def size_of(value: object, limit: int = MAX_SIZE) -> int:
     often the value repeats its parts (``[['a'] * 100000] * 100000`` is 10**10 items).
     """
     if type(value) is str:
-        return len(value)  # type: ignore[arg-type]
+        return len(value)
     total = 0
     stack: list[Any] = [value]
     while stack and total <= limit:
@@ -1186,7 +1186,7 @@ class Evaluator(simpleeval.SimpleEval):
     @staticmethod
     def _check(value: Any, node: Any) -> None:
         """check_value on the value a node built; coalesce, min and max only pass one on."""
-        if type(node) is ast.Call and node.func.id in _SELECTING:
+        if type(node) is ast.Call and getattr(node.func, "id", None) in _SELECTING:
             return
         try:
             check_value(value)
@@ -1389,8 +1389,8 @@ def as_number(value: Any, expr: Expression, what: str) -> float:
 
 _NEVER_HINT = "it uses no record value, so it would fail for every record"
 _UNKNOWN: Any = object()  # a part that uses record values, or whose folding ran out of budget
-NODE_COST = 500  # work units of evaluating one node, besides the size of its value
-PHRASE_COST = 5_000  # work units per phrase of count_matches (compiling its pattern)
+_NODE_COST = 500  # work units of evaluating one node, besides the size of its value
+_PHRASE_COST = 5_000  # work units per phrase of count_matches (compiling its pattern)
 
 
 class _OutOfBudget(Exception):
@@ -1414,7 +1414,7 @@ class Folder(Evaluator):
 
     Used by validation: a part that raises, or builds a value beyond the bounds, can never
     be computed. The evaluator and its bounds are the ones that run on records; only a
-    budget of work is added (``budget`` units: ``NODE_COST`` per node plus the size of
+    budget of work is added (``budget`` units: ``_NODE_COST`` per node plus the size of
     its value, ``count_matches`` and ``contains_any`` by the size of their work, charged
     before they run), shared by every expression given to one Folder, so validating a
     scheme cannot hang. A part left when the budget is spent is not checked.
@@ -1458,7 +1458,7 @@ class Folder(Evaluator):
         return _UNKNOWN
 
     def _eval(self, node: Any) -> Any:
-        self._spend(NODE_COST)
+        self._spend(_NODE_COST)
         value = super()._eval(node)
         self._spend(size_of(value))
         return value
@@ -1475,7 +1475,7 @@ class Folder(Evaluator):
             if isinstance(text, str) and isinstance(phrases, (list, tuple)):
                 units = (len(text) + 1) * (len(phrases) + 1)
                 if name == "count_matches":
-                    units += PHRASE_COST * len(phrases)
+                    units += _PHRASE_COST * len(phrases)
                 self._spend(units)
             return impl(text, phrases)
 

@@ -398,6 +398,8 @@ class Translator:
         if kind == "null" or not seen:
             return _null_result(kind if kind != "null" else "null", key, fail=err)
         out_dtype = DTYPES[kind]
+        if any(type(v) is int and not INT64_MIN <= v < 2**63 for v in seen.values()):
+            raise Untranslatable("a constant holding integers beyond 64 bits")
         values = [None if v is None else (float(v) if out_dtype == pl.Float64 else v) for v in seen.values()]
         value = lookup(keyexpr, list(seen), pl.Series(values, dtype=out_dtype))
         return Translated(kind, expr=value, fail=mask_or(key.fail, err))
