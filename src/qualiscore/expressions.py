@@ -406,7 +406,7 @@ def _int_too_large(bits: int | None) -> _Failure:
 
 
 def check_value(value: object) -> None:
-    """Refuse a value outside the bounds of the language (raises the evaluator's failure).
+    """Refuse a value outside the bounds of the language (the Evaluator reports it as an evaluation-error).
 
     An integer may have at most MAX_INT_BITS bits, so it is also a finite float; a text at
     most MAX_SIZE characters, none of them a lone surrogate (which no UTF-8 output can hold);
@@ -1389,12 +1389,27 @@ def as_number(value: Any, expr: Expression, what: str) -> float:
 
 _NEVER_HINT = "it uses no record value, so it would fail for every record"
 _UNKNOWN: Any = object()  # a part that uses record values, or whose folding ran out of budget
-_NODE_COST = 500  # work units of evaluating one node, besides the size of its value
+_NODE_COST = 100  # work units of evaluating one node, besides the size of its value
 _PHRASE_COST = 5_000  # work units per phrase of count_matches (compiling its pattern)
 
 
 class _OutOfBudget(Exception):
     """Constant folding has done all the work it may."""
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    """The expressions inside ``node``; the name of a called function is not one."""
+    return [c for c in ast.iter_child_nodes(node)
+            if isinstance(c, ast.expr) and not (isinstance(node, ast.Call) and c is node.func)]
+
+
+def _constant_parts(node: ast.expr, values: Mapping[str, Any], constant: set[ast.AST]) -> bool:
+    """Add to ``constant`` every node whose names are all in ``values``; whether ``node`` is one."""
+    inside = [_constant_parts(child, values, constant) for child in _operands(node)]
+    if all(inside) and (not isinstance(node, ast.Name) or node.id in values):
+        constant.add(node)
+        return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -1430,31 +1445,31 @@ class Folder(Evaluator):
         """Compute every largest part of ``expr`` whose names are all in ``values`` (the
         constants, and derived values already folded); the others are record values."""
         errors: list[ExpressionError] = []
+        constant: set[ast.AST] = set()
+        _constant_parts(expr.tree.body, values, constant)
         self._env = values
         try:
-            value = self._fold(expr, expr.tree.body, values, errors)
+            value = self._fold(expr, expr.tree.body, constant, errors)
         finally:
             self._env = _EMPTY
         return Folded(tuple(errors), value)
 
-    def _fold(self, expr: Expression, node: ast.AST, values: Mapping[str, Any], errors: list[ExpressionError]) -> Any:
-        if all(n.id in values for n in _walk(node) if isinstance(n, ast.Name)):
-            if isinstance(node, ast.Name):
-                return values[node.id]
-            try:
-                return self._eval(node)
-            except _OutOfBudget:
-                return _UNKNOWN
-            except _Failure as failure:
-                errors.append(_evaluation_error(expr, failure.node or node, failure.message, failure.hint,
-                                                NEVER_COMPUTABLE))
-            except Exception as exc:  # as evaluate() reports it
-                errors.append(_evaluation_error(expr, node, f"{type(exc).__name__}: {exc}", None,
-                                                NEVER_COMPUTABLE))
+    def _fold(self, expr: Expression, node: ast.expr, constant: set[ast.AST], errors: list[ExpressionError]) -> Any:
+        if node not in constant:
+            for child in _operands(node):
+                self._fold(expr, child, constant, errors)
             return _UNKNOWN
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.expr) and not (isinstance(node, ast.Call) and child is node.func):
-                self._fold(expr, child, values, errors)
+        if isinstance(node, ast.Name):
+            return self._env[node.id]
+        try:
+            return self._eval(node)
+        except _OutOfBudget:
+            pass
+        except _Failure as failure:
+            errors.append(_evaluation_error(expr, failure.node or node, failure.message, failure.hint,
+                                            NEVER_COMPUTABLE))
+        except Exception as exc:  # as evaluate() reports it
+            errors.append(_evaluation_error(expr, node, f"{type(exc).__name__}: {exc}", None, NEVER_COMPUTABLE))
         return _UNKNOWN
 
     def _eval(self, node: Any) -> Any:

@@ -171,13 +171,9 @@ class Translator:
 
     def _List(self, node: ast.List) -> Translated:
         items = tuple(self.node(e) for e in node.elts)
-        t = Translated("dynlist", items=items, fail=mask_or(*(i.fail for i in items)))
-        fixed, terms = _size(t)
-        if not terms:
-            over = None if fixed <= MAX_SIZE else pl.lit(True)
-        else:
-            over = _over_size(pl.sum_horizontal(terms) + fixed)
-        return Translated("dynlist", items=items, fail=mask_or(t.fail, over))
+        fixed, terms = _size(Translated("dynlist", items=items))
+        over = _over_size(pl.sum_horizontal(terms) + fixed) if terms else pl.lit(True) if fixed > MAX_SIZE else None
+        return Translated("dynlist", items=items, fail=mask_or(*(i.fail for i in items), over))
 
     _Tuple = _List
 
