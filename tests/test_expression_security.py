@@ -225,7 +225,9 @@ def test_limits_are_simpleevals() -> None:
     # Just under the limits still works.
     evaluator = Evaluator({})
     assert len(evaluator.evaluate(parse("'a' * 100000"), {})) == 100_000
-    assert evaluator.evaluate(parse("2 ** 4000"), {}) == 2**4000
+    assert evaluator.evaluate(parse("2 ** 1022 - 1 + 2 ** 1022"), {}) == 2**1023 - 1
+    with pytest.raises(ExpressionError):
+        evaluator.evaluate(parse("2 ** 1022 * 2"), {})
     assert len(parse("1" + " " * (MAX_SOURCE - 1)).source) == MAX_SOURCE
 
 

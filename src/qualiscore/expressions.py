@@ -16,7 +16,12 @@ The life of an expression:
 * :class:`Evaluator` (simpleeval underneath, with its limits on) evaluates the
   already-parsed tree for one record after another, with SQL-style null semantics:
   ``None`` is "missing", it propagates through operators and functions, and
-  ``and``/``or``/``not`` are Kleene three-valued logic.
+  ``and``/``or``/``not`` are Kleene three-valued logic. Every value it builds is
+  checked against the bounds below (:func:`check_value`), so no expression can make a
+  value too large to compute with, to store as a number or to write as text.
+* :class:`Folder` computes the parts of an expression that use no record value, with
+  the same Evaluator and a budget of work, so that validation can refuse a part that
+  can never be computed.
 """
 
 from __future__ import annotations
@@ -41,18 +46,28 @@ from qualiscore.errors import ExpressionError, Location
 __all__ = [
     "FUNCTIONS",
     "MAX_DEPTH",
+    "MAX_INT_BITS",
+    "MAX_SIZE",
     "MAX_SOURCE",
     "Evaluator",
     "Expression",
+    "Folded",
+    "Folder",
     "FunctionSpec",
+    "as_number",
+    "check_value",
     "iter_errors",
     "parse",
+    "size_of",
 ]
 
 MAX_SOURCE = 2000  # characters of expression text
 MAX_DEPTH = 50  # nesting of AST nodes
-MAX_POWER_BITS = 4096  # an integer power may not produce more bits than this
+# Bounds of every value an expression builds (check_value):
+MAX_INT_BITS = 1023  # |n| < 2**1023 (about 9e307): every integer is also a finite float
+MAX_SIZE = 100_000  # characters of a text; items of a list, plus the sizes of its texts and lists
 MAX_ROUND_DIGITS = 100  # |ndigits| of round(); int rounding to -10**9 digits would hang
+FOLD_BUDGET = 10_000_000  # work units (about one per character or item) of constant folding per validation
 
 # Error codes.
 SYNTAX = "expression-syntax"
@@ -64,6 +79,7 @@ UNKNOWN_FUNCTION = "unknown-function"
 ARITY = "function-arity"
 SUBSCRIPT_NOT_CONSTANT = "subscript-not-constant"
 EVALUATION = "evaluation-error"
+NEVER_COMPUTABLE = "never-computable"
 
 _ALLOWED_HINT = (
     "expressions may use fields, derived values, constants, literals, arithmetic, "
@@ -333,29 +349,99 @@ _IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
 assert set(_IMPLEMENTATIONS) | {"business_days_between"} == set(FUNCTIONS)
 
 
+# --------------------------------------------------------------------------- bounds
+# Every value an expression builds stays within MAX_INT_BITS and MAX_SIZE and is text that
+# can be written as UTF-8: the Evaluator checks the result of each operation with
+# check_value. Repetition and powers, whose work grows with the result, check first.
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SCALARS = frozenset({bool, int, float, type(None), datetime, date})
+_INT_HINT = "integers stay below 2**1023 (about 9e307), so that every integer is also a number"
+_SIZE_HINT = "expressions may not build very long texts or lists"
+
+
+def size_of(value: object, limit: int = MAX_SIZE) -> int:
+    """The size of a text (its characters) or of a list or mapping (its items, plus the sizes of
+    the texts, lists and mappings in it); 0 for anything else.
+
+    Counting stops once it passes ``limit``, so it takes at most about ``limit`` steps however
+    often the value repeats its parts (``[['a'] * 100000] * 100000`` is 10**10 items).
+    """
+    if type(value) is str:
+        return len(value)
+    total = 0
+    stack: list[Any] = [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            total += len(item)
+        elif kind is list or kind is tuple:
+            total += len(item)
+            stack.extend(item)
+        elif kind not in _SCALARS and isinstance(item, Mapping):
+            total += len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return total
+
+
+def _too_large(value: object, size: int) -> _Failure:
+    if isinstance(value, str):
+        return _Failure(
+            f"the result would be a text of {size:,} characters; the limit is {MAX_SIZE:,}", hint=_SIZE_HINT
+        )
+    return _Failure(
+        f"the result would be a list larger than {MAX_SIZE:,} (counting its items and the characters "
+        "and items inside them)",
+        hint=_SIZE_HINT,
+    )
+
+
+def _int_too_large(bits: int | None) -> _Failure:
+    size = f"{bits:,} bits" if bits is not None else f"more than {MAX_INT_BITS:,} bits"
+    return _Failure(
+        f"the result would be an integer of {size}; the limit is {MAX_INT_BITS:,} bits", hint=_INT_HINT
+    )
+
+
+def check_value(value: object) -> None:
+    """Refuse a value outside the bounds of the language (the Evaluator reports it as an evaluation-error).
+
+    An integer may have at most MAX_INT_BITS bits, so it is also a finite float; a text at
+    most MAX_SIZE characters, none of them a lone surrogate (which no UTF-8 output can hold);
+    a list or mapping a size (:func:`size_of`) of at most MAX_SIZE.
+    """
+    kind = type(value)
+    if kind is int:
+        bits = value.bit_length()  # type: ignore[attr-defined]
+        if bits > MAX_INT_BITS:
+            raise _int_too_large(bits)
+    elif kind is str:
+        assert isinstance(value, str)
+        if len(value) > MAX_SIZE:
+            raise _too_large(value, len(value))
+        if not value.isascii() and _SURROGATE.search(value):
+            raise _Failure(
+                "the result holds a lone surrogate (a \\ud800-\\udfff escape), which is not text",
+                hint="write the character itself",
+            )
+    elif kind in (list, tuple, dict):
+        size = size_of(value)
+        if size > MAX_SIZE:
+            raise _too_large(value, size)
+
+
 # --------------------------------------------------------------------------- operators
 # Null-aware versions of the operators: a None operand gives None. Limits follow
-# simpleeval's (MAX_STRING_LENGTH, MAX_POWER), plus a cap on the size of integer powers.
+# simpleeval's MAX_POWER, plus the bounds above.
 
 _SEQUENCES = (str, list, tuple)
-
-
-def _too_long(what: str) -> _Failure:
-    return _Failure(
-        f"{what} would be longer than {simpleeval.MAX_STRING_LENGTH} items",
-        hint="expressions may not build very long texts or lists",
-    )
 
 
 def _op_add(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
-    if (
-        isinstance(a, _SEQUENCES)
-        and isinstance(b, _SEQUENCES)
-        and len(a) + len(b) > simpleeval.MAX_STRING_LENGTH
-    ):
-        raise _too_long("the result of '+'")
     return a + b
 
 
@@ -375,12 +461,10 @@ def _op_mult(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     for seq, times in ((a, b), (b, a)):
-        if (
-            isinstance(seq, _SEQUENCES)
-            and isinstance(times, int)
-            and len(seq) * times > simpleeval.MAX_STRING_LENGTH
-        ):
-            raise _too_long("the repetition")
+        if isinstance(seq, _SEQUENCES) and isinstance(times, int) and times > 0:
+            size = size_of(seq) * times
+            if size > MAX_SIZE:
+                raise _too_large(seq, size)
     return a * b
 
 
@@ -421,8 +505,8 @@ def _op_pow(a: Any, b: Any) -> Any:
         raise TypeError("unsupported operand types")
     if abs(a) > simpleeval.MAX_POWER or abs(b) > simpleeval.MAX_POWER:
         raise _Failure(f"refusing to compute a power this large (limit {simpleeval.MAX_POWER})")
-    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_POWER_BITS:
-        raise _Failure(f"refusing to compute a power with more than {MAX_POWER_BITS} bits")
+    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_INT_BITS + 1:
+        raise _int_too_large(None)  # check_value decides near the bound; this only avoids the work
     try:
         result = a**b
     except ZeroDivisionError:
@@ -998,6 +1082,11 @@ def _unknown_function(name: str, names: Mapping[str, str]) -> ExpressionError:
 # --------------------------------------------------------------------------- evaluation
 
 _VALUE_TYPES = frozenset({str, int, float, bool, type(None), datetime, date, list, tuple, dict})
+# check_value looks at the values that nodes build. A name, `a if c else b`, `constant[key]`,
+# coalesce, min and max pass on a value that exists already (a record value, a constant,
+# an operand); comparisons and logic give booleans. Only these types have bounds.
+_BUILDING = frozenset({ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call, ast.List, ast.Tuple})
+_SELECTING = frozenset({"coalesce", "min", "max"})
 _MISSING = object()
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -1081,7 +1170,29 @@ class Evaluator(simpleeval.SimpleEval):
             handler = self.nodes[type(node)]
         except KeyError:
             raise _Failure(f"{type(node).__name__} is not allowed in expressions", node) from None
-        return handler(node)
+        value = handler(node)
+        # check_value, with its common cases inline: this runs for every node of every record.
+        kind = type(value)
+        if kind is int:
+            if value.bit_length() > MAX_INT_BITS and type(node) in _BUILDING:
+                self._check(value, node)
+        elif kind is str:
+            if (len(value) > MAX_SIZE or not value.isascii()) and type(node) in _BUILDING:
+                self._check(value, node)
+        elif (kind is list or kind is tuple or kind is dict) and type(node) in _BUILDING:
+            self._check(value, node)
+        return value
+
+    @staticmethod
+    def _check(value: Any, node: Any) -> None:
+        """check_value on the value a node built; coalesce, min and max only pass one on."""
+        if type(node) is ast.Call and getattr(node.func, "id", None) in _SELECTING:
+            return
+        try:
+            check_value(value)
+        except _Failure as failure:
+            failure.node = node
+            raise
 
     @staticmethod
     def _eval_constant(node: Any) -> Any:
@@ -1243,7 +1354,7 @@ class Evaluator(simpleeval.SimpleEval):
 
 
 def _evaluation_error(
-    expr: Expression, node: ast.AST | None, message: str, hint: str | None
+    expr: Expression, node: ast.AST | None, message: str, hint: str | None, code: str = EVALUATION
 ) -> ExpressionError:
     text = expr.source.lstrip()
     where = expr.location
@@ -1253,6 +1364,134 @@ def _evaluation_error(
         subject = ast.get_source_segment(text, node) or text
     if len(subject) > 80:
         subject = subject[:77] + "..."
-    return ExpressionError(
-        f"cannot evaluate {subject!r}: {message}", location=where, hint=hint, code=EVALUATION
-    )
+    if code == NEVER_COMPUTABLE:
+        hint = f"{hint} ({_NEVER_HINT})" if hint else _NEVER_HINT
+        return ExpressionError(f"{subject!r} can never be computed: {message}", location=where, hint=hint, code=code)
+    return ExpressionError(f"cannot evaluate {subject!r}: {message}", location=where, hint=hint, code=code)
+
+
+def as_number(value: Any, expr: Expression, what: str) -> float:
+    """``value`` as the float a measure's statistics use (``what``: "a mean measure", ...).
+
+    A value that cannot be one (text that is not a number, a date, a list, an integer
+    beyond the largest float) is an evaluation-error at ``expr``, not a Python exception.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        message = f"{what} needs numbers, got an integer too large to be one"
+    except (TypeError, ValueError):
+        message = f"{what} needs numbers, got {_type_name(value)}"
+    raise _evaluation_error(expr, None, message, "make the expression give a number, or null")
+
+
+# --------------------------------------------------------------------------- constant folding
+
+_NEVER_HINT = "it uses no record value, so it would fail for every record"
+_UNKNOWN: Any = object()  # a part that uses record values, or whose folding ran out of budget
+_NODE_COST = 100  # work units of evaluating one node, besides the size of its value
+_PHRASE_COST = 5_000  # work units per phrase of count_matches (compiling its pattern)
+
+
+class _OutOfBudget(Exception):
+    """Constant folding has done all the work it may."""
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    """The expressions inside ``node``; the name of a called function is not one."""
+    return [c for c in ast.iter_child_nodes(node)
+            if isinstance(c, ast.expr) and not (isinstance(node, ast.Call) and c is node.func)]
+
+
+def _constant_parts(node: ast.expr, values: Mapping[str, Any], constant: set[ast.AST]) -> bool:
+    """Add to ``constant`` every node whose names are all in ``values``; whether ``node`` is one."""
+    inside = [_constant_parts(child, values, constant) for child in _operands(node)]
+    if all(inside) and (not isinstance(node, ast.Name) or node.id in values):
+        constant.add(node)
+        return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """What constant folding found in one expression."""
+
+    errors: tuple[ExpressionError, ...]  # code never-computable, each at the part that fails
+    value: Any = _UNKNOWN  # the whole expression's value, when it uses no record value and was computed
+
+    @property
+    def is_constant(self) -> bool:
+        return self.value is not _UNKNOWN
+
+
+class Folder(Evaluator):
+    """The Evaluator, computing the parts of expressions that use no record value.
+
+    Used by validation: a part that raises, or builds a value beyond the bounds, can never
+    be computed. The evaluator and its bounds are the ones that run on records; only a
+    budget of work is added (``budget`` units: ``_NODE_COST`` per node plus the size of
+    its value, ``count_matches`` and ``contains_any`` by the size of their work, charged
+    before they run), shared by every expression given to one Folder, so validating a
+    scheme cannot hang. A part left when the budget is spent is not checked.
+    """
+
+    def __init__(self, constants: Mapping[str, Any], budget: int = FOLD_BUDGET) -> None:
+        super().__init__(constants)
+        self.budget = budget
+        for name in ("contains_any", "count_matches"):
+            self.functions[name] = self._charged(name, self.functions[name])
+
+    def fold(self, expr: Expression, values: Mapping[str, Any]) -> Folded:
+        """Compute every largest part of ``expr`` whose names are all in ``values`` (the
+        constants, and derived values already folded); the others are record values."""
+        errors: list[ExpressionError] = []
+        constant: set[ast.AST] = set()
+        _constant_parts(expr.tree.body, values, constant)
+        self._env = values
+        try:
+            value = self._fold(expr, expr.tree.body, constant, errors)
+        finally:
+            self._env = _EMPTY
+        return Folded(tuple(errors), value)
+
+    def _fold(self, expr: Expression, node: ast.expr, constant: set[ast.AST], errors: list[ExpressionError]) -> Any:
+        if node not in constant:
+            for child in _operands(node):
+                self._fold(expr, child, constant, errors)
+            return _UNKNOWN
+        if isinstance(node, ast.Name):
+            return self._env[node.id]
+        try:
+            return self._eval(node)
+        except _OutOfBudget:
+            pass
+        except _Failure as failure:
+            errors.append(_evaluation_error(expr, failure.node or node, failure.message, failure.hint,
+                                            NEVER_COMPUTABLE))
+        except Exception as exc:  # as evaluate() reports it
+            errors.append(_evaluation_error(expr, node, f"{type(exc).__name__}: {exc}", None, NEVER_COMPUTABLE))
+        return _UNKNOWN
+
+    def _eval(self, node: Any) -> Any:
+        self._spend(_NODE_COST)
+        value = super()._eval(node)
+        self._spend(size_of(value))
+        return value
+
+    def _spend(self, units: int) -> None:
+        self.budget -= units
+        if self.budget < 0:
+            raise _OutOfBudget
+
+    def _charged(self, name: str, impl: Callable[..., Any]) -> Callable[..., Any]:
+        """``impl`` (contains_any or count_matches), charged for its work before it runs."""
+
+        def run(text: Any, phrases: Any) -> Any:
+            if isinstance(text, str) and isinstance(phrases, (list, tuple)):
+                units = (len(text) + 1) * (len(phrases) + 1)
+                if name == "count_matches":
+                    units += _PHRASE_COST * len(phrases)
+                self._spend(units)
+            return impl(text, phrases)
+
+        return run

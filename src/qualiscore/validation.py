@@ -221,6 +221,9 @@ class _Lint:
         self.constants = dict_of(self.data.get("constants"))
         self.derive = dict_of(self.data.get("derive"))
         self.used: set[str] = set()
+        # Constant folding: the values of constants, and of derived values that use no record value.
+        self.folder = _folder(self.constants)
+        self.values = {n: v for n, v in self.constants.items() if n not in self.fields and n not in self.derive}
         self.record_level = not list_of(dict_of(self.data.get("subject")).get("group_by"))
 
     def add(self, severity: Severity, code: str, message: str, pointer: str, hint: str | None = None,
@@ -360,7 +363,10 @@ class _Lint:
         names.update({n: "derived" for n in derived})
         return names
 
-    def expression(self, source: Any, pointer: str, names: Mapping[str, str]) -> expressions.Expression | None:
+    def expression(self, source: Any, pointer: str, names: Mapping[str, str], *,
+                   derived: str | None = None) -> expressions.Expression | None:
+        """Check one expression; its parts that use no record value are computed, and one that
+        can never be computed is an error. A ``derived`` value that is constant is remembered."""
         if not isinstance(source, (str, int, float, bool)):
             return None  # the schema reports the wrong type
         location = self.doc.locate(pointer)
@@ -372,6 +378,12 @@ class _Lint:
         except ExpressionError:
             return None
         self.used.update(expr.names)
+        if not errors and self.folder is not None:
+            folded = self.folder.fold(expr, self.values)
+            for err in folded.errors:
+                self.findings.append(Finding("error", err.code, err.message, err.location or location, err.hint))
+            if derived is not None and folded.is_constant:
+                self.values[derived] = folded.value
         return expr
 
     def derived(self) -> None:
@@ -383,7 +395,7 @@ class _Lint:
             names = self.known(earlier)
             # Names defined later are reported as ordering problems, not as unknown names.
             names.update({n: "derived" for n in later})
-            expr = self.expression(source, ptr, names)
+            expr = self.expression(source, ptr, names, derived=name)
             if expr is None:
                 continue
             if name in expr.names:
@@ -587,6 +599,14 @@ class _Lint:
             if name not in self.used:
                 self.add("warning", "unused-derived", f"derived value {name!r} is not used", f"/derive/{name}",
                          "remove it or use it in a measure", key=True)
+
+
+def _folder(constants: Mapping[str, Any]) -> expressions.Folder | None:
+    """An evaluator for constant folding; None when the constants are not plain data (reported elsewhere)."""
+    try:
+        return expressions.Folder(constants)
+    except TypeError:
+        return None
 
 
 def _name_location(expr: expressions.Expression, name: str, start: Location) -> Location:

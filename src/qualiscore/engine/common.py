@@ -37,10 +37,14 @@ def fsum(values: Iterable[float]) -> float:
 
 
 def as_number(value: Any) -> float | None:
+    """A measured value as a number to score; None when it is not one (text, NaN, an integer beyond floats)."""
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return None
     return None
 
 

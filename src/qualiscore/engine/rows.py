@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..errors import ExpressionError, UsageError
-from ..expressions import Evaluator, Expression
+from ..expressions import Evaluator, Expression, as_number
 from ..model import Measure, RecordContract, Scheme
 from ..options import RunOptions
 from ..records import Dataset, Problem, read_records, records_from_dicts
@@ -87,7 +87,8 @@ class RowEngine:
             num_of = _getter(self.evaluator, m.numerator, constants)
             den_of = _getter(self.evaluator, m.denominator, constants)
             pairs = [(num_of(r), den_of(r)) for r in records]
-            used = [(float(a), float(b)) for a, b in pairs if a is not None and b is not None]
+            used = [(as_number(a, m.numerator, "a ratio"), as_number(b, m.denominator, "a ratio"))
+                    for a, b in pairs if a is not None and b is not None]
             return measures.RatioSums(len(pairs), len(used), common.fsum(a for a, _ in used),
                                       common.fsum(b for _, b in used),
                                       tuple(i for i, (a, _b) in zip(ids, pairs) if a))
@@ -101,7 +102,8 @@ class RowEngine:
             return measures.Truths(measured, len(known), sum(1 for v in known if v), evidence)
         if family is measures.First:
             return measures.First(measured, len(known), values[0] if values else None, evidence)
-        nums = [float(v) for v in known]
+        what = f"a {m.kind} measure"
+        nums = [as_number(v, m.expr, what) for v in known]
         if family is measures.Promoters:
             return measures.Promoters(measured, len(nums), sum(1 for v in nums if v >= measures.PROMOTER_MIN),
                                       sum(1 for v in nums if v <= measures.DETRACTOR_MAX), evidence)

@@ -184,7 +184,8 @@ class CompiledScheme:
                 raise Fallback(f"a {m.kind} measure over {c.kind} values ({c.expr.source!r})")
         if m.kind == "value" and plan.expr is not None:
             c = plan.expr
-            if c.kind == "num" or (c.kind == "datetime" and c.expr.tree.body.__class__ is not ast.Name):
+            if c.kind == "num" or c.kind not in DTYPES or (
+                    c.kind == "datetime" and c.expr.tree.body.__class__ is not ast.Name):
                 raise Fallback(f"a value measure of {c.kind} values ({c.expr.source!r})")
         return plan
 

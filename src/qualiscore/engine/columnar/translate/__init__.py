@@ -12,7 +12,11 @@ ZoneInfo: Python then compares and subtracts them without their offsets.
 
 Every translated node (a :class:`Translated`) carries its value *and* a ``fail`` mask: the
 rows where the Evaluator would raise an error, or where the vectorised value is not
-guaranteed to be the Evaluator's (integer overflow, NaN comparisons, a rounding tie, …).
+guaranteed to be the Evaluator's (integer overflow, NaN comparisons, a rounding tie, a
+text or list the Evaluator would find beyond the bounds of
+:func:`qualiscore.expressions.check_value`, …). Parts without record values are computed
+once by the Evaluator itself, bounds included; an integer constant beyond 64 bits has no
+column type, so the engine falls back to the reference code.
 The caller evaluates exactly those rows with the row Evaluator, so an answer never
 differs. A node that has no vectorised form (float ``//`` and ``%``, text repetition, …)
 raises :class:`NeedsPython`; the caller then evaluates that whole expression with the row

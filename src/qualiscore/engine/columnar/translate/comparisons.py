@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -106,7 +107,8 @@ def _in_values(a: Translated, values: list[Any]) -> tuple[pl.Expr, pl.Expr | Non
             ints = sorted({int(v) for v in nums if _integral(v)})
             x = as_int(a)
             return pl.when(x.is_null()).then(None).otherwise(x.is_in(_values(ints, pl.Int64))), None
-        floats = [float(v) for v in nums if not (isinstance(v, float) and math.isnan(v))]
+        # An integer beyond the largest float equals no float (and `big` sends every row to Python).
+        floats = [float(v) for v in nums if not (isinstance(v, float) and math.isnan(v)) and _is_float(v)]
         big = any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > EXACT_INT for v in nums)
         x = as_float(a)
         err = mask_or(nan_mask(a), big_mask(a), pl.lit(True) if big else None)
@@ -122,6 +124,14 @@ def _in_values(a: Translated, values: list[Any]) -> tuple[pl.Expr, pl.Expr | Non
 def _values(values: list[Any], dtype: Any) -> pl.Expr:
     """A constant list for is_in."""
     return pl.lit(pl.Series(values, dtype=dtype)).implode()
+
+
+_FLOAT_MAX = int(sys.float_info.max)
+
+
+def _is_float(v: Any) -> bool:
+    """Whether a constant number converts to a float (an integer may be too large)."""
+    return not isinstance(v, int) or abs(v) <= _FLOAT_MAX
 
 
 def _integral(v: Any) -> bool:

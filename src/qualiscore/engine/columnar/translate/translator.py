@@ -9,7 +9,7 @@ from typing import Any
 
 from ...._polars import pl
 from ....calendar import Calendar
-from ....expressions import FUNCTIONS, Evaluator, Expression
+from ....expressions import FUNCTIONS, MAX_SIZE, Evaluator, Expression, size_of
 from .business_days import business_days_expr
 from .comparisons import compare
 from .lookups import lookup
@@ -35,7 +35,6 @@ from .values import (
 )
 
 SAFE_INT = 2**62  # integer results beyond this may overflow Int64
-MAX_STRING_LENGTH = 100000  # simpleeval.MAX_STRING_LENGTH
 MAX_POWER = 4000000  # simpleeval.MAX_POWER
 
 _FnResult = tuple[pl.Expr, str, pl.Expr | None]  # a function's (value, kind, error rows)
@@ -83,6 +82,29 @@ def _cast(t: Translated, kind: str) -> pl.Expr:
 
 def _escape_regex(text: str) -> str:
     return pl.escape_regex(text)
+
+
+def _size(t: Translated) -> tuple[int, list[pl.Expr]]:
+    """expressions.size_of of a value (the characters of a text, the items of a list plus their
+    sizes), as a number plus per-row terms."""
+    if t.is_const:
+        return size_of(t.const), []
+    if t.kind == "str":
+        return 0, [t.value.str.len_chars().cast(pl.Int64).fill_null(0)]
+    if t.kind == "dynlist":
+        assert t.items is not None
+        fixed, terms = len(t.items), []
+        for item in t.items:
+            n, more = _size(item)
+            fixed += n
+            terms += more
+        return fixed, terms
+    return 0, []
+
+
+def _over_size(size: pl.Expr) -> pl.Expr:
+    """Rows where a value the Evaluator builds would be larger than MAX_SIZE (it raises there)."""
+    return (size > MAX_SIZE).fill_null(False)
 
 
 class Translator:
@@ -136,6 +158,8 @@ class Translator:
         kind = kind_of_value(value)
         if kind == "other":
             raise Untranslatable(f"constant of type {type(value).__name__}")
+        if kind == "int" and not INT64_MIN <= value < 2**63:
+            raise Untranslatable("an integer constant beyond 64 bits")
         return Translated(kind, const=value)
 
     # -- leaves
@@ -147,7 +171,9 @@ class Translator:
 
     def _List(self, node: ast.List) -> Translated:
         items = tuple(self.node(e) for e in node.elts)
-        return Translated("dynlist", items=items, fail=mask_or(*(i.fail for i in items)))
+        fixed, terms = _size(Translated("dynlist", items=items))
+        over = _over_size(pl.sum_horizontal(terms) + fixed) if terms else pl.lit(True) if fixed > MAX_SIZE else None
+        return Translated("dynlist", items=items, fail=mask_or(*(i.fail for i in items), over))
 
     _Tuple = _List
 
@@ -190,8 +216,7 @@ class Translator:
                 return self._arith(a, b, lambda x, y: x + y, fails)
             if a.kind == "str" and b.kind == "str":
                 length = a.value.str.len_chars() + b.value.str.len_chars()
-                too_long = (length > MAX_STRING_LENGTH).fill_null(False)
-                return Translated("str", expr=a.value + b.value, fail=mask_or(fails, too_long))
+                return Translated("str", expr=a.value + b.value, fail=mask_or(fails, _over_size(length)))
             return _null_result("null", a, b, fail=both)
         if op is ast.Sub:
             if na and nb:
@@ -371,6 +396,8 @@ class Translator:
         if kind == "null" or not seen:
             return _null_result(kind if kind != "null" else "null", key, fail=err)
         out_dtype = DTYPES[kind]
+        if any(type(v) is int and not INT64_MIN <= v < 2**63 for v in seen.values()):
+            raise Untranslatable("a constant holding integers beyond 64 bits")
         values = [None if v is None else (float(v) if out_dtype == pl.Float64 else v) for v in seen.values()]
         value = lookup(keyexpr, list(seen), pl.Series(values, dtype=out_dtype))
         return Translated(kind, expr=value, fail=mask_or(key.fail, err))
@@ -499,8 +526,10 @@ class Translator:
             return pl.lit(None), "null", nonnull
         e = a.value
         value = e.str.to_uppercase() if upper else e.str.to_lowercase()
-        # Python and Polars may disagree outside ASCII (Unicode versions): let Python decide.
-        return value, "str", (e.str.len_bytes() != e.str.len_chars()).fill_null(False)
+        # Python and Polars may disagree outside ASCII (Unicode versions), and case mapping may
+        # make a text longer there: let Python decide. ASCII keeps its length.
+        unsure = (e.str.len_bytes() != e.str.len_chars()).fill_null(False)
+        return value, "str", unsure | _over_size(e.str.len_chars())
 
     def _fn_lower(self, args: list[Translated], nonnull: pl.Expr) -> _FnResult:
         return self._case(args, nonnull, False)
