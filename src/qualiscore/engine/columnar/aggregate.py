@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Sequence
-from typing import Any
 
 from ..._polars import pl
 from ...model import Measure
@@ -50,13 +49,17 @@ def score(plan: CompiledScheme, result: ExecutionResult) -> list[Scorecard]:
     clock = Clock()
     table = _gathered(plan, frame, indicators + vetoes)
     clock.lap("group_by")
+    order, subjects = _subjects(plan, table)
+    table = table[order]
+    indicator_stats = [m.statistics(table) for m in indicators]
+    veto_stats = [m.statistics(table) for m in vetoes]
+    labels = table.get_column(LABEL).to_list() if LABEL in table.columns else [None] * table.height
     cards = []
-    for keys, row in _subjects(plan, table):
-        label = row.get(LABEL)
-        measured = {ind.id: finish(ind.measure, m.statistics(row)) for ind, m in zip(scheme.indicators, indicators)}
-        triggered = triggered_vetoes(scheme, [finish(veto.when, m.statistics(row))
-                                              for veto, m in zip(scheme.vetoes, vetoes)])
-        cards.append(build_scorecard(scheme, plan.grouping.subject(keys, label), keys, label, row["__scored"],
+    for k, (keys, label, scored) in enumerate(zip(subjects, labels, table.get_column("__scored").to_list())):
+        measured = {ind.id: finish(ind.measure, stats[k]) for ind, stats in zip(scheme.indicators, indicator_stats)}
+        triggered = triggered_vetoes(scheme, [finish(veto.when, stats[k])
+                                              for veto, stats in zip(scheme.vetoes, veto_stats)])
+        cards.append(build_scorecard(scheme, plan.grouping.subject(keys, label), keys, label, scored,
                                      measured, triggered))
     clock.lap("scorecards")
     return cards
@@ -87,18 +90,19 @@ def _gathered(plan: CompiledScheme, frame: pl.DataFrame, gathered: Sequence[Meas
     return table
 
 
-def _subjects(plan: CompiledScheme, table: pl.DataFrame) -> list[tuple[dict[str, str], dict[str, Any]]]:
-    """Each group's key texts (subjects.Grouping.keys of its key values) and row, in subject order."""
+def _subjects(plan: CompiledScheme, table: pl.DataFrame) -> tuple[list[int], list[dict[str, str]]]:
+    """The rows of ``table`` in subject order, and each one's key texts (subjects.Grouping.keys of its key values)."""
     assert plan.grouping is not None
     fields = plan.grouping.key_fields
     subjects = []
-    for row in table.iter_rows(named=True):
+    wanted = {*fields, *(fold_column(f) for f in fields), LABEL}
+    for position, row in enumerate(table.select(c for c in table.columns if c in wanted).iter_rows(named=True)):
         keys = plan.grouping.keys({f: python_value(row, f, plan.kinds.get(f), plan.zone) for f in fields})
-        subjects.append((subject_order(keys, row.get(LABEL)), keys, row))
+        subjects.append((subject_order(keys, row.get(LABEL)), position, keys))
     subjects.sort(key=lambda s: s[0])
     if any(a[0] == b[0] for a, b in itertools.pairwise(subjects)):
         raise Fallback("two key values with the same text")  # e.g. -0.0 and 0.0: one subject for the reference
-    return [(keys, row) for _, keys, row in subjects]
+    return [position for _, position, _ in subjects], [keys for _, _, keys in subjects]
 
 
 def _check_measure_errors(plan: CompiledScheme, result: ExecutionResult) -> None:

@@ -4,8 +4,8 @@ Only gathering is written here; what the statistics mean is
 :func:`qualiscore.engine.measures.finish`. Each measure adds row-level columns and
 aggregations named ``m{index}_...`` to the one group_by of :mod:`.aggregate`, chosen by
 the statistics its kind needs (:data:`~qualiscore.engine.measures.STATISTICS`);
-:meth:`MeasureColumns.statistics` reads one subject's aggregated row back as those
-statistics. What the vectorised sums cannot vouch for makes the run fall back to the
+:meth:`MeasureColumns.statistics` reads the aggregated table back as those statistics,
+one per subject. What the vectorised sums cannot vouch for makes the run fall back to the
 reference code: NaN, -0.0 where order matters, an integer sum beyond 2**53, a sum that
 overflows (the reference then sums with math.fsum in its own order).
 """
@@ -26,8 +26,6 @@ from .fallback import Fallback
 from .frames import STATE, fold_column
 from .plan import MeasurePlan
 from .translate import EXACT_INT, INTLIKE, Translated, evidence_mask, is_true, where_mask
-
-Row = Mapping[str, Any]  # one subject's aggregated row
 
 
 class MeasureColumns:
@@ -150,70 +148,94 @@ class MeasureColumns:
         measures.Ranked: _gather_ranked,
     }
 
-    # -- reading a subject's row back
-    def statistics(self, row: Row) -> Statistics:
-        """The measure's statistics over one subject's records (see measures.STATISTICS)."""
-        if any(row.get(self._name(n)) for n in ("nans", "numerator_nans", "denominator_nans")):
+    # -- reading the statistics back, one list per column over the subjects
+    def statistics(self, table: pl.DataFrame) -> list[Statistics]:
+        """The measure's statistics over each subject's records, one per row of ``table`` (see measures.STATISTICS)."""
+        if any(self._sum(table, n) for n in ("nans", "numerator_nans", "denominator_nans")):
             raise Fallback("NaN among measured values")
-        if row.get(self._name("negative_zeros")):
+        if self._sum(table, "negative_zeros"):
             raise Fallback("-0.0 among ordered measured values")
-        return self._READ[self.family](self, row, row[self._name("measured")], self._evidence(row))
+        return self._READ[self.family](self, table, self._evidence(table))
 
-    def _evidence(self, row: Row) -> tuple[Any, ...]:
-        """The id texts of the subject's evidence rows (None for a null id, as the reference engine gives it)."""
+    def _sum(self, table: pl.DataFrame, what: str) -> int:
+        name = self._name(what)
+        return int(table.get_column(name).sum()) if name in table.columns else 0
+
+    def _list(self, table: pl.DataFrame, what: str) -> list[Any]:
+        return table.get_column(self._name(what)).to_list()
+
+    def _evidence(self, table: pl.DataFrame) -> list[tuple[Any, ...]]:
+        """Per subject, the id texts of its evidence rows (None for a null id, as the reference engine gives it)."""
         if not self.veto:
-            return ()
-        ids = row[self._name("evidence_ids")] or []
+            return [()] * table.height
+        per_subject = [ids or [] for ids in self._list(table, "evidence_ids")]
         if self.id_kind == "datetime":
-            folds = row[self._name("evidence_folds")] or []
-            ids = [None if v is None else v.replace(tzinfo=self.zone, fold=int(f)) for v, f in zip(ids, folds)]
-        return tuple(id_text(v) for v in ids)
+            folds = [f or [] for f in self._list(table, "evidence_folds")]
+            per_subject = [[None if v is None else v.replace(tzinfo=self.zone, fold=int(f)) for v, f in zip(ids, fs)]
+                           for ids, fs in zip(per_subject, folds)]
+        return [tuple(id_text(v) for v in ids) for ids in per_subject]
 
-    def _read_ratio(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
-        numerator = (row[self._name("numerator")] or 0.0) + 0.0  # + 0.0: a -0.0 sum is 0.0, as math.fsum gives
-        denominator = (row[self._name("denominator")] or 0.0) + 0.0
-        if not (math.isfinite(numerator) and math.isfinite(denominator)):
-            raise Fallback("a ratio sum overflows")
-        return measures.RatioSums(measured, row[self._name("used")], numerator, denominator, evidence)
+    def _read_ratio(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
+        out: list[Statistics] = []
+        for measured, used, numerator, denominator, ev in zip(
+                self._list(table, "measured"), self._list(table, "used"), self._list(table, "numerator"),
+                self._list(table, "denominator"), evidence):
+            numerator = (numerator or 0.0) + 0.0  # + 0.0: a -0.0 sum is 0.0, as math.fsum gives
+            denominator = (denominator or 0.0) + 0.0
+            if not (math.isfinite(numerator) and math.isfinite(denominator)):
+                raise Fallback("a ratio sum overflows")
+            out.append(measures.RatioSums(measured, used, numerator, denominator, ev))
+        return out
 
-    def _read_truths(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
-        return measures.Truths(measured, row[self._name("known")], row[self._name("true")], evidence)
+    def _read_truths(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
+        return [measures.Truths(*row) for row in zip(
+            self._list(table, "measured"), self._list(table, "known"), self._list(table, "true"), evidence)]
 
-    def _read_first(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
-        value = row[self._name("value")]
+    def _read_first(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
+        values = self._list(table, "value")
         expr = self.plan.expr
-        if expr is not None and expr.kind == "datetime" and value is not None:
-            value = value.replace(tzinfo=self.zone, fold=int(bool(row[self._name("value_fold")])))
-        return measures.First(measured, row[self._name("known")], value, evidence)
+        if expr is not None and expr.kind == "datetime":
+            folds = self._list(table, "value_fold")
+            values = [v if v is None else v.replace(tzinfo=self.zone, fold=int(bool(f))) for v, f in zip(values, folds)]
+        return [measures.First(*row) for row in zip(
+            self._list(table, "measured"), self._list(table, "known"), values, evidence)]
 
-    def _read_promoters(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
-        return measures.Promoters(measured, row[self._name("known")], row[self._name("promoters")],
-                                  row[self._name("detractors")], evidence)
+    def _read_promoters(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
+        return [measures.Promoters(*row) for row in zip(
+            self._list(table, "measured"), self._list(table, "known"), self._list(table, "promoters"),
+            self._list(table, "detractors"), evidence)]
 
-    def _read_total(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
-        known = row[self._name("known")]
-        if not known:
-            return measures.Total(measured, 0, 0.0, evidence)
-        abs_sum = row.get(self._name("abs_sum"))
-        if abs_sum is not None and abs_sum > EXACT_INT:
+    def _read_total(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
+        if self._name("abs_sum") in table.columns and (table.get_column(self._name("abs_sum")) > EXACT_INT).any():
             raise Fallback("an integer sum beyond 64 bits")
-        total = float(row[self._name("total")]) + 0.0
-        if not math.isfinite(total):
-            raise Fallback("a sum overflows")
-        return measures.Total(measured, known, total, evidence)
+        out: list[Statistics] = []
+        for measured, known, total, ev in zip(
+                self._list(table, "measured"), self._list(table, "known"), self._list(table, "total"), evidence):
+            if not known:
+                out.append(measures.Total(measured, 0, 0.0, ev))
+                continue
+            total = float(total) + 0.0
+            if not math.isfinite(total):
+                raise Fallback("a sum overflows")
+            out.append(measures.Total(measured, known, total, ev))
+        return out
 
-    def _read_extreme(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
-        known = row[self._name("known")]
-        value = float(row[self._name("extreme")]) if known else None
-        return measures.Extreme(measured, known, value, evidence)
+    def _read_extreme(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
+        return [measures.Extreme(measured, known, float(value) if known else None, ev) for measured, known, value, ev
+                in zip(self._list(table, "measured"), self._list(table, "known"), self._list(table, "extreme"),
+                       evidence)]
 
-    def _read_ranked(self, row: Row, measured: int, evidence: tuple[Any, ...]) -> Statistics:
-        known = row[self._name("known")]
-        ordered = row[self._name("sorted")]
-        ranks = measures.percentile_ranks(known, measures.percentile_p(self.measure))
-        return measures.Ranked(measured, known, tuple(float(ordered[r]) for r in ranks), evidence)
+    def _read_ranked(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
+        p = measures.percentile_p(self.measure)
+        out: list[Statistics] = []
+        for measured, known, ordered, ev in zip(
+                self._list(table, "measured"), self._list(table, "known"), self._list(table, "sorted"), evidence):
+            ranks = measures.percentile_ranks(known, p)
+            out.append(measures.Ranked(measured, known, tuple(float(ordered[r]) for r in ranks), ev))
+        return out
 
-    _READ: ClassVar[Mapping[type[Statistics], Callable[[MeasureColumns, Row, int, tuple[Any, ...]], Statistics]]] = {
+    _READ: ClassVar[Mapping[type[Statistics], Callable[[MeasureColumns, pl.DataFrame, list[tuple[Any, ...]]],
+                                                       list[Statistics]]]] = {
         measures.RatioSums: _read_ratio,
         measures.Truths: _read_truths,
         measures.First: _read_first,
