@@ -830,6 +830,14 @@ def _check_versions(docs: list[Document]) -> Iterator[Finding]:
             yield Finding("error", "unknown-supersedes", f"supersedes {sup!r}, but no such version is in this directory",
                           doc.locate("/supersedes"), f"did you mean {close[0]!r}?" if close else
                           "check the version name, or add the superseded file")
+    if len(docs) > 1:
+        for doc in docs:
+            if not dict_of(dict_of(doc.data).get("subject")).get("period"):
+                yield Finding("warning", "versions-no-period",
+                              f"version {dict_of(doc.data).get('version')} has no subject.period, so records "
+                              "cannot be routed to the versions of this directory by date",
+                              doc.locate("/subject/period"),
+                              "add subject.period to every version, or evaluate one version (a file, or --as-of)")
     seen: dict[str, Document] = {}
     for doc in docs:
         version = str(dict_of(doc.data).get("version"))

@@ -196,7 +196,7 @@ class _SheetCells:
             number = int(match[2]) if match else last + 1
         else:
             match = _ROW_NUMBER.fullmatch(text)
-            if match is None:
+            if match is None or int(match[1]) < 1:
                 raise _Damaged(last + 1, f"a row is numbered {text[:20]!r}, which is no row number")
             number = int(match[1])
         if number <= last:

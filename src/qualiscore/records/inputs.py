@@ -124,16 +124,15 @@ def first_utf8_line(path: str) -> int | None:
 
 
 def _mixed_error(source: str, utf8: int, offset: int, line: int) -> DataError:
-    """A file whose lines are in two encodings; the line named is the first that is not in the file's first one."""
+    """A file whose lines are in two encodings, located at the first line not in the encoding it starts with."""
+    other = f"line {line} is not UTF-8 (bad byte at offset {offset}; perhaps GB18030)"
     if utf8 < line:
-        message = (f"mixes encodings: it starts as UTF-8 (line {utf8}), but line {line} is not UTF-8 "
-                   f"(bad byte at offset {offset}; perhaps GB18030)")
+        message = f"mixes encodings: line {utf8} is UTF-8, but {other}"
     else:
-        message = (f"mixes encodings: it starts as GB18030 (line {line} is not UTF-8), but line {utf8} is "
-                   "UTF-8, which GB18030 would read as other characters")
+        message = f"mixes encodings: {other}, but line {utf8} is UTF-8"
     return DataError(
         message,
-        location=Location(source, line=line if utf8 < line else utf8),
+        location=Location(source, line=max(line, utf8)),
         hint="save the whole file in one encoding (UTF-8), or pass --encoding to read every line "
         "with one codec (e.g. --encoding gb18030)",
         code="encoding",
@@ -205,10 +204,10 @@ def scan_text(path: str, source: str, encoding: str | None) -> tuple[str, str]:
         return hasher.hexdigest(), first
     if first == "utf-16":
         raise _decode_error(source, first, *failure)
+    utf8 = first_utf8_line(path)
+    if utf8 is not None:
+        raise _mixed_error(source, utf8, *failure)
     if attempt("gb18030", None) is None:
-        utf8 = first_utf8_line(path)
-        if utf8 is not None:
-            raise _mixed_error(source, utf8, *failure)
         return hasher.hexdigest(), "gb18030"
     offset, line = failure
     raise DataError(
