@@ -562,3 +562,18 @@ def test_versions_without_a_period_are_a_warning_of_a_directory(tmp_path: Path) 
     assert {(f.severity, f.code, Path(f.location.file or "").name) for f in found} >= {
         ("warning", "versions-no-period", "2026Q1.yaml"), ("warning", "versions-no-period", "2026Q2.yaml")}
     assert all(f.code != "versions-no-period" for f in validation.validate_paths([tmp_path / "2026Q1.yaml"]))
+
+
+def test_validate_checks_tests_files_too(tmp_path: Path) -> None:
+    """A *.tests.yaml file is checked like the `test` command checks it: its form and the files it names."""
+    scheme = scheme_with_fixture(tmp_path, "fixtures/june.csv")
+    tests = scheme.parent / "more.tests.yaml"
+    tests.write_text("format: qualiscore-tests/v1\nscheme: ../other/clean.yaml\ntests:\n"
+                     "  - {name: t, records_file: fixtures/july.csv, expect: {}, extra: 1}\n", encoding="utf-8")
+    found = validation.validate_paths([tmp_path / "rules"])
+    assert [(f.severity, f.code, f.location.line, f.location.column) for f in found] == [
+        ("error", "file-outside-tree", 2, 9), ("warning", "missing-fixture", 4, 29),
+        ("error", "unknown-key", 4, 60)]
+    assert validation.checked_files(tmp_path / "rules") == [scheme, tests]
+    tests.write_text("format: qualiscore-tests/v1\nscheme: nope.yaml\ntests: []\n", encoding="utf-8")
+    assert [(f.code, f.location.line) for f in validate_file(tests)[1]] == [("file-not-found", 2)]

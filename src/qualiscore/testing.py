@@ -10,11 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from ._plain import is_number
 from .errors import DataError, Location, QualiscoreError, SchemeValidationError
@@ -25,16 +22,8 @@ from .records import Dataset, records_from_dicts
 from .runs import execute
 from .schemes import load_scheme
 from .scorecard import Scorecard, rounded
-from .validation import (
-    OutsideTree,
-    explain_schema_error,
-    reference_findings,
-    resolve_reference,
-    scheme_schema,
-)
+from .validation import TESTS_SUFFIX, OutsideTree, resolve_reference, tests_file_findings
 
-TESTS_FORMAT = "qualiscore-tests/v1"
-TEST_SUFFIX = ".tests.yaml"
 # A failure message shows values of the fixture records (subjects, measured values) only this
 # much, so a test log never becomes a copy of the data.
 SHOWN_VALUES = 3
@@ -183,32 +172,10 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
     return TestResult(file, label, test.name, tuple(check(card, run.rows_rejected, test)))
 
 
-@lru_cache(maxsize=1)
-def _tests_file_validator() -> jsonschema.Draft202012Validator:
-    """A *.tests.yaml file is checked with the same `test` definition as a scheme's own tests."""
-    base = scheme_schema()
-    return jsonschema.Draft202012Validator({
-        "$schema": base["$schema"],
-        "$defs": base["$defs"],
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["format", "scheme", "tests"],
-        "properties": {
-            "format": {"const": TESTS_FORMAT},
-            "scheme": {"type": "string", "description": "The scheme file tested, relative to this file."},
-            "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
-        },
-    })
-
-
 def _test_file_cases(path: Path) -> tuple[Path, tuple[TestCase, ...]]:
     """The scheme a tests file names and its tests, refused like a scheme when it has errors."""
     doc = load_path(path)
-    findings = [f for e in _tests_file_validator().iter_errors(doc.data) for f in explain_schema_error(doc, e)]
-    if not findings:
-        findings += reference_findings(doc, "/scheme", "scheme")
-        for ti in range(len(doc.data["tests"])):
-            findings += reference_findings(doc, f"/tests/{ti}/records_file", "records_file")
+    findings = tests_file_findings(doc)
     if any(f.severity == "error" for f in findings):
         raise SchemeValidationError(findings, str(path))
     return path.parent / doc.data["scheme"], compile_tests(doc.data["tests"], doc)
@@ -219,7 +186,7 @@ def iter_results(paths: Sequence[str | Path]) -> Iterator[TestResult]:
     for path in _collect(paths):
         file = str(path)
         try:
-            if path.name.endswith(TEST_SUFFIX):
+            if path.name.endswith(TESTS_SUFFIX):
                 scheme_path, tests = _test_file_cases(path)
                 scheme = load_scheme(scheme_path)
             else:
@@ -243,7 +210,7 @@ def _collect(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def _is_scheme_or_tests(path: Path) -> bool:
-    if path.name.endswith(TEST_SUFFIX):
+    if path.name.endswith(TESTS_SUFFIX):
         return True
     try:
         head = path.read_text(encoding="utf-8-sig", errors="replace")[:4096]

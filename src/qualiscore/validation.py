@@ -703,7 +703,11 @@ def resolve_reference(directory: Path | None, reference: str) -> Reference:
 
 
 def reference_findings(doc: Document, pointer: str, what: str) -> Iterator[Finding]:
-    """A file named at ``pointer`` must stay in the directory of ``doc``, and should exist."""
+    """A file named at ``pointer`` must stay in the directory of ``doc``, and exist.
+
+    A missing scheme makes a tests file unusable (an error); a missing records file fails
+    only its own test (a warning: the scheme is still usable).
+    """
     reference = doc.data_at(pointer)
     if not isinstance(reference, str):
         return  # absent, or the schema reports the type
@@ -717,12 +721,15 @@ def reference_findings(doc: Document, pointer: str, what: str) -> Iterator[Findi
     except OutsideTree as why:
         yield Finding("error", "file-outside-tree", f"{what} {_short(reference)} {why}", doc.locate(pointer),
                       f"keep the file in {directory or 'the directory of this file'} or below, and write its "
-                      "path relative to that directory, e.g. fixtures/records.csv")
+                      "path relative to that directory")
         return
     if directory is not None and not resolved.file.is_file():
-        yield Finding("warning", "missing-fixture",
-                      f"{what} {_short(reference)} is not a file: {resolved.file} does not exist",
-                      doc.locate(pointer), f"the path is relative to the directory of this file ({directory})")
+        message = f"{what} {_short(reference)} is not a file: {resolved.file} does not exist"
+        hint = f"the path is relative to the directory of this file ({directory})"
+        if what == "scheme":
+            yield Finding("error", "file-not-found", message, doc.locate(pointer), hint)
+        else:
+            yield Finding("warning", "missing-fixture", message, doc.locate(pointer), hint)
 
 
 def _name_location(expr: expressions.Expression, name: str, start: Location) -> Location:
@@ -784,11 +791,13 @@ def load_error_finding(error: SchemeLoadError) -> Finding:
 
 
 def validate_file(path: str | Path) -> tuple[Document | None, list[Finding]]:
-    """Load and validate one file; a load error becomes a finding."""
+    """Load and validate one file (a scheme, or a ``*.tests.yaml`` file); a load error becomes a finding."""
     try:
         doc = load_path(path)
     except SchemeLoadError as exc:
         return None, [load_error_finding(exc)]
+    if Path(path).name.endswith(TESTS_SUFFIX):
+        return doc, tests_file_findings(doc)
     return doc, list(iter_findings(doc))
 
 
@@ -797,9 +806,49 @@ def scheme_files(path: str | Path) -> list[Path]:
     if p.is_dir():
         return sorted(
             q for q in p.rglob("*")
-            if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.endswith(".tests.yaml")
+            if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.endswith(TESTS_SUFFIX)
         )
     return [p]
+
+
+def checked_files(path: str | Path) -> list[Path]:
+    """What ``validate`` checks under ``path``: the scheme files, then the ``*.tests.yaml`` files."""
+    p = Path(path)
+    tests = sorted(q for q in p.rglob(f"*{TESTS_SUFFIX}") if q.is_file()) if p.is_dir() else []
+    return [*scheme_files(p), *tests]
+
+
+# --------------------------------------------------------------------------- tests files
+
+TESTS_FORMAT = "qualiscore-tests/v1"
+TESTS_SUFFIX = ".tests.yaml"
+
+
+@lru_cache(maxsize=1)
+def _tests_file_validator() -> jsonschema.Draft202012Validator:
+    """A *.tests.yaml file is checked with the same `test` definition as a scheme's own tests."""
+    base = scheme_schema()
+    return jsonschema.Draft202012Validator({
+        "$schema": base["$schema"],
+        "$defs": base["$defs"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["format", "scheme", "tests"],
+        "properties": {
+            "format": {"const": TESTS_FORMAT},
+            "scheme": {"type": "string", "description": "The scheme file tested, relative to this file."},
+            "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
+        },
+    })
+
+
+def tests_file_findings(doc: Document) -> list[Finding]:
+    """A tests file: its form, then the files it names (its scheme, records files), inside its directory."""
+    findings = [f for e in _tests_file_validator().iter_errors(doc.data) for f in explain_schema_error(doc, e)]
+    findings += reference_findings(doc, "/scheme", "scheme")
+    for ti in range(len(list_of(dict_of(doc.data).get("tests")))):
+        findings += reference_findings(doc, f"/tests/{ti}/records_file", "records_file")
+    return sorted(findings, key=Finding.sort_key)
 
 
 def iter_version_findings(docs: Iterable[Document]) -> Iterator[Finding]:
@@ -876,10 +925,10 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Finding]:
                                     "check the path"))
             continue
         docs = []
-        for file in scheme_files(p):
+        for file in checked_files(p) if p.is_dir() else [p]:
             doc, found = validate_file(file)
             findings.extend(found)
-            if doc is not None:
+            if doc is not None and not file.name.endswith(TESTS_SUFFIX):
                 docs.append(doc)
         if p.is_dir():
             for parent in sorted({Path(d.path).parent for d in docs}):
