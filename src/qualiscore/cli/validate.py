@@ -19,7 +19,9 @@ from ..validation import checked_files, validate_paths
               help="json for CI and editors.")
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
-    """Check scheme files (or directories of versions) and *.tests.yaml files, and report every finding.
+    """Check scheme files (or directories of versions) and report every finding.
+
+    A directory's *.tests.yaml files are checked too: their keys, and the files they name.
 
     Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage error.
 

@@ -143,7 +143,7 @@ class _Damaged(Exception):
         self.message = message
 
 
-def column_letters(column: int) -> str:
+def _column_letters(column: int) -> str:
     """1 -> A, 27 -> AA, 16384 -> XFD."""
     letters = ""
     while column:
@@ -193,7 +193,7 @@ class _SheetCells:
         if text is None:
             first = row.find(_CELL)
             match = _REFERENCE.fullmatch(first.get("r") or "") if first is not None else None
-            number = int(match[2]) if match else last + 1
+            number = int(match[2]) if match and int(match[2]) > last else last + 1
         else:
             match = _ROW_NUMBER.fullmatch(text)
             if match is None or int(match[1]) < 1:
@@ -214,7 +214,7 @@ class _SheetCells:
             reference = element.get("r")
             if reference is None:
                 column += 1
-                reference = f"{column_letters(column)}{number}"
+                reference = f"{_column_letters(column)}{number}"
             else:
                 column = self._column(reference, number, column)
             if column > MAX_COLUMNS:
@@ -236,7 +236,7 @@ class _SheetCells:
         if int(match[2]) != number:
             raise _Damaged(number, f"cell {reference} is stored in row {number}")
         if column <= previous:
-            raise _Damaged(number, f"cell {reference} is stored after column {column_letters(previous)}: "
+            raise _Damaged(number, f"cell {reference} is stored after column {_column_letters(previous)}: "
                                    "the cells are out of order or repeated")
         return column
 
