@@ -836,7 +836,7 @@ def _tests_file_validator() -> jsonschema.Draft202012Validator:
         "required": ["format", "scheme", "tests"],
         "properties": {
             "format": {"const": TESTS_FORMAT},
-            "scheme": {"type": "string", "description": "The scheme file tested, relative to this file."},
+            "scheme": {"type": "string", "description": "The scheme file tested, relative to this file's directory and inside it."},
             "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
         },
     })
