@@ -117,23 +117,25 @@ def _clipped(value: Any) -> Any:
 
 def _some(values: Sequence[str]) -> str:
     """At most SHOWN_VALUES of ``values``, each clipped, and how many there are."""
+    if not values:
+        return "none"
     shown = ", ".join(_clipped(v) for v in values[:SHOWN_VALUES])
-    return shown + (f", … ({len(values)} in all)" if len(values) > SHOWN_VALUES else "") if values else "none"
+    return shown if len(values) <= SHOWN_VALUES else f"{shown}, … ({len(values)} in all)"
 
 
-def _fixture(test: TestCase, base: Path, file: str) -> Path | str:
-    """The records file of a test, or why it cannot be read (a message located at `records_file`)."""
+def _fixture(test: TestCase, base: Path, file: str) -> Path:
+    """The records file of a test, in the directory of the file that names it; else a DataError located there."""
     where = test.records_file_location or Location(file, pointer=f"{test.pointer}/records_file")
     reference = str(test.records_file)
     try:
         resolved = resolve_reference(base, reference)
     except OutsideTree as why:
-        return DataError(f"records_file {reference!r} {why}", location=where, code="file-outside-tree",
-                         hint=f"keep the file in {base} or below").format()
+        raise DataError(f"records_file {reference!r} {why}", location=where, code="file-outside-tree",
+                        hint=f"keep the file in {base} or below") from None
     if not resolved.file.is_file():
-        return DataError(f"records_file {reference!r} names no file ({resolved.file} does not exist)",
-                         location=where, code="file-not-found",
-                         hint=f"the path is relative to the directory of {file} ({base})").format()
+        raise DataError(f"records_file {reference!r} names no file ({resolved.file} does not exist)",
+                        location=where, code="file-not-found",
+                        hint=f"the path is relative to the directory of {file} ({base})")
     return resolved.path
 
 
@@ -144,11 +146,9 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
     def inline(contract: RecordContract) -> Dataset:
         return records_from_dicts(records or [], contract, source=f"{file}#{test.pointer}")
 
-    fixture = _fixture(test, base, file) if records is None else None
-    if isinstance(fixture, str):
-        return TestResult(file, label, test.name, error=fixture)
     try:
-        run = execute(scheme, inline if fixture is None else [fixture], RunOptions(engine="rows"))
+        run = execute(scheme, inline if records is not None else [_fixture(test, base, file)],
+                      RunOptions(engine="rows"))
     except QualiscoreError as exc:
         text = exc.format()
         cut = f"\n… ({len(text) - MAX_ERROR_CHARS:,} more characters)" if len(text) > MAX_ERROR_CHARS else ""

@@ -315,8 +315,9 @@ class _Lint:
                          f"{ptr}/format", "use strptime directives, e.g. %Y-%m-%d %H:%M:%S or %d/%m/%Y")
             for i, item in enumerate(list_of(spec.get("enum"))):
                 if not _enum_item_fits(item, ftype):
-                    self.add("error", "field-option", f"enum value {_short(item)} can never be a {ftype} value",
-                             f"{ptr}/enum/{i}", f"write the value as a {ftype}, or remove it")
+                    what = "an integer" if ftype == "integer" else "a number"
+                    self.add("error", "field-option", f"enum value {_short(item)} is not {what}, so no value equals it",
+                             f"{ptr}/enum/{i}", f"write it as {what}, or remove it")
             for key in ("true_values", "false_values"):
                 if key in spec and ftype != "boolean":
                     self.add("error", "field-option", f"{key} applies to boolean fields only", f"{ptr}/{key}",
@@ -636,7 +637,8 @@ _INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]+(?:\.0*)?\s*")
 
 
 def _enum_item_fits(item: Any, ftype: Any) -> bool:
-    """Whether an enum value can equal a value of a number field, as the record reader types it."""
+    """Whether an enum value can equal a value of the field, as the record reader types it (integer and
+    number fields; any value can equal a text, and other types are the schema's business)."""
     if ftype == "integer":
         if isinstance(item, str):
             return item.isascii() and _INTEGER_TEXT.fullmatch(item) is not None
