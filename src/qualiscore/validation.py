@@ -699,7 +699,11 @@ def resolve_reference(directory: Path | None, reference: str) -> Reference:
     if directory is not None:
         root = os.path.realpath(directory)
         target = os.path.realpath(directory / file)
-        if os.path.commonpath([root, target]) != root:
+        try:
+            inside = os.path.commonpath([root, target]) == root
+        except ValueError:  # another drive
+            inside = False
+        if not inside:
             raise OutsideTree(f"leads out of the directory through a symbolic link (to {target})")
     return Reference(whole, base / file)
 
