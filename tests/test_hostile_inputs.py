@@ -427,6 +427,17 @@ def _symlink(target: str) -> Callable[[Path], None]:
     return make
 
 
+def _linked_fixture(target: str) -> Callable[[Path], None]:
+    """A test whose records_file is a link, inside the scheme's directory, to a file outside it."""
+    def make(path: Path) -> None:
+        (path.parent / "fixtures").mkdir()
+        os.symlink(target, path.parent / "fixtures" / "records.csv")
+        path.write_text(HEAD + "tests:\n  - name: t\n    records_file: fixtures/records.csv\n    expect: {}\n",
+                        encoding="utf-8")
+
+    return make
+
+
 @dataclasses.dataclass(frozen=True)
 class SchemeCase:
     id: str
@@ -447,7 +458,21 @@ SCHEME_CASES = [
     SchemeCase("scalar-2mb", _text(HEAD + 'title: "' + "x" * 2_000_000 + '"\n'), "yaml-too-large", None),
     SchemeCase("scalar-100kb", _text(HEAD + 'title: "' + "好" * 100_000 + '"\n'), "yaml-scalar-too-long", (4, 8)),
     SchemeCase("integer-5000-digits", _text(HEAD + "rounding: {decimals: " + "9" * 5000 + "}\n"),
-               "yaml-scalar-too-long", (4, 22)),
+               "yaml-integer-too-large", (4, 22)),
+    SchemeCase("hex-4000-digits", _text(HEAD + "rounding: {decimals: 0x" + "f" * 4000 + "}\n"),
+               "yaml-integer-too-large", (4, 22)),
+    SchemeCase("integer-over-64-bits", _text(HEAD + "constants: {big: 9223372036854775808}\n"),
+               "yaml-integer-too-large", (4, 18)),
+    SchemeCase("merge-key", _text(HEAD + "constants:\n  base: {a: 1}\n  more:\n    <<: {a: 2}\n"),
+               "yaml-merge-key", (7, 5)),
+    SchemeCase("holiday-and-workday", _text(HEAD + "calendar:\n  holidays: [2026-05-01]\n  workdays: [2026-05-01]\n"),
+               "calendar-conflict", (6, 14)),
+    SchemeCase("timezone-localtime", _text(HEAD + "records:\n  timezone: localtime\n"), "unknown-timezone", (5, 13)),
+    SchemeCase("records-file-absolute", _text(HEAD + "tests:\n  - {name: t, records_file: /etc/passwd, expect: {}}\n"),
+               "file-outside-tree", (5, 29)),
+    SchemeCase("records-file-parent", _text(HEAD + "tests:\n  - {name: t, records_file: ../../../../etc/passwd, "
+                                                   "expect: {}}\n"), "file-outside-tree", (5, 29)),
+    SchemeCase("records-file-symlink", _linked_fixture("/etc/passwd"), "file-outside-tree", (6, 19)),
     SchemeCase("nodes-200001", _text(HEAD + "constants:\n  a: [" + "0," * 200_001 + "]\n"),
                "yaml-too-many-nodes", None),
     SchemeCase("sparse-100mb", _sparse(100 * 1024 * 1024), "yaml-too-large", None),
@@ -496,6 +521,39 @@ def test_hostile_scheme_is_refused(case: SchemeCase, tmp_path: Path,
     for res in (validated, evaluated):
         assert res.writes is None or not [w for w in res.writes if not w.startswith(ALLOWED_WRITES)], \
             f"a refused scheme wrote {res.writes}"
+        assert_nothing_escaped(tmp_path, res, repo_state)
+
+
+CANARY = "6222020200112233"  # a card number in a file outside the rules tree: no output may show it
+
+
+@posix_only
+@pytest.mark.parametrize("reference", ["ABSOLUTE", "../../secret/cards.csv", "fixtures/link.csv"])
+def test_scheme_tests_read_no_file_outside_the_rules_tree(reference: str, tmp_path: Path,
+                                                          repo_state: set[str]) -> None:
+    """`qualiscore test` on a scheme whose records_file leads elsewhere: refused where it is written
+    (validate 1, test 1, evaluate 3), and nothing of the file is printed."""
+    rules = tmp_path / "rules" / "cs-quality"
+    shutil.copytree(SCHEME.parent, rules)
+    secret = tmp_path / "secret" / "cards.csv"
+    secret.parent.mkdir()
+    secret.write_text("".join(sample_lines()[:11]).replace("A00", CANARY), encoding="utf-8")
+    (rules / "fixtures" / "link.csv").symlink_to(secret)
+    text = (rules / "2026Q2.yaml").read_text(encoding="utf-8")
+    old = re.search(r"records_file: (\S+)", text)
+    assert old is not None
+    line = text[: old.start()].count("\n") + 1
+    column = old.start(1) - text.rfind("\n", 0, old.start())
+    (rules / "2026Q2.yaml").write_text(text.replace(old[0], "records_file: " + (
+        str(secret) if reference == "ABSOLUTE" else reference)), encoding="utf-8")
+    write_small_csv(tmp_path / "data.csv")
+    results = run_all([["validate", "rules/cs-quality/2026Q2.yaml"], ["test", "rules/"],
+                       ["evaluate", "rules/cs-quality/2026Q2.yaml", "data.csv", "-o", "out"]], tmp_path)
+    for res, status in zip(results, (1, 1, 3)):
+        assert res.returncode == status, res.output[-2000:]
+        assert re.search(rf"rules/cs-quality/2026Q2\.yaml:{line}:{column}: error\[file-outside-tree\]", res.output), \
+            res.output[-2000:]
+        assert CANARY not in res.output
         assert_nothing_escaped(tmp_path, res, repo_state)
 
 
@@ -685,6 +743,30 @@ DATA_CASES = [
     DataCase("unclosed-quote-ignored-column", "unclosed-quote-extra-column.csv", 4,
              message=r"in/unclosed-quote-extra-column\.csv: row 3: error\[csv\]"),
     DataCase("year-9999", "year-9999.csv", 0, 2, rejects=None),
+    DataCase("year-0001", "year-0001.csv", 0, 3, 0, subjects=("A001/0001-01", "A002/0999-12", "A003/2026-04")),
+    DataCase("mixed-utf8-then-gb18030", "mixed-utf8-then-gb18030.csv", 4,
+             message=r"in/mixed-utf8-then-gb18030\.csv:3: error\[encoding\] mixes encodings: line 2 is UTF-8, "
+                     r"but line 3 is not UTF-8 \(bad byte at offset {offset};"),
+    DataCase("mixed-gb18030-then-utf8", "mixed-gb18030-then-utf8.csv", 4,
+             message=r"in/mixed-gb18030-then-utf8\.csv:3: error\[encoding\] mixes encodings: line 2 is not UTF-8 "
+                     r"\(bad byte at offset {offset};.*\), but line 3 is UTF-8"),
+    DataCase("xlsx-far-cells", "xlsx-far-cells.xlsx", 0, 4, 0, subjects=("A001/2026-04", "A002/2026-04",
+                                                                         "A003/2026-04")),
+    *(DataCase(name, f"{name}.xlsx", 4, message=rf"in/{name}\.xlsx: row {row}: error\[unreadable\] "
+                                                rf"sheet 'Sheet1': {re.escape(what)}")
+      for name, row, what in [
+          ("xlsx-number-cell-text", 3, "cell K3 is a number cell holding 'five', which is not a number"),
+          ("xlsx-shared-string-missing", 3, "cell D3 refers to shared string 99, but the workbook has 1"),
+          ("xlsx-date-cell-not-a-date", 3, "cell E3 is a date cell holding '2026-13-45', not an ISO 8601 date"),
+          ("xlsx-boolean-cell-word", 3, "cell I3 is a boolean cell holding 'maybe', not 0 or 1"),
+          ("xlsx-cell-reference-bad", 3, "a cell of row 3 is at 'K!3', which is no cell reference"),
+          ("xlsx-cell-twice", 3, "cell K3 is stored after column K: the cells are out of order or repeated"),
+          ("xlsx-row-beyond-excel", 1048577, "row 1,048,577 is beyond the last row of a sheet (1,048,576)"),
+          ("xlsx-rows-out-of-order", 3, "row 3 is stored after row 4: the rows are out of order or repeated"),
+      ]),
+    DataCase("xlsx-truncated-xml", "xlsx-truncated-xml.xlsx", 4,
+             message=r"in/xlsx-truncated-xml\.xlsx: error\[unreadable\] sheet 'Sheet1' cannot be read after row 5: "
+                     r"ParseError"),
     DataCase("durations-near-1e308", "huge-durations.csv", 0, 3, rejects=None),
     DataCase("lone-surrogates-jsonl", "lone-surrogates.jsonl", 0, 3, rejects=None),
 ]
@@ -707,6 +789,17 @@ def place(case: DataCase, tmp_path: Path) -> Path:
 
 def count_data_rows(path: Path, encoding: str) -> int:
     """Data rows, counted here without qualiscore: CSV by the csv module, JSON Lines by line."""
+    if path.suffix == ".xlsx":  # openpyxl's own reading, which is slow but simple
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            sheet = book.worksheets[0]
+            sheet.reset_dimensions()  # else every row of a sheet that reaches XFD is 16,384 cells
+            filled = [r for r in sheet.iter_rows(values_only=True) if any(v not in (None, "") for v in r)]
+        finally:
+            book.close()
+        return max(len(filled) - 1, 0)
     raw = path.read_bytes()
     if path.suffix == ".jsonl":
         return sum(1 for line in raw.split(b"\n") if line.strip())

@@ -435,6 +435,12 @@ REFUSALS = [
     ("anchor-on-mapping", "a: &x\n  b: 1\n", "yaml-alias", 1, 4, "/a"),
     ("alias-in-list", "a: [1, *x]\n", "yaml-alias", 1, 8, "/a/1"),
     ("merge-key", "base: &b {x: 1}\nother:\n  <<: *b\n", "yaml-alias", 1, 7, "/base"),
+    ("merge-key-without-alias", "other:\n  x: 1\n  <<: {y: 2}\n", "yaml-merge-key", 3, 3, "/other/<<"),
+    ("merge-key-in-flow", "m: {a: 1, <<: {b: 2}}\n", "yaml-merge-key", 1, 11, "/m/<<"),
+    ("integer-over-64-bits", "a: 9223372036854775808\n", "yaml-integer-too-large", 1, 4, "/a"),
+    ("hex-over-64-bits", "a: 0x" + "f" * 4000 + "\n", "yaml-integer-too-large", 1, 4, "/a"),
+    ("octal-over-64-bits", "a: [1, 0o1000000000000000000000]\n", "yaml-integer-too-large", 1, 8, "/a/1"),
+    ("key-over-64-bits", "m:\n  0x" + "f" * 40 + ": 1\n", "yaml-integer-too-large", 2, 3, "/m"),
     ("tag-python", "a: !!python/object/apply:os.system ['echo hi']\n", "yaml-tag", 1, 4, "/a"),
     ("tag-str", "a: !!str 1\n", "yaml-tag", 1, 4, "/a"),
     ("tag-custom", "x: 1\nb:\n  c: !custom {}\n", "yaml-tag", 3, 6, "/b/c"),
@@ -508,6 +514,8 @@ def test_error_codes_are_distinct() -> None:
         "yaml-empty",
         "yaml-not-mapping",
         "yaml-key-not-scalar",
+        "yaml-merge-key",
+        "yaml-integer-too-large",
     }
     seen = {case[2] for case in REFUSALS}
     assert seen <= codes
@@ -605,9 +613,21 @@ def test_scalar_length_limit_applies_to_quoted_and_block_scalars() -> None:
 
 def test_huge_integer_is_refused_not_value_error() -> None:
     err = refusal("a: " + "9" * 5_000)
-    assert err.code == "yaml-scalar-too-long"
+    assert err.code == "yaml-integer-too-large"
     assert where(err) == (1, 4)
+    assert "(5,000 characters)" in err.message  # the value is not printed in full
     assert load_text("a: '" + "9" * 5_000 + "'").data["a"] == "9" * 5_000
+
+
+@pytest.mark.parametrize("text", ["9223372036854775807", "-9223372036854775808", "0x7fffffffffffffff",
+                                  "0o777777777777777777777", "0x" + "0" * 100 + "1", "+0", "-0"])
+def test_integers_of_64_bits_load(text: str) -> None:
+    value = load_text(f"a: {text}").data["a"]
+    assert isinstance(value, int) and value == int(text, 0)
+
+
+def test_a_quoted_merge_key_is_a_plain_key() -> None:
+    assert load_text("m: {'<<': 1, \"<<x\": 2}").data == {"m": {"<<": 1, "<<x": 2}}
 
 
 def test_node_limit() -> None:

@@ -170,7 +170,7 @@ strings = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\
 scalars = (
     st.none()
     | st.booleans()
-    | st.integers()
+    | st.integers(-(1 << (loader.MAX_INT_BITS - 1)), (1 << (loader.MAX_INT_BITS - 1)) - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | strings
     | st.sampled_from(["yes", "no", "on", "off", "2026-04-01", "1_000", "a: b", "- x", "#"])
@@ -219,3 +219,33 @@ def test_round_trip(data: dict[str, Any], flow: bool | None, unicode: bool, widt
 def test_round_trip_from_bytes_with_bom(data: dict[str, Any]) -> None:
     raw = b"\xef\xbb\xbf" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode()
     assert same(load_text(raw).data, data)
+
+
+LIMIT = 1 << (loader.MAX_INT_BITS - 1)
+AROUND_THE_LIMIT = st.one_of(
+    st.integers(-(1 << 300), 1 << 300),
+    st.integers(LIMIT - 1000, LIMIT + 1000),
+    st.integers(-LIMIT - 1000, -LIMIT + 1000),
+)
+
+
+@PROPERTY
+@given(value=AROUND_THE_LIMIT, base=st.sampled_from([10, 8, 16]), zeros=st.integers(0, 40),
+       key=st.booleans(), parser=st.sampled_from(PARSERS))
+def test_integer_limit_is_by_value_whatever_the_base(value: int, base: int, zeros: int, key: bool,
+                                                     parser: str) -> None:
+    """An integer loads exactly when it fits in MAX_INT_BITS, however it is written (leading zeros,
+    octal, hexadecimal, as a key or a value); otherwise it is refused at its position, never crashing."""
+    if base != 10:
+        value = abs(value)  # YAML 1.2 core: 0o and 0x integers carry no sign
+    digits = {10: str(abs(value)), 8: f"0o{'0' * zeros}{value:o}", 16: f"0x{'0' * zeros}{value:X}"}[base]
+    text = ("-" if value < 0 else "") + ("0" * zeros if base == 10 else "") + digits
+    fits = -LIMIT <= value < LIMIT
+    result = load_or_refuse(f"m:\n  {text}: 1\n" if key else f"m: {text}\n", parser)
+    if fits:
+        assert isinstance(result, Document)
+        assert result.data["m"] == ({str(value): 1} if key else value)
+    else:
+        assert isinstance(result, SchemeLoadError) and result.code == "yaml-integer-too-large"
+        assert (result.location.line, result.location.column) == ((2, 3) if key else (1, 4))
+        assert len(result.message) < 300  # the number is not printed in full

@@ -803,9 +803,81 @@ def test_utf16_with_bom_is_detected(tmp_path: Path) -> None:
 
 
 def test_unknown_time_zone(tmp_path: Path) -> None:
+    for zone in ("Mars/Olympus", "localtime", "posix/Asia/Shanghai"):
+        with pytest.raises(DataError) as info:
+            records_from_dicts([], contract(tz=zone))
+        assert info.value.code == "bad-timezone"
+
+
+# --------------------------------------------------------------------------- mixed encodings
+
+
+def test_utf8_lines_then_gb18030_lines_are_refused_at_the_first_gb18030_line(tmp_path: Path) -> None:
+    """张三 in UTF-8 decodes as GB18030 too (寮犱笁): a mixed file must not be read as GB18030."""
+    path = tmp_path / "m.csv"
+    head = "id,note\nA1,张三\nA2,ok\n".encode()
+    path.write_bytes(head + "A3,李四\n".encode("gb18030"))
     with pytest.raises(DataError) as info:
-        records_from_dicts([], contract(tz="Mars/Olympus"))
-    assert info.value.code == "bad-timezone"
+        read_records([path], contract(Field("note", "string")))
+    err = info.value
+    assert err.code == "encoding" and err.location is not None and err.location.line == 4
+    assert err.message == f"mixes encodings: line 2 is UTF-8, but line 4 is not UTF-8 (bad byte at offset {len(head) + 3}; " \
+                          "perhaps GB18030)"
+    assert "--encoding" in (err.hint or "")
+    # Told which encoding to use, the reader reads every line with it.
+    assert read_records([path], contract(Field("note", "string")), encoding="gb18030").rows_accepted == 3
+
+
+def test_gb18030_lines_then_utf8_lines_are_refused_at_the_first_utf8_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_bytes("id,note\nA1,李四\n".encode("gb18030") + "A2,张三\n".encode())
+    with pytest.raises(DataError) as info:
+        read_records([path], contract(Field("note", "string")))
+    assert info.value.location is not None and info.value.location.line == 3
+    assert info.value.message.endswith("but line 3 is UTF-8")
+
+
+def test_a_utf8_bom_then_gb18030_is_mixed_and_offsets_count_from_the_start(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    head = codecs.BOM_UTF8 + b"id,note\nA1,ok\n"
+    path.write_bytes(head + "A2,李四\n".encode("gb18030"))
+    with pytest.raises(DataError) as info:
+        read_records([path], contract(Field("note", "string")))
+    assert info.value.location is not None and info.value.location.line == 3
+    assert f"bad byte at offset {len(head) + 3}" in info.value.message
+    with pytest.raises(DataError) as info:
+        read_records([path], contract(Field("note", "string")), encoding="utf-8")
+    assert f"bad byte at line 3, byte offset {len(head) + 3}" in info.value.message
+
+
+# GB2312 characters whose GB18030 lead byte (B0-C1) can start no UTF-8 sequence: a line written in
+# GB18030 with one of them is never valid UTF-8. (Other characters can be: 一 is D2 BB in GB18030, which
+# is also U+04BB in UTF-8, so a whole file of 一 is UTF-8 text, and is read as such.)
+COMMON_HANZI = sorted({bytes([lead, trail]).decode("gb2312") for lead in range(0xB0, 0xC2) for trail in range(0xA1, 0xFF)})
+LINE_TEXT = st.text(st.sampled_from(COMMON_HANZI + list("abc 123")), min_size=1, max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.tuples(LINE_TEXT, st.sampled_from(["utf-8", "gb18030"])), min_size=1, max_size=12),
+       crlf=st.booleans())
+def test_mixed_encodings_are_detected(tmp_path: Path, lines: list[tuple[str, str]], crlf: bool) -> None:
+    """A file read without --encoding is read exactly when its lines beyond ASCII share one encoding,
+    and refused at the first line in another encoding than the first such line's otherwise."""
+    newline = "\r\n" if crlf else "\n"
+    path = tmp_path / "m.csv"
+    path.write_bytes(b"id,note" + newline.encode() + b"".join(
+        f"R{k},{text}{newline}".encode(codec) for k, (text, codec) in enumerate(lines)))
+    used = [codec for text, codec in lines if not text.isascii()]
+    try:
+        ds = read_records([path], contract(Field("note", "string")))
+    except DataError as err:
+        assert err.code == "encoding" and "mixes encodings" in err.message
+        first = next(k for k, (text, codec) in enumerate(lines) if not text.isascii() and codec != used[0])
+        assert err.location is not None and err.location.line == first + 2
+        return
+    assert len(set(used)) <= 1, "a mixed file was read"
+    assert [r["note"] for r in ds.records] == [text for text, _ in lines]
+    assert ds.inputs[0].encoding == (used[0] if used else "utf-8")
 
 
 def test_inline_non_mapping_and_input_record() -> None:

@@ -75,9 +75,23 @@ def test_as_date(value: Any, day: dt.date | None) -> None:
     (dt.date(2026, 5, 14), "quarter", ("2026-Q2", dt.date(2026, 4, 1), dt.date(2026, 6, 30))),
     (dt.date(2026, 12, 31), "quarter", ("2026-Q4", dt.date(2026, 10, 1), dt.date(2026, 12, 31))),
     (dt.date(2026, 5, 14), "year", ("2026", dt.date(2026, 1, 1), dt.date(2026, 12, 31))),
+    # Four-digit years, as in ISO dates, so that labels sort as their periods do.
+    (dt.date(1, 1, 2), "day", ("0001-01-02", dt.date(1, 1, 2), dt.date(1, 1, 2))),
+    (dt.date(1, 1, 2), "week", ("0001-W01", dt.date(1, 1, 1), dt.date(1, 1, 7))),
+    (dt.date(1, 1, 2), "month", ("0001-01", dt.date(1, 1, 1), dt.date(1, 1, 31))),
+    (dt.date(999, 12, 31), "quarter", ("0999-Q4", dt.date(999, 10, 1), dt.date(999, 12, 31))),
+    (dt.date(42, 6, 1), "year", ("0042", dt.date(42, 1, 1), dt.date(42, 12, 31))),
 ])
 def test_period_bounds(day: dt.date, every: str, bounds: tuple[str, dt.date, dt.date]) -> None:
     assert period_bounds(day, every) == bounds
+
+
+@pytest.mark.parametrize("every", ["day", "week", "month", "quarter", "year"])
+def test_period_labels_sort_as_their_periods(every: str) -> None:
+    days = [dt.date(1, 1, 1), dt.date(99, 7, 1), dt.date(999, 12, 31), dt.date(2026, 5, 14), dt.date(9999, 12, 31)]
+    labels = [period_bounds(day, every)[0] for day in days]
+    assert labels == sorted(labels)
+
 
 
 # --------------------------------------------------------------------------- --by

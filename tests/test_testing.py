@@ -458,3 +458,76 @@ def test_well_formed_single_test_file_passes(cli: Cli, work: Path) -> None:
     result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml")
     assert result.exit_code == 0, result.output
     assert counts(result.output) == (1, 0)
+
+
+# --------------------------------------------------------------------------- files a test may read
+
+CARDS = "6222020200112233"  # a value no message may print from a file outside the rules tree
+
+
+def _secret(work: Path) -> Path:
+    """A records file outside the rules tree, shaped like the contract, holding a card number as agent."""
+    path = work / "secret" / "cards.csv"
+    path.parent.mkdir()
+    rows = (FIXTURES / "2026-05-one-agent.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(rows).replace("A009", CARDS), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("reference", ["../../secret/cards.csv", "ABSOLUTE", "fixtures/link.csv"])
+def test_a_records_file_outside_the_rules_tree_is_never_read(cli: Cli, work: Path, reference: str) -> None:
+    secret = _secret(work)
+    (work / "rules" / "cs-quality" / "fixtures" / "link.csv").symlink_to(secret)
+    text = (FIXTURES / "cs-quality-extra.tests.yaml").read_text(encoding="utf-8")
+    reference = str(secret) if reference == "ABSOLUTE" else reference
+    _with_extra_tests(work, text.replace("fixtures/2026-05-one-agent.csv", reference))
+    for args in (("test", "rules/cs-quality/cs-quality-extra.tests.yaml"), ("test", "rules/")):
+        result = cli(*args)
+        assert result.exit_code == 1, result.output
+        assert "FAIL rules/cs-quality/cs-quality-extra.tests.yaml · (load)" in result.output
+        assert re.search(r"cs-quality-extra\.tests\.yaml:\d+:\d+: error\[file-outside-tree\] "
+                         r"/tests/\d/records_file: records_file ", result.output), result.output
+        assert CARDS not in result.output
+
+
+def test_a_tests_file_may_not_name_a_scheme_outside_its_directory(cli: Cli, work: Path) -> None:
+    _with_extra_tests(work, "format: qualiscore-tests/v1\nscheme: ../qa-form/2026Q2.yaml\ntests: []\n")
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml")
+    assert result.exit_code == 1, result.output
+    assert "cs-quality-extra.tests.yaml:2:9: error[file-outside-tree] /scheme: scheme '../qa-form/2026Q2.yaml' " \
+           "climbs out of the directory with '..'" in result.output
+
+
+def test_a_missing_records_file_is_located_and_relative_to_the_scheme(cli: Cli, work: Path) -> None:
+    path = work / "rules" / "cs-quality" / "2026Q2.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("records_file: fixtures/") == 1
+    start = text.index("records_file: fixtures/")
+    line, column = text[:start].count("\n") + 1, start - text.rfind("\n", 0, start) + len("records_file: ")
+    path.write_text(re.sub(r"records_file: fixtures/\S+", "records_file: fixtures/nope.csv", text), encoding="utf-8")
+    result = cli("test", "rules/cs-quality/2026Q2.yaml")
+    assert result.exit_code == 1, result.output
+    assert (f"rules/cs-quality/2026Q2.yaml:{line}:{column}: error[file-not-found] /tests/3/records_file: "
+            "records_file 'fixtures/nope.csv' names no file (rules/cs-quality/fixtures/nope.csv does not exist)"
+            in result.output), result.output
+    assert "relative to the directory of rules/cs-quality/2026Q2.yaml (rules/cs-quality)" in result.output
+    assert "current directory" not in result.output
+    assert cli("validate", "rules/cs-quality/2026Q2.yaml").exit_code == 0  # a warning: the scheme is usable
+
+
+def test_a_failure_message_shows_few_values_of_the_records(cli: Cli, work: Path) -> None:
+    """Asking for a subject the records do not form lists three of them, each cut short."""
+    rows = (FIXTURES / "2026-05-one-agent.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    header, first = rows[0], rows[1]
+    many = [first.replace("A009", f"AGENT-{k:03d}-" + "x" * 60, 1).replace(first.split(",")[0], f"I{k:07d}", 1)
+            for k in range(30)]
+    (work / "rules" / "cs-quality" / "fixtures" / "many.csv").write_text(header + "".join(many), encoding="utf-8")
+    text = (FIXTURES / "cs-quality-extra.tests.yaml").read_text(encoding="utf-8")
+    _with_extra_tests(work, text.replace("fixtures/2026-05-one-agent.csv", "fixtures/many.csv"))
+    result = cli("test", "rules/cs-quality/cs-quality-extra.tests.yaml", "--format", "json")
+    errors = [r["error"] for r in _results(result.stdout)["results"] if r["error"]]
+    assert errors and all("have: " in e for e in errors), errors
+    for error in errors:
+        shown = error.split("(have: ", 1)[1]
+        assert shown.count("AGENT-") == 3 and "… (30 in all)" in shown, shown
+        assert "x" * 40 not in shown

@@ -4,6 +4,7 @@ property: validate_file never raises, whatever is done to a valid scheme."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import math
 import re
 from pathlib import Path
@@ -390,3 +391,189 @@ def test_validate_never_raises_on_any_mutation(
         path = keys[delete % len(keys)]
         _parent(data, path).pop(path[-1])
     _check_never_raises(scratch, data)
+
+
+# --------------------------------------------------------------------------- checks a later command made
+
+
+def codes_at(text: str, path: str = "clean.yaml") -> list[tuple[str, str, int | None, int | None, str | None]]:
+    """(severity, code, line, column, pointer) of every finding."""
+    return [(f.severity, f.code, f.location.line, f.location.column, f.location.pointer)
+            for f in iter_findings(doc_from(text, path))]
+
+
+def test_a_day_both_off_and_worked_is_an_error_at_the_workday() -> None:
+    text = edit("subject:\n", "calendar:\n  holidays: [2026-05-01, 2026-05-02]\n"
+                               "  workdays: [2026-05-09, 2026-05-02]\nsubject:\n")
+    found = [f for f in iter_findings(doc_from(text)) if f.code == "calendar-conflict"]
+    assert [(f.location.line, f.location.column, f.location.pointer) for f in found] == [
+        (9, 26, "/calendar/workdays/1")]
+    assert "2026-05-02 is listed both as a holiday (line 8)" in found[0].message
+
+
+def test_a_calendar_that_validates_compiles() -> None:
+    from qualiscore.model import compile_document
+
+    text = edit("subject:\n", "calendar:\n  holidays: [2026-05-01]\n  workdays: [2026-05-09]\nsubject:\n")
+    assert codes_at(text) == []
+    calendar = compile_document(doc_from(text)).calendar
+    assert calendar.business_days_between(dt.date(2026, 5, 8), dt.date(2026, 5, 11)) == 2
+
+
+@pytest.mark.parametrize(("zone", "hint"), [
+    ("localtime", "depends on the machine"),
+    ("posixrules", "depends on the machine"),
+    ("posix/Asia/Shanghai", "did you mean 'Asia/Shanghai'?"),
+    ("right/UTC", "did you mean"),
+    ("asia/shanghai", "did you mean 'Asia/Shanghai'?"),
+    ("utc", "did you mean 'UTC'?"),
+    ("/etc/localtime", None),
+    ("../../etc/passwd", None),
+    ("", None),
+])
+def test_only_iana_time_zone_names_are_accepted(zone: str, hint: str | None) -> None:
+    found = [f for f in iter_findings(doc_from(edit("timezone: Asia/Shanghai", f"timezone: '{zone}'")))
+             if f.code == "unknown-timezone"]
+    assert [(f.location.line, f.location.column) for f in found] == [(12, 14)]
+    assert found[0].message == f"{zone!r} is not an IANA time zone name"
+    assert hint is None or hint in (found[0].hint or "")
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "Etc/GMT-8", "America/Argentina/Buenos_Aires", "GMT"])
+def test_iana_time_zone_names_are_accepted(zone: str) -> None:
+    assert codes_at(edit("timezone: Asia/Shanghai", f"timezone: {zone}")) == []
+
+
+def test_the_record_reader_refuses_what_validation_refuses() -> None:
+    from qualiscore.errors import DataError
+    from qualiscore.model import Field, RecordContract
+    from qualiscore.records import records_from_dicts
+
+    with pytest.raises(DataError) as info:
+        records_from_dicts([], RecordContract("id", "localtime", (Field("id", "string"),)))
+    assert info.value.code == "bad-timezone"
+
+
+@pytest.mark.parametrize(("fmt", "why"), [
+    ("%Y-%m-%Q", "bad directive"),
+    ("%Y-%m-%d %", "stray %"),
+    ("%G-W%V", "ISO year directive"),
+])
+def test_a_format_that_reads_nothing_is_an_error(fmt: str, why: str) -> None:
+    text = edit("day: {type: date}", f"day: {{type: date, format: '{fmt}'}}")
+    found = [f for f in iter_findings(doc_from(text)) if f.code == "field-option"]
+    assert [(f.location.line, f.location.pointer) for f in found] == [(16, "/records/fields/day/format")]
+    assert why in found[0].message
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%Y", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S%z", "%d.%m.%y %I:%M %p", "%Z %Y-%m-%d"])
+def test_usual_formats_are_accepted(fmt: str) -> None:
+    assert codes_at(edit("day: {type: date}", f"day: {{type: date, format: '{fmt}'}}")) == []
+
+
+def test_enum_values_that_no_value_of_the_field_can_equal_are_errors() -> None:
+    text = edit("csat: {type: integer, minimum: 1, maximum: 5, nullable: true}",
+                "csat: {type: integer, enum: [1, '2', 3.0, ' 4 ', 4.5, five, '1e3'], nullable: true}")
+    found = [(f.location.pointer, f.message) for f in iter_findings(doc_from(text)) if f.code == "field-option"]
+    assert found == [("/records/fields/csat/enum/4", "enum value 4.5 is not an integer, so no value equals it"),
+                     ("/records/fields/csat/enum/5", "enum value 'five' is not an integer, so no value equals it"),
+                     ("/records/fields/csat/enum/6", "enum value '1e3' is not an integer, so no value equals it")]
+
+
+# --------------------------------------------------------------------------- file references
+
+
+def scheme_with_fixture(tmp_path: Path, reference: str) -> Path:
+    directory = tmp_path / "rules" / "demo"
+    (directory / "fixtures").mkdir(parents=True, exist_ok=True)
+    (directory / "fixtures" / "june.csv").write_text("ticket_id\n", encoding="utf-8")
+    path = directory / "clean.yaml"
+    path.write_text(edit("    records:\n      - {ticket_id: T1, agent_id: A1, day: 2026-03-01, csat: 5, "
+                         "resolved: true, rude: false}\n", f"    records_file: '{reference}'\n"), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("reference", "why"), [
+    ("/etc/passwd", "is an absolute path"),
+    ("\\\\server\\share\\x.csv", "is an absolute path"),
+    ("C:/data/x.csv", "is an absolute path"),
+    ("../secret.csv", "climbs out of the directory with '..'"),
+    ("fixtures/../../x.csv", "climbs out of the directory with '..'"),
+    ("fixtures\\..\\..\\x.csv", "climbs out of the directory with '..'"),
+    ("book.xlsx#../../../x", None),  # a sheet name after '#' is not a path: this one is only missing
+])
+def test_a_records_file_outside_the_schemes_directory_is_an_error(tmp_path: Path, reference: str,
+                                                                   why: str | None) -> None:
+    _doc, found = validate_file(scheme_with_fixture(tmp_path, reference))
+    outside = [f for f in found if f.code == "file-outside-tree"]
+    if why is None:
+        assert outside == [] and [f.code for f in found] == ["missing-fixture"]
+        return
+    assert [(f.severity, f.location.line, f.location.column, f.location.pointer) for f in outside] == [
+        ("error", 53, 20, "/tests/0/records_file")]
+    assert why in outside[0].message
+
+
+def test_a_link_that_leads_out_of_the_directory_is_an_error(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("ticket_id\nS1\n", encoding="utf-8")
+    path = scheme_with_fixture(tmp_path, "fixtures/link.csv")
+    (path.parent / "fixtures" / "link.csv").symlink_to(secret)
+    (path.parent / "fixtures" / "inside.csv").symlink_to(path.parent / "fixtures" / "june.csv")
+    _doc, found = validate_file(path)
+    assert [f.code for f in found] == ["file-outside-tree"]
+    assert f"through a symbolic link (to {secret})" in found[0].message
+    path.write_text(path.read_text(encoding="utf-8").replace("link.csv", "inside.csv"), encoding="utf-8")
+    assert validate_file(path)[1] == []
+
+
+def test_a_scheme_in_a_linked_directory_names_files_of_that_directory(tmp_path: Path) -> None:
+    path = scheme_with_fixture(tmp_path, "fixtures/june.csv")
+    (tmp_path / "elsewhere").symlink_to(path.parent)
+    assert validate_file(tmp_path / "elsewhere" / "clean.yaml")[1] == []
+
+
+def test_a_missing_fixture_is_a_warning_saying_where_it_was_looked_for(tmp_path: Path) -> None:
+    path = scheme_with_fixture(tmp_path, "fixtures/july.csv")
+    _doc, found = validate_file(path)
+    assert [(f.severity, f.code, f.location.line) for f in found] == [("warning", "missing-fixture", 53)]
+    assert str(path.parent / "fixtures" / "july.csv") in found[0].message
+    assert f"relative to the directory of this file ({path.parent})" in (found[0].hint or "")
+    assert validate_file(scheme_with_fixture(tmp_path, "fixtures/june.csv"))[1] == []
+    assert validate_file(scheme_with_fixture(tmp_path, "fixtures"))[1][0].code == "missing-fixture"
+
+
+def test_a_scheme_that_is_no_file_is_checked_by_its_text_alone() -> None:
+    """A scheme read from git (diff REV:path) or from text: no directory to look in, no link to follow."""
+    text = edit("    records:\n      - {ticket_id: T1, agent_id: A1, day: 2026-03-01, csat: 5, "
+                "resolved: true, rude: false}\n", "    records_file: fixtures/x.csv\n")
+    assert codes_at(text, "HEAD:rules/demo/clean.yaml") == []
+    assert codes_at(text.replace("fixtures/x.csv", "../x.csv"), "HEAD:rules/demo/clean.yaml") == [
+        ("error", "file-outside-tree", 53, 19, "/tests/0/records_file")]
+
+
+def test_versions_without_a_period_are_a_warning_of_a_directory(tmp_path: Path) -> None:
+    for version, start, end in (("2026Q1", "2026-01-01", "2026-03-31"), ("2026Q2", "2026-04-01", "2026-06-30")):
+        text = edit("version: clean", f"version: {version}").replace("effective_from: 2026-01-01", f"effective_from: {start}")
+        text = text.replace("effective_to: 2026-12-31", f"effective_to: {end}")
+        text = text.replace("  period: {field: day, every: month}\n", "")
+        (tmp_path / f"{version}.yaml").write_text(text, encoding="utf-8")
+    found = validation.validate_paths([tmp_path])
+    assert {(f.severity, f.code, Path(f.location.file or "").name) for f in found} >= {
+        ("warning", "versions-no-period", "2026Q1.yaml"), ("warning", "versions-no-period", "2026Q2.yaml")}
+    assert all(f.code != "versions-no-period" for f in validation.validate_paths([tmp_path / "2026Q1.yaml"]))
+
+
+def test_validate_checks_tests_files_too(tmp_path: Path) -> None:
+    """A *.tests.yaml file is checked like the `test` command checks it: its form and the files it names."""
+    scheme = scheme_with_fixture(tmp_path, "fixtures/june.csv")
+    tests = scheme.parent / "more.tests.yaml"
+    tests.write_text("format: qualiscore-tests/v1\nscheme: ../other/clean.yaml\ntests:\n"
+                     "  - {name: t, records_file: fixtures/july.csv, expect: {}, extra: 1}\n", encoding="utf-8")
+    found = validation.validate_paths([tmp_path / "rules"])
+    assert [(f.severity, f.code, f.location.line, f.location.column) for f in found] == [
+        ("error", "file-outside-tree", 2, 9), ("warning", "missing-fixture", 4, 29),
+        ("error", "unknown-key", 4, 60)]
+    assert validation.checked_files(tmp_path / "rules") == [scheme, tests]
+    tests.write_text("format: qualiscore-tests/v1\nscheme: nope.yaml\ntests: []\n", encoding="utf-8")
+    assert [(f.code, f.location.line) for f in validate_file(tests)[1]] == [("file-not-found", 2)]

@@ -32,6 +32,7 @@ from qualiscore.errors import Location, SchemeLoadError
 __all__ = [
     "MAX_BYTES",
     "MAX_DEPTH",
+    "MAX_INT_BITS",
     "MAX_NODES",
     "MAX_SCALAR",
     "Document",
@@ -44,8 +45,12 @@ MAX_BYTES = 1_048_576
 MAX_DEPTH = 64
 MAX_SCALAR = 65_536
 MAX_NODES = 200_000
-# Python refuses int() on longer decimal strings (3.11+); a scheme never needs them.
-_MAX_INT_DIGITS = 4_300
+# Integers are signed 64-bit, whatever base they are written in: every engine can hold them
+# exactly and convert them to a float, and a message can always print them.
+MAX_INT_BITS = 64
+_INT_MIN, _INT_MAX = -(1 << (MAX_INT_BITS - 1)), (1 << (MAX_INT_BITS - 1)) - 1
+# The most significant digits a 64-bit integer has in each base (longer texts are refused unread).
+_INT_DIGITS = {10: len(str(_INT_MAX)), 8: len(f"{_INT_MAX:o}"), 16: len(f"{_INT_MAX:x}")}
 
 # libyaml when compiled in: several times faster, and its parser is a state machine, not recursive.
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -81,6 +86,7 @@ _HINT_SYNTAX = (
 _HINT_ALIAS = "write the repeated content out in full; anchors (&name) and aliases (*name) are not supported"
 _HINT_TAG = "remove the tag; schemes use plain YAML values (quote a value to make it a string)"
 _HINT_DUPLICATE = "remove or rename one of the two entries; each key may appear once per mapping"
+_HINT_MERGE = "write the merged keys out in full; merge keys (<<) are not supported"
 _HINT_ENCODING = "save the file as plain UTF-8 text without control characters"
 
 
@@ -596,6 +602,9 @@ class _Builder:
         key = _key_text(self._resolve(event, stack), event.value)
         position = self._content_position(event)
         pointer = f"{frame.pointer}/{escape_pointer_token(key)}"
+        if key == "<<" and _STYLES.get(event.style) == "plain":
+            self._fail("merge key << is not allowed", event, pointer, _HINT_MERGE, "yaml-merge-key",
+                       position=position)
         first = frame.seen.get(key)
         if first is not None:
             self._fail(
@@ -685,25 +694,40 @@ class _Builder:
         if boolean is not None:
             return boolean
         if _INT_DEC.fullmatch(value):
-            if len(value) > _MAX_INT_DIGITS:
-                self._fail(
-                    f"an integer has {len(value):,} digits; at most {_MAX_INT_DIGITS:,} are allowed",
-                    event,
-                    self._pointer_for_next(stack),
-                    "quote the value to keep it as a string",
-                    "yaml-scalar-too-long",
-                )
-            return int(value, 10)
+            return self._integer(value, 10, event, stack)
         if _INT_OCT.fullmatch(value):
-            return int(value[2:], 8)
+            return self._integer(value, 8, event, stack)
         if _INT_HEX.fullmatch(value):
-            return int(value[2:], 16)
+            return self._integer(value, 16, event, stack)
         if _FLOAT.fullmatch(value):
             return float(value)
         if _INF.fullmatch(value):
             return -math.inf if value[0] == "-" else math.inf
         if _NAN.fullmatch(value):
             return math.nan
+        return value
+
+    def _integer(self, text: str, base: int, event: yaml.ScalarEvent, stack: list[_Frame]) -> int:
+        """The value of an integer scalar, refused when it does not fit in MAX_INT_BITS.
+
+        The limit is on the value, so no base hides a huge number; its digits are
+        counted before any conversion, so a long text costs no time.
+        """
+        sign = -1 if text[0] == "-" else 1
+        digits = text.lstrip("+-")
+        digits = digits[2:] if base != 10 else digits
+        digits = digits.lstrip("0") or "0"
+        value = sign * int(digits, base) if len(digits) <= _INT_DIGITS[base] else None
+        if value is None or not _INT_MIN <= value <= _INT_MAX:
+            shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text):,} characters)"
+            self._fail(
+                f"the integer {shown} is too large: integers must fit in {MAX_INT_BITS} bits "
+                f"({_INT_MIN:,} to {_INT_MAX:,})",
+                event,
+                self._pointer_for_next(stack),
+                "use a smaller number, a float such as 1e30, or quote the value to keep it as text",
+                "yaml-integer-too-large",
+            )
         return value
 
     def _too_many_nodes(self, event: yaml.NodeEvent, stack: list[_Frame]) -> NoReturn:

@@ -7,12 +7,16 @@ numbers, never engine objects, so another backend can consume them later.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Literal, get_args
 
 from .calendar import Calendar
+from .errors import Location
 from .expressions import Expression, parse
 from .loader import Document
 
@@ -33,6 +37,30 @@ NotApplicableRule = Literal["redistribute", "zero", "full"]
 # In the order the schema lists them: a measure's kind is the first of these keys it has.
 MEASURE_KINDS: tuple[MeasureKind, ...] = get_args(MeasureKind)
 SCORING_KINDS: tuple[ScoringKind, ...] = get_args(ScoringKind)
+
+
+@functools.cache
+def time_zone_names() -> frozenset[str]:
+    """The names ``records.timezone`` accepts: the IANA time zones, as the tzdata package lists them.
+
+    A list that does not depend on the machine, so ``localtime`` (the host's own zone)
+    and ``posixrules`` are refused: a scheme's results must not change with the host.
+    """
+    try:
+        listed = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, OSError):  # tzdata is a dependency; the system's list is a fallback
+        return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules"})
+    return frozenset(listed.split())
+
+
+def time_zone(name: str) -> zoneinfo.ZoneInfo | None:
+    """The zone ``records.timezone`` names, or None when it is not an IANA time zone."""
+    if name not in time_zone_names():
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +236,8 @@ class TestCase:
     subject: str | None = None
     tolerance: float = 1e-6
     pointer: str = ""
+    # Where records_file is written, for a message about the file it names.
+    records_file_location: Location | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +332,7 @@ def _opt(x: Any) -> float | None:
     return None if x is None else float(x)
 
 
-def compile_tests(raw: Any) -> tuple[TestCase, ...]:
+def compile_tests(raw: Any, doc: Document | None = None) -> tuple[TestCase, ...]:
     """Separate from compile_document because tests may also live in a file of their own beside the scheme."""
     return tuple(
         TestCase(
@@ -313,6 +343,7 @@ def compile_tests(raw: Any) -> tuple[TestCase, ...]:
             subject=t.get("subject"),
             tolerance=float(t.get("tolerance", 1e-6)),
             pointer=f"/tests/{ti}",
+            records_file_location=doc.locate(f"/tests/{ti}/records_file") if doc and "records_file" in t else None,
         )
         for ti, t in enumerate(raw)
         if isinstance(t, dict)
@@ -393,7 +424,7 @@ def compile_document(doc: Document) -> Scheme:
         holidays=frozenset(_date(x) for x in cal.get("holidays", ())),
         workdays=frozenset(_date(x) for x in cal.get("workdays", ())),
     )
-    tests = compile_tests(data.get("tests") or ())
+    tests = compile_tests(data.get("tests") or (), doc)
     return Scheme(
         id=data["scheme"],
         version=str(data["version"]),

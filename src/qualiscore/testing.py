@@ -8,16 +8,13 @@ committee can keep long fixtures apart from the rules.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from ._plain import is_number
-from .errors import QualiscoreError, SchemeValidationError
+from .errors import DataError, Location, QualiscoreError, SchemeValidationError
 from .loader import load_path
 from .model import RecordContract, Scheme, TestCase, compile_tests
 from .options import RunOptions
@@ -25,10 +22,13 @@ from .records import Dataset, records_from_dicts
 from .runs import execute
 from .schemes import load_scheme
 from .scorecard import Scorecard, rounded
-from .validation import explain_schema_error, scheme_schema
+from .validation import TESTS_SUFFIX, OutsideTree, resolve_reference, tests_file_findings
 
-TESTS_FORMAT = "qualiscore-tests/v1"
-TEST_SUFFIX = ".tests.yaml"
+# A failure message shows values of the fixture records (subjects, measured values) only this
+# much, so a test log never becomes a copy of the data.
+SHOWN_VALUES = 3
+SHOWN_CHARS = 40
+MAX_ERROR_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatc
     def cmp(what: str, expected: Any, exact: Any, printed: Any = None) -> None:
         candidates = [exact] if printed is None else [exact, printed]
         if not _close(expected, candidates, tol):
-            out.append(Mismatch(what, expected, printed if printed is not None else exact))
+            out.append(Mismatch(what, expected, _clipped(printed if printed is not None else exact)))
 
     if "rejected" in exp:
         cmp("rejected", exp["rejected"], rejected)
@@ -108,6 +108,37 @@ def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatc
     return out
 
 
+def _clipped(value: Any) -> Any:
+    """A value from the records as a failure message may show it: text cut to SHOWN_CHARS."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return value[: SHOWN_CHARS - 1] + "…"
+    return value
+
+
+def _some(values: Sequence[str]) -> str:
+    """At most SHOWN_VALUES of ``values``, each clipped, and how many there are."""
+    if not values:
+        return "none"
+    shown = ", ".join(_clipped(v) for v in values[:SHOWN_VALUES])
+    return shown if len(values) <= SHOWN_VALUES else f"{shown}, … ({len(values)} in all)"
+
+
+def _fixture(test: TestCase, base: Path, file: str) -> Path:
+    """The records file of a test, in the directory of the file that names it; else a DataError located there."""
+    where = test.records_file_location or Location(file, pointer=f"{test.pointer}/records_file")
+    reference = str(test.records_file)
+    try:
+        resolved = resolve_reference(base, reference)
+    except OutsideTree as why:
+        raise DataError(f"records_file {reference!r} {why}", location=where, code="file-outside-tree",
+                        hint=f"keep the file in {base} or below") from None
+    if not resolved.file.is_file():
+        raise DataError(f"records_file {reference!r} names no file ({resolved.file} does not exist)",
+                        location=where, code="file-not-found",
+                        hint=f"the path is relative to the directory of {file} ({base})")
+    return resolved.path
+
+
 def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResult:
     label = f"{scheme.id} {scheme.version}"
     records = list(test.records) if test.records is not None else None
@@ -116,17 +147,20 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
         return records_from_dicts(records or [], contract, source=f"{file}#{test.pointer}")
 
     try:
-        run = execute(scheme, inline if records is not None else [base / str(test.records_file)],
+        run = execute(scheme, inline if records is not None else [_fixture(test, base, file)],
                       RunOptions(engine="rows"))
     except QualiscoreError as exc:
-        return TestResult(file, label, test.name, error=exc.format())
+        text = exc.format()
+        cut = f"\n… ({len(text) - MAX_ERROR_CHARS:,} more characters)" if len(text) > MAX_ERROR_CHARS else ""
+        return TestResult(file, label, test.name, error=text[:MAX_ERROR_CHARS] + cut)
     cards = run.scorecards
     card: Scorecard | None
     if test.subject is not None:
         match = [c for c in cards if c.subject == test.subject]
         if not match:
-            subjects = ", ".join(c.subject for c in cards) or "none"
-            return TestResult(file, label, test.name, error=f"no scorecard for subject {test.subject!r} (have: {subjects})")
+            subjects = _some([c.subject for c in cards])
+            return TestResult(file, label, test.name,
+                              error=f"no scorecard for subject {_clipped(test.subject)!r} (have: {subjects})")
         card = match[0]
     elif len(cards) == 1:
         card = cards[0]
@@ -138,30 +172,13 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
     return TestResult(file, label, test.name, tuple(check(card, run.rows_rejected, test)))
 
 
-@lru_cache(maxsize=1)
-def _tests_file_validator() -> jsonschema.Draft202012Validator:
-    """A *.tests.yaml file is checked with the same `test` definition as a scheme's own tests."""
-    base = scheme_schema()
-    return jsonschema.Draft202012Validator({
-        "$schema": base["$schema"],
-        "$defs": base["$defs"],
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["format", "scheme", "tests"],
-        "properties": {
-            "format": {"const": TESTS_FORMAT},
-            "scheme": {"type": "string", "description": "The scheme file tested, relative to this file."},
-            "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
-        },
-    })
-
-
-def _test_file_cases(path: Path) -> tuple[Path, list[Mapping[str, Any]]]:
+def _test_file_cases(path: Path) -> tuple[Path, tuple[TestCase, ...]]:
+    """The scheme a tests file names and its tests, refused like a scheme when it has errors."""
     doc = load_path(path)
-    findings = [f for e in _tests_file_validator().iter_errors(doc.data) for f in explain_schema_error(doc, e)]
-    if findings:
+    findings = tests_file_findings(doc)
+    if any(f.severity == "error" for f in findings):
         raise SchemeValidationError(findings, str(path))
-    return path.parent / doc.data["scheme"], doc.data["tests"]
+    return path.parent / doc.data["scheme"], compile_tests(doc.data["tests"], doc)
 
 
 def iter_results(paths: Sequence[str | Path]) -> Iterator[TestResult]:
@@ -169,10 +186,9 @@ def iter_results(paths: Sequence[str | Path]) -> Iterator[TestResult]:
     for path in _collect(paths):
         file = str(path)
         try:
-            if path.name.endswith(TEST_SUFFIX):
-                scheme_path, raw = _test_file_cases(path)
+            if path.name.endswith(TESTS_SUFFIX):
+                scheme_path, tests = _test_file_cases(path)
                 scheme = load_scheme(scheme_path)
-                tests = compile_tests(raw)
             else:
                 scheme = load_scheme(path)
                 tests = scheme.tests
@@ -194,7 +210,7 @@ def _collect(paths: Sequence[str | Path]) -> list[Path]:
 
 
 def _is_scheme_or_tests(path: Path) -> bool:
-    if path.name.endswith(TEST_SUFFIX):
+    if path.name.endswith(TESTS_SUFFIX):
         return True
     try:
         head = path.read_text(encoding="utf-8-sig", errors="replace")[:4096]

@@ -12,8 +12,9 @@ import difflib
 import itertools
 import json
 import math
+import os
 import re
-import zoneinfo
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +28,7 @@ from . import expressions
 from ._plain import dict_of, list_of, number_or_none
 from .errors import ExpressionError, Location, SchemeLoadError
 from .loader import Document, escape_pointer_token, load_path
-from .model import MEASURE_KINDS
+from .model import MEASURE_KINDS, time_zone, time_zone_names
 
 # An error refuses the scheme; a warning is printed and the scheme is still used.
 Severity = Literal["error", "warning"]
@@ -266,12 +267,27 @@ class _Lint:
         if version is not None and self.data.get("supersedes") == version:
             self.add("error", "supersedes-self", "a version cannot supersede itself", "/supersedes",
                      "name the previous version")
+        self.calendar()
+
+    def calendar(self) -> None:
+        """Dates that are calendar dates, and no day both off (a holiday) and worked (调休)."""
         cal = dict_of(self.data.get("calendar"))
-        for key in ("holidays", "workdays"):
+        listed: dict[str, dict[dt.date, int]] = {"holidays": {}, "workdays": {}}
+        for key, days in listed.items():
             for i, value in enumerate(list_of(cal.get(key))):
-                if isinstance(value, str) and _parse_date(value) is None:
+                day = _parse_date(value)
+                if isinstance(value, str) and day is None:
                     self.add("error", "invalid-date", f"{value!r} is not a calendar date",
                              f"/calendar/{key}/{i}", "use YYYY-MM-DD")
+                elif day is not None:
+                    days.setdefault(day, i)
+        for day, i in sorted(listed["workdays"].items()):
+            if day in listed["holidays"]:
+                line = self.doc.locate(f"/calendar/holidays/{listed['holidays'][day]}").line
+                self.add("error", "calendar-conflict",
+                         f"{day} is listed both as a holiday (line {line}) and as a make-up workday",
+                         f"/calendar/workdays/{i}",
+                         "a day is either off or worked: remove it from holidays or from workdays")
 
     # -- record contract
     def contract(self) -> None:
@@ -280,12 +296,9 @@ class _Lint:
         if isinstance(rid, str) and self.fields and rid not in self.fields:
             self.field_missing(rid, "/records/id")
         tz = rec.get("timezone")
-        if isinstance(tz, str):
-            try:
-                zoneinfo.ZoneInfo(tz)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                self.add("error", "unknown-timezone", f"{tz!r} is not a known time zone", "/records/timezone",
-                         "use an IANA name such as Asia/Shanghai or UTC")
+        if isinstance(tz, str) and time_zone(tz) is None:
+            self.add("error", "unknown-timezone", f"{tz!r} is not an IANA time zone name", "/records/timezone",
+                     _zone_hint(tz))
         for name, spec in self.fields.items():
             spec = dict_of(spec)
             ptr = f"/records/fields/{name}"
@@ -300,6 +313,14 @@ class _Lint:
             if "format" in spec and ftype not in ("date", "datetime"):
                 self.add("error", "field-option", f"format applies to date and datetime fields, not {ftype}",
                          f"{ptr}/format", "remove format or change the type")
+            elif isinstance(spec.get("format"), str) and (why := _format_problem(spec["format"])):
+                self.add("error", "field-option", f"format {spec['format']!r} cannot read a date: {why}",
+                         f"{ptr}/format", "use strptime directives, e.g. %Y-%m-%d %H:%M:%S or %d/%m/%Y")
+            for i, item in enumerate(list_of(spec.get("enum"))):
+                if not _enum_item_fits(item, ftype):
+                    what = "an integer" if ftype == "integer" else "a number"
+                    self.add("error", "field-option", f"enum value {_short(item)} is not {what}, so no value equals it",
+                             f"{ptr}/enum/{i}", f"write it as {what}, or remove it")
             for key in ("true_values", "false_values"):
                 if key in spec and ftype != "boolean":
                     self.add("error", "field-option", f"{key} applies to boolean fields only", f"{ptr}/{key}",
@@ -559,6 +580,7 @@ class _Lint:
     def tests(self) -> None:
         grade_names = self.grade_names()
         for ti, test in enumerate(list_of(self.data.get("tests"))):
+            self.findings.extend(reference_findings(self.doc, f"/tests/{ti}/records_file", "records_file"))
             expect = dict_of(dict_of(test).get("expect"))
             ptr = f"/tests/{ti}/expect"
             for iid in dict_of(expect.get("indicators")):
@@ -607,6 +629,133 @@ def _folder(constants: Mapping[str, Any]) -> expressions.Folder | None:
         return expressions.Folder(constants)
     except TypeError:
         return None
+
+
+def _zone_hint(name: str) -> str:
+    names = time_zone_names()
+    folded = [z for z in names if z.casefold() == name.casefold()]
+    close = folded or difflib.get_close_matches(name, sorted(names), n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return ("use an IANA name such as Asia/Shanghai or UTC; a name that depends on the machine "
+            "(localtime) would make the results depend on where they are computed")
+
+
+def _format_problem(fmt: str) -> str | None:
+    """Why a strptime ``format`` can read no value at all (None when it reads what it writes)."""
+    sample = dt.datetime(2026, 5, 14, 9, 30, 15, tzinfo=dt.timezone.utc)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Python 3.13 warns about a day without a year
+            dt.datetime.strptime(sample.strftime(fmt), fmt)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+_INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]+(?:\.0*)?\s*")
+
+
+def _enum_item_fits(item: Any, ftype: Any) -> bool:
+    """Whether an enum value can equal a value of the field, as the record reader types it (integer and
+    number fields; any value can equal a text, and other types are the schema's business)."""
+    if ftype == "integer":
+        if isinstance(item, str):
+            return item.isascii() and _INTEGER_TEXT.fullmatch(item) is not None
+        return isinstance(item, int) or (isinstance(item, float) and item.is_integer())
+    if ftype == "number":
+        if isinstance(item, str):
+            number = _float_or_none(item) if item.isascii() and "_" not in item else None
+            return number is not None and math.isfinite(number)
+        return isinstance(item, (int, float)) and math.isfinite(item)
+    return True
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- file references
+
+# ``book.xlsx#Sheet``: the sheet after an Excel workbook's name is not part of the path.
+_SHEET_SUFFIX = re.compile(r"(?is)(.+?\.xls[xm])#.*")
+
+
+class OutsideTree(ValueError):
+    """A file reference that leaves the directory of the file that makes it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A file a scheme (or a tests file) names, resolved against the directory that holds it."""
+
+    path: Path  # what a reader is given: the file, with ``#Sheet`` for a workbook's sheet
+    file: Path  # the file alone
+
+
+def resolve_reference(directory: Path | None, reference: str) -> Reference:
+    """``reference`` relative to ``directory``, which it may not leave.
+
+    The rules tree of a scheme is the directory that holds the scheme file: a reference
+    may name files in it and below, never an absolute path, a path that climbs above it
+    with ``..``, or a symbolic link that leads out of it (links are followed when
+    ``directory`` is given; None checks the text alone, for a scheme that is not a file).
+    Raises :class:`OutsideTree` saying why.
+    """
+    base = directory if directory is not None else Path()
+    whole = base / reference
+    sheet = _SHEET_SUFFIX.fullmatch(reference)
+    file = sheet[1] if sheet and not (directory is not None and whole.exists()) else reference
+    if file.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", file):
+        raise OutsideTree("is an absolute path")
+    depth = 0
+    for part in re.split(r"[\\/]", file):
+        depth += -1 if part == ".." else 0 if part in ("", ".") else 1
+        if depth < 0:
+            raise OutsideTree("climbs out of the directory with '..'")
+    if directory is not None:
+        root = os.path.realpath(directory)
+        target = os.path.realpath(directory / file)
+        try:
+            inside = os.path.commonpath([root, target]) == root
+        except ValueError:  # another drive
+            inside = False
+        if not inside:
+            raise OutsideTree(f"leads out of the directory through a symbolic link (to {target})")
+    return Reference(whole, base / file)
+
+
+def reference_findings(doc: Document, pointer: str, what: str) -> Iterator[Finding]:
+    """A file named at ``pointer`` must stay in the directory of ``doc``, and exist.
+
+    A missing scheme makes a tests file unusable (an error); a missing records file fails
+    only its own test (a warning: the scheme is still usable).
+    """
+    reference = doc.data_at(pointer)
+    if not isinstance(reference, str):
+        return  # absent, or the schema reports the type
+    on_disk = Path(doc.path).is_file()  # a scheme read from git or from text has no directory to look in
+    directory = Path(doc.path).parent if on_disk else None
+    if not reference.strip():
+        yield Finding("error", "invalid-value", f"{what} is empty", doc.locate(pointer), "name a file")
+        return
+    try:
+        resolved = resolve_reference(directory, reference)
+    except OutsideTree as why:
+        yield Finding("error", "file-outside-tree", f"{what} {_short(reference)} {why}", doc.locate(pointer),
+                      f"keep the file in {directory or 'the directory of this file'} or below, and write its "
+                      "path relative to that directory")
+        return
+    if directory is not None and not resolved.file.is_file():
+        message = f"{what} {_short(reference)} is not a file: {resolved.file} does not exist"
+        hint = f"the path is relative to the directory of this file ({directory})"
+        if what == "scheme":
+            yield Finding("error", "file-not-found", message, doc.locate(pointer), hint)
+        else:
+            yield Finding("warning", "missing-fixture", message, doc.locate(pointer), hint)
 
 
 def _name_location(expr: expressions.Expression, name: str, start: Location) -> Location:
@@ -668,11 +817,13 @@ def load_error_finding(error: SchemeLoadError) -> Finding:
 
 
 def validate_file(path: str | Path) -> tuple[Document | None, list[Finding]]:
-    """Load and validate one file; a load error becomes a finding."""
+    """Load and validate one file (a scheme, or a ``*.tests.yaml`` file); a load error becomes a finding."""
     try:
         doc = load_path(path)
     except SchemeLoadError as exc:
         return None, [load_error_finding(exc)]
+    if Path(path).name.endswith(TESTS_SUFFIX):
+        return doc, tests_file_findings(doc)
     return doc, list(iter_findings(doc))
 
 
@@ -681,9 +832,49 @@ def scheme_files(path: str | Path) -> list[Path]:
     if p.is_dir():
         return sorted(
             q for q in p.rglob("*")
-            if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.endswith(".tests.yaml")
+            if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.endswith(TESTS_SUFFIX)
         )
     return [p]
+
+
+def checked_files(path: str | Path) -> list[Path]:
+    """What ``validate`` checks under ``path``: the scheme files, then the ``*.tests.yaml`` files."""
+    p = Path(path)
+    tests = sorted(q for q in p.rglob(f"*{TESTS_SUFFIX}") if q.is_file()) if p.is_dir() else []
+    return [*scheme_files(p), *tests]
+
+
+# --------------------------------------------------------------------------- tests files
+
+TESTS_FORMAT = "qualiscore-tests/v1"
+TESTS_SUFFIX = ".tests.yaml"
+
+
+@lru_cache(maxsize=1)
+def _tests_file_validator() -> jsonschema.Draft202012Validator:
+    """A *.tests.yaml file is checked with the same `test` definition as a scheme's own tests."""
+    base = scheme_schema()
+    return jsonschema.Draft202012Validator({
+        "$schema": base["$schema"],
+        "$defs": base["$defs"],
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["format", "scheme", "tests"],
+        "properties": {
+            "format": {"const": TESTS_FORMAT},
+            "scheme": {"type": "string", "description": "The scheme file tested, relative to this file's directory and inside it."},
+            "tests": {"type": "array", "items": {"$ref": "#/$defs/test"}},
+        },
+    })
+
+
+def tests_file_findings(doc: Document) -> list[Finding]:
+    """A tests file: its form, then the files it names (its scheme, records files), inside its directory."""
+    findings = [f for e in _tests_file_validator().iter_errors(doc.data) for f in explain_schema_error(doc, e)]
+    findings += reference_findings(doc, "/scheme", "scheme")
+    for ti in range(len(list_of(dict_of(doc.data).get("tests")))):
+        findings += reference_findings(doc, f"/tests/{ti}/records_file", "records_file")
+    return sorted(findings, key=Finding.sort_key)
 
 
 def iter_version_findings(docs: Iterable[Document]) -> Iterator[Finding]:
@@ -714,6 +905,14 @@ def _check_versions(docs: list[Document]) -> Iterator[Finding]:
             yield Finding("error", "unknown-supersedes", f"supersedes {sup!r}, but no such version is in this directory",
                           doc.locate("/supersedes"), f"did you mean {close[0]!r}?" if close else
                           "check the version name, or add the superseded file")
+    if len(docs) > 1:
+        for doc in docs:
+            if not dict_of(dict_of(doc.data).get("subject")).get("period"):
+                yield Finding("warning", "versions-no-period",
+                              f"version {dict_of(doc.data).get('version')} has no subject.period, so records "
+                              "cannot be routed to the versions of this directory by date",
+                              doc.locate("/subject/period"),
+                              "add subject.period to every version, or evaluate one version (a file, or --as-of)")
     seen: dict[str, Document] = {}
     for doc in docs:
         version = str(dict_of(doc.data).get("version"))
@@ -752,10 +951,10 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Finding]:
                                     "check the path"))
             continue
         docs = []
-        for file in scheme_files(p):
+        for file in checked_files(p) if p.is_dir() else [p]:
             doc, found = validate_file(file)
             findings.extend(found)
-            if doc is not None:
+            if doc is not None and not file.name.endswith(TESTS_SUFFIX):
                 docs.append(doc)
         if p.is_dir():
             for parent in sorted({Path(d.path).parent for d in docs}):

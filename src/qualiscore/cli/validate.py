@@ -10,7 +10,7 @@ import click
 
 from .._display import display_width, visible
 from ..errors import EXIT_FINDINGS
-from ..validation import scheme_files, validate_paths
+from ..validation import checked_files, validate_paths
 from . import echo, style
 
 
@@ -21,6 +21,8 @@ from . import echo, style
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
 def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     """Check scheme files (or directories of versions) and report every finding.
+
+    A directory's *.tests.yaml files are checked too: their keys, and the files they name.
 
     Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage error.
 
@@ -33,7 +35,7 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     if missing:
         raise click.BadParameter(f"{', '.join(missing)} does not exist", param_hint="PATHS")
     findings = validate_paths(paths)
-    files = [str(f) for p in paths for f in scheme_files(p)]
+    files = [str(f) for p in paths for f in checked_files(p)]
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
     if fmt == "json":

@@ -78,22 +78,26 @@ def as_date(value: Any) -> dt.date | None:
 
 
 def period_bounds(day: dt.date, every: str) -> tuple[str, dt.date, dt.date]:
-    """The label, first and last day of the period containing ``day``."""
+    """The label, first and last day of the period containing ``day``.
+
+    Years have four digits in every label (``0001-01``, as in ``0001-01-01``), so labels
+    sort as their periods do.
+    """
     if every == "day":
         return day.isoformat(), day, day
     if every == "week":
         year, week, weekday = day.isocalendar()
         start = day - dt.timedelta(days=weekday - 1)
         end = day + dt.timedelta(days=min(7 - weekday, (dt.date.max - day).days))
-        return f"{year}-W{week:02d}", start, end
+        return f"{year:04d}-W{week:02d}", start, end
     if every == "month":
         end = day.replace(day=calendar.monthrange(day.year, day.month)[1])
-        return f"{day.year}-{day.month:02d}", day.replace(day=1), end
+        return f"{day.year:04d}-{day.month:02d}", day.replace(day=1), end
     if every == "quarter":
         q = (day.month - 1) // 3 + 1
         end = dt.date(day.year, 3 * q, calendar.monthrange(day.year, 3 * q)[1])
-        return f"{day.year}-Q{q}", dt.date(day.year, 3 * q - 2, 1), end
-    return str(day.year), dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
+        return f"{day.year:04d}-Q{q}", dt.date(day.year, 3 * q - 2, 1), end
+    return f"{day.year:04d}", dt.date(day.year, 1, 1), dt.date(day.year, 12, 31)
 
 
 def group_fields(scheme: Scheme, by: Sequence[str] | None) -> tuple[str, ...]:

@@ -40,8 +40,8 @@ Decisions (the user's side is docs/scheme-format.md, "records: the data contract
 Modules, in reading order: ``results`` (Dataset, InputFile, Problem), ``values`` (a
 parser pair per field type), ``fields`` (a contract prepared for typing), ``collect``
 (rows into one dataset), ``inputs`` (path, format, hash and codec of an input),
-``text`` (CSV, JSON Lines), ``tables`` (Excel, Parquet), ``api`` (read_records,
-records_from_dicts). ``engine_api`` declares what an engine may use beyond ``__all__``.
+``text`` (CSV, JSON Lines), ``tables`` (typed tables, Parquet), ``excel`` (Excel
+workbooks), ``api`` (read_records, records_from_dicts). ``engine_api`` declares what an engine may use beyond ``__all__``.
 """
 
 from __future__ import annotations

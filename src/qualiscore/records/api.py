@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, Location, UsageError
 from .collect import Collector, type_mapping
+from .excel import Workbook, read_xlsx
 from .fields import Typer
 from .inputs import KNOWN_FORMATS, check_file, hash_file, input_format, scan_text, split_sheet
 from .results import Dataset, Problem, clip_value
-from .tables import Workbook, read_parquet, read_xlsx
+from .tables import read_parquet
 from .text import read_csv, read_jsonl
 from .values import json_kind
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ..errors import DataError
+from ..model import time_zone
 from .results import Problem, clip_value, quote_value
 from .values import PARSER_BUILDERS, RejectedValue
 
@@ -146,14 +147,13 @@ class Typer:
     """A contract prepared for typing rows: one reader per field, built once."""
 
     def __init__(self, contract: RecordContract) -> None:
-        try:
-            zone = ZoneInfo(contract.timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
+        zone = time_zone(contract.timezone) if isinstance(contract.timezone, str) else None
+        if zone is None:
             raise DataError(
                 f"unknown time zone {contract.timezone!r} in the record contract",
                 hint="set records.timezone to an IANA name such as Asia/Shanghai or UTC",
                 code="bad-timezone",
-            ) from None
+            )
         self.readers = tuple(FieldReader(f, zone) for f in contract.fields)
         self.names = tuple(r.name for r in self.readers)
         self.order = {name: i for i, name in enumerate(self.names)}

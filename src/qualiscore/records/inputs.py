@@ -103,6 +103,42 @@ def _decode_error(path: str, encoding: str, offset: int, line: int) -> DataError
     )
 
 
+def first_utf8_line(path: str) -> int | None:
+    """The first line that is UTF-8 text beyond ASCII and Latin (a character from U+0800 on: CJK...).
+
+    In a file that is not UTF-8 as a whole, such a line is evidence of a second encoding:
+    GB18030 decodes UTF-8 bytes too, as other characters (张三 as 寮犱笁). Characters below
+    U+0800 are not evidence, because short runs of GB18030 bytes often happen to form them.
+    """
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if line.isascii():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if max(text) >= "\u0800":
+                return number
+    return None
+
+
+def _mixed_error(source: str, utf8: int, offset: int, line: int) -> DataError:
+    """A file whose lines are in two encodings, located at the first line not in the encoding it starts with."""
+    other = f"line {line} is not UTF-8 (bad byte at offset {offset}; perhaps GB18030)"
+    if utf8 < line:
+        message = f"mixes encodings: line {utf8} is UTF-8, but {other}"
+    else:
+        message = f"mixes encodings: {other}, but line {utf8} is UTF-8"
+    return DataError(
+        message,
+        location=Location(source, line=max(line, utf8)),
+        hint="save the whole file in one encoding (UTF-8), or pass --encoding to read every line "
+        "with one codec (e.g. --encoding gb18030)",
+        code="encoding",
+    )
+
+
 def scan_text(path: str, source: str, encoding: str | None) -> tuple[str, str]:
     """Hash the raw bytes and choose the codec, streaming (the text is decoded again to read).
 
@@ -112,8 +148,10 @@ def scan_text(path: str, source: str, encoding: str | None) -> tuple[str, str]:
 
     def attempt(codec: str, hasher: Any | None) -> tuple[int, int] | None:
         """Decode the whole file; return (byte offset, line) of the first bad byte, or None."""
-        decoder = codecs.getincrementaldecoder(codec)("strict")
-        offset = 0
+        # A byte order mark is skipped here, so that offsets count from the start of the file.
+        skip = len(codecs.BOM_UTF8) if codec == "utf-8-sig" else 0
+        decoder = codecs.getincrementaldecoder("utf-8" if skip else codec)("strict")
+        offset = skip
         lines = 0
         failure: tuple[int, int] | None = None
         with open(path, "rb") as f:
@@ -121,6 +159,8 @@ def scan_text(path: str, source: str, encoding: str | None) -> tuple[str, str]:
                 chunk = f.read(_CHUNK)
                 if hasher is not None:
                     hasher.update(chunk)
+                if skip:
+                    chunk, skip = chunk[skip:], 0
                 if failure is None:
                     pending = decoder.getstate()[0]
                     try:
@@ -164,6 +204,9 @@ def scan_text(path: str, source: str, encoding: str | None) -> tuple[str, str]:
         return hasher.hexdigest(), first
     if first == "utf-16":
         raise _decode_error(source, first, *failure)
+    utf8 = first_utf8_line(path)
+    if utf8 is not None:
+        raise _mixed_error(source, utf8, *failure)
     if attempt("gb18030", None) is None:
         return hasher.hexdigest(), "gb18030"
     offset, line = failure
