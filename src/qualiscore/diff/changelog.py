@@ -302,7 +302,8 @@ class _Index:
                     terms += [user[1], *self.names.get(user, [])]
                     if user[0] == "derived":
                         todo.append(user[1])
-        return tuple(dict.fromkeys(terms))
+        return tuple({term.casefold(): term for term in reversed(terms)}[key]
+                     for key in dict.fromkeys(term.casefold() for term in terms))
 
     def describe(self, thing: tuple[str, str]) -> str:
         kind, ident = thing
