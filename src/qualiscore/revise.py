@@ -282,8 +282,8 @@ def _validate(doc: Document, path: Path, source: Document) -> list[Finding]:
             if dict_of(other.data).get("scheme") == dict_of(doc.data).get("scheme"):
                 others.append(other)
     findings = list(iter_findings(doc))
-    before = {f.format() for f in iter_version_findings(others)}
-    findings += [f for f in iter_version_findings([*others, doc]) if f.format() not in before]
+    before = {(f.code, f.location, f.message) for f in iter_version_findings(others)}
+    findings += [f for f in iter_version_findings([*others, doc]) if (f.code, f.location, f.message) not in before]
     findings += [f for f in changelog_findings([*others, doc]) if f.location.file == doc.path]
     return findings
 
