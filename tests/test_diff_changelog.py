@@ -116,3 +116,10 @@ def test_reading_changelogs_loads_no_engine() -> None:
             "'qualiscore.runs', 'polars'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_bundled_versions_give_no_changelog_findings() -> None:
+    """Their changelogs name every change, so validation reporting these findings prints the same for rules/."""
+    docs = [load_path(p) for p in sorted((ROOT / "rules").rglob("*.yaml"))]
+    assert len(docs) == 3
+    assert changelog_findings(docs) == []

@@ -352,6 +352,22 @@ def test_quarter_names_in_the_title_and_a_version_that_needs_quotes(tmp_path: Pa
     assert numeric["version"] == "2027"  # quoted: a plain 2027 would be a number
 
 
+def test_a_title_written_as_a_block(tmp_path: Path) -> None:
+    source = demo(tmp_path, ("version: v1", "version: 2026Q1"),
+                  ("title: Diff demo scheme\n", "title: >-\n  Demo scheme,\n  2026年第一季度\n\n"), name="2026Q1.yaml")
+    revision = revise(source, "2026Q2")
+    assert load_path(write(revision)).data["title"] == "Demo scheme, 2026年第二季度"
+    assert 'title: "Demo scheme, 2026年第二季度"\n\neffective_from' in revision.text
+
+
+def test_the_old_version_is_never_the_output(cli: Cli, rules: Path) -> None:
+    source = rules / "cs-quality" / "2026Q2.yaml"
+    before = source.read_bytes()
+    result = cli("revise", str(source), "2026Q3", "-o", str(source), "--force")
+    assert result.exit_code == 2 and "is the old version itself, which is never edited" in result.output
+    assert source.read_bytes() == before
+
+
 def write(revision: Revision) -> Path:
     write_revision(revision)
     return revision.path

@@ -174,6 +174,9 @@ def revise(source: str | Path, version: str, *, start: dt.date | None = None, en
     weekly = _counts_weekdays(data)
     shift = _shift(old_from, new_from, weekly)
     path = Path(output) if output is not None else source.with_name(f"{version}{source.suffix or '.yaml'}")
+    if path.resolve() == source.resolve():
+        raise UsageError(f"-o {path} is the old version itself, which is never edited", location=Location(
+            file=str(source)), hint="write the new version to its own file, e.g. VERSION.yaml next to it")
     editor = _Editor(doc, source, path, old_version, version, shift)
     editor.metadata(new_from, new_to)
     editor.tests()
@@ -360,15 +363,15 @@ class _Editor:
         if "changelog" in self.top:
             node = self.top["changelog"][1]
             if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-                end = _last_end(node.value[-1])
+                end = self.end(node.value[-1])
                 self.edits.append(_Edit(node.start_mark.index, end, f"- {_scalar(placeholder, None)}"))
             else:
-                self.edits.append(_Edit(node.start_mark.index, _last_end(node), f"[{_scalar(placeholder, None)}]"))
+                self.edits.append(_Edit(node.start_mark.index, self.end(node), f"[{_scalar(placeholder, None)}]"))
         else:
             inserted += ["changelog:", f"  - {_scalar(placeholder, None)}"]
         if inserted:
             self.edits.append(_Edit(anchor, anchor, self.lines(inserted)))
-        self.comments(max(_last_end(v) for key, (_k, v) in self.top.items() if key in _METADATA))
+        self.comments(max(self.end(v) for key, (_k, v) in self.top.items() if key in _METADATA))
 
     def approval_comment(self) -> list[str]:
         who = self.data.get("approved_by")
@@ -478,14 +481,27 @@ class _Editor:
 
     def replace(self, node: yaml.Node, value: str) -> None:
         style = node.style if isinstance(node, yaml.ScalarNode) else None
-        self.edits.append(_Edit(node.start_mark.index, _last_end(node), _scalar(value, style)))
+        self.edits.append(_Edit(node.start_mark.index, self.end(node), _scalar(value, style)))
+
+    def end(self, node: yaml.Node) -> int:
+        """Where a node's own text ends: a block collection's end mark lies after the comments that follow
+        it, a block scalar's after its last line break."""
+        if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+            return self.end(node.value[-1])
+        if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
+            return self.end(node.value[-1][1])
+        end = int(node.end_mark.index)
+        if isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            while end > node.start_mark.index and self.text[end - 1] in "\r\n ":
+                end -= 1
+        return end
 
     def line_start(self, index: int) -> int:
         return self.text.rfind("\n", 0, index) + 1
 
     def line_after(self, node: yaml.Node) -> int:
         """The start of the line after the one a node ends on."""
-        end = _last_end(node)
+        end = self.end(node)
         nxt = self.text.find("\n", end)
         return len(self.text) if nxt < 0 else nxt + 1
 
@@ -495,9 +511,10 @@ class _Editor:
     def result(self) -> str:
         text = self.text
         ordered = sorted(self.edits, key=lambda e: (e.start, e.end), reverse=True)
-        limit = len(text) + 1
+        limit = len(text)
         for edit in ordered:
-            assert edit.end <= limit or edit.start == edit.end == limit, edit
+            if edit.end > limit:
+                raise _internal(self.path, f"two edits overlap at character {edit.start}")
             if edit.start == edit.end and edit.start < len(text) and text[edit.start - 1:edit.start] not in (
                     "\n", ""):
                 raise _internal(self.path, "an insertion falls inside a line")
@@ -506,15 +523,6 @@ class _Editor:
             text = text[:edit.start] + edit.text + text[edit.end:]
             limit = edit.start
         return text
-
-
-def _last_end(node: yaml.Node) -> int:
-    """Where a node's own text ends: a block collection's end mark lies after the comments that follow it."""
-    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
-        return _last_end(node.value[-1])
-    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
-        return _last_end(node.value[-1][1])
-    return int(node.end_mark.index)
 
 
 def _scalar(value: str, style: str | None) -> str:
