@@ -326,6 +326,20 @@ def test_a_json_lines_records_file_named_after_the_version(tmp_path: Path) -> No
     assert all(r.passed for r in iter_results([revision.path]))
 
 
+def test_a_test_that_no_longer_passes_is_shown_and_exits_1(cli: Cli, tmp_path: Path) -> None:
+    # a period of 31 days from 20 January: the record of 31 January moves to 3 March, out of its month
+    source = demo(tmp_path, ("effective_from: 2026-01-01\neffective_to: 2026-03-31",
+                             "effective_from: 2026-01-20\neffective_to: 2026-02-19"),
+                  ('started_at: "2026-01-05T09:00:00+08:00"', 'started_at: "2026-01-31T09:00:00+08:00"'))
+    result = cli("revise", str(source), "v2")
+    assert result.exit_code == 1, result.output
+    assert "in force 2026-02-20 … 2026-03-22" in result.output
+    assert "moved 31 days later (each keeps its time of day)" in result.output
+    assert "0 of 1 test(s) pass" in result.output
+    assert "  FAIL one good record\n    no scorecard for subject 'A001/2026-02' (have: A001/2026-03)" in result.output
+    assert (tmp_path / "v2.yaml").is_file()  # written all the same, for the committee to adjust the test
+
+
 # --------------------------------------------------------------------------- how the text is edited
 
 

@@ -186,7 +186,7 @@ def revise(source: str | Path, version: str, *, start: dt.date | None = None, en
     errors = [f for f in problems if f.severity == "error"]
     if errors:
         raise UsageError(f"{path} would not validate, so nothing was written: "
-                         + "; ".join(f"{f.message}" for f in errors),
+                         + "; ".join(f.message for f in errors),
                          location=Location(file=str(path)),
                          hint="; ".join(filter(None, [errors[0].hint, "or choose other dates with --from and --to"])))
     return Revision(source, path, text, str(data["scheme"]), old_version, version, new_from, new_to, shift, weekly,

@@ -29,9 +29,9 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("version")
 @click.option("--from", "start", metavar="DATE", callback=_date,
-              help="effective_from of the new version (default: the day after SOURCE's effective_to).")
+              help="The new version's effective_from (default: the day after SOURCE's effective_to).")
 @click.option("--to", "end", metavar="DATE", callback=_date,
-              help="effective_to of the new version (default: a period as long as SOURCE's; a quarter "
+              help="The new version's effective_to (default: a period as long as SOURCE's; a quarter "
                    "gives the next quarter).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The new file (default: VERSION.yaml next to SOURCE).")
@@ -53,7 +53,7 @@ def command(source: Path, version: str, start: dt.date | None, end: dt.date | No
     \b
     Examples:
       qualiscore revise rules/cs-quality/2026Q2.yaml 2026Q3
-      qualiscore revise rules/cs-quality/2026Q2.yaml 2026Q3 --from 2026-07-01 --to 2026-12-31
+      qualiscore revise rules/cs-quality/2026Q2.yaml 2026H2 --from 2026-07-01 --to 2026-12-31
       qualiscore revise rules/cs-quality/2026Q2.yaml 2026Q3 -o drafts/2026Q3.yaml --force
     """
     revision = revise(source, version, start=start, end=end, output=output)
