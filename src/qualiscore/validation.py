@@ -959,4 +959,7 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Finding]:
         if p.is_dir():
             for parent in sorted({Path(d.path).parent for d in docs}):
                 findings.extend(iter_version_findings(d for d in docs if Path(d.path).parent == parent))
+        from .diff.changelog import changelog_findings  # diff imports validation
+
+        findings.extend(changelog_findings(docs))
     return findings

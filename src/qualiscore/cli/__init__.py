@@ -79,6 +79,8 @@ COMMANDS: Mapping[str, LazyCommand] = {
                           "Create an Ed25519 key pair NAME.pem (private) and NAME.pub.pem for signing runs."),
     "report": LazyCommand("qualiscore.cli.report:command",
                           "Write a readable report of OUTDIR, an output directory of `evaluate`."),
+    "revise": LazyCommand("qualiscore.cli.revise:command",
+                          "Write the next version of a scheme: new dates, a changelog to fill in, tests moved."),
     "schema": LazyCommand("qualiscore.cli.schema:command",
                           "Print the JSON Schema of the scheme format, for editors and other tools."),
     "synth": LazyCommand("qualiscore.cli.synth:command",

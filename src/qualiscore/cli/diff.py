@@ -15,6 +15,7 @@ from ..diff import (
     render_json,
     render_markdown,
     render_text,
+    review_changelog,
 )
 from ..errors import EXIT_FINDINGS, EXIT_OK
 from . import echo, style
@@ -35,6 +36,10 @@ def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str 
     `git show` (e.g. HEAD~1:rules/cs-quality/2026Q2.yaml). The comparison is semantic:
     reformatting, comments, reordering and explicit defaults are no change.
 
+    The changelog belongs to its version: NEW's changelog is shown after the changes,
+    with every rule change that no changelog line names (when NEW supersedes OLD) and
+    any placeholder line left by `qualiscore revise`.
+
     Exit status: 0 equivalent, 1 different, 2 usage error, 3 a side is not a valid scheme.
 
     \b
@@ -46,11 +51,12 @@ def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str 
     old_doc, new_doc = load_side(old), load_side(new)
     old_scheme, new_scheme = check_document(old_doc), check_document(new_doc)
     changes = diff_documents(old_doc, new_doc)
+    changelog = review_changelog(old_doc, new_doc, changes)
     result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding) if data else None
     if fmt == "json":
-        echo(render_json(old_doc, new_doc, changes, result), nl=False)
+        echo(render_json(old_doc, new_doc, changes, result, changelog=changelog), nl=False)
     elif fmt == "md":
-        echo(render_markdown(old_doc, new_doc, changes, result), nl=False)
+        echo(render_markdown(old_doc, new_doc, changes, result, changelog=changelog), nl=False)
     else:  # click strips the colours when the output is not a terminal
-        echo(render_text(old_doc, new_doc, changes, result, style=style), nl=False)
+        echo(render_text(old_doc, new_doc, changes, result, style=style, changelog=changelog), nl=False)
     sys.exit(EXIT_FINDINGS if changes else EXIT_OK)

@@ -14,8 +14,11 @@ Two loaded documents are compared *by meaning*, not by text:
 * expressions are compared by their parsed syntax tree (``ast.dump``), so whitespace
   and redundant parentheses are no change;
 * order still matters where it has meaning: scoring bands (the first match wins) are
-  compared by position, ``subject.group_by`` (it spells the subject key) and
-  ``changelog`` lines as sequences.
+  compared by position, ``subject.group_by`` (it spells the subject key) as a sequence;
+* the ``changelog`` belongs to its version (what changed from the superseded one), so
+  two different versions' changelogs are not compared: :mod:`.changelog` reads the
+  new one against the changes instead. Two files of the same version share one
+  changelog, and its lines are compared as a sequence.
 
 Each difference has a kind (see :data:`KINDS`), a readable path
 (``dimensions.outcome.indicators.fcr.scoring.linear.from``), the old and new values
@@ -230,6 +233,8 @@ class _Differ:
                 b = n.get("scheme") if b is None else b
             note = "the two files are different schemes" if key == "scheme" else None
             self.value("metadata", key, a, b, f"/{key}", f"/{key}", note=note)
+        if str(o.get("version")) != str(n.get("version")):
+            return
         old_lines = [str(x) for x in list_of(o.get("changelog"))]
         new_lines = [str(x) for x in list_of(n.get("changelog"))]
         matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)

@@ -11,15 +11,16 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._display import mean
 from .._plain import is_number
-from ..engine import Run
 from ..model import Scheme
 from ..options import RunOptions
-from ..runs import execute
 from ..scorecard import Scorecard, rounded
+
+if TYPE_CHECKING:
+    from ..engine import Run
 
 NO_GRADE = "(none)"  # the grade column/row of subjects without a grade (or absent from one run)
 TOP_MOVES = 10
@@ -230,7 +231,10 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
 
 def _run(scheme: Scheme, files: Sequence[str], encoding: str | None) -> Run:
     """``files`` read with the scheme's own contract and scored as `evaluate` scores them (the engine it
-    would choose): the one place this package runs a scheme."""
+    would choose): the one place this package runs a scheme. Imported here, so that reading a changelog
+    (validation) never loads the engine."""
+    from ..runs import execute
+
     return execute(scheme, files, RunOptions(encoding=encoding))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from .._display import display_width, fmt_number
 from .._plain import dict_of
 from ..loader import Document
+from .changelog import ChangelogReview
 from .changes import CATEGORIES, Change
 from .impact import NO_GRADE, TOP_MOVES, Impact
 from .values import show
@@ -79,8 +80,9 @@ def _title(o: Mapping[str, Any], n: Mapping[str, Any]) -> str:
 
 
 def render_text(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None, *,
-                style: Style = _plain) -> str:
-    """Plain text, one line per change grouped by category; ``style`` colours it (e.g. ``click.style``)."""
+                style: Style = _plain, changelog: ChangelogReview | None = None) -> str:
+    """Plain text, one line per change grouped by category, then the new changelog read against them;
+    ``style`` colours it (e.g. ``click.style``)."""
     o, n = _side_facts(old), _side_facts(new)
     out = [style(f"qualiscore diff: {_title(o, n)}", bold=True),
            f"  old: {o['path']}", f"  new: {n['path']}"]
@@ -102,10 +104,49 @@ def render_text(old: Document, new: Document, changes: Sequence[Change], impact:
                        + style(f"  [{c.kind}; lines {_line_span(c)}]", dim=True))
             if c.note:
                 out.append(style(f"      {c.note}", dim=True))
+    if changelog is not None:
+        out.append("")
+        out.extend(_changelog_text(changelog, style))
     if impact is not None:
         out.append("")
         out.extend(_impact_text(impact, style))
     return "\n".join(out) + "\n"
+
+
+def _changelog_heading(review: ChangelogReview) -> str:
+    since = f"changes from {review.supersedes}" if review.supersedes else "no superseded version"
+    return f"Changelog of {review.version} ({since}; {len(review.lines)} line(s))"
+
+
+def _changelog_text(review: ChangelogReview, style: Style) -> list[str]:
+    out = [style(_changelog_heading(review), bold=True)]
+    if not review.lines:
+        out.append("  (no changelog lines)")
+    for text, line in zip(review.lines, review.line_numbers):
+        out.append(f"  {'—' if line is None else line:>4}  {text}")
+    for i in review.placeholders:
+        line = review.line_numbers[i]
+        out.append(style(f"  ! line {line} is a placeholder: replace it with the changes"
+                         + (f" from {review.supersedes}" if review.supersedes else ""), fg="yellow"))
+    if not review.checked:
+        out.append(style(f"  not checked against this diff: {review.reason}", dim=True))
+        return out
+    for item in review.unmentioned:
+        where = f"line {item.line}" if item.line else "removed"
+        out.append(style(f"  ! no changelog line names {item.what} ({where})", fg="yellow"))
+        out.extend(f"      {c.path}: {_what(c)}" for c in item.changes)
+        out.append(style(f"      name {item.named_by()} in a changelog line", dim=True))
+    if not review.rules_changed:
+        out.append(style("  no rule changed", fg="green"))
+    elif not review.unmentioned:
+        out.append(style("  every rule change above is named by a changelog line", fg="green"))
+    return out
+
+
+def _what(c: Change) -> str:
+    if c.old is not None and c.new is not None:
+        return f"{show(c.old)} → {show(c.new)}"
+    return f"{show(c.new if c.new is not None else c.old)} ({'added' if c.old is None else 'removed'})"
 
 
 def _impact_text(imp: Impact, style: Style) -> list[str]:
@@ -164,8 +205,9 @@ def _md_code(text: str) -> str:
     return f"`{text}`" if "`" not in text else _md_cell(text)
 
 
-def render_markdown(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None) -> str:
-    """A Markdown report to paste into a review: a heading, then one table per category."""
+def render_markdown(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None, *,
+                    changelog: ChangelogReview | None = None) -> str:
+    """A Markdown report to paste into a review: a heading, one table per category, the changelog."""
     o, n = _side_facts(old), _side_facts(new)
     out = [f"# Scheme diff: {_md_cell(_title(o, n))}", "",
            "| | old | new |", "|---|---|---|",
@@ -182,9 +224,33 @@ def render_markdown(old: Document, new: Document, changes: Sequence[Change], imp
             out.append(f"| {c.kind} | {_md_code(c.path)} | {_md_cell(c.old)} | {_md_cell(c.new)} | "
                        f"{_line_span(c)} | {_md_cell(c.note or '')} |")
         out.append("")
+    if changelog is not None:
+        out += _changelog_markdown(changelog)
     if impact is not None:
         out += _impact_markdown(impact)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _changelog_markdown(review: ChangelogReview) -> list[str]:
+    out = [f"## {_md_cell(_changelog_heading(review))}", ""]
+    if review.lines:
+        out += ["| line | changelog |", "|---:|---|"]
+        out += [f"| {'—' if n is None else n} | {_md_cell(t)}{' **(placeholder)**' if i in review.placeholders else ''} |"
+                for i, (t, n) in enumerate(zip(review.lines, review.line_numbers))]
+    else:
+        out.append("No changelog lines.")
+    out.append("")
+    if not review.checked:
+        return [*out, f"Not checked against this diff: {_md_cell(review.reason or '')}.", ""]
+    if not review.rules_changed:
+        return [*out, "No rule changed.", ""]
+    if not review.unmentioned:
+        return [*out, "Every rule change above is named by a changelog line.", ""]
+    out += [f"**Rule changes no changelog line names ({len(review.unmentioned)}).**", "",
+            "| rule | changes | line | a changelog line should name |", "|---|---|---:|---|"]
+    out += [f"| {_md_cell(u.what)} | {_md_cell(u.summary())} | {u.line or '—'} | {_md_cell(u.named_by())} |"
+            for u in review.unmentioned]
+    return [*out, ""]
 
 
 def _impact_markdown(imp: Impact) -> list[str]:
@@ -237,13 +303,16 @@ def _impact_markdown(imp: Impact) -> list[str]:
     return out
 
 
-def render_json(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None) -> str:
-    """``{"old": {id, version, path}, "new": {...}, "equivalent", "changes": [...], "impact": {...} | null}``."""
+def render_json(old: Document, new: Document, changes: Sequence[Change], impact: Impact | None = None, *,
+                changelog: ChangelogReview | None = None) -> str:
+    """``{"old": {id, version, path}, "new": {...}, "equivalent", "changes": [...], "changelog": {...} | null,
+    "impact": {...} | null}``."""
     doc = {
         "old": _side_facts(old),
         "new": _side_facts(new),
         "equivalent": not changes,
         "changes": [c.as_dict() for c in changes],
+        "changelog": changelog.as_dict() if changelog is not None else None,
         "impact": impact.as_dict() if impact is not None else None,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
