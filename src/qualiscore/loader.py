@@ -433,7 +433,7 @@ def _full_width(source: str, line: int | None, problem: str, path: str) -> Schem
                 location=Location(file=path, line=number + 1, column=key.end()),
                 hint="switch the input method to English punctuation for YAML keys "
                      f"(the YAML parser said: {problem})",
-                code="full-width-punctuation",
+                code="yaml-full-width-colon",
             )
     return None
 

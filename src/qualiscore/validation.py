@@ -481,11 +481,13 @@ class _Lint:
                      "`value` measures one record; this scheme groups records into subjects", f"{pointer}/value",
                      "use an aggregate such as mean or share, or remove subject.group_by")
 
-    def scoring(self, spec: Any, pointer: str) -> None:
+    def scoring(self, spec: Any, pointer: str, *, share: bool = False) -> None:
         spec = dict_of(spec)
         bands = list_of(spec.get("bands"))
         if bands:
-            self.bands(bands, f"{pointer}/bands")
+            self.bands(bands, f"{pointer}/bands", share=share)
+        if share:
+            self.share_scoring(spec, pointer)
         linear = dict_of(spec.get("linear"))
         lo, hi = number_or_none(linear.get("from")), number_or_none(linear.get("to"))
         if lo is not None and hi is not None and lo == hi:
@@ -515,7 +517,7 @@ class _Lint:
             value = number_or_none(raw)
             if value is None or isinstance(raw, bool) or 0 <= value <= 1:
                 continue
-            if 1 < value <= 100 and (value >= 2 or value.is_integer()):
+            if _looks_percent(value):
                 self.add("error", "share-as-percent",
                          f"{what} is {value:g}, but a share is between 0 and 1: did you mean "
                          f"{_fraction(value / 100)}?", ptr,
@@ -527,14 +529,14 @@ class _Lint:
                 self.add("error", code, f"{what} {value:g} can never be reached: a share is between 0 and 1",
                          ptr, "write a fraction between 0 and 1 (0.80 for 80%)")
 
-    def bands(self, bands: list[Any], pointer: str) -> None:
+    def bands(self, bands: list[Any], pointer: str, *, share: bool = False) -> None:
         covered: list[tuple[float, float]] = []
         last_min: float | None = None
         last_max: float | None = None
         exhaustive = False
         for i, band in enumerate(bands):
             band = dict_of(band)
-            lo, hi = (_bound(band.get(k)) for k in ("min", "max"))
+            lo, hi = (_bound(band.get(k), share=share) for k in ("min", "max"))
             ptr = f"{pointer}/{i}"
             if (lo is None and band.get("min") is not None) or (hi is None and band.get("max") is not None):
                 continue  # a bound the schema refuses: its band is not guessed at
@@ -579,9 +581,7 @@ class _Lint:
                 self.unique(ind.get("id"), ind_ids, f"{iptr}/id", "indicator")
                 self.weight(ind.get("weight"), f"{iptr}/weight")
                 self.measure(ind.get("measure"), f"{iptr}/measure")
-                self.scoring(ind.get("scoring"), f"{iptr}/scoring")
-                if "share" in dict_of(ind.get("measure")):
-                    self.share_scoring(dict_of(ind.get("scoring")), f"{iptr}/scoring")
+                self.scoring(ind.get("scoring"), f"{iptr}/scoring", share="share" in dict_of(ind.get("measure")))
         self.dimension_ids, self.indicator_ids = dim_ids, ind_ids
         self.weight_shares([dict_of(d).get("weight") for d in list_of(self.data.get("dimensions"))],
                            "/dimensions", "the dimension weights")
@@ -747,10 +747,18 @@ def _folder(constants: Mapping[str, Any]) -> expressions.Folder | None:
         return None
 
 
-def _bound(value: Any) -> float | None:
-    """A band bound as the lint reads it: a number, or a percent written as text (reported on its own)."""
+def _bound(value: Any, *, share: bool) -> float | None:
+    """A band bound as the lint reads it: a number, or a percent written as text or (on a share)
+    as a number above 1; those are reported on their own, so the bands are checked as meant."""
     number = number_or_none(value)
-    return number if number is not None else percent_text(value)
+    if number is None:
+        return percent_text(value)
+    return number / 100 if share and _looks_percent(number) else number
+
+
+def _looks_percent(value: float) -> bool:
+    """A bound of a share that reads as a percentage (2 to 100); 1.2 reads as a slip, not as 1.2%."""
+    return 2 <= value <= 100
 
 
 def _zone_hint(name: str) -> str:
