@@ -158,8 +158,8 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
     if validator == "type":
         expected = error.validator_value
         percent = percent_text(error.instance)
-        if percent is not None and "number" in list_of(expected) + [expected]:
-            yield Finding("error", "percent-text", f"{error.instance.strip()} is written as text; write "
+        if percent is not None and "number" in [*list_of(expected), expected]:
+            yield Finding("error", "percent-text", f"{str(error.instance).strip()} is written as text; write "
                           f"{_fraction(percent)}", where,
                           "shares are fractions between 0 and 1, written without %")
             return
