@@ -644,3 +644,22 @@ def test_full_width_colon_in_a_flow_key_is_named_in_the_unknown_key_hint() -> No
     text = edit("{min: 0.7, points: 60}", "{min： 0.7, points: 60}")
     hints = [f.hint or "" for f in iter_findings(doc_from(text)) if f.code == "unknown-key"]
     assert hints and "full-width colon (U+FF1A)" in hints[0]
+
+
+def test_ratio_of_a_condition_over_every_record_is_a_share() -> None:
+    text = edit("measure: {share: resolved}", "measure: {ratio: {numerator: resolved, denominator: 1}}")
+    assert _found(text) == []
+    text = edit("{from: 0.5, to: 0.9}", "{from: 50, to: 0.9}", text)
+    assert _found(text) == [("error", "share-as-percent", 41)]
+
+
+def test_ratio_of_sums_is_not_taken_for_a_share() -> None:
+    text = edit("measure: {share: resolved}", "measure: {ratio: {numerator: csat, denominator: 1}}")
+    found = _found(edit("{from: 0.5, to: 0.9}", "{from: 2, to: 4.5}", text))
+    assert found == [("warning", "unused-field", 18)]  # resolved; no share finding
+
+
+def test_test_record_datetime_outside_the_version_is_a_warning() -> None:
+    text = edit("    day: {type: date}", "    day: {type: datetime}")
+    text = edit("day: 2026-03-01,", "day: '2027-03-01 09:00:00',", text)
+    assert _found(text) == [("warning", "test-outside-effective", 54)]

@@ -502,8 +502,30 @@ class _Lint:
             self.add("error", "scoring-default", "default applies to map scoring only", f"{pointer}/default",
                      "remove default")
 
+    def share_valued(self, measure: Any) -> bool:
+        """Whether a measure's value lies between 0 and 1: a share, or a ratio that counts records
+        where a condition holds over all records (a true/false numerator over 1)."""
+        spec = dict_of(measure)
+        if "share" in spec:
+            return True
+        ratio = dict_of(spec.get("ratio"))
+        return ratio.get("denominator") in (1, True, "1", "True", "true") and self.boolean(ratio.get("numerator"))
+
+    def boolean(self, source: Any) -> bool:
+        """Whether an expression is true/false: a comparison, and/or/not, or a boolean field."""
+        import ast
+
+        try:
+            tree = expressions.parse(source).tree.body if isinstance(source, str) else None
+        except ExpressionError:
+            return False
+        if isinstance(tree, (ast.Compare, ast.BoolOp)) or (isinstance(tree, ast.UnaryOp)
+                                                            and isinstance(tree.op, ast.Not)):
+            return True
+        return isinstance(tree, ast.Name) and dict_of(self.fields.get(tree.id)).get("type") == "boolean"
+
     def share_scoring(self, spec: Mapping[str, Any], pointer: str) -> None:
-        """A share lies between 0 and 1: a bound written as a percentage (80), or one no share
+        """A share (or a ratio of one) lies between 0 and 1: a bound written as a percentage (80), or one no share
         can reach (1.2), is a mistake; a band the bound makes unreachable is said here, once."""
         bounds: list[tuple[str, str, Any]] = []
         for i, band in enumerate(list_of(spec.get("bands"))):
@@ -581,7 +603,7 @@ class _Lint:
                 self.unique(ind.get("id"), ind_ids, f"{iptr}/id", "indicator")
                 self.weight(ind.get("weight"), f"{iptr}/weight")
                 self.measure(ind.get("measure"), f"{iptr}/measure")
-                self.scoring(ind.get("scoring"), f"{iptr}/scoring", share="share" in dict_of(ind.get("measure")))
+                self.scoring(ind.get("scoring"), f"{iptr}/scoring", share=self.share_valued(ind.get("measure")))
         self.dimension_ids, self.indicator_ids = dim_ids, ind_ids
         self.weight_shares([dict_of(d).get("weight") for d in list_of(self.data.get("dimensions"))],
                            "/dimensions", "the dimension weights")
@@ -692,7 +714,7 @@ class _Lint:
 
         for ri, record in enumerate(list_of(test.get("records"))):
             value = dict_of(record).get(field)
-            day = _parse_date(value[:10]) if isinstance(value, str) else value if isinstance(value, dt.date) else None
+            day = _parse_date(value[:10]) if isinstance(value, str) else _day_of(value)
             if day is not None and outside(day):
                 self.add("warning", "test-outside-effective",
                          f"test record {ri + 1} is dated {day}, outside this version's effective range ({span})",
@@ -754,6 +776,13 @@ def _bound(value: Any, *, share: bool) -> float | None:
     if number is None:
         return percent_text(value)
     return number / 100 if share and _looks_percent(number) else number
+
+
+def _day_of(value: Any) -> dt.date | None:
+    """The calendar day of a date or datetime value; None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
 
 
 def _looks_percent(value: float) -> bool:
