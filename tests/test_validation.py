@@ -663,3 +663,8 @@ def test_test_record_datetime_outside_the_version_is_a_warning() -> None:
     text = edit("    day: {type: date}", "    day: {type: datetime}")
     text = edit("day: 2026-03-01,", "day: '2027-03-01 09:00:00',", text)
     assert _found(text) == [("warning", "test-outside-effective", 54)]
+
+
+def test_percent_text_of_a_grade_is_a_number_of_points() -> None:
+    [f] = iter_findings(doc_from(edit("{name: good, min: 80}", "{name: good, min: 80%}")))
+    assert (f.code, f.message, f.hint) == ("percent-text", "80% is written as text; write 80", "write the number without %")

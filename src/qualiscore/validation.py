@@ -159,9 +159,12 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         expected = error.validator_value
         percent = percent_text(error.instance)
         if percent is not None and "number" in [*list_of(expected), expected]:
+            # A value compared with a measure is a fraction; points, grades, weights and p are plain numbers.
+            fraction = "/scoring/" in pointer and pointer.rsplit("/", 1)[-1] in ("min", "max", "from", "to", "equals")
             yield Finding("error", "percent-text", f"{str(error.instance).strip()} is written as text; write "
-                          f"{_fraction(percent)}", where,
-                          "shares are fractions between 0 and 1, written without %")
+                          f"{_fraction(percent) if fraction else f'{percent * 100:g}'}", where,
+                          "shares are fractions between 0 and 1, written without %" if fraction else
+                          "write the number without %")
             return
         yield Finding("error", "wrong-type", f"{_short(error.instance)} is not of type {expected}", where,
                       _type_hint(pointer, expected))
