@@ -528,31 +528,28 @@ class _Lint:
         return isinstance(tree, ast.Name) and dict_of(self.fields.get(tree.id)).get("type") == "boolean"
 
     def share_scoring(self, spec: Mapping[str, Any], pointer: str) -> None:
-        """A share (or a ratio of one) lies between 0 and 1: a bound written as a percentage (80), or one no share
-        can reach (1.2), is a mistake; a band the bound makes unreachable is said here, once."""
-        bounds: list[tuple[str, str, Any]] = []
+        """A share lies between 0 and 1: a bound written as a percentage (80) or one no share can
+        reach (a band's min 1.2, linear to 1.5) is a mistake the committee cannot see in the scores."""
+        bounds: list[tuple[str, str, str, Any]] = []  # pointer, what, key, value
         for i, band in enumerate(list_of(spec.get("bands"))):
             band = dict_of(band)
-            bounds += [(f"{pointer}/bands/{i}/{k}", f"band {i + 1} {k}", band.get(k)) for k in ("min", "max")]
-        linear = dict_of(spec.get("linear"))
-        bounds += [(f"{pointer}/linear/{k}", f"linear {k}", linear.get(k)) for k in ("from", "to")]
-        rule = dict_of(spec.get("pass"))
-        bounds += [(f"{pointer}/pass/{k}", f"pass {k}", rule.get(k)) for k in ("min", "max")]
-        for ptr, what, raw in bounds:
+            bounds += [(f"{pointer}/bands/{i}/{k}", f"band {i + 1} {k}", k, band.get(k)) for k in ("min", "max")]
+        for kind, keys in (("linear", ("from", "to")), ("pass", ("min", "max"))):
+            rule = dict_of(spec.get(kind))
+            bounds += [(f"{pointer}/{kind}/{k}", f"{kind} {k}", k, rule.get(k)) for k in keys]
+        for ptr, what, key, raw in bounds:
             value = number_or_none(raw)
-            if value is None or isinstance(raw, bool) or 0 <= value <= 1:
+            if value is None or 0 <= value <= 1:
                 continue
             if _looks_percent(value):
                 self.add("error", "share-as-percent",
                          f"{what} is {value:g}, but a share is between 0 and 1: did you mean "
-                         f"{_fraction(value / 100)}?", ptr,
-                         f"write {_fraction(value / 100)} for {value:g}%")
-                continue
-            never = {"min": value > 1, "max": value < 0, "from": False, "to": True}[what.rsplit(" ", 1)[1]]
-            if never:
-                code = "band-unreachable" if what.startswith("band") else "share-unreachable"
-                self.add("error", code, f"{what} {value:g} can never be reached: a share is between 0 and 1",
-                         ptr, "write a fraction between 0 and 1 (0.80 for 80%)")
+                         f"{_fraction(value / 100)}?", ptr, f"write {_fraction(value / 100)} for {value:g}%")
+            elif (key == "min" and value > 1) or (key == "max" and value < 0) or key == "to":
+                # A linear `from` beyond the range only moves where zero points would be.
+                self.add("error", "band-unreachable" if what.startswith("band") else "share-unreachable",
+                         f"{what} {value:g} can never be reached: a share is between 0 and 1", ptr,
+                         "write a fraction between 0 and 1 (0.80 for 80%)")
 
     def bands(self, bands: list[Any], pointer: str, *, share: bool = False) -> None:
         covered: list[tuple[float, float]] = []
