@@ -707,7 +707,8 @@ class _Lint:
         field = dict_of(dict_of(self.data.get("subject")).get("period")).get("field")
         if start is None or not isinstance(field, str) or (end is not None and end < start):
             return  # an inverted range is reported on its own
-        span = f"{start} to {end}" if end is not None else f"{start} onwards"
+        span = f"{start} to {end}" if end is not None else f"from {start}"
+        within = f"between {start} and {end}" if end is not None else f"on or after {start}"
 
         def outside(day: dt.date) -> bool:
             return day < start or (end is not None and day > end)
@@ -719,7 +720,7 @@ class _Lint:
                 self.add("warning", "test-outside-effective",
                          f"test record {ri + 1} is dated {day}, outside this version's effective range ({span})",
                          f"{pointer}/records/{ri}/{escape_pointer_token(field)}",
-                         f"date the test's records within {span}")
+                         f"date the test's records {within}")
                 return
         subject = test.get("subject")
         match = re.search(r"(\d{4})-(\d{2})(?:-(\d{2}))?$", subject) if isinstance(subject, str) else None
@@ -732,7 +733,7 @@ class _Lint:
         if last < start or (end is not None and first > end):
             self.add("warning", "test-outside-effective",
                      f"test subject period {match[0]} is outside this version's effective range ({span})",
-                     f"{pointer}/subject", f"check a period within {span}")
+                     f"{pointer}/subject", f"check a period {within}")
 
     def grade_names(self) -> set[str]:
         return {g["name"] for g in map(dict_of, list_of(self.data.get("grades"))) if isinstance(g.get("name"), str)}
@@ -1104,8 +1105,8 @@ def _overlap(d1: Document, d2: Document, s1: dt.date, e1: dt.date | None, s2: dt
     v1, v2 = data1.get("version"), data2.get("version")
     message = f"{v1} (from {s1}{' open-ended' if e1 is None else f' to {e1}'}) overlaps {v2} (from {s2})"
     earlier_is_new = data1.get("supersedes") == v2 or ("approved_on" in data2 and "approved_on" not in data1)
-    if earlier_is_new and e1 is not None:
-        return Finding("error", "versions-overlap", message, d1.locate("/effective_to"),
+    if earlier_is_new:
+        return Finding("error", "versions-overlap", message, d1.locate("/effective_to" if e1 else "/effective_from"),
                        f"end {v1} on {s2 - dt.timedelta(days=1)}, the day before {v2} starts")
     if e1 is None:
         return Finding("error", "versions-overlap", message, d2.locate("/effective_from"),
