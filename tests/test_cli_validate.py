@@ -254,6 +254,9 @@ def test_directory_open_ended_version_overlaps_the_next(cli: Cli, tmp_path: Path
     assert result.exit_code == 1
     assert codes(data) == ["versions-overlap"]
     assert "open-ended" in data["findings"][0]["message"]
+    assert data["findings"][0]["hint"] == (
+        "2026Q1 has no effective_to, so every later start overlaps it; 2026Q1 needs an end date "
+        "(2026-03-31, the day before 2026Q2 starts), which is a change to approve")
 
 
 def test_directory_versions_gap(cli: Cli, tmp_path: Path) -> None:
