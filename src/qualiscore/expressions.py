@@ -993,8 +993,8 @@ def parse(source: str | int | float | bool, *, location: Location | None = None)
 
     ``location`` is where the expression's first character is in the scheme file;
     errors point at the offending column inside the expression. Raises
-    ExpressionError with code expression-syntax, disallowed-syntax,
-    expression-too-long or expression-too-deep.
+    ExpressionError with code expression-syntax (excel-habit for a formula written
+    the Excel way), disallowed-syntax, expression-too-long or expression-too-deep.
     """
     expression, errors = _compile(source, location)
     if errors:
