@@ -185,6 +185,7 @@ def version_text(version: str, start: str, end: str | None = None, supersedes: s
     text = CLEAN.replace("version: clean\n", f"version: {version}\n")
     text = text.replace("effective_from: 2026-01-01\n", f"effective_from: {start}\n")
     text = text.replace("effective_to: 2026-12-31\n", f"effective_to: {end}\n" if end else "")
+    text = text.replace("day: 2026-03-01", f"day: {start}")  # the test's record within the version
     if supersedes:
         text = text.replace("title: Demo quality\n", f"title: Demo quality\nsupersedes: {supersedes}\n")
     return text
@@ -226,7 +227,21 @@ def test_directory_versions_overlap(cli: Cli, tmp_path: Path) -> None:
     assert finding["file"] == str(folder / "2026Q2.yaml")
     assert finding["pointer"] == "/effective_from"
     assert (finding["line"], finding["column"]) == (6, 17)  # after the added supersedes line
-    assert "2026-03-14" in finding["hint"]
+    # The advice moves the new version, never the approved one it supersedes.
+    assert finding["hint"] == "start 2026Q2 on 2026-04-01, the day after 2026Q1 ends"
+
+
+def test_directory_versions_overlap_moves_the_unapproved_version(cli: Cli, tmp_path: Path) -> None:
+    """When the earlier version is the unapproved one, it is the one to end sooner."""
+    q1 = version_text("2026Q1", "2026-01-01", "2026-03-31").replace("title: Demo quality\n",
+                                                                   "title: Demo quality\nsupersedes: 2026Q2\n")
+    folder = write_versions(tmp_path, ("2026Q1", q1), ("2026Q2", version_text("2026Q2", "2026-03-15")))
+    result, data = run_json(cli, str(folder))
+    assert result.exit_code == 1
+    finding = next(f for f in data["findings"] if f["code"] == "versions-overlap")
+    assert finding["file"] == str(folder / "2026Q1.yaml")
+    assert finding["pointer"] == "/effective_to"
+    assert finding["hint"] == "end 2026Q1 on 2026-03-14, the day before 2026Q2 starts"
 
 
 def test_directory_open_ended_version_overlaps_the_next(cli: Cli, tmp_path: Path) -> None:
@@ -239,6 +254,9 @@ def test_directory_open_ended_version_overlaps_the_next(cli: Cli, tmp_path: Path
     assert result.exit_code == 1
     assert codes(data) == ["versions-overlap"]
     assert "open-ended" in data["findings"][0]["message"]
+    assert data["findings"][0]["hint"] == (
+        "2026Q1 has no effective_to, so every later start overlaps it; 2026Q1 needs an end date "
+        "(2026-03-31, the day before 2026Q2 starts), which is a change to approve")
 
 
 def test_directory_versions_gap(cli: Cli, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ NAMES = {"x": "field", "text": "field", "targets": "constant", "phrases": "const
 CONSTANTS: dict[str, Any] = {"targets": {"chat": 60}, "phrases": ["sorry"]}
 ENV: dict[str, Any] = {"x": 1, "text": "hello"}
 
-PARSE_CODES = {"expression-syntax", "disallowed-syntax", "expression-too-long", "expression-too-deep"}
+PARSE_CODES = {"expression-syntax", "disallowed-syntax", "expression-too-long", "expression-too-deep", "excel-habit"}
 
 # (id, expression, expected code). "evaluation-error" marks legal syntax that must fail
 # at evaluation time, fast.
@@ -138,7 +138,7 @@ CORPUS: list[tuple[str, str, str]] = [
     ("bit-or", "x | x", "disallowed-syntax"),
     # statements
     ("import", "import os", "expression-syntax"),
-    ("assignment", "x = 1", "expression-syntax"),
+    ("assignment", "x = 1", "excel-habit"),  # refused; read as Excel's "=" for "=="
     ("two-statements", "1; import os", "expression-syntax"),
     ("newline-statement", "1\nimport os", "expression-syntax"),
     ("null-byte", "x\x00", "expression-syntax"),

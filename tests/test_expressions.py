@@ -760,3 +760,34 @@ def test_kleene_and_or_are_commutative_and_obey_de_morgan(a: Any, b: Any) -> Non
     assert ev("a and b", env) in (True, False, None)
     assert ev("not (a and b)", env) is ev("not a or not b", env)
     assert ev("not (a or b)", env) is ev("not a and not b", env)
+
+
+# --------------------------------------------------------------------------- Excel habits
+
+
+@pytest.mark.parametrize(
+    ("source", "column", "message"),
+    [
+        ("complaint = TRUE", 11, "'=' compares in Excel; write '==' (and TRUE → True)"),
+        ("a >= 1 and b = 2", 14, "'=' compares in Excel; write '=='"),
+        ("channel <> 'phone'", 9, "'<>' means 'not equal' in Excel; write '!='"),
+        ("a AND b", 3, "AND is Excel's spelling; write 'and'"),
+        ("a OR FALSE", 3, "OR is Excel's spelling; write 'or' (and FALSE → False)"),
+        ("channel == 'a=b' AND c", 18, "AND is Excel's spelling; write 'and'"),
+    ],
+)
+def test_excel_habits_get_their_own_message(source: str, column: int, message: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse(source)
+    assert (info.value.code, info.value.message, info.value.location.column) == ("excel-habit", message, column)
+
+
+def test_excel_habit_is_not_guessed_for_other_syntax_errors() -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse("channel == 'a = b' +")
+    assert info.value.code == "expression-syntax"
+
+
+def test_upper_case_true_is_hinted_as_excel() -> None:
+    [error] = iter_errors("resolved == TRUE", names={"resolved": "field"})
+    assert (error.code, error.hint) == ("unknown-name", "TRUE is Excel's spelling; write True")

@@ -968,3 +968,23 @@ def test_three_hundred_line_scheme() -> None:
     assert len(doc.data["dimensions"]) == 20
     assert doc.data["dimensions"][19]["indicators"][3]["score"] == {"linear": {"from": 600, "to": 60}}
     assert doc.locate("/dimensions/19/indicators/3/id").line == text.count("\n") - 2
+
+
+# --------------------------------------------------------------------------- full-width punctuation
+
+
+def test_full_width_colon_is_named_at_its_own_position(parser: str) -> None:
+    error = refusal("title: demo\ndimensions:\n  - id: a\n    target： 0.80\n    weight: 1\n", "x.yaml")
+    assert error.code == "yaml-full-width-colon"
+    assert error.message == "full-width colon '：' (U+FF1A) — type ':' (half-width)"
+    assert (error.location.line, error.location.column) == (4, 11)
+
+
+def test_full_width_text_in_a_value_is_not_blamed(parser: str) -> None:
+    error = refusal("title: 客服（2026）：质量\nitems: [1, 2\nnext: 3\n")
+    assert error.code == "yaml-syntax"
+
+
+def test_full_width_colon_in_quoted_text_or_a_comment_is_not_blamed(parser: str) -> None:
+    error = refusal("title: '目标：0.80'  # 注：说明\nitems: [1, 2\nnext: 3\n")
+    assert error.code == "yaml-syntax"

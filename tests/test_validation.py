@@ -577,3 +577,94 @@ def test_validate_checks_tests_files_too(tmp_path: Path) -> None:
     assert validation.checked_files(tmp_path / "rules") == [scheme, tests]
     tests.write_text("format: qualiscore-tests/v1\nscheme: nope.yaml\ntests: []\n", encoding="utf-8")
     assert [(f.code, f.location.line) for f in validate_file(tests)[1]] == [("file-not-found", 2)]
+
+
+# --------------------------------------------------------------------------- the mistakes people make
+
+
+def _found(text: str) -> list[tuple[str, str, int | None]]:
+    return [(f.severity, f.code, f.location.line) for f in iter_findings(doc_from(text))]
+
+
+def test_share_bounds_within_zero_and_one_are_fine() -> None:
+    text = edit("{from: 0.5, to: 0.9}", "{from: 1, to: 0}")
+    assert _found(text) == []
+
+
+def test_share_bound_above_one_that_looks_like_a_percentage_suggests_the_fraction() -> None:
+    text = edit("{min: 0.7, points: 60}", "{min: 75, points: 60}")
+    [f] = iter_findings(doc_from(text))
+    assert (f.code, f.location.line, f.location.pointer) == (
+        "share-as-percent", 33, "/dimensions/0/indicators/0/scoring/bands/1/min")
+    assert f.message == "band 2 min is 75, but a share is between 0 and 1: did you mean 0.75?"
+
+
+def test_share_max_below_zero_can_never_be_reached() -> None:
+    text = edit("scoring: {linear: {from: 0.5, to: 0.9}}", "scoring: {pass: {max: -0.1}}")
+    assert _found(text) == [("error", "share-unreachable", 41)]
+
+
+def test_percent_text_is_one_finding_and_reads_as_its_fraction() -> None:
+    text = edit("{min: 0.9, points: 100}", "{min: '90 %', points: 100}")
+    [f] = iter_findings(doc_from(text))
+    assert (f.code, f.message) == ("percent-text", "90 % is written as text; write 0.90")
+
+
+def test_weights_summing_near_one_are_read_as_fractions() -> None:
+    text = edit("    weight: 60\n", "    weight: 0.6\n")
+    text = edit("    weight: 40\n", "    weight: 0.5\n", text)
+    [f] = iter_findings(doc_from(text))
+    assert f.code == "weights-not-100"
+    assert f.message == "the dimension weights sum to 1.1, not 1, so 0.6 is 54.5%, 0.5 is 45.5%"
+    assert f.hint == "make them sum to 1 if they are meant as fractions"
+
+
+def test_relative_weights_far_from_100_are_not_questioned() -> None:
+    text = edit("    weight: 60\n", "    weight: 3\n")
+    text = edit("    weight: 40\n", "    weight: 2\n", text)
+    assert _found(text) == []
+
+
+def test_approved_on_the_first_day_is_fine() -> None:
+    assert _found(edit("effective_to: 2026-12-31\n", "effective_to: 2026-12-31\napproved_on: 2026-01-01\n")) == []
+
+
+def test_test_subject_period_outside_the_version_is_a_warning() -> None:
+    text = edit("    records:\n", "    subject: A1/2027-01\n    records:\n")
+    [f] = iter_findings(doc_from(text))
+    assert (f.severity, f.code, f.location.pointer) == ("warning", "test-outside-effective", "/tests/0/subject")
+    assert f.message == "test subject period 2027-01 is outside this version's effective range (2026-01-01 to 2026-12-31)"
+
+
+def test_test_subject_period_inside_the_version_is_fine() -> None:
+    assert _found(edit("    records:\n", "    subject: A1/2026-03\n    records:\n")) == []
+
+
+def test_full_width_colon_in_a_flow_key_is_named_in_the_unknown_key_hint() -> None:
+    text = edit("{min: 0.7, points: 60}", "{min： 0.7, points: 60}")
+    hints = [f.hint or "" for f in iter_findings(doc_from(text)) if f.code == "unknown-key"]
+    assert hints and "full-width colon (U+FF1A)" in hints[0]
+
+
+def test_ratio_of_a_condition_over_every_record_is_a_share() -> None:
+    text = edit("measure: {share: resolved}", "measure: {ratio: {numerator: resolved, denominator: 1}}")
+    assert _found(text) == []
+    text = edit("{from: 0.5, to: 0.9}", "{from: 50, to: 0.9}", text)
+    assert _found(text) == [("error", "share-as-percent", 41)]
+
+
+def test_ratio_of_sums_is_not_taken_for_a_share() -> None:
+    text = edit("measure: {share: resolved}", "measure: {ratio: {numerator: csat, denominator: 1}}")
+    found = _found(edit("{from: 0.5, to: 0.9}", "{from: 2, to: 4.5}", text))
+    assert found == [("warning", "unused-field", 18)]  # resolved; no share finding
+
+
+def test_test_record_datetime_outside_the_version_is_a_warning() -> None:
+    text = edit("    day: {type: date}", "    day: {type: datetime}")
+    text = edit("day: 2026-03-01,", "day: '2027-03-01 09:00:00',", text)
+    assert _found(text) == [("warning", "test-outside-effective", 54)]
+
+
+def test_percent_text_of_a_grade_is_a_number_of_points() -> None:
+    [f] = iter_findings(doc_from(edit("{name: good, min: 80}", "{name: good, min: 80%}")))
+    assert (f.code, f.message, f.hint) == ("percent-text", "80% is written as text; write 80", "write the number without %")

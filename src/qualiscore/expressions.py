@@ -80,6 +80,7 @@ ARITY = "function-arity"
 SUBSCRIPT_NOT_CONSTANT = "subscript-not-constant"
 EVALUATION = "evaluation-error"
 NEVER_COMPUTABLE = "never-computable"
+EXCEL_HABIT = "excel-habit"
 
 _ALLOWED_HINT = (
     "expressions may use fields, derived values, constants, literals, arithmetic, "
@@ -700,6 +701,11 @@ def _syntax_error(source: str, base: Location | None, exc: SyntaxError) -> Expre
             location=_text_location(source, base, lineno, (exc.offset or 1) - 1),
             code=TOO_DEEP,
         )
+    excel = _excel_habit(text)
+    if excel is not None:
+        (excel_line, excel_col), message, excel_hint = excel
+        return ExpressionError(message, location=_text_location(source, base, excel_line, excel_col),
+                               hint=excel_hint, code=EXCEL_HABIT)
     hint = None
     if not exc.offset:
         # The parser ran out of input: point at the end of the text.
@@ -719,6 +725,34 @@ def _syntax_error(source: str, base: Location | None, exc: SyntaxError) -> Expre
         hint=hint,
         code=SYNTAX,
     )
+
+
+# Excel's spellings, found outside quoted text: "<>", a lone "=", and upper-case AND/OR/NOT.
+_EXCEL = re.compile(r"(?P<ne><>)|(?P<eq>(?<![=!<>])=(?![=]))|\b(?P<word>AND|OR|NOT)\b")
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _excel_habit(text: str) -> tuple[tuple[int, int], str, str] | None:
+    """Where a formula written the Excel way fails to parse, the message that says so and its fix.
+
+    Only called for a syntax error, so a valid expression is never second-guessed.
+    """
+    bare = _QUOTED.sub(lambda m: " " * len(m[0]), text)
+    match = _EXCEL.search(bare)
+    if match is None:
+        return None
+    before = bare[: match.start()]
+    lines = _NEWLINE.split(before)
+    where = (len(lines), len(lines[-1]))
+    caps = sorted(set(re.findall(r"\b(TRUE|FALSE)\b", bare)))
+    also = "".join(f" (and {c} → {c.capitalize()})" for c in caps)
+    if match["ne"]:
+        return where, "'<>' means 'not equal' in Excel; write '!='" + also, "write a != b"
+    if match["eq"]:
+        return where, "'=' compares in Excel; write '=='" + also, "write a == b to compare"
+    word = match["word"]
+    return where, f"{word} is Excel's spelling; write '{word.lower()}'" + also, (
+        f"write a {word.lower()} b in lower case" if word != "NOT" else "write not a in lower case")
 
 
 def _depth_error(source: str, base: Location | None, tree: ast.AST) -> ExpressionError | None:
@@ -959,8 +993,8 @@ def parse(source: str | int | float | bool, *, location: Location | None = None)
 
     ``location`` is where the expression's first character is in the scheme file;
     errors point at the offending column inside the expression. Raises
-    ExpressionError with code expression-syntax, disallowed-syntax,
-    expression-too-long or expression-too-deep.
+    ExpressionError with code expression-syntax (excel-habit for a formula written
+    the Excel way), disallowed-syntax, expression-too-long or expression-too-deep.
     """
     expression, errors = _compile(source, location)
     if errors:
@@ -1051,7 +1085,9 @@ def iter_errors(
 
 def _unknown_name(name: str, names: Mapping[str, str]) -> ExpressionError:
     hint = None
-    if name.lower() in _LITERAL_SPELLINGS:
+    if name in ("TRUE", "FALSE"):
+        hint = f"{name} is Excel's spelling; write {name.capitalize()}"
+    elif name.lower() in _LITERAL_SPELLINGS:
         hint = f"did you mean {_LITERAL_SPELLINGS[name.lower()]}? (capitalised)"
     elif name in FUNCTIONS:
         hint = f"'{name}' is a function: call it, e.g. {FUNCTIONS[name].signature}"

@@ -390,6 +390,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str, path: str) -> SchemeLo
             hint=f"flatten the structure; at most {MAX_DEPTH} nested mappings/lists are allowed",
             code="yaml-too-deep",
         )
+    full_width = _full_width(source, mark.line if mark is not None else None, problem, path)
+    if full_width is not None:
+        return full_width
     if mark is not None and 0 <= mark.index < len(source) and source[mark.index] == "\t":
         return SchemeLoadError(
             "a tab character is not allowed here",
@@ -404,6 +407,35 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str, path: str) -> SchemeLo
             message += f" that starts on line {exc.context_mark.line + 1}"
         message += ")"
     return SchemeLoadError(message, location=location, hint=_HINT_SYNTAX, code="yaml-syntax")
+
+
+# Half-width quoted text and comments, where a full-width colon is only text.
+_QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*")
+# A key ended by a full-width colon (``target： 0.80``, ``- {min： 0.8}``): no ':' before it on the line.
+_FULL_WIDTH_KEY = re.compile(r"\s*(?:-\s+)?[^\s:：][^:]*?：")
+
+
+def _full_width(source: str, line: int | None, problem: str, path: str) -> SchemeLoadError | None:
+    """A YAML error caused by a full-width colon typed with a Chinese input method, at that colon.
+
+    The parser reports such a key where it gives up, often on the next line; the error's line
+    and the two before it are searched, nearest first, outside quoted text and comments. Other
+    full-width punctuation (，（）“”) is ordinary text in a YAML value, so it is not blamed.
+    """
+    if line is None:
+        return None
+    lines = _LINE_BREAK.split(source)
+    for number in range(min(line, len(lines) - 1), max(line - 3, -1), -1):
+        key = _FULL_WIDTH_KEY.match(_QUOTED_OR_COMMENT.sub(lambda m: " " * len(m[0]), lines[number]))
+        if key:
+            return SchemeLoadError(
+                "full-width colon '：' (U+FF1A) — type ':' (half-width)",
+                location=Location(file=path, line=number + 1, column=key.end()),
+                hint="switch the input method to English punctuation for YAML keys "
+                     f"(the YAML parser said: {problem})",
+                code="yaml-full-width-colon",
+            )
+    return None
 
 
 def _unmarked_yaml_error(exc: yaml.YAMLError, source: str, path: str) -> SchemeLoadError:

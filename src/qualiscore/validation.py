@@ -114,6 +114,8 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
             kp = f"{pointer}/{escape_pointer_token(str(key))}"
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+            if "：" in str(key):
+                hint = f"{hint}; '：' is a full-width colon (U+FF1A): type ':' (half-width) after a key"
             yield Finding("error", "unknown-key", f"unknown key {key!r}", doc.locate(kp, key=True), hint)
         return
     if validator == "required":
@@ -155,6 +157,15 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         return
     if validator == "type":
         expected = error.validator_value
+        percent = percent_text(error.instance)
+        if percent is not None and "number" in [*list_of(expected), expected]:
+            # A value compared with a measure is a fraction; points, grades, weights and p are plain numbers.
+            fraction = "/scoring/" in pointer and pointer.rsplit("/", 1)[-1] in ("min", "max", "from", "to", "equals")
+            yield Finding("error", "percent-text", f"{str(error.instance).strip()} is written as text; write "
+                          f"{_fraction(percent) if fraction else f'{percent * 100:g}'}", where,
+                          "shares are fractions between 0 and 1, written without %" if fraction else
+                          "write the number without %")
+            return
         yield Finding("error", "wrong-type", f"{_short(error.instance)} is not of type {expected}", where,
                       _type_hint(pointer, expected))
         return
@@ -181,6 +192,21 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         yield Finding("error", "out-of-range", error.message, where, None)
         return
     yield Finding("error", "schema", error.message, where, None)
+
+
+_PERCENT_TEXT = re.compile(r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*[%％]\s*")
+
+
+def percent_text(value: Any) -> float | None:
+    """The fraction a percent written as text means (``"80%"`` is 0.8); None for anything else."""
+    match = _PERCENT_TEXT.fullmatch(value) if isinstance(value, str) else None
+    return float(match[1]) / 100 if match else None
+
+
+def _fraction(value: float) -> str:
+    """A fraction as a committee member would type it: 0.80, 0.95, 0.125."""
+    text = f"{value:.2f}"
+    return text if float(text) == value else f"{value:g}"
 
 
 def _one_of_kinds(schema: Mapping[str, Any]) -> list[str]:
@@ -226,6 +252,7 @@ class _Lint:
         self.folder = _folder(self.constants)
         self.values = {n: v for n, v in self.constants.items() if n not in self.fields and n not in self.derive}
         self.record_level = not list_of(dict_of(self.data.get("subject")).get("group_by"))
+        self.dates: dict[str, dt.date] = {}
 
     def add(self, severity: Severity, code: str, message: str, pointer: str, hint: str | None = None,
             *, key: bool = False) -> None:
@@ -259,6 +286,12 @@ class _Lint:
             self.add("error", "effective-range",
                      f"effective_from {self.data['effective_from']} is after effective_to {self.data['effective_to']}",
                      "/effective_to", "swap the dates or correct one of them")
+        if "approved_on" in dates and "effective_from" in dates and dates["approved_on"] > dates["effective_from"]:
+            self.add("warning", "approved-after-effective",
+                     f"approved_on {self.data['approved_on']} is after effective_from {self.data['effective_from']}: "
+                     "the version would apply to days before it was approved",
+                     "/approved_on", "check the approval date, or start the version on or after it")
+        self.dates = dates
         version = self.data.get("version")
         stem = Path(self.doc.path).stem
         if isinstance(version, str) and self.doc.path.endswith((".yaml", ".yml")) and stem != version:
@@ -451,11 +484,13 @@ class _Lint:
                      "`value` measures one record; this scheme groups records into subjects", f"{pointer}/value",
                      "use an aggregate such as mean or share, or remove subject.group_by")
 
-    def scoring(self, spec: Any, pointer: str) -> None:
+    def scoring(self, spec: Any, pointer: str, *, share: bool = False) -> None:
         spec = dict_of(spec)
         bands = list_of(spec.get("bands"))
         if bands:
-            self.bands(bands, f"{pointer}/bands")
+            self.bands(bands, f"{pointer}/bands", share=share)
+        if share:
+            self.share_scoring(spec, pointer)
         linear = dict_of(spec.get("linear"))
         lo, hi = number_or_none(linear.get("from")), number_or_none(linear.get("to"))
         if lo is not None and hi is not None and lo == hi:
@@ -470,16 +505,63 @@ class _Lint:
             self.add("error", "scoring-default", "default applies to map scoring only", f"{pointer}/default",
                      "remove default")
 
-    def bands(self, bands: list[Any], pointer: str) -> None:
+    def share_valued(self, measure: Any) -> bool:
+        """Whether a measure's value lies between 0 and 1: a share, or a ratio that counts records
+        where a condition holds over all records (a true/false numerator over 1)."""
+        spec = dict_of(measure)
+        if "share" in spec:
+            return True
+        ratio = dict_of(spec.get("ratio"))
+        return ratio.get("denominator") in (1, True, "1", "True", "true") and self.boolean(ratio.get("numerator"))
+
+    def boolean(self, source: Any) -> bool:
+        """Whether an expression is true/false: a comparison, and/or/not, or a boolean field."""
+        import ast
+
+        try:
+            tree = expressions.parse(source).tree.body if isinstance(source, str) else None
+        except ExpressionError:
+            return False
+        if isinstance(tree, (ast.Compare, ast.BoolOp)) or (isinstance(tree, ast.UnaryOp)
+                                                            and isinstance(tree.op, ast.Not)):
+            return True
+        return isinstance(tree, ast.Name) and dict_of(self.fields.get(tree.id)).get("type") == "boolean"
+
+    def share_scoring(self, spec: Mapping[str, Any], pointer: str) -> None:
+        """A share lies between 0 and 1: a bound written as a percentage (80) or one no share can
+        reach (a band's min 1.2, linear to 1.5) is a mistake the committee cannot see in the scores."""
+        bounds: list[tuple[str, str, str, Any]] = []  # pointer, what, key, value
+        for i, band in enumerate(list_of(spec.get("bands"))):
+            band = dict_of(band)
+            bounds += [(f"{pointer}/bands/{i}/{k}", f"band {i + 1} {k}", k, band.get(k)) for k in ("min", "max")]
+        for kind, keys in (("linear", ("from", "to")), ("pass", ("min", "max"))):
+            rule = dict_of(spec.get(kind))
+            bounds += [(f"{pointer}/{kind}/{k}", f"{kind} {k}", k, rule.get(k)) for k in keys]
+        for ptr, what, key, raw in bounds:
+            value = number_or_none(raw)
+            if value is None or 0 <= value <= 1:
+                continue
+            if _looks_percent(value):
+                self.add("error", "share-as-percent",
+                         f"{what} is {value:g}, but a share is between 0 and 1: did you mean "
+                         f"{_fraction(value / 100)}?", ptr, f"write {_fraction(value / 100)} for {value:g}%")
+            elif (key == "min" and value > 1) or (key == "max" and value < 0) or key == "to":
+                # A linear `from` beyond the range only moves where zero points would be.
+                self.add("error", "band-unreachable" if what.startswith("band") else "share-unreachable",
+                         f"{what} {value:g} can never be reached: a share is between 0 and 1", ptr,
+                         "write a fraction between 0 and 1 (0.80 for 80%)")
+
+    def bands(self, bands: list[Any], pointer: str, *, share: bool = False) -> None:
         covered: list[tuple[float, float]] = []
         last_min: float | None = None
         last_max: float | None = None
         exhaustive = False
         for i, band in enumerate(bands):
             band = dict_of(band)
-            lo = number_or_none(band.get("min"))
-            hi = number_or_none(band.get("max"))
+            lo, hi = (_bound(band.get(k), share=share) for k in ("min", "max"))
             ptr = f"{pointer}/{i}"
+            if (lo is None and band.get("min") is not None) or (hi is None and band.get("max") is not None):
+                continue  # a bound the schema refuses: its band is not guessed at
             a = lo if lo is not None else float("-inf")
             b = hi if hi is not None else float("inf")
             if a > b:
@@ -513,14 +595,18 @@ class _Lint:
             ptr = f"/dimensions/{di}"
             self.unique(dim.get("id"), dim_ids, f"{ptr}/id", "dimension")
             self.weight(dim.get("weight"), f"{ptr}/weight")
+            self.weight_shares([dict_of(i).get("weight") for i in list_of(dim.get("indicators"))],
+                               f"{ptr}/indicators", f"the indicator weights of {dim.get('id')!r}")
             for ii, ind in enumerate(list_of(dim.get("indicators"))):
                 ind = dict_of(ind)
                 iptr = f"{ptr}/indicators/{ii}"
                 self.unique(ind.get("id"), ind_ids, f"{iptr}/id", "indicator")
                 self.weight(ind.get("weight"), f"{iptr}/weight")
                 self.measure(ind.get("measure"), f"{iptr}/measure")
-                self.scoring(ind.get("scoring"), f"{iptr}/scoring")
+                self.scoring(ind.get("scoring"), f"{iptr}/scoring", share=self.share_valued(ind.get("measure")))
         self.dimension_ids, self.indicator_ids = dim_ids, ind_ids
+        self.weight_shares([dict_of(d).get("weight") for d in list_of(self.data.get("dimensions"))],
+                           "/dimensions", "the dimension weights")
 
     def unique(self, value: Any, seen: dict[str, str], pointer: str, what: str) -> None:
         if not isinstance(value, str):
@@ -537,6 +623,23 @@ class _Lint:
         if w is not None and w <= 0:
             self.add("error", "non-positive-weight", f"weight {w:g} must be greater than 0", pointer,
                      "to switch an item off, remove it; weights are relative, any positive numbers")
+
+    def weight_shares(self, raw: list[Any], pointer: str, what: str) -> None:
+        """Weights that look like percentages (or fractions) but do not add up to 100 (or 1): each
+        counts for its share of the sum, which is not the number written."""
+        weights = [number_or_none(w) for w in raw]
+        if len(weights) < 2 or any(w is None or w <= 0 for w in weights):
+            return  # a missing or non-positive weight is reported on its own
+        numbers = [w for w in weights if w is not None]
+        total = sum(numbers)
+        whole = 100.0 if total > 2 else 1.0
+        if math.isclose(total, whole) or not 0.8 * whole <= total <= 1.2 * whole:
+            return
+        shares = ", ".join(f"{w:g} is {100 * w / total:.1f}%" for w in numbers)
+        unit = "percentages" if whole == 100 else "fractions"
+        self.add("warning", "weights-not-100",
+                 f"{what} sum to {total:g}, not {whole:g}, so {shares}", f"{pointer}/0/weight",
+                 f"make them sum to {whole:g} if they are meant as {unit}")
 
     # -- vetoes and grades
     def vetoes(self) -> None:
@@ -595,6 +698,42 @@ class _Lint:
             grade = expect.get("grade")
             if isinstance(grade, str) and grade not in grade_names:
                 self.ref_missing(grade, dict.fromkeys(grade_names, ""), f"{ptr}/grade", "grade", key=False)
+            self.test_dates(dict_of(test), f"/tests/{ti}")
+
+    def test_dates(self, test: Mapping[str, Any], pointer: str) -> None:
+        """A test whose records (or subject period) fall outside the version's effective range
+        checks days the version never scores: routing by date would give them to another version."""
+        start, end = self.dates.get("effective_from"), self.dates.get("effective_to")
+        field = dict_of(dict_of(self.data.get("subject")).get("period")).get("field")
+        if start is None or not isinstance(field, str) or (end is not None and end < start):
+            return  # an inverted range is reported on its own
+        span = f"{start} to {end}" if end is not None else f"from {start}"
+        within = f"between {start} and {end}" if end is not None else f"on or after {start}"
+
+        def outside(day: dt.date) -> bool:
+            return day < start or (end is not None and day > end)
+
+        for ri, record in enumerate(list_of(test.get("records"))):
+            value = dict_of(record).get(field)
+            day = _parse_date(value[:10]) if isinstance(value, str) else _day_of(value)
+            if day is not None and outside(day):
+                self.add("warning", "test-outside-effective",
+                         f"test record {ri + 1} is dated {day}, outside this version's effective range ({span})",
+                         f"{pointer}/records/{ri}/{escape_pointer_token(field)}",
+                         f"date the test's records {within}")
+                return
+        subject = test.get("subject")
+        match = re.search(r"(\d{4})-(\d{2})(?:-(\d{2}))?$", subject) if isinstance(subject, str) else None
+        if match is None:
+            return
+        first = _parse_date(f"{match[1]}-{match[2]}-{match[3] or '01'}")
+        if first is None:
+            return
+        last = first if match[3] else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        if last < start or (end is not None and first > end):
+            self.add("warning", "test-outside-effective",
+                     f"test subject period {match[0]} is outside this version's effective range ({span})",
+                     f"{pointer}/subject", f"check a period {within}")
 
     def grade_names(self) -> set[str]:
         return {g["name"] for g in map(dict_of, list_of(self.data.get("grades"))) if isinstance(g.get("name"), str)}
@@ -629,6 +768,27 @@ def _folder(constants: Mapping[str, Any]) -> expressions.Folder | None:
         return expressions.Folder(constants)
     except TypeError:
         return None
+
+
+def _bound(value: Any, *, share: bool) -> float | None:
+    """A band bound as the lint reads it: a number, or a percent written as text or (on a share)
+    as a number above 1; those are reported on their own, so the bands are checked as meant."""
+    number = number_or_none(value)
+    if number is None:
+        return percent_text(value)
+    return number / 100 if share and _looks_percent(number) else number
+
+
+def _day_of(value: Any) -> dt.date | None:
+    """The calendar day of a date or datetime value; None for anything else."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
+
+
+def _looks_percent(value: float) -> bool:
+    """A bound of a share that reads as a percentage (2 to 100); 1.2 reads as a slip, not as 1.2%."""
+    return 2 <= value <= 100
 
 
 def _zone_hint(name: str) -> str:
@@ -930,15 +1090,30 @@ def _check_versions(docs: list[Document]) -> Iterator[Finding]:
     for (s1, e1, d1), (s2, _e2, d2) in itertools.pairwise(ranged):
         v1, v2 = dict_of(d1.data).get("version"), dict_of(d2.data).get("version")
         if e1 is None or e1 >= s2:
-            yield Finding("error", "versions-overlap",
-                          f"{v1} (from {s1}{' open-ended' if e1 is None else f' to {e1}'}) overlaps {v2} (from {s2})",
-                          d2.locate("/effective_from"),
-                          f"end {v1} on {s2 - dt.timedelta(days=1)} or start {v2} later")
+            yield _overlap(d1, d2, s1, e1, s2)
         elif e1 + dt.timedelta(days=1) < s2:
             yield Finding("error", "versions-gap",
                           f"no version covers {e1 + dt.timedelta(days=1)} to {s2 - dt.timedelta(days=1)} "
                           f"(between {v1} and {v2})",
                           d2.locate("/effective_from"), f"start {v2} on {e1 + dt.timedelta(days=1)}")
+
+
+def _overlap(d1: Document, d2: Document, s1: dt.date, e1: dt.date | None, s2: dt.date) -> Finding:
+    """Two versions overlap: the advice moves the new one (the later, unless the earlier is the
+    unapproved one or supersedes the later), never the approved one."""
+    data1, data2 = dict_of(d1.data), dict_of(d2.data)
+    v1, v2 = data1.get("version"), data2.get("version")
+    message = f"{v1} (from {s1}{' open-ended' if e1 is None else f' to {e1}'}) overlaps {v2} (from {s2})"
+    earlier_is_new = data1.get("supersedes") == v2 or ("approved_on" in data2 and "approved_on" not in data1)
+    if earlier_is_new:
+        return Finding("error", "versions-overlap", message, d1.locate("/effective_to" if e1 else "/effective_from"),
+                       f"end {v1} on {s2 - dt.timedelta(days=1)}, the day before {v2} starts")
+    if e1 is None:
+        return Finding("error", "versions-overlap", message, d2.locate("/effective_from"),
+                       f"{v1} has no effective_to, so every later start overlaps it; {v1} needs an end date "
+                       f"({s2 - dt.timedelta(days=1)}, the day before {v2} starts), which is a change to approve")
+    return Finding("error", "versions-overlap", message, d2.locate("/effective_from"),
+                   f"start {v2} on {e1 + dt.timedelta(days=1)}, the day after {v1} ends")
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Finding]:
