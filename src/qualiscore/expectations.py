@@ -66,7 +66,9 @@ def update_expectations(doc: Document, results: Iterable[TestResult]) -> Update:
             node = _child(test, ("expect", *m.path)) if m.path else None
             edit = _edit(node, m) if node is not None else None
             if edit is None:
-                skipped.append(f"{label} (no value to write: expected {m.expected!r}, got {m.actual!r})")
+                why = ("written as lines of its own; correct it by hand" if node is not None
+                       else "no value to write")
+                skipped.append(f"{label} ({why}: expected {m.expected!r}, got {m.actual!r})")
                 continue
             edits.append(edit)
             _set(expected, ["tests", int(result.pointer.rsplit("/", 1)[-1]), "expect", *m.path], m.computed)

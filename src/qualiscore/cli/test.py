@@ -114,7 +114,8 @@ def _update(failed: list[TestResult], dry_run: bool) -> int:
         if change.new != change.old:
             echo(change.diff(), nl=False)
             if not dry_run:
-                Path(file).write_text(change.new, encoding="utf-8", newline="")
+                bom = b"\xef\xbb\xbf" if Path(file).read_bytes().startswith(b"\xef\xbb\xbf") else b""
+                Path(file).write_bytes(bom + change.new.encode("utf-8"))
         verb = "would write" if dry_run else "wrote"
         echo(f"{verb} {len(change.written)} value(s) in {file}" if change.written else f"nothing written in {file}")
         for why in change.skipped:
