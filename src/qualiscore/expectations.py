@@ -23,7 +23,7 @@ from .loader import Document, load_text
 from .revise import scalar_text
 from .testing import Mismatch, TestResult
 
-__all__ = ["Update", "update_expectations"]
+__all__ = ["Update", "by_file", "update_expectations"]
 
 
 @dataclass(frozen=True, slots=True)
