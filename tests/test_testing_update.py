@@ -167,3 +167,24 @@ def test_update_refuses_a_scheme_that_does_not_validate(cli: Cli, work: Path) ->
 def test_options_that_do_not_go_together(cli: Cli, work: Path, args: tuple[str, ...]) -> None:
     result = cli("test", Q2, *args)
     assert result.exit_code == 2 and "Error:" in result.output
+
+
+def test_the_revision_guide_example(cli: Cli, work: Path) -> None:
+    """docs/revising.md step 4: 2026Q3 with the committee's new weights and grade boundary."""
+    assert cli("revise", Q2, "2026Q3").exit_code == 0
+    path = work / "rules" / "cs-quality" / "2026Q3.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    for number, old, new in ((153, "weight: 50", "weight: 40"), (173, "weight: 20", "weight: 30"),
+                             (252, "min: 75", "min: 80")):
+        assert old in lines[number - 1]
+        lines[number - 1] = lines[number - 1].replace(old, new)
+    path.write_text("".join(lines), encoding="utf-8")
+    explained = cli("test", str(path.relative_to(work)), "--explain")
+    assert explained.exit_code == 1
+    assert "  score: expected 46.81, got 46.51\n" in explained.output
+    assert "weight 40 → effective 12.00% → contributes 7.20" in explained.output
+    updated = cli("test", str(path.relative_to(work)), "--update")
+    assert updated.exit_code == 0, updated.output
+    assert "-      score: 46.81\n" in updated.output and "+      score: 46.51\n" in updated.output
+    assert updated.output.endswith("after the update:\n4 passed, 0 failed\n")
+    assert cli("test", "rules/").exit_code == 0
