@@ -58,7 +58,7 @@ from .errors import Location, QualiscoreError, SchemeLoadError, SchemeValidation
 from .loader import Document, load_path, load_text
 from .validation import Finding, iter_findings, iter_version_findings, scheme_files
 
-__all__ = ["FixtureCopy", "Revision", "Shift", "revise", "write_revision"]
+__all__ = ["FixtureCopy", "Revision", "Shift", "revise", "scalar_text", "write_revision"]
 
 _VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # the schema's pattern for `version`
 _QUARTER = re.compile(r"(\d{4})Q([1-4])")
@@ -347,7 +347,7 @@ class _Editor:
         if "supersedes" in self.top:
             self.scalar("supersedes", self.old_version)
         else:
-            inserted.append(f"supersedes: {_scalar(self.old_version, None)}")
+            inserted.append(f"supersedes: {scalar_text(self.old_version, None)}")
             self.expected["supersedes"] = self.old_version
         approval = self.approval_comment()
         present = [key for key in ("approved_by", "approved_on") if key in self.top]
@@ -364,11 +364,11 @@ class _Editor:
             node = self.top["changelog"][1]
             if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
                 end = self.end(node.value[-1])
-                self.edits.append(_Edit(node.start_mark.index, end, f"- {_scalar(placeholder, None)}"))
+                self.edits.append(_Edit(node.start_mark.index, end, f"- {scalar_text(placeholder, None)}"))
             else:
-                self.edits.append(_Edit(node.start_mark.index, self.end(node), f"[{_scalar(placeholder, None)}]"))
+                self.edits.append(_Edit(node.start_mark.index, self.end(node), f"[{scalar_text(placeholder, None)}]"))
         else:
-            inserted += ["changelog:", f"  - {_scalar(placeholder, None)}"]
+            inserted += ["changelog:", f"  - {scalar_text(placeholder, None)}"]
         if inserted:
             self.edits.append(_Edit(anchor, anchor, self.lines(inserted)))
         self.comments(max(self.end(v) for key, (_k, v) in self.top.items() if key in _METADATA))
@@ -481,7 +481,7 @@ class _Editor:
 
     def replace(self, node: yaml.Node, value: str) -> None:
         style = node.style if isinstance(node, yaml.ScalarNode) else None
-        self.edits.append(_Edit(node.start_mark.index, self.end(node), _scalar(value, style)))
+        self.edits.append(_Edit(node.start_mark.index, self.end(node), scalar_text(value, style)))
 
     def end(self, node: yaml.Node) -> int:
         """Where a node's own text ends: a block collection's end mark lies after the comments that follow
@@ -525,7 +525,7 @@ class _Editor:
         return text
 
 
-def _scalar(value: str, style: str | None) -> str:
+def scalar_text(value: str, style: str | None) -> str:
     """``value`` as a YAML scalar in the style it had (plain, quoted), if that style reads back as the same text."""
     if style is None and _plain_ok(value):
         return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,10 @@ class Mismatch:
     what: str  # e.g. "indicators.fcr.points"
     expected: Any
     actual: Any
+    # Where the expectation is under the test's `expect:` and the value that would make it pass,
+    # for `qualiscore test --update`; no path when no value can be written (an absent indicator).
+    path: tuple[str, ...] = field(default=(), compare=False)
+    computed: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,9 @@ class TestResult:
     name: str
     mismatches: tuple[Mismatch, ...] = ()
     error: str | None = None
+    pointer: str = ""  # of the test in its file, e.g. "/tests/1"
+    # The scorecard the expectations were compared with, for `qualiscore test --explain`.
+    card: Scorecard | None = field(default=None, compare=False, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -71,10 +78,13 @@ def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatc
     d = card.decimals if card else 2
     out: list[Mismatch] = []
 
-    def cmp(what: str, expected: Any, exact: Any, printed: Any = None) -> None:
+    def cmp(what: str, expected: Any, exact: Any, printed: Any = None,
+            path: tuple[str, ...] | None = None) -> None:
         candidates = [exact] if printed is None else [exact, printed]
         if not _close(expected, candidates, tol):
-            out.append(Mismatch(what, expected, _clipped(printed if printed is not None else exact)))
+            computed = printed if printed is not None else _shortest(exact, d, tol)
+            out.append(Mismatch(what, expected, _clipped(printed if printed is not None else exact),
+                                (what,) if path is None else path, computed))
 
     if "rejected" in exp:
         cmp("rejected", exp["rejected"], rejected)
@@ -87,25 +97,38 @@ def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatc
     if "vetoes" in exp:
         actual = sorted(v.id for v in card.vetoes)
         if sorted(exp["vetoes"]) != actual:
-            out.append(Mismatch("vetoes", sorted(exp["vetoes"]), actual))
+            out.append(Mismatch("vetoes", sorted(exp["vetoes"]), actual, ("vetoes",), actual))
     dims = {dim.id: dim for dim in card.dimensions}
     for did, expected in (exp.get("dimensions") or {}).items():
         dim = dims.get(did)
-        cmp(f"dimensions.{did}.score", expected, dim.score if dim else None, rounded(dim.score, d) if dim else None)
+        cmp(f"dimensions.{did}.score", expected, dim.score if dim else None, rounded(dim.score, d) if dim else None,
+            ("dimensions", did) if dim else ())
     inds = {i.id: i for i in card.indicators}
     for iid, spec in (exp.get("indicators") or {}).items():
         ind = inds.get(iid)
         if ind is None:
-            out.append(Mismatch(f"indicators.{iid}", "present", "absent"))
+            out.append(Mismatch(f"indicators.{iid}", "present", "absent"))  # nothing to write
             continue
         for key, expected in spec.items():
             if key == "points":
-                cmp(f"indicators.{iid}.points", expected, ind.points, rounded(ind.points, d))
+                cmp(f"indicators.{iid}.points", expected, ind.points, rounded(ind.points, d), ("indicators", iid, key))
             elif key == "value":
-                cmp(f"indicators.{iid}.value", expected, ind.value)
+                cmp(f"indicators.{iid}.value", expected, ind.value, path=("indicators", iid, key))
             else:
-                cmp(f"indicators.{iid}.{key}", expected, getattr(ind, key))
+                cmp(f"indicators.{iid}.{key}", expected, getattr(ind, key), path=("indicators", iid, key))
     return out
+
+
+def _shortest(value: Any, decimals: int, tol: float) -> Any:
+    """A measured value as a test would write it: rounded to the fewest decimals (at least the scheme's)
+    that still match it within ``tol``."""
+    if not is_number(value) or not math.isfinite(value):
+        return value
+    for n in range(decimals, 16):
+        short = round(float(value), n)
+        if math.isclose(short, value, rel_tol=0, abs_tol=tol):
+            return short
+    return value
 
 
 def _clipped(value: Any) -> Any:
@@ -169,7 +192,8 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
     else:
         return TestResult(file, label, test.name,
                           error=f"the records form {len(cards)} scorecards; say which with `subject:`")
-    return TestResult(file, label, test.name, tuple(check(card, run.rows_rejected, test)))
+    return TestResult(file, label, test.name, tuple(check(card, run.rows_rejected, test)), pointer=test.pointer,
+                      card=card)
 
 
 def _test_file_cases(path: Path) -> tuple[Path, tuple[TestCase, ...]]:
