@@ -1078,7 +1078,9 @@ def _check_versions(docs: list[Document]) -> Iterator[Finding]:
         version = str(dict_of(doc.data).get("version"))
         if version in seen:
             yield Finding("error", "duplicate-version", f"version {version!r} is also defined in {seen[version].path}",
-                          doc.locate("/version"), "each version lives in one file")
+                          doc.locate("/version"),
+                          "each version lives in one file; to start the next version from this one, delete this "
+                          f"copy and run: qualiscore revise {seen[version].path} NEW_VERSION")
         seen[version] = doc
     ranged = []
     for doc in docs:
