@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ SAMPLE = ROOT / "data" / "sample"
 Q2 = "rules/cs-quality/2026Q2.yaml"
 VERSIONS = "rules/cs-quality/"
 
-DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field"}
+DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field", "published", "recomputed"}
 REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "exit_code", "discrepancies", "later_reports"}
 
 
@@ -171,13 +172,15 @@ def test_edit_in_scorecards_jsonl_exits_13_naming_subject_and_json_path(cli: Cli
     ind = card["dimensions"][1]["indicators"][0]
     old = f'"id":"{ind["id"]}"'
     assert lines[2].count(old) == 1
-    card["dimensions"][1]["indicators"][0]["points"] = (ind["points"] or 0) + 1
+    points = ind["points"]
+    card["dimensions"][1]["indicators"][0]["points"] = (points or 0) + 1
     lines[2] = json.dumps(card, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
     path.write_text("".join(lines), encoding="utf-8")
 
     result = verify(cli, str(out))
     assert result.exit_code == 13, result.output
-    assert f"{card['subject']}: /dimensions/1/indicators/0/points differs" in result.output
+    assert (f"{card['subject']} /dimensions/1/indicators/0/points: published {(points or 0) + 1!r}, "
+            f"recomputed {points!r}") in result.output
 
     report = verify_json(cli, str(out))
     assert any(d["file"] == "scorecards.jsonl" and d["subject"] == card["subject"]
@@ -190,6 +193,96 @@ def test_edit_in_rejects_csv_exits_13(cli: Cli, work: Path) -> None:
     report = verify_json(cli, str(out))
     assert report["exit_code"] == 13
     assert any(d["file"] == "rejects.csv" and d["field"] == "code" for d in report["discrepancies"]), report
+
+
+# --------------------------------------------------------------------------- pinpointed differences
+# data/head.csv: A001/2026-04 scores 67.84 (合格); rows 93, 133 and 202 are rejected.
+
+
+def not_reproduced(cli: Cli, out: Path) -> list[dict]:
+    report = verify_json(cli, str(out))
+    assert report["exit_code"] == 13  # the edited file's hash outranks the recomputation
+    return [d for d in report["discrepancies"] if d["kind"] == "not-reproduced"]
+
+
+def edit_lines(path: Path, change: Callable[[list[str]], object]) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    change(lines)
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def test_edited_grade_names_subject_pointer_and_both_values(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit(out / "scorecards.jsonl", '"grade":"合格"', '"grade":"优秀"')
+    [d] = not_reproduced(cli, out)
+    assert d == {"kind": "not-reproduced", "file": "scorecards.jsonl", "subject": "A001/2026-04",
+                 "field": "/grade", "published": "优秀", "recomputed": "合格",
+                 "message": "A001/2026-04 /grade: published '优秀', recomputed '合格'"}
+    assert "  not-reproduced: A001/2026-04 /grade: published '优秀', recomputed '合格'\n" in verify(cli, "out").output
+
+
+def test_edited_score_names_subject_pointer_and_both_values(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit(out / "scorecards.jsonl", '"score":67.84', '"score":76.84')
+    assert [d["message"] for d in not_reproduced(cli, out)] == [
+        "A001/2026-04 /score: published 76.84, recomputed 67.84"]
+
+
+def test_edited_grade_in_scorecards_csv_names_subject_column_and_both_values(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit(out / "scorecards.csv", ",67.84,合格,", ",67.84,优秀,")
+    [d] = not_reproduced(cli, out)
+    assert (d["subject"], d["field"], d["published"], d["recomputed"]) == ("A001/2026-04", "grade", "优秀", "合格")
+    assert d["message"] == "A001/2026-04 grade: published '优秀', recomputed '合格'"
+
+
+def test_removed_scorecard_line_is_recomputed_but_missing(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit_lines(out / "scorecards.jsonl", lambda lines: lines.pop(1))
+    assert [d["message"] for d in not_reproduced(cli, out)] == [
+        "the scorecard of A002/2026-04 is recomputed but missing from scorecards.jsonl"]
+
+
+def test_added_scorecard_line_is_published_but_not_recomputed(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit_lines(out / "scorecards.jsonl", lambda lines: lines.append(lines[0].replace("A001/2026-04", "Z999/2026-04")))
+    [d] = not_reproduced(cli, out)
+    assert d["message"] == "the scorecard of Z999/2026-04 is published but not recomputed"
+    assert d["subject"] == "Z999/2026-04"
+
+
+def test_removed_reject_is_named_by_source_row_and_record(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit_lines(out / "rejects.csv", lambda lines: lines.pop(1))
+    [d] = not_reproduced(cli, out)
+    assert d["message"] == ("the reject of data/head.csv row 93 (I0000092, not-boolean resolved_first_contact) "
+                            "is missing from rejects.csv")
+    assert d["subject"] == "data/head.csv row 93"
+
+
+def test_edited_reject_reason_shows_both_values(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    reason = "'-5' is below the minimum 0; correct the value or the contract"
+    edit(out / "rejects.csv", reason, "a typo")
+    [d] = not_reproduced(cli, out)
+    assert d["message"] == f"the reject of data/head.csv row 133 (I0000132) reason: published 'a typo', recomputed {reason!r}"
+    assert (d["field"], d["published"], d["recomputed"]) == ("reason", "a typo", reason)
+
+
+def test_added_reject_is_a_row_the_recomputation_did_not_reject(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit_lines(out / "rejects.csv", lambda lines: lines.insert(1, "data/head.csv,12,I0000011,csat,5,not-integer,x\n"))
+    assert [d["message"] for d in not_reproduced(cli, out)] == [
+        "rejects.csv lists data/head.csv row 12 (I0000011, not-integer csat), which the recomputation did not reject"]
+
+
+def test_many_differences_are_capped_with_a_count(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    edit_lines(out / "scorecards.jsonl", lambda lines: lines.clear())
+    found = not_reproduced(cli, out)
+    total = len((work / "out" / "scorecards.csv").read_text(encoding="utf-8").splitlines()) - 1
+    assert len(found) == 21 and total > 20
+    assert found[-1]["message"] == f"… and {total - 20} more differences in scorecards.jsonl"
 
 
 @pytest.mark.parametrize("name", ["scorecards.csv", "scorecards.jsonl", "rejects.csv"])
