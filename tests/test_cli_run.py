@@ -30,7 +30,7 @@ SAMPLE = ROOT / "data" / "sample"
 
 Q2 = "rules/cs-quality/2026Q2.yaml"
 VERSIONS = "rules/cs-quality/"
-OUTPUTS = ("scorecards.jsonl", "scorecards.csv", "rejects.csv", "manifest.json")
+OUTPUTS = ("scorecards.jsonl", "scorecards.csv", "rejects.csv", "row-digests.bin", "manifest.json")
 SUMMARY = re.compile(r"^rows read (\d+) = scored (\d+) \+ rejected (\d+)$", re.M)
 
 
@@ -118,7 +118,7 @@ def snapshot(out: Path) -> dict[str, bytes]:
 # --------------------------------------------------------------------------- evaluate: a plain run
 
 
-def test_evaluate_prints_reconciled_counts_and_writes_four_files(cli: Cli, work: Path) -> None:
+def test_evaluate_prints_reconciled_counts_and_writes_its_files(cli: Cli, work: Path) -> None:
     result = evaluate(cli, Q2, "data/head.csv", "out")
     read, scored, rejected = summary_counts(result.output)
     assert read == scored + rejected
@@ -167,7 +167,7 @@ def test_manifest_pins_scheme_inputs_counts_and_outputs(cli: Cli, work: Path) ->
     assert scheme["scorecards"] == m["subjects"] == len(cards("out"))
     assert sum(c["records"] for c in cards("out")) == rows["scored"]
 
-    assert set(m["outputs"]) == {"scorecards.jsonl", "scorecards.csv", "rejects.csv"}
+    assert set(m["outputs"]) == {"scorecards.jsonl", "scorecards.csv", "rejects.csv", "row-digests.bin"}
     for name, digest in m["outputs"].items():
         assert sha256(work / "out" / name) == digest, name
     assert m["group_by"] == ["agent_id"]

@@ -72,7 +72,7 @@ TIMEOUT = 20.0
 CPU_SECONDS = 30  # backstop only: the wall clock fires first
 DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16})
 TRACEBACK = "Traceback (most recent call last)"
-OUTPUTS = ("manifest.json", "rejects.csv", "scorecards.csv", "scorecards.jsonl")
+OUTPUTS = ("manifest.json", "rejects.csv", "row-digests.bin", "scorecards.csv", "scorecards.jsonl")
 ROW_CODES = frozenset(PROBLEM_CODES) | {"evaluation-error", "no-period", "no-version"}
 FUZZ_EXAMPLES = int(os.environ.get("QUALISCORE_FUZZ_EXAMPLES", "100"))
 

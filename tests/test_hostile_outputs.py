@@ -47,7 +47,7 @@ from test_hostile_inputs import (
     write_small_csv,
 )
 
-OUTPUTS = ["manifest.json", "rejects.csv", "scorecards.csv", "scorecards.jsonl"]
+OUTPUTS = ["manifest.json", "rejects.csv", "row-digests.bin", "scorecards.csv", "scorecards.jsonl"]
 HAS_CRYPTO = importlib.util.find_spec("cryptography") is not None
 HAS_PLOTLY = importlib.util.find_spec("plotly") is not None
 

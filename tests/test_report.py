@@ -387,7 +387,8 @@ def test_cli_writes_default_file(outdir: Path, tmp_path: Path) -> None:
     assert (copy / "report.html").is_file()
     assert f"report: {copy / 'report.html'}" in result.output
     assert sorted(p.name for p in copy.iterdir()) == ["manifest.json", "rejects.csv", "report.html",
-                                                      "reports.json", "scorecards.csv", "scorecards.jsonl"]
+                                                      "reports.json", "row-digests.bin", "scorecards.csv",
+                                                      "scorecards.jsonl"]
     result = run_report(str(copy), "--format", "md")
     assert result.exit_code == 0, result.output
     assert (copy / "report.md").read_text(encoding="utf-8").startswith("# Quality report")

@@ -489,3 +489,112 @@ def test_signature_outranks_other_discrepancies(cli: Cli, work: Path, keys: dict
     report = verify_json(cli, str(out), "--public-key", "stranger.pub.pem")
     assert report["exit_code"] == 9
     assert {"signature", "scheme-changed", "output-missing"} <= kinds(report)
+
+
+# --------------------------------------------------------------------------- a changed input: which lines, which subjects
+
+
+def input_changes(cli: Cli, out: Path) -> list[dict]:
+    report = verify_json(cli, str(out))
+    assert report["exit_code"] == 11 and kinds(report) == {"input-changed"}
+    return report["discrepancies"]
+
+
+def test_changed_input_names_the_line_and_the_subjects_it_moves(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    lines = Path("data/head.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    cells = lines[96].split(",")  # line 97: I0000096
+    agent = cells[1]
+    cells[6] = "99999"  # its handle time
+    lines[96] = ",".join(cells)
+    Path("data/head.csv").write_text("".join(lines), encoding="utf-8")
+    found = input_changes(cli, out)
+    messages = [d["message"] for d in found]
+    assert messages[0] == "input data/head.csv was changed after the run"
+    assert messages[1].startswith("data/head.csv line 97 was changed; it now reads: I0000096,")
+    assert found[1]["subject"] == "data/head.csv line 97"
+    moved = [d for d in found[2:] if d["subject"]]
+    assert [d["subject"] for d in moved] == [f"{agent}/2026-04"]
+    before, after = moved[0]["published"], moved[0]["recomputed"]
+    assert before["score"] != after["score"]
+    assert f"{agent}/2026-04 moves: score {before['score']} → {after['score']}" in moved[0]["message"]
+    text = verify(cli, str(out)).output
+    assert "line 97 was changed" in text and f"{agent}/2026-04 moves" in text
+
+
+def test_removed_and_added_lines_are_named_without_shifting_the_rest(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    lines = Path("data/head.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    del lines[49]  # line 50
+    lines.insert(199, "I7777777," + lines[120].split(",", 1)[1])  # now line 200
+    Path("data/head.csv").write_text("".join(lines), encoding="utf-8")
+    found = input_changes(cli, out)
+    named = [d["message"] for d in found if d["subject"] and "line" in d["subject"]]
+    assert named == ["data/head.csv line 50 (as numbered at the run) was removed",
+                     named[1]]
+    assert named[1].startswith("data/head.csv line 200 was added; it now reads: I7777777,")
+
+
+def test_an_edit_moving_no_subject_says_so(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    with open("data/head.csv", "a", encoding="utf-8") as f:
+        f.write("\n")  # a blank line is not a record
+    messages = [d["message"] for d in input_changes(cli, out)]
+    assert "data/head.csv line 302 was added" in messages
+    assert messages[-1] == "scored with the inputs as they are now, no subject's score or grade changes"
+
+
+def test_changed_worksheet_row_is_named_by_its_row_number(cli: Cli, work: Path) -> None:
+    import csv
+
+    from openpyxl import Workbook, load_workbook
+
+    wb = Workbook()
+    ws = wb.active
+    with open("data/head.csv", encoding="utf-8", newline="") as f:
+        for row in csv.reader(f):
+            ws.append(row)
+    wb.save("data/head.xlsx")
+    out = evaluate(cli, Q2, "data/head.xlsx")
+    wb = load_workbook("data/head.xlsx")
+    wb.active["G40"] = "88888"
+    wb.save("data/head.xlsx")
+    found = input_changes(cli, out)
+    assert found[1]["message"] == "data/head.xlsx row 40 was changed"
+    assert any("moves: score" in d["message"] for d in found[2:])
+
+
+def test_parquet_lines_cannot_be_named_but_the_subjects_can(cli: Cli, work: Path) -> None:
+    import polars as pl
+
+    pl.read_csv("data/head.csv", infer_schema=False).write_parquet("data/head.parquet")
+    out = evaluate(cli, Q2, "data/head.parquet")
+    frame = pl.read_parquet("data/head.parquet")
+    frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == 10).then(pl.lit("77777"))
+                               .otherwise(pl.col(frame.columns[6])).alias(frame.columns[6]))
+    frame.write_parquet("data/head.parquet")
+    messages = [d["message"] for d in input_changes(cli, out)]
+    assert ("the lines of data/head.parquet that changed cannot be named: line digests are not recorded for "
+            "parquet inputs") in messages
+    assert any("moves: score" in m for m in messages)
+
+
+def test_edited_digests_file_stops_naming_lines_but_not_subjects(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    digests = out / "row-digests.bin"
+    digests.write_bytes(digests.read_bytes()[:-4])
+    edit(Path("data/head.csv"), "I0000010,", "I0000010x,")
+    report = verify_json(cli, str(out))
+    assert report["exit_code"] == 11 and kinds(report) == {"input-changed", "output-changed"}
+    messages = [d["message"] for d in report["discrepancies"]]
+    assert any(m.startswith("the lines of data/head.csv that changed cannot be named") for m in messages)
+
+
+def test_many_changed_lines_are_capped_with_a_count(cli: Cli, work: Path) -> None:
+    out = evaluate(cli, Q2, "data/head.csv")
+    lines = Path("data/head.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1:60] = [line.replace(",true,", ",false,", 1) if ",true," in line else line + "\n" for line in lines[1:60]]
+    Path("data/head.csv").write_text("".join(lines), encoding="utf-8")
+    messages = [d["message"] for d in input_changes(cli, out)]
+    assert sum(m.startswith("data/head.csv line ") for m in messages) == 20
+    assert any(re.fullmatch(r"… and \d+ more changed lines in data/head.csv", m) for m in messages)

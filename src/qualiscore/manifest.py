@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from . import rowdigests
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import render_formats
 from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
@@ -56,7 +57,8 @@ def render_outputs(run: Run, extra: Mapping[str, bytes] | None = None) -> dict[s
     """Every output file of a run, by name, as bytes (the manifest last).
 
     ``extra`` are further files of the run (``evaluate --report``'s report.html), hashed
-    and listed in the manifest like the rest.
+    and listed in the manifest like the rest. The inputs' line digests are read from the
+    input files again.
     """
     indicator_ids = [i.id for s in run.schemes for i in s.indicators]
     indicator_ids = list(dict.fromkeys(indicator_ids))
@@ -64,6 +66,7 @@ def render_outputs(run: Run, extra: Mapping[str, bytes] | None = None) -> dict[s
         "scorecards.jsonl": scorecards_jsonl(run.scorecards).encode("utf-8"),
         "scorecards.csv": scorecards_csv(run.scorecards, run.group_by, indicator_ids).encode("utf-8"),
         "rejects.csv": rejects_csv(run.problems).encode("utf-8"),
+        rowdigests.FILE: rowdigests.digests_of(run.dataset.inputs),
     }
     formats = run.options.get("formats") or ()
     if formats:  # evaluate --format parquet/xlsx: hashed and listed like every other output

@@ -118,7 +118,7 @@ def recorded_path(path: str, base: Path | None) -> Path:
 
 
 def _with_recorded_paths(run: Run, manifest: Mapping[str, Any]) -> Run:
-    inputs = tuple(dataclasses.replace(i, path=rec["path"]) for i, rec in zip(run.dataset.inputs, manifest["inputs"]))
+    inputs = tuple(dataclasses.replace(i, path=rec["path"], opened=i.path) for i, rec in zip(run.dataset.inputs, manifest["inputs"]))
     by_path = {str(Path(i.path)): rec["path"] for i, rec in zip(run.dataset.inputs, manifest["inputs"])}
     problems = tuple(dataclasses.replace(p, source=by_path.get(str(Path(p.source)), p.source)) for p in run.problems)
     schemes = tuple(dataclasses.replace(s, path=rec["path"]) for s, rec in zip(run.schemes, manifest["schemes"]))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, inputchanges
 from .errors import DamagedOutputError, QualiscoreError
 from .formats import explain_difference
 from .manifest import (
@@ -137,6 +137,10 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
             found.append(Discrepancy("output-extra", name, f"{name}/ is a folder the run did not write"))
         elif name not in outputs and name not in RECORD_FILES and name not in later:
             found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
+    changed = [d.file for d in found if d.kind == "input-changed"]
+    if changed and not any(d.kind in ("scheme-changed", "scheme-missing", "input-missing") for d in found):
+        found += [Discrepancy("input-changed", file, message, subject=subject, published=old, recomputed=new)
+                  for file, message, subject, old, new in inputchanges.explain(manifest, out, root, changed)]
     recomputed = False
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
         recomputed = True

@@ -65,8 +65,9 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     then scored by the version in force at its start.
 
     \b
-    Writes scorecards.jsonl, scorecards.csv, rejects.csv and manifest.json,
-    which lists every other file written with its SHA-256. Publishes nothing,
+    Writes scorecards.jsonl, scorecards.csv, rejects.csv, row-digests.bin (a
+    digest per input line, so `verify` can name lines changed later) and
+    manifest.json, which lists every other file written with its SHA-256. Publishes nothing,
     and exits 15, when no row is scored or a field's column is missing from an
     input's header (see --allow-empty, --allow-missing-columns); exits 5 when
     --max-rejects is exceeded.

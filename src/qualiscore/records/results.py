@@ -52,6 +52,7 @@ class InputFile:
     rows_read: int
     rows_rejected: int
     sheet: str | None = None  # the worksheet read, for Excel inputs
+    opened: str | None = None  # where the file was read from, when ``path`` is as a manifest recorded it
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,134 @@
+"""What an input changed since its run: which lines, and which subjects they move.
+
+``verify`` knows from the SHA-256 that an input changed. Here it learns where, from the
+line digests the run published (:mod:`qualiscore.rowdigests`), and what it does, by
+scoring the inputs as they are now and setting each subject's score and grade beside
+the published ones. Both are facts for the auditor, so they are reported as
+``input-changed`` discrepancies (exit 11), after the one that says the input changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import rowdigests
+from ._display import visible
+from .errors import QualiscoreError
+from .manifest import sha256_file
+from .records import split_sheet
+from .runs import recorded_path, rerun
+from .scorecard import scorecards_jsonl
+
+MAX_NAMED = 20  # lines, and subjects, named per input; the rest are counted
+
+
+def explain(manifest: Mapping[str, Any], out: Path, root: Path | None,
+            changed: Sequence[str]) -> Iterator[tuple[str, str, str | None, Any, Any]]:
+    """(input path, message, subject, published, now) for each changed line, then each subject moved."""
+    published = _published_digests(manifest, out)
+    for entry in manifest["inputs"]:
+        if entry["path"] in changed:
+            yield from _lines(entry, published.get(entry["path"]), root)
+    yield from _moves(manifest, out, root, changed)
+
+
+def _published_digests(manifest: Mapping[str, Any], out: Path) -> dict[str, rowdigests.Digests]:
+    """The run's line digests by input path; none when the file is missing, edited or damaged."""
+    path = out / rowdigests.FILE
+    digest = manifest["outputs"].get(rowdigests.FILE)
+    if digest is None or not path.is_file() or sha256_file(path) != digest:
+        return {}
+    try:
+        return {d.path: d for d in rowdigests.parse(path.read_bytes())}
+    except ValueError:
+        return {}
+
+
+def _lines(entry: Mapping[str, Any], before: rowdigests.Digests | None,
+           root: Path | None) -> Iterator[tuple[str, str, str | None, Any, Any]]:
+    source = entry["path"]
+    if before is None:
+        yield source, (f"the lines of {source} that changed cannot be named: the run's {rowdigests.FILE} is "
+                       "missing or not the one the manifest lists"), None, None, None
+        return
+    if before.unit == "none":
+        yield source, (f"the lines of {source} that changed cannot be named: line digests are not recorded for "
+                       f"{entry['format']} inputs"), None, None, None
+        return
+    real = str(recorded_path(split_sheet(source)[0], root))
+    now = rowdigests.compute(real, entry["format"], entry.get("sheet"))
+    found = rowdigests.changes(before.values, now.values)
+    noun = before.unit
+    for change in found[:MAX_NAMED]:
+        where = f"{source} {noun} {change.number}"
+        if change.count > 1:
+            last = change.number + change.count - 1
+            message = f"{source} {noun}s {change.number}–{last} ({change.count:,}) {_verb(change.kind)}"
+        elif change.kind == "removed":
+            message = f"{where} (as numbered at the run) was removed"
+        else:
+            text = rowdigests.line_text(real, change.number) if noun == "line" else None
+            message = f"{where} {_verb(change.kind)}" + (f"; it now reads: {visible(text)}" if text else "")
+        yield source, message, where, None, None
+    if len(found) > MAX_NAMED:
+        yield source, f"… and {len(found) - MAX_NAMED} more changed {noun}s in {source}", None, None, None
+    if not found:
+        yield source, (f"every {noun} of {source} has its digest of the run: the change is in line endings "
+                       "or encoding bytes, or the digests collide"), None, None, None
+
+
+def _verb(kind: str) -> str:
+    return {"changed": "was changed", "added": "was added", "removed": "were removed"}.get(kind, kind)
+
+
+def _moves(manifest: Mapping[str, Any], out: Path, root: Path | None,
+           changed: Sequence[str]) -> Iterator[tuple[str, str, str | None, Any, Any]]:
+    """Each subject whose score or grade differs when the inputs as they are now are scored."""
+    where = ", ".join(changed)
+    cards_path = out / "scorecards.jsonl"
+    if not cards_path.is_file() or sha256_file(cards_path) != manifest["outputs"].get("scorecards.jsonl"):
+        yield where, "the subjects the change moves cannot be named: scorecards.jsonl is not as published", \
+            None, None, None
+        return
+    try:
+        now = rerun(manifest, root)
+    except QualiscoreError as exc:
+        yield where, f"scored as they are now, the inputs fail: {exc.message}", None, None, None
+        return
+    before = _cards(cards_path.read_bytes())
+    after = _cards(scorecards_jsonl(now.scorecards).encode("utf-8"))
+    moves: list[tuple[str, str, tuple[Any, Any] | None, tuple[Any, Any] | None]] = []
+    for subject in [*after, *(s for s in before if s not in after)]:
+        old, new = before.get(subject), after.get(subject)
+        if old == new:
+            continue
+        if old is None and new is not None:
+            moves.append((subject, f"{subject} is new: score {new[0]}, grade {new[1]}", None, new))
+        elif new is None and old is not None:
+            moves.append((subject, f"{subject} is no longer scored (it was: score {old[0]}, grade {old[1]})",
+                          old, None))
+        elif old is not None and new is not None:
+            grade = f"grade {old[1]} → {new[1]}" if old[1] != new[1] else f"grade {old[1]} (unchanged)"
+            moves.append((subject, f"{subject} moves: score {old[0]} → {new[0]}, {grade}", old, new))
+    for subject, text, old, new in moves[:MAX_NAMED]:
+        yield where, f"scored with the inputs as they are now, {visible(text)}", subject, \
+            _pair(old), _pair(new)
+    if len(moves) > MAX_NAMED:
+        yield where, f"… and {len(moves) - MAX_NAMED} more subjects move", None, None, None
+    if not moves:
+        yield where, "scored with the inputs as they are now, no subject's score or grade changes", None, None, None
+
+
+def _cards(data: bytes) -> dict[str, tuple[Any, Any]]:
+    out = {}
+    for line in data.decode("utf-8").splitlines():
+        card = json.loads(line)
+        out[card["subject"]] = (card.get("score"), card.get("grade"))
+    return out
+
+
+def _pair(value: tuple[Any, Any] | None) -> dict[str, Any] | None:
+    return None if value is None else {"score": value[0], "grade": value[1]}
