@@ -165,6 +165,11 @@ def default_operator() -> str:
         return UNKNOWN_OPERATOR
 
 
+def _now() -> dt.datetime:
+    """The time of signing, in UTC (one place, so tests can set it)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 def _host() -> str:
     try:
         return socket.gethostname() or "(unknown)"
@@ -177,12 +182,11 @@ def _text(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def sign_manifest(manifest: bytes, private_key_path: Path, *, operator: str | None, command: Sequence[str],
-                  now: dt.datetime | None = None) -> bytes:
+def sign_manifest(manifest: bytes, private_key_path: Path, *, operator: str | None, command: Sequence[str]) -> bytes:
     """The signature file's content for these manifest bytes, signed now by ``operator`` (default: the login name)."""
     key = _private_key(private_key_path)
     raw = _raw_public(key)
-    moment = (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    moment = _now()
     payload = {
         "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
         "signed_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),

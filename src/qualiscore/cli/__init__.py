@@ -99,7 +99,8 @@ COMMANDS: Mapping[str, LazyCommand] = {
     "validate": LazyCommand("qualiscore.cli.validate:command",
                             "Check scheme files (or directories of versions) and report every finding."),
     "verify": LazyCommand("qualiscore.cli.verify:command",
-                          "Confirm that OUTDIR was produced by its scheme and inputs, untouched."),
+                          "Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed "
+                          "it."),
 }
 
 
