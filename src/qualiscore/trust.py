@@ -227,7 +227,7 @@ class Signer:
 
     status: SignerStatus
     envelope: Envelope | None = None  # the envelope, when its signature is valid
-    owner: str | None = None  # the trusted key's owner (status "trusted")
+    owner: str | None = None  # the owner the trusted keys give the signer's key (also when not on that day)
     trusted_keys: tuple[str, ...] = ()  # the files (or --public-key) the signer was looked up in
     problem: str | None = None  # why the run cannot be taken as signed by a trusted key; None when it can,
     #                             or when it is not signed and nothing asked for a signature
@@ -240,10 +240,11 @@ class Signer:
 
 
 def described(status: SignerStatus, envelope: Envelope | None, owner: str | None) -> str:
-    """``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST`` (``signed with key …`` without an owner)."""
+    """``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST`` when trusted, else ``signed with key …``."""
     if envelope is None:
         return "not signed" if status == "not-signed" else "signature not valid"
-    who = f"signed by {owner} ({envelope.fingerprint})" if owner else f"signed with key {envelope.fingerprint}"
+    who = (f"signed by {owner} ({envelope.fingerprint})" if owner and status == "trusted"
+           else f"signed with key {envelope.fingerprint}")
     return f"{who} at {envelope.signed_at} by {envelope.operator} on {envelope.host}"
 
 
@@ -283,16 +284,16 @@ def check_signer(outdir: str | Path, schemes: Sequence[Path], *, trusted_keys: s
                               "git repository, or of the file system)")
     owners = []
     for source in sources:
-        problem = _untrusted(envelope, source)
+        key = source.lookup(envelope.fingerprint)
+        problem = _untrusted(envelope, source, key)
         if problem is not None:
-            return Signer("untrusted", envelope, trusted_keys=files, problem=problem)
-        owners.append(source.lookup(envelope.fingerprint).owner)  # type: ignore[union-attr]
+            return Signer("untrusted", envelope, key.owner if key else None, files, problem)
+        owners.append(key.owner)  # type: ignore[union-attr]
     return Signer("trusted", envelope, " / ".join(dict.fromkeys(owners)), files)
 
 
-def _untrusted(envelope: Envelope, source: TrustedKeys) -> str | None:
-    """Why ``source`` does not trust the signer on the day it signed; None when it does."""
-    key = source.lookup(envelope.fingerprint)
+def _untrusted(envelope: Envelope, source: TrustedKeys, key: TrustedKey | None) -> str | None:
+    """Why ``source`` does not trust the signer (``key``, its entry there) on the day it signed; None when it does."""
     signed = f"at {envelope.signed_at} by {envelope.operator} on {envelope.host}"
     if key is None:
         if source.single:

@@ -89,7 +89,7 @@ class Report:
     later_reports: tuple[str, ...] = ()  # reports written after the run, matching reports.json (not signed)
     signature_status: SignerStatus = "not-signed"  # trusted, unchecked, untrusted, invalid or not-signed
     envelope: Envelope | None = None  # a valid signature's facts: signed_at, operator, host, command, ...
-    signer_owner: str | None = None  # the owner the trusted keys give the signer's key (status "trusted")
+    signer_owner: str | None = None  # the owner the trusted keys give the signer's key (trusted, or not that day)
     trusted_keys: tuple[str, ...] = ()  # the trusted-keys files (or --public-key) the signer was looked up in
 
     @property
