@@ -33,20 +33,20 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     reports.json, and are not covered by the signature), then recomputes the
     scorecards and compares them byte for byte.
 
-    \b
     The signer is looked up in --trusted-keys FILE (or the one --public-key); without
     either, in the trusted-keys.yaml nearest to the run's schemes, which verify names.
     A signed run is verified when its key is listed there and valid on the day it was
     signed: "signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST".
+
     \b
     Exit status: 0 reproduced exactly (and signed by a trusted key, when signed);
+    3 the trusted-keys file cannot be used (each mistake at its line);
     9 signature invalid, signer not trusted (or not on that day), or not signed
     although --trusted-keys/--public-key was given; 10 scheme changed; 11 input
     changed; 12 engine version differs; 13 output file edited, missing or added;
     14 recomputation differs; 16 manifest.json damaged; 17 reproduced and the
     signature is valid, but no trusted keys were given or found to check the signer
-    (the mildest: any other problem's status comes first); 3 the trusted-keys file
-    cannot be used.
+    (the mildest: any other problem's status comes first).
     Examples:
       qualiscore verify out/
       qualiscore verify out/ --trusted-keys rules/trusted-keys.yaml
