@@ -486,25 +486,86 @@ def test_gbk_input_gives_the_same_scorecards_as_utf8(cli: Cli, work: Path) -> No
     assert manifest("utf8")["rows"] == manifest("detected")["rows"]
 
 
-def test_sign_key_writes_a_signature_of_the_manifest(cli: Cli, work: Path) -> None:
+def test_sign_key_writes_an_envelope_signing_the_manifest_and_who_ran_it(cli: Cli, work: Path) -> None:
     pytest.importorskip("cryptography")
     keygen = cli("keygen", "committee")
     assert keygen.exit_code == 0, keygen.output
     fingerprint = re.search(r"fingerprint (SHA256:\S+)", keygen.output)[1]  # type: ignore[index]
-    evaluate(cli, Q2, "data/head.csv", "out", "--sign-key", "committee.pem")
+    evaluate(cli, Q2, "data/head.csv", "out", "--sign-key", "committee.pem", "--operator", "张三")
     sig_path = work / "out" / "manifest.json.sig"
-    assert sig_path.is_file()
     sig = json.loads(sig_path.read_text(encoding="utf-8"))
+    assert set(sig) == {"format", "payload", "algorithm", "public_key", "fingerprint", "signature"}
+    assert sig["format"] == "qualiscore-signature/v2"
     assert sig["algorithm"] == "ed25519" and sig["fingerprint"] == fingerprint
+    payload = sig["payload"]
+    assert payload["manifest_sha256"] == sha256(work / "out" / "manifest.json")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", payload["signed_at"])
+    assert payload["operator"] == "张三" and payload["host"] and payload["qualiscore"] == __version__
+    assert payload["command"] == ["qualiscore", "evaluate", Q2, "data/head.csv", "-o", "out",
+                                  "--sign-key", "committee.pem", "--operator", "张三"]
 
     import base64
 
     from cryptography.hazmat.primitives import serialization
 
     public = serialization.load_pem_public_key((work / "committee.pub.pem").read_bytes())
-    public.verify(base64.b64decode(sig["signature"]), (work / "out" / "manifest.json").read_bytes())  # type: ignore[union-attr,call-arg]
+    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    public.verify(base64.b64decode(sig["signature"]), canonical)  # type: ignore[union-attr,call-arg]
     # the signature is not an output the manifest lists (it signs the manifest)
     assert "manifest.json.sig" not in manifest("out")["outputs"]
+
+
+def test_operator_defaults_to_the_login_name(cli: Cli, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("cryptography")
+    assert cli("keygen", "k").exit_code == 0
+    monkeypatch.setenv("LOGNAME", "auditor-1")
+    evaluate(cli, Q2, "data/head.csv", "out", "--sign-key", "k.pem")
+    assert json.loads((work / "out" / "manifest.json.sig").read_text("utf-8"))["payload"]["operator"] == "auditor-1"
+    import getpass
+
+    def no_login() -> str:
+        raise OSError("no login name")
+
+    monkeypatch.setattr(getpass, "getuser", no_login)
+    evaluate(cli, Q2, "data/head.csv", "out", "--sign-key", "k.pem")
+    assert json.loads((work / "out" / "manifest.json.sig").read_text("utf-8"))["payload"]["operator"] == "(unknown)"
+
+
+def test_operator_needs_a_sign_key_and_a_name(cli: Cli, work: Path) -> None:
+    result = cli("evaluate", Q2, "data/head.csv", "-o", "out", "--operator", "张三")
+    assert result.exit_code == 2 and "give --sign-key too" in result.output
+    assert cli("keygen", "k").exit_code == 0
+    result = cli("evaluate", Q2, "data/head.csv", "-o", "out", "--sign-key", "k.pem", "--operator", " ")
+    assert result.exit_code == 2 and "--operator must name" in result.output
+    assert not (work / "out").exists()
+
+
+def test_two_signed_runs_write_the_same_outputs_and_differ_only_in_their_envelopes(
+        cli: Cli, work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("cryptography")
+    import datetime as dt
+
+    from qualiscore import signing
+
+    pytest.importorskip("plotly")
+    pytest.importorskip("openpyxl")
+    assert cli("keygen", "k").exit_code == 0
+    for out, hour in (("first", 9), ("second", 17)):  # into the same directory, which the report names
+        moment = dt.datetime(2026, 7, 1, hour, 0, 0, tzinfo=dt.timezone.utc)
+        monkeypatch.setattr(signing, "_now", lambda moment=moment: moment)
+        evaluate(cli, Q2, "data/head.csv", "out", "--sign-key", "k.pem", "--report", "--format", "xlsx")
+        (work / "out").rename(work / out)
+    names = sorted(p.name for p in (work / "first").iterdir())
+    assert names == sorted(p.name for p in (work / "second").iterdir()) and "report.html" in names
+    for name in names:
+        if name != "manifest.json.sig":
+            assert (work / "first" / name).read_bytes() == (work / "second" / name).read_bytes(), name
+    first, second = (json.loads((work / out / "manifest.json.sig").read_text("utf-8"))["payload"]
+                     for out in ("first", "second"))
+    assert (first["signed_at"], second["signed_at"]) == ("2026-07-01T09:00:00Z", "2026-07-01T17:00:00Z")
+    assert first["manifest_sha256"] == second["manifest_sha256"]
+    assert {k: v for k, v in first.items() if k not in ("signed_at", "command")} == \
+           {k: v for k, v in second.items() if k not in ("signed_at", "command")}
 
 
 # --------------------------------------------------------------------------- explain

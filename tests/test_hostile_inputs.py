@@ -70,7 +70,7 @@ GIB = 1 << 30
 # and keeps a slow shared machine from passing for a hang.
 TIMEOUT = 20.0
 CPU_SECONDS = 30  # backstop only: the wall clock fires first
-DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16})
+DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17})
 TRACEBACK = "Traceback (most recent call last)"
 OUTPUTS = ("manifest.json", "rejects.csv", "row-digests.bin", "scorecards.csv", "scorecards.jsonl")
 ROW_CODES = frozenset(PROBLEM_CODES) | {"evaluation-error", "no-period", "no-version"}

@@ -344,6 +344,127 @@ def test_damaged_manifest_is_one_clear_error_everywhere(name: str, change: Calla
     assert not (tmp_path / "r.md").exists()
 
 
+# --------------------------------------------------------------------------- damaged signature envelopes
+
+
+def _edited(change: Callable[[dict], object]) -> Callable[[Path], None]:
+    """Edit out/manifest.json.sig in place: ``change`` edits the parsed envelope (what it returns is ignored)."""
+    def damage(out: Path) -> None:
+        path = out / "manifest.json.sig"
+        envelope = json.loads(path.read_text(encoding="utf-8"))
+        change(envelope)
+        path.write_text(json.dumps(envelope, ensure_ascii=False), encoding="utf-8")
+
+    return damage
+
+
+def _replaced(content: Callable[[dict], str | bytes]) -> Callable[[Path], None]:
+    """Replace out/manifest.json.sig with what ``content`` makes of the parsed envelope."""
+    def damage(out: Path) -> None:
+        path = out / "manifest.json.sig"
+        data = content(json.loads(path.read_text(encoding="utf-8")))
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+    return damage
+
+
+def _as_directory(out: Path) -> None:
+    (out / "manifest.json.sig").unlink()
+    (out / "manifest.json.sig").mkdir()
+
+
+ENVELOPE_DAMAGE: list[tuple[str, Callable[[Path], None], str]] = [
+    ("not-json", _replaced(lambda e: '{"format": "qualiscore-signature/v2",'), r"is damaged: not valid JSON"),
+    ("not-utf8", _replaced(lambda e: b'{"format": "\xff"}'), r"is damaged: not UTF-8 text"),
+    ("not-an-object", _replaced(lambda e: "[1, 2]"), r"is damaged: expected a JSON object, found a JSON array"),
+    ("deeply-nested", _replaced(lambda e: '{"payload": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+     r"is damaged: JSON nested too deeply"),
+    ("too-large", _replaced(lambda e: " " * (1 << 20) + "{}"), r"is damaged: more than 1,048,576 bytes"),
+    ("unknown-format", _edited(lambda e: e.update(format="qualiscore-signature/v3")),
+     r"is damaged: /format: expected 'qualiscore-signature/v2', found \"qualiscore-signature/v3\""),
+    ("payload-missing", _edited(lambda e: e.pop("payload")), r"is damaged: /payload: this key is missing"),
+    ("payload-not-an-object", _edited(lambda e: e.update(payload="x")),
+     r"is damaged: /payload: expected a JSON object, found \"x\""),
+    ("signed-at-missing", _edited(lambda e: e["payload"].pop("signed_at")),
+     r"is damaged: /payload/signed_at: this key is missing"),
+    ("signed-at-impossible", _edited(lambda e: e["payload"].update(signed_at="2026-02-30T00:00:00Z")),
+     r"is damaged: /payload/signed_at: expected a UTC time"),
+    ("signed-at-local-time", _edited(lambda e: e["payload"].update(signed_at="2026-07-01T09:00:00+08:00")),
+     r"is damaged: /payload/signed_at: expected a UTC time"),
+    ("operator-a-number", _edited(lambda e: e["payload"].update(operator=42)),
+     r"is damaged: /payload/operator: expected a name \(text, not blank\), found 42"),
+    ("operator-lone-surrogate", _replaced(lambda e: json.dumps({**e, "payload": {**e["payload"], "operator": "@"}})
+                                          .replace('"@"', '"\\ud800"')),
+     r"is damaged: /payload/operator: expected a name"),
+    ("host-a-list", _edited(lambda e: e["payload"].update(host=["a"])),
+     r"is damaged: /payload/host: expected text, found a JSON array"),
+    ("qualiscore-missing", _edited(lambda e: e["payload"].pop("qualiscore")),
+     r"is damaged: /payload/qualiscore: this key is missing"),
+    ("command-not-a-list", _edited(lambda e: e["payload"].update(command="qualiscore evaluate")),
+     r"is damaged: /payload/command: expected a non-empty JSON array of texts"),
+    ("command-of-numbers", _edited(lambda e: e["payload"].update(command=["qualiscore", 1])),
+     r"is damaged: /payload/command: expected a non-empty JSON array of texts"),
+    ("sha-not-hex", _edited(lambda e: e["payload"].update(manifest_sha256="zz")),
+     r"is damaged: /payload/manifest_sha256: expected a SHA-256"),
+    ("unexpected-payload-key", _edited(lambda e: e["payload"].update(owner="服务质量委员会")),
+     r"is damaged: /payload/owner: unexpected key"),
+    ("unexpected-key", _edited(lambda e: e.update(trusted=True)), r"is damaged: /trusted: unexpected key"),
+    ("algorithm", _edited(lambda e: e.update(algorithm="rsa")),
+     r"is damaged: /algorithm: expected 'ed25519', found \"rsa\""),
+    ("signature-not-base64", _edited(lambda e: e.update(signature="%%%")),
+     r"is damaged: /signature: expected an Ed25519 signature in base64"),
+    ("public-key-short", _edited(lambda e: e.update(public_key="AAAA")),
+     r"is damaged: /public_key: expected an Ed25519 public key in base64 \(32 bytes\)"),
+    ("fingerprint-not-text", _edited(lambda e: e.update(fingerprint=None)),
+     r"is damaged: /fingerprint: expected a fingerprint SHA256:…, found null"),
+    ("fingerprint-not-the-keys", _edited(lambda e: e.update(fingerprint="SHA256:" + "A" * 43)),
+     r"states the fingerprint SHA256:A{43}, but its public key is SHA256:"),
+    ("signed-at-tampered", _edited(lambda e: e["payload"].update(signed_at="2020-01-01T00:00:00Z")),
+     r"the signature in .*manifest\.json\.sig does not match its payload"),
+    ("first-format", _replaced(lambda e: json.dumps({k: e[k] for k in ("algorithm", "public_key", "fingerprint",
+                                                                     "signature")})),
+     r"a signature of the old format \(qualiscore-signature/v1.*: re-sign the run"),
+    ("a-directory", _as_directory, r"cannot read .*manifest\.json\.sig"),
+]
+
+
+@posix_only
+def test_a_damaged_envelope_is_exit_9_naming_the_key(tmp_path: Path) -> None:
+    """Every case of ENVELOPE_DAMAGE, each in its own copy of one signed run, verified side by side."""
+    if not HAS_CRYPTO:
+        pytest.skip("needs cryptography")
+    assert run_limited(["keygen", "k"], tmp_path, timeout=60).returncode == 0
+    signed = good_run(tmp_path, "signed", "--sign-key", "k.pem")
+    for name, damage, _ in ENVELOPE_DAMAGE:
+        shutil.copytree(signed, tmp_path / name)
+        damage(tmp_path / name)
+    commands = [["verify", name] for name, _, _ in ENVELOPE_DAMAGE]
+    commands.append(["verify", "signed-at-tampered", "--public-key", "k.pub.pem"])
+    if HAS_PLOTLY:  # the report says what the envelope states, or that it cannot be read
+        commands += [["report", "not-json", "-o", "not-json.html"], ["report", "signed", "-o", "signed.html"]]
+    results = run_all(commands, tmp_path, timeout=180)
+    for (name, _, message), res in zip(ENVELOPE_DAMAGE, results):
+        assert res.returncode == 9, (name, res.output[-3000:])
+        assert re.search(r"\n  signature: .*" + message, res.stdout), (name, res.output[-3000:])
+    assert results[len(ENVELOPE_DAMAGE)].returncode == 9
+    if HAS_PLOTLY:
+        assert [r.returncode for r in results[-2:]] == [0, 0]
+        page = (tmp_path / "not-json.html").read_text(encoding="utf-8")
+        assert "manifest.json.sig present but not readable as a signature" in page
+        envelope = json.loads((signed / "manifest.json.sig").read_text(encoding="utf-8"))
+        page = (tmp_path / "signed.html").read_text(encoding="utf-8")
+        assert (f'key <span class="mono">{envelope["fingerprint"]}</span>, {envelope["payload"]["signed_at"]} by '
+                f'{envelope["payload"]["operator"]}, as manifest.json.sig states') in page
+
+
+def test_the_envelope_corpus_covers_every_key() -> None:
+    from qualiscore.signing import _PAYLOAD, _TOP
+
+    named = " ".join(message for _, _, message in ENVELOPE_DAMAGE)
+    for key in (*_TOP, *_PAYLOAD):
+        assert f"/{key}" in named, key
+
+
 # --------------------------------------------------------------------------- verify covers every file
 
 
@@ -364,7 +485,9 @@ def test_every_file_evaluate_writes_is_in_the_signed_manifest(cli: Cli, work: Pa
     written = {p.name for p in (work / "out").iterdir()} - {"manifest.json", "manifest.json.sig"}
     assert set(manifest["outputs"]) == written and "report.html" in written
     page = (work / "out" / "report.html").read_text(encoding="utf-8")
-    assert "manifest.json lists this page with its SHA-256" in page and "manifest.json.sig present" in page
+    assert "manifest.json lists this page with its SHA-256" in page
+    fingerprint = json.loads((work / "out" / "manifest.json.sig").read_text(encoding="utf-8"))["fingerprint"]
+    assert f'signed with key <span class="mono">{fingerprint}</span>' in page
     assert cli("verify", "out", "--public-key", "k.pub.pem").exit_code == 0
 
     (work / "out" / "report.html").write_text(page.replace("</body>", "<script>alert(1)</script></body>"),

@@ -1,7 +1,8 @@
 """`qualiscore verify`: a published run is either reproduced exactly, or the report says what differs.
 
 Exit codes (most fundamental first): 0 verified, 9 signature, 10 scheme changed,
-11 input changed, 12 engine version, 13 output edited, 14 recomputation differs.
+11 input changed, 12 engine version, 13 output edited, 14 recomputation differs,
+17 signature valid but its signer not checked (who may sign: tests/test_trust.py).
 Every test works in a copy of rules/ and a slice of data/sample/ under tmp_path.
 """
 
@@ -24,7 +25,10 @@ Q2 = "rules/cs-quality/2026Q2.yaml"
 VERSIONS = "rules/cs-quality/"
 
 DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field", "published", "recomputed"}
-REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "exit_code", "discrepancies", "later_reports"}
+REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "signature", "exit_code", "discrepancies",
+               "later_reports"}
+NOT_SIGNED = {"status": "not-signed", "owner": None, "fingerprint": None, "signed_at": None, "operator": None,
+              "host": None, "qualiscore": None, "command": None, "manifest_sha256": None, "trusted_keys": []}
 
 
 def _slice(src: Path, dst: Path, step: int, limit: int | None = None) -> None:
@@ -84,14 +88,14 @@ def test_fresh_run_verifies(cli: Cli, work: Path) -> None:
     result = verify(cli, str(out))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("verified: out is reproduced exactly")
-    assert "signed by" not in result.output
+    assert "signed by" not in result.output and "\n  not signed\n" in result.output
 
 
 def test_json_report_shape(cli: Cli, work: Path) -> None:
     out = evaluate(cli, Q2, "data/head.csv")
     report = verify_json(cli, str(out))
     assert report == {"outdir": "out", "verified": True, "recomputed": True, "signer": None, "exit_code": 0,
-                      "discrepancies": [], "later_reports": []}
+                      "signature": NOT_SIGNED, "discrepancies": [], "later_reports": []}
 
 
 @pytest.mark.parametrize(
@@ -416,7 +420,10 @@ def test_directory_without_manifest_is_an_error(cli: Cli, work: Path) -> None:
 
 @pytest.fixture
 def keys(cli: Cli, work: Path) -> dict[str, str]:
+    """Two key pairs in work/ (committee.pem, stranger.pem), by fingerprint; work/ is the root of a git
+    repository, so no trusted-keys.yaml above it is found."""
     pytest.importorskip("cryptography")
+    (work / ".git").mkdir()
     fingerprints = {}
     for name in ("committee", "stranger"):
         result = cli("keygen", name)
@@ -426,19 +433,31 @@ def keys(cli: Cli, work: Path) -> dict[str, str]:
 
 
 def test_signed_run_verifies_with_its_public_key(cli: Cli, work: Path, keys: dict[str, str]) -> None:
-    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem", "--operator", "张三")
     result = verify(cli, str(out), "--public-key", "committee.pub.pem")
     assert result.exit_code == 0, result.output
-    assert f"signed by {keys['committee']}" in result.output
+    assert re.search(rf"\n  signed by committee.pub.pem \({re.escape(keys['committee'])}\) at "
+                     r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ by 张三 on \S", result.output), result.output
     report = verify_json(cli, str(out), "--public-key", "committee.pub.pem")
     assert report["signer"] == keys["committee"] and report["verified"]
+    signature = report["signature"]
+    assert signature["status"] == "trusted" and signature["owner"] == "committee.pub.pem"
+    assert signature["operator"] == "张三" and signature["trusted_keys"] == ["committee.pub.pem"]
+    assert signature["command"] == ["qualiscore", "evaluate", Q2, "data/head.csv", "--sign-key", "committee.pem",
+                                    "--operator", "张三", "-o", "out", "-q"]
 
 
-def test_signed_run_verifies_without_a_key_and_names_the_signer(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+def test_signed_run_without_trusted_keys_exits_17_and_names_the_signer(cli: Cli, work: Path,
+                                                                       keys: dict[str, str]) -> None:
     out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
     result = verify(cli, str(out))
-    assert result.exit_code == 0, result.output
-    assert f"signed by {keys['committee']}" in result.output
+    assert result.exit_code == 17, result.output
+    assert result.output.startswith("signature valid, signer not checked: out is reproduced exactly")
+    assert f"signed with key {keys['committee']}" in result.output
+    assert "signer-unchecked:" in result.output and "trusted-keys.yaml" in result.output
+    report = verify_json(cli, str(out))
+    assert report["signature"]["status"] == "unchecked" and report["signer"] == keys["committee"]
+    assert kinds(report) == {"signer-unchecked"}
 
 
 def test_signed_by_another_key_exits_9(cli: Cli, work: Path, keys: dict[str, str]) -> None:
@@ -457,12 +476,14 @@ def test_manifest_edited_after_signing_exits_9(cli: Cli, work: Path, keys: dict[
         assert "the manifest was changed after signing" in result.output
 
 
-def test_resigned_by_another_key_exits_9_with_the_trusted_key(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+def test_resigned_by_another_key_exits_17_without_and_9_with_the_trusted_key(cli: Cli, work: Path,
+                                                                             keys: dict[str, str]) -> None:
     evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
     evaluate(cli, Q2, "data/head.csv", "--sign-key", "stranger.pem", out="forged")
     shutil.copy("forged/manifest.json.sig", "out/manifest.json.sig")
-    assert verify(cli, "out").exit_code == 0  # a valid signature, by someone: named, not trusted
-    assert keys["stranger"] in verify(cli, "out").output
+    result = verify(cli, "out")
+    assert result.exit_code == 17, result.output  # a valid signature, by someone: named, not trusted
+    assert keys["stranger"] in result.output
     assert verify(cli, "out", "--public-key", "committee.pub.pem").exit_code == 9
 
 
@@ -478,7 +499,7 @@ def test_damaged_signature_exits_9(cli: Cli, work: Path, keys: dict[str, str]) -
     (out / "manifest.json.sig").write_text("{}", encoding="utf-8")
     result = verify(cli, str(out))
     assert result.exit_code == 9, result.output
-    assert "malformed" in result.output
+    assert "manifest.json.sig is damaged: /format: this key is missing" in result.output
 
 
 def test_signature_outranks_other_discrepancies(cli: Cli, work: Path, keys: dict[str, str]) -> None:
@@ -598,3 +619,12 @@ def test_many_changed_lines_are_capped_with_a_count(cli: Cli, work: Path) -> Non
     messages = [d["message"] for d in input_changes(cli, out)]
     assert sum(m.startswith("data/head.csv line ") for m in messages) == 20
     assert any(re.fullmatch(r"… and \d+ more changed lines in data/head.csv", m) for m in messages)
+
+
+def test_an_unchecked_signer_hides_no_other_discrepancy(cli: Cli, work: Path, keys: dict[str, str]) -> None:
+    out = evaluate(cli, Q2, "data/head.csv", "--sign-key", "committee.pem")
+    edit(out / "scorecards.csv", "优秀", "合格")
+    result = verify(cli, str(out))
+    assert result.exit_code == 13, result.output
+    assert result.output.startswith("NOT verified: out")
+    assert "signer-unchecked:" in result.output and "output-changed: scorecards.csv" in result.output

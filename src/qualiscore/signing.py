@@ -1,22 +1,41 @@
-"""Ed25519 signatures over a run's manifest, so an auditor can confirm who published it.
+"""Ed25519 signatures of a run: who signed its manifest, when, on which host, with which command.
 
-The manifest already pins every input and output by SHA-256; signing its bytes
-therefore vouches for the whole run. Needs the optional `cryptography` package
-(`pip install 'qualiscore[sign]'`).
+``manifest.json.sig`` is an envelope (format ``qualiscore-signature/v2``): a payload that
+names the manifest by SHA-256 and records the time, operator, host, qualiscore version
+and command line of the signing, and an Ed25519 signature over the payload's canonical
+JSON. The manifest pins every input and output by SHA-256, so the signature vouches for
+the whole run. The envelope lives beside the manifest, not in it, so two runs of the same
+data still write the same manifest and outputs byte for byte; only their envelopes
+differ. Whether the key that signed is one to trust is :mod:`qualiscore.trust`'s
+question. Needs the optional ``cryptography`` package (``pip install 'qualiscore[sign]'``).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import datetime as dt
+import getpass
 import hashlib
 import json
+import re
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from .errors import QualiscoreError, UsageError
+from . import __version__
+from .errors import Location, QualiscoreError, UsageError
 
 SIGNATURE_FILE = "manifest.json.sig"
+FORMAT = "qualiscore-signature/v2"
 ALGORITHM = "ed25519"
+MAX_SIGNATURE_BYTES = 1 << 20  # an envelope holds a command line and a few names; more than this is not one
+UNKNOWN_OPERATOR = "(unknown)"  # when the login name cannot be found and no --operator was given
+
+_SIGNED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_RESIGN = "re-sign the run with `qualiscore evaluate --sign-key KEY`, or restore the published manifest.json.sig"
 
 
 class SignatureError(QualiscoreError):
@@ -55,66 +74,300 @@ def generate_keypair(private_path: Path, public_path: Path) -> str:
     return fingerprint(public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
-def _load(path: Path, private: bool) -> Any:
+def public_key_raw(pem: bytes) -> bytes:
+    """The raw 32 bytes of an Ed25519 public key in PEM; ValueError when the text is not one."""
     serialization, ed25519 = _crypto()
     try:
-        data = path.read_bytes()
-        key = (serialization.load_pem_private_key(data, password=None) if private
-               else serialization.load_pem_public_key(data))
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError):
+        raise ValueError("not a PEM public key") from None
+    if not isinstance(key, ed25519.Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
+    raw: bytes = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw
+
+
+def read_public_key(path: Path) -> bytes:
+    """The raw Ed25519 public key of a PEM file; UsageError when it cannot be read as one."""
+    try:
+        return public_key_raw(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read public key {path}: {exc}",
+                         hint="give a .pub.pem file written by `qualiscore keygen`") from None
+
+
+def _private_key(path: Path) -> Any:
+    serialization, ed25519 = _crypto()
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"cannot read {'private' if private else 'public'} key {path}: {exc}",
+        raise UsageError(f"cannot read private key {path}: {exc}",
                          hint="give a PEM file written by `qualiscore keygen`") from None
-    wanted = ed25519.Ed25519PrivateKey if private else ed25519.Ed25519PublicKey
-    if not isinstance(key, wanted):
+    if not isinstance(key, ed25519.Ed25519PrivateKey):
         raise UsageError(f"{path} is not an Ed25519 key", hint="create one with `qualiscore keygen`")
     return key
 
 
-def sign_manifest(manifest: bytes, private_key_path: Path) -> bytes:
-    """The signature file's content for these manifest bytes."""
+def _raw_public(private_key: Any) -> bytes:
     serialization, _ = _crypto()
-    key = _load(private_key_path, private=True)
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    raw: bytes = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return raw
+
+
+def key_fingerprint(private_key_path: Path) -> str:
+    """The fingerprint of the public half of a private key: what a report of a run it signs can name."""
+    return fingerprint(_raw_public(_private_key(private_key_path)))
+
+
+# --------------------------------------------------------------------------- the envelope
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A signature file as read: what its payload states, the key and the signature (checked by :func:`check`)."""
+
+    manifest_sha256: str
+    signed_at: str  # UTC, ISO 8601 to the second: 2026-12-03T09:15:00Z
+    operator: str
+    host: str
+    qualiscore: str  # the version that signed
+    command: tuple[str, ...]  # the command line as run: ("qualiscore", "evaluate", ...)
+    public_key: bytes  # raw Ed25519 key
+    fingerprint: str  # as stated; :func:`check` holds it to the key
+    signature: bytes
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """What the signature is over, as :func:`canonical` writes it."""
+        return {"manifest_sha256": self.manifest_sha256, "signed_at": self.signed_at, "operator": self.operator,
+                "host": self.host, "qualiscore": self.qualiscore, "command": list(self.command)}
+
+    @property
+    def signed_on(self) -> dt.date:
+        """The UTC date of ``signed_at``: the day a trusted key's validity dates are held to."""
+        return dt.date.fromisoformat(self.signed_at[:10])
+
+    def facts(self) -> dict[str, Any]:
+        """The payload with the key's fingerprint: what ``verify --format json`` shows."""
+        return {"fingerprint": self.fingerprint, **self.payload}
+
+
+def canonical(payload: Mapping[str, Any]) -> bytes:
+    """The bytes a payload is signed as: JSON with sorted keys, no spaces, UTF-8."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def default_operator() -> str:
+    """The login name of whoever runs qualiscore; UNKNOWN_OPERATOR when the system cannot say."""
+    try:
+        return getpass.getuser() or UNKNOWN_OPERATOR
+    except (OSError, KeyError, ImportError):  # no LOGNAME/USER and no passwd entry (a bare container)
+        return UNKNOWN_OPERATOR
+
+
+def _now() -> dt.datetime:
+    """The time of signing, in UTC (one place, so tests can set it)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _host() -> str:
+    try:
+        return socket.gethostname() or "(unknown)"
+    except OSError:
+        return "(unknown)"
+
+
+def _text(value: str) -> str:
+    """``value`` as valid Unicode: bytes the command line could not decode become U+FFFD."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def sign_manifest(manifest: bytes, private_key_path: Path, *, operator: str | None, command: Sequence[str]) -> bytes:
+    """The signature file's content for these manifest bytes, signed now by ``operator`` (default: the login name)."""
+    key = _private_key(private_key_path)
+    raw = _raw_public(key)
+    moment = _now()
+    payload = {
+        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+        "signed_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "operator": _text(operator if operator is not None else default_operator()),
+        "host": _text(_host()),
+        "qualiscore": __version__,
+        "command": [_text(arg) for arg in command],
+    }
     doc = {
+        "format": FORMAT,
+        "payload": payload,
         "algorithm": ALGORITHM,
         "public_key": base64.b64encode(raw).decode(),
         "fingerprint": fingerprint(raw),
-        "signature": base64.b64encode(key.sign(manifest)).decode(),
+        "signature": base64.b64encode(key.sign(canonical(payload))).decode(),
     }
-    return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+    return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
-def check_signature(outdir: Path, public_key_path: Path | None) -> str:
-    """Verify manifest.json.sig; returns the signer's fingerprint, raises SignatureError otherwise.
+def read_envelope(outdir: Path) -> Envelope | None:
+    """The envelope of ``outdir`` (None when the run is not signed), its whole structure checked.
 
-    With a trusted public key the signature must be that key's; without one, it must
-    at least be a valid signature by the key it names.
+    SignatureError naming the key at fault when it is damaged, and when it is a
+    ``qualiscore-signature/v1`` file (a signature over the manifest's bytes alone, with
+    no time or operator to hold a trusted key's dates to): such a run is re-signed.
     """
-    serialization, ed25519 = _crypto()
-    sig_path = outdir / SIGNATURE_FILE
-    if not sig_path.is_file():
-        raise SignatureError(f"{outdir} is not signed (no {SIGNATURE_FILE})",
-                             hint="sign runs with `qualiscore evaluate --sign-key KEY`")
+    path = outdir / SIGNATURE_FILE
+    if not path.exists() and not path.is_symlink():
+        return None
     try:
-        doc = json.loads(sig_path.read_text(encoding="utf-8"))
-        raw = base64.b64decode(doc["public_key"], validate=True)
-        signature = base64.b64decode(doc["signature"], validate=True)
-        if doc.get("algorithm") != ALGORITHM:
-            raise ValueError(f"unsupported algorithm {doc.get('algorithm')!r}")
-        embedded = ed25519.Ed25519PublicKey.from_public_bytes(raw)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SignatureError(f"{sig_path} is malformed: {exc}", hint="re-sign the run") from None
-    if public_key_path is not None:
-        trusted = _load(public_key_path, private=False)
-        trusted_raw = trusted.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        if trusted_raw != raw:
-            raise SignatureError(f"the run was signed by {fingerprint(raw)}, not by {public_key_path} "
-                                 f"({fingerprint(trusted_raw)})", hint="check who published this run")
+        with path.open("rb") as f:
+            data = f.read(MAX_SIGNATURE_BYTES + 1)
+    except OSError as exc:
+        raise SignatureError(f"cannot read {path}: {exc.strerror or exc}", location=Location(str(path)),
+                             hint=_RESIGN) from None
+    if len(data) > MAX_SIGNATURE_BYTES:
+        _damaged(path, "", f"more than {MAX_SIGNATURE_BYTES:,} bytes: not a signature file")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        _damaged(path, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+    except json.JSONDecodeError as exc:
+        _damaged(path, "", f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+    except RecursionError:
+        _damaged(path, "", "JSON nested too deeply to be read")
+    return _envelope(doc, path)
+
+
+def check(envelope: Envelope, manifest: bytes, path: Path) -> None:
+    """SignatureError unless the envelope's signature is its key's, over its payload, for these manifest bytes."""
+    _, ed25519 = _crypto()
     from cryptography.exceptions import InvalidSignature
 
+    actual = fingerprint(envelope.public_key)
+    if envelope.fingerprint != actual:
+        raise SignatureError(f"{path} states the fingerprint {envelope.fingerprint}, but its public key is "
+                             f"{actual}", location=Location(str(path), pointer="/fingerprint"), hint=_RESIGN)
     try:
-        embedded.verify(signature, (outdir / "manifest.json").read_bytes())
-    except InvalidSignature:
-        raise SignatureError("the signature does not match manifest.json: the manifest was changed after signing",
-                             hint="do not trust this run") from None
-    return fingerprint(raw)
+        ed25519.Ed25519PublicKey.from_public_bytes(envelope.public_key).verify(envelope.signature,
+                                                                               canonical(envelope.payload))
+    except (InvalidSignature, ValueError):
+        raise SignatureError(f"the signature in {path} does not match its payload: the envelope was changed after "
+                             "signing (its time, operator, host, command or manifest SHA-256)",
+                             location=Location(str(path), pointer="/payload"),
+                             hint="do not trust this run; ask its publisher for the signed copy") from None
+    if hashlib.sha256(manifest).hexdigest() != envelope.manifest_sha256:
+        raise SignatureError("the signature does not match manifest.json: the manifest was changed after signing "
+                             "(its SHA-256 is not the one signed)", location=Location(str(path)),
+                             hint="do not trust this run")
+
+
+# --------------------------------------------------------------------------- reading the envelope
+
+
+def _damaged(path: Path, pointer: str, what: str) -> NoReturn:
+    where = f"{pointer}: " if pointer else ""
+    raise SignatureError(f"{path} is damaged: {where}{what}", location=Location(str(path), pointer=pointer or "/"),
+                         hint=_RESIGN)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _field(doc: Mapping[str, Any], key: str, pointer: str, path: Path, expected: str,
+           ok: Callable[[Any], bool]) -> Any:
+    where = f"{pointer}/{key}"
+    if key not in doc:
+        _damaged(path, where, "this key is missing")
+    value = doc[key]
+    if not ok(value):
+        _damaged(path, where, f"expected {expected}, found {_shown(value)}")
+    return value
+
+
+def _unicode(value: Any) -> bool:
+    """Text that is valid Unicode (a JSON string may hold a lone surrogate, which no UTF-8 can encode)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and _unicode(value)
+
+
+def _is_name(value: Any) -> bool:
+    return _is_text(value) and bool(value.strip())
+
+
+def _is_sha256(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value) is not None
+
+
+def _is_time(value: Any) -> bool:
+    if not isinstance(value, str) or not _SIGNED_AT.fullmatch(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value[:-1])
+    except ValueError:
+        return False
+    return True
+
+
+def _is_command(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_is_text(arg) for arg in value)
+
+
+def _base64(size: int) -> Callable[[Any], bool]:
+    def ok(value: Any) -> bool:
+        try:
+            return isinstance(value, str) and len(base64.b64decode(value, validate=True)) == size
+        except (binascii.Error, ValueError):
+            return False
+
+    return ok
+
+
+def _only(doc: Mapping[str, Any], keys: Sequence[str], pointer: str, path: Path) -> None:
+    for key in doc:
+        if key not in keys:
+            _damaged(path, f"{pointer}/{key}", f"unexpected key (a {FORMAT} envelope has {', '.join(keys)})")
+
+
+_TOP = ("format", "payload", "algorithm", "public_key", "fingerprint", "signature")
+_PAYLOAD = ("manifest_sha256", "signed_at", "operator", "host", "qualiscore", "command")
+
+
+def _envelope(doc: Any, path: Path) -> Envelope:
+    if not isinstance(doc, dict):
+        _damaged(path, "", f"expected a JSON object, found {_shown(doc)}")
+    if "format" not in doc and "signature" in doc and "payload" not in doc:
+        raise SignatureError(f"{path} is a signature of the old format (qualiscore-signature/v1: over the manifest "
+                             "alone, without the time, operator, host or command of the signing), which this "
+                             "version does not read: re-sign the run", location=Location(str(path)),
+                             hint="run the same `qualiscore evaluate` again with --sign-key (and --operator): the "
+                                  "outputs and the manifest come out the same, with a new manifest.json.sig")
+    _field(doc, "format", "", path, repr(FORMAT), lambda v: v == FORMAT)
+    _only(doc, _TOP, "", path)
+    payload = _field(doc, "payload", "", path, "a JSON object", lambda v: isinstance(v, dict))
+    _field(doc, "algorithm", "", path, repr(ALGORITHM), lambda v: v == ALGORITHM)
+    public_key = _field(doc, "public_key", "", path, "an Ed25519 public key in base64 (32 bytes)", _base64(32))
+    stated = _field(doc, "fingerprint", "", path, "a fingerprint SHA256:…",
+                    lambda v: isinstance(v, str) and v.startswith("SHA256:"))
+    signature = _field(doc, "signature", "", path, "an Ed25519 signature in base64 (64 bytes)", _base64(64))
+    _only(payload, _PAYLOAD, "/payload", path)
+    p = "/payload"
+    return Envelope(
+        manifest_sha256=_field(payload, "manifest_sha256", p, path, "a SHA-256 (64 lower-case hex digits)",
+                               _is_sha256),
+        signed_at=_field(payload, "signed_at", p, path, "a UTC time YYYY-MM-DDTHH:MM:SSZ that exists", _is_time),
+        operator=_field(payload, "operator", p, path, "a name (text, not blank)", _is_name),
+        host=_field(payload, "host", p, path, "text", _is_text),
+        qualiscore=_field(payload, "qualiscore", p, path, "text", _is_text),
+        command=tuple(_field(payload, "command", p, path, "a non-empty JSON array of texts", _is_command)),
+        public_key=base64.b64decode(public_key, validate=True),
+        fingerprint=stated,
+        signature=base64.b64decode(signature, validate=True),
+    )

@@ -17,7 +17,7 @@ import re
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -74,13 +74,18 @@ def best_match(findings: Iterable[Finding]) -> Finding | None:
     return ordered[0] if ordered else None
 
 
-@lru_cache(maxsize=1)
 def scheme_schema() -> dict[str, Any]:
-    """The JSON Schema, shipped inside the package (falls back to the source tree)."""
-    packaged = resources.files("qualiscore").joinpath("schemas/scheme.schema.json")
+    """The JSON Schema of the scheme format."""
+    return shipped_schema("scheme.schema.json")
+
+
+@cache
+def shipped_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema of schemas/, shipped inside the package (falls back to the source tree)."""
+    packaged = resources.files("qualiscore").joinpath(f"schemas/{name}")
     if packaged.is_file():
         return json.loads(packaged.read_text(encoding="utf-8"))
-    source = Path(__file__).resolve().parents[2] / "schemas" / "scheme.schema.json"
+    source = Path(__file__).resolve().parents[2] / "schemas" / name
     return json.loads(source.read_text(encoding="utf-8"))
 
 
@@ -219,7 +224,7 @@ def _enum_hint(value: Any, allowed: list[Any]) -> str:
 
 
 def _type_hint(pointer: str, expected: Any) -> str:
-    if "effective" in pointer or pointer.endswith("approved_on"):
+    if "effective" in pointer or pointer.endswith(("approved_on", "valid_from", "valid_to")):
         return "write the date as YYYY-MM-DD"
     return f"write a value of type {expected}"
 

@@ -5,7 +5,9 @@ scheme file, an input, an output edited by hand (which subject, which field), a 
 that the run did not write, or the engine version. Every file of the directory is
 accounted for: the manifest's outputs, the manifest and its signature, and reports
 written later by ``qualiscore report``, whose SHA-256 ``reports.json`` records (they
-are not covered by the manifest or its signature, and the report says so).
+are not covered by the manifest or its signature, and the report says so). Who signed
+the run, and whether their key is trusted on the day they signed, is
+:func:`qualiscore.trust.check_signer`'s answer.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from .manifest import (
 )
 from .records import split_sheet
 from .runs import recorded_path, rerun
-from .signing import SIGNATURE_FILE, SignatureError, check_signature
+from .signing import SIGNATURE_FILE, Envelope
+from .trust import SignerStatus, check_signer, described
 
 # Exit codes of `qualiscore verify`, most fundamental first (documented in docs/errors.md).
 EXIT_VERIFIED = 0
@@ -41,6 +44,7 @@ EXIT_INPUT_CHANGED = 11
 EXIT_ENGINE_CHANGED = 12
 EXIT_OUTPUT_CHANGED = 13
 EXIT_NOT_REPRODUCED = 14
+EXIT_SIGNER_UNCHECKED = 17  # the mildest: a valid signature whose key nothing said to trust
 
 # Outputs a run lists that the recomputation cannot produce: taken as published (their SHA-256 is checked).
 UNRECOMPUTED = ("report.html",)
@@ -57,6 +61,7 @@ _EXIT = {
     "output-extra": EXIT_OUTPUT_CHANGED,
     "not-reproduced": EXIT_NOT_REPRODUCED,
     "recompute-failed": EXIT_NOT_REPRODUCED,
+    "signer-unchecked": EXIT_SIGNER_UNCHECKED,
 }
 
 
@@ -80,8 +85,17 @@ class Report:
     outdir: str
     discrepancies: tuple[Discrepancy, ...]
     recomputed: bool
-    signer: str | None = None  # fingerprint of the key that signed the manifest, when signed
+    signer: str | None = None  # fingerprint of the key that signed the manifest, when the signature is valid
     later_reports: tuple[str, ...] = ()  # reports written after the run, matching reports.json (not signed)
+    signature_status: SignerStatus = "not-signed"  # trusted, unchecked, untrusted, invalid or not-signed
+    envelope: Envelope | None = None  # a valid signature's facts: signed_at, operator, host, command, ...
+    signer_owner: str | None = None  # the owner the trusted keys give the signer's key (trusted, or not that day)
+    trusted_keys: tuple[str, ...] = ()  # the trusted-keys files (or --public-key) the signer was looked up in
+
+    @property
+    def signed(self) -> str:
+        """Who signed, when, where: ``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST``, or ``not signed``."""
+        return described(self.signature_status, self.envelope, self.signer_owner)
 
     @property
     def ok(self) -> bool:
@@ -94,18 +108,21 @@ class Report:
         return min(_EXIT[d.kind] for d in self.discrepancies)
 
 
-def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None) -> Report:
-    """Check the signature (if any), every hash the manifest records, then recompute and compare."""
+def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None,
+           trusted_keys: str | Path | None = None) -> Report:
+    """Check the signature and its signer, every hash the manifest records, then recompute and compare.
+
+    The signer is looked up in ``trusted_keys`` or ``public_key`` (either requires a
+    signature), else in the trusted-keys.yaml nearest to the run's schemes.
+    """
     out = Path(outdir)
     manifest = read_manifest(out)
     root = Path(base) if base is not None else None
     found: list[Discrepancy] = []
-    signer = None
-    if public_key is not None or (out / SIGNATURE_FILE).is_file():
-        try:
-            signer = check_signature(out, Path(public_key) if public_key is not None else None)
-        except SignatureError as exc:
-            found.append(Discrepancy("signature", SIGNATURE_FILE, exc.message))
+    signed = check_signer(out, [recorded_path(s["path"], root) for s in manifest["schemes"]],
+                          trusted_keys=trusted_keys, public_key=public_key)
+    if signed.problem is not None:
+        found.append(Discrepancy(signed.kind, SIGNATURE_FILE, signed.problem))
     version = manifest["engine"]["version"]
     if version != __version__:
         found.append(Discrepancy("engine-version", MANIFEST,
@@ -145,7 +162,8 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
         recomputed = True
         found.extend(_recompute(manifest, out, root))
-    return Report(str(out), tuple(_dedupe(found)), recomputed, signer, tuple(sorted(later)))
+    return Report(str(out), tuple(_dedupe(found)), recomputed, signed.envelope.fingerprint if signed.envelope else None,
+                  tuple(sorted(later)), signed.status, signed.envelope, signed.owner, signed.trusted_keys)
 
 
 def _later_reports(out: Path, outputs: set[str], found: list[Discrepancy]) -> set[str]:

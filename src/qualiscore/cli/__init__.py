@@ -27,7 +27,7 @@ from .. import __version__
 from .._display import visible
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
 
-__all__ = ["COMMANDS", "LazyCommand", "cli", "echo", "fail", "main", "style"]
+__all__ = ["COMMANDS", "LazyCommand", "cli", "command_line", "echo", "fail", "main", "style"]
 
 # What click.style writes for the colours the commands use (red, green, yellow, cyan, bold,
 # dim, reset). Each only changes how text already shown looks; no other sequence is let through.
@@ -55,6 +55,15 @@ def fail(message: str, exit_code: int) -> NoReturn:
     """Leave the command as click leaves on its own errors (``Error: message`` on stderr), with ``exit_code``."""
     click.ClickException(_printable(message)).show()
     raise click.exceptions.Exit(exit_code)
+
+
+ARGV = "qualiscore.argv"  # where the group keeps the command line in click's context
+
+
+def command_line() -> list[str]:
+    """The command line as run, ``["qualiscore", "evaluate", ...]``, whatever the program was called."""
+    argv = click.get_current_context().meta.get(ARGV)
+    return list(argv) if argv is not None else ["qualiscore", *sys.argv[1:]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +99,18 @@ COMMANDS: Mapping[str, LazyCommand] = {
     "validate": LazyCommand("qualiscore.cli.validate:command",
                             "Check scheme files (or directories of versions) and report every finding."),
     "verify": LazyCommand("qualiscore.cli.verify:command",
-                          "Confirm that OUTDIR was produced by its scheme and inputs, untouched."),
+                          "Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed "
+                          "it."),
 }
 
 
 class _Group(click.Group):
     """Loads a command only when it is asked for (click's LazyGroup), and turns the library's
     errors into click exceptions that keep their exit codes."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[ARGV] = ("qualiscore", *args)  # as run: what a signature records (see `command_line`)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *COMMANDS})

@@ -17,8 +17,8 @@ from ..manifest import MANIFEST, render_outputs
 from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
 from ..runs import check_publishable, execute, reject_reasons
-from ..signing import SIGNATURE_FILE, sign_manifest
-from . import echo
+from ..signing import SIGNATURE_FILE, key_fingerprint, sign_manifest
+from . import command_line, echo
 from ._params import DATE, FIELDS, REJECT_LIMIT
 
 
@@ -36,7 +36,12 @@ from ._params import DATE, FIELDS, REJECT_LIMIT
 @click.option("--as-of", type=DATE, default=None,
               help="With a directory of versions: use the version in force on this date for all records.")
 @click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Sign manifest.json with this Ed25519 private key (see `qualiscore keygen`).")
+              help="Sign the run with this Ed25519 private key (see `qualiscore keygen`): writes manifest.json.sig "
+                   "beside the manifest, with the manifest's SHA-256, the time, the operator, the host and this "
+                   "command line.")
+@click.option("--operator", default=None, metavar="NAME",
+              help="Who runs the signed run, as manifest.json.sig records it (default: the login name). "
+                   "Needs --sign-key.")
 @click.option("--force", is_flag=True,
               help="Replace OUTDIR even if it holds more than an earlier run's output. Never the current directory, "
                    "a directory above it, the home or root directory, or one holding the scheme, an input or the key.")
@@ -56,7 +61,8 @@ from ._params import DATE, FIELDS, REJECT_LIMIT
                    "auto: columnar when installed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...] | None, encoding: str | None,
-            max_rejects: RejectLimit | None, as_of: dt.datetime | None, sign_key: str | None, force: bool,
+            max_rejects: RejectLimit | None, as_of: dt.datetime | None, sign_key: str | None, operator: str | None,
+            force: bool,
             allow_empty: bool, allow_missing_columns: bool, with_report: bool, formats: tuple[str, ...],
             sheet: str | None, engine: str, quiet: bool) -> None:
     """Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards to OUTDIR.
@@ -75,7 +81,12 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o out/
       qualiscore evaluate rules/cs-quality/ data/sample/interactions-q1q2.csv -o out/
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --by team
+      qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --sign-key committee.pem --operator 张三
     """
+    if operator is not None and not sign_key:
+        raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
+    if operator is not None and not operator.strip():
+        raise click.UsageError("--operator must name who runs the run")
     options = RunOptions(engine=cast(EngineName, engine), by=by, as_of=as_of.date() if as_of else None,
                          encoding=encoding, sheet=sheet, max_rejects=max_rejects, formats=formats,
                          scheme_path=scheme, data=data, allow_empty=allow_empty,
@@ -92,10 +103,12 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
             from ..report import Published, build_report  # qualiscore[report]: loaded only when asked for
 
             stage.write(files)  # the report reads the run from the stage, then is listed in its manifest
-            report = build_report(stage.path, published=Published(Path(outdir).name, signed=bool(sign_key)))
+            signer = key_fingerprint(Path(sign_key)) if sign_key else None
+            report = build_report(stage.path, published=Published(Path(outdir).name, signer=signer))
             files = render_outputs(run, {REPORT: report.encode("utf-8")})
         if sign_key:
-            files[SIGNATURE_FILE] = sign_manifest(files[MANIFEST], Path(sign_key))
+            files[SIGNATURE_FILE] = sign_manifest(files[MANIFEST], Path(sign_key), operator=operator,
+                                                  command=command_line())
         stage.write(files)
     if not quiet:
         summary(run, stage.out)

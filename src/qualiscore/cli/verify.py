@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
-from ..verify import verify
+from ..verify import EXIT_SIGNER_UNCHECKED, Report, verify
 from . import echo, style
 
 
@@ -15,45 +16,85 @@ from . import echo, style
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False))
 @click.option("--base", type=click.Path(exists=True, file_okay=False), default=None,
               help="Directory the manifest's relative paths are resolved against (default: current).")
+@click.option("--trusted-keys", type=click.Path(exists=True, dir_okay=False), default=None, metavar="FILE",
+              help="The committee's trusted-keys.yaml: the run must be signed by a key it lists, valid on the day "
+                   "the run was signed (default: the trusted-keys.yaml next to the run's schemes or above them, "
+                   "up to the root of their git repository).")
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Require the run to be signed by this Ed25519 public key (PEM).")
+              help="Require the run to be signed by this Ed25519 public key (PEM): a trusted-keys file of one key, "
+                   "on any date.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> None:
-    """Confirm that OUTDIR was produced by its scheme and inputs, untouched.
+def command(outdir: str, base: str | None, trusted_keys: str | None, public_key: str | None, fmt: str) -> None:
+    """Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed it.
 
-    Checks the SHA-256 of the scheme, inputs and outputs recorded in manifest.json,
-    that OUTDIR holds nothing else (reports written later by `qualiscore report` are
-    checked against reports.json, and are not covered by the signature), then
-    recomputes the scorecards and compares them byte for byte.
+    Checks the signature (manifest.json.sig) and whether its key is trusted, the SHA-256
+    of the scheme, inputs and outputs recorded in manifest.json, that OUTDIR holds
+    nothing else (reports written later by `qualiscore report` are checked against
+    reports.json, and are not covered by the signature), then recomputes the
+    scorecards and compares them byte for byte.
+
+    The signer is looked up in --trusted-keys FILE (or the one --public-key); without
+    either, in the trusted-keys.yaml nearest to the run's schemes, which verify names.
+    A signed run is verified when its key is listed there and valid on the day it was
+    signed: "signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST".
 
     \b
-    Exit status: 0 reproduced exactly; 9 signature invalid or not by the given key;
-    10 scheme changed; 11 input changed; 12 engine version differs;
-    13 output file edited, missing or added; 14 recomputation differs;
-    16 manifest.json damaged (not the structure evaluate writes).
+    Exit status: 0 reproduced exactly (and signed by a trusted key, when signed);
+    3 the trusted-keys file cannot be used (each mistake at its line);
+    9 signature invalid, signer not trusted (or not on that day), or not signed
+    although --trusted-keys/--public-key was given; 10 scheme changed; 11 input
+    changed; 12 engine version differs; 13 output file edited, missing or added;
+    14 recomputation differs; 16 manifest.json damaged; 17 reproduced and the
+    signature is valid, but no trusted keys were given or found to check the signer
+    (the mildest: any other problem's status comes first).
     Examples:
       qualiscore verify out/
-      qualiscore verify out/ --public-key committee.pub.pem
+      qualiscore verify out/ --trusted-keys rules/trusted-keys.yaml
+      qualiscore verify out/ --public-key committee.pub.pem --format json
     """
-    report = verify(outdir, base=base, public_key=public_key)
+    report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys)
     if fmt == "json":
         echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
-                               "signer": report.signer, "later_reports": list(report.later_reports),
-                               "exit_code": report.exit_code,
-                               "discrepancies": [d.as_dict() for d in report.discrepancies]},
-                              ensure_ascii=False, indent=2))
-    elif report.ok:
-        echo(style("verified", fg="green", bold=True)
-                   + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)"
-                   + (f"; signed by {report.signer}" if report.signer else ""))
+                         "signer": report.signer, "signature": _signature(report),
+                         "later_reports": list(report.later_reports), "exit_code": report.exit_code,
+                         "discrepancies": [d.as_dict() for d in report.discrepancies]},
+                        ensure_ascii=False, indent=2))
+    elif report.ok or report.exit_code == EXIT_SIGNER_UNCHECKED:
+        head = (style("verified", fg="green", bold=True) if report.ok
+                else style("signature valid, signer not checked", fg="yellow", bold=True))
+        echo(head + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)")
+        for line in _signed(report):
+            echo(f"  {line}")
+        for d in report.discrepancies:
+            echo(f"  {d.kind}: {d.message}")
         for name in report.later_reports:
             echo(f"  note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
-                       "reports.json); it is not covered by the manifest" + (" or its signature" if report.signer
-                                                                          else ""))
+                 "reports.json); it is not covered by the manifest" + (" or its signature" if report.signer
+                                                                        else ""))
     else:
         echo(style("NOT verified", fg="red", bold=True) + f": {outdir}")
         for d in report.discrepancies:
             echo(f"  {d.kind}: {d.message}")
+        for line in _signed(report):
+            echo(f"  {line}")
         if not report.recomputed:
             echo("  (not recomputed: the scheme or an input is not the one the run used)")
     sys.exit(report.exit_code)
+
+
+def _signed(report: Report) -> list[str]:
+    """Who signed, when and where, and the trusted keys that say so; nothing when a discrepancy says why not."""
+    if any(d.kind == "signature" for d in report.discrepancies):
+        return []
+    keys = [f"trusted keys: {', '.join(report.trusted_keys)}"] if report.signature_status == "trusted" else []
+    return [report.signed, *keys]
+
+
+def _signature(report: Report) -> dict[str, Any]:
+    """Who signed, when and where, and whether the key is trusted: the envelope's facts, null when unknown."""
+    facts = report.envelope.facts() if report.envelope is not None else {}
+    return {"status": report.signature_status, "owner": report.signer_owner,
+            "fingerprint": facts.get("fingerprint"), "signed_at": facts.get("signed_at"),
+            "operator": facts.get("operator"), "host": facts.get("host"), "qualiscore": facts.get("qualiscore"),
+            "command": facts.get("command"), "manifest_sha256": facts.get("manifest_sha256"),
+            "trusted_keys": list(report.trusted_keys)}

@@ -14,7 +14,7 @@ from .assets import CSS, ERROR_RECORDER, PAGE_SCRIPT
 from .charts import Charts
 from .colours import NO_GRADE_COLOUR, grade_colours
 from .formatting import escape, fmt_measure, fmt_target, pct
-from .run import NO_GRADE
+from .run import NO_GRADE, Signature
 from .view import EVIDENCE_SHOWN, MAX_EXPLANATIONS, REJECT_ROWS, TOP_N, ReportView, SubjectCard
 
 VETO_ROWS = 200  # vetoed scorecards listed
@@ -68,6 +68,21 @@ def _subject_link(card: SubjectCard) -> str:
 def _kpi(label: str, num: str, small: str = "", colour: str = "var(--accent)") -> str:
     return (f'<div class="card" style="border-top-color:{colour}"><div class="label">{label}</div>'
             f'<div class="num">{num}</div><div class="small">{small}</div></div>')
+
+
+def _signature(signature: Signature | None) -> str:
+    """The signature as manifest.json.sig states it; verify, not the report, checks it and its key."""
+    verify = " — check it with <code>qualiscore verify</code>"
+    if signature is None:
+        return '<span class="muted">not signed</span>'
+    if signature.unreadable is not None or signature.fingerprint is None:
+        return f"manifest.json.sig present but not readable as a signature ({escape(signature.unreadable or '')})" \
+               + verify
+    key = f'key <span class="mono">{escape(signature.fingerprint)}</span>'
+    if signature.signed_at is None:  # the run's own report: the signature is written after it
+        return f"signed with {key}; manifest.json.sig, beside the manifest, records when and by whom" + verify
+    return (f"{key}, {escape(signature.signed_at)} by {escape(signature.operator or '')}, as manifest.json.sig "
+            "states — <code>qualiscore verify</code> checks the signature and whether the key is trusted")
 
 
 class _Page:
@@ -184,8 +199,7 @@ class _Page:
                    f"--encoding {escape(facts.option_encoding)}" if facts.option_encoding else ""]
         if any(options):
             out.append(("Options 选项", " ".join(x for x in options if x)))
-        out.append(("Signature 签名", "manifest.json.sig present — check it with <code>qualiscore verify</code>"
-                    if facts.signed else '<span class="muted">not signed</span>'))
+        out.append(("Signature 签名", _signature(facts.signature)))
         half = (len(out) + 1) // 2
         cols = "".join(
             "<dl>" + "".join(f'<div class="f"><dt>{k}</dt><dd>{v}</dd></div>' for k, v in part) + "</dl>"

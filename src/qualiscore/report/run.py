@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import OutputError
 from ..manifest import MANIFEST, read_manifest, sha256_bytes
 from ..model import Scheme
-from ..signing import SIGNATURE_FILE
+from ..signing import SignatureError, read_envelope
 from .breakdowns import Breakdown, collect_breakdowns
 from .colours import GRADE_COLOURS
 from .files import check_outputs, load_schemes, read_cards, read_rejects
@@ -25,11 +25,22 @@ class Published:
 
     The report is then read from the run's staging directory before the manifest lists
     it, so it cannot show the final manifest's SHA-256 (the manifest holds the report's):
-    it says that manifest.json lists it instead, and shows the output's name and signing.
+    it says that manifest.json lists it instead, and shows the output's name and the key
+    that will sign it (the signature's time and operator are written after the report).
     """
 
     name: str  # the output directory's name, as the footer shows it
-    signed: bool
+    signer: str | None  # the fingerprint of the key that signs the run; None when it is not signed
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What manifest.json.sig says of the run, as it says it: ``qualiscore verify`` checks it, the report does not."""
+
+    fingerprint: str | None  # the signing key's, as stated
+    signed_at: str | None  # None in the run's own report, written before the signature
+    operator: str | None
+    unreadable: str | None = None  # why manifest.json.sig cannot be read as a signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +56,7 @@ class RunOutput:
     grade_order: tuple[str, ...]  # best first; NO_GRADE last when a scorecard has no grade
     notes: tuple[str, ...]
     output_problems: tuple[str, ...]
-    signed: bool
+    signature: Signature | None  # None: not signed
     in_run: bool  # the report is one of the run's outputs, listed in its manifest (no manifest SHA-256 shown)
     name: str  # the output directory's name
     breakdowns: tuple[Breakdown, ...]
@@ -90,9 +101,18 @@ def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recomput
     rejects = read_rejects(out, notes)
     schemes = load_schemes(manifest, out, notes)
     output_problems = check_outputs(manifest, out)
-    signed = published.signed if published is not None else (out / SIGNATURE_FILE).is_file()
+    signature = ((Signature(published.signer, None, None) if published.signer else None) if published is not None
+                 else _signature(out))
     breakdowns = collect_breakdowns(out, manifest, cards, schemes, [Path(d) for d in by_dirs], recompute)
     return RunOutput(out, manifest, "" if published is not None else digest, tuple(cards), tuple(rejects),
-                     tuple(schemes), tuple(_grade_order(schemes, cards)), tuple(notes), tuple(output_problems), signed,
+                     tuple(schemes), tuple(_grade_order(schemes, cards)), tuple(notes), tuple(output_problems), signature,
                      published is not None, published.name if published is not None else out.name,
                      breakdowns.shown, breakdowns.notes, breakdowns.fields)
+
+
+def _signature(out: Path) -> Signature | None:
+    try:
+        envelope = read_envelope(out)
+    except SignatureError as exc:
+        return Signature(None, None, None, exc.message)
+    return None if envelope is None else Signature(envelope.fingerprint, envelope.signed_at, envelope.operator)

@@ -16,7 +16,7 @@ from .._display import mean
 from ..explain import explain_text
 from ..model import Scheme
 from .breakdowns import Breakdown, BreakdownRow
-from .run import NO_GRADE, RunOutput
+from .run import NO_GRADE, RunOutput, Signature
 from .stats import DimensionStats, IndicatorStats, finite_float, indicator_stats, median, quantile
 
 TOP_N = 10  # lowest and highest scorecards listed
@@ -84,7 +84,7 @@ class RunFacts:
     option_by: tuple[str, ...]
     option_as_of: str | None
     option_encoding: str | None
-    signed: bool
+    signature: Signature | None  # None: not signed
     outputs: tuple[str, ...]
     output_problems: tuple[str, ...]
     notes: tuple[str, ...]
@@ -286,7 +286,7 @@ def _facts(run: RunOutput, periods: Sequence[str]) -> RunFacts:
         option_by=tuple(opts.get("by") or ()),
         option_as_of=opts.get("as_of") or None,
         option_encoding=opts.get("encoding") or None,
-        signed=run.signed,
+        signature=run.signature,
         outputs=tuple(sorted(m.get("outputs", {}))),
         output_problems=run.output_problems,
         notes=run.notes,
