@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import render_formats
 from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
+from .rulesrepo import OBJECT_ID
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
 from .signing import SIGNATURE_FILE
 
@@ -189,6 +190,18 @@ def _date(value: Any, pointer: str, path: Path) -> None:
     _damaged(path, pointer, "a date (YYYY-MM-DD) that exists", value)
 
 
+def _object_id(value: Any, pointer: str, path: Path) -> None:
+    if not isinstance(value, str) or not OBJECT_ID.fullmatch(value):
+        _damaged(path, pointer, "a git object id (40 or 64 lower-case hex digits)", value)
+
+
+def _repository_path(value: Any, pointer: str, path: Path) -> None:
+    """A file's path in its repository: relative, with '/', never out of the repository."""
+    parts = value.split("/") if isinstance(value, str) else []
+    if not parts or any(p in ("", ".", "..") for p in parts) or "\0" in value:
+        _damaged(path, pointer, "a path inside a git repository (relative, with '/')", value)
+
+
 def _file_name(value: Any, pointer: str, path: Path) -> None:
     """An output's name: a plain file name in the directory, never a path out of it or a record file."""
     if (not isinstance(value, str) or not value or value in (".", "..") or "/" in value or "\\" in value
@@ -247,7 +260,9 @@ _MANIFEST = _object({
     "format": _TEXT,
     "engine": _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT}),
     "schemes": _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
-                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count}),
+                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count,
+                              "git": _or_null(_object({"path": _repository_path, "blob": _object_id,
+                                                       "commit": _or_null(_object_id), "committed": _BOOL}))}),
                      min_items=1),
     "inputs": _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,
                              "rows_read": _count, "rows_rejected": _count}, {"sheet": _TEXT}), min_items=1),
