@@ -57,8 +57,8 @@ def git(args: Sequence[str], *, cwd: str | Path | None = None, stdin: bytes | No
     proc = subprocess.Popen(["git", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
     if limit is None:
-        out, err = proc.communicate(stdin)
-        return GitOutput(proc.returncode, out, err.decode("utf-8", "replace"))
+        out, errors = proc.communicate(stdin)
+        return GitOutput(proc.returncode, out, errors.decode("utf-8", "replace"))
     assert proc.stdout is not None and proc.stderr is not None and stdin is None
     with proc:
         chunks: list[bytes] = []
