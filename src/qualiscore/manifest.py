@@ -36,6 +36,7 @@ __all__ = [
     "REPORTS_FILE",
     "REPORTS_FORMAT",
     "check_manifest",
+    "find_recorded",
     "manifest_dict",
     "read_manifest",
     "read_reports",
@@ -276,6 +277,25 @@ _MANIFEST = _object({
                             "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL}),
     "outputs": _mapping(_file_name, _sha256),
 })
+
+
+# --------------------------------------------------------------------------- files the manifest names
+
+
+def find_recorded(path: str, digest: str | None, outdir: Path) -> tuple[Path | None, str]:
+    """The scheme or input file a manifest names, only while its SHA-256 is the recorded one; else None and why.
+
+    A relative path is looked for from the current directory, then beside the output directory.
+    """
+    p = Path(path)
+    candidates = [p] if p.is_absolute() else list(dict.fromkeys([Path.cwd() / p, outdir.resolve().parent / p]))
+    seen = False
+    for c in candidates:
+        if c.is_file():
+            seen = True
+            if digest is None or sha256_file(c) == digest:
+                return c, ""
+    return None, "changed since the run (SHA-256 differs)" if seen else "not found"
 
 
 # --------------------------------------------------------------------------- reports written after the run

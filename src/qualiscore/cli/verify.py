@@ -17,8 +17,14 @@ from . import echo, style
               help="Directory the manifest's relative paths are resolved against (default: current).")
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Require the run to be signed by this Ed25519 public key (PEM).")
+@click.option("--rules-rev", metavar="REV", default=None,
+              help="Require every scheme of the run to be exactly its file at this revision of the rules repository "
+                   "(a tag such as approved/2026Q2, a branch or a commit).")
+@click.option("--rules-repo", type=click.Path(exists=True, file_okay=False), default=None,
+              help="The rules repository (a clone will do); default: the git repository holding each scheme file.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> None:
+def command(outdir: str, base: str | None, public_key: str | None, rules_rev: str | None, rules_repo: str | None,
+            fmt: str) -> None:
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched.
 
     Checks the SHA-256 of the scheme, inputs and outputs recorded in manifest.json,
@@ -26,34 +32,55 @@ def command(outdir: str, base: str | None, public_key: str | None, fmt: str) -> 
     checked against reports.json, and are not covered by the signature), then
     recomputes the scorecards and compares them byte for byte.
 
+    The manifest records where each scheme file sat in its git repository when run;
+    verify checks that record, notes a scheme run with uncommitted changes, and, when a
+    scheme file changed since, shows what changed, reading the version that ran from
+    git. --rules-rev REV requires each scheme to be exactly its file at REV: the proof
+    that the approved version was used.
+
     \b
     Exit status: 0 reproduced exactly; 9 signature invalid or not by the given key;
     10 scheme changed; 11 input changed; 12 engine version differs;
-    13 output file edited, missing or added; 14 recomputation differs;
-    16 manifest.json damaged (not the structure evaluate writes).
+    13 output file edited, missing or added; 14 recomputation differs (or the
+    manifest's git record of a scheme is wrong); 16 manifest.json damaged (not the
+    structure evaluate writes); 17 with --rules-rev, a scheme is not the file at REV;
+    2 --rules-repo is not a repository or has no revision REV.
     Examples:
       qualiscore verify out/
       qualiscore verify out/ --public-key committee.pub.pem
+      qualiscore verify out/ --rules-rev approved/2026Q2
+      qualiscore verify out/ --rules-rev main --rules-repo ~/rules
     """
-    report = verify(outdir, base=base, public_key=public_key)
+    report = verify(outdir, base=base, public_key=public_key, rules_rev=rules_rev, rules_repo=rules_repo)
     if fmt == "json":
         echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
                                "signer": report.signer, "later_reports": list(report.later_reports),
                                "exit_code": report.exit_code,
-                               "discrepancies": [d.as_dict() for d in report.discrepancies]},
+                               "discrepancies": [d.as_dict() for d in report.discrepancies],
+                               "notes": [d.as_dict() for d in report.notes], "approved": list(report.approved)},
                               ensure_ascii=False, indent=2))
     elif report.ok:
         echo(style("verified", fg="green", bold=True)
                    + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)"
                    + (f"; signed by {report.signer}" if report.signer else ""))
+        for line in report.approved:
+            echo(f"  approved: {line}")
         for name in report.later_reports:
             echo(f"  note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
                        "reports.json); it is not covered by the manifest" + (" or its signature" if report.signer
                                                                           else ""))
+        for d in report.notes:
+            echo(style(f"  note: {d.kind}: {d.message}", fg="yellow"))
     else:
         echo(style("NOT verified", fg="red", bold=True) + f": {outdir}")
         for d in report.discrepancies:
             echo(f"  {d.kind}: {d.message}")
+            for line in d.details:
+                echo(f"      {line}")
         if not report.recomputed:
             echo("  (not recomputed: the scheme or an input is not the one the run used)")
+        for line in report.approved:
+            echo(f"  approved: {line}")
+        for d in report.notes:
+            echo(style(f"  note: {d.kind}: {d.message}", fg="yellow"))
     sys.exit(report.exit_code)
