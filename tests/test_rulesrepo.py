@@ -306,7 +306,8 @@ def test_a_changed_scheme_of_a_run_outside_git_says_why_nothing_is_shown(cli: Cl
     evaluate(cli, Q2, "data/head.csv")
     edit(Q2, CHAT_60, CHAT_90)
     [changed] = verify_json(cli, "out")["discrepancies"]
-    assert changed["details"] == [f"what changed cannot be shown: {Q2} is not in a git repository here"]
+    assert changed["details"] == [f"what changed cannot be shown: {Q2} is not in a git repository here "
+                                  "(see --rules-repo)"]
 
 
 def test_only_a_layout_change_says_so(cli: Cli, repo: Path) -> None:

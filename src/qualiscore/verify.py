@@ -259,7 +259,7 @@ def _version_run(entry: Mapping[str, Any], place: GitPlace | None, repo: Reposit
     Tried: the recorded commit, then ``rules_rev``; a version counts only if its SHA-256 is the recorded one.
     """
     if repo is None:
-        return None, f"{entry['path']} is not in a git repository here"
+        return None, f"{entry['path']} is not in a git repository here (see --rules-repo)"
     revisions = [(place.commit, place.path, f"commit {place.short_commit}")] if place is not None and place.commit else []
     if rules_rev is not None and rel is not None:
         revisions.append((rules_rev, rel, rules_rev))
