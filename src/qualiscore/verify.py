@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,7 +117,6 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     out = Path(outdir)
     manifest = read_manifest(out)
     root = Path(base) if base is not None else None
-    given = _rules_repository(Path(rules_repo), rules_rev) if rules_repo is not None else None
     found: list[Discrepancy] = []
     signer = None
     if public_key is not None or (out / SIGNATURE_FILE).is_file():
@@ -129,8 +128,8 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     if version != __version__:
         found.append(Discrepancy("engine-version", MANIFEST,
                                  f"the run was made by qualiscore {version}; this is {__version__}"))
-    schemes = [_check_scheme(entry, root, given, rules_rev) for entry in manifest["schemes"]]
-    found.extend(d for checked in schemes for d in checked.found)
+    schemes = _check_schemes(manifest["schemes"], root, rules_rev, rules_repo)
+    found.extend(schemes.found)
     for i in manifest["inputs"]:
         path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
         if not path.is_file():
@@ -155,9 +154,8 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
         recomputed = True
         found.extend(_recompute(manifest, out, root))
-    return Report(str(out), tuple(_dedupe(found)), recomputed, signer, tuple(sorted(later)),
-                  tuple(d for checked in schemes for d in checked.notes),
-                  tuple(checked.approved for checked in schemes if checked.approved))
+    return Report(str(out), tuple(_dedupe(found)), recomputed, signer, tuple(sorted(later)), schemes.notes,
+                  schemes.approved)
 
 
 # --------------------------------------------------------------------------- the schemes and their rules repository
@@ -165,11 +163,20 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
 
 @dataclass(frozen=True, slots=True)
 class _SchemeChecks:
-    """What verify found about one scheme of the run."""
+    """What verify found about the schemes of the run."""
 
-    found: list[Discrepancy]
-    notes: list[Discrepancy]
-    approved: str = ""  # with --rules-rev, when the scheme is exactly the file at that revision
+    found: tuple[Discrepancy, ...]
+    notes: tuple[Discrepancy, ...]
+    approved: tuple[str, ...] = ()  # with --rules-rev, each scheme that is exactly the file at that revision
+
+
+def _check_schemes(entries: Sequence[Mapping[str, Any]], root: Path | None, rules_rev: str | None,
+                   rules_repo: str | Path | None) -> _SchemeChecks:
+    """Every scheme of the run checked (:func:`_check_scheme`), against ``rules_repo`` when given."""
+    given = _rules_repository(Path(rules_repo), rules_rev) if rules_repo is not None else None
+    checked = [_check_scheme(entry, root, given, rules_rev) for entry in entries]
+    return _SchemeChecks(tuple(d for c in checked for d in c.found), tuple(d for c in checked for d in c.notes),
+                         tuple(a for c in checked for a in c.approved))
 
 
 def _rules_repository(directory: Path, rules_rev: str | None) -> Repository:
@@ -197,8 +204,9 @@ def _check_scheme(entry: Mapping[str, Any], root: Path | None, given: Repository
     changed = data is not None and sha256_bytes(data) != entry["sha256"]
     repo = given or (Repository.holding(path) if place is not None or rules_rev is not None or changed else None)
     rel = place.path if place is not None else repo.relative(path) if repo is not None else None
-    ran, source = (data, name) if data is not None and not changed else \
-        _version_run(entry, place, repo, rel, rules_rev) if changed or rules_rev is not None else (None, "")
+    ran, source = data, name  # the bytes that ran, and where they were found (or why they were not)
+    if data is None or changed:
+        ran, source = _version_run(entry, place, repo, rel, rules_rev)
     found: list[Discrepancy] = []
     notes: list[Discrepancy] = []
     if data is None:
@@ -220,11 +228,11 @@ def _check_scheme(entry: Mapping[str, Any], root: Path | None, given: Repository
                                      f"the commit recorded for {what} ({place.short_commit}) could not be checked: "
                                      f"{name} is not in a git repository here (see --rules-repo)"))
     if rules_rev is None:
-        return _SchemeChecks(found, notes)
-    approval = _check_approved(entry, repo, rel, rules_rev, ran)
+        return _SchemeChecks(tuple(found), tuple(notes))
+    approval = _check_approved(entry, repo, rel, rules_rev, ran, source)
     if isinstance(approval, Discrepancy):
-        return _SchemeChecks([*found, approval], notes)
-    return _SchemeChecks(found, notes, approval)
+        return _SchemeChecks((*found, approval), tuple(notes))
+    return _SchemeChecks(tuple(found), tuple(notes), (approval,))
 
 
 def _check_place(entry: Mapping[str, Any], place: GitPlace, repo: Repository | None,
@@ -275,8 +283,11 @@ def _version_run(entry: Mapping[str, Any], place: GitPlace | None, repo: Reposit
 
 
 def _check_approved(entry: Mapping[str, Any], repo: Repository | None, rel: str | None, rules_rev: str,
-                    ran: bytes | None) -> Discrepancy | str:
-    """Whether the scheme that ran is exactly its file at ``rules_rev``: the approval line, or why not."""
+                    ran: bytes | None, why: str) -> Discrepancy | str:
+    """Whether the scheme that ran is exactly its file at ``rules_rev``: the approval line, or why not.
+
+    ``ran`` is the bytes that ran, for the changes shown, or None and ``why`` they are not at hand.
+    """
     name, what = entry["path"], f"scheme {entry['id']} {entry['version']}"
 
     def refused(message: str, details: tuple[str, ...] = ()) -> Discrepancy:
@@ -297,8 +308,7 @@ def _check_approved(entry: Mapping[str, Any], repo: Repository | None, rel: str 
         return f"{what} is {rel} at {rules_rev} (commit {commit[:12]})"
     details = (f"what the run used differs from {rel} at {rules_rev} by:",
                *_semantic_changes(approved, f"{rules_rev}:{rel}", ran, name)) if ran is not None \
-        else ("what the run used cannot be shown: the scheme file changed since and no commit holds the version "
-              "that ran",)
+        else (f"what the run used cannot be shown: {why}",)
     return refused(f"the file that ran differs from {rel} at commit {commit[:12]}", details)
 
 
