@@ -58,7 +58,7 @@ class Approval:
 
 def approval_of(scheme: Scheme, place: GitPlace | None) -> Approval | None:
     """The approval ``scheme`` states, with its file's recorded place in git; None when it states none."""
-    if scheme.approved_by is None and scheme.approved_on is None:
+    if not scheme.approved_by and not scheme.approved_on:
         return None
     return Approval(scheme.version, scheme.approved_by, scheme.approved_on, place)
 
