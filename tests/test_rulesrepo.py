@@ -334,7 +334,7 @@ def test_rules_rev_refuses_an_edit_run_without_commit(cli: Cli, repo: Path) -> N
     edit(Q2, CHAT_60, CHAT_90)
     evaluate(cli, Q2, "data/head.csv")
     result = cli("verify", "out", "--rules-rev", TAG)
-    assert result.exit_code == 17, result.output
+    assert result.exit_code == 10, result.output
     short = git("rev-parse", TAG)[:12]
     assert (f"  scheme-not-approved: scheme cs-quality 2026Q2 is not the file at {TAG}: the file that ran differs "
             f"from {Q2} at commit {short}\n"
@@ -352,7 +352,7 @@ def test_rules_rev_refuses_a_version_committed_after_the_tag(cli: Cli, repo: Pat
     assert verify_json(cli, "out")["notes"] == []  # committed: nothing to note
     assert cli("verify", "out", "--rules-rev", "main").exit_code == 0
     report = verify_json(cli, "out", "--rules-rev", TAG)
-    assert report["exit_code"] == 17
+    assert report["exit_code"] == 10
     [refused] = report["discrepancies"]
     assert refused["kind"] == "scheme-not-approved" and "60 → 90" in refused["details"][-1]
 
@@ -391,7 +391,7 @@ def test_rules_repo_a_clone_vouches_for_a_scheme_copied_out(cli: Cli, repo: Path
     for name in ("rules", "data", "out"):
         shutil.copytree(name, copy / name)
     args = [str(copy / "out"), "--base", str(copy), "--rules-rev", TAG]
-    assert verify_json(cli, *args)["exit_code"] == 17  # no repository holds the copy
+    assert verify_json(cli, *args)["exit_code"] == 10  # no repository holds the copy
     result = cli("verify", *args, "--rules-repo", str(clone))
     assert result.exit_code == 0, result.output
     assert "approved: scheme cs-quality 2026Q2" in result.output and "note" not in result.output

@@ -46,7 +46,6 @@ EXIT_INPUT_CHANGED = 11
 EXIT_ENGINE_CHANGED = 12
 EXIT_OUTPUT_CHANGED = 13
 EXIT_NOT_REPRODUCED = 14
-EXIT_SCHEME_NOT_APPROVED = 17  # --rules-rev: asked once the record itself holds, so after every check of it
 
 # Outputs a run lists that the recomputation cannot produce: taken as published (their SHA-256 is checked).
 UNRECOMPUTED = ("report.html",)
@@ -55,6 +54,7 @@ _EXIT = {
     "signature": EXIT_SIGNATURE,
     "scheme-changed": EXIT_SCHEME_CHANGED,
     "scheme-missing": EXIT_SCHEME_CHANGED,
+    "scheme-not-approved": EXIT_SCHEME_CHANGED,  # --rules-rev: the run's scheme is not the one required
     "input-changed": EXIT_INPUT_CHANGED,
     "input-missing": EXIT_INPUT_CHANGED,
     "engine-version": EXIT_ENGINE_CHANGED,
@@ -64,7 +64,6 @@ _EXIT = {
     "not-reproduced": EXIT_NOT_REPRODUCED,
     "recompute-failed": EXIT_NOT_REPRODUCED,
     "scheme-git-mismatch": EXIT_NOT_REPRODUCED,
-    "scheme-not-approved": EXIT_SCHEME_NOT_APPROVED,
 }
 
 

@@ -40,10 +40,10 @@ def command(outdir: str, base: str | None, public_key: str | None, rules_rev: st
 
     \b
     Exit status: 0 reproduced exactly; 9 signature invalid or not by the given key;
-    10 scheme changed; 11 input changed; 12 engine version differs;
-    13 output file edited, missing or added; 14 recomputation differs (or the
-    manifest's git record of a scheme is wrong); 16 manifest.json damaged (not the
-    structure evaluate writes); 17 with --rules-rev, a scheme is not the file at REV;
+    10 scheme changed (with --rules-rev: or not the file at REV); 11 input changed;
+    12 engine version differs; 13 output file edited, missing or added;
+    14 recomputation differs (or the manifest's git record of a scheme is wrong);
+    16 manifest.json damaged (not the structure evaluate writes);
     2 --rules-repo is not a repository or has no revision REV.
     Examples:
       qualiscore verify out/
