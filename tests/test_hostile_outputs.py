@@ -303,6 +303,9 @@ def test_a_full_disk_leaves_the_previous_output_and_no_temporary_file(tmp_path: 
 
 # --------------------------------------------------------------------------- damaged manifests
 
+# A well-formed git record of a scheme, for the damaged ones below.
+GIT = {"path": "rules/a.yaml", "blob": "0" * 40, "commit": "1" * 40, "committed": True}
+
 DAMAGE: list[tuple[str, Callable[[dict], object], str]] = [
     ("schemes-not-a-list", lambda m: m.update(schemes="x"), "/schemes"),
     ("rows-not-an-object", lambda m: m.update(rows=[1]), "/rows"),
@@ -314,6 +317,18 @@ DAMAGE: list[tuple[str, Callable[[dict], object], str]] = [
     ("missing-key", lambda m: m.pop("inputs"), "/inputs"),
     ("engine-not-an-object", lambda m: m.update(engine="qualiscore"), "/engine"),
     ("not-an-object", lambda m: "[1, 2]", "/"),
+    ("scheme-git-missing", lambda m: m["schemes"][0].pop("git"), "/schemes/0/git"),
+    ("scheme-git-not-an-object", lambda m: m["schemes"][0].update(git="rules/a.yaml"), "/schemes/0/git"),
+    ("scheme-git-blob-not-an-id", lambda m: m["schemes"][0].update(git=GIT | {"blob": "abc1234"}),
+     "/schemes/0/git/blob"),
+    ("scheme-git-commit-not-an-id", lambda m: m["schemes"][0].update(git=GIT | {"commit": 7}),
+     "/schemes/0/git/commit"),
+    ("scheme-git-committed-is-text", lambda m: m["schemes"][0].update(git=GIT | {"committed": "yes"}),
+     "/schemes/0/git/committed"),
+    ("scheme-git-path-out-of-the-repository", lambda m: m["schemes"][0].update(git=GIT | {"path": "../a.yaml"}),
+     "/schemes/0/git/path"),
+    ("scheme-git-path-missing", lambda m: m["schemes"][0].update(git={k: v for k, v in GIT.items() if k != "path"}),
+     "/schemes/0/git/path"),
     ("deeply-nested", lambda m: '{"format": "qualiscore-run/v1", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
      None),
     ("not-json", lambda m: '{"format": "qualiscore-run/v1",', None),

@@ -24,9 +24,9 @@ SAMPLE = ROOT / "data" / "sample"
 Q2 = "rules/cs-quality/2026Q2.yaml"
 VERSIONS = "rules/cs-quality/"
 
-DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field", "published", "recomputed"}
+DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field", "published", "recomputed", "details"}
 REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "signature", "exit_code", "discrepancies",
-               "later_reports"}
+               "later_reports", "notes", "approved"}
 NOT_SIGNED = {"status": "not-signed", "owner": None, "fingerprint": None, "signed_at": None, "operator": None,
               "host": None, "qualiscore": None, "command": None, "manifest_sha256": None, "trusted_keys": []}
 
@@ -95,7 +95,8 @@ def test_json_report_shape(cli: Cli, work: Path) -> None:
     out = evaluate(cli, Q2, "data/head.csv")
     report = verify_json(cli, str(out))
     assert report == {"outdir": "out", "verified": True, "recomputed": True, "signer": None, "exit_code": 0,
-                      "signature": NOT_SIGNED, "discrepancies": [], "later_reports": []}
+                      "signature": NOT_SIGNED, "discrepancies": [], "later_reports": [], "notes": [],
+                      "approved": []}
 
 
 @pytest.mark.parametrize(
@@ -220,7 +221,7 @@ def test_edited_grade_names_subject_pointer_and_both_values(cli: Cli, work: Path
     edit(out / "scorecards.jsonl", '"grade":"合格"', '"grade":"优秀"')
     [d] = not_reproduced(cli, out)
     assert d == {"kind": "not-reproduced", "file": "scorecards.jsonl", "subject": "A001/2026-04",
-                 "field": "/grade", "published": "优秀", "recomputed": "合格",
+                 "field": "/grade", "published": "优秀", "recomputed": "合格", "details": [],
                  "message": "A001/2026-04 /grade: published '优秀', recomputed '合格'"}
     assert "  not-reproduced: A001/2026-04 /grade: published '优秀', recomputed '合格'\n" in verify(cli, "out").output
 

@@ -38,13 +38,16 @@ def _value(ind: Mapping[str, Any]) -> str:
     return text
 
 
-def explain_text(card: Mapping[str, Any], decimals: int = 2) -> str:
+def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | None = None) -> str:
+    """The tree of ``card``; ``approval`` is a line on the scheme's approval, shown under the first line."""
     d = decimals
     scheme = card["scheme"]
     lines = [
         f"{card['subject']} · {scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}) · "
         f"{card['records']} record(s)"
     ]
+    if approval:
+        lines.append(approval)
     dims = card["dimensions"]
     for di, dim in enumerate(dims):
         last_dim = di == len(dims) - 1

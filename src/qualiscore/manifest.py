@@ -24,6 +24,7 @@ from . import rowdigests
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import render_formats
 from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
+from .rulesrepo import OBJECT_ID
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
 from .signing import SIGNATURE_FILE
 
@@ -36,6 +37,7 @@ __all__ = [
     "REPORTS_FILE",
     "REPORTS_FORMAT",
     "check_manifest",
+    "find_recorded",
     "manifest_dict",
     "read_manifest",
     "read_reports",
@@ -192,6 +194,18 @@ def _date(value: Any, pointer: str, path: Path) -> None:
     _damaged(path, pointer, "a date (YYYY-MM-DD) that exists", value)
 
 
+def _object_id(value: Any, pointer: str, path: Path) -> None:
+    if not isinstance(value, str) or not OBJECT_ID.fullmatch(value):
+        _damaged(path, pointer, "a git object id (40 or 64 lower-case hex digits)", value)
+
+
+def _repository_path(value: Any, pointer: str, path: Path) -> None:
+    """A file's path in its repository: relative, with '/', never out of the repository."""
+    parts = value.split("/") if isinstance(value, str) else []
+    if not parts or any(p in ("", ".", "..") for p in parts) or "\0" in value:
+        _damaged(path, pointer, "a path inside a git repository (relative, with '/')", value)
+
+
 def _file_name(value: Any, pointer: str, path: Path) -> None:
     """An output's name: a plain file name in the directory, never a path out of it or a record file."""
     if (not isinstance(value, str) or not value or value in (".", "..") or "/" in value or "\\" in value
@@ -250,7 +264,9 @@ _MANIFEST = _object({
     "format": _TEXT,
     "engine": _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT}),
     "schemes": _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
-                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count}),
+                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count,
+                              "git": _or_null(_object({"path": _repository_path, "blob": _object_id,
+                                                       "commit": _or_null(_object_id), "committed": _BOOL}))}),
                      min_items=1),
     "inputs": _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,
                              "rows_read": _count, "rows_rejected": _count}, {"sheet": _TEXT}), min_items=1),
@@ -264,6 +280,25 @@ _MANIFEST = _object({
                             "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL}),
     "outputs": _mapping(_file_name, _sha256),
 })
+
+
+# --------------------------------------------------------------------------- files the manifest names
+
+
+def find_recorded(path: str, digest: str | None, outdir: Path) -> tuple[Path | None, str]:
+    """The scheme or input file a manifest names, only while its SHA-256 is the recorded one; else None and why.
+
+    A relative path is looked for from the current directory, then beside the output directory.
+    """
+    p = Path(path)
+    candidates = [p] if p.is_absolute() else list(dict.fromkeys([Path.cwd() / p, outdir.resolve().parent / p]))
+    seen = False
+    for c in candidates:
+        if c.is_file():
+            seen = True
+            if digest is None or sha256_file(c) == digest:
+                return c, ""
+    return None, "changed since the run (SHA-256 differs)" if seen else "not found"
 
 
 # --------------------------------------------------------------------------- reports written after the run

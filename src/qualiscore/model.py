@@ -13,12 +13,15 @@ import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from .calendar import Calendar
 from .errors import Location
 from .expressions import Expression, parse
 from .loader import Document
+
+if TYPE_CHECKING:  # loaded with the run's schemes only
+    from .rulesrepo import GitPlace
 
 # The closed vocabularies of the format. Each is written once here, as the strings the YAML and
 # the outputs use, so a misspelt kind is a type error rather than a branch that never runs.
@@ -244,7 +247,8 @@ class TestCase:
 class Scheme:
     """One version of a scheme, compiled once and shared read-only by every engine and report.
 
-    ``sha256`` is of the YAML text, so a published run names exactly the rules it applied.
+    ``sha256`` is of the YAML text, so a published run names exactly the rules it applied;
+    ``git`` is the file's place in its git repository when a run located it (see rulesrepo).
     """
 
     id: str
@@ -267,6 +271,7 @@ class Scheme:
     tests: tuple[TestCase, ...] = ()
     path: str = "<string>"
     sha256: str = ""
+    git: GitPlace | None = None
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:

@@ -45,7 +45,7 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
             {"id": s.id, "version": s.version, "path": s.path, "sha256": s.sha256,
              "effective_from": s.effective_from.isoformat(),
              "effective_to": s.effective_to.isoformat() if s.effective_to else None,
-             "scorecards": versions.get(s.version, 0)}
+             "scorecards": versions.get(s.version, 0), "git": s.git.manifest_dict() if s.git else None}
             for s in run.schemes
         ],
         "inputs": [

@@ -25,6 +25,7 @@ from .errors import Location, NothingScoredError
 from .model import RecordContract, Scheme
 from .options import RunOptions
 from .records import Dataset, InputFile, Problem, read_records, split_sheet
+from .rulesrepo import GitPlace
 from .schemes import load_versions
 
 # Records already in hand (a scheme test's inline records): typed against each version's contract on demand.
@@ -60,8 +61,8 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str |
 def _schemes(scheme: str | Path | Scheme | Sequence[Scheme]) -> list[Scheme]:
     if isinstance(scheme, Scheme):
         return [scheme]
-    if isinstance(scheme, (str, Path)):
-        return load_versions(scheme)
+    if isinstance(scheme, (str, Path)):  # the one place a run's scheme files are read: located in git once
+        return load_versions(scheme, locate=True)
     return list(scheme)
 
 
@@ -90,16 +91,18 @@ def rerun(manifest: Mapping[str, Any], base: str | Path | None = None) -> Run:
     """The run ``manifest`` records, computed again from its scheme and inputs by the reference engine.
 
     Relative paths are resolved against ``base`` (default: the current directory). The
-    Run carries the paths and options as recorded, so it renders to the published bytes
-    when nothing changed.
+    Run carries the paths, options and scheme files' places in git as recorded (git is not
+    asked again: the repository may have moved on since), so it renders to the published
+    bytes when nothing changed; ``verify`` checks the recorded places by themselves.
     """
     root = Path(base) if base is not None else None
     recorded: dict[str, Any] = dict(manifest.get("options", {}))
     options = recorded_options(manifest)
     scheme_path = options.scheme_path or manifest["schemes"][0]["path"]
     data = [str(recorded_path(i["path"], root)) for i in manifest.get("inputs", [])]
-    run = execute(recorded_path(scheme_path, root), data, dataclasses.replace(options, engine="rows"))
-    return _with_recorded_paths(dataclasses.replace(run, options=recorded), manifest)
+    schemes = load_versions(recorded_path(scheme_path, root))  # their place in git is the one recorded
+    run = execute(schemes, data, dataclasses.replace(options, engine="rows"))
+    return _as_recorded(dataclasses.replace(run, options=recorded), manifest)
 
 
 def recorded_options(manifest: Mapping[str, Any]) -> RunOptions:
@@ -117,11 +120,13 @@ def recorded_path(path: str, base: Path | None) -> Path:
     return p if p.is_absolute() or base is None else base / p
 
 
-def _with_recorded_paths(run: Run, manifest: Mapping[str, Any]) -> Run:
-    inputs = tuple(dataclasses.replace(i, path=rec["path"], opened=i.path) for i, rec in zip(run.dataset.inputs, manifest["inputs"]))
+def _as_recorded(run: Run, manifest: Mapping[str, Any]) -> Run:
+    inputs = tuple(dataclasses.replace(i, path=rec["path"], opened=i.path)
+                   for i, rec in zip(run.dataset.inputs, manifest["inputs"]))
     by_path = {str(Path(i.path)): rec["path"] for i, rec in zip(run.dataset.inputs, manifest["inputs"])}
     problems = tuple(dataclasses.replace(p, source=by_path.get(str(Path(p.source)), p.source)) for p in run.problems)
-    schemes = tuple(dataclasses.replace(s, path=rec["path"]) for s, rec in zip(run.schemes, manifest["schemes"]))
+    schemes = tuple(dataclasses.replace(s, path=rec["path"], git=GitPlace.from_manifest(rec.get("git")))
+                    for s, rec in zip(run.schemes, manifest["schemes"]))
     return dataclasses.replace(run, dataset=dataclasses.replace(run.dataset, inputs=inputs), problems=problems,
                                schemes=schemes)
 

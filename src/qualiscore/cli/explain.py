@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from .._display import visible
+from ..approval import approval_of, published_approval
 from ..errors import EXIT_USAGE, DamagedOutputError, OutputError
 from ..explain import explain_text
 from ..manifest import read_manifest
@@ -35,6 +36,9 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
     """Explain one scorecard: every value, band, weight and contribution.
 
     SOURCE is an output directory of `evaluate`, or a scheme followed by data files.
+    Under the first line, the scheme's approved_by and approved_on are shown as an
+    approval only when the run recorded the scheme file as committed unchanged in its
+    git repository (see `qualiscore verify --rules-rev` for the proof).
 
     \b
     Examples:
@@ -43,7 +47,12 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
     """
     published = len(source) == 1 and Path(source[0]).is_dir()
     if published:
-        card, decimals = card_from_outdir(Path(source[0]), subject)
+        outdir = Path(source[0])
+        card, decimals = card_from_outdir(outdir, subject)
+        scheme = card.get("scheme")
+        sha256 = scheme.get("sha256") if isinstance(scheme, dict) else None
+        approval = published_approval(read_manifest(outdir), outdir, sha256) \
+            if isinstance(sha256, str) and fmt == "text" else None
     else:
         if len(source) < 2:
             raise click.UsageError("give an output directory, or a scheme followed by data files")
@@ -53,13 +62,15 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
         if not match:
             no_subject(subject, [c.subject for c in run.scorecards])
         card, decimals = scorecard_dict(match[0]), match[0].decimals
+        approval = next((approval_of(s, s.git) for s in run.schemes if s.sha256 == match[0].scheme_sha256), None)
+    line = visible(approval.text()) if approval is not None else None
     if fmt == "json":
         echo(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True))
     elif not published:
-        echo(explain_text(shown(card), decimals), nl=False)
+        echo(explain_text(shown(card), decimals, line), nl=False)
     else:
         try:
-            text = explain_text(shown(card), decimals)
+            text = explain_text(shown(card), decimals, line)
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:  # an edited scorecard
             raise DamagedOutputError(f"the scorecard of {subject} is not complete ({type(exc).__name__}: {exc})",
                                      code="damaged-output",

@@ -23,8 +23,14 @@ from . import echo, style
 @click.option("--public-key", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Require the run to be signed by this Ed25519 public key (PEM): a trusted-keys file of one key, "
                    "on any date.")
+@click.option("--rules-rev", metavar="REV", default=None,
+              help="Require every scheme of the run to be exactly its file at this revision of the rules repository "
+                   "(a tag such as approved/2026Q2, a branch or a commit).")
+@click.option("--rules-repo", type=click.Path(exists=True, file_okay=False), default=None,
+              help="The rules repository (a clone will do); default: the git repository holding each scheme file.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def command(outdir: str, base: str | None, trusted_keys: str | None, public_key: str | None, fmt: str) -> None:
+def command(outdir: str, base: str | None, trusted_keys: str | None, public_key: str | None, rules_rev: str | None,
+            rules_repo: str | None, fmt: str) -> None:
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed it.
 
     Checks the signature (manifest.json.sig) and whether its key is trusted, the SHA-256
@@ -38,26 +44,37 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     A signed run is verified when its key is listed there and valid on the day it was
     signed: "signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST".
 
+    The manifest records where each scheme file sat in its git repository when run;
+    verify checks that record, notes a scheme run with uncommitted changes, and, when a
+    scheme file changed since, shows what changed, reading the version that ran from
+    git. --rules-rev REV requires each scheme to be exactly its file at REV: the proof
+    that the approved version was used.
+
     \b
     Exit status: 0 reproduced exactly (and signed by a trusted key, when signed);
     3 the trusted-keys file cannot be used (each mistake at its line);
     9 signature invalid, signer not trusted (or not on that day), or not signed
-    although --trusted-keys/--public-key was given; 10 scheme changed; 11 input
-    changed; 12 engine version differs; 13 output file edited, missing or added;
-    14 recomputation differs; 16 manifest.json damaged; 17 reproduced and the
-    signature is valid, but no trusted keys were given or found to check the signer
-    (the mildest: any other problem's status comes first).
+    although --trusted-keys/--public-key was given; 10 scheme changed (with
+    --rules-rev: or not the file at REV); 11 input changed; 12 engine version
+    differs; 13 output file edited, missing or added; 14 recomputation differs (or
+    the manifest's git record of a scheme is wrong); 16 manifest.json damaged;
+    17 reproduced and the signature is valid, but no trusted keys were given or
+    found to check the signer (the mildest: any other problem's status comes first);
+    2 --rules-repo is not a repository or has no revision REV.
     Examples:
       qualiscore verify out/
       qualiscore verify out/ --trusted-keys rules/trusted-keys.yaml
-      qualiscore verify out/ --public-key committee.pub.pem --format json
+      qualiscore verify out/ --rules-rev approved/2026Q2
+      qualiscore verify out/ --rules-rev main --rules-repo ~/rules --format json
     """
-    report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys)
+    report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys, rules_rev=rules_rev,
+                    rules_repo=rules_repo)
     if fmt == "json":
         echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
                          "signer": report.signer, "signature": _signature(report),
                          "later_reports": list(report.later_reports), "exit_code": report.exit_code,
-                         "discrepancies": [d.as_dict() for d in report.discrepancies]},
+                         "discrepancies": [d.as_dict() for d in report.discrepancies],
+                         "notes": [d.as_dict() for d in report.notes], "approved": list(report.approved)},
                         ensure_ascii=False, indent=2))
     elif report.ok or report.exit_code == EXIT_SIGNER_UNCHECKED:
         head = (style("verified", fg="green", bold=True) if report.ok
@@ -67,18 +84,28 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
             echo(f"  {line}")
         for d in report.discrepancies:
             echo(f"  {d.kind}: {d.message}")
+        for line in report.approved:
+            echo(f"  approved: {line}")
         for name in report.later_reports:
             echo(f"  note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
                  "reports.json); it is not covered by the manifest" + (" or its signature" if report.signer
                                                                         else ""))
+        for d in report.notes:
+            echo(style(f"  note: {d.kind}: {d.message}", fg="yellow"))
     else:
         echo(style("NOT verified", fg="red", bold=True) + f": {outdir}")
         for d in report.discrepancies:
             echo(f"  {d.kind}: {d.message}")
+            for line in d.details:
+                echo(f"      {line}")
         for line in _signed(report):
             echo(f"  {line}")
         if not report.recomputed:
             echo("  (not recomputed: the scheme or an input is not the one the run used)")
+        for line in report.approved:
+            echo(f"  approved: {line}")
+        for d in report.notes:
+            echo(style(f"  note: {d.kind}: {d.message}", fg="yellow"))
     sys.exit(report.exit_code)
 
 

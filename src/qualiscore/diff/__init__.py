@@ -25,7 +25,7 @@ from __future__ import annotations
 from .changelog import ChangelogReview, Unmentioned, changelog_findings, review_changelog
 from .changes import CATEGORIES, KINDS, Change, diff_documents
 from .impact import DimensionMean, Impact, IndicatorDelta, IndicatorMean, SubjectMove, impact
-from .render import render_json, render_markdown, render_text
+from .render import change_lines, render_json, render_markdown, render_text
 from .sides import check_document, load_side
 from .values import normalise_expression
 
@@ -40,6 +40,7 @@ __all__ = [
     "IndicatorMean",
     "SubjectMove",
     "Unmentioned",
+    "change_lines",
     "changelog_findings",
     "check_document",
     "diff_documents",

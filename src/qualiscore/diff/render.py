@@ -90,20 +90,9 @@ def render_text(old: Document, new: Document, changes: Sequence[Change], impact:
         out.append(style("no semantic differences: the two versions are equivalent", fg="green"))
     else:
         out.append(style(f"{len(changes)} change(s)", fg="yellow", bold=True))
-    colours = {"+": "green", "-": "red", "~": "yellow", ">": "cyan"}
     for cat, items in _grouped(changes):
         out.append("")
-        out.append(style(f"{CATEGORIES.get(cat, cat)} ({len(items)})", bold=True))
-        for c in items:
-            sign = _sign(c)
-            if c.old is not None and c.new is not None:
-                what = f"{show(c.old)} → {show(c.new)}"
-            else:
-                what = show(c.new if c.new is not None else c.old)
-            out.append(f"  {style(sign, fg=colours[sign], bold=True)} {c.path}: {what}"
-                       + style(f"  [{c.kind}; lines {_line_span(c)}]", dim=True))
-            if c.note:
-                out.append(style(f"      {c.note}", dim=True))
+        out.extend(_group_text(cat, items, style))
     if changelog is not None:
         out.append("")
         out.extend(_changelog_text(changelog, style))
@@ -111,6 +100,30 @@ def render_text(old: Document, new: Document, changes: Sequence[Change], impact:
         out.append("")
         out.extend(_impact_text(impact, style))
     return "\n".join(out) + "\n"
+
+
+def change_lines(changes: Sequence[Change], style: Style = _plain) -> list[str]:
+    """The changes as `qualiscore diff` prints them, grouped by category, without the blank lines between groups
+    (``verify`` shows them under a discrepancy)."""
+    return [line for cat, items in _grouped(changes) for line in _group_text(cat, items, style)]
+
+
+_COLOURS = {"+": "green", "-": "red", "~": "yellow", ">": "cyan"}
+
+
+def _group_text(category: str, items: Sequence[Change], style: Style) -> list[str]:
+    out = [style(f"{CATEGORIES.get(category, category)} ({len(items)})", bold=True)]
+    for c in items:
+        sign = _sign(c)
+        if c.old is not None and c.new is not None:
+            what = f"{show(c.old)} → {show(c.new)}"
+        else:
+            what = show(c.new if c.new is not None else c.old)
+        out.append(f"  {style(sign, fg=_COLOURS[sign], bold=True)} {c.path}: {what}"
+                   + style(f"  [{c.kind}; lines {_line_span(c)}]", dim=True))
+        if c.note:
+            out.append(style(f"      {c.note}", dim=True))
+    return out
 
 
 def _changelog_heading(review: ChangelogReview) -> str:

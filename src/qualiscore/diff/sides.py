@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import subprocess
 
+from .._git import git
 from ..errors import Location, SchemeLoadError, SchemeValidationError, UsageError
 from ..loader import MAX_BYTES, Document, load_path, load_text
 from ..model import Scheme, compile_document
@@ -46,34 +46,16 @@ def _git_show(rev: str, rel: str, spec: str) -> bytes:
             "top directory, or starting with ./ for the current directory")
     if rev.startswith("-"):
         raise UsageError(f"{spec}: a revision cannot start with '-'", location=where, hint=hint)
-    env = {**os.environ, "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
     try:
-        proc = subprocess.Popen(["git", "show", f"{rev}:{rel}"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env)
+        result = git(["show", f"{rev}:{rel}"], limit=MAX_BYTES)
     except OSError as exc:
         raise UsageError(f"cannot run git to read {spec}: {exc.strerror or exc}", location=where,
                          hint="install git, or give the scheme as a file path") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    with proc:
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_BYTES:
-            chunk = proc.stdout.read(65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > MAX_BYTES:  # refuse before reading more; the loader says why
-            proc.kill()
-            proc.wait()
-            return b"".join(chunks)
-        err = proc.stderr.read().decode("utf-8", "replace").strip()
-        code = proc.wait()
-    out = b"".join(chunks)
-    if code != 0:
-        first = err.splitlines()[0] if err else f"git show exited with status {code}"
-        raise UsageError(f"cannot read {spec} from git: {first.removeprefix('fatal: ')}", location=where,
-                         hint=hint)
+    out = result.out
+    if result.truncated:  # refused before reading more; the loader says why
+        return out
+    if result.status != 0:
+        raise UsageError(f"cannot read {spec} from git: {result.first_error}", location=where, hint=hint)
     if out.startswith(f"tree {rev}:{rel}\n".encode()):
         raise UsageError(f"{spec} is a directory in git, not a scheme file", location=where,
                          hint="name the scheme file, e.g. REV:rules/cs-quality/2026Q1.yaml")

@@ -21,12 +21,12 @@ import yaml
 
 from .._display import mean
 from ..errors import QualiscoreError
-from ..manifest import read_manifest
+from ..manifest import find_recorded, read_manifest
 from ..model import Scheme
 from ..options import RunOptions
 from ..runs import execute, read_inputs, recorded_options
 from ..scorecard import scorecard_dict
-from .files import locate, read_cards
+from .files import read_cards
 from .stats import finite_float
 
 
@@ -146,7 +146,7 @@ def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir:
         return None, "the run's scheme files are not all available unchanged"
     paths = []
     for i in manifest.get("inputs", []):
-        path, why = locate(str(i.get("path", "")), i.get("sha256"), outdir)
+        path, why = find_recorded(str(i.get("path", "")), i.get("sha256"), outdir)
         if path is None:
             return None, f"input {i.get('path')} is {why}"
         paths.append(path)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DamagedOutputError, OutputError, QualiscoreError
-from ..manifest import sha256_file
+from ..manifest import find_recorded, sha256_file
 from ..model import Scheme
 from ..schemes import load_scheme
 
@@ -55,29 +55,11 @@ def read_rejects(outdir: Path, notes: list[str]) -> list[dict[str, str]]:
     return []
 
 
-def _candidates(path: str, outdir: Path) -> list[Path]:
-    p = Path(path)
-    if p.is_absolute():
-        return [p]
-    return list(dict.fromkeys([Path.cwd() / p, outdir.resolve().parent / p]))
-
-
-def locate(path: str, digest: str | None, outdir: Path) -> tuple[Path | None, str]:
-    """The file a manifest names, only if its SHA-256 is still the recorded one; else None and why."""
-    seen = False
-    for c in _candidates(path, outdir):
-        if c.is_file():
-            seen = True
-            if digest is None or sha256_file(c) == digest:
-                return c, ""
-    return None, "changed since the run (SHA-256 differs)" if seen else "not found"
-
-
 def load_schemes(manifest: Mapping[str, Any], outdir: Path, notes: list[str]) -> list[Scheme]:
     """The run's scheme versions whose files still match the manifest, oldest first."""
     out = []
     for s in manifest.get("schemes", []):
-        path, why = locate(str(s.get("path", "")), s.get("sha256"), outdir)
+        path, why = find_recorded(str(s.get("path", "")), s.get("sha256"), outdir)
         if path is None:
             notes.append(f"scheme file {s.get('path')} ({s.get('id')} {s.get('version')}) is {why}: "
                          "its title, approver, grade bands and target directions are not shown.")

@@ -19,6 +19,9 @@ from .view import EVIDENCE_SHOWN, MAX_EXPLANATIONS, REJECT_ROWS, TOP_N, ReportVi
 
 VETO_ROWS = 200  # vetoed scorecards listed
 
+# Why a scheme's approved_by is not shown as an approval, in the report's second language.
+NOT_APPROVED = {"uncommitted": "运行时有未提交的修改，非批准版本", "untracked": "运行时不在规则仓库中"}
+
 SECTIONS = (
     ("run", "Run · 运行概况"),
     ("grades", "Grade distribution · 等级分布"),
@@ -177,10 +180,11 @@ class _Page:
                   for s in facts.schemes]
         out.append(("Title 标题", "<br>".join(titles) or '<span class="muted">scheme file not available</span>'))
         approvals = []
-        for s in facts.schemes:
-            if s.approved_by or s.approved_on:
-                who = escape(s.approved_by or "—") + (f", {escape(s.approved_on)}" if s.approved_on else "")
-                approvals.append(who + (f' <span class="muted">({escape(s.version)})</span>' if multi else ""))
+        for a in facts.approvals:
+            text = escape(a.text(label=False))
+            if a.state != "committed":
+                text = f'<span class="bad">{text} · {NOT_APPROVED[a.state]}</span>'
+            approvals.append(text + (f' <span class="muted">({escape(a.version)})</span>' if multi else ""))
         out.append(("Approved by 审批", "<br>".join(approvals) or '<span class="muted">not recorded</span>'))
         out.append(("Data period 数据期间", escape(facts.data_period)))
         out.append(("Rows 记录", f"read {rows.read:,} = scored {rows.scored:,} + rejected {rows.rejected:,}"))

@@ -40,8 +40,7 @@ def render_markdown(view: ReportView) -> str:
     out = [f"# Quality report · {_cell(ids)} {_cell(', '.join(versions))}\n"]
     if facts.titles:
         out.append(f"**{_cell(facts.titles[0])}**\n")
-    approvals = [f"{_cell(s.approved_by or '—')}{', ' + _cell(s.approved_on) if s.approved_on else ''} "
-                 f"({_cell(s.version)})" for s in facts.schemes if s.approved_by or s.approved_on]
+    approvals = [f"{_cell(a.text(label=False))} ({_cell(a.version)})" for a in facts.approvals]
     table = [
         ("Scheme", _cell(ids)),
         ("Version(s)", ", ".join(f"{_cell(s.version)} ({_cell(s.effective_from)} – "

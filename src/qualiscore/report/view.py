@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._display import mean
+from ..approval import Approval, approval_of
 from ..explain import explain_text
 from ..model import Scheme
+from ..rulesrepo import GitPlace
 from .breakdowns import Breakdown, BreakdownRow
 from .run import NO_GRADE, RunOutput, Signature
 from .stats import DimensionStats, IndicatorStats, finite_float, indicator_stats, median, quantile
@@ -72,6 +74,7 @@ class RunFacts:
     entries: tuple[SchemeEntry, ...]
     titles: tuple[str, ...]  # distinct titles, latest version first
     schemes: tuple[Scheme, ...]  # the scheme files still available, oldest first
+    approvals: tuple[Approval, ...]  # of those schemes, with what the manifest's git record allows to say
     changelog: tuple[tuple[str, str], ...]  # (version, line)
     data_period: str
     rows: RowCounts
@@ -260,6 +263,13 @@ def _scored(cards: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     return [c for c in cards if finite_float(c.get("score")) is not None]
 
 
+def _approvals(run: RunOutput) -> tuple[Approval, ...]:
+    """Each available scheme's approval, shown as one only where the manifest records it committed unchanged."""
+    places = {s.get("sha256"): GitPlace.from_manifest(s.get("git")) for s in run.manifest.get("schemes", [])}
+    found = (approval_of(s, places.get(s.sha256)) for s in run.schemes)
+    return tuple(a for a in found if a is not None)
+
+
 def _facts(run: RunOutput, periods: Sequence[str]) -> RunFacts:
     m = run.manifest
     rows = m.get("rows") or {}
@@ -273,6 +283,7 @@ def _facts(run: RunOutput, periods: Sequence[str]) -> RunFacts:
                                   str(s.get("sha256", ""))) for s in m.get("schemes", [])),
         titles=tuple(dict.fromkeys(s.title for s in reversed(run.schemes) if s.title)),
         schemes=run.schemes,
+        approvals=_approvals(run),
         changelog=tuple((s.version, c) for s in run.schemes for c in s.changelog),
         data_period=data_period,
         rows=RowCounts(rows.get("read", 0), rows.get("scored", 0), rows.get("rejected", 0)),
