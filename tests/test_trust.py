@@ -293,12 +293,16 @@ def test_a_later_key_of_the_same_owner_takes_over(cli: Cli, work: Path, monkeypa
 # --------------------------------------------------------------------------- unsigned runs, tampered envelopes
 
 
-def test_unsigned_run_needs_a_signature_only_when_trusted_keys_are_given(cli: Cli, work: Path) -> None:
+def test_unsigned_run_needs_a_signature_when_trusted_keys_are_given_or_found(cli: Cli, work: Path) -> None:
+    out = evaluate(cli)
+    result = verify(cli, str(out))  # no trusted keys anywhere: nothing asks for a signature
+    assert result.exit_code == 0 and "\n  not signed\n" in result.output, result.output
     _, entry = keygen(cli, "committee")
     trusted_keys("rules/trusted-keys.yaml", entry)
-    out = evaluate(cli)
-    result = verify(cli, str(out))  # a trusted-keys.yaml found beside the scheme asks for nothing
-    assert result.exit_code == 0 and "\n  not signed\n" in result.output, result.output
+    result = verify(cli, str(out))  # the committee keeps trusted keys: removing a signature must not pass
+    assert result.exit_code == 9, result.output
+    assert ("signature: out is not signed (no manifest.json.sig), but rules/trusted-keys.yaml lists the keys that "
+            "sign the runs of these schemes") in result.output
     result = verify(cli, str(out), "--trusted-keys", "rules/trusted-keys.yaml")
     assert result.exit_code == 9, result.output
     assert "signature: out is not signed (no manifest.json.sig), but rules/trusted-keys.yaml was given" \
