@@ -373,3 +373,20 @@ def test_the_nearest_file_up_to_the_git_root_is_found(tmp_path: Path) -> None:
     (tmp_path / "repo" / "trusted-keys.yaml").unlink()
     (tmp_path / "repo" / "rules" / "trusted-keys.yaml").unlink()
     assert find_trusted_keys([scheme]) == (tmp_path / "trusted-keys.yaml",)
+
+
+# --------------------------------------------------------------------------- kept beside the schemes
+
+
+def test_validate_on_the_rules_directory_checks_trusted_keys_as_trusted_keys(cli: Cli, work: Path) -> None:
+    _, entry = keygen(cli, "committee")
+    trusted_keys("rules/trusted-keys.yaml", entry)
+    result = cli("validate", "rules/")
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+    assert cli("evaluate", "rules/cs-quality/", "data/head.csv", "-o", "o2", "-q").exit_code == 0
+    trusted_keys("rules/trusted-keys.yaml", with_dates(entry, "2026-02-30"))
+    result = cli("validate", "rules/")
+    assert result.exit_code == 1
+    assert re.search(r"rules/trusted-keys\.yaml:\d+:\d+: error\[key-bad-date\]", result.output), result.output
+    assert "missing-key" not in result.output  # not read as a scheme

@@ -38,9 +38,8 @@ from .signing import (
     read_envelope,
     read_public_key,
 )
-from .validation import Finding, explain_schema_error, shipped_schema
+from .validation import TRUSTED_KEYS, Finding, explain_schema_error, shipped_schema
 
-TRUSTED_KEYS = "trusted-keys.yaml"
 FORMAT = "qualiscore-trusted-keys/v1"
 SCHEMA = "trusted-keys.schema.json"
 _DOCS = "see docs/auditing.md, \"Who signed, and when\""
