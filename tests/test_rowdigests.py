@@ -24,21 +24,34 @@ def test_one_changed_added_and_removed_line() -> None:
     assert changes([1, 2], [1, 2, 5]) == [Change("added", 3)]
 
 
-def test_too_many_differences_become_spans(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rowdigests, "MAX_ALIGNED", 4)
-    assert changes([0, 1, 2, 3, 4, 9], [0, 5, 6, 7, 9]) == [Change("changed", 2, 3), Change("removed", 5, 1)]
+def test_edits_far_apart_in_a_long_file_are_each_one_line() -> None:
+    old = list(range(100_000))
+    new = [*old[:3], -1, *old[4:50_000], *old[50_001:70_000], -2, *old[70_000:]]
+    assert changes(old, new) == [Change("changed", 4), Change("removed", 50_001), Change("added", 70_000)]
 
 
-@given(st.lists(st.integers(0, 5), max_size=30), st.lists(st.integers(0, 5), max_size=30))
-def test_changes_account_for_every_line(old: list[int], new: list[int]) -> None:
-    found = changes(old, new)
+def test_past_the_limit_the_rest_is_one_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rowdigests, "MAX_ALIGNED", 0)
+    monkeypatch.setattr(rowdigests, "MAX_CHANGES", 2)
+    assert changes([0, 1, 2, 3, 4, 9], [0, 5, 6, 7, 8, 10, 11]) == [
+        Change("changed", 2), Change("changed", 3), Change("changed", 4, 3), Change("added", 7, 1)]
+
+
+@pytest.mark.parametrize("aligned", [2_000, 0], ids=["difflib", "walked"])
+@given(old=st.lists(st.integers(0, 5), max_size=30), new=st.lists(st.integers(0, 5), max_size=30))
+def test_changes_account_for_every_line(aligned: int, old: list[int], new: list[int]) -> None:
+    rowdigests.MAX_ALIGNED, saved = aligned, rowdigests.MAX_ALIGNED  # hypothesis runs many examples per test
+    try:
+        found = changes(old, new)
+    finally:
+        rowdigests.MAX_ALIGNED = saved
     assert (found == []) == (old == new)
     added = sum(c.count for c in found if c.kind == "added")
     removed = sum(c.count for c in found if c.kind == "removed")
     assert added - removed == len(new) - len(old)
     for c in found:
         limit = len(old) if c.kind == "removed" else len(new)
-        assert 1 <= c.number <= limit
+        assert c.number >= 1 and c.number + c.count - 1 <= limit
 
 
 def test_render_and_parse_round_trip() -> None:

@@ -293,12 +293,16 @@ def test_a_later_key_of_the_same_owner_takes_over(cli: Cli, work: Path, monkeypa
 # --------------------------------------------------------------------------- unsigned runs, tampered envelopes
 
 
-def test_unsigned_run_needs_a_signature_only_when_trusted_keys_are_given(cli: Cli, work: Path) -> None:
+def test_unsigned_run_needs_a_signature_when_trusted_keys_are_given_or_found(cli: Cli, work: Path) -> None:
+    out = evaluate(cli)
+    result = verify(cli, str(out))  # no trusted keys anywhere: nothing asks for a signature
+    assert result.exit_code == 0 and "\n  not signed\n" in result.output, result.output
     _, entry = keygen(cli, "committee")
     trusted_keys("rules/trusted-keys.yaml", entry)
-    out = evaluate(cli)
-    result = verify(cli, str(out))  # a trusted-keys.yaml found beside the scheme asks for nothing
-    assert result.exit_code == 0 and "\n  not signed\n" in result.output, result.output
+    result = verify(cli, str(out))  # the committee keeps trusted keys: removing a signature must not pass
+    assert result.exit_code == 9, result.output
+    assert ("signature: out is not signed (no manifest.json.sig), but rules/trusted-keys.yaml lists the keys that "
+            "sign the runs of these schemes") in result.output
     result = verify(cli, str(out), "--trusted-keys", "rules/trusted-keys.yaml")
     assert result.exit_code == 9, result.output
     assert "signature: out is not signed (no manifest.json.sig), but rules/trusted-keys.yaml was given" \
@@ -369,3 +373,20 @@ def test_the_nearest_file_up_to_the_git_root_is_found(tmp_path: Path) -> None:
     (tmp_path / "repo" / "trusted-keys.yaml").unlink()
     (tmp_path / "repo" / "rules" / "trusted-keys.yaml").unlink()
     assert find_trusted_keys([scheme]) == (tmp_path / "trusted-keys.yaml",)
+
+
+# --------------------------------------------------------------------------- kept beside the schemes
+
+
+def test_validate_on_the_rules_directory_checks_trusted_keys_as_trusted_keys(cli: Cli, work: Path) -> None:
+    _, entry = keygen(cli, "committee")
+    trusted_keys("rules/trusted-keys.yaml", entry)
+    result = cli("validate", "rules/")
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+    assert cli("evaluate", "rules/cs-quality/", "data/head.csv", "-o", "o2", "-q").exit_code == 0
+    trusted_keys("rules/trusted-keys.yaml", with_dates(entry, "2026-02-30"))
+    result = cli("validate", "rules/")
+    assert result.exit_code == 1
+    assert re.search(r"rules/trusted-keys\.yaml:\d+:\d+: error\[key-bad-date\]", result.output), result.output
+    assert "missing-key" not in result.output  # not read as a scheme

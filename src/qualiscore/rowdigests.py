@@ -28,8 +28,11 @@ from .records import InputFile, split_sheet
 FILE = "row-digests.bin"
 FORMAT = "qualiscore-row-digests/v1"
 _CHUNK = 1 << 22
-# Above this many differing lines between the first and the last difference, spans are named, not lines.
-MAX_ALIGNED = 20_000
+# Up to this many lines between the first and the last difference are aligned minimally (difflib);
+# a longer stretch is walked linearly, resynchronising within RESYNC lines, naming at most MAX_CHANGES.
+MAX_ALIGNED = 2_000
+RESYNC = 50
+MAX_CHANGES = 10_000
 _UNITS = {"csv": "line", "tsv": "line", "jsonl": "line", "json": "line", "xlsx": "row"}
 
 
@@ -151,13 +154,13 @@ def changes(published: Sequence[int], current: Sequence[int]) -> list[Change]:
         end_p -= 1
         end_c -= 1
     old, new = list(published[start:end_p]), list(current[start:end_c])
-    if len(old) + len(new) > MAX_ALIGNED:
-        found = []
-        if new:
-            found.append(Change("changed" if old else "added", start + 1, len(new)))
-        if len(old) > len(new):
-            found.append(Change("removed", start + len(new) + 1, len(old) - len(new)))
-        return found
+    if len(old) + len(new) <= MAX_ALIGNED:
+        return _aligned(old, new, start)
+    return _walked(old, new, start)
+
+
+def _aligned(old: list[int], new: list[int], start: int) -> list[Change]:
+    """A minimal alignment (difflib), for a short stretch between the first and the last difference."""
     found = []
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -167,6 +170,50 @@ def changes(published: Sequence[int], current: Sequence[int]) -> list[Change]:
         found += [Change("changed", start + j1 + k + 1) for k in range(paired)]
         found += [Change("added", start + j1 + k + 1) for k in range(paired, j2 - j1)]
         found += [Change("removed", start + i1 + k + 1) for k in range(paired, i2 - i1)]
+    return found
+
+
+def _walked(old: list[int], new: list[int], start: int) -> list[Change]:
+    """A linear alignment for a long stretch: edits far apart in a big file, each resynchronised nearby.
+
+    At a difference, the next ``RESYNC`` lines of each side are searched for the other's
+    line (an insertion or a removal); failing that, the line was changed. After
+    ``MAX_CHANGES`` differences the rest is named as one span.
+    """
+    found: list[Change] = []
+    i = j = 0
+    while i < len(old) and j < len(new):
+        if old[i] == new[j]:
+            i += 1
+            j += 1
+            continue
+        if len(found) >= MAX_CHANGES:
+            return found + _span(len(old) - i, len(new) - j, start + i, start + j)
+        removed = next((k for k in range(1, RESYNC) if i + k < len(old) and old[i + k] == new[j]), None)
+        added = next((k for k in range(1, RESYNC) if j + k < len(new) and new[j + k] == old[i]), None)
+        if added is not None and (removed is None or added <= removed):
+            found += [Change("added", start + j + k + 1) for k in range(added)]
+            j += added
+        elif removed is not None:
+            found += [Change("removed", start + i + k + 1) for k in range(removed)]
+            i += removed
+        else:
+            found.append(Change("changed", start + j + 1))
+            i += 1
+            j += 1
+    found += [Change("removed", start + k + 1) for k in range(i, len(old))]
+    found += [Change("added", start + k + 1) for k in range(j, len(new))]
+    return found
+
+
+def _span(rest_old: int, rest_new: int, at_old: int, at_new: int) -> list[Change]:
+    """The rest of a stretch as spans: lines changed, then the lines one side has more of."""
+    paired = min(rest_old, rest_new)
+    found = [Change("changed", at_new + 1, paired)] if paired else []
+    if rest_new > paired:
+        found.append(Change("added", at_new + paired + 1, rest_new - paired))
+    if rest_old > paired:
+        found.append(Change("removed", at_old + paired + 1, rest_old - paired))
     return found
 
 

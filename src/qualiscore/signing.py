@@ -170,7 +170,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _host() -> str:
+def host_name() -> str:
     try:
         return socket.gethostname() or "(unknown)"
     except OSError:
@@ -191,7 +191,7 @@ def sign_manifest(manifest: bytes, private_key_path: Path, *, operator: str | No
         "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
         "signed_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "operator": _text(operator if operator is not None else default_operator()),
-        "host": _text(_host()),
+        "host": _text(host_name()),
         "qualiscore": __version__,
         "command": [_text(arg) for arg in command],
     }
@@ -204,6 +204,34 @@ def sign_manifest(manifest: bytes, private_key_path: Path, *, operator: str | No
         "signature": base64.b64encode(key.sign(canonical(payload))).decode(),
     }
     return (json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def sign_bytes(data: bytes, private_key_path: Path) -> dict[str, str]:
+    """A detached signature of ``data``: algorithm, public key, fingerprint and signature (for other records)."""
+    key = _private_key(private_key_path)
+    raw = _raw_public(key)
+    return {"algorithm": ALGORITHM, "public_key": base64.b64encode(raw).decode(), "fingerprint": fingerprint(raw),
+            "signature": base64.b64encode(key.sign(data)).decode()}
+
+
+def check_bytes(doc: Any, data: bytes) -> str:
+    """The fingerprint of the key whose :func:`sign_bytes` signature ``doc`` is of ``data``; SignatureError if not."""
+    _, ed25519 = _crypto()
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        if not isinstance(doc, dict) or doc.get("algorithm") != ALGORITHM:
+            raise ValueError(f"not an {ALGORITHM} signature")
+        raw = base64.b64decode(doc["public_key"], validate=True)
+        signature = base64.b64decode(doc["signature"], validate=True)
+        ed25519.Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
+    except (InvalidSignature, ValueError, KeyError, TypeError) as exc:
+        reason = str(exc) or "the signature does not match"
+        raise SignatureError(f"the signature is not valid: {reason}", hint="do not rely on this record") from None
+    if doc.get("fingerprint") != fingerprint(raw):
+        raise SignatureError(f"the signature states the fingerprint {doc.get('fingerprint')}, but its key is "
+                             f"{fingerprint(raw)}", hint="do not rely on this record")
+    return fingerprint(raw)
 
 
 def read_envelope(outdir: Path) -> Envelope | None:

@@ -38,9 +38,8 @@ from .signing import (
     read_envelope,
     read_public_key,
 )
-from .validation import Finding, explain_schema_error, shipped_schema
+from .validation import TRUSTED_KEYS, Finding, explain_schema_error, shipped_schema
 
-TRUSTED_KEYS = "trusted-keys.yaml"
 FORMAT = "qualiscore-trusted-keys/v1"
 SCHEMA = "trusted-keys.schema.json"
 _DOCS = "see docs/auditing.md, \"Who signed, and when\""
@@ -267,14 +266,15 @@ def check_signer(outdir: str | Path, schemes: Sequence[Path], *, trusted_keys: s
             check(envelope, (out / MANIFEST).read_bytes(), out / SIGNATURE_FILE)
     except SignatureError as exc:
         return Signer("invalid", problem=exc.message)
-    if envelope is None:
-        if given is None:
-            return Signer("not-signed")
-        source = given[0]
-        return Signer("not-signed", trusted_keys=(source.source,),
-                      problem=f"{out} is not signed (no {SIGNATURE_FILE}), but {source.source} was given: only a "
-                              "run signed by a trusted key verifies")
     sources = given if given is not None else [load_trusted_keys(_shown(p)) for p in find_trusted_keys(schemes)]
+    if envelope is None:
+        if not sources:
+            return Signer("not-signed")
+        files = tuple(s.source for s in sources)
+        why = "was given" if given is not None else "lists the keys that sign the runs of these schemes"
+        return Signer("not-signed", trusted_keys=files,
+                      problem=f"{out} is not signed (no {SIGNATURE_FILE}), but {', '.join(files)} {why}: only a "
+                              "run signed by a trusted key verifies")
     files = tuple(s.source for s in sources)
     if not sources:
         return Signer("unchecked", envelope,

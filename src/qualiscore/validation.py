@@ -989,7 +989,20 @@ def validate_file(path: str | Path) -> tuple[Document | None, list[Finding]]:
         return None, [load_error_finding(exc)]
     if Path(path).name.endswith(TESTS_SUFFIX):
         return doc, tests_file_findings(doc)
+    if Path(path).name == TRUSTED_KEYS:
+        return None, _trusted_keys_findings(path)
     return doc, list(iter_findings(doc))
+
+
+def _trusted_keys_findings(path: str | Path) -> list[Finding]:
+    """The committee's trusted-keys.yaml, kept beside its schemes, checked as ``verify`` will read it."""
+    from .trust import TrustedKeysError, load_trusted_keys  # trust reads files with this module's helpers
+
+    try:
+        load_trusted_keys(path)
+    except TrustedKeysError as exc:
+        return list(exc.findings)
+    return []
 
 
 def scheme_files(path: str | Path) -> list[Path]:
@@ -998,21 +1011,24 @@ def scheme_files(path: str | Path) -> list[Path]:
         return sorted(
             q for q in p.rglob("*")
             if q.suffix in (".yaml", ".yml") and q.is_file() and not q.name.endswith(TESTS_SUFFIX)
+            and q.name != TRUSTED_KEYS
         )
     return [p]
 
 
 def checked_files(path: str | Path) -> list[Path]:
-    """What ``validate`` checks under ``path``: the scheme files, then the ``*.tests.yaml`` files."""
+    """What ``validate`` checks under ``path``: the scheme files, the ``*.tests.yaml`` files, trusted keys."""
     p = Path(path)
     tests = sorted(q for q in p.rglob(f"*{TESTS_SUFFIX}") if q.is_file()) if p.is_dir() else []
-    return [*scheme_files(p), *tests]
+    keys = sorted(q for q in p.rglob(TRUSTED_KEYS) if q.is_file()) if p.is_dir() else []
+    return [*scheme_files(p), *tests, *keys]
 
 
 # --------------------------------------------------------------------------- tests files
 
 TESTS_FORMAT = "qualiscore-tests/v1"
 TESTS_SUFFIX = ".tests.yaml"
+TRUSTED_KEYS = "trusted-keys.yaml"  # the keys that may sign runs, kept beside the schemes (qualiscore.trust)
 
 
 @lru_cache(maxsize=1)

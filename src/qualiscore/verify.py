@@ -90,6 +90,21 @@ class Discrepancy:
 
 
 @dataclass(frozen=True, slots=True)
+class Check:
+    """One thing verify checked, what the run recorded and what was found: a row of the verification record."""
+
+    check: str  # "scheme SHA-256", "input SHA-256", "output SHA-256", "signature", "recomputation", ...
+    item: str  # the file (or revision) checked
+    expected: str | None
+    found: str | None
+    result: str  # "pass", "fail" or "not checked"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "item": self.item, "expected": self.expected, "found": self.found,
+                "result": self.result}
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     outdir: str
     discrepancies: tuple[Discrepancy, ...]
@@ -108,9 +123,25 @@ class Report:
         """Who signed, when, where: ``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST``, or ``not signed``."""
         return described(self.signature_status, self.envelope, self.signer_owner)
 
+    checks: tuple[Check, ...] = ()  # every check made, passed or not, in the order made
+    manifest_sha256: str | None = None
+
     @property
     def ok(self) -> bool:
         return not self.discrepancies
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as ``verify --format json`` gives it (the verification record adds who, when and a seal)."""
+        facts = self.envelope.facts() if self.envelope is not None else {}
+        signature = {"status": self.signature_status, "owner": self.signer_owner,
+                     **{key: facts.get(key) for key in ("fingerprint", "signed_at", "operator", "host", "qualiscore",
+                                                        "command", "manifest_sha256")},
+                     "trusted_keys": list(self.trusted_keys)}
+        return {"outdir": self.outdir, "verified": self.ok, "recomputed": self.recomputed, "signer": self.signer,
+                "signature": signature, "later_reports": list(self.later_reports), "exit_code": self.exit_code,
+                "discrepancies": [d.as_dict() for d in self.discrepancies],
+                "notes": [d.as_dict() for d in self.notes], "approved": list(self.approved),
+                "checks": [c.as_dict() for c in self.checks]}
 
     @property
     def exit_code(self) -> int:
@@ -134,6 +165,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     manifest = read_manifest(out)
     root = Path(base) if base is not None else None
     found: list[Discrepancy] = []
+    seen: dict[str, str | None] = {}  # the SHA-256 found of each file checked (None: missing)
     signed = check_signer(out, [recorded_path(s["path"], root) for s in manifest["schemes"]],
                           trusted_keys=trusted_keys, public_key=public_key)
     if signed.problem is not None:
@@ -144,18 +176,23 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
                                  f"the run was made by qualiscore {version}; this is {__version__}"))
     schemes = _check_schemes(manifest["schemes"], root, rules_rev, rules_repo)
     found.extend(schemes.found)
+    for s in manifest["schemes"]:
+        path = recorded_path(s["path"], root)
+        seen[s["path"]] = sha256_file(path) if path.is_file() else None
     for i in manifest["inputs"]:
         path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
-        if not path.is_file():
+        seen[i["path"]] = sha256_file(path) if path.is_file() else None
+        if seen[i["path"]] is None:
             found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
-        elif sha256_file(path) != i["sha256"]:
+        elif seen[i["path"]] != i["sha256"]:
             found.append(Discrepancy("input-changed", i["path"], f"input {i['path']} was changed after the run"))
     outputs: dict[str, str] = manifest["outputs"]
     for name, digest in sorted(outputs.items()):
         path = out / name
-        if not path.is_file():
+        seen[name] = sha256_file(path) if path.is_file() else None
+        if seen[name] is None:
             found.append(Discrepancy("output-missing", name, f"{name} is missing from {out}"))
-        elif sha256_file(path) != digest:
+        elif seen[name] != digest:
             found.append(Discrepancy("output-changed", name, f"{name} does not match its hash in the manifest"))
     later = _later_reports(out, set(outputs), found)
     for entry in sorted(out.iterdir()):
@@ -172,9 +209,50 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
         recomputed = True
         found.extend(_recompute(manifest, out, root))
-    return Report(str(out), tuple(_dedupe(found)), recomputed, signed.envelope.fingerprint if signed.envelope else None,
+    found = _dedupe(found)
+    checks = _checks(manifest, found, seen, signed.status, recomputed, rules_rev, later)
+    return Report(str(out), tuple(found), recomputed, signed.envelope.fingerprint if signed.envelope else None,
                   tuple(sorted(later)), schemes.notes, schemes.approved, signed.status, signed.envelope, signed.owner,
-                  signed.trusted_keys)
+                  signed.trusted_keys, checks, sha256_file(out / MANIFEST))
+
+
+def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Mapping[str, str | None],
+            signature: SignerStatus, recomputed: bool, rules_rev: str | None, later: set[str]) -> tuple[Check, ...]:
+    """Every check made, as the verification record lists it: what was expected, what was found, the result."""
+    failed = {(d.kind, d.file) for d in found}
+    kinds = {d.kind for d in found}
+
+    def result(*bad: tuple[str, str]) -> str:
+        return "fail" if any(b in failed for b in bad) else "pass"
+
+    def sha(check: str, name: str, expected: str, *bad: str) -> Check:
+        return Check(check, name, expected, seen.get(name) or "(missing)", result(*((k, name) for k in bad)))
+
+    status = {"trusted": "pass", "not-signed": "pass", "unchecked": "not checked"}.get(signature, "fail")
+    version = manifest["engine"]["version"]
+    out = [Check("signature", SIGNATURE_FILE, "a valid signature by a trusted key, when signed", signature, status),
+           Check("engine version", MANIFEST, version, __version__, "pass" if version == __version__ else "fail")]
+    for s in manifest["schemes"]:
+        out.append(sha("scheme SHA-256", s["path"], s["sha256"], "scheme-changed", "scheme-missing"))
+        if s["git"] is not None:
+            place = f"blob {s['git']['blob']} at commit {s['git']['commit'] or '(none)'}"
+            out.append(Check("scheme place in git", s["path"], place, "as recorded" if
+                             result(("scheme-git-mismatch", s["path"])) == "pass" else "contradicted",
+                             result(("scheme-git-mismatch", s["path"]))))
+        if rules_rev is not None:
+            out.append(Check("scheme is the approved file", s["path"], f"{s['path']} at {rules_rev}", None,
+                             result(("scheme-not-approved", s["path"]))))
+    out += [sha("input SHA-256", i["path"], i["sha256"], "input-changed", "input-missing") for i in manifest["inputs"]]
+    out += [sha("output SHA-256", name, digest, "output-changed", "output-missing")
+            for name, digest in sorted(manifest["outputs"].items())]
+    out += [Check("later report SHA-256", name, f"as recorded in {REPORTS_FILE}", "as recorded", "pass")
+            for name in sorted(later)]
+    out.append(Check("nothing else in the directory", ".", "only the run's files", None,
+                     "fail" if "output-extra" in kinds else "pass"))
+    out.append(Check("recomputation", "scorecards, rejects, manifest", "the published bytes", None,
+                     ("fail" if kinds & {"not-reproduced", "recompute-failed"} else "pass") if recomputed
+                     else "not checked"))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- the schemes and their rules repository
@@ -549,7 +627,7 @@ def _explain_rejects(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy
     return found
 
 
-def _dedupe(items: list[Discrepancy]) -> list[Discrepancy]:
+def _dedupe(items: Sequence[Discrepancy]) -> list[Discrepancy]:
     seen: set[tuple[str, str, str]] = set()
     out = []
     for d in items:

@@ -75,6 +75,8 @@ class LazyCommand:
 
 
 COMMANDS: Mapping[str, LazyCommand] = {
+    "check-record": LazyCommand("qualiscore.cli.check_record:command",
+                                "Confirm that a verification record written by `verify` is as it was written."),
     "diff": LazyCommand("qualiscore.cli.diff:command",
                         "Show what changed between two versions of a scheme, rule by rule."),
     "evaluate": LazyCommand("qualiscore.cli.evaluate:command",

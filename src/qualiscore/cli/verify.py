@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from typing import Any
+from pathlib import Path
 
 import click
 
+from .. import verdict
+from ..errors import OutputError, UsageError
+from ..manifest import read_manifest, write_file_atomically
+from ..verdict import FORMATS
 from ..verify import EXIT_SIGNER_UNCHECKED, Report, verify
-from . import echo, style
+from . import command_line, echo, style
 
 
 @click.command("verify")
@@ -28,9 +31,16 @@ from . import echo, style
                    "(a tag such as approved/2026Q2, a branch or a commit).")
 @click.option("--rules-repo", type=click.Path(exists=True, file_okay=False), default=None,
               help="The rules repository (a clone will do); default: the git repository holding each scheme file.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", *FORMATS]), default=None,
+              help="text (default) prints the verdict; json, md or html write the verification record: dated, "
+                   "with every check and its result, sealed, printable (to -o FILE, or standard output).")
+@click.option("-o", "--output", "record_path", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write the verification record to FILE (its format from --format, else from the suffix "
+                   ".json, .md or .html) and print the verdict as text.")
+@click.option("--record-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="KEY",
+              help="Sign the verification record with your Ed25519 private key (see `qualiscore keygen`).")
 def command(outdir: str, base: str | None, trusted_keys: str | None, public_key: str | None, rules_rev: str | None,
-            rules_repo: str | None, fmt: str) -> None:
+            rules_repo: str | None, fmt: str | None, record_path: str | None, record_key: str | None) -> None:
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed it.
 
     Checks the signature (manifest.json.sig) and whether its key is trusted, the SHA-256
@@ -66,17 +76,56 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
       qualiscore verify out/ --trusted-keys rules/trusted-keys.yaml
       qualiscore verify out/ --rules-rev approved/2026Q2
       qualiscore verify out/ --rules-rev main --rules-repo ~/rules --format json
+      qualiscore verify out/ --rules-rev approved/2026Q2 -o audit/2026-04-verification.html
+
+    The verification record (--format json|md|html, or -o FILE) names the
+    verifier, the time, the tool version, the signer, every hash and every check
+    with its result; it is sealed by the SHA-256 of its content (signed with
+    --record-key) and embeds itself as data, so `qualiscore check-record FILE`
+    can confirm later that it is the record as written.
     """
+    record_fmt = _record_format(fmt, record_path, record_key)
     report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys, rules_rev=rules_rev,
                     rules_repo=rules_repo)
-    if fmt == "json":
-        echo(json.dumps({"outdir": report.outdir, "verified": report.ok, "recomputed": report.recomputed,
-                         "signer": report.signer, "signature": _signature(report),
-                         "later_reports": list(report.later_reports), "exit_code": report.exit_code,
-                         "discrepancies": [d.as_dict() for d in report.discrepancies],
-                         "notes": [d.as_dict() for d in report.notes], "approved": list(report.approved)},
-                        ensure_ascii=False, indent=2))
-    elif report.ok or report.exit_code == EXIT_SIGNER_UNCHECKED:
+    if record_fmt is not None:
+        record = verdict.build(report, read_manifest(outdir), command=command_line())
+        if record_key is not None:
+            verdict.sign(record, Path(record_key))
+        data = verdict.render(record, record_fmt)
+        if record_path is None:
+            click.echo(data.decode("utf-8"), nl=False)
+            sys.exit(report.exit_code)
+        try:
+            write_file_atomically(Path(record_path), data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {record_path}: {exc.strerror or exc}",
+                              hint="check the path and permissions") from None
+    _print(report, outdir)
+    if record_path is not None:
+        echo(f"  verification record: {record_path} (check it later with `qualiscore check-record {record_path}`)")
+    sys.exit(report.exit_code)
+
+
+def _record_format(fmt: str | None, path: str | None, key: str | None) -> str | None:
+    """The verification record's format, or None for the text verdict alone."""
+    if fmt not in (None, "text"):
+        return fmt
+    if path is None:
+        if key is not None:
+            raise UsageError("--record-key signs a verification record, and none is asked for",
+                             hint="add --format md|json|html, or -o FILE")
+        return None
+    suffix = Path(path).suffix.lower().lstrip(".")
+    chosen = {"markdown": "md", "htm": "html"}.get(suffix, suffix)
+    if fmt == "text" or chosen not in FORMATS:
+        raise UsageError(f"-o {path}: a verification record is written as json, md or html",
+                         hint="name the file .json, .md or .html, or give --format json|md|html")
+    return chosen
+
+
+def _print(report: Report, outdir: str) -> None:
+    """The verdict as text: what differs, or that the run is reproduced, and who signed it."""
+    if report.ok or report.exit_code == EXIT_SIGNER_UNCHECKED:
         head = (style("verified", fg="green", bold=True) if report.ok
                 else style("signature valid, signer not checked", fg="yellow", bold=True))
         echo(head + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)")
@@ -106,7 +155,6 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
             echo(f"  approved: {line}")
         for d in report.notes:
             echo(style(f"  note: {d.kind}: {d.message}", fg="yellow"))
-    sys.exit(report.exit_code)
 
 
 def _signed(report: Report) -> list[str]:
@@ -115,13 +163,3 @@ def _signed(report: Report) -> list[str]:
         return []
     keys = [f"trusted keys: {', '.join(report.trusted_keys)}"] if report.signature_status == "trusted" else []
     return [report.signed, *keys]
-
-
-def _signature(report: Report) -> dict[str, Any]:
-    """Who signed, when and where, and whether the key is trusted: the envelope's facts, null when unknown."""
-    facts = report.envelope.facts() if report.envelope is not None else {}
-    return {"status": report.signature_status, "owner": report.signer_owner,
-            "fingerprint": facts.get("fingerprint"), "signed_at": facts.get("signed_at"),
-            "operator": facts.get("operator"), "host": facts.get("host"), "qualiscore": facts.get("qualiscore"),
-            "command": facts.get("command"), "manifest_sha256": facts.get("manifest_sha256"),
-            "trusted_keys": list(report.trusted_keys)}
