@@ -93,7 +93,7 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
             verdict.sign(record, Path(record_key))
         data = verdict.render(record, record_fmt)
         if record_path is None:
-            click.echo(data.decode("utf-8"), nl=False)
+            echo(data.decode("utf-8"), nl=False)  # already escaped: the same bytes as a record file
             sys.exit(report.exit_code)
         try:
             write_file_atomically(Path(record_path), data)
