@@ -73,6 +73,14 @@ t2 = time.perf_counter()
 print(json.dumps({"seconds": t2 - t1, "subjects": len(run.scorecards), "rows": run.rows_read}))
 """
 
+DIGEST_CHILD = """
+import json, sys, time
+from qualiscore import rowdigests
+t = time.perf_counter()
+d = rowdigests.compute(sys.argv[1], "csv")
+print(json.dumps({"seconds": time.perf_counter() - t, "lines": len(d.values)}))
+"""
+
 READ_CHILD = """
 import json, sys, time
 import polars as pl
@@ -282,7 +290,9 @@ def measure(n: int, fmt: str, path: Path, repeat: int) -> dict[str, Any]:
     read, read_rss = median_child(READ_CHILD, str(path), "streamed" if streamed else "collect", repeat=max(repeat, 3))
     print(f"  {n:,} rows, {fmt}: evaluate", file=sys.stderr, flush=True)
     ev, rss = median_child(EVALUATE_CHILD, str(SCHEME), str(path), repeat=repeat)
+    digest = median_child(DIGEST_CHILD, str(path), repeat=max(repeat, 3))[0]["seconds"] if fmt == "CSV" else None
     return {"n": n, "fmt": fmt, "size": path.stat().st_size, "read": read["seconds"], "read_rss": read_rss,
+            "digests": digest,
             "streamed": streamed,
             "eval": ev["seconds"], "rss": rss, "subjects": ev["subjects"], "rows": ev["rows"],
             "rejected": ev["rejected"], "phases": ev["phases"]}
@@ -307,6 +317,16 @@ def table(rows: list[dict[str, Any]], ref: dict[str, Any], ref_rate: float, ref_
         "",
         f"Whole process, median of 5: `qualiscore validate rules/cs-quality/2026Q2.yaml` {validate_s:.2f} s; "
         f"`qualiscore explain OUTDIR --subject {subject}` {explain_s:.2f} s.",
+    ]
+    out += [
+        "",
+        "Writing the outputs also computes `row-digests.bin` (a CRC-32 per input line, so `verify` can name "
+        "changed lines), in the same process after evaluate; for Parquet inputs none are computed:",
+        "",
+        "| rows | input | row digests (s) | ÷ read-only | ÷ evaluate |",
+        "|---:|---|---:|---:|---:|",
+        *(f"| {r['n']:,} | {r['fmt']} | {r['digests']:.2f} | {r['digests'] / r['read']:.1f}× | "
+          f"{r['digests'] / r['eval']:.2f}× |" for r in rows if r.get("digests") is not None),
         "",
         "Where the evaluate time goes (seconds, from `columnar.LAST_TIMINGS`):",
         "",

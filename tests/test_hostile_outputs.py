@@ -317,7 +317,6 @@ DAMAGE: list[tuple[str, Callable[[dict], object], str]] = [
     ("missing-key", lambda m: m.pop("inputs"), "/inputs"),
     ("engine-not-an-object", lambda m: m.update(engine="qualiscore"), "/engine"),
     ("not-an-object", lambda m: "[1, 2]", "/"),
-    ("scheme-git-missing", lambda m: m["schemes"][0].pop("git"), "/schemes/0/git"),
     ("scheme-git-not-an-object", lambda m: m["schemes"][0].update(git="rules/a.yaml"), "/schemes/0/git"),
     ("scheme-git-blob-not-an-id", lambda m: m["schemes"][0].update(git=GIT | {"blob": "abc1234"}),
      "/schemes/0/git/blob"),

@@ -634,3 +634,21 @@ def test_an_unchecked_signer_hides_no_other_discrepancy(cli: Cli, work: Path, ke
     assert result.exit_code == 13, result.output
     assert result.output.startswith("NOT verified: out")
     assert "signer-unchecked:" in result.output and "output-changed: scorecards.csv" in result.output
+
+
+def test_a_run_written_before_git_places_and_row_digests_is_still_a_run(cli: Cli, work: Path) -> None:
+    """An output directory of an earlier qualiscore (no `git` per scheme, no row-digests.bin) is not damaged:
+    a new run replaces it, and verify says what it lacks rather than refusing it."""
+    out = evaluate(cli, Q2, "data/head.csv")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for scheme in manifest["schemes"]:
+        del scheme["git"]
+    del manifest["outputs"]["row-digests.bin"]
+    (out / "row-digests.bin").unlink()
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n",
+                                       encoding="utf-8")
+    report = verify_json(cli, str(out))
+    assert report["exit_code"] == 14 and kinds(report) == {"not-reproduced"}
+    assert [d["file"] for d in report["discrepancies"]] == ["manifest.json"]
+    assert evaluate(cli, Q2, "data/head.csv") == out  # replaced like any earlier run's output
+    assert verify(cli, str(out)).exit_code == 0

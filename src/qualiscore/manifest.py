@@ -264,8 +264,9 @@ _MANIFEST = _object({
     "format": _TEXT,
     "engine": _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT}),
     "schemes": _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
-                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count,
-                              "git": _or_null(_object({"path": _repository_path, "blob": _object_id,
+                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count},
+                             # absent from manifests written before runs recorded it: such a run is still one
+                             {"git": _or_null(_object({"path": _repository_path, "blob": _object_id,
                                                        "commit": _or_null(_object_id), "committed": _BOOL}))}),
                      min_items=1),
     "inputs": _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,

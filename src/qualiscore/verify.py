@@ -234,7 +234,7 @@ def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Map
            Check("engine version", MANIFEST, version, __version__, "pass" if version == __version__ else "fail")]
     for s in manifest["schemes"]:
         out.append(sha("scheme SHA-256", s["path"], s["sha256"], "scheme-changed", "scheme-missing"))
-        if s["git"] is not None:
+        if s.get("git") is not None:
             place = f"blob {s['git']['blob']} at commit {s['git']['commit'] or '(none)'}"
             out.append(Check("scheme place in git", s["path"], place, "as recorded" if
                              result(("scheme-git-mismatch", s["path"])) == "pass" else "contradicted",
@@ -296,7 +296,7 @@ def _check_scheme(entry: Mapping[str, Any], root: Path | None, given: Repository
     from git when the recorded commit (or ``rules_rev``) holds it, to show what changed.
     """
     name, path, what = entry["path"], recorded_path(entry["path"], root), f"scheme {entry['id']} {entry['version']}"
-    place = GitPlace.from_manifest(entry["git"])
+    place = GitPlace.from_manifest(entry.get("git"))
     data = path.read_bytes() if path.is_file() else None
     changed = data is not None and sha256_bytes(data) != entry["sha256"]
     repo = given or (Repository.holding(path) if place is not None or rules_rev is not None or changed else None)
