@@ -9,9 +9,11 @@ the terminal it is printed on.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 
 def mean(values: Sequence[float]) -> float | None:
@@ -55,3 +57,11 @@ def visible(text: str) -> str:
     characters, Chinese included, is returned unchanged.
     """
     return _CONTROL.sub(_escape, text)
+
+
+def json_shown(value: Any) -> str:
+    """A value found in a JSON file, for a message saying what was expected instead: short, never a whole tree."""
+    if isinstance(value, (dict, list)):
+        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"

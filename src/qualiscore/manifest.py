@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import rowdigests
+from ._display import json_shown
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import render_formats
 from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
@@ -142,16 +143,9 @@ Check = Callable[[Any, str, Path], None]
 
 
 def _damaged(path: Path, pointer: str, expected: str, found: Any) -> NoReturn:
-    what = "this key is missing" if isinstance(found, _Missing) else f"expected {expected}, found {_shown(found)}"
+    what = "this key is missing" if isinstance(found, _Missing) else f"expected {expected}, found {json_shown(found)}"
     raise DamagedOutputError(f"{path.name} is damaged here: {what}", location=Location(str(path), pointer=pointer or "/"),
                              hint=_DAMAGED_HINT)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 class _Missing:

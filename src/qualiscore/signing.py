@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from ._display import json_shown
 from .errors import Location, QualiscoreError, UsageError
 
 SIGNATURE_FILE = "manifest.json.sig"
@@ -295,13 +296,6 @@ def _damaged(path: Path, pointer: str, what: str) -> NoReturn:
                          hint=_RESIGN)
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
 def _field(doc: Mapping[str, Any], key: str, pointer: str, path: Path, expected: str,
            ok: Callable[[Any], bool]) -> Any:
     where = f"{pointer}/{key}"
@@ -309,7 +303,7 @@ def _field(doc: Mapping[str, Any], key: str, pointer: str, path: Path, expected:
         _damaged(path, where, "this key is missing")
     value = doc[key]
     if not ok(value):
-        _damaged(path, where, f"expected {expected}, found {_shown(value)}")
+        _damaged(path, where, f"expected {expected}, found {json_shown(value)}")
     return value
 
 
@@ -370,7 +364,7 @@ _PAYLOAD = ("manifest_sha256", "signed_at", "operator", "host", "qualiscore", "c
 
 def _envelope(doc: Any, path: Path) -> Envelope:
     if not isinstance(doc, dict):
-        _damaged(path, "", f"expected a JSON object, found {_shown(doc)}")
+        _damaged(path, "", f"expected a JSON object, found {json_shown(doc)}")
     if "format" not in doc and "signature" in doc and "payload" not in doc:
         raise SignatureError(f"{path} is a signature of the old format (qualiscore-signature/v1: over the manifest "
                              "alone, without the time, operator, host or command of the signing), which this "
