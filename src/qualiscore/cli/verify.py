@@ -47,7 +47,9 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     of the scheme, inputs and outputs recorded in manifest.json, that OUTDIR holds
     nothing else (reports written later by `qualiscore report` are checked against
     reports.json, and are not covered by the signature), then recomputes the
-    scorecards and compares them byte for byte.
+    scorecards and compares them byte for byte. A changed input is named line
+    by line (from the run's row-digests.bin), with the subjects whose score or
+    grade it moves.
 
     The signer is looked up in --trusted-keys FILE (or the one --public-key); without
     either, in the trusted-keys.yaml nearest to the run's schemes, which verify names.
@@ -64,7 +66,7 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     Exit status: 0 reproduced exactly (and signed by a trusted key, when signed);
     3 the trusted-keys file cannot be used (each mistake at its line);
     9 signature invalid, signer not trusted (or not on that day), or not signed
-    although --trusted-keys/--public-key was given; 10 scheme changed (with
+    although trusted keys were given or found; 10 scheme changed (with
     --rules-rev: or not the file at REV); 11 input changed; 12 engine version
     differs; 13 output file edited, missing or added; 14 recomputation differs (or
     the manifest's git record of a scheme is wrong); 16 manifest.json damaged;
