@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DataError, Location, QualiscoreError
-from .model import Scheme
-from .options import RunOptions
-from .records import split_sheet
-from .runs import execute, missing_columns, reject_reasons
 from .validation import Finding
 
 if TYPE_CHECKING:
     from .engine import Run
+    from .model import Scheme
+
+# The engines and readers are imported when data is checked, so `validate` without --data stays light.
 
 SAMPLE_ROWS = 1000
 _TEXT = (".csv", ".tsv", ".tab")
@@ -53,6 +52,9 @@ class DataCheck:
 def check_data(schemes: Sequence[Scheme], paths: Sequence[str], *, sample: int = SAMPLE_ROWS,
                encoding: str | None = None, sheet: str | None = None) -> DataCheck:
     """Each input's header and its first ``sample`` rows checked against ``schemes`` as a run checks them."""
+    from .options import RunOptions
+    from .runs import execute
+
     findings: list[Finding] = []
     sampled: list[Sampled] = []
     with tempfile.TemporaryDirectory(prefix="qualiscore-sample-") as tmp:
@@ -83,6 +85,8 @@ def _moved(location: Location | None, sample_dir: str, path: str) -> Location:
 
 
 def _findings(run: Run, path: str, whole: bool) -> list[Finding]:
+    from .runs import missing_columns, reject_reasons
+
     out = []
     for m in missing_columns(run):
         guess = f" (did you mean {m.suggestion!r}?)" if m.suggestion else ""
@@ -109,6 +113,8 @@ def _findings(run: Run, path: str, whole: bool) -> list[Finding]:
 
 def _sample(path: str, dest: Path, rows: int, sheet: str | None) -> tuple[str, bool]:
     """A copy of the first ``rows`` data rows of ``path`` under ``dest`` (same name), and whether that is all of it."""
+    from .records import split_sheet
+
     real, chosen = split_sheet(path)
     source = Path(real)
     if not source.is_file():

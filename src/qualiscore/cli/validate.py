@@ -12,7 +12,6 @@ import click
 from .._display import display_width, visible
 from ..datacheck import SAMPLE_ROWS, Sampled, check_data
 from ..errors import EXIT_FINDINGS
-from ..schemes import load_versions
 from ..validation import checked_files, validate_paths
 from . import echo, style
 
@@ -57,6 +56,8 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool, data: tuple[str, ...
     files = [str(f) for p in paths for f in checked_files(p)]
     sampled: tuple[Sampled, ...] = ()
     if data and not any(f.severity == "error" for f in findings):
+        from ..schemes import load_versions
+
         checked = check_data(load_versions(paths[0]), data, sample=sample, encoding=encoding, sheet=sheet)
         findings = [*findings, *checked.findings]
         sampled = checked.inputs
