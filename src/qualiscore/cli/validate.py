@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from .._display import display_width, visible
+from ..datacheck import SAMPLE_ROWS, Sampled, check_data
 from ..errors import EXIT_FINDINGS
 from ..validation import checked_files, validate_paths
 from . import echo, style
@@ -19,10 +21,22 @@ from . import echo, style
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json for CI and editors.")
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
-def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
+@click.option("--data", "data", multiple=True, type=click.Path(), metavar="FILE",
+              help="Also check this data file against the scheme: every field's column in its header, and its "
+                   "first rows typed as a run would (repeat for several files).")
+@click.option("--sample", type=click.IntRange(min=1), default=SAMPLE_ROWS, show_default=True,
+              help="With --data: how many rows of each file to check.")
+@click.option("--encoding", default=None, help="With --data: the files' text encoding (default: UTF-8, else GB18030).")
+@click.option("--sheet", default=None, help="With --data: the worksheet of .xlsx files (default: the first).")
+def command(paths: tuple[str, ...], fmt: str, strict: bool, data: tuple[str, ...], sample: int,
+            encoding: str | None, sheet: str | None) -> None:
     """Check scheme files (or directories of versions) and report every finding.
 
     A directory's *.tests.yaml files are checked too: their keys, and the files they name.
+    With --data, one scheme (a file, or a directory of its versions) is also held
+    against data files before a run: a field whose column is missing from a header
+    is an error, and rows the sample would reject are a warning, each located in the
+    file (row and field), in well under a second.
 
     Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage error.
 
@@ -30,23 +44,40 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool) -> None:
     Examples:
       qualiscore validate rules/cs-quality/2026Q2.yaml
       qualiscore validate rules/ --format json --strict
+      qualiscore validate rules/cs-quality/2026Q2.yaml --data exports/2026-06.csv
     """
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise click.BadParameter(f"{', '.join(missing)} does not exist", param_hint="PATHS")
+    if data and len(paths) != 1:
+        raise click.BadParameter("--data checks data against one scheme: give one scheme file or directory of "
+                                 "versions", param_hint="PATHS")
     findings = validate_paths(paths)
     files = [str(f) for p in paths for f in checked_files(p)]
+    sampled: tuple[Sampled, ...] = ()
+    if data and not any(f.severity == "error" for f in findings):
+        from ..schemes import load_versions
+
+        checked = check_data(load_versions(paths[0]), data, sample=sample, encoding=encoding, sheet=sheet)
+        findings = [*findings, *checked.findings]
+        sampled = checked.inputs
     errors = sum(f.severity == "error" for f in findings)
     warnings = len(findings) - errors
     if fmt == "json":
         echo(json.dumps({"files": files, "errors": errors, "warnings": warnings,
-                               "findings": [f.as_dict() for f in findings]}, ensure_ascii=False, indent=2))
+                         "findings": [f.as_dict() for f in findings],
+                         **({"data": [dataclasses.asdict(s) for s in sampled]} if data else {})},
+                        ensure_ascii=False, indent=2))
     else:
         for f in findings:
             colour = "red" if f.severity == "error" else "yellow"
             line = f.format().replace(f"{f.severity}[", style(f.severity, fg=colour, bold=True) + "[", 1)
             echo(line + source_excerpt(f.location.file, f.location.line, f.location.column))
-        summary = f"{len(files)} file(s) checked: {errors} error(s), {warnings} warning(s)"
+        for s in sampled:
+            what = "all" if s.whole else "the first"
+            echo(f"{s.path}: {what} {s.rows} row(s) checked, {s.rows - s.rejected} would be scored, "
+                 f"{s.rejected} rejected")
+        summary = f"{len(files) + len(data)} file(s) checked: {errors} error(s), {warnings} warning(s)"
         echo(style(summary, fg="red" if errors else "yellow" if warnings else "green"), err=bool(findings))
     if errors or (strict and warnings):
         sys.exit(EXIT_FINDINGS)

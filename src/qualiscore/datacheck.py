@@ -1,0 +1,178 @@
+"""A first look at data before a run: each input's header and a sample of its rows, against the scheme.
+
+A committee that changes a records contract, or an analyst with a new export, wants
+to know in a second whether a month will be read: every field's column in the
+header, and what a run would reject. The first rows of each input are copied to a
+sample file of the same kind and scored by :func:`qualiscore.runs.execute`, exactly
+as ``evaluate`` would score them, so the findings are the run's own: a missing
+column (``missing-column``, an error) and the sample's rejects (``sample-rejects``, a
+warning), located in the input, never in the sample.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import DataError, Location, QualiscoreError
+from .validation import Finding
+
+if TYPE_CHECKING:
+    from .engine import Run
+    from .model import Scheme
+
+# The engines and readers are imported when data is checked, so `validate` without --data stays light.
+
+SAMPLE_ROWS = 1000
+_TEXT = (".csv", ".tsv", ".tab")
+_LINES = (".jsonl", ".ndjson")
+
+
+@dataclass(frozen=True, slots=True)
+class Sampled:
+    """What the sample of one input showed: its rows read, and how many a run would reject."""
+
+    path: str
+    rows: int
+    rejected: int
+    whole: bool  # the sample is the whole input
+
+
+@dataclass(frozen=True, slots=True)
+class DataCheck:
+    findings: tuple[Finding, ...]
+    inputs: tuple[Sampled, ...]
+
+
+def check_data(schemes: Sequence[Scheme], paths: Sequence[str], *, sample: int = SAMPLE_ROWS,
+               encoding: str | None = None, sheet: str | None = None) -> DataCheck:
+    """Each input's header and its first ``sample`` rows checked against ``schemes`` as a run checks them."""
+    from .options import RunOptions
+    from .runs import execute
+
+    findings: list[Finding] = []
+    sampled: list[Sampled] = []
+    with tempfile.TemporaryDirectory(prefix="qualiscore-sample-") as tmp:
+        for n, path in enumerate(paths):
+            where = Path(tmp) / str(n)
+            try:
+                copy, whole = _sample(path, where, sample, sheet)
+                run = execute(schemes, [copy], RunOptions(engine="rows", encoding=encoding, sheet=sheet))
+            except DataError as exc:
+                findings.append(Finding("error", exc.code, exc.message, _moved(exc.location, str(where), path),
+                                        exc.hint))
+                continue
+            except QualiscoreError as exc:
+                findings.append(Finding("error", exc.code, exc.message, Location(path), exc.hint))
+                continue
+            findings += _findings(run, path, whole)
+            sampled.append(Sampled(path, run.rows_read, run.rows_rejected, whole))
+    return DataCheck(tuple(findings), tuple(sampled))
+
+
+def _moved(location: Location | None, sample_dir: str, path: str) -> Location:
+    """A location in the sample, as a location in the input it was copied from."""
+    if location is None:
+        return Location(path)
+    if not (location.file or "").startswith(sample_dir):
+        return location
+    return dataclasses.replace(location, file=path)
+
+
+def _findings(run: Run, path: str, whole: bool) -> list[Finding]:
+    from .runs import missing_columns, reject_reasons
+
+    out = []
+    for m in missing_columns(run):
+        guess = f" (did you mean {m.suggestion!r}?)" if m.suggestion else ""
+        effect = ("a run stops (exit 15; with --allow-missing-columns every row reads it as empty)" if m.nullable
+                  else "a run stops (exit 15; with --allow-missing-columns every row is rejected)")
+        out.append(Finding("error", "missing-column",
+                           f"field {m.field!r} reads column {m.column!r}, which is not in the header{guess}: "
+                           f"{effect}", Location(path, line=1, field=m.field),
+                           f"rename the column in the export, or set `column:` of field {m.field!r} to the "
+                           "header's name"))
+    rejected = [p for p in run.problems if p.code != "missing-column"]
+    if rejected:
+        rows = len({p.row for p in rejected})
+        first = min(rejected, key=lambda p: p.row)
+        scope = "of its" if whole else "of the first"
+        out.append(Finding("warning", "sample-rejects",
+                           f"{rows} {scope} {run.rows_read} row(s) would be rejected: {reject_reasons(rejected)}; "
+                           f"the first, row {first.row}: {first.reason}",
+                           Location(path, row=first.row, field=first.field),
+                           "fix the export, or the scheme's records contract; rejects.csv of a run lists every "
+                           "row and why"))
+    return out
+
+
+def _sample(path: str, dest: Path, rows: int, sheet: str | None) -> tuple[str, bool]:
+    """A copy of the first ``rows`` data rows of ``path`` under ``dest`` (same name), and whether that is all of it."""
+    from .records import split_sheet
+
+    real, chosen = split_sheet(path)
+    source = Path(real)
+    if not source.is_file():
+        return path, True  # the reader says what is wrong, where
+    dest.mkdir()
+    target = dest / source.name
+    suffix = source.suffix.lower()
+    if suffix in _TEXT or suffix in _LINES:
+        whole = _head_lines(source, target, rows + (suffix in _TEXT), quoted=suffix in _TEXT)  # CSV: + header
+    elif suffix == ".parquet" or suffix == ".pq":
+        whole = _head_parquet(source, target, rows)
+    elif suffix in (".xlsx", ".xlsm"):
+        whole = _head_workbook(source, target.with_suffix(".xlsx"), rows + 1, chosen or sheet)
+        target = target.with_suffix(".xlsx")
+    else:
+        shutil.copyfile(source, target)
+        whole = True
+    return str(target) + (f"#{chosen}" if chosen else ""), whole
+
+
+def _head_lines(source: Path, target: Path, records: int, quoted: bool) -> bool:
+    """Copy the first ``records`` records; in CSV a quoted field may hold line breaks, so quotes are counted."""
+    with open(source, "rb") as f, open(target, "wb") as out:
+        inside = False
+        for line in f:
+            out.write(line)
+            if quoted:
+                inside ^= line.count(b'"') % 2 == 1
+            if not inside:
+                records -= 1
+                if records == 0:
+                    return f.read(1) == b""
+    return True
+
+
+def _head_parquet(source: Path, target: Path, rows: int) -> bool:
+    from ._polars import pl
+
+    frame = pl.scan_parquet(source).head(rows + 1).collect()
+    frame.head(rows).write_parquet(target)
+    return frame.height <= rows
+
+
+def _head_workbook(source: Path, target: Path, rows: int, sheet: str | None) -> bool:
+    from openpyxl import Workbook, load_workbook
+
+    book = load_workbook(source, read_only=True, data_only=True)
+    try:
+        ws = book[sheet] if sheet else book.worksheets[0]
+        out = Workbook(write_only=True)
+        copy = out.create_sheet(ws.title)
+        whole = True
+        for taken, values in enumerate(ws.iter_rows(max_row=rows + 1, values_only=True)):
+            if taken == rows:
+                whole = False
+                break
+            copy.append(values)
+        out.save(target)
+        return whole
+    finally:
+        book.close()
