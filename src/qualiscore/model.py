@@ -223,20 +223,12 @@ class Dimension:
     pointer: str = ""
 
 
-_SYMBOLS: Mapping[ThresholdTest, str] = {"above": ">", "below": "<", "at_least": "≥", "at_most": "≤"}
-
-
 @dataclass(frozen=True, slots=True)
 class Threshold:
     """The one comparison of a veto on a measured value: ``above: 0.25`` is ``Threshold("above", 0.25)``."""
 
     test: ThresholdTest
     limit: float
-
-    @property
-    def symbol(self) -> str:
-        """The comparison as evidence writes it: ``>``, ``<``, ``≥`` or ``≤``."""
-        return _SYMBOLS[self.test]
 
     def holds(self, value: float) -> bool:
         """Whether ``value`` is past the threshold, so the veto triggers."""
