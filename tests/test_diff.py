@@ -117,6 +117,23 @@ def test_expression_normalisation() -> None:
     assert normalise_expression(None) is None
 
 
+def test_a_changed_veto_threshold_is_old_to_new_with_its_lines() -> None:
+    old, new = load_side(str(CORPUS / "veto-threshold.old.yaml")), load_side(str(CORPUS / "veto-threshold.new.yaml"))
+    changes = {c.path: c for c in diff_documents(old, new)}
+    below = changes["vetoes.low_fcr.below"]
+    assert (below.kind, below.category, below.old, below.new) == ("veto-threshold-changed", "vetoes", 0.5, 0.55)
+    assert old.text.splitlines()[below.old_line - 1] == "    below: 0.5"
+    assert new.text.splitlines()[below.new_line - 1] == "    below: 0.55"
+    test = changes["vetoes.low_csat.threshold"]
+    assert (test.old, test.new) == ("below: 0.6", "at_most: 0.6")
+    assert new.text.splitlines()[test.new_line - 1] == "    at_most: 0.6"
+    added = changes["vetoes.many_late.threshold"]
+    assert (added.old, added.new, added.old_line) == (None, "above: 3", None)
+    assert "no longer triggering on any true or non-zero value" in (added.note or "")
+    text = render_text(old, new, list(changes.values()))
+    assert "vetoes.low_fcr.below: 0.5 → 0.55  [veto-threshold-changed; lines" in text
+
+
 def test_weight_change_reports_effective_weights_before_and_after() -> None:
     old, new = load_side(str(CORPUS / "weight.old.yaml")), load_side(str(CORPUS / "weight.new.yaml"))
     changes = {c.path: c for c in diff_documents(old, new)}

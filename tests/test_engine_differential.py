@@ -2,7 +2,8 @@
 
 Hypothesis writes random schemes (every measure kind, `where` filters, every scoring
 kind with values on band edges, min_sample, not-applicable rules at both levels,
-grade and cap vetoes, group_by and period choices, record-level schemes) and random
+grade and cap vetoes (on records, and on measured values against a threshold: of a
+measure or of an indicator), group_by and period choices, record-level schemes) and random
 datasets (nulls, empty groups, dirty and duplicate rows, all-N/A subjects, vetoes that
 fire), as CSV, JSON Lines or Parquet files in a temporary directory. Both engines read
 the same files; scorecards.jsonl, scorecards.csv and rejects.csv must be the same bytes.
@@ -226,6 +227,13 @@ def measures(draw: Any, derived: list[tuple[str, str, str]], record_level: bool)
     return m
 
 
+def has_number(measure: dict[str, Any]) -> bool:
+    """Whether a measure's value is a number, so a veto may compare it with a threshold."""
+    if "any" in measure or "all" in measure:
+        return False
+    return "value" not in measure or measure["value"] in NUMERIC_EXPRS
+
+
 @st.composite
 def schemes(draw: Any) -> dict[str, Any]:
     record_level = draw(st.integers(0, 4)) == 0
@@ -254,12 +262,28 @@ def schemes(draw: Any) -> dict[str, Any]:
         dims.append(dim)
     grades = [{"name": "A", "min": 90}, {"name": "B", "min": 75}, {"name": "C", "min": 60}, {"name": "D", "min": 0}]
     vetoes = []
+    numeric = [i for d in dims for i in d["indicators"] if has_number(i["measure"])]
     for vi in range(draw(st.integers(0, 2))):
-        when = draw(st.sampled_from([{"any": "both"} if any(d[0] == "both" for d in derived) else {"any": "not ok"},
-                                     {"count": "n >= 9"}, {"any": "x >= 400", "where": "flag"},
-                                     {"count": "txt is None"}]))
-        effect = draw(st.sampled_from([{"grade": "D"}, {"cap": "C"}, {"grade": "B"}, {"cap": "A"}]))
-        vetoes.append({"id": f"v{vi}", "when": when, "effect": effect, "reason": "veto"})
+        veto: dict[str, Any] = {"id": f"v{vi}"}
+        tested = draw(st.sampled_from(["records", "records", "measure", "indicator"] if numeric
+                                      else ["records", "records", "measure"]))
+        if tested == "records":
+            veto["when"] = draw(st.sampled_from([{"any": "both"} if any(d[0] == "both" for d in derived)
+                                                 else {"any": "not ok"}, {"count": "n >= 9"},
+                                                 {"any": "x >= 400", "where": "flag"}, {"count": "txt is None"}]))
+        else:
+            if tested == "indicator":
+                ind = draw(st.sampled_from(numeric))
+                veto["indicator"], measure = ind["id"], ind["measure"]
+            else:
+                measure = veto["when"] = draw(st.sampled_from([
+                    {"share": "flag"}, {"mean": "x"}, {"count": "n >= 5"}, {"max": "dur", "where": "ok"},
+                    {"ratio": {"numerator": "x", "denominator": "n"}}, {"nps": "n"}, {"sum": "x * 2"}]))
+            edges = [0, 0.25, 0.5, 1] if "share" in measure else [0, 0.25, 1, 3, 10, 50, 99.75, 100, -20]
+            veto[draw(st.sampled_from(["above", "below", "at_least", "at_most"]))] = draw(st.sampled_from(edges))
+        veto["effect"] = draw(st.sampled_from([{"grade": "D"}, {"cap": "C"}, {"grade": "B"}, {"cap": "A"}]))
+        veto["reason"] = "veto"
+        vetoes.append(veto)
     tz = draw(st.sampled_from(["UTC", "Asia/Shanghai", "Europe/Berlin"]))
     doc: dict[str, Any] = {
         "format": "qualiscore/v1", "scheme": "diff", "version": "v1", "effective_from": "2026-01-01",

@@ -2,7 +2,7 @@
 
 The scheme has nullable fields, a derived value that can be null, indicators of most
 measure kinds with every not-applicable rule, a dimension that falls back to zero,
-a grade veto and a cap veto.
+a grade veto and a cap veto; a variant replaces them with vetoes on measured values.
 """
 
 from __future__ import annotations
@@ -123,12 +123,18 @@ INDICATOR_IDS = [i for ids in DIMENSIONS.values() for i in ids]
 
 
 VETOES = SCHEME[SCHEME.index("vetoes:"):SCHEME.index("grades:")]
+# Vetoes on measured values: an indicator's (with its min_sample 2), and a measure the same as mn's.
+THRESHOLD_VETOES = """vetoes:
+  - {{id: low_sh, indicator: sh, below: 0.5, effect: {{cap: 合格}}}}
+  - {{id: high_x, when: {{mean: x}}, at_least: 50, effect: {{grade: 不合格}}}}
+"""
 
 
 @functools.lru_cache(maxsize=64)
-def build(weights: tuple[tuple[str, float], ...], vetoes: bool = True, redistribute_all: bool = False) -> Scheme:
-    """The scheme with these weights; optionally without vetoes, or with every not-applicable rule redistribute."""
-    text = SCHEME if vetoes else SCHEME.replace(VETOES, "")
+def build(weights: tuple[tuple[str, float], ...], vetoes: bool | str = True, redistribute_all: bool = False) -> Scheme:
+    """The scheme with these weights; optionally without vetoes or with others (their text), or with every
+    not-applicable rule redistribute."""
+    text = SCHEME if vetoes is True else SCHEME.replace(VETOES, vetoes or "")
     if redistribute_all:
         text = "\n".join(line for line in text.split("\n") if "when_not_applicable" not in line)
     doc = load_text(text.format(**dict(weights)), "p1.yaml")
@@ -139,6 +145,7 @@ def build(weights: tuple[tuple[str, float], ...], vetoes: bool = True, redistrib
 
 BASE = build(tuple(WEIGHTS.items()))
 NO_VETOES = build(tuple(WEIGHTS.items()), vetoes=False)
+THRESHOLDS = build(tuple(WEIGHTS.items()), vetoes=THRESHOLD_VETOES)
 # nothing falls back to zero or full points here, so a subject can end with no score at all
 ALL_REDISTRIBUTE = build(tuple(WEIGHTS.items()), redistribute_all=True)
 
@@ -238,6 +245,31 @@ def test_vetoes_change_the_grade_never_the_score(rows: list[dict[str, Any]]) -> 
         else:  # cap 合格: only lowers
             assert rank[a.grade] == max(rank[b.grade], rank["合格"])
             assert a.decided_by == ("veto:zero_r" if rank[b.grade] < rank["合格"] else "score")
+
+
+@PROPERTY
+@given(datasets)
+def test_a_threshold_veto_triggers_when_the_value_on_the_card_passes_it(rows: list[dict[str, Any]]) -> None:
+    with_vetoes = evaluate_rows(THRESHOLDS, rows).scorecards
+    without = evaluate_rows(NO_VETOES, rows).scorecards
+    rank = {g.name: k for k, g in enumerate(THRESHOLDS.grades)}
+    for a, b in zip(with_vetoes, without, strict=True):
+        assert a.score == b.score and a.score_grade == b.score_grade
+        by_id = {i.id: i for i in a.indicators}
+        sh, mn = by_id["sh"], by_id["mn"]  # applicable exactly when scored (sh: min_sample 2)
+        expected = {"low_sh"} if sh.status == "scored" and sh.value < 0.5 else set()
+        if mn.status == "scored" and mn.value >= 50:
+            expected.add("high_x")
+        assert {v.id for v in a.vetoes} == expected
+        for v in a.vetoes:
+            assert v.evidence == () and v.measured is not None
+            assert v.measured.value == (sh if v.id == "low_sh" else mn).value
+        if "high_x" in expected:
+            assert (a.grade, a.decided_by) == ("不合格", "veto:high_x")
+        elif expected:
+            assert rank[a.grade] == max(rank[b.grade], rank["合格"])
+        else:
+            assert (a.grade, a.decided_by) == (b.grade, b.decided_by)
 
 
 @PROPERTY

@@ -94,8 +94,28 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
     else:
         lines.append("Grade: none (no score)")
     for v in card["vetoes"]:
-        evidence = ", ".join(v["evidence"][:20]) + (" …" if len(v["evidence"]) > 20 else "")
         effect = f"grade {v['grade']}" if v["effect"] == "grade" else f"grade capped at {v['grade']}"
-        lines.append(f"Veto {v['name']} [{v['id']}]: {effect} — {v['reason']}; {len(v['evidence'])} record(s): "
-                     f"{evidence}")
+        if v.get("measured") is not None:
+            evidence = measured_text(v["measured"])
+        else:
+            evidence = f"{len(v['evidence'])} record(s): " + ", ".join(v["evidence"][:20]) + (
+                " …" if len(v["evidence"]) > 20 else "")
+        lines.append(f"Veto {v['name']} [{v['id']}]: {effect} — {v['reason']}; {evidence}")
     return "\n".join(lines) + "\n"
+
+
+_SYMBOLS = {"above": ">", "below": "<", "at_least": "≥", "at_most": "≤"}
+
+
+def measured_text(measured: Mapping[str, Any]) -> str:
+    """The evidence of a veto on a measured value, as explain and the report show it: ``abandon_rate 0.4 > 0.25``."""
+    test = next((t for t in _SYMBOLS if t in measured), None)
+    threshold = f" {_SYMBOLS[test]} {_figure(measured[test])}" if test is not None else ""
+    return f"{measured.get('of')} {_figure(measured.get('value'))}{threshold}"
+
+
+def _figure(x: Any) -> str:
+    """A number in full (to the 12 significant digits a value is kept to), without a trailing ``.0``."""
+    if isinstance(x, float) and x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return str(x)

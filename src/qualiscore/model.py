@@ -32,6 +32,8 @@ MeasureKind = Literal[
 ]
 ScoringKind = Literal["bands", "linear", "pass", "map"]
 VetoEffect = Literal["grade", "cap"]
+# How a veto compares a measured value with its threshold: >, <, ≥, ≤.
+ThresholdTest = Literal["above", "below", "at_least", "at_most"]
 FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "duration"]
 PeriodUnit = Literal["day", "week", "month", "quarter", "year"]
 # What an indicator or dimension that does not count contributes: its weight to the others, 0 or 100.
@@ -40,6 +42,9 @@ NotApplicableRule = Literal["redistribute", "zero", "full"]
 # In the order the schema lists them: a measure's kind is the first of these keys it has.
 MEASURE_KINDS: tuple[MeasureKind, ...] = get_args(MeasureKind)
 SCORING_KINDS: tuple[ScoringKind, ...] = get_args(ScoringKind)
+THRESHOLD_TESTS: tuple[ThresholdTest, ...] = get_args(ThresholdTest)
+# Measure kinds whose value is true or false, never a number a threshold could compare.
+TRUTH_KINDS: frozenset[MeasureKind] = frozenset({"any", "all"})
 
 
 @functools.cache
@@ -140,6 +145,18 @@ class Measure:
         """Every expression the measure reads, for checking names and finding the fields it uses."""
         return tuple(e for e in (self.expr, self.numerator, self.denominator, self.where) if e is not None)
 
+    def describe(self) -> str:
+        """The measure in one line, as a veto's evidence names what it measured: ``share(abandoned)``."""
+        if self.kind == "ratio":
+            inner = f"{_oneline(self.numerator)} / {_oneline(self.denominator)}"
+        else:
+            inner = _oneline(self.expr)
+        if self.p is not None:
+            inner += f", p={_num(self.p)}"
+        if self.where is not None:
+            inner += f", where {_oneline(self.where)}"
+        return f"{self.kind}({inner})"
+
 
 @dataclass(frozen=True, slots=True)
 class Band:
@@ -207,16 +224,48 @@ class Dimension:
 
 
 @dataclass(frozen=True, slots=True)
+class Threshold:
+    """The one comparison of a veto on a measured value: ``above: 0.25`` is ``Threshold("above", 0.25)``."""
+
+    test: ThresholdTest
+    limit: float
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value`` is past the threshold, so the veto triggers."""
+        if self.test == "above":
+            return value > self.limit
+        if self.test == "below":
+            return value < self.limit
+        if self.test == "at_least":
+            return value >= self.limit
+        return value <= self.limit
+
+
+@dataclass(frozen=True, slots=True)
 class Veto:
-    """A rule that overrides the grade (一票否决) whatever the score; the score itself never changes."""
+    """A rule that overrides the grade (一票否决) whatever the score; the score itself never changes.
+
+    Without a threshold it triggers when ``when`` measures true or non-zero, with the
+    records that made it so as evidence. With one, it compares a measured value (of
+    ``when``, or of the indicator ``indicator``) with the threshold; ``when`` is None
+    exactly when it tests an indicator, whose own measure and min_sample apply.
+    """
 
     id: str
     name: str
-    when: Measure
+    when: Measure | None
     effect: VetoEffect
     grade: str  # the grade set (effect "grade") or the best grade allowed (effect "cap")
     reason: str = ""
     pointer: str = ""
+    indicator: str | None = None
+    threshold: Threshold | None = None
+
+    def tested(self) -> str:
+        """What a threshold veto compares, as its evidence names it: the indicator's id, or the measure."""
+        if self.indicator is not None:
+            return self.indicator
+        return self.when.describe() if self.when is not None else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +336,10 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(x)
 
 
+def _oneline(expr: Expression | None) -> str:
+    return " ".join(expr.source.split()) if expr is not None else ""
+
+
 def _date(text: Any) -> dt.date:
     return dt.date.fromisoformat(str(text))
 
@@ -331,6 +384,22 @@ def compile_scoring(spec: Mapping[str, Any]) -> Scoring:
         )
     mapping = tuple((str(k), float(v)) for k, v in spec["map"].items())
     return Scoring("map", mapping=mapping, default=float(spec.get("default", 0)))
+
+
+def compile_veto(doc: Document, spec: Mapping[str, Any], pointer: str) -> Veto:
+    """A veto on a measure (``when``) or on an indicator's value, with at most one threshold key."""
+    test = next((t for t in THRESHOLD_TESTS if t in spec), None)
+    return Veto(
+        id=spec["id"],
+        name=spec.get("name", spec["id"]),
+        when=compile_measure(doc, spec["when"], f"{pointer}/when") if "when" in spec else None,
+        effect=next(iter(spec["effect"])),
+        grade=next(iter(spec["effect"].values())),
+        reason=spec.get("reason", ""),
+        pointer=pointer,
+        indicator=spec.get("indicator"),
+        threshold=Threshold(test, float(spec[test])) if test is not None else None,
+    )
 
 
 def _opt(x: Any) -> float | None:
@@ -411,18 +480,7 @@ def compile_document(doc: Document) -> Scheme:
                 pointer=f"/dimensions/{di}",
             )
         )
-    vetoes = tuple(
-        Veto(
-            id=v["id"],
-            name=v.get("name", v["id"]),
-            when=compile_measure(doc, v["when"], f"/vetoes/{vi}/when"),
-            effect=next(iter(v["effect"])),
-            grade=next(iter(v["effect"].values())),
-            reason=v.get("reason", ""),
-            pointer=f"/vetoes/{vi}",
-        )
-        for vi, v in enumerate(data.get("vetoes") or ())
-    )
+    vetoes = tuple(compile_veto(doc, v, f"/vetoes/{vi}") for vi, v in enumerate(data.get("vetoes") or ()))
     cal = data.get("calendar") or {}
     calendar = Calendar(
         weekend=frozenset(cal.get("weekend", (6, 7))),

@@ -58,13 +58,24 @@ class DimensionResult:
 
 
 @dataclass(frozen=True, slots=True)
+class VetoMeasurement:
+    """The evidence of a veto on a measured value: what was measured, its value and the threshold it passed."""
+
+    of: str  # the indicator's id, or the measure written out: share(abandoned)
+    value: float | int  # to 12 significant digits, as compared
+    test: str  # above | below | at_least | at_most
+    threshold: float
+
+
+@dataclass(frozen=True, slots=True)
 class VetoResult:
     id: str
     name: str
     effect: str
     grade: str
     reason: str
-    evidence: tuple[str, ...]
+    evidence: tuple[str, ...]  # ids of the records that made the veto true; none for a threshold veto
+    measured: VetoMeasurement | None = None  # a threshold veto's value and threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,12 +218,17 @@ def scorecard_dict(card: Scorecard) -> dict[str, Any]:
         "decided_by": card.decided_by,
         "note": card.note,
         "dimensions": dims,
-        "vetoes": [
-            {"id": v.id, "name": v.name, "effect": v.effect, "grade": v.grade, "reason": v.reason,
-             "evidence": list(v.evidence)}
-            for v in card.vetoes
-        ],
+        "vetoes": [_veto_dict(v) for v in card.vetoes],
     }
+
+
+def _veto_dict(v: VetoResult) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": v.id, "name": v.name, "effect": v.effect, "grade": v.grade, "reason": v.reason,
+                           "evidence": list(v.evidence)}
+    if v.measured is not None:  # only a threshold veto has the key, so other vetoes print as they always have
+        m = v.measured
+        out["measured"] = {"of": m.of, "value": _value(m.value), m.test: _value(m.threshold)}
+    return out
 
 
 def dumps(obj: Any) -> str:

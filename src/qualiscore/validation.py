@@ -28,7 +28,7 @@ from . import expressions
 from ._plain import dict_of, list_of, number_or_none
 from .errors import ExpressionError, Location, SchemeLoadError
 from .loader import Document, escape_pointer_token, load_path
-from .model import MEASURE_KINDS, time_zone, time_zone_names
+from .model import MEASURE_KINDS, THRESHOLD_TESTS, TRUTH_KINDS, time_zone, time_zone_names
 
 # An error refuses the scheme; a warning is printed and the scheme is still used.
 Severity = Literal["error", "warning"]
@@ -136,7 +136,8 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
     if validator == "oneOf" and isinstance(error.instance, dict):
         kinds = _one_of_kinds(schema)
         present = [k for k in kinds if k in error.instance]
-        what = "measure" if "count" in kinds else "scoring" if "bands" in kinds else "test"
+        what = ("measure" if "count" in kinds else "scoring" if "bands" in kinds else "veto" if "when" in kinds
+                else "test")
         if not present:
             if set(error.instance) - set(schema.get("properties", {})):
                 return  # an unknown key is reported on its own, with a suggestion
@@ -165,7 +166,9 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         percent = percent_text(error.instance)
         if percent is not None and "number" in [*list_of(expected), expected]:
             # A value compared with a measure is a fraction; points, grades, weights and p are plain numbers.
-            fraction = "/scoring/" in pointer and pointer.rsplit("/", 1)[-1] in ("min", "max", "from", "to", "equals")
+            last = pointer.rsplit("/", 1)[-1]
+            fraction = ("/scoring/" in pointer and last in ("min", "max", "from", "to", "equals")) or (
+                pointer.startswith("/vetoes/") and last in THRESHOLD_TESTS)
             yield Finding("error", "percent-text", f"{str(error.instance).strip()} is written as text; write "
                           f"{_fraction(percent) if fraction else f'{percent * 100:g}'}", where,
                           "shares are fractions between 0 and 1, written without %" if fraction else
@@ -533,8 +536,7 @@ class _Lint:
         return isinstance(tree, ast.Name) and dict_of(self.fields.get(tree.id)).get("type") == "boolean"
 
     def share_scoring(self, spec: Mapping[str, Any], pointer: str) -> None:
-        """A share lies between 0 and 1: a bound written as a percentage (80) or one no share can
-        reach (a band's min 1.2, linear to 1.5) is a mistake the committee cannot see in the scores."""
+        """The bounds of a share's scoring, checked as :meth:`share_bounds` says."""
         bounds: list[tuple[str, str, str, Any]] = []  # pointer, what, key, value
         for i, band in enumerate(list_of(spec.get("bands"))):
             band = dict_of(band)
@@ -542,6 +544,16 @@ class _Lint:
         for kind, keys in (("linear", ("from", "to")), ("pass", ("min", "max"))):
             rule = dict_of(spec.get(kind))
             bounds += [(f"{pointer}/{kind}/{k}", f"{kind} {k}", k, rule.get(k)) for k in keys]
+        self.share_bounds(bounds)
+
+    def share_bounds(self, bounds: Iterable[tuple[str, str, str, Any]]) -> None:
+        """A share lies between 0 and 1: a number compared with one (a scoring bound, a veto's threshold)
+        written as a percentage (80), or one no share can reach (a band's min 1.2, linear to 1.5, a veto
+        above 1.5), is a mistake the committee cannot see in the scores.
+
+        Each bound is (pointer, what, key, value); ``key`` says which side of the value it bounds:
+        ``min`` (the value must reach it), ``max`` (the value must stay under it), ``from`` or ``to``.
+        """
         for ptr, what, key, raw in bounds:
             value = number_or_none(raw)
             if value is None or 0 <= value <= 1:
@@ -595,6 +607,7 @@ class _Lint:
     def dimensions(self) -> None:
         dim_ids: dict[str, str] = {}
         ind_ids: dict[str, str] = {}
+        measures: dict[str, Any] = {}  # indicator id -> its measure, for vetoes on an indicator's value
         for di, dim in enumerate(list_of(self.data.get("dimensions"))):
             dim = dict_of(dim)
             ptr = f"/dimensions/{di}"
@@ -606,10 +619,12 @@ class _Lint:
                 ind = dict_of(ind)
                 iptr = f"{ptr}/indicators/{ii}"
                 self.unique(ind.get("id"), ind_ids, f"{iptr}/id", "indicator")
+                if isinstance(ind.get("id"), str):
+                    measures.setdefault(ind["id"], ind.get("measure"))
                 self.weight(ind.get("weight"), f"{iptr}/weight")
                 self.measure(ind.get("measure"), f"{iptr}/measure")
                 self.scoring(ind.get("scoring"), f"{iptr}/scoring", share=self.share_valued(ind.get("measure")))
-        self.dimension_ids, self.indicator_ids = dim_ids, ind_ids
+        self.dimension_ids, self.indicator_ids, self.indicator_measures = dim_ids, ind_ids, measures
         self.weight_shares([dict_of(d).get("weight") for d in list_of(self.data.get("dimensions"))],
                            "/dimensions", "the dimension weights")
 
@@ -654,7 +669,9 @@ class _Lint:
             veto = dict_of(veto)
             ptr = f"/vetoes/{vi}"
             self.unique(veto.get("id"), seen, f"{ptr}/id", "veto")
-            self.measure(veto.get("when"), f"{ptr}/when")
+            if "when" in veto:
+                self.measure(veto["when"], f"{ptr}/when")
+            self.threshold(veto, ptr)
             for key, grade in dict_of(veto.get("effect")).items():
                 if isinstance(grade, str) and grade_names and grade not in grade_names:
                     close = difflib.get_close_matches(grade, sorted(grade_names), n=1)
@@ -662,6 +679,53 @@ class _Lint:
                              f"{ptr}/effect/{key}",
                              f"did you mean {close[0]!r}?" if close else "use a name listed under grades")
         self.veto_ids = seen
+
+    def threshold(self, veto: Mapping[str, Any], pointer: str) -> None:
+        """A veto on a measured value: one threshold, compared with a number (not true or false),
+        of a measure or of an indicator that exists; a share's threshold is a fraction."""
+        tests = [t for t in THRESHOLD_TESTS if t in veto]
+        for extra in tests[1:]:
+            self.add("error", "veto-threshold", f"a veto compares with one threshold; this one has {' and '.join(tests)}",
+                     f"{pointer}/{extra}", "keep one; for a range, write a veto for each end", key=True)
+        iid = veto.get("indicator")
+        measure = veto.get("when")
+        if isinstance(iid, str):
+            if iid not in self.indicator_measures:
+                self.ref_missing(iid, self.indicator_measures, f"{pointer}/indicator", "indicator", key=False)
+                return
+            if not tests:
+                self.add("error", "veto-threshold", f"a veto on indicator {iid!r} needs a threshold",
+                         f"{pointer}/indicator", "add one of above, below, at_least or at_most", key=True)
+                return
+            measure = self.indicator_measures[iid]
+        if not tests or ("when" in veto and "indicator" in veto):
+            return  # two things to test: the schema reports it
+        test = tests[0]
+        why = self.not_numeric(measure)
+        if why is not None:
+            of = f" (indicator {iid!r})" if isinstance(iid, str) else ""
+            self.add("error", "veto-not-numeric", f"a threshold compares a number, but {why}{of}",
+                     f"{pointer}/{test}", "measure a number (count or share of the condition, for example), or "
+                     "remove the threshold to veto whenever the measure is true", key=True)
+        elif self.share_valued(measure):
+            side = "min" if test in ("above", "at_least") else "max"
+            self.share_bounds([(f"{pointer}/{test}", f"threshold {test}", side, veto.get(test))])
+
+    def not_numeric(self, measure: Any) -> str | None:
+        """Why a measure has no number for a threshold to compare (None when it may have one)."""
+        spec = dict_of(measure)
+        kind = next((k for k in MEASURE_KINDS if k in spec), None)
+        if kind in TRUTH_KINDS:
+            return f"an `{kind}` measure is true or false"
+        if kind != "value":
+            return None
+        source = spec["value"]
+        if self.boolean(source):
+            return "this `value` is true or false"
+        ftype = dict_of(self.fields.get(source.strip())).get("type") if isinstance(source, str) else None
+        if ftype in ("string", "date", "datetime"):
+            return f"this `value` is the {ftype} field {source.strip()!r}"
+        return None
 
     def grades(self) -> None:
         grades = [dict_of(g) for g in list_of(self.data.get("grades"))]

@@ -35,6 +35,7 @@ from typing import Any
 
 from .._plain import dict_of, list_of, number_or_none
 from ..loader import Document
+from ..model import THRESHOLD_TESTS
 from .values import (
     band_text,
     canonical,
@@ -112,6 +113,7 @@ KINDS: dict[str, str] = {
     "veto-removed": "vetoes",
     "veto-renamed": "vetoes",
     "veto-when-changed": "vetoes",
+    "veto-threshold-changed": "vetoes",
     "veto-effect-changed": "vetoes",
     "veto-reason-changed": "vetoes",
     "grade-added": "grades",
@@ -542,8 +544,7 @@ class _Differ:
             old, optr = ov[vid]
             self.value("veto-renamed", f"{path}.name", old.get("name"), veto.get("name"), f"{optr}/name",
                        f"{ptr}/name", default=vid)
-            self.measure("veto-when-changed", f"{path}.when", old.get("when"), veto.get("when"), f"{optr}/when",
-                         f"{ptr}/when")
+            self.veto_tested(path, old, veto, optr, ptr)
             oe, ne = _effect(old), _effect(veto)
             if oe != ne:
                 self.add("veto-effect-changed", f"{path}.effect", _effect_text(oe), _effect_text(ne),
@@ -553,6 +554,31 @@ class _Differ:
         for vid, (veto, ptr) in ov.items():
             if vid not in nv:
                 self.add("veto-removed", f"vetoes.{vid}", _veto_text(veto), None, ptr, None)
+
+    def veto_tested(self, path: str, o: dict[str, Any], n: dict[str, Any], optr: str, nptr: str) -> None:
+        """What a veto tests (a measure, or an indicator's value) and the threshold it compares it with."""
+        if "indicator" in o or "indicator" in n:
+            if "indicator" in o and "indicator" in n:
+                self.value("veto-when-changed", f"{path}.indicator", o["indicator"], n["indicator"],
+                           f"{optr}/indicator", f"{nptr}/indicator")
+            else:
+                okey, nkey = _tested_key(o), _tested_key(n)
+                self.add("veto-when-changed", f"{path}.{nkey}", _tested_text(o), _tested_text(n), f"{optr}/{okey}",
+                         f"{nptr}/{nkey}", "the veto tests an indicator's value instead of a measure"
+                         if nkey == "indicator" else "the veto tests a measure instead of an indicator's value")
+        else:
+            self.measure("veto-when-changed", f"{path}.when", o.get("when"), n.get("when"), f"{optr}/when",
+                         f"{nptr}/when")
+        ot, nt = _threshold(o), _threshold(n)
+        if ot is not None and nt is not None and ot[0] == nt[0]:
+            self.value("veto-threshold-changed", f"{path}.{ot[0]}", ot[1], nt[1], f"{optr}/{ot[0]}",
+                       f"{nptr}/{nt[0]}")
+        elif ot != nt:
+            note = ("threshold added: the veto compares the measured value, no longer triggering on any true or "
+                    "non-zero value" if ot is None else "threshold removed: the veto triggers on any true or "
+                    "non-zero value" if nt is None else None)
+            self.add("veto-threshold-changed", f"{path}.threshold", _threshold_text(ot), _threshold_text(nt),
+                     f"{optr}/{ot[0]}" if ot else None, f"{nptr}/{nt[0]}" if nt else None, note)
 
     def grades(self) -> None:
         og = _index_by(self.old.get("grades"), "name", "grades")
@@ -636,8 +662,30 @@ def _effect_text(effect: tuple[str, str] | None) -> str | None:
     return None if effect is None else f"{effect[0]}: {effect[1]}"
 
 
+def _threshold(veto: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """A veto's comparison and number (the first one written, as the compiler reads it), or None."""
+    test = next((t for t in THRESHOLD_TESTS if t in veto), None)
+    return None if test is None else (test, veto[test])
+
+
+def _threshold_text(threshold: tuple[str, Any] | None) -> str | None:
+    return None if threshold is None else f"{threshold[0]}: {show(threshold[1])}"
+
+
+def _tested_key(veto: Mapping[str, Any]) -> str:
+    return "indicator" if "indicator" in veto else "when"
+
+
+def _tested_text(veto: Mapping[str, Any]) -> str:
+    if "indicator" in veto:
+        return f"indicator {show(veto['indicator'])}"
+    return measure_text(veto.get("when"))
+
+
 def _veto_text(veto: Mapping[str, Any]) -> str:
-    return f"when {measure_text(veto.get('when'))} → {_effect_text(_effect(veto))}"
+    threshold = _threshold_text(_threshold(veto))
+    tested = _tested_text(veto) + (f"; {threshold}" if threshold else "")
+    return f"when {tested} → {_effect_text(_effect(veto))}"
 
 
 _TEST_DEFAULTS: dict[str, Any] = {"tolerance": 1e-6}

@@ -123,7 +123,8 @@ class RowEngine:
         measured = {
             ind.id: self.measure(ind.measure, records) for dim in self.scheme.dimensions for ind in dim.indicators
         }
-        vetoes = triggered_vetoes(self.scheme, [self.measure(veto.when, records) for veto in self.scheme.vetoes])
+        vetoes = triggered_vetoes(self.scheme, measured, [
+            None if veto.when is None else self.measure(veto.when, records) for veto in self.scheme.vetoes])
         return build_scorecard(self.scheme, subject, keys, period, len(records), measured, vetoes)
 
 

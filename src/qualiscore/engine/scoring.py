@@ -21,6 +21,7 @@ from ..scorecard import (
     DimensionResult,
     IndicatorResult,
     Scorecard,
+    VetoMeasurement,
     VetoResult,
     rounded,
 )
@@ -119,6 +120,7 @@ class _SchemeScoring:
 
     scheme: Scheme  # kept, so the id this is cached under is never reused
     dimensions: tuple[_DimensionScoring, ...]
+    indicators: Mapping[str, Indicator]  # by id, for the vetoes that test an indicator's value
 
 
 def _fill(rule: str, what: str) -> tuple[float | None, str | None]:
@@ -142,14 +144,40 @@ def _scoring_of(scheme: Scheme) -> _SchemeScoring:
             inds = tuple(_IndicatorScoring(ind, scorer(ind.scoring), *_fill(ind.when_not_applicable, ""))
                          for ind in dim.indicators)
             dims.append(_DimensionScoring(dim, inds, *_fill(dim.when_not_applicable, "dimension not applicable, ")))
-        found = _SCORING_BY_SCHEME[id(scheme)] = _SchemeScoring(scheme, tuple(dims))
+        found = _SCORING_BY_SCHEME[id(scheme)] = _SchemeScoring(scheme, tuple(dims),
+                                                                {i.id: i for i in scheme.indicators})
     return found
 
 
-def triggered_vetoes(scheme: Scheme, measured: Sequence[MeasureResult]) -> list[VetoResult]:
-    """The scheme's vetoes whose ``when`` measured true (``measured`` in scheme order), with their evidence."""
-    return [VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, res.evidence)
-            for veto, res in zip(scheme.vetoes, measured, strict=True) if common.veto_triggered(res.value)]
+def triggered_vetoes(scheme: Scheme, indicators: Mapping[str, MeasureResult],
+                     vetoes: Sequence[MeasureResult | None]) -> list[VetoResult]:
+    """The scheme's vetoes that trigger, with their evidence.
+
+    ``vetoes`` holds, in scheme order, each veto's ``when`` measured (None for a veto on an
+    indicator, which reads the indicator's result in ``indicators``). A veto without a
+    threshold triggers when its measure is true or non-zero, with the ids of the records
+    that made it so. A threshold veto compares the value, cut to 12 significant digits as
+    on the scorecard, with its threshold; a value that is not applicable (below the
+    indicator's min_sample, nothing measured, undefined) or not a number never triggers,
+    and its evidence is the value and the threshold.
+    """
+    found = []
+    for veto, res in zip(scheme.vetoes, vetoes, strict=True):
+        threshold = veto.threshold
+        if threshold is None:
+            if res is not None and common.veto_triggered(res.value):
+                found.append(VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, res.evidence))
+            continue
+        min_sample = 1
+        if veto.indicator is not None:
+            res, min_sample = indicators[veto.indicator], _scoring_of(scheme).indicators[veto.indicator].min_sample
+        assert res is not None, f"veto {veto.id} was not measured"
+        value = common.canonical(res.value)
+        x = common.threshold_value(value, res.sample, min_sample)
+        if x is not None and threshold.holds(x):
+            found.append(VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, (),
+                                    VetoMeasurement(veto.tested(), value, threshold.test, threshold.limit)))
+    return found
 
 
 def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], period: str | None, n_records: int,
@@ -165,7 +193,7 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
         for ind_rules in dim_rules.indicators:
             ind = ind_rules.ind
             res = _canonical(measured[ind.id])
-            points, rule, reason = None, None, common.not_applicable_reason(ind, res.value, res.sample)
+            points, rule, reason = None, None, common.not_applicable_reason(ind.min_sample, res.value, res.sample)
             if reason is None:
                 points, rule, reason = ind_rules.score(res.value)
             if reason is None:

@@ -420,6 +420,8 @@ class _Page:
                 shown = "".join(f"<code>{escape(x)}</code>" for x in v.evidence[:EVIDENCE_SHOWN])
                 more = (f' <span class="muted">… and {len(v.evidence) - EVIDENCE_SHOWN} more</span>'
                         if len(v.evidence) > EVIDENCE_SHOWN else "")
+                if v.measured is not None:
+                    shown, more = f"<code>{escape(v.measured)}</code>", ""
                 rows.append([_subject_link(c), escape(c.period or "—"),
                              f"{fmt_number(c.score)} " + self.badge(c.score_grade) + " → " + self.badge(c.grade),
                              f"{escape(v.name)} <code>{escape(v.id)}</code><br><span class=\"muted\">"
@@ -427,11 +429,16 @@ class _Page:
                              f'<span class="evidence">{shown}{more}</span>'])
         lead = (f"{len(view.vetoed)} scorecard(s) decided or capped by a veto; evidence lists the record ids that "
                 "triggered it.")
+        measured = any(v.measured is not None for c in view.vetoed for v in c.vetoes)
+        if measured:
+            lead += " A veto on a measured value shows the value and the threshold it passed."
         if len(view.vetoed) > VETO_ROWS:
             lead += f" The first {VETO_ROWS} are listed; all are in scorecards.jsonl."
         body = (_table(["Veto 否决项", "Effect", "Scorecards", "Evidence records"], summary, numeric=[2, 3])
                 + "<h3>Triggered vetoes 触发明细</h3>"
-                + _table(["Subject 对象", "Period", "Score → grade", "Veto", "Evidence 证据 (record ids)"], rows))
+                + _table(["Subject 对象", "Period", "Score → grade", "Veto",
+                          "Evidence 证据 (record ids, or value and threshold)" if measured
+                          else "Evidence 证据 (record ids)"], rows))
         return _section("vetoes", lead, body)
 
     # ----------------------------------------------------------------- rejects

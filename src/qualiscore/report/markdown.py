@@ -96,10 +96,14 @@ def render_markdown(view: ReportView) -> str:
             shown = ", ".join(_cell(x) for x in v.evidence[:EVIDENCE_SHOWN])
             if len(v.evidence) > EVIDENCE_SHOWN:
                 shown += f" … (+{len(v.evidence) - EVIDENCE_SHOWN})"
+            if v.measured is not None:
+                shown = _cell(v.measured)
             vetoes.append([_cell(c.subject), _cell(c.period or "—"), fmt_number(c.score),
                            f"{_cell(c.score_grade or '—')} → {_cell(c.grade)}",
                            f"{_cell(v.name)} ({_cell(v.id)})", shown])
-    out.append(_table(["Subject", "Period", "Score", "Grade", "Veto", "Evidence (record ids)"], vetoes, right=[2])
+    measured = any(v.measured is not None for c in view.vetoed for v in c.vetoes)
+    evidence = "Evidence (record ids, or value and threshold)" if measured else "Evidence (record ids)"
+    out.append(_table(["Subject", "Period", "Score", "Grade", "Veto", evidence], vetoes, right=[2])
                if vetoes else "No veto was triggered.\n")
 
     out.append("## Rejects by code\n")

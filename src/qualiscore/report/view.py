@@ -14,7 +14,7 @@ from typing import Any
 
 from .._display import mean
 from ..approval import Approval, approval_of
-from ..explain import explain_text
+from ..explain import explain_text, measured_text
 from ..model import Scheme
 from ..rulesrepo import GitPlace
 from .breakdowns import Breakdown, BreakdownRow
@@ -135,6 +135,7 @@ class TriggeredVeto:
     name: str | None
     reason: str | None
     evidence: tuple[str | None, ...]  # ids of the records that triggered it
+    measured: str | None = None  # a veto on a measured value: the value and its threshold (explain.measured_text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +338,8 @@ def _subject(run: RunOutput, i: int, explained: set[int]) -> SubjectCard:
     c = run.cards[i]
     decided = str(c.get("decided_by") or "")
     vetoes = tuple(TriggeredVeto(_text(v.get("id")), _text(v.get("name")), _text(v.get("reason")),
-                                 tuple(_text(x) for x in v.get("evidence") or []))
+                                 tuple(_text(x) for x in v.get("evidence") or []),
+                                 measured_text(v["measured"]) if isinstance(v.get("measured"), Mapping) else None)
                    for v in c.get("vetoes") or [])
     deciding = None
     if decided.startswith("veto:"):

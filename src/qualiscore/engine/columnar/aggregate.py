@@ -45,20 +45,22 @@ def score(plan: CompiledScheme, result: ExecutionResult) -> list[Scorecard]:
                               id_kind=plan.kinds.get(plan.id_field), zone=plan.zone, columns=frame.columns)
 
     indicators = [columns(k, ind.measure, False) for k, ind in enumerate(scheme.indicators)]
-    vetoes = [columns(len(indicators) + k, veto.when, True) for k, veto in enumerate(scheme.vetoes)]
+    # A veto on an indicator reads the indicator's statistics; only a veto without a threshold gathers evidence.
+    vetoes = {k: columns(len(indicators) + k, veto.when, veto.threshold is None)
+              for k, veto in enumerate(scheme.vetoes) if veto.when is not None}
     clock = Clock()
-    table = _gathered(plan, frame, indicators + vetoes)
+    table = _gathered(plan, frame, indicators + list(vetoes.values()))
     clock.lap("group_by")
     order, subjects = _subjects(plan, table)
     table = table[order]
     indicator_stats = [m.statistics(table) for m in indicators]
-    veto_stats = [m.statistics(table) for m in vetoes]
+    veto_stats = {k: m.statistics(table) for k, m in vetoes.items()}
     labels = table.get_column(LABEL).to_list() if LABEL in table.columns else [None] * table.height
     cards = []
     for k, (keys, label, scored) in enumerate(zip(subjects, labels, table.get_column("__scored").to_list())):
         measured = {ind.id: finish(ind.measure, stats[k]) for ind, stats in zip(scheme.indicators, indicator_stats)}
-        triggered = triggered_vetoes(scheme, [finish(veto.when, stats[k])
-                                              for veto, stats in zip(scheme.vetoes, veto_stats)])
+        triggered = triggered_vetoes(scheme, measured, [
+            None if veto.when is None else finish(veto.when, veto_stats[v][k]) for v, veto in enumerate(scheme.vetoes)])
         cards.append(build_scorecard(scheme, plan.grouping.subject(keys, label), keys, label, scored,
                                      measured, triggered))
     clock.lap("scorecards")

@@ -142,7 +142,7 @@ class CompiledScheme:
             else:
                 self.translator.with_column(name, col.kind)
                 self.kinds[name] = col.kind
-        owners = [i.measure for i in scheme.indicators] + [v.when for v in scheme.vetoes]
+        owners = [i.measure for i in scheme.indicators] + [v.when for v in scheme.vetoes if v.when is not None]
         for m in owners:
             self.measures[id(m)] = self._measure(m)
 
