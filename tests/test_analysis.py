@@ -21,13 +21,12 @@ from hypothesis import strategies as st
 pl = pytest.importorskip("polars")
 
 import qualiscore as qs  # noqa: E402
+from conftest import Cli, Engine  # noqa: E402
 from qualiscore.analysis import Result  # noqa: E402
 from qualiscore.errors import NothingScoredError, OutputError, QualiscoreError, UsageError  # noqa: E402
 from qualiscore.manifest import read_manifest, render_outputs  # noqa: E402
 from qualiscore.records.arrow import MEMORY, table_of  # noqa: E402
 from qualiscore.verify import verify  # noqa: E402
-
-from conftest import Cli, Engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEME = ROOT / "rules" / "cs-quality" / "2026Q2.yaml"

@@ -200,7 +200,7 @@ class Result:
         run = dataclasses.replace(self.run, options=options.manifest_dict(self.run.options.get("engine", "rows")))
         check_publishable(run, options)
         protect = [*(s.path for s in run.schemes), *options.data]
-        return write_outputs(render_outputs(run), outdir, force=force, protect=protect)
+        return write_outputs(render_outputs(run), Path(outdir), force=force, protect=protect)
 
 
 def _read_csv(pl: Any, text: str, columns: list[str]) -> pl.DataFrame:

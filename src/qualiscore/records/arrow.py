@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from ..errors import UsageError
 
@@ -105,5 +105,5 @@ class _Digest:
 def arrow_sha256(frame: pl.DataFrame) -> str:
     """The SHA-256 of ``frame`` as an uncompressed Arrow IPC stream, hashed as it is written (no copy kept)."""
     digest = _Digest()
-    frame.write_ipc_stream(digest, compression="uncompressed")  # type: ignore[arg-type]
+    frame.write_ipc_stream(cast("IO[bytes]", digest), compression="uncompressed")
     return digest.hash.hexdigest()
