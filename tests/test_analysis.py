@@ -226,6 +226,7 @@ def test_write_records_a_table_and_verify_says_it_cannot_be_read_again(cli: Cli,
     assert shown.exit_code == 11 and "Traceback" not in shown.output
     assert "input-in-memory: input <memory> was a table in memory (3000 rows" in shown.output
     assert "save the table first" in shown.output
+    assert "(not recomputed: an input was a table in memory, which no file holds)" in shown.output
     assert cli("explain", str(out), "--subject", "A001/2026-04").exit_code == 0
 
 

@@ -38,9 +38,9 @@ def run_cell(code: str, namespace: dict[str, Any], name: str) -> str:
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(tree, name, "exec"), namespace)  # noqa: S102 - the page's own code
+        exec(compile(tree, name, "exec"), namespace)
         if last is not None:
-            value = eval(compile(ast.Expression(last.value), name, "eval"), namespace)  # noqa: S307
+            value = eval(compile(ast.Expression(last.value), name, "eval"), namespace)
             if value is not None:
                 print(repr(value))
     return out.getvalue()
