@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .approval import approval_of
 from .errors import UsageError
@@ -46,10 +46,9 @@ if TYPE_CHECKING:
 __all__ = ["Result", "Summary", "score"]
 
 SchemeSource = str | os.PathLike[str] | Scheme | Sequence[Scheme]
-PathsOrTable = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | Any
 
 
-def score(scheme: SchemeSource, data: PathsOrTable, *, by: str | Sequence[str] | None = None,
+def score(scheme: SchemeSource, data: Any, *, by: str | Sequence[str] | None = None,
           as_of: dt.date | None = None, engine: EngineName = "auto", encoding: str | None = None,
           sheet: str | None = None) -> Result:
     """Score ``data`` with ``scheme``: the same scorecards and rejects as ``qualiscore evaluate``.
@@ -63,8 +62,7 @@ def score(scheme: SchemeSource, data: PathsOrTable, *, by: str | Sequence[str] |
     """
     fields = (by,) if isinstance(by, str) else tuple(by) if by is not None else None
     scheme_path = os.fspath(scheme) if isinstance(scheme, (str, os.PathLike)) else None
-    if isinstance(scheme, os.PathLike):
-        scheme = os.fspath(scheme)
+    schemes = scheme_path if scheme_path is not None else cast("Scheme | Sequence[Scheme]", scheme)
     source: Table | list[str]
     if is_table(data):
         if encoding is not None or sheet is not None:
@@ -76,7 +74,7 @@ def score(scheme: SchemeSource, data: PathsOrTable, *, by: str | Sequence[str] |
         source = list(paths)
     options = RunOptions(engine=engine, by=fields, as_of=as_of, encoding=encoding, sheet=sheet,
                          scheme_path=scheme_path, data=paths)
-    return Result(execute(scheme, source, options), options)
+    return Result(execute(schemes, source, options), options)
 
 
 def _paths(data: Any) -> tuple[str, ...]:
