@@ -23,11 +23,12 @@ from qualiscore.engine import (
     resolve_engine,
 )
 from qualiscore.engine.protocol import source_paths
-from qualiscore.engine.rows import ARROW_SOURCE, ENGINE, RowsEngine
+from qualiscore.engine.rows import ENGINE, RowsEngine
 from qualiscore.errors import UsageError
 from qualiscore.model import Scheme
 from qualiscore.options import RunOptions
 from qualiscore.records import Dataset, read_records
+from qualiscore.records.arrow import MEMORY, table_of
 from qualiscore.schemes import load_scheme, load_versions
 from qualiscore.scorecard import scorecard_dict
 
@@ -99,8 +100,8 @@ def test_the_rows_engine_reads_arrow_data(scheme: Scheme, dataset: Dataset, wrap
     assert frame.schema["started_at"] == pl.Datetime("us", "Asia/Shanghai")
     run = ENGINE.evaluate([scheme], ArrowOnly(frame) if wrap else frame, RunOptions(engine="rows"))
     assert cards(run) == cards(evaluate(scheme, dataset))
-    assert [(i.path, i.format, i.rows_read) for i in run.dataset.inputs] == [
-        (ARROW_SOURCE, "inline", len(dataset.records))]
+    assert [(i.path, i.sha256, i.format, i.rows_read) for i in run.dataset.inputs] == [
+        (MEMORY, table_of(frame).sha256, "arrow", len(dataset.records))]
 
 
 @needs_polars
@@ -111,7 +112,7 @@ def test_arrow_rows_are_typed_against_the_contract(scheme: Scheme) -> None:
     run = ENGINE.evaluate([scheme], frame, RunOptions(engine="rows"))
     assert not run.scorecards
     assert {(p.source, p.row, p.field, p.code) for p in run.problems} >= {
-        (ARROW_SOURCE, 1, "csat", "above-maximum"), (ARROW_SOURCE, 1, "channel", "missing-column")}
+        (MEMORY, 1, "csat", "above-maximum"), (MEMORY, 1, "channel", "missing-column")}
 
 
 def test_source_paths() -> None:
@@ -144,7 +145,7 @@ except UsageError as exc:
     print(exc.message)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "reading Arrow data needs polars" in out.stdout
+    assert "reading a table in memory needs polars" in out.stdout
 
 
 # --------------------------------------------------------------------------- choosing the engine

@@ -12,12 +12,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .analysis import Result, Summary, score
     from .engine import Run, evaluate, evaluate_versions
     from .records import read_records
     from .runs import execute
     from .schemes import load_scheme, load_versions
 
 _EXPORTS = {
+    "Result": "analysis",
+    "Summary": "analysis",
+    "score": "analysis",
     "Run": "engine",
     "evaluate": "engine",
     "evaluate_versions": "engine",
@@ -27,8 +31,8 @@ _EXPORTS = {
     "load_versions": "schemes",
 }
 
-__all__ = ["Run", "__version__", "evaluate", "evaluate_versions", "execute", "load_scheme", "load_versions",
-           "read_records"]
+__all__ = ["Result", "Run", "Summary", "__version__", "evaluate", "evaluate_versions", "execute", "load_scheme",
+           "load_versions", "read_records", "score"]
 
 
 def __getattr__(name: str) -> Any:

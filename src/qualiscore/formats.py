@@ -45,6 +45,8 @@ __all__ = [
     "FORMAT_FILES",
     "deterministic_zip",
     "explain_difference",
+    "indicator_ids",
+    "key_columns",
     "render_formats",
     "scorecards_parquet",
     "workbook_xlsx",
@@ -87,13 +89,14 @@ def _openpyxl() -> Any:
     return openpyxl
 
 
-def _indicator_ids(run: Run) -> list[str]:
+def indicator_ids(run: Run) -> list[str]:
+    """The indicators of every version of the run, each once, in order: the columns of the scorecard tables."""
     return list(dict.fromkeys(i.id for s in run.schemes for i in s.indicators))
 
 
-def _key_columns(group_by: Sequence[str], fixed: Sequence[str]) -> list[str]:
-    """Column names of the subject keys; a key named like a fixed column is written ``key.<name>``."""
-    return [f"key.{g}" if g in fixed else g for g in group_by]
+def key_columns(group_by: Sequence[str]) -> list[str]:
+    """Column names of the subject keys in a typed table; a key named like a fixed column is ``key.<name>``."""
+    return [f"key.{g}" if g in _FIXED else g for g in group_by]
 
 
 def _finite(x: Any) -> Any:
@@ -128,8 +131,8 @@ def scorecards_parquet(run: Run) -> bytes:
     pl = _polars()
     cards = run.scorecards
     group = list(run.group_by)
-    keys = _key_columns(group, _FIXED)
-    ids = _indicator_ids(run)
+    keys = key_columns(group)
+    ids = indicator_ids(run)
     data: dict[str, list[Any]] = {
         "subject": [c.subject for c in cards],
         **{k: [c.keys.get(g) for c in cards] for k, g in zip(keys, group)},
@@ -232,7 +235,7 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
 
     # scorecards: flat, like scorecards.csv (numbers as numbers)
     group = list(run.group_by)
-    ids = _indicator_ids(run)
+    ids = indicator_ids(run)
     header = ["subject", *group, "period", "scheme_version", "records", "score", "grade", "decided_by", "vetoes"]
     for iid in ids:
         header += [f"{iid}.value", f"{iid}.points"]

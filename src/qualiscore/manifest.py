@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from . import rowdigests
 from ._display import json_shown
 from .errors import DamagedOutputError, Location, OutputError
-from .formats import render_formats
+from .formats import indicator_ids, render_formats
 from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
 from .rulesrepo import OBJECT_ID
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
@@ -63,11 +63,9 @@ def render_outputs(run: Run, extra: Mapping[str, bytes] | None = None) -> dict[s
     and listed in the manifest like the rest. The inputs' line digests are read from the
     input files again.
     """
-    indicator_ids = [i.id for s in run.schemes for i in s.indicators]
-    indicator_ids = list(dict.fromkeys(indicator_ids))
     files = {
         "scorecards.jsonl": scorecards_jsonl(run.scorecards).encode("utf-8"),
-        "scorecards.csv": scorecards_csv(run.scorecards, run.group_by, indicator_ids).encode("utf-8"),
+        "scorecards.csv": scorecards_csv(run.scorecards, run.group_by, indicator_ids(run)).encode("utf-8"),
         "rejects.csv": rejects_csv(run.problems).encode("utf-8"),
         rowdigests.FILE: rowdigests.digests_of(run.dataset.inputs),
     }

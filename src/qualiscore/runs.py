@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from .engine import Progress as EngineProgress
 from .engine import Run, evaluate, evaluate_versions, resolve_engine
+from .engine.protocol import ArrowStream
 from .errors import Location, NothingScoredError
 from .model import RecordContract, Scheme
 from .options import RunOptions
@@ -40,15 +41,18 @@ class Progress(Protocol):
     def update(self, n: int = 1) -> object: ...
 
 
-def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str | Path] | Reader,
+def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str | Path] | Reader | ArrowStream,
             options: RunOptions, *, progress: Progress | None = None) -> Run:
     """Score ``data`` with ``scheme`` as ``options`` say; the Run records the options and the engine used.
 
     ``scheme`` is a scheme file, a directory of its versions, or schemes already loaded;
-    ``data`` the input files, or a :data:`Reader` for records already in hand (scored by
-    the reference engine, which reads no files). The engine façade chooses the engine.
+    ``data`` the input files, a table in memory (Arrow data, see records.arrow), or a
+    :data:`Reader` for records already in hand (scored by the reference engine, which reads
+    no files). The engine façade chooses the engine.
     """
     schemes = _schemes(scheme)
+    if isinstance(data, ArrowStream):
+        return evaluate(schemes, data, options, progress=_scored(progress))
     if callable(data) or (progress is not None and resolve_engine(options.engine) == "rows"):
         # The façade takes sources, not a reader per record contract, and tells a bar of the records
         # scored but not how many follow: here the reference engine is handed the reader itself.

@@ -36,6 +36,7 @@ from .manifest import (
     sha256_file,
 )
 from .records import split_sheet
+from .records.arrow import FORMAT as TABLE_FORMAT
 from .rulesrepo import GitPlace, Repository, algorithm_of, blob_id
 from .runs import recorded_path, rerun
 from .signing import SIGNATURE_FILE, Envelope
@@ -61,6 +62,7 @@ _EXIT = {
     "scheme-not-approved": EXIT_SCHEME_CHANGED,  # --rules-rev: the run's scheme is not the one required
     "input-changed": EXIT_INPUT_CHANGED,
     "input-missing": EXIT_INPUT_CHANGED,
+    "input-in-memory": EXIT_INPUT_CHANGED,  # a table scored in memory: no file to check or to read again
     "engine-version": EXIT_ENGINE_CHANGED,
     "output-changed": EXIT_OUTPUT_CHANGED,
     "output-missing": EXIT_OUTPUT_CHANGED,
@@ -180,6 +182,9 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         path = recorded_path(s["path"], root)
         seen[s["path"]] = sha256_file(path) if path.is_file() else None
     for i in manifest["inputs"]:
+        if i["format"] == TABLE_FORMAT:
+            found.append(_in_memory(i))
+            continue
         path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
         seen[i["path"]] = sha256_file(path) if path.is_file() else None
         if seen[i["path"]] is None:
@@ -202,11 +207,13 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         elif name not in outputs and name not in RECORD_FILES and name not in later:
             found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
     changed = [d.file for d in found if d.kind == "input-changed"]
-    if changed and not any(d.kind in ("scheme-changed", "scheme-missing", "input-missing") for d in found):
+    if changed and not any(d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory")
+                           for d in found):
         found += [Discrepancy("input-changed", file, message, subject=subject, published=old, recomputed=new)
                   for file, message, subject, old, new in inputchanges.explain(manifest, out, root, changed)]
     recomputed = False
-    if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing") for d in found):
+    if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing", "input-in-memory")
+               for d in found):
         recomputed = True
         found.extend(_recompute(manifest, out, root))
     found = _dedupe(found)
@@ -214,6 +221,16 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     return Report(str(out), tuple(found), recomputed, signed.envelope.fingerprint if signed.envelope else None,
                   tuple(sorted(later)), schemes.notes, schemes.approved, signed.status, signed.envelope, signed.owner,
                   signed.trusted_keys, checks, sha256_file(out / MANIFEST))
+
+
+def _in_memory(entry: Mapping[str, Any]) -> Discrepancy:
+    """A table scored in memory (``qualiscore.score`` of a DataFrame): its SHA-256 is recorded, but no file holds it."""
+    return Discrepancy(
+        "input-in-memory", entry["path"],
+        f"input {entry['path']} was a table in memory ({entry['rows_read']} rows, SHA-256 of its Arrow stream "
+        f"{entry['sha256'][:12]}…): no file holds it, so it cannot be checked and the run cannot be computed again",
+        details=("to publish a run that verify can reproduce, save the table first (e.g. frame.write_parquet("
+                 "'data.parquet')) and score the file",))
 
 
 def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Mapping[str, str | None],
@@ -242,7 +259,10 @@ def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Map
         if rules_rev is not None:
             out.append(Check("scheme is the approved file", s["path"], f"{s['path']} at {rules_rev}", None,
                              result(("scheme-not-approved", s["path"]))))
-    out += [sha("input SHA-256", i["path"], i["sha256"], "input-changed", "input-missing") for i in manifest["inputs"]]
+    out += [Check("input SHA-256", i["path"], i["sha256"], "(a table in memory: no file to read)", "not checked")
+            if i["format"] == TABLE_FORMAT else sha("input SHA-256", i["path"], i["sha256"], "input-changed",
+                                                    "input-missing")
+            for i in manifest["inputs"]]
     out += [sha("output SHA-256", name, digest, "output-changed", "output-missing")
             for name, digest in sorted(manifest["outputs"].items())]
     out += [Check("later report SHA-256", name, f"as recorded in {REPORTS_FILE}", "as recorded", "pass")

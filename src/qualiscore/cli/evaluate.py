@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import cast
 
@@ -12,11 +11,12 @@ import click
 from tqdm import tqdm
 
 from .._display import visible
+from ..analysis import Summary
 from ..engine import Run
 from ..manifest import MANIFEST, render_outputs
 from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
-from ..runs import check_publishable, execute, reject_reasons
+from ..runs import check_publishable, execute
 from ..signing import SIGNATURE_FILE, key_fingerprint, sign_manifest
 from . import command_line, echo
 from ._params import DATE, FIELDS, REJECT_LIMIT
@@ -124,17 +124,15 @@ def progress_bar(quiet: bool) -> tqdm:
 
 
 def summary(run: Run, out: Path) -> None:
-    echo(f"rows read {run.rows_read} = scored {run.rows_scored} + rejected {run.rows_rejected}")
-    grades = Counter(c.grade or "(none)" for c in run.scorecards)
-    order = [g.name for s in run.schemes for g in s.grades] + ["(none)"]
-    dist = ", ".join(f"{visible(g)} {grades[g]}" for g in dict.fromkeys(order) if grades.get(g))
-    versions = ", ".join(f"{s.id} {s.version}" for s in run.schemes)
-    echo(f"{len(run.scorecards)} scorecard(s) by {versions}: {dist or 'none'}")
+    facts = Summary.of(run)
+    echo(f"rows read {facts.rows_read} = scored {facts.rows_scored} + rejected {facts.rows_rejected}")
+    dist = ", ".join(f"{visible(g)} {n}" for g, n in facts.grades.items())
+    echo(f"{facts.scorecards} scorecard(s) by {', '.join(facts.versions)}: {dist or 'none'}")
     echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")
     for name in (n for n in ("scorecards.xlsx", "scorecards.parquet") if (out / n).is_file()):
         echo(f"{name.split('.')[1] + ':':<11} {out / name}")
     if run.rows_rejected:
-        echo(f"rejects:    {out / 'rejects.csv'} (most rejected: {reject_reasons(run.problems)})")
+        echo(f"rejects:    {out / 'rejects.csv'} (most rejected: {facts.most_rejected})")
     echo(f"manifest:   {out / 'manifest.json'}")
     if (out / REPORT).is_file():
         echo(f"report:     {out / REPORT}")

@@ -152,7 +152,10 @@ def _print(report: Report, outdir: str) -> None:
         for line in _signed(report):
             echo(f"  {line}")
         if not report.recomputed:
-            echo("  (not recomputed: the scheme or an input is not the one the run used)")
+            why = "an input was a table in memory, which no file holds" \
+                if any(d.kind == "input-in-memory" for d in report.discrepancies) \
+                else "the scheme or an input is not the one the run used"
+            echo(f"  (not recomputed: {why})")
         for line in report.approved:
             echo(f"  approved: {line}")
         for d in report.notes:

@@ -8,8 +8,8 @@ method. A source is one of three things:
 * a :class:`~qualiscore.records.Dataset`, records already typed against a contract;
 * Arrow data: anything with ``__arrow_c_stream__`` (a pyarrow Table or
   RecordBatchReader, a Polars DataFrame), as a distributed engine hands each
-  partition over. Engines turn it into what they need inside the call, so importing
-  an engine never imports Polars.
+  partition over: a table in memory, which every engine reads as a Parquet file
+  (records.arrow), inside the call, so importing an engine never imports Polars.
 """
 
 from __future__ import annotations

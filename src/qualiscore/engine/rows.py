@@ -15,11 +15,11 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..errors import ExpressionError, UsageError
+from ..errors import ExpressionError
 from ..expressions import Evaluator, Expression, as_number
 from ..model import Measure, RecordContract, Scheme
 from ..options import RunOptions
-from ..records import Dataset, Problem, read_records, records_from_dicts
+from ..records import Dataset, Problem, read_records, records_from_table
 from ..scorecard import Scorecard
 from . import common, measures, routing
 from .measures import MeasureResult, Statistics, finish
@@ -29,7 +29,6 @@ from .subjects import Grouping, group_fields, id_text, no_period_problem, subjec
 
 Record = dict[str, Any]
 Origin = tuple[str, int]
-ARROW_SOURCE = "<arrow>"  # the input name of Arrow data in problems and the manifest
 
 
 def _getter(evaluator: Evaluator, expr: Expression, constants: Mapping[str, Any]) -> Callable[[Record], Any]:
@@ -233,29 +232,19 @@ ENGINE = RowsEngine()
 def reader(source: Source, options: RunOptions) -> Callable[[RecordContract], Dataset]:
     """A function typing ``source`` against a version's record contract.
 
-    A Dataset is already typed: every version scores it as it is.
+    A Dataset is already typed: every version scores it as it is. Arrow data is a table
+    in memory, read as a Parquet file is (records.arrow).
     """
     if isinstance(source, Dataset):
         return lambda _contract: source
     if isinstance(source, ArrowStream):
-        rows = _arrow_rows(source)
-        return lambda contract: records_from_dicts(rows, contract, source=ARROW_SOURCE)
+        from ..records.arrow import table_of
+
+        table = table_of(source)  # converted and hashed once, typed against each version's contract
+        return lambda contract: records_from_table(table, contract)
     paths = source_paths(source)
     assert paths is not None
     return lambda contract: read_records(list(paths), contract, encoding=options.encoding, sheet=options.sheet)
-
-
-def _arrow_rows(data: ArrowStream) -> list[dict[str, Any]]:
-    """Arrow data as one mapping per row; decimals become floats, as a Parquet file's do."""
-    try:
-        from .._polars import pl
-    except ImportError:
-        from .._install import install_hint
-
-        raise UsageError(f"reading Arrow data needs polars: {install_hint('fast')}") from None
-    frame = pl.DataFrame(data)
-    casts = [pl.col(n).cast(pl.Float64) for n, dtype in frame.schema.items() if dtype.is_decimal()]
-    return (frame.with_columns(casts) if casts else frame).rows(named=True)
 
 
 def _problem_order(p: Problem) -> tuple[str, int, str]:

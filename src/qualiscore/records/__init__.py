@@ -17,11 +17,11 @@ Decisions (the user's side is docs/scheme-format.md, "records: the data contract
   (header = row 1, first data row = 2; a quoted cell with line breaks is still one
   row; blank rows are skipped but keep their number); Excel rows are the sheet's own
   row numbers (the header is the first non-empty row); JSONL rows are line numbers;
-  Parquet rows and inline records are 1-based positions.
-* Excel cells and Parquet columns carry types, so their values are typed by the JSON
-  rules (a number cell is a number, a date cell a date-time, an empty cell null), and
-  text cells by the CSV text rules: a workbook and its CSV export give the same
-  records. Naive date-times (Excel has no time zones) are read in the contract's zone.
+  Parquet rows, tables in memory and inline records are 1-based positions.
+* Excel cells, Parquet columns and tables in memory carry types, so their values are
+  typed by the JSON rules (a number cell is a number, a date cell a date-time, an empty
+  cell null), and text cells by the CSV text rules: a workbook and its CSV export give
+  the same records. Naive date-times (Excel has no time zones) are read in the contract's zone.
   A time-of-day cell in a duration field (Excel turns a typed ``0:05:12`` into one) is
   that many hours, minutes and seconds. Formula cells give their cached value (a
   workbook saved by a program that never calculated it gives null).
@@ -40,13 +40,14 @@ Decisions (the user's side is docs/scheme-format.md, "records: the data contract
 Modules, in reading order: ``results`` (Dataset, InputFile, Problem), ``values`` (a
 parser pair per field type), ``fields`` (a contract prepared for typing), ``collect``
 (rows into one dataset), ``inputs`` (path, format, hash and codec of an input),
-``text`` (CSV, JSON Lines), ``tables`` (typed tables, Parquet), ``excel`` (Excel
-workbooks), ``api`` (read_records, records_from_dicts). ``engine_api`` declares what an engine may use beyond ``__all__``.
+``text`` (CSV, JSON Lines), ``tables`` (typed tables, Parquet), ``arrow`` (tables in
+memory, converted once), ``excel`` (Excel workbooks), ``api`` (read_records,
+records_from_dicts, records_from_table). ``engine_api`` declares what an engine may use beyond ``__all__``.
 """
 
 from __future__ import annotations
 
-from .api import read_records, records_from_dicts
+from .api import read_records, records_from_dicts, records_from_table
 from .inputs import split_sheet
 from .results import MAX_VALUE_CHARS, PROBLEM_CODES, Dataset, InputFile, Problem
 
@@ -58,5 +59,6 @@ __all__ = [
     "Problem",
     "read_records",
     "records_from_dicts",
+    "records_from_table",
     "split_sheet",
 ]

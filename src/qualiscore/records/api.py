@@ -160,6 +160,22 @@ def records_from_dicts(
     return out.finish([(source, _inline_digest(rows), "inline", "", read, None)])
 
 
+def records_from_table(data: Any, contract: RecordContract) -> Dataset:
+    """Type a table in memory (a DataFrame, Arrow data: see records.arrow) as a Parquet file is typed.
+
+    Its row numbers are 1-based positions in the table; its input is named ``<memory>``,
+    format ``arrow``, with the SHA-256 of its Arrow IPC stream. Needs polars.
+    """
+    from .arrow import FORMAT, table_of
+    from .tables import read_frame
+
+    table = table_of(data)
+    out = Collector(Typer(contract))
+    out.sources.append(table.name)
+    read = read_frame(table.frame, table.name, out)
+    return out.finish([(table.name, table.sha256, FORMAT, "", read, None)])
+
+
 def _inline_digest(rows: Sequence[Any]) -> str:
     try:
         text = json.dumps(list(rows), sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))

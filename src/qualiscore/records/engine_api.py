@@ -62,6 +62,8 @@ Reading files
 * ``read_jsonl`` — ``(path, source, codec, is_json, collector) -> rows read``, JSON Lines
   (``is_json``: the file is named .json, and refused if it holds a JSON document).
 * ``read_parquet`` — ``(path, source, collector) -> rows read``, Parquet.
+* ``read_frame`` — ``(frame, source, collector) -> rows read``, a table in memory (a Polars
+  DataFrame, see records.arrow) typed as a Parquet file's columns are.
 * ``read_records`` and ``split_sheet`` — the public API, here too so that an engine
   imports one module.
 """
@@ -81,7 +83,7 @@ from .collect import (
 from .fields import UNFORESEEN_ERRORS, FieldReader, Typer, problem_from_error
 from .inputs import KNOWN_FORMATS, check_file, hash_file, input_format, scan_text, split_sheet
 from .results import clip_value, quote_value
-from .tables import read_parquet, typed_cell_parser
+from .tables import read_frame, read_parquet, typed_cell_parser
 from .text import read_csv, read_jsonl
 from .values import PARSER_BUILDERS, RejectedValue, boolean_tables
 
@@ -107,6 +109,7 @@ __all__ = [
     "problem_from_error",
     "quote_value",
     "read_csv",
+    "read_frame",
     "read_jsonl",
     "read_parquet",
     "read_records",

@@ -33,7 +33,7 @@ class Problem:
     """One reason one row was rejected: enough to find the cell and fix it."""
 
     source: str  # input path as given (or the inline source name)
-    row: int  # CSV/Excel: as the spreadsheet shows it; JSONL: line number; Parquet, inline: 1-based index
+    row: int  # CSV/Excel: as the spreadsheet shows it; JSONL: line number; Parquet, tables, inline: 1-based index
     record_id: str | None  # the row's raw id value, when it can be read
     field: str | None  # contract field name; None for row-level problems (ragged row, bad JSON)
     value: str | None  # the raw value as read (str() of it), at most 200 characters
@@ -46,8 +46,8 @@ class InputFile:
     """What was read from one input, for the run manifest and for audit."""
 
     path: str  # as given (an Excel sheet chosen in the path stays in it: "book.xlsx#Sheet1")
-    sha256: str  # of the raw bytes (of the canonical JSON for inline records)
-    format: str  # "csv" | "jsonl" | "xlsx" | "parquet" | "inline"
+    sha256: str  # of the raw bytes (a table in memory: its Arrow IPC stream; inline records: their canonical JSON)
+    format: str  # "csv" | "jsonl" | "xlsx" | "parquet" | "arrow" (a table in memory) | "inline"
     encoding: str  # codec actually used ("" for inline records and binary formats)
     rows_read: int
     rows_rejected: int

@@ -1,4 +1,4 @@
-"""Typed tables: the plan and typing shared by Excel worksheets and Parquet files, and the Parquet reader."""
+"""Typed tables: the plan and typing shared by Excel worksheets, Parquet files and tables in memory; their readers."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .collect import (
 )
 from .fields import FieldReader
 
-_PARQUET_BATCH = 8192  # Parquet rows turned into Python values at a time
+_PARQUET_BATCH = 8192  # rows of a typed table turned into Python values at a time
 
 
 def typed_cell_parser(fr: FieldReader) -> Callable[[Any], Any]:
@@ -130,21 +130,38 @@ def read_parquet(path: str, source: str, out: Collector) -> int:
     except Exception as exc:  # polars' own errors (ComputeError, …) on a damaged footer
         raise unreadable(exc) from None
     header = list(schema)
+
+    def load(names: list[str]) -> pl.DataFrame:
+        try:
+            return pl.read_parquet(path, columns=names, use_pyarrow=False, memory_map=False)
+        except OSError:
+            raise
+        except Exception as exc:
+            raise unreadable(exc) from None
+
+    return type_columns(header, load, source, out)
+
+
+def read_frame(frame: Any, source: str, out: Collector) -> int:
+    """Type every row of a Polars DataFrame (a table in memory) as a Parquet file's; returns rows read."""
+    return type_columns(list(frame.columns), frame.select, source, out)
+
+
+def type_columns(header: list[str], load: Callable[[list[str]], Any], source: str, out: Collector) -> int:
+    """Type the rows of typed columns named ``header``; ``load(names)`` gives those columns as a Polars frame.
+
+    Only the columns the contract uses are loaded (at least one, to count the rows).
+    """
+    from .._polars import pl
+
     plan, id_cell = table_plan(header, source, None, out)
-    # Read only the columns the contract uses (at least one, to count the rows).
     used = sorted({idx for _, idx, _ in plan if idx >= 0}) or ([0] if header else [])
     where = {idx: pos for pos, idx in enumerate(used)}
     plan = [(name, where[idx] if idx >= 0 else -1, conv) for name, idx, conv in plan]
     id_pos = where.get(id_cell) if id_cell is not None else None
     if not used:
         return 0
-    names = [header[i] for i in used]
-    try:
-        frame = pl.read_parquet(path, columns=names, use_pyarrow=False, memory_map=False)
-    except OSError:
-        raise
-    except Exception as exc:
-        raise unreadable(exc) from None
+    frame = load([header[i] for i in used])
     # Decimals become floats (or ints when whole), as a JSON number would be read.
     casts = [pl.col(n).cast(pl.Float64) for n, dtype in frame.schema.items() if dtype.is_decimal()]
     if casts:

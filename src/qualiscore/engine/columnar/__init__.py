@@ -22,7 +22,8 @@ How a run goes
 
 1. **One streaming pass** over every input (:meth:`.executor.Executor.run`): CSV files are
    parsed by Polars without quote handling (they have no quote character, so a line is a
-   record split on the delimiter, as csv.reader splits it), Parquet by column; every field
+   record split on the delimiter, as csv.reader splits it), Parquet files and tables in
+   memory (records.arrow) by column; every field
    is typed with vectorised expressions, the derived values and every measure expression
    are computed (:mod:`.translate`), and only a *narrow* frame is kept: row origin, id,
    grouping fields, period day and one column per measure expression. Long texts such as
@@ -57,8 +58,8 @@ What the vectorised path does not cover is still answered exactly, more slowly:
   Evaluator (``map_batches``), logged at DEBUG;
 * JSON Lines, CSV files with quote characters, lone carriage returns, NUL bytes or cells
   over 128 KB are typed row by row with the records package's readers, then evaluated by
-  the same columnar query; so are records in hand (a Dataset as it is, Arrow data typed by
-  records_from_dicts), Excel workbooks and ``sheet=`` (read by records.read_records);
+  the same columnar query; so are a Dataset (as it is), Excel workbooks and ``sheet=``
+  (read by records.read_records);
 * a CSV that is not UTF-8 (GB18030, UTF-16, or ``encoding=``) is transcoded once to a
   temporary UTF-8 file;
 * anything the engine cannot vouch for (an expression whose result type is not fixed, a

@@ -1,7 +1,7 @@
 """The columnar engine behind the engine protocol: input files, a Dataset or Arrow data in, a Run out.
 
-Input files are read by the columnar reader; records in hand (a Dataset, Arrow data typed
-row by row against each version's contract) go straight to the same columnar query.
+Input files and tables in memory (Arrow data, read as a Parquet file is) are read by the
+columnar reader; a Dataset goes as it is to the same columnar query.
 What the engine cannot vouch for is answered by the reference code (see .fallback).
 """
 

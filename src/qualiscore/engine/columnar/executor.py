@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
 
 from ..._polars import pl
 from ...records.engine_api import scan_text
@@ -49,8 +48,9 @@ log = logging.getLogger(__name__)
 class Executor:
     """One run over the inputs of one contract, for a compiled scheme (or only the typing).
 
-    Records in hand, Excel workbooks and ``sheet=`` are read by ``inputs.read`` (the
-    records package) as a whole, then evaluated by the same columnar query.
+    A Dataset, Excel workbooks and ``sheet=`` are read by ``inputs.read`` (the records
+    package) as a whole, then evaluated by the same columnar query; a table in memory is
+    read as a Parquet file is.
     """
 
     def __init__(self, plan: CompiledScheme, inputs: Inputs) -> None:
@@ -67,13 +67,19 @@ class Executor:
     def run(self) -> ExecutionResult:
         try:
             try:
-                if self.inputs.paths is None or self.inputs.sheet is not None:
-                    raise WholeDataset()
-                return self._run(self.inputs.paths)
+                return self._run(self._inputs())
             except WholeDataset:
                 return self.fix_ups.whole_dataset(self.inputs.read(self.contract))
         finally:
             self.work.close()
+
+    def _inputs(self) -> list[Input]:
+        """The inputs the columnar reader reads; WholeDataset for what the records package reads whole."""
+        if self.inputs.table is not None:
+            return [Input.of_table(self.inputs.table)]
+        if self.inputs.paths is None or self.inputs.sheet is not None:
+            raise WholeDataset()
+        return prepare_inputs(self.inputs.paths, self.encoding)
 
     # -- routes
     def _route(self, inp: Input) -> None:
@@ -149,10 +155,9 @@ class Executor:
         raise AssertionError("unreachable")
 
     # -- the run
-    def _run(self, paths: Sequence[str]) -> ExecutionResult:
+    def _run(self, inputs: list[Input]) -> ExecutionResult:
         LAST_TIMINGS.clear()
         clock = self.clock = Clock()
-        inputs = prepare_inputs(paths, self.encoding)
         for inp in inputs:
             self._route(inp)
         fast = [i for i in inputs if i.route in ("csv", "lines", "parquet")]

@@ -128,7 +128,7 @@ class FixUps:
             wanted = [inp.cells.get(n) for n in chosen]
             used = sorted({c for c in wanted if c is not None})
         names = [inp.header[i] for i in used]
-        got = (pl.scan_parquet(inp.path).with_row_index("__i").filter(_is_in("__i", idx))
+        got = (inp.scan().with_row_index("__i").filter(_is_in("__i", idx))
                .select([pl.col("__i")] + [pl.col(n).cast(pl.Float64) if inp.schema[n] == pl.Float64 else pl.col(n)
                                           for n in names]).collect())
         out = {}
@@ -413,7 +413,7 @@ class FixUps:
         for p in problems:
             rejected.setdefault(p.source, set()).add(p.row)
         files = tuple(
-            InputFile(i.source, i.sha, {"csv": "csv", "jsonl": "jsonl", "parquet": "parquet"}[i.kind], i.codec,
+            InputFile(i.source, i.sha, i.fmt if i.fmt == "arrow" else i.kind, i.codec,
                       i.rows_read, len(rejected.get(i.source, ())))
             for i in inputs)
         missing = tuple((i.source, name) for i in inputs for name in i.missing)

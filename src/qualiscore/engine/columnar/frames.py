@@ -140,7 +140,7 @@ def typed_csv(inp: Input, contract: RecordContract, typers: Mapping[str, FieldTy
 
 
 def typed_parquet(inp: Input, contract: RecordContract, typers: Mapping[str, FieldTyper]) -> pl.LazyFrame:
-    lf = pl.scan_parquet(inp.path).with_row_index("__i")
+    lf = inp.scan().with_row_index("__i")
     typed: dict[str, Typed] = {}
     for f in contract.fields:
         col = inp.columns.get(f.name)

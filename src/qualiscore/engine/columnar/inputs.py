@@ -18,6 +18,8 @@ from ...errors import DataError, Location
 from ...model import RecordContract
 from ...options import RunOptions
 from ...records import Dataset
+from ...records.arrow import FORMAT as TABLE_FORMAT
+from ...records.arrow import Table, table_of
 from ...records.engine_api import (
     KNOWN_FORMATS,
     Typer,
@@ -27,7 +29,7 @@ from ...records.engine_api import (
     scan_text,
     split_sheet,
 )
-from ..protocol import Source, source_paths
+from ..protocol import ArrowStream, Source, source_paths
 from ..rows import reader
 
 log = logging.getLogger(__name__)
@@ -38,21 +40,25 @@ _CHUNK = 1 << 22
 
 @dataclass(frozen=True, slots=True)
 class Inputs:
-    """What a run reads: input files (``paths``), or records already in hand (a Dataset, Arrow data).
+    """What a run reads: input files (``paths``), a table in memory (``table``), or a Dataset.
 
     ``read`` types them against a record contract as the reference engine reads them: it
-    is how records in hand reach the columnar query, and how the reference code reads
-    anything when the engine falls back to it.
+    is how a Dataset reaches the columnar query, and how the reference code reads
+    anything when the engine falls back to it. A table in memory is read as a Parquet
+    file is, its frame in place of the file.
     """
 
     paths: tuple[str, ...] | None
     read: Callable[[RecordContract], Dataset]
     encoding: str | None = None
     sheet: str | None = None
+    table: Table | None = None
 
     @classmethod
     def of(cls, source: Source, options: RunOptions) -> Inputs:
-        return cls(source_paths(source), reader(source, options), options.encoding, options.sheet)
+        table = table_of(source) if isinstance(source, ArrowStream) else None
+        return cls(source_paths(source), reader(table if table is not None else source, options), options.encoding,
+                   options.sheet, table)
 
 
 @dataclass
@@ -62,7 +68,7 @@ class Input:
     index: int
     source: str  # as given (Problem.source)
     path: str
-    fmt: str  # csv | tsv | jsonl | json | parquet
+    fmt: str  # csv | tsv | jsonl | json | parquet | arrow (a table in memory)
     route: str = ""  # lines | parquet | python
     codec: str = "utf-8"
     read_path: str = ""  # what polars reads (a transcoded UTF-8 copy for other encodings)
@@ -77,10 +83,20 @@ class Input:
     rows_read: int = 0
     missing: list[str] = field(default_factory=list)  # nullable fields without a column
     header_delims: int = 0  # delimiters in the header line (and blank lines above it)
+    frame: pl.DataFrame | None = None  # a table in memory, read in place of a Parquet file
+
+    @classmethod
+    def of_table(cls, table: Table) -> Input:
+        return cls(0, table.name, table.name, TABLE_FORMAT, sha=table.sha256, frame=table.frame)
 
     @property
     def kind(self) -> str:
-        return "jsonl" if self.fmt in ("jsonl", "json") else "parquet" if self.fmt == "parquet" else "csv"
+        return "jsonl" if self.fmt in ("jsonl", "json") else "parquet" if self.fmt in ("parquet", TABLE_FORMAT) \
+            else "csv"
+
+    def scan(self) -> pl.LazyFrame:
+        """The typed columns of a Parquet file or a table in memory."""
+        return self.frame.lazy() if self.frame is not None else pl.scan_parquet(self.path)
 
 
 class Hasher:
@@ -199,6 +215,9 @@ def prepare_inputs(paths: Sequence[str | Path] | str | Path, encoding: str | Non
 
 def check_parquet(inp: Input) -> None:
     """The refusals of records.tables.read_parquet: not a Parquet file, a damaged footer."""
+    if inp.frame is not None:
+        inp.schema = dict(inp.frame.schema)
+        return
     with open(inp.path, "rb") as f:
         head = f.read(4)
     if head != b"PAR1":
@@ -306,7 +325,8 @@ def sample_columns(inp: Input) -> dict[str, list[Any]]:
                     out[name] = [r[idx] for r in rows if idx < len(r)]
         elif inp.kind == "parquet":
             cols = sorted({c for c in inp.columns.values() if c is not None})
-            head = pl.read_parquet(inp.path, columns=cols, n_rows=SAMPLE_ROWS) if cols else None
+            head = None if not cols else inp.frame.select(cols).head(SAMPLE_ROWS) if inp.frame is not None \
+                else pl.read_parquet(inp.path, columns=cols, n_rows=SAMPLE_ROWS)
             for name, col in inp.columns.items():
                 if col is not None and head is not None:
                     out[name] = head.get_column(col).to_list()

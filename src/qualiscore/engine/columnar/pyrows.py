@@ -27,6 +27,7 @@ from ...records.engine_api import (
     hashable_or_none,
     problem_from_error,
     read_csv,
+    read_frame,
     read_jsonl,
     read_parquet,
     scan_text,
@@ -152,9 +153,12 @@ def read_python(inputs: Sequence[Input], contract: RecordContract, encoding: str
         out.sources.append(inp.source)
         try:
             if inp.kind == "parquet":
-                inp.sha = hash_file(inp.path)[0]
                 check_parquet(inp)
-                inp.rows_read = read_parquet(inp.path, inp.source, out)
+                if inp.frame is not None:
+                    inp.rows_read = read_frame(inp.frame, inp.source, out)
+                else:
+                    inp.sha = hash_file(inp.path)[0]
+                    inp.rows_read = read_parquet(inp.path, inp.source, out)
                 inp.codec = ""
                 inp.missing = [name for src, name in out.missing_columns if src == inp.source]
                 continue

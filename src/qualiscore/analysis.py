@@ -1,0 +1,232 @@
+"""Scoring in a notebook: a scheme and a table (or files) in, a :class:`Result` with data frames out.
+
+``score(scheme, data)`` runs a scheme as ``qualiscore evaluate`` does (:func:`runs.execute`,
+the fast engine when Polars is installed) on input files or on a table in memory: a Polars
+or pandas DataFrame, a pyarrow Table, RecordBatch or RecordBatchReader, or anything with the
+Arrow stream (``__arrow_c_stream__``). A table is converted once, by Arrow
+(:mod:`qualiscore.records.arrow`), and typed as a Parquet file is; its rejects name the
+row's 1-based position in the table and the source ``<memory>``.
+
+The :class:`Result` shows the run as the output directory would: ``scorecards_frame()`` and
+``rejects_frame()`` are scorecards.csv and rejects.csv as Polars frames, ``summary`` the
+counts ``evaluate`` prints, ``explain(subject)`` one scorecard's tree, and ``write(outdir)``
+publishes the very files ``evaluate -o`` writes (atomically, with the manifest).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import io
+import math
+import os
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from .approval import approval_of
+from .errors import UsageError
+from .explain import explain_text
+from .formats import indicator_ids, key_columns
+from .manifest import render_outputs
+from .model import Scheme
+from .options import EngineName, RunOptions
+from .publish import write_outputs
+from .records.arrow import Table, is_table, table_of
+from .runs import check_publishable, execute, reject_reasons
+from .scorecard import Scorecard, rejects_csv, scorecard_dict, scorecards_csv
+
+if TYPE_CHECKING:
+    from ._polars import pl
+    from .engine import Run
+
+__all__ = ["Result", "Summary", "score"]
+
+SchemeSource = str | os.PathLike[str] | Scheme | Sequence[Scheme]
+
+
+def score(scheme: SchemeSource, data: Any, *, by: str | Sequence[str] | None = None,
+          as_of: dt.date | None = None, engine: EngineName = "auto", encoding: str | None = None,
+          sheet: str | None = None) -> Result:
+    """Score ``data`` with ``scheme``: the same scorecards and rejects as ``qualiscore evaluate``.
+
+    ``scheme`` is a scheme file, a directory of its versions (each subject period scored by
+    the version in force at its start) or schemes already loaded. ``data`` is input file
+    paths, or a table in memory (see the module docstring; needs ``qualiscore[fast]``).
+    ``by`` regroups (``"team"`` or ``["team", "channel"]``), ``as_of`` picks the version in
+    force on that day for all records, ``engine`` is ``"auto"`` (columnar when Polars is
+    installed), ``"columnar"`` or ``"rows"``; ``encoding`` and ``sheet`` apply to files only.
+    """
+    fields = (by,) if isinstance(by, str) else tuple(by) if by is not None else None
+    scheme_path = os.fspath(scheme) if isinstance(scheme, (str, os.PathLike)) else None
+    schemes = scheme_path if scheme_path is not None else cast("Scheme | Sequence[Scheme]", scheme)
+    source: Table | list[str]
+    if is_table(data):
+        if encoding is not None or sheet is not None:
+            raise UsageError("encoding and sheet apply to input files, not to a table in memory")
+        source = table_of(data)
+        paths: tuple[str, ...] = ()
+    else:
+        paths = _paths(data)
+        source = list(paths)
+    options = RunOptions(engine=engine, by=fields, as_of=as_of, encoding=encoding, sheet=sheet,
+                         scheme_path=scheme_path, data=paths)
+    return Result(execute(schemes, source, options), options)
+
+
+def _paths(data: Any) -> tuple[str, ...]:
+    if isinstance(data, (str, os.PathLike)):
+        return (os.fspath(data),)
+    if isinstance(data, Sequence) and data and all(isinstance(p, (str, os.PathLike)) for p in data):
+        return tuple(os.fspath(p) for p in data)
+    raise UsageError(f"cannot score a {type(data).__name__}",
+                     hint="pass input file paths, a Polars or pandas DataFrame, or Arrow data (a pyarrow Table, "
+                          "anything with __arrow_c_stream__)")
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What ``qualiscore evaluate`` prints after a run: rows read = scored + rejected, and the grades."""
+
+    rows_read: int
+    rows_scored: int
+    rows_rejected: int
+    grades: Mapping[str, int]  # grade -> scorecards, in the scheme's order of grades, "(none)" last
+    versions: tuple[str, ...]  # "cs-quality 2026Q2", each version that scored
+    most_rejected: str  # the most frequent reasons rows were rejected ("" when none was)
+
+    @classmethod
+    def of(cls, run: Run) -> Summary:
+        counted = Counter(c.grade or "(none)" for c in run.scorecards)
+        order = [g.name for s in run.schemes for g in s.grades] + ["(none)"]
+        grades = {g: counted[g] for g in dict.fromkeys(order) if counted.get(g)}
+        return cls(run.rows_read, run.rows_scored, run.rows_rejected, grades,
+                   tuple(f"{s.id} {s.version}" for s in run.schemes),
+                   reject_reasons(run.problems) if run.problems else "")
+
+    @property
+    def scorecards(self) -> int:
+        return sum(self.grades.values())
+
+    def __str__(self) -> str:
+        dist = ", ".join(f"{g} {n}" for g, n in self.grades.items())
+        lines = [f"rows read {self.rows_read} = scored {self.rows_scored} + rejected {self.rows_rejected}",
+                 f"{self.scorecards} scorecard(s) by {', '.join(self.versions)}: {dist or 'none'}"]
+        if self.most_rejected:
+            lines.append(f"most rejected: {self.most_rejected}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One run scored by :func:`score`: the :class:`~qualiscore.engine.Run` and the options it was asked with."""
+
+    run: Run
+    options: RunOptions
+
+    @property
+    def scorecards(self) -> tuple[Scorecard, ...]:
+        return self.run.scorecards
+
+    @property
+    def summary(self) -> Summary:
+        return Summary.of(self.run)
+
+    def scorecards_frame(self) -> pl.DataFrame:
+        """scorecards.csv as a Polars frame: one row per subject, the same columns and values.
+
+        ``records`` is an integer, ``score`` and each ``<indicator>.points`` a number, each
+        ``<indicator>.value`` a number, boolean or text as its values are; every other
+        column is text, as written (an empty cell is null).
+        """
+        pl = _polars()
+        run, ids = self.run, indicator_ids(self.run)
+        columns = ["subject", *key_columns(run.group_by), "period", "scheme_version", "records", "score", "grade",
+                   "decided_by", "vetoes", *(f"{i}.{part}" for i in ids for part in ("value", "points"))]
+        frame = _read_csv(pl, scorecards_csv(run.scorecards, run.group_by, ids), columns)
+        values = [{i.id: i.value for i in c.indicators} for c in run.scorecards]
+        return frame.with_columns(
+            pl.col("records").cast(pl.Int64), pl.col("score").cast(pl.Float64),
+            *(pl.col(f"{i}.points").cast(pl.Float64) for i in ids),
+            *(_typed(pl, f"{i}.value", [v.get(i) for v in values]) for i in ids))
+
+    def rejects_frame(self) -> pl.DataFrame:
+        """rejects.csv as a Polars frame: source, row (an integer), record_id, field, value, code, reason.
+
+        For a table in memory, source is ``<memory>`` and row the 1-based position in the table.
+        """
+        pl = _polars()
+        columns = ["source", "row", "record_id", "field", "value", "code", "reason"]
+        return _read_csv(pl, rejects_csv(self.run.problems), columns).with_columns(pl.col("row").cast(pl.Int64))
+
+    def scorecard(self, subject: str) -> Scorecard:
+        """The scorecard of ``subject`` (as scorecards.csv names it, e.g. ``A001/2026-04``)."""
+        found = next((c for c in self.run.scorecards if c.subject == subject), None)
+        if found is None:
+            names = [c.subject for c in self.run.scorecards]
+            close = difflib.get_close_matches(subject, names, n=3)
+            raise UsageError(f"there is no scorecard for subject {subject!r}",
+                             hint=f"did you mean {', '.join(map(repr, close))}?" if close else
+                             f"subjects are named as in scorecards.csv, e.g. {names[0]!r}" if names else
+                             "the run has no scorecards")
+        return found
+
+    def explain(self, subject: str) -> str:
+        """The scorecard of ``subject`` as ``qualiscore explain`` shows it: every value, band, weight and contribution."""
+        card = self.scorecard(subject)
+        scheme = next((s for s in self.run.schemes if s.sha256 == card.scheme_sha256), None)
+        approval = approval_of(scheme, scheme.git) if scheme is not None else None
+        return explain_text(scorecard_dict(card), card.decimals, approval.text() if approval else None)
+
+    def write(self, outdir: str | os.PathLike[str], *, force: bool = False, formats: Sequence[str] = (),
+              allow_empty: bool = False, allow_missing_columns: bool = False) -> Path:
+        """Publish the run as ``qualiscore evaluate -o outdir`` does; return ``outdir``.
+
+        The same files (scorecards, rejects, row digests, manifest; ``formats`` adds
+        ``"parquet"`` or ``"xlsx"``), replaced atomically, and only over an earlier run's
+        output unless ``force``. A run that scores nothing, or misses a field's column, is
+        refused (NothingScoredError) unless allowed. A table in memory is recorded as
+        ``<memory>`` with the SHA-256 of its Arrow stream: ``qualiscore verify`` checks the
+        outputs and says the input cannot be read again (save the table as Parquet and
+        score the file for a run it can reproduce).
+        """
+        options = dataclasses.replace(self.options, formats=tuple(formats), allow_empty=allow_empty,
+                                      allow_missing_columns=allow_missing_columns)
+        run = dataclasses.replace(self.run, options=options.manifest_dict(self.run.options.get("engine", "rows")))
+        check_publishable(run, options)
+        protect = [*(s.path for s in run.schemes), *options.data]
+        return write_outputs(render_outputs(run), Path(outdir), force=force, protect=protect)
+
+
+def _read_csv(pl: Any, text: str, columns: list[str]) -> pl.DataFrame:
+    """A CSV output as text columns named ``columns`` (an empty cell is null), for the caller to type."""
+    return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False, new_columns=columns)
+
+
+def _typed(pl: Any, column: str, values: Sequence[Any]) -> Any:
+    """The column of an indicator's values typed as the values are: booleans, integers, numbers, else text.
+
+    The text is the CSV's; the type is decided from the values themselves, so an id such as
+    ``007`` stays text and a date stays its ISO text, as the CSV writes it.
+    """
+    present = [v for v in values if v is not None and not (isinstance(v, float) and not math.isfinite(v))]
+    if present and all(isinstance(v, bool) for v in present):
+        return (pl.col(column) == "true").alias(column)
+    if present and all(isinstance(v, int) and not isinstance(v, bool) and -2**63 <= v < 2**63 for v in present):
+        return pl.col(column).cast(pl.Int64)
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return pl.col(column).cast(pl.Float64)
+    return pl.col(column)
+
+
+def _polars() -> Any:
+    try:
+        from ._polars import pl
+    except ImportError:
+        from ._install import install_hint
+
+        raise UsageError(f"data frames of a result need polars: {install_hint('fast')}") from None
+    return pl
