@@ -16,7 +16,7 @@ under src/qualiscore (new modules are picked up automatically), not by importing
   whose first argument is "error" or "warning", the first positional argument of
   ``Discrepancy(...)`` and ``_Bad(...)``, the 6th positional argument of ``Problem(...)``;
 * module-level constants of expressions.py that look like codes (``UNKNOWN_NAME = ...``);
-* records.PROBLEM_CODES and the keys of verify._EXIT;
+* records.PROBLEM_CODES and the keys of verify._EXIT (verify/__init__.py);
 * ``error[code]`` written literally into a message (the CLI's ``error[io]``).
 
 A code built with an f-string (``f"{what}-kind"``) is expanded from the string
@@ -321,7 +321,7 @@ def collect_codes() -> _Collected:
                 for element in node.value.elts:
                     if _str(element) is not None:
                         found.add(_str(element), f"{rel}:PROBLEM_CODES")  # type: ignore[arg-type]
-            if rel == "verify.py" and "_EXIT" in names and isinstance(node.value, ast.Dict):
+            if rel == "verify/__init__.py" and "_EXIT" in names and isinstance(node.value, ast.Dict):
                 for key in node.value.keys:
                     if _str(key) is not None:
                         found.add(_str(key), f"{rel}:_EXIT")  # type: ignore[arg-type]
@@ -401,7 +401,7 @@ def test_collector_finds_codes(collected: _Collected) -> None:
         assert known in codes, f"collector missed {known!r}: {sorted(codes)}"
     # The tables of codes are read where they live: a module that moves must take the collector along.
     places = {where for wheres in collected.codes.values() for where in wheres}
-    assert {"records/results.py:PROBLEM_CODES", "verify.py:_EXIT"} <= places
+    assert {"records/results.py:PROBLEM_CODES", "verify/__init__.py:_EXIT"} <= places
 
 
 def test_collector_understands_every_code_expression(collected: _Collected) -> None:

@@ -1,0 +1,288 @@
+"""Confirm a published run: hashes of scheme, inputs and outputs, then a full recomputation.
+
+An auditor learns either that the run is reproduced exactly, or what differs: the
+scheme file, an input, an output edited by hand (which subject, which field), a file
+that the run did not write, or the engine version. Every file of the directory is
+accounted for: the manifest's outputs, the manifest and its signature, and reports
+written later by ``qualiscore report``, whose SHA-256 ``reports.json`` records (they
+are not covered by the manifest or its signature, and the report says so). Who signed
+the run, and whether their key is trusted on the day they signed, is
+:func:`qualiscore.trust.check_signer`'s answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__, inputchanges
+from ..errors import DamagedOutputError
+from ..manifest import MANIFEST, RECORD_FILES, REPORTS_FILE, read_manifest, read_reports, sha256_file
+from ..records import split_sheet
+from ..records.arrow import FORMAT as TABLE_FORMAT
+from ..runs import recorded_path
+from ..signing import SIGNATURE_FILE, Envelope
+from ..trust import SignerStatus, check_signer, described
+from .differences import _recompute
+from .discrepancy import Discrepancy
+from .schemes import _check_schemes
+
+__all__ = ["Check", "Discrepancy", "Report", "verify"]
+
+# Exit codes of `qualiscore verify`, most fundamental first (documented in docs/errors.md).
+EXIT_VERIFIED = 0
+EXIT_SIGNATURE = 9
+EXIT_SCHEME_CHANGED = 10
+EXIT_INPUT_CHANGED = 11
+EXIT_ENGINE_CHANGED = 12
+EXIT_OUTPUT_CHANGED = 13
+EXIT_NOT_REPRODUCED = 14
+EXIT_SIGNER_UNCHECKED = 17  # the mildest: a valid signature whose key nothing said to trust
+
+_EXIT = {
+    "signature": EXIT_SIGNATURE,
+    "scheme-changed": EXIT_SCHEME_CHANGED,
+    "scheme-missing": EXIT_SCHEME_CHANGED,
+    "scheme-not-approved": EXIT_SCHEME_CHANGED,  # --rules-rev: the run's scheme is not the one required
+    "input-changed": EXIT_INPUT_CHANGED,
+    "input-missing": EXIT_INPUT_CHANGED,
+    "input-in-memory": EXIT_INPUT_CHANGED,  # a table scored in memory: no file to check or to read again
+    "engine-version": EXIT_ENGINE_CHANGED,
+    "output-changed": EXIT_OUTPUT_CHANGED,
+    "output-missing": EXIT_OUTPUT_CHANGED,
+    "output-extra": EXIT_OUTPUT_CHANGED,
+    "not-reproduced": EXIT_NOT_REPRODUCED,
+    "recompute-failed": EXIT_NOT_REPRODUCED,
+    "signer-unchecked": EXIT_SIGNER_UNCHECKED,
+    "scheme-git-mismatch": EXIT_NOT_REPRODUCED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One thing verify checked, what the run recorded and what was found: a row of the verification record."""
+
+    check: str  # "scheme SHA-256", "input SHA-256", "output SHA-256", "signature", "recomputation", ...
+    item: str  # the file (or revision) checked
+    expected: str | None
+    found: str | None
+    result: str  # "pass", "fail" or "not checked"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "item": self.item, "expected": self.expected, "found": self.found,
+                "result": self.result}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    outdir: str
+    discrepancies: tuple[Discrepancy, ...]
+    recomputed: bool
+    signer: str | None = None  # fingerprint of the key that signed the manifest, when the signature is valid
+    later_reports: tuple[str, ...] = ()  # reports written after the run, matching reports.json (not signed)
+    notes: tuple[Discrepancy, ...] = ()  # told, but no reason to fail: a scheme run with uncommitted changes
+    approved: tuple[str, ...] = ()  # with --rules-rev: each scheme that is exactly the file at that revision
+    signature_status: SignerStatus = "not-signed"  # trusted, unchecked, untrusted, invalid or not-signed
+    envelope: Envelope | None = None  # a valid signature's facts: signed_at, operator, host, command, ...
+    signer_owner: str | None = None  # the owner the trusted keys give the signer's key (trusted, or not that day)
+    trusted_keys: tuple[str, ...] = ()  # the trusted-keys files (or --public-key) the signer was looked up in
+
+    @property
+    def signed(self) -> str:
+        """Who signed, when, where: ``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST``, or ``not signed``."""
+        return described(self.signature_status, self.envelope, self.signer_owner)
+
+    checks: tuple[Check, ...] = ()  # every check made, passed or not, in the order made
+    manifest_sha256: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.discrepancies
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as ``verify --format json`` gives it (the verification record adds who, when and a seal)."""
+        facts = self.envelope.facts() if self.envelope is not None else {}
+        signature = {"status": self.signature_status, "owner": self.signer_owner,
+                     **{key: facts.get(key) for key in ("fingerprint", "signed_at", "operator", "host", "qualiscore",
+                                                        "command", "manifest_sha256")},
+                     "trusted_keys": list(self.trusted_keys)}
+        return {"outdir": self.outdir, "verified": self.ok, "recomputed": self.recomputed, "signer": self.signer,
+                "signature": signature, "later_reports": list(self.later_reports), "exit_code": self.exit_code,
+                "discrepancies": [d.as_dict() for d in self.discrepancies],
+                "notes": [d.as_dict() for d in self.notes], "approved": list(self.approved),
+                "checks": [c.as_dict() for c in self.checks]}
+
+    @property
+    def exit_code(self) -> int:
+        if self.ok:
+            return EXIT_VERIFIED
+        return min(_EXIT[d.kind] for d in self.discrepancies)
+
+
+def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None,
+           trusted_keys: str | Path | None = None, rules_rev: str | None = None,
+           rules_repo: str | Path | None = None) -> Report:
+    """Check the signature and its signer, every hash the manifest records, then recompute and compare.
+
+    The signer is looked up in ``trusted_keys`` or ``public_key`` (either requires a
+    signature), else in the trusted-keys.yaml nearest to the run's schemes. ``rules_rev``
+    also requires every scheme of the run to be exactly its file at that revision of the
+    rules repository: ``rules_repo``, or the repository holding the scheme file
+    (UsageError when ``rules_repo`` is not a repository or has no such revision).
+    """
+    out = Path(outdir)
+    manifest = read_manifest(out)
+    root = Path(base) if base is not None else None
+    found: list[Discrepancy] = []
+    seen: dict[str, str | None] = {}  # the SHA-256 found of each file checked (None: missing)
+    signed = check_signer(out, [recorded_path(s["path"], root) for s in manifest["schemes"]],
+                          trusted_keys=trusted_keys, public_key=public_key)
+    if signed.problem is not None:
+        found.append(Discrepancy(signed.kind, SIGNATURE_FILE, signed.problem))
+    version = manifest["engine"]["version"]
+    if version != __version__:
+        found.append(Discrepancy("engine-version", MANIFEST,
+                                 f"the run was made by qualiscore {version}; this is {__version__}"))
+    schemes = _check_schemes(manifest["schemes"], root, rules_rev, rules_repo)
+    found.extend(schemes.found)
+    for s in manifest["schemes"]:
+        path = recorded_path(s["path"], root)
+        seen[s["path"]] = sha256_file(path) if path.is_file() else None
+    for i in manifest["inputs"]:
+        if i["format"] == TABLE_FORMAT:
+            found.append(_in_memory(i))
+            continue
+        path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
+        seen[i["path"]] = sha256_file(path) if path.is_file() else None
+        if seen[i["path"]] is None:
+            found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
+        elif seen[i["path"]] != i["sha256"]:
+            found.append(Discrepancy("input-changed", i["path"], f"input {i['path']} was changed after the run"))
+    outputs: dict[str, str] = manifest["outputs"]
+    for name, digest in sorted(outputs.items()):
+        path = out / name
+        seen[name] = sha256_file(path) if path.is_file() else None
+        if seen[name] is None:
+            found.append(Discrepancy("output-missing", name, f"{name} is missing from {out}"))
+        elif seen[name] != digest:
+            found.append(Discrepancy("output-changed", name, f"{name} does not match its hash in the manifest"))
+    later = _later_reports(out, set(outputs), found)
+    for entry in sorted(out.iterdir()):
+        name = entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            found.append(Discrepancy("output-extra", name, f"{name}/ is a folder the run did not write"))
+        elif name not in outputs and name not in RECORD_FILES and name not in later:
+            found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
+    changed = [d.file for d in found if d.kind == "input-changed"]
+    if changed and not any(d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory")
+                           for d in found):
+        found += [Discrepancy("input-changed", file, message, subject=subject, published=old, recomputed=new)
+                  for file, message, subject, old, new in inputchanges.explain(manifest, out, root, changed)]
+    recomputed = False
+    if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing", "input-in-memory")
+               for d in found):
+        recomputed = True
+        found.extend(_recompute(manifest, out, root))
+    found = _dedupe(found)
+    checks = _checks(manifest, found, seen, signed.status, recomputed, rules_rev, later)
+    return Report(str(out), tuple(found), recomputed, signed.envelope.fingerprint if signed.envelope else None,
+                  tuple(sorted(later)), schemes.notes, schemes.approved, signed.status, signed.envelope, signed.owner,
+                  signed.trusted_keys, checks, sha256_file(out / MANIFEST))
+
+
+def _in_memory(entry: Mapping[str, Any]) -> Discrepancy:
+    """A table scored in memory (``qualiscore.score`` of a DataFrame): its SHA-256 is recorded, but no file holds it."""
+    return Discrepancy(
+        "input-in-memory", entry["path"],
+        f"input {entry['path']} was a table in memory ({entry['rows_read']} rows, SHA-256 of its Arrow stream "
+        f"{entry['sha256'][:12]}…): no file holds it, so it cannot be checked and the run cannot be computed again",
+        details=("to publish a run that verify can reproduce, save the table first (e.g. frame.write_parquet("
+                 "'data.parquet')) and score the file",))
+
+
+def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Mapping[str, str | None],
+            signature: SignerStatus, recomputed: bool, rules_rev: str | None, later: set[str]) -> tuple[Check, ...]:
+    """Every check made, as the verification record lists it: what was expected, what was found, the result."""
+    failed = {(d.kind, d.file) for d in found}
+    kinds = {d.kind for d in found}
+
+    def result(*bad: tuple[str, str]) -> str:
+        return "fail" if any(b in failed for b in bad) else "pass"
+
+    def sha(check: str, name: str, expected: str, *bad: str) -> Check:
+        return Check(check, name, expected, seen.get(name) or "(missing)", result(*((k, name) for k in bad)))
+
+    status = {"trusted": "pass", "not-signed": "pass", "unchecked": "not checked"}.get(signature, "fail")
+    version = manifest["engine"]["version"]
+    out = [Check("signature", SIGNATURE_FILE, "a valid signature by a trusted key, when signed", signature, status),
+           Check("engine version", MANIFEST, version, __version__, "pass" if version == __version__ else "fail")]
+    for s in manifest["schemes"]:
+        out.append(sha("scheme SHA-256", s["path"], s["sha256"], "scheme-changed", "scheme-missing"))
+        if s.get("git") is not None:
+            place = f"blob {s['git']['blob']} at commit {s['git']['commit'] or '(none)'}"
+            out.append(Check("scheme place in git", s["path"], place, "as recorded" if
+                             result(("scheme-git-mismatch", s["path"])) == "pass" else "contradicted",
+                             result(("scheme-git-mismatch", s["path"]))))
+        if rules_rev is not None:
+            out.append(Check("scheme is the approved file", s["path"], f"{s['path']} at {rules_rev}", None,
+                             result(("scheme-not-approved", s["path"]))))
+    out += [Check("input SHA-256", i["path"], i["sha256"], "(a table in memory: no file to read)", "not checked")
+            if i["format"] == TABLE_FORMAT else sha("input SHA-256", i["path"], i["sha256"], "input-changed",
+                                                    "input-missing")
+            for i in manifest["inputs"]]
+    out += [sha("output SHA-256", name, digest, "output-changed", "output-missing")
+            for name, digest in sorted(manifest["outputs"].items())]
+    out += [Check("later report SHA-256", name, f"as recorded in {REPORTS_FILE}", "as recorded", "pass")
+            for name in sorted(later)]
+    out.append(Check("nothing else in the directory", ".", "only the run's files", None,
+                     "fail" if "output-extra" in kinds else "pass"))
+    out.append(Check("recomputation", "scorecards, rejects, manifest", "the published bytes", None,
+                     ("fail" if kinds & {"not-reproduced", "recompute-failed"} else "pass") if recomputed
+                     else "not checked"))
+    return tuple(out)
+
+
+def _later_reports(out: Path, outputs: set[str], found: list[Discrepancy]) -> set[str]:
+    """The reports ``qualiscore report`` wrote into ``out`` after the run whose SHA-256 still match reports.json.
+
+    A report changed since, a record made for another manifest, or a damaged record is a discrepancy.
+    """
+    try:
+        record = read_reports(out)
+    except DamagedOutputError as exc:
+        found.append(Discrepancy("output-changed", REPORTS_FILE, exc.message))
+        return set()
+    if record is None:
+        return set()
+    if record["manifest_sha256"] != sha256_file(out / MANIFEST):
+        found.append(Discrepancy("output-changed", REPORTS_FILE,
+                                 f"{REPORTS_FILE} records reports of another manifest, not of this run"))
+        return set()
+    later = set()
+    for name, digest in sorted(record["reports"].items()):
+        path = out / name
+        if name in outputs:
+            found.append(Discrepancy("output-changed", REPORTS_FILE,
+                                     f"{REPORTS_FILE} lists {name}, which is one of the run's outputs"))
+        elif not path.is_file():
+            found.append(Discrepancy("output-missing", name, f"{name} (recorded in {REPORTS_FILE}) is missing"))
+        elif sha256_file(path) != digest:
+            found.append(Discrepancy("output-changed", name,
+                                     f"{name} was changed after `qualiscore report` wrote it (SHA-256 differs "
+                                     f"from {REPORTS_FILE})"))
+        else:
+            later.add(name)
+    return later
+
+
+def _dedupe(items: Sequence[Discrepancy]) -> list[Discrepancy]:
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for d in items:
+        key = (d.kind, d.file, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
