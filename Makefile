@@ -29,10 +29,13 @@ demo: $(STAMP)
 	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o $(DEMO_OUT) --report
 	@echo "== 3. why did the first agent get this grade?"
 	$(BIN)/qualiscore explain $(DEMO_OUT) --subject A001/2026-04
+	@echo "== 4. can an auditor confirm the run? (recomputes it from the scheme and data)"
+	$(BIN)/qualiscore verify $(DEMO_OUT)
 	@echo
 	@echo "Results are in $(DEMO_OUT)/: report.html (open it in a browser), scorecards.csv (one line"
 	@echo "per agent and month), scorecards.jsonl (every number explained), rejects.csv (rows not scored,"
-	@echo "with reasons), manifest.json (scheme, input and output hashes)."
+	@echo "with reasons), manifest.json (scheme, input and output hashes), row-digests.bin (a digest per"
+	@echo "input line, so verify can name a line changed later)."
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
