@@ -49,8 +49,9 @@ browser:
 	    >/dev/null 2>&1 || echo "note: Chromium could not be installed; the browser test will be skipped"; \
 	else echo "note: no Chromium and no way to install it; the browser test will be skipped"; fi
 
+# Two workers (pytest-xdist): the CI machine has two cores; `pytest -q` alone runs the suite serially.
 test: $(TEST_STAMP) lint browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 test-slow: $(TEST_STAMP)
 	QUALISCORE_SLOW=1 $(BIN)/python -m pytest -q -m slow
