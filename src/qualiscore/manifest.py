@@ -46,6 +46,7 @@ __all__ = [
     "render_outputs",
     "sha256_bytes",
     "sha256_file",
+    "with_outputs",
 ]
 
 # Reports written into an output directory after its run, with their SHA-256 and the manifest they describe.
@@ -72,10 +73,20 @@ def render_outputs(run: Run, extra: Mapping[str, bytes] | None = None) -> dict[s
     formats = run.options.get("formats") or ()
     if formats:  # evaluate --format parquet/xlsx: hashed and listed like every other output
         files.update(render_formats(run, formats, {name: sha256_bytes(data) for name, data in files.items()}))
-    files.update(extra or {})
-    manifest = manifest_dict(run, {name: sha256_bytes(data) for name, data in files.items()})
-    files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
-    return files
+    return with_outputs(run, files, extra or {})
+
+
+def with_outputs(run: Run, files: Mapping[str, bytes], extra: Mapping[str, bytes]) -> dict[str, bytes]:
+    """``files`` (rendered outputs) with ``extra`` added and the manifest made again to list them all.
+
+    ``evaluate --report`` adds the report this way once the other outputs are written,
+    without rendering them (and reading the inputs for their digests) a second time.
+    """
+    out = {name: data for name, data in files.items() if name != MANIFEST}
+    out.update(extra)
+    manifest = manifest_dict(run, {name: sha256_bytes(data) for name, data in out.items()})
+    out[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    return out
 
 
 # --------------------------------------------------------------------------- reading and checking

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import sys
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
@@ -95,7 +96,8 @@ def render(inputs: Iterable[Digests]) -> bytes:
     parts = [FORMAT.encode() + b"\n", json.dumps(head, ensure_ascii=False, sort_keys=True).encode() + b"\n"]
     for d in items:
         values = array("I", d.values)
-        values.byteswap() if _little_endian() else None
+        if sys.byteorder == "little":  # the file is big-endian on every machine
+            values.byteswap()
         parts.append(values.tobytes())
     return b"".join(parts)
 
@@ -116,18 +118,13 @@ def parse(data: bytes) -> list[Digests]:
             values.frombytes(body[offset:offset + 4 * count])
             if len(values) != count:
                 raise ValueError("shorter than its header says")
-            values.byteswap() if _little_endian() else None
+            if sys.byteorder == "little":
+                values.byteswap()
             out.append(Digests(str(entry["path"]), str(entry["unit"]), values))
             offset += 4 * count
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{FILE} is damaged: {exc}") from None
     return out
-
-
-def _little_endian() -> bool:
-    import sys
-
-    return sys.byteorder == "little"
 
 
 @dataclass(frozen=True, slots=True)

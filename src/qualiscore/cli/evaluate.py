@@ -13,7 +13,7 @@ from tqdm import tqdm
 from .._display import visible
 from ..analysis import Summary
 from ..engine import Run
-from ..manifest import MANIFEST, render_outputs
+from ..manifest import MANIFEST, render_outputs, with_outputs
 from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
 from ..runs import check_publishable, execute
@@ -105,7 +105,7 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
             stage.write(files)  # the report reads the run from the stage, then is listed in its manifest
             signer = key_fingerprint(Path(sign_key)) if sign_key else None
             report = build_report(stage.path, published=Published(Path(outdir).name, signer=signer))
-            files = render_outputs(run, {REPORT: report.encode("utf-8")})
+            files = with_outputs(run, files, {REPORT: report.encode("utf-8")})
         if sign_key:
             files[SIGNATURE_FILE] = sign_manifest(files[MANIFEST], Path(sign_key), operator=operator,
                                                   command=command_line())
