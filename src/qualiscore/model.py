@@ -109,6 +109,26 @@ class RecordContract:
 
 
 @dataclass(frozen=True, slots=True)
+class Lookup:
+    """Fields a source takes from another by key, many-to-one: a survey takes its interaction's agent."""
+
+    source: str  # the source the fields come from (`from`)
+    key: str  # this source's field holding the other source's record id
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One named record source of a scheme: its own contract, what it looks up, its period field."""
+
+    name: str
+    contract: RecordContract
+    lookups: tuple[Lookup, ...] = ()
+    period: str | None = None  # the field that cuts its records into periods; None: subject.period.field
+    pointer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Period:
     """How records are cut in time, so the same agent gets one scorecard per month (or week, ...)."""
 
@@ -140,6 +160,9 @@ class Measure:
     p: float | None = None
     numerator: Expression | None = None
     denominator: Expression | None = None
+    source: str | None = None  # the source it reads; None: the scheme's first (or only) source
+    # A ratio of two measures, each of its own source (complaints ÷ interactions); then no expression.
+    terms: tuple[Measure, Measure] | None = None
 
     def expressions(self) -> tuple[Expression, ...]:
         """Every expression the measure reads, for checking names and finding the fields it uses."""
@@ -147,6 +170,12 @@ class Measure:
 
     def describe(self) -> str:
         """The measure in one line, as a veto's evidence names what it measured: ``share(abandoned)``."""
+        if self.terms is not None:
+            return f"ratio({self.terms[0].describe()} / {self.terms[1].describe()})"
+        of = f" of {self.source}" if self.source is not None else ""
+        return f"{self._describe()}{of}"
+
+    def _describe(self) -> str:
         if self.kind == "ratio":
             inner = f"{_oneline(self.numerator)} / {_oneline(self.denominator)}"
         else:
@@ -321,6 +350,8 @@ class Scheme:
     path: str = "<string>"
     sha256: str = ""
     git: GitPlace | None = None
+    # Declared with `sources:` (``records`` is then the first one's contract); empty with `records:`.
+    sources: tuple[Source, ...] = ()
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -352,16 +383,21 @@ def compile_measure(doc: Document, spec: Mapping[str, Any], pointer: str) -> Mea
     """Shared by indicators and vetoes, whose `when` is a measure too."""
     kind = next(k for k in MEASURE_KINDS if k in spec)
     where = _expr(doc, spec["where"], f"{pointer}/where") if "where" in spec else None
+    source = spec.get("source")
     if kind == "ratio":
         ratio = spec["ratio"]
+        if isinstance(ratio["numerator"], Mapping):
+            return Measure(kind, terms=(compile_measure(doc, ratio["numerator"], f"{pointer}/ratio/numerator"),
+                                        compile_measure(doc, ratio["denominator"], f"{pointer}/ratio/denominator")))
         return Measure(
             kind,
             where=where,
             numerator=_expr(doc, ratio["numerator"], f"{pointer}/ratio/numerator"),
             denominator=_expr(doc, ratio["denominator"], f"{pointer}/ratio/denominator"),
+            source=source,
         )
     p = float(spec["p"]) if "p" in spec else None
-    return Measure(kind, _expr(doc, spec[kind], f"{pointer}/{kind}"), where=where, p=p)
+    return Measure(kind, _expr(doc, spec[kind], f"{pointer}/{kind}"), where=where, p=p, source=source)
 
 
 def compile_scoring(spec: Mapping[str, Any]) -> Scoring:
@@ -427,23 +463,13 @@ def compile_tests(raw: Any, doc: Document | None = None) -> tuple[TestCase, ...]
 def compile_document(doc: Document) -> Scheme:
     """Build the frozen Scheme from a document that validation found free of errors."""
     data = doc.data
-    rec = data["records"]
-    fields = tuple(
-        Field(
-            name=name,
-            type=f["type"],
-            nullable=bool(f.get("nullable", False)),
-            enum=tuple(f["enum"]) if "enum" in f else None,
-            minimum=_opt(f.get("minimum")),
-            maximum=_opt(f.get("maximum")),
-            column=f.get("column"),
-            format=f.get("format"),
-            true_values=tuple(f["true_values"]) if "true_values" in f else None,
-            false_values=tuple(f["false_values"]) if "false_values" in f else None,
-        )
-        for name, f in rec["fields"].items()
+    sources = tuple(
+        Source(name, compile_contract(spec),
+               tuple(Lookup(lk["from"], lk["key"], tuple(lk["fields"])) for lk in spec.get("lookup") or ()),
+               spec.get("period"), f"/sources/{name}")
+        for name, spec in (data.get("sources") or {}).items()
     )
-    contract = RecordContract(rec["id"], rec.get("timezone", "UTC"), fields)
+    contract = sources[0].contract if sources else compile_contract(data["records"])
     subj = data.get("subject") or {}
     period = subj.get("period")
     subject = Subject(
@@ -509,4 +535,25 @@ def compile_document(doc: Document) -> Scheme:
         tests=tests,
         path=doc.path,
         sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
+        sources=sources,
     )
+
+
+def compile_contract(rec: Mapping[str, Any]) -> RecordContract:
+    """A `records:` mapping, or one of `sources:`, as the contract its rows are typed against."""
+    fields = tuple(
+        Field(
+            name=name,
+            type=f["type"],
+            nullable=bool(f.get("nullable", False)),
+            enum=tuple(f["enum"]) if "enum" in f else None,
+            minimum=_opt(f.get("minimum")),
+            maximum=_opt(f.get("maximum")),
+            column=f.get("column"),
+            format=f.get("format"),
+            true_values=tuple(f["true_values"]) if "true_values" in f else None,
+            false_values=tuple(f["false_values"]) if "false_values" in f else None,
+        )
+        for name, f in rec["fields"].items()
+    )
+    return RecordContract(rec["id"], rec.get("timezone", "UTC"), fields)

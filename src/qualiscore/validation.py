@@ -252,7 +252,18 @@ class _Lint:
         self.doc = doc
         self.data = dict_of(doc.data)
         self.findings: list[Finding] = []
-        self.fields = dict_of(dict_of(self.data.get("records")).get("fields"))
+        # Each record contract: (source name or None for `records:`, its pointer, its mapping).
+        self.contracts: list[tuple[str | None, str, dict[str, Any]]] = (
+            [(name, f"/sources/{escape_pointer_token(name)}", dict_of(spec))
+             for name, spec in dict_of(self.data.get("sources")).items()]
+            if "sources" in self.data else [(None, "/records", dict_of(self.data.get("records")))])
+        self.several = "sources" in self.data
+        # Every field by name (the first source that declares it, for its type); per source, with lookups.
+        self.fields: dict[str, Any] = {}
+        for _, _, spec in self.contracts:
+            for name, f in dict_of(spec.get("fields")).items():
+                self.fields.setdefault(name, f)
+        self.available: dict[str, dict[str, Any]] = {}
         self.constants = dict_of(self.data.get("constants"))
         self.derive = dict_of(self.data.get("derive"))
         self.used: set[str] = set()
@@ -332,17 +343,28 @@ class _Lint:
 
     # -- record contract
     def contract(self) -> None:
-        rec = dict_of(self.data.get("records"))
+        for _, base, rec in self.contracts:
+            self.one_contract(base, rec)
+        if self.several:
+            self.lookups()
+        else:
+            self.available[""] = self.fields
+        self.subject()
+
+    def one_contract(self, base: str, rec: Mapping[str, Any]) -> None:
+        fields = dict_of(rec.get("fields"))
         rid = rec.get("id")
-        if isinstance(rid, str) and self.fields and rid not in self.fields:
-            self.field_missing(rid, "/records/id")
+        if isinstance(rid, str) and fields and rid not in fields:
+            self.field_missing(rid, f"{base}/id", fields, base)
+        if isinstance(rid, str):
+            self.used.add(rid)
         tz = rec.get("timezone")
         if isinstance(tz, str) and time_zone(tz) is None:
-            self.add("error", "unknown-timezone", f"{tz!r} is not an IANA time zone name", "/records/timezone",
+            self.add("error", "unknown-timezone", f"{tz!r} is not an IANA time zone name", f"{base}/timezone",
                      _zone_hint(tz))
-        for name, spec in self.fields.items():
+        for name, spec in fields.items():
             spec = dict_of(spec)
-            ptr = f"/records/fields/{name}"
+            ptr = f"{base}/fields/{escape_pointer_token(name)}"
             ftype = spec.get("type")
             lo, hi = number_or_none(spec.get("minimum")), number_or_none(spec.get("maximum"))
             if lo is not None and hi is not None and lo > hi:
@@ -370,46 +392,162 @@ class _Lint:
             if both:
                 self.add("error", "field-option", f"{sorted(both)} listed as both true and false",
                          f"{ptr}/false_values", "a text can mean only one of true or false")
+
+    def subject(self) -> None:
+        """Keys, breakdowns and the period, found in every source (its own fields or looked up)."""
         subject = dict_of(self.data.get("subject"))
+        main = self.main_fields()
+        if self.several and not list_of(subject.get("group_by")):
+            self.add("error", "sources-need-group-by",
+                     "a scheme with several sources scores subjects (an agent, a team), not single records",
+                     "/sources", "add subject.group_by, or keep one source under records:", key=True)
         for i, name in enumerate(list_of(subject.get("group_by"))):
             if not isinstance(name, str):
                 continue
             self.used.add(name)
-            if name not in self.fields:
-                self.field_missing(name, f"/subject/group_by/{i}")
-            elif dict_of(self.fields[name]).get("type") in ("number", "datetime", "duration"):
+            if name not in main:
+                self.field_missing(name, f"/subject/group_by/{i}", main, self.contracts[0][1])
+            elif dict_of(main[name]).get("type") in ("number", "datetime", "duration"):
                 self.add("error", "field-type",
-                         f"group_by field {name!r} is a {self.fields[name].get('type')}; subjects need exact keys",
+                         f"group_by field {name!r} is a {main[name].get('type')}; subjects need exact keys",
                          f"/subject/group_by/{i}", "group by a string, integer, boolean or date field")
+            else:
+                self.in_every_source(name, main[name], f"to group by (subject.group_by/{i})")
         for i, name in enumerate(list_of(subject.get("breakdowns"))):
             if isinstance(name, str):
                 self.used.add(name)
-                if name not in self.fields:
-                    self.field_missing(name, f"/subject/breakdowns/{i}")
+                if name not in main:
+                    self.field_missing(name, f"/subject/breakdowns/{i}", main, self.contracts[0][1])
         period = dict_of(subject.get("period"))
         pf = period.get("field")
         if isinstance(pf, str):
             self.used.add(pf)
-            if pf not in self.fields:
-                self.field_missing(pf, "/subject/period/field")
-            elif dict_of(self.fields[pf]).get("type") not in ("date", "datetime"):
+            if pf not in main and self.contracts[0][2].get("period") is None:
+                self.field_missing(pf, "/subject/period/field", main, self.contracts[0][1])
+            elif pf in main and dict_of(main[pf]).get("type") not in ("date", "datetime"):
                 self.add("error", "field-type",
-                         f"period field {pf!r} is a {dict_of(self.fields[pf]).get('type')}, not a date or datetime",
+                         f"period field {pf!r} is a {dict_of(main[pf]).get('type')}, not a date or datetime",
                          "/subject/period/field", "choose a date or datetime field")
-        if isinstance(rid, str):
-            self.used.add(rid)
+        if not self.several:
+            return
+        for name, base, spec in self.contracts:
+            own = spec.get("period")
+            fields = self.available.get(name or "", {})
+            if own is not None and not period:
+                self.add("error", "source-period", f"source {name!r} names a period field, but the subject has no "
+                         "period", f"{base}/period", "add subject.period, or remove this source's period")
+            elif isinstance(own, str):
+                self.used.add(own)
+                if own not in fields:
+                    self.field_missing(own, f"{base}/period", fields, base)
+                elif dict_of(fields[own]).get("type") not in ("date", "datetime"):
+                    self.add("error", "field-type", f"period field {own!r} of source {name!r} is a "
+                             f"{dict_of(fields[own]).get('type')}, not a date or datetime", f"{base}/period",
+                             "choose a date or datetime field")
+            elif isinstance(pf, str) and pf in main and pf not in fields:
+                self.add("error", "unknown-field",
+                         f"source {name!r} has no field {pf!r} to cut its records into periods", base,
+                         f"look {pf!r} up from another source (lookup), or name this source's own date field "
+                         "with period:", key=True)
 
-    def field_missing(self, name: str, pointer: str) -> None:
-        close = difflib.get_close_matches(name, list(self.fields), n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "declare it under records.fields"
-        self.add("error", "unknown-field", f"{name!r} is not a field of the record contract", pointer, hint)
+    def main_fields(self) -> dict[str, Any]:
+        """The fields of the main source (the first of `sources:`, or `records:`), with its lookups."""
+        return self.available.get(self.contracts[0][0] or "", {})
+
+    def in_every_source(self, name: str, spec: Any, what: str) -> None:
+        """A subject key every source has, with one type: keys of different types never match."""
+        if not self.several:
+            return
+        for source, base, _ in self.contracts:
+            theirs = self.available.get(source or "", {})
+            if name not in theirs:
+                self.add("error", "unknown-field", f"source {source!r} has no field {name!r} {what}", base,
+                         f"add {name!r} to its fields, or take it from another source with lookup", key=True)
+            elif dict_of(theirs[name]).get("type") != dict_of(spec).get("type"):
+                self.add("error", "key-type", f"{name!r} is {_a(dict_of(theirs[name]).get('type'))} in source "
+                         f"{source!r} but {_a(dict_of(spec).get('type'))} in {self.contracts[0][0]!r}, so their "
+                         "subjects would never meet", base, "declare it with the same type in every source",
+                         key=True)
+
+    def lookups(self) -> None:
+        """Every lookup names a source, a key of the other source's id type and fields it has; no cycle."""
+        specs = {name: spec for name, _, spec in self.contracts if name is not None}
+        bases = {name: base for name, base, _ in self.contracts if name is not None}
+        resolving: list[str] = []
+
+        def fields_of(name: str) -> dict[str, Any]:
+            if name in self.available:
+                return self.available[name]
+            if name in resolving:
+                return {}  # reported where the cycle closes
+            resolving.append(name)
+            spec = specs[name]
+            out = dict(dict_of(spec.get("fields")))
+            for li, lk in enumerate(list_of(spec.get("lookup"))):
+                lk = dict_of(lk)
+                ptr = f"{bases[name]}/lookup/{li}"
+                other = lk.get("from")
+                if not isinstance(other, str):
+                    continue
+                if other not in specs:
+                    self.ref_missing(other, specs, f"{ptr}/from", "source", key=False)
+                    continue
+                if other == name or other in resolving:
+                    loop = " → ".join([*resolving[resolving.index(other):], other])
+                    self.add("error", "lookup-cycle", f"lookups go round in a circle: {loop}", f"{ptr}/from",
+                             "a source may take fields only from sources that do not take fields from it")
+                    continue
+                theirs = fields_of(other)
+                key = lk.get("key")
+                their_id = dict_of(specs[other]).get("id")
+                if isinstance(key, str):
+                    self.used.add(key)
+                    if key not in out:
+                        self.field_missing(key, f"{ptr}/key", out, bases[name])
+                    elif isinstance(their_id, str) and their_id in theirs and (
+                            dict_of(out[key]).get("type") != dict_of(theirs[their_id]).get("type")):
+                        self.add("error", "key-type",
+                                 f"key {key!r} is {_a(dict_of(out[key]).get('type'))}, but the id {their_id!r} of "
+                                 f"{other} is {_a(dict_of(theirs[their_id]).get('type'))}, so no row would match",
+                                 f"{ptr}/key", "declare both with the same type")
+                for fi, fname in enumerate(list_of(lk.get("fields"))):
+                    if not isinstance(fname, str):
+                        continue
+                    self.used.add(fname)
+                    if fname not in theirs:
+                        self.field_missing(fname, f"{ptr}/fields/{fi}", theirs, bases[other])
+                    elif fname in out:
+                        self.add("error", "name-clash", f"{fname!r} is already a field of source {name!r}",
+                                 f"{ptr}/fields/{fi}", "look up only fields the source lacks, or rename its own")
+                    else:
+                        out[fname] = theirs[fname]
+            resolving.pop()
+            self.available[name] = out
+            return out
+
+        for name in specs:
+            fields_of(name)
+
+    def field_missing(self, name: str, pointer: str, fields: Mapping[str, Any] | None = None,
+                      base: str = "/records") -> None:
+        fields = self.fields if fields is None else fields
+        close = difflib.get_close_matches(name, list(fields), n=1)
+        where = base.strip("/").replace("/", ".")
+        hint = f"did you mean {close[0]!r}?" if close else f"declare it under {where}.fields"
+        if not close and self.several:
+            hint += ", or take it from another source with lookup"
+        what = "the record contract" if not self.several else f"source {base.rsplit('/', 1)[-1]!r}"
+        self.add("error", "unknown-field", f"{name!r} is not a field of {what}", pointer, hint)
 
     # -- names
     def names(self) -> None:
         seen: dict[str, str] = {}
-        for kind, table, base in (("field", self.fields, "/records/fields"), ("constant", self.constants, "/constants"),
+        tables = [("field", dict_of(spec.get("fields")), f"{base}/fields") for _, base, spec in self.contracts]
+        for kind, table, base in (*tables, ("constant", self.constants, "/constants"),
                                   ("derived value", self.derive, "/derive")):
             for name in table:
+                if kind == "field" and seen.get(name) == "field":
+                    continue  # sources may share field names (agent_id in each)
                 if name in seen:
                     self.add("error", "name-clash", f"{name!r} is both a {seen[name]} and a {kind}",
                              f"{base}/{name}", "rename one of them", key=True)
@@ -471,9 +609,20 @@ class _Lint:
                                              f"move {used!r} above {name!r} in derive"))
 
     # -- measures, scoring, dimensions
-    def measure(self, spec: Any, pointer: str) -> None:
+    def measure(self, spec: Any, pointer: str, *, term: bool = False) -> None:
         spec = dict_of(spec)
-        names = self.known(self.derive)
+        ratio = dict_of(spec.get("ratio"))
+        if isinstance(ratio.get("numerator"), dict) or isinstance(ratio.get("denominator"), dict):
+            self.ratio_of_measures(spec, pointer, term=term)
+            return
+        source = self.measure_source(spec, pointer)
+        if source is None:
+            return
+        fields = self.available.get(source, {})
+        names = {n: "field" for n in fields}
+        names.update({n: "constant" for n in self.constants})
+        names.update({n: "derived" for n in self.derive})
+        before = len(self.findings)
         for kind in MEASURE_KINDS:
             if kind == "ratio" and isinstance(spec.get("ratio"), dict):
                 for part in ("numerator", "denominator"):
@@ -491,6 +640,80 @@ class _Lint:
             self.add("error", "value-needs-record-level",
                      "`value` measures one record; this scheme groups records into subjects", f"{pointer}/value",
                      "use an aggregate such as mean or share, or remove subject.group_by")
+        if self.several and len(self.findings) == before:
+            self.derived_in_source(spec, pointer, source, fields)
+
+    def measure_source(self, spec: Mapping[str, Any], pointer: str) -> str | None:
+        """The source a measure reads ("" for `records:`); None, reported, when it names none of them."""
+        named = spec.get("source")
+        if not self.several:
+            if named is not None:
+                self.add("error", "unknown-source", "this scheme reads one table (records:), so a measure names "
+                         "no source", f"{pointer}/source", "remove source, or declare the tables under sources:",
+                         key=True)
+            return ""
+        if named is None:
+            return self.contracts[0][0]
+        if isinstance(named, str) and named not in self.available:
+            self.ref_missing(named, self.available, f"{pointer}/source", "source", key=False)
+            return None
+        return named if isinstance(named, str) else None
+
+    def derived_in_source(self, spec: Mapping[str, Any], pointer: str, source: str,
+                          fields: Mapping[str, Any]) -> None:
+        """A derived value a measure uses must be computable from its source's fields."""
+        for kind in (*MEASURE_KINDS, "where"):
+            parts = dict_of(spec.get("ratio")).items() if kind == "ratio" else [(kind, spec.get(kind))]
+            for part, text in parts:
+                if kind in spec and isinstance(text, (str, bool, int, float)):
+                    try:
+                        used = expressions.parse(text).names
+                    except ExpressionError:
+                        continue
+                    for name in sorted(used & set(self.derive)):
+                        lacking = sorted(self.derived_fields(name) - set(fields))
+                        if lacking:
+                            ptr = f"{pointer}/ratio/{part}" if kind == "ratio" else f"{pointer}/{kind}"
+                            self.add("error", "unknown-name",
+                                     f"derived value {name!r} uses {', '.join(map(repr, lacking))}, which source "
+                                     f"{source!r} does not have", ptr,
+                                     "measure it in a source that has those fields (source:), or look them up")
+
+    def derived_fields(self, name: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        """The fields a derived value reads, through the derived values it uses."""
+        try:
+            used = expressions.parse(self.derive[name]).names
+        except (ExpressionError, TypeError):
+            return set()
+        out = {n for n in used if n in self.fields}
+        for other in used & set(self.derive) - seen - {name}:
+            out |= self.derived_fields(other, seen | {name})
+        return out
+
+    def ratio_of_measures(self, spec: Mapping[str, Any], pointer: str, *, term: bool) -> None:
+        """A ratio of two measures: both parts measures, each a number, no where/source on the ratio itself."""
+        ratio = dict_of(spec.get("ratio"))
+        if term:
+            self.add("error", "ratio-terms", "a ratio of measures cannot be one of the measures of another ratio",
+                     f"{pointer}/ratio", "divide two plain measures")
+            return
+        for key in ("where", "source"):
+            if key in spec:
+                self.add("error", "ratio-terms", f"a ratio of two measures takes no {key} of its own",
+                         f"{pointer}/{key}", f"put {key} on the numerator's or denominator's measure", key=True)
+        for part in ("numerator", "denominator"):
+            value = ratio.get(part)
+            if not isinstance(value, dict):
+                self.add("error", "ratio-terms", f"the ratio's {part} is an expression but the other part is a "
+                         "measure; write both as measures, e.g. {count: true, source: complaints}",
+                         f"{pointer}/ratio/{part}", "or both as expressions summed over one source's records")
+                continue
+            self.measure(value, f"{pointer}/ratio/{part}", term=True)
+            kind = next((k for k in MEASURE_KINDS if k in value), None)
+            if kind in TRUTH_KINDS or kind == "value":
+                self.add("error", "ratio-terms", f"a `{kind}` measure is not a quantity to divide",
+                         f"{pointer}/ratio/{part}/{kind}", "use count, sum, mean or another numeric measure",
+                         key=True)
 
     def scoring(self, spec: Any, pointer: str, *, share: bool = False) -> None:
         spec = dict_of(spec)
@@ -816,11 +1039,12 @@ class _Lint:
 
     # -- unused
     def unused(self) -> None:
-        for name in self.fields:
-            if name not in self.used:
-                self.add("warning", "unused-field", f"field {name!r} is not used by any expression or key",
-                         f"/records/fields/{name}", "remove it, or use it; unused fields are still type-checked",
-                         key=True)
+        for _, base, spec in self.contracts:
+            for name in dict_of(spec.get("fields")):
+                if name not in self.used:
+                    self.add("warning", "unused-field", f"field {name!r} is not used by any expression or key",
+                             f"{base}/fields/{name}", "remove it, or use it; unused fields are still type-checked",
+                             key=True)
         for name in self.constants:
             if name not in self.used:
                 self.add("warning", "unused-constant", f"constant {name!r} is not used", f"/constants/{name}",
@@ -829,6 +1053,10 @@ class _Lint:
             if name not in self.used:
                 self.add("warning", "unused-derived", f"derived value {name!r} is not used", f"/derive/{name}",
                          "remove it or use it in a measure", key=True)
+
+
+def _a(word: Any) -> str:
+    return f"{'an' if str(word)[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _folder(constants: Mapping[str, Any]) -> expressions.Folder | None:

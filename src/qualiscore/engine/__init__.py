@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import UsageError
 from ..model import RecordContract, Scheme
@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-def evaluate(schemes: Scheme | Sequence[Scheme], source: Source, options: RunOptions | None = None, *,
+def evaluate(schemes: Scheme | Sequence[Scheme], source: Source | Mapping[str, Source], options: RunOptions | None = None, *,
              by: Sequence[str] | None = None, progress: Progress | None = None) -> Run:
     """Score ``source`` (paths, a Dataset or Arrow data) with one scheme version, or several routed by date.
 
@@ -47,6 +47,12 @@ def evaluate(schemes: Scheme | Sequence[Scheme], source: Source, options: RunOpt
     ``progress(n)`` is told of n more records scored.
     """
     versions = (schemes,) if isinstance(schemes, Scheme) else tuple(schemes)
+    if any(v.sources for v in versions) or isinstance(source, Mapping):
+        from .sources import evaluate_sources
+
+        options = options or RunOptions(engine="rows", by=tuple(by) if by else None)
+        engine = engine_named(resolve_engine(options.engine))
+        return evaluate_sources(engine, versions, sources_given(versions, source), options, progress=progress)
     if options is None:
         from .rows import reader, score_versions
 
@@ -54,6 +60,20 @@ def evaluate(schemes: Scheme | Sequence[Scheme], source: Source, options: RunOpt
     if by is not None:
         raise TypeError("evaluate: give by in the options (RunOptions.by), not beside them")
     return engine_named(resolve_engine(options.engine)).evaluate(versions, source, options, progress=progress)
+
+
+def sources_given(versions: Sequence[Scheme], source: Source | Mapping[str, Source]) -> Mapping[str, Source]:
+    """Each record source's input: as given by name, or the one input of a scheme with one source."""
+    if isinstance(source, Mapping):
+        if not any(v.sources for v in versions):
+            raise UsageError(f"scheme {versions[0].id} reads one table (records:), so its input is not named",
+                             hint="give the input without NAME=")
+        return source
+    names = [s.name for s in versions[0].sources]
+    if len(names) == 1:
+        return {names[0]: source}
+    raise UsageError(f"scheme {versions[0].id} reads the sources {', '.join(names)}: name each input",
+                     hint="give NAME=PATH for each, e.g. " + " ".join(f"{n}=..." for n in names))
 
 
 def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *,

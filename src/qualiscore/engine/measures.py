@@ -37,9 +37,11 @@ __all__ = [
     "Truths",
     "finish",
     "is_evidence",
+    "nothing_measured",
     "percentile",
     "percentile_p",
     "percentile_ranks",
+    "quotient",
 ]
 
 
@@ -148,6 +150,12 @@ STATISTICS: Mapping[str, type[Statistics]] = {
     "median": Ranked, "percentile": Ranked,
 }
 
+# Each family's statistics over no record at all: a subject with no record in a measure's source.
+_NOTHING: Mapping[type[Statistics], Statistics] = {
+    Truths: Truths(0, 0, 0), RatioSums: RatioSums(0, 0, 0.0, 0.0), First: First(0, 0, None),
+    Promoters: Promoters(0, 0, 0, 0), Total: Total(0, 0, 0.0), Extreme: Extreme(0, 0, None), Ranked: Ranked(0, 0, ()),
+}
+
 PROMOTER_MIN = 9
 DETRACTOR_MAX = 6
 
@@ -225,6 +233,26 @@ def finish(m: Measure, stats: Statistics) -> MeasureResult:
         return MeasureResult(stats.value, n, skipped, evidence=evidence)
     p = percentile_p(m)
     return MeasureResult(_interpolate(n, p, stats.values), n, skipped, inputs={"p": p}, evidence=evidence)
+
+
+def nothing_measured(m: Measure) -> MeasureResult:
+    """The result of ``m`` for a subject with no record in its source (e.g. an agent without complaints)."""
+    return finish(m, _NOTHING[STATISTICS[m.kind]])
+
+
+def quotient(numerator: MeasureResult, denominator: MeasureResult) -> MeasureResult:
+    """A ratio of two measures (complaints ÷ interactions): their values divided, over the denominator's sample.
+
+    Undefined (None) when either value is, or the denominator's is 0; the sample is the
+    denominator's, so ``min_sample`` asks for enough of what is divided by.
+    """
+    a, b = _number(numerator.value), _number(denominator.value)
+    value = a / b if a is not None and b is not None and b != 0 else None
+    return MeasureResult(value, denominator.sample, denominator.skipped, a, b)
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _truths(kind: str, s: Truths) -> MeasureResult:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from ..model import Scheme
+from ..model import RecordContract, Scheme
 from ..options import RunOptions
 from ..records import Dataset, Problem
 from ..scorecard import Scorecard
@@ -84,4 +84,8 @@ class Engine(Protocol):
                  progress: Progress | None = None) -> Run:
         """Score ``source`` with the versions of one scheme (see routing); Run.options is
         ``options.manifest_dict(name)``."""
+        ...
+
+    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Dataset:
+        """``source`` typed against ``contract`` as this engine reads it: a lookup's other source (see sources)."""
         ...

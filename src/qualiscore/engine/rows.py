@@ -225,6 +225,9 @@ class RowsEngine:
                              progress=progress)
         return dataclasses.replace(run, options=options.manifest_dict(self.name))
 
+    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Dataset:
+        return reader(source, options)(contract)
+
 
 ENGINE = RowsEngine()
 

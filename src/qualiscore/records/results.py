@@ -23,6 +23,7 @@ PROBLEM_CODES = (
     "ragged-row",
     "bad-json",
     "not-an-object",
+    "lookup-unmatched",
 )
 
 MAX_VALUE_CHARS = 200
@@ -53,6 +54,7 @@ class InputFile:
     rows_rejected: int
     sheet: str | None = None  # the worksheet read, for Excel inputs
     opened: str | None = None  # where the file was read from, when ``path`` is as a manifest recorded it
+    source: str | None = None  # the scheme's record source it was read for, in a scheme with `sources:`
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from ..._polars import pl
 from ...errors import UsageError
-from ...model import Scheme
+from ...model import RecordContract, Scheme
 from ...options import RunOptions
 from ...records import Dataset
 from .. import routing, rows
-from ..protocol import Progress, Run, Source
+from ..protocol import Progress, Run, Source, source_paths
 from .aggregate import score
 from .executor import Executor
 from .fallback import Fallback, log_fallback
@@ -56,6 +56,12 @@ class ColumnarEngine:
         if isinstance(source, Dataset) and len(ordered) == 1:
             run = dataclasses.replace(run, dataset=source)
         return dataclasses.replace(run, options=options.manifest_dict(self.name))
+
+    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Dataset:
+        paths = source_paths(source)
+        if paths is None:
+            return rows.ENGINE.read(source, contract, options)
+        return read_columnar(paths, contract, encoding=options.encoding, sheet=options.sheet).to_dataset()
 
 
 ENGINE = ColumnarEngine()
