@@ -66,11 +66,12 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme],
     return evaluate(schemes, [str(p) for p in data], options, progress=_scored(progress))
 
 
-def named_inputs(schemes: Sequence[Scheme], data: Sequence[str | Path] | Reader | ArrowStream
-                 ) -> Mapping[str, Source]:
+def named_inputs(schemes: Sequence[Scheme], data: Sequence[str | Path] | Reader | ArrowStream, *,
+                 complete: bool = True) -> Mapping[str, Source]:
     """Each source's input of a scheme with several sources: ``NAME=PATH`` (repeat a name for several files).
 
     A scheme with one source also takes its input unnamed, as a `records:` scheme does.
+    ``complete``: every source must have an input (a run); else some may be left out (a check).
     """
     names = [s.name for s in schemes[0].sources]
     if callable(data) or isinstance(data, ArrowStream):
@@ -91,7 +92,7 @@ def named_inputs(schemes: Sequence[Scheme], data: Sequence[str | Path] | Reader 
                 + (f" (did you mean {close[0]}=…?)" if close else ""),
                 hint="give each input as NAME=PATH, e.g. " + " ".join(f"{n}=PATH" for n in names))
     missing = [n for n in names if n not in out]
-    if missing:
+    if missing and complete:
         raise UsageError(f"no input was given for the source{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                          f"of scheme {schemes[0].id}",
                          hint="give each input as NAME=PATH, e.g. " + " ".join(f"{n}=PATH" for n in names))
