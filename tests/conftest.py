@@ -52,8 +52,9 @@ ENGINES = [
     pytest.param("columnar", marks=pytest.mark.skipif(not HAS_POLARS, reason="polars is not installed")),
 ]
 
-# In-memory records, or one input file read as a real export would be.
-Source = Sequence[Mapping[str, Any]] | Path
+# In-memory records, or one input file read as a real export would be; by source name for a
+# scheme with several sources.
+Source = Sequence[Mapping[str, Any]] | Path | Mapping[str, Sequence[Mapping[str, Any]] | Path]
 
 
 def run_on(engine: str, scheme: Scheme, source: Source, *, by: Sequence[str] | None = None,
@@ -67,7 +68,13 @@ def run_on(engine: str, scheme: Scheme, source: Source, *, by: Sequence[str] | N
     from qualiscore.options import RunOptions
     from qualiscore.records import records_from_dicts
 
-    data = source if isinstance(source, Path) else records_from_dicts(source, scheme.records)
+    data: Any
+    if isinstance(source, Mapping):
+        contracts = {s.name: s.contract for s in scheme.sources}
+        data = {name: [rows] if isinstance(rows, Path) else records_from_dicts(rows, contracts[name], source=name)
+                for name, rows in source.items()}
+    else:
+        data = source if isinstance(source, Path) else records_from_dicts(source, scheme.records)
     options = RunOptions(engine=engine, by=tuple(by) if by else None, as_of=as_of)  # type: ignore[arg-type]
     return evaluate(scheme, data, options)
 
