@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Engine
 
+from conftest import Engine
 from qualiscore.errors import SchemeValidationError, UsageError
 from qualiscore.loader import load_text
 from qualiscore.model import Scheme
