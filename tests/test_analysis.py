@@ -271,7 +271,7 @@ def test_the_summary_is_what_evaluate_prints(calls: Any) -> None:
 
 
 def test_what_is_not_a_source_is_refused(scheme: Any, calls: Any) -> None:
-    with pytest.raises(UsageError, match="cannot score a dict"):
+    with pytest.raises(UsageError, match=r"reads one table \(records:\), so its input is not named"):
         qs.score(scheme, {"interaction_id": ["I1"]})
     with pytest.raises(UsageError, match="apply to input files"):
         qs.score(scheme, calls, encoding="gbk")

@@ -536,3 +536,37 @@ def test_engines_agree_on_random_sources(tmp_path: Path, seed: int) -> None:
         assert sum(read for read, _, _ in run.by_source().values()) == run.rows_read
     if rnd.random() < 0.3:
         assert_same(schemes, inputs, by=["team"])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- diff and the library
+
+
+def test_diff_names_each_sources_changes(cli: Any, tmp_path: Path) -> None:
+    old = tmp_path / "2026Q3.yaml"
+    old.write_text(SCHEME, encoding="utf-8")
+    new = tmp_path / "new" / "2026Q3.yaml"
+    new.parent.mkdir()
+    new.write_text(SCHEME.replace("csat: {type: integer, minimum: 1, maximum: 5}", "csat: {type: integer, minimum: 1, "
+                                  "maximum: 10}").replace("fields: [agent_id, team, started_at]}",
+                                                          "fields: [agent_id, started_at]}").replace(
+        "denominator: {count: true}}", "denominator: {count: true, source: surveys}}"), encoding="utf-8")
+    text = cli("diff", str(old), str(new), catch=True).output
+    assert "sources.surveys.fields.csat.maximum: 5 → 10  [field-range-changed" in text
+    assert ("sources.surveys.lookup: [agent_id, team, started_at from interactions by interaction_id] → "
+            "[agent_id, started_at from interactions by interaction_id]  [lookup-changed") in text
+    assert "indicators.complaint_rate.measure.ratio.denominator.source: surveys  [measure-changed" in text
+    inputs = write_inputs(tmp_path)
+    impact = cli("diff", str(old), str(old), *(a for n, p in inputs.items() for a in ("--data", f"{n}={p}")))
+    assert "0 subject(s) change grade" in impact.output
+
+
+def test_library_takes_each_source_as_a_table(engine: Engine) -> None:
+    pl = pytest.importorskip("polars")
+    import qualiscore as qs
+
+    frames = {name: pl.DataFrame(rows, infer_schema_length=None) for name, rows in data().items()}
+    result = qs.score(scheme(), frames, engine="rows" if engine.is_reference else "columnar")
+    assert result.run.by_source() == {"interactions": (5, 4, 1), "surveys": (6, 3, 3), "complaints": (2, 2, 0)}
+    rejects = result.rejects_frame()
+    assert sorted(set(rejects.get_column("source").to_list())) == ["<memory:interactions>", "<memory:surveys>"]
+    assert result.scorecards_frame().height == 3

@@ -35,7 +35,7 @@ from .manifest import render_outputs
 from .model import Scheme
 from .options import EngineName, RunOptions
 from .publish import write_outputs
-from .records.arrow import Table, is_table, table_of
+from .records.arrow import MEMORY, Table, is_table, table_of
 from .runs import check_publishable, execute, reject_reasons
 from .scorecard import Scorecard, rejects_csv, scorecard_dict, scorecards_csv
 
@@ -55,7 +55,8 @@ def score(scheme: SchemeSource, data: Any, *, by: str | Sequence[str] | None = N
 
     ``scheme`` is a scheme file, a directory of its versions (each subject period scored by
     the version in force at its start) or schemes already loaded. ``data`` is input file
-    paths, or a table in memory (see the module docstring; needs ``qualiscore[fast]``).
+    paths, or a table in memory (see the module docstring; needs ``qualiscore[fast]``); for a
+    scheme with several record sources, a dict of those by source name.
     ``by`` regroups (``"team"`` or ``["team", "channel"]``), ``as_of`` picks the version in
     force on that day for all records, ``engine`` is ``"auto"`` (columnar when Polars is
     installed), ``"columnar"`` or ``"rows"``; ``encoding`` and ``sheet`` apply to files only.
@@ -63,18 +64,28 @@ def score(scheme: SchemeSource, data: Any, *, by: str | Sequence[str] | None = N
     fields = (by,) if isinstance(by, str) else tuple(by) if by is not None else None
     scheme_path = os.fspath(scheme) if isinstance(scheme, (str, os.PathLike)) else None
     schemes = scheme_path if scheme_path is not None else cast("Scheme | Sequence[Scheme]", scheme)
-    source: Table | list[str]
-    if is_table(data):
-        if encoding is not None or sheet is not None:
-            raise UsageError("encoding and sheet apply to input files, not to a table in memory")
-        source = table_of(data)
-        paths: tuple[str, ...] = ()
+    source: Table | list[str] | dict[str, Table | list[str]]
+    if isinstance(data, Mapping):  # a scheme with several sources: each source's input by name
+        given = {str(name): _source(value, encoding, sheet, f"<memory:{name}>") for name, value in data.items()}
+        source = {name: value for name, (value, _) in given.items()}
+        paths = tuple(f"{name}={p}" for name, (_, named) in given.items() for p in named)
     else:
-        paths = _paths(data)
-        source = list(paths)
+        source, paths = _source(data, encoding, sheet)
     options = RunOptions(engine=engine, by=fields, as_of=as_of, encoding=encoding, sheet=sheet,
                          scheme_path=scheme_path, data=paths)
     return Result(execute(schemes, source, options), options)
+
+
+def _source(data: Any, encoding: str | None, sheet: str | None, name: str = MEMORY
+            ) -> tuple[Table | list[str], tuple[str, ...]]:
+    """One input: a table in memory (named ``<memory:SOURCE>`` when a scheme has several), or file paths
+    (and the paths, as the manifest records them)."""
+    if is_table(data):
+        if encoding is not None or sheet is not None:
+            raise UsageError("encoding and sheet apply to input files, not to a table in memory")
+        return table_of(data, name), ()
+    paths = _paths(data)
+    return list(paths), paths
 
 
 def _paths(data: Any) -> tuple[str, ...]:
@@ -84,7 +95,8 @@ def _paths(data: Any) -> tuple[str, ...]:
         return tuple(os.fspath(p) for p in data)
     raise UsageError(f"cannot score a {type(data).__name__}",
                      hint="pass input file paths, a Polars or pandas DataFrame, or Arrow data (a pyarrow Table, "
-                          "anything with __arrow_c_stream__)")
+                          "anything with __arrow_c_stream__); for a scheme with several sources, a dict of them "
+                          "by source name")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +176,8 @@ class Result:
     def rejects_frame(self) -> pl.DataFrame:
         """rejects.csv as a Polars frame: source, row (an integer), record_id, field, value, code, reason.
 
-        For a table in memory, source is ``<memory>`` and row the 1-based position in the table.
+        For a table in memory, source is ``<memory>`` (``<memory:NAME>`` for the source NAME of a scheme with
+        several) and row the 1-based position in the table.
         """
         pl = _polars()
         columns = ["source", "row", "record_id", "field", "value", "code", "reason"]

@@ -86,6 +86,10 @@ KINDS: dict[str, str] = {
     "field-column-changed": "records",
     "field-format-changed": "records",
     "field-values-changed": "records",
+    "source-added": "records",
+    "source-removed": "records",
+    "source-period-changed": "records",
+    "lookup-changed": "records",
     "subject-changed": "subject",
     "rounding-changed": "settings",
     "calendar-changed": "settings",
@@ -128,8 +132,8 @@ KINDS: dict[str, str] = {
 
 _METADATA_KEYS = ("scheme", "version", "title", "description", "effective_from", "effective_to", "supersedes",
                   "approved_by", "approved_on")
-_KNOWN_TOP = {*_METADATA_KEYS, "format", "changelog", "rounding", "calendar", "subject", "records", "constants",
-              "derive", "dimensions", "vetoes", "grades", "tests"}
+_KNOWN_TOP = {*_METADATA_KEYS, "format", "changelog", "rounding", "calendar", "subject", "records", "sources",
+              "constants", "derive", "dimensions", "vetoes", "grades", "tests"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,24 +257,53 @@ class _Differ:
     # -- record contract
 
     def records(self) -> None:
-        o, n = dict_of(self.old.get("records")), dict_of(self.new.get("records"))
-        self.value("records-id-changed", "records.id", o.get("id"), n.get("id"), "/records/id", "/records/id")
-        self.value("timezone-changed", "records.timezone", o.get("timezone"), n.get("timezone"),
-                   "/records/timezone", "/records/timezone", default="UTC")
+        """The record contract, or each record source's (added, removed, or changed like a contract)."""
+        old_sources, new_sources = dict_of(self.old.get("sources")), dict_of(self.new.get("sources"))
+        if not old_sources and not new_sources:
+            self.contract(("records",), dict_of(self.old.get("records")), dict_of(self.new.get("records")))
+            return
+        if not old_sources or not new_sources:
+            o, n = (self.old.get("records"), None) if not old_sources else (None, self.new.get("records"))
+            self.add("source-added" if n is None else "source-removed", "records", o, n,
+                     "/records" if o is not None else None, "/records" if n is not None else None,
+                     "one table becomes several sources" if n is None else "several sources become one table")
+        for name, spec in new_sources.items():
+            if name not in old_sources:
+                self.add("source-added", f"sources.{name}", None, _source_text(spec), None, pointer("sources", name))
+        for name, spec in old_sources.items():
+            if name not in new_sources:
+                self.add("source-removed", f"sources.{name}", _source_text(spec), None, pointer("sources", name), None)
+                continue
+            o, n = dict_of(spec), dict_of(new_sources[name])
+            self.contract(("sources", name), o, n)
+            optr, nptr = pointer("sources", name, "period"), pointer("sources", name, "period")
+            self.value("source-period-changed", f"sources.{name}.period", o.get("period"), n.get("period"),
+                       optr, nptr)
+            if _lookups(o) != _lookups(n):
+                self.add("lookup-changed", f"sources.{name}.lookup", _lookups(o) or None, _lookups(n) or None,
+                         pointer("sources", name, "lookup") if "lookup" in o else pointer("sources", name),
+                         pointer("sources", name, "lookup") if "lookup" in n else pointer("sources", name))
+
+    def contract(self, where: tuple[str, ...], o: dict[str, Any], n: dict[str, Any]) -> None:
+        path = ".".join(where)
+        self.value("records-id-changed", f"{path}.id", o.get("id"), n.get("id"), pointer(*where, "id"),
+                   pointer(*where, "id"))
+        self.value("timezone-changed", f"{path}.timezone", o.get("timezone"), n.get("timezone"),
+                   pointer(*where, "timezone"), pointer(*where, "timezone"), default="UTC")
         of, nf = dict_of(o.get("fields")), dict_of(n.get("fields"))
         for name, spec in nf.items():
-            ptr = pointer("records", "fields", name)
+            ptr = pointer(*where, "fields", name)
             if name not in of:
-                self.add("field-added", f"records.fields.{name}", None, _field_text(spec), None, ptr)
+                self.add("field-added", f"{path}.fields.{name}", None, _field_text(spec), None, ptr)
                 continue
-            self.field(name, dict_of(of[name]), dict_of(spec), ptr)
+            self.field(f"{path}.fields.{name}", dict_of(of[name]), dict_of(spec), ptr)
         for name, spec in of.items():
             if name not in nf:
-                self.add("field-removed", f"records.fields.{name}", _field_text(spec), None,
-                         pointer("records", "fields", name), None)
+                self.add("field-removed", f"{path}.fields.{name}", _field_text(spec), None,
+                         pointer(*where, "fields", name), None)
 
-    def field(self, name: str, o: dict[str, Any], n: dict[str, Any], ptr: str) -> None:
-        path = f"records.fields.{name}"
+    def field(self, path: str, o: dict[str, Any], n: dict[str, Any], ptr: str) -> None:
+        name = path.rsplit(".", 1)[-1]
 
         def simple(kind: str, key: str, default: Any = None) -> None:
             self.value(kind, f"{path}.{key}", o.get(key), n.get(key), f"{ptr}/{key}", f"{ptr}/{key}",
@@ -472,7 +505,10 @@ class _Differ:
         elif ok == "ratio":
             orat, nrat = dict_of(o["ratio"]), dict_of(n["ratio"])
             for part in ("numerator", "denominator"):
-                if normalise_expression(orat.get(part)) != normalise_expression(nrat.get(part)):
+                if isinstance(orat.get(part), dict) or isinstance(nrat.get(part), dict):  # a measure of its own
+                    self.measure(kind, f"{path}.ratio.{part}", orat.get(part), nrat.get(part),
+                                 f"{optr}/ratio/{part}", f"{nptr}/ratio/{part}")
+                elif normalise_expression(orat.get(part)) != normalise_expression(nrat.get(part)):
                     self.add(kind, f"{path}.ratio.{part}", expr_text(orat.get(part)), expr_text(nrat.get(part)),
                              f"{optr}/ratio/{part}", f"{nptr}/ratio/{part}")
         elif ok is not None and normalise_expression(o[ok]) != normalise_expression(n[ok]):
@@ -481,6 +517,8 @@ class _Differ:
             self.add(kind, f"{path}.where", expr_text(o.get("where")), expr_text(n.get("where")),
                      f"{optr}/where", f"{nptr}/where")
         self.value(kind, f"{path}.p", o.get("p"), n.get("p"), f"{optr}/p", f"{nptr}/p")
+        self.value(kind, f"{path}.source", o.get("source"), n.get("source"), f"{optr}/source", f"{nptr}/source",
+                   note="the measure reads another record source")
 
     def scoring(self, path: str, o: Any, n: Any, optr: str, nptr: str) -> None:
         o, n = dict_of(o), dict_of(n)
@@ -643,6 +681,20 @@ def _field_text(spec: Any) -> str:
     if "enum" in spec:
         text += f", enum {show(spec['enum'])}"
     return text
+
+
+def _source_text(spec: Any) -> str:
+    spec = dict_of(spec)
+    text = f"id {spec.get('id')}, {len(dict_of(spec.get('fields')))} field(s)"
+    for lk in _lookups(spec):
+        text += f"; {lk}"
+    return text
+
+
+def _lookups(spec: Mapping[str, Any]) -> list[str]:
+    """A source's lookups as the words a diff shows: ``agent_id, team from interactions by interaction_id``."""
+    return [f"{', '.join(map(str, list_of(lk.get('fields'))))} from {lk.get('from')} by {lk.get('key')}"
+            for lk in map(dict_of, list_of(spec.get("lookup")))]
 
 
 def _indicator_text(ind: Mapping[str, Any], iid: str) -> str:

@@ -109,13 +109,17 @@ def measure_text(spec: Any) -> str:
         return "?"
     if kind == "ratio":
         r = dict_of(spec["ratio"])
-        text = f"ratio: {expr_text(r.get('numerator'))} / {expr_text(r.get('denominator'))}"
+        parts = [f"({measure_text(p)})" if isinstance(p, dict) else expr_text(p)
+                 for p in (r.get("numerator"), r.get("denominator"))]
+        text = f"ratio: {parts[0]} / {parts[1]}"
     else:
         text = f"{kind}: {expr_text(spec[kind])}"
     if "p" in spec:
         text += f", p {show(spec['p'])}"
     if "where" in spec:
         text += f", where {expr_text(spec['where'])}"
+    if "source" in spec:
+        text += f", of {spec['source']}"
     return text
 
 
