@@ -102,7 +102,8 @@ class Case:
     expect: Mapping[str, Any]
     patches: Sequence[Mapping[str, Any]] = ()  # the file's and the case's patches of the skeleton's scheme
     scheme_file: str | None = None  # or a scheme file, from the repository root
-    records: Sequence[Mapping[str, Any]] | None = None  # inline records, over the skeleton's record
+    # inline records, over the skeleton's record; by source name (as written) for a scheme with several
+    records: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]] | None = None
     source: str | None = None  # or an input file, from the repository root
     scheme_test: str | None = None  # or the records of the scheme's own test of this subject
     by: Sequence[str] | None = None
@@ -143,7 +144,7 @@ CASES = load_cases()
 
 # --------------------------------------------------------------------------- building a case
 
-ORDER = ("format", "scheme", "version", "effective_from", "rounding", "calendar", "subject", "records",
+ORDER = ("format", "scheme", "version", "effective_from", "rounding", "calendar", "subject", "records", "sources",
          "constants", "derive", "dimensions", "vetoes", "grades")
 
 
@@ -177,6 +178,8 @@ def build_source(case: Case, scheme: Scheme) -> Source:
         test = next(t for t in scheme.tests if t.subject == case.scheme_test)
         return list(test.records or ())
     assert case.records is not None, f"{case.id}: no records"
+    if isinstance(case.records, Mapping):  # a scheme with several sources: each source's records, as written
+        return {name: list(rows) for name, rows in case.records.items()}
     return [{"id": r["id"], **SKELETON["record"], **r} for r in case.records]
 
 
