@@ -570,3 +570,26 @@ def test_library_takes_each_source_as_a_table(engine: Engine) -> None:
     rejects = result.rejects_frame()
     assert sorted(set(rejects.get_column("source").to_list())) == ["<memory:interactions>", "<memory:surveys>"]
     assert result.scorecards_frame().height == 3
+
+
+def test_revise_moves_each_sources_test_dates(cli: Any, tmp_path: Path) -> None:
+    text = SCHEME.replace("effective_from: 2026-07-01\n", "effective_from: 2026-07-01\neffective_to: 2026-09-30\n")
+    text += textwrap.dedent("""\
+        tests:
+          - name: one month
+            subject: A1/2026-07
+            records:
+              interactions:
+                - {interaction_id: I1, agent_id: A1, team: T, started_at: "2026-07-01T10:00:00", resolved: true}
+              complaints:
+                - {ticket_id: T1, agent_id: A1, team: T, filed_at: "2026-07-05T09:00:00Z", serious: false}
+            expect: {indicators: {fcr: {value: 1}, complaint_rate: {value: 1}}}
+        """)
+    (tmp_path / "2026Q3.yaml").write_text(text, encoding="utf-8")
+    result = cli("revise", str(tmp_path / "2026Q3.yaml"), "2026Q4")
+    assert "2 record date(s) moved" in result.output
+    assert "--data interactions=LAST_QUARTER_INTERACTIONS.csv" in result.output
+    new = (tmp_path / "2026Q4.yaml").read_text(encoding="utf-8")
+    assert 'started_at: "2026-10-01T10:00:00"' in new and 'filed_at: "2026-10-05T09:00:00Z"' in new
+    assert "subject: A1/2026-10" in new
+    assert "1 passed, 0 failed" in cli("test", str(tmp_path / "2026Q4.yaml")).output

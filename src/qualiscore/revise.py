@@ -124,6 +124,7 @@ class Revision:
     fixtures: tuple[FixtureCopy, ...]
     fixtures_kept: tuple[str, ...]  # records files left as they were (not CSV or JSON Lines)
     findings: tuple[Finding, ...]  # the warnings the new version validates with
+    sources: tuple[str, ...] = ()  # the record sources' names, in a scheme with several
 
     @property
     def targets(self) -> tuple[Path, ...]:
@@ -191,7 +192,7 @@ def revise(source: str | Path, version: str, *, start: dt.date | None = None, en
                          hint="; ".join(filter(None, [errors[0].hint, "or choose other dates with --from and --to"])))
     return Revision(source, path, text, str(data["scheme"]), old_version, version, new_from, new_to, shift, weekly,
                     editor.test_count, editor.moved, editor.kept, tuple(editor.fixtures.values()),
-                    tuple(editor.fixtures_kept), tuple(problems))
+                    tuple(editor.fixtures_kept), tuple(problems), tuple(map(str, dict_of(data.get("sources")))))
 
 
 def write_revision(revision: Revision, *, force: bool = False) -> None:
@@ -321,11 +322,13 @@ class _Editor:
         self.top = {k.value: (k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode)}
         superseded = self.data.get("supersedes")
         self.renames = _renames(old_version, version, None if superseded is None else str(superseded))
-        records = dict_of(self.data.get("records"))
-        self.zone = _zone(records.get("timezone"))
-        self.dates = {str(dict_of(spec).get("column") or name): dict_of(spec)
-                      for name, spec in dict_of(records.get("fields")).items()
-                      if dict_of(spec).get("type") in ("date", "datetime")}
+        # Each contract's time zone and date fields (by column), to move a test's dates: the one of
+        # `records:` under "", each of `sources:` under its name.
+        contracts = ({"": self.data.get("records")} if "sources" not in self.data
+                     else dict(dict_of(self.data.get("sources"))))
+        self.contracts = {str(name): (_zone(dict_of(rec).get("timezone")), _date_fields(dict_of(rec)))
+                          for name, rec in contracts.items()}
+        self.zone, self.dates = next(iter(self.contracts.values()), (_zone(None), {}))
         subject = dict_of(self.data.get("subject"))
         every = dict_of(subject.get("period")).get("every")
         self.every = every if list_of(subject.get("group_by")) and isinstance(every, str) else None
@@ -411,7 +414,12 @@ class _Editor:
                 continue
             self.test_count += 1
             entries = {k.value: v for k, v in item.value if isinstance(k, yaml.ScalarNode)}
-            if "records_file" in entries and not self.fixture(entries["records_file"], test, index):
+            files = entries.get("records_file")
+            if isinstance(files, yaml.MappingNode):  # one file per source
+                named = {k.value: v for k, v in files.value if isinstance(k, yaml.ScalarNode)}
+                if not all(self.fixture(v, test, index, name) for name, v in named.items()):
+                    continue
+            elif files is not None and not self.fixture(files, test, index):
                 continue  # records not moved: the test keeps its subject too
             if self.every and isinstance(test.get("subject"), str) and isinstance(entries.get("subject"),
                                                                                    yaml.ScalarNode):
@@ -421,17 +429,26 @@ class _Editor:
                     test["subject"] = moved
             records = entries.get("records")
             if isinstance(records, yaml.SequenceNode):
-                for rnode, record in zip(records.value, list_of(test.get("records"))):
-                    if isinstance(rnode, yaml.MappingNode) and isinstance(record, dict):
-                        self.record(rnode, record)
+                self.records(records, list_of(test.get("records")), "")
+            elif isinstance(records, yaml.MappingNode):  # records by source
+                by_source = dict_of(test.get("records"))
+                for k, v in records.value:
+                    if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.SequenceNode):
+                        self.records(v, list_of(by_source.get(k.value)), k.value)
 
-    def record(self, node: yaml.MappingNode, record: dict[str, Any]) -> None:
+    def records(self, node: yaml.SequenceNode, records: list[Any], source: str) -> None:
+        for rnode, record in zip(node.value, records):
+            if isinstance(rnode, yaml.MappingNode) and isinstance(record, dict):
+                self.record(rnode, record, source)
+
+    def record(self, node: yaml.MappingNode, record: dict[str, Any], source: str) -> None:
+        zone, dates = self.contracts.get(source, (self.zone, {}))
         for k, v in node.value:
-            spec = self.dates.get(k.value) if isinstance(k, yaml.ScalarNode) else None
+            spec = dates.get(k.value) if isinstance(k, yaml.ScalarNode) else None
             value = record.get(k.value) if spec is not None else None
             if spec is None or not isinstance(value, str) or not isinstance(v, yaml.ScalarNode):
                 continue
-            moved = _move_date(value, spec, self.zone, self.shift)
+            moved = _move_date(value, spec, zone, self.shift)
             if moved is None:
                 self.kept += 1
             elif moved != value:
@@ -447,11 +464,14 @@ class _Editor:
             return subject
         return f"{key}/{period_bounds(self.shift.apply(first), self.every)[0]}"
 
-    def fixture(self, node: yaml.Node, test: dict[str, Any], index: int) -> bool:
-        """Copy a test's records file with its dates moved and point the test at it; False when left as is."""
-        name = test.get("records_file")
+    def fixture(self, node: yaml.Node, test: dict[str, Any], index: int, source: str = "") -> bool:
+        """Copy a test's records file (of ``source``, in a scheme with several) with its dates moved and point the
+        test at it; False when left as is."""
+        files = test.get("records_file")
+        name = dict_of(files).get(source) if source else files
         if not isinstance(name, str) or not isinstance(node, yaml.ScalarNode):
             return False
+        zone, dates = self.contracts.get(source, (self.zone, self.dates))
         kind = _table_kind(name)
         if kind is None:
             self.fixtures_kept.append(name)
@@ -467,10 +487,13 @@ class _Editor:
                                                                          self.version, self.shift))
         target = self.path.parent / new_name
         if target not in self.fixtures:
-            data, moved, kept = _move_table(raw, kind, self.dates, self.zone, self.shift)
+            data, moved, kept = _move_table(raw, kind, dates, zone, self.shift)
             self.fixtures[target] = FixtureCopy(original, target, data, moved, kept)
         self.replace(node, new_name)
-        test["records_file"] = new_name
+        if source:
+            test["records_file"] = {**dict_of(files), source: new_name}
+        else:
+            test["records_file"] = new_name
         return True
 
     # -- positions
@@ -578,6 +601,13 @@ def _rename(text: str, renames: Mapping[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------- dates
+
+
+def _date_fields(contract: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """A contract's date and date-time fields, by the column a record (or a records file) names them by."""
+    return {str(dict_of(spec).get("column") or name): dict_of(spec)
+            for name, spec in dict_of(contract.get("fields")).items()
+            if dict_of(spec).get("type") in ("date", "datetime")}
 
 
 def _zone(name: Any) -> zoneinfo.ZoneInfo:

@@ -108,7 +108,8 @@ def _report(r: Revision) -> int:
     echo(f"  3. run its tests:    qualiscore test {r.path}")
     echo("     (update the expected results of the tests your changes affect)")
     echo("  4. see the effect on last quarter's data:")
-    echo(f"     qualiscore diff {r.source} {r.path} --data LAST_QUARTER.csv")
+    data = " ".join(f"--data {name}=LAST_QUARTER_{name.upper()}.csv" for name in r.sources) or "--data LAST_QUARTER.csv"
+    echo(f"     qualiscore diff {r.source} {r.path} {data}")
     echo("  5. on approval: uncomment approved_by and approved_on, fill them in, and delete the")
     echo("     \"Not approved yet\" line above them")
     return len(failed)
