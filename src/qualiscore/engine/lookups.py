@@ -7,21 +7,26 @@ rejected), so a row whose key is null, names no record, or names a record that w
 rejected is rejected too, with the reason (``lookup-unmatched``), and is never scored
 with fields from nowhere. A date-time taken from a source in another time zone is the
 same instant in this source's zone.
+
+:func:`looked_up` decides, from the keys and ids alone, which row matches which; an engine
+only gathers the fields (``Rows.joined``): :class:`DatasetRows` is the reference engine's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ..model import Field, Lookup, Scheme, Source
+from ..model import Field, Lookup, RecordContract, Scheme, Source
 from ..records import Dataset, Problem
 from ..records.results import clip_value, quote_value
+from .protocol import Rows, Taken
 from .subjects import id_text
 
-__all__ = ["looked_up", "lookup_fields"]
+__all__ = ["DatasetRows", "looked_up", "lookup_fields"]
 
 CODE = "lookup-unmatched"
 
@@ -41,50 +46,34 @@ def lookup_fields(scheme: Scheme, source: Source) -> tuple[Field, ...]:
     return tuple(out)
 
 
-def looked_up(scheme: Scheme, source: Source, own: Dataset, dataset_of: Callable[[str], Dataset]) -> Dataset:
-    """``own`` (the source's rows typed against its own contract) with every lookup's fields, or rejected."""
-    records = [dict(r) for r in own.records]
-    origins = list(own.origins)
-    problems = list(own.problems)
-    zone = zoneinfo.ZoneInfo(source.contract.timezone)
+def looked_up(scheme: Scheme, source: Source, contract: RecordContract, own: Rows,
+              rows_of: Callable[[str], Rows]) -> Rows:
+    """``own`` (the source's rows typed against its own contract) with every lookup's fields, typed against
+    ``contract``; a row a lookup cannot match is left out, with its problem."""
     for lk in source.lookups:
         target = _by_name(scheme)[lk.source]
-        index, refused = _index(target, dataset_of(lk.source), lk)
-        kept_records, kept_origins = [], []
-        for rec, origin in zip(records, origins):
-            key = rec.get(lk.key)
-            found = index.get(_key(key)) if key is not None else None
+        other = rows_of(lk.source)
+        # Keys and ids are of one type (validation refuses a key whose type differs from the id's), so
+        # values match as Python compares them.
+        index = {v: k for k, v in enumerate(other.values(target.contract.id)) if v is not None}
+        refused = {p.record_id for p in other.problems if p.record_id is not None}
+        keep: list[int] = []
+        positions: list[int] = []
+        problems: list[Problem] = []
+        ids = own.values(source.contract.id)
+        for k, (key, origin) in enumerate(zip(own.values(lk.key), own.origins())):
+            found = index.get(key) if key is not None else None
             if found is None:
-                problems.append(_unmatched(source, target, lk, rec, origin, key, refused))
-                continue
-            rec.update({name: _in_zone(found.get(name), zone) for name in lk.fields})
-            kept_records.append(rec)
-            kept_origins.append(origin)
-        records, origins = kept_records, kept_origins
-    problems.sort(key=lambda p: (p.source, p.row, p.field or ""))
-    return dataclasses.replace(own, records=tuple(records), origins=tuple(origins), problems=tuple(problems))
+                problems.append(_unmatched(target, lk, ids[k], origin, key, refused))
+            else:
+                keep.append(k)
+                positions.append(found)
+        own = own.joined(contract, keep, [Taken(other, positions, lk.fields)], problems)
+    return own
 
 
-def _key(value: Any) -> tuple[str, Any]:
-    """Keys match by type and value: the integer 1 never matches the text "1" (validation refuses the mix)."""
-    return type(value).__name__, value
-
-
-def _index(target: Source, data: Dataset, lk: Lookup) -> tuple[dict[tuple[str, Any], Mapping[str, Any]], set[str]]:
-    """The other source's accepted records by id, and the ids of its rejected rows (for the reason)."""
-    index: dict[tuple[str, Any], Mapping[str, Any]] = {_key(r.get(target.contract.id)): r for r in data.records if r.get(target.contract.id) is not None}
-    refused = {p.record_id for p in data.problems if p.record_id is not None}
-    return index, refused
-
-
-def _in_zone(value: Any, zone: zoneinfo.ZoneInfo) -> Any:
-    if hasattr(value, "astimezone") and getattr(value, "tzinfo", None) is not None and value.tzinfo is not zone:
-        return value.astimezone(zone)
-    return value
-
-
-def _unmatched(source: Source, target: Source, lk: Lookup, rec: Mapping[str, Any], origin: tuple[str, int],
-               key: Any, refused: set[str]) -> Problem:
+def _unmatched(target: Source, lk: Lookup, record_id: Any, origin: tuple[str, int], key: Any,
+               refused: set[str]) -> Problem:
     if key is None:
         why = f"{lk.key} is empty, so no {target.name} record gives it {', '.join(lk.fields)}"
     elif id_text(key) in refused:
@@ -93,5 +82,45 @@ def _unmatched(source: Source, target: Source, lk: Lookup, rec: Mapping[str, Any
     else:
         why = (f"{lk.key} {quote_value(key)} matches no {target.name} record ({target.contract.id}); "
                f"check that the {target.name} input covers the same period")
-    return Problem(origin[0], origin[1], id_text(rec.get(source.contract.id)), lk.key,
+    return Problem(origin[0], origin[1], id_text(record_id), lk.key,
                    clip_value(None if key is None else id_text(key)), CODE, why)
+
+
+def in_zone(value: Any, zone: zoneinfo.ZoneInfo) -> Any:
+    """A date-time taken from another source, as the same instant in this source's zone."""
+    if hasattr(value, "astimezone") and getattr(value, "tzinfo", None) is not None and value.tzinfo is not zone:
+        return value.astimezone(zone)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetRows:
+    """The reference engine's rows: a Dataset of typed records."""
+
+    dataset: Dataset
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.dataset.problems
+
+    def values(self, name: str) -> Sequence[Any]:
+        return [r.get(name) for r in self.dataset.records]
+
+    def origins(self) -> Sequence[tuple[str, int]]:
+        return self.dataset.origins
+
+    def joined(self, contract: RecordContract, keep: Sequence[int], taken: Sequence[Taken],
+               problems: Sequence[Problem]) -> DatasetRows:
+        zone = zoneinfo.ZoneInfo(contract.timezone)
+        records = [dict(self.dataset.records[k]) for k in keep]
+        for take in taken:
+            theirs = take.rows.dataset.records if isinstance(take.rows, DatasetRows) else None
+            columns = {name: (take.rows.values(name) if theirs is None else None) for name in take.fields}
+            for record, at in zip(records, take.positions):
+                for name in take.fields:
+                    value = theirs[at].get(name) if theirs is not None else columns[name][at]  # type: ignore[index]
+                    record[name] = in_zone(value, zone)
+        origins = tuple(self.dataset.origins[k] for k in keep)
+        merged = sorted([*self.dataset.problems, *problems], key=lambda p: (p.source, p.row, p.field or ""))
+        return DatasetRows(dataclasses.replace(self.dataset, records=tuple(records), origins=origins,
+                                               problems=tuple(merged)))

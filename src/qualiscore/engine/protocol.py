@@ -24,7 +24,7 @@ from ..options import RunOptions
 from ..records import Dataset, Problem
 from ..scorecard import Scorecard
 
-__all__ = ["ArrowStream", "Engine", "Paths", "Progress", "Run", "Source", "source_paths"]
+__all__ = ["ArrowStream", "Engine", "Paths", "Progress", "Rows", "Run", "Source", "Taken", "source_paths"]
 
 
 @runtime_checkable
@@ -34,16 +34,52 @@ class ArrowStream(Protocol):
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 
+@runtime_checkable
+class Rows(Protocol):
+    """A record source's typed rows as an engine holds them (see lookups): what a lookup reads and joins.
+
+    The engine that read them (``Engine.read``) also scores them (``Engine.evaluate``).
+    """
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """The rejected rows' problems."""
+        ...
+
+    def values(self, name: str) -> Sequence[Any]:
+        """A field's typed values, one per accepted row, in row order (as the records package types them)."""
+        ...
+
+    def origins(self) -> Sequence[tuple[str, int]]:
+        """Each accepted row's (input, row)."""
+        ...
+
+    def joined(self, contract: RecordContract, keep: Sequence[int], taken: Sequence[Taken],
+               problems: Sequence[Problem]) -> Rows:
+        """The rows at ``keep``, with the fields ``taken`` from other rows, typed against ``contract`` (date-times
+        in its zone), and ``problems`` added for the rows left out."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """Fields a lookup takes from another source's rows: for each kept row, the other row at ``positions``."""
+
+    rows: Rows
+    positions: Sequence[int]
+    fields: tuple[str, ...]
+
+
 Paths: TypeAlias = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
-Source: TypeAlias = Paths | Dataset | ArrowStream
+Source: TypeAlias = Paths | Dataset | ArrowStream | Rows
 Progress: TypeAlias = Callable[[int], object]  # told of n more records scored; what it returns is ignored
 
 
 def source_paths(source: Source) -> tuple[str, ...] | None:
-    """The input paths of a source, as given; None when it is a Dataset or Arrow data."""
+    """The input paths of a source, as given; None when it is a Dataset, Arrow data or an engine's rows."""
     if isinstance(source, (str, os.PathLike)):
         return (os.fspath(source),)
-    if isinstance(source, (Dataset, ArrowStream)):
+    if isinstance(source, (Dataset, ArrowStream, Rows)):
         return None
     return tuple(os.fspath(p) for p in source)
 
@@ -97,6 +133,7 @@ class Engine(Protocol):
         ``options.manifest_dict(name)``."""
         ...
 
-    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Dataset:
-        """``source`` typed against ``contract`` as this engine reads it: a lookup's other source (see sources)."""
+    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Rows:
+        """``source`` typed against ``contract`` as this engine holds typed rows: what a lookup joins (see lookups),
+        then scores."""
         ...

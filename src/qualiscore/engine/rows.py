@@ -22,6 +22,7 @@ from ..options import RunOptions
 from ..records import Dataset, Problem, read_records, records_from_table
 from ..scorecard import Scorecard
 from . import common, measures, routing
+from .lookups import DatasetRows
 from .measures import MeasureResult, Statistics, finish
 from .protocol import ArrowStream, Progress, Run, Source, source_paths
 from .scoring import build_scorecard, triggered_vetoes
@@ -225,8 +226,8 @@ class RowsEngine:
                              progress=progress)
         return dataclasses.replace(run, options=options.manifest_dict(self.name))
 
-    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Dataset:
-        return reader(source, options)(contract)
+    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> DatasetRows:
+        return DatasetRows(reader(source, options)(contract))
 
 
 ENGINE = RowsEngine()
@@ -238,6 +239,8 @@ def reader(source: Source, options: RunOptions) -> Callable[[RecordContract], Da
     A Dataset is already typed: every version scores it as it is. Arrow data is a table
     in memory, read as a Parquet file is (records.arrow).
     """
+    if isinstance(source, DatasetRows):
+        return lambda _contract: source.dataset
     if isinstance(source, Dataset):
         return lambda _contract: source
     if isinstance(source, ArrowStream):

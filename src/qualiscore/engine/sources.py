@@ -17,7 +17,7 @@ source's view or rejected there, or rejected by a lookup that finds no row.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
@@ -39,7 +39,7 @@ from ..records import Dataset, InputFile, Problem
 from ..scorecard import IndicatorResult, Scorecard
 from .lookups import looked_up, lookup_fields
 from .measures import MeasureResult, nothing_measured, quotient
-from .protocol import Progress, Run
+from .protocol import Progress, Rows, Run
 from .scoring import build_scorecard, triggered_vetoes
 from .subjects import subject_order
 
@@ -125,20 +125,16 @@ def view_contract(scheme: Scheme, source: Source) -> RecordContract:
 
 # -- evaluation
 
-Reader = Callable[["Input", RecordContract], Dataset]
-
 
 def evaluate_sources(engine: Engine, schemes: Sequence[Scheme], inputs: Mapping[str, Input], options: RunOptions,
                      *, progress: Progress | None = None) -> Run:
     """Score a scheme with several sources: every source's view by ``engine``, then the scorecards.
 
     ``inputs`` gives each source's input (paths, a Dataset typed against the source's own
-    contract, or Arrow data). The sources a lookup reads are typed as ``engine`` reads them.
+    contract, or Arrow data). A source with lookups is read by ``engine`` first, joined
+    (see lookups), then scored as it was joined.
     """
     from . import routing
-
-    def read(given: Input, contract: RecordContract) -> Dataset:
-        return engine.read(given, contract, options)
 
     ordered = routing.versions_to_use(schemes, options.as_of)
     first = ordered[0]
@@ -153,27 +149,22 @@ def evaluate_sources(engine: Engine, schemes: Sequence[Scheme], inputs: Mapping[
                f"no input was given for {', '.join(missing)}"),
             hint="give each source's input as NAME=PATH, e.g. " + " ".join(f"{s.name}=..." for s in first.sources))
     per_version = [views(s) for s in ordered]
-    datasets: dict[str, Dataset] = {}  # sources read whole, for the lookups
+    by_name = {s.name: s for s in first.sources}
+    typed: dict[str, Rows] = {}  # sources read as a whole: for a lookup, and those joined
+
+    def rows_of(name: str) -> Rows:
+        if name not in typed:
+            typed[name] = engine.read(inputs[name], by_name[name].contract, options)
+        return typed[name]
+
     runs: dict[str, Run] = {}
     for source in _in_lookup_order(first):
-        view_schemes = [v[source.name] for v in per_version]
         given = inputs[source.name]
         if source.lookups:
-            own = read(given, source.contract)
-            joined = looked_up(first, source, own, lambda name: _dataset(name, inputs, datasets, read, first))
-            datasets[source.name] = joined
-            given = joined
-        run = engine.evaluate(view_schemes, given, options, progress=progress)
-        runs[source.name] = run
-    return _combined(ordered, first, runs, options)
-
-
-def _dataset(name: str, inputs: Mapping[str, Input], datasets: dict[str, Dataset], read: Reader,
-             scheme: Scheme) -> Dataset:
-    if name not in datasets:
-        source = next(s for s in scheme.sources if s.name == name)
-        datasets[name] = read(inputs[name], source.contract)
-    return datasets[name]
+            given = typed[source.name] = looked_up(first, source, view_contract(first, source),
+                                                   rows_of(source.name), rows_of)
+        runs[source.name] = engine.evaluate([v[source.name] for v in per_version], given, options, progress=progress)
+    return _combined(ordered, first, runs)
 
 
 def _in_lookup_order(scheme: Scheme) -> list[Source]:
@@ -205,7 +196,7 @@ def _check_versions(ordered: Sequence[Scheme]) -> None:
                 hint="score each version on its own (give its file, or --as-of a date it is in force)")
 
 
-def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run], options: RunOptions) -> Run:
+def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run]) -> Run:
     by_version = {s.version: s for s in ordered}
     cards: dict[tuple[tuple[str, ...], str], dict[str, Scorecard]] = {}
     for name, run in runs.items():

@@ -16,13 +16,13 @@ from ...model import RecordContract, Scheme
 from ...options import RunOptions
 from ...records import Dataset
 from .. import routing, rows
-from ..protocol import Progress, Run, Source, source_paths
+from ..protocol import Progress, Rows, Run, Source
 from .aggregate import score
 from .executor import Executor
 from .fallback import Fallback, log_fallback
 from .inputs import Inputs
 from .plan import CompiledScheme
-from .reader import read_columnar
+from .reader import read_columnar, read_inputs
 from .routing import score_versions
 
 __all__ = ["ENGINE", "ColumnarEngine"]
@@ -57,11 +57,14 @@ class ColumnarEngine:
             run = dataclasses.replace(run, dataset=source)
         return dataclasses.replace(run, options=options.manifest_dict(self.name))
 
-    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Dataset:
-        paths = source_paths(source)
-        if paths is None:
+    def read(self, source: Source, contract: RecordContract, options: RunOptions) -> Rows:
+        """Files and tables in memory as a typed frame (the rows a lookup joins in Polars); records in hand
+        as the reference engine holds them."""
+        if isinstance(source, Rows):
+            return source
+        if isinstance(source, Dataset):
             return rows.ENGINE.read(source, contract, options)
-        return read_columnar(paths, contract, encoding=options.encoding, sheet=options.sheet).to_dataset()
+        return read_inputs(Inputs.of(source, options), contract)
 
 
 ENGINE = ColumnarEngine()

@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import functools
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,20 +83,28 @@ class FixUps:
         if len({i.path for i in ds.inputs}) < len(ds.inputs) or not {s for s, _ in ds.origins} <= {
                 i.path for i in ds.inputs}:
             raise Fallback("records whose origins are not among the dataset's inputs")
-        inputs = [Input(k, f.path, f.path, f.format, route="python", codec=f.encoding, sha=f.sha256,
-                         rows_read=f.rows_read) for k, f in enumerate(ds.inputs)]
-        index = {i.source: i.index for i in inputs}
+        index = {f.path: k for k, f in enumerate(ds.inputs)}
         origins = [(index[src], row) for src, row in ds.origins]
+        by_origin = dict(zip(origins, ds.records))
+        return self.whole_frame(frame_of_records(self.contract, ds.records, origins), ds,
+                                lambda rows: [by_origin[o] for o in rows])
+
+    def whole_frame(self, frame: pl.DataFrame, ds: Dataset,
+                    records_at: Callable[[Sequence[tuple[int, int]]], Sequence[dict[str, Any]]]) -> ExecutionResult:
+        """Typed rows in hand (a frame with the typed-frame schema, origins indexing ``ds.inputs``): evaluated by
+        the columnar query; ``records_at`` gives the records of some origins, for the rows the reference decides."""
+        inputs = [Input(k, f.path, f.path, f.format, route="python", codec=f.encoding, sha=f.sha256,
+                        rows_read=f.rows_read) for k, f in enumerate(ds.inputs)]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nf = self.plan.narrow(frame_of_records(self.contract, ds.records, origins).lazy()).collect()
+            nf = self.plan.narrow(frame.lazy()).collect()
         records: dict[int, dict[str, Any]] = {}
         if not self.plan.read_mode:
-            by_origin = dict(zip(origins, ds.records))
             flagged = (nf.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), SRC, ROW, DFAIL)
                        .filter(pl.col(DFAIL)).drop(DFAIL))
-            for pos, src, row in flagged.iter_rows():
-                records[pos] = by_origin[(src, row)]
+            positions = flagged.get_column("__pos").to_list()
+            at = list(zip(flagged.get_column(SRC).to_list(), flagged.get_column(ROW).to_list()))
+            records = dict(zip(positions, records_at(at)))
         rejected: set[int] = set()
         run_problems: list[Problem] = []
         measure_errors: list[tuple[int, str]] = []

@@ -221,6 +221,12 @@ def check_typed(contract: RecordContract, records: Sequence[Mapping[str, Any]]) 
                 raise Fallback(f"field {f.name} holds {type(v).__name__} {v!r}, not a {f.type} typed by the contract")
 
 
+def check_frame(contract: RecordContract, typed: RecordContract) -> None:
+    """Rows typed in hand are scored as they are only against the contract they were typed with."""
+    if contract != typed:
+        raise Fallback("rows typed against another record contract")
+
+
 def python_value(rec: Mapping[str, Any], name: str, kind: str | None, zone: ZoneInfo) -> Any:
     """The Python value (as the records package types it) of a field of a narrow-frame row."""
     v = rec.get(name)

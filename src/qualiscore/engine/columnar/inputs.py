@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._polars import pl
 from ...errors import DataError, Location
@@ -29,8 +29,12 @@ from ...records.engine_api import (
     scan_text,
     split_sheet,
 )
+from ..lookups import DatasetRows
 from ..protocol import ArrowStream, Source, source_paths
 from ..rows import reader
+
+if TYPE_CHECKING:
+    from .reader import ColumnarData
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +57,17 @@ class Inputs:
     encoding: str | None = None
     sheet: str | None = None
     table: Table | None = None
+    typed: ColumnarData | None = None  # rows typed already (a source joined by a lookup)
 
     @classmethod
     def of(cls, source: Source, options: RunOptions) -> Inputs:
+        from .reader import ColumnarData
+
+        if isinstance(source, ColumnarData):
+            typed = source
+            return cls(None, lambda _contract: typed.to_dataset(), typed=typed)
+        if isinstance(source, DatasetRows):
+            source = source.dataset
         table = table_of(source) if isinstance(source, ArrowStream) else None
         return cls(source_paths(source), reader(table if table is not None else source, options), options.encoding,
                    options.sheet, table)
