@@ -593,3 +593,9 @@ def test_revise_moves_each_sources_test_dates(cli: Any, tmp_path: Path) -> None:
     assert 'started_at: "2026-10-01T10:00:00"' in new and 'filed_at: "2026-10-05T09:00:00Z"' in new
     assert "subject: A1/2026-10" in new
     assert "1 passed, 0 failed" in cli("test", str(tmp_path / "2026Q4.yaml")).output
+
+
+def test_regrouping_needs_the_field_in_every_source(engine: Engine) -> None:
+    text = SCHEME.replace("      team: {type: string}\n      filed_at", "      filed_at")
+    with pytest.raises(UsageError, match="--by team: the source complaints has no field team"):
+        engine(scheme(text), data(complaints=[]), by=["team"])

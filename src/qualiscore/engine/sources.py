@@ -149,6 +149,7 @@ def evaluate_sources(engine: Engine, schemes: Sequence[Scheme], inputs: Mapping[
                f"no input was given for {', '.join(missing)}"),
             hint="give each source's input as NAME=PATH, e.g. " + " ".join(f"{s.name}=..." for s in first.sources))
     per_version = [views(s) for s in ordered]
+    _check_by(per_version[0], options.by)
     by_name = {s.name: s for s in first.sources}
     typed: dict[str, Rows] = {}  # sources read as a whole: for a lookup, and those joined
 
@@ -165,6 +166,19 @@ def evaluate_sources(engine: Engine, schemes: Sequence[Scheme], inputs: Mapping[
                                                    rows_of(source.name), rows_of)
         runs[source.name] = engine.evaluate([v[source.name] for v in per_version], given, options, progress=progress)
     return _combined(ordered, first, runs)
+
+
+def _check_by(views: Mapping[str, Scheme], by: Sequence[str] | None) -> None:
+    """Regrouping (``--by``) needs the fields in every source: a subject's records of each meet by them."""
+    fields = {name: {f.name for f in view.records.fields} for name, view in views.items()}
+    for f in by or ():
+        lacking = [name for name, have in fields.items() if f not in have]
+        if lacking:
+            common = sorted(set.intersection(*fields.values()))
+            raise UsageError(f"--by {f}: the source{'s' if len(lacking) > 1 else ''} {', '.join(lacking)} "
+                             f"{'have' if len(lacking) > 1 else 'has'} no field {f}",
+                             hint=f"take {f} from another source with lookup, or regroup by a field every source "
+                                  f"has: {', '.join(common)}")
 
 
 def _in_lookup_order(scheme: Scheme) -> list[Source]:
