@@ -418,6 +418,13 @@ class _Lint:
                 self.used.add(name)
                 if name not in main:
                     self.field_missing(name, f"/subject/breakdowns/{i}", main, self.contracts[0][1])
+                    continue
+                lacking = [s for s, _, _ in self.contracts if name not in self.available.get(s or "", {})]
+                if self.several and lacking:
+                    self.add("warning", "breakdown-not-in-source",
+                             f"breakdown {name!r} is not a field of {', '.join(map(repr, lacking))}, so results "
+                             f"cannot be regrouped by it (evaluate --by, the report's breakdowns)",
+                             f"/subject/breakdowns/{i}", f"take {name!r} into {lacking[0]!r} with lookup")
         period = dict_of(subject.get("period"))
         pf = period.get("field")
         if isinstance(pf, str):
