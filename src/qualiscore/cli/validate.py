@@ -14,6 +14,7 @@ from ..datacheck import SAMPLE_ROWS, Sampled, check_data
 from ..errors import EXIT_FINDINGS
 from ..validation import checked_files, validate_paths
 from . import echo, style
+from ._params import DSN_FILE
 
 
 @click.command("validate")
@@ -28,6 +29,7 @@ from . import echo, style
               help="With --data: how many rows of each file to check.")
 @click.option("--encoding", default=None, help="With --data: the files' text encoding (default: UTF-8, else GB18030).")
 @click.option("--sheet", default=None, help="With --data: the worksheet of .xlsx files (default: the first).")
+@DSN_FILE
 def command(paths: tuple[str, ...], fmt: str, strict: bool, data: tuple[str, ...], sample: int,
             encoding: str | None, sheet: str | None) -> None:
     """Check scheme files (or directories of versions) and report every finding.
