@@ -544,3 +544,32 @@ def test_core_install_does_not_import_the_connectors() -> None:
             "print(any(m in sys.modules for m in ('psycopg', 'pymysql')))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           env={**os.environ}).stdout.strip() == "False"
+
+
+def test_unreachable_query_is_milder_than_other_findings_but_not_than_an_unchecked_signer() -> None:
+    from qualiscore.verify import Discrepancy, Report
+
+    def status(*kinds: str) -> int:
+        return Report("out", tuple(Discrepancy(k, "f", "m") for k in kinds), recomputed=False).exit_code
+
+    assert status("signer-unchecked", "input-unreachable") == EXIT_INPUT_UNREACHABLE
+    assert status("output-changed", "input-unreachable") == 13
+    assert status("signature", "input-unreachable") == 9
+    assert status("signer-unchecked") == 17
+
+
+def test_manifest_checks_what_a_query_records(tmp_path: Path) -> None:
+    from qualiscore.errors import DamagedOutputError
+    from qualiscore.manifest import check_manifest
+
+    out = tmp_path / "out"
+    import qualiscore
+
+    qualiscore.score(SCHEME, str(SAMPLE), engine="rows").write(out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    check_manifest(manifest)  # a manifest without a query's keys, as every earlier one
+    manifest["inputs"][0].update(format="sql", server="postgresql://h:5432/db", rows_sha256="0" * 64)
+    check_manifest(manifest)
+    manifest["inputs"][0]["rows_sha256"] = "not a hash"
+    with pytest.raises(DamagedOutputError, match="rows_sha256"):
+        check_manifest(manifest)

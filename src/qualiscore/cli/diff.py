@@ -18,8 +18,7 @@ from ..diff import (
     review_changelog,
 )
 from ..errors import EXIT_FINDINGS, EXIT_OK
-from . import echo, style
-from ._params import DSN_FILE
+from . import DSN_FILE, echo, style
 
 
 @click.command("diff")

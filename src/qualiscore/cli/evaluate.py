@@ -18,8 +18,8 @@ from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
 from ..runs import check_publishable, execute
 from ..signing import SIGNATURE_FILE, key_fingerprint, sign_manifest
-from . import command_line, echo
-from ._params import DATE, DSN_FILE, FIELDS, REJECT_LIMIT
+from . import DSN_FILE, command_line, echo
+from ._params import DATE, FIELDS, REJECT_LIMIT
 
 
 @click.command("evaluate")

@@ -18,8 +18,8 @@ from ..manifest import read_manifest
 from ..options import RunOptions
 from ..runs import execute
 from ..scorecard import scorecard_dict
-from . import echo, fail
-from ._params import DATE, DSN_FILE, FIELDS
+from . import DSN_FILE, echo, fail
+from ._params import DATE, FIELDS
 
 
 @click.command("explain")

@@ -11,8 +11,7 @@ import click
 from .._display import visible
 from ..errors import EXIT_FINDINGS
 from ..testing import TestResult, iter_results
-from . import echo, style
-from ._params import DSN_FILE
+from . import DSN_FILE, echo, style
 
 
 @click.command("test")

@@ -13,8 +13,7 @@ from .._display import display_width, visible
 from ..datacheck import SAMPLE_ROWS, Sampled, check_data
 from ..errors import EXIT_FINDINGS
 from ..validation import checked_files, validate_paths
-from . import echo, style
-from ._params import DSN_FILE
+from . import DSN_FILE, echo, style
 
 
 @click.command("validate")

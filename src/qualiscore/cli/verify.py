@@ -12,8 +12,7 @@ from ..errors import OutputError, UsageError
 from ..manifest import read_manifest, write_file_atomically
 from ..verdict import FORMATS
 from ..verify import EXIT_SIGNER_UNCHECKED, Report, verify
-from . import command_line, echo, style
-from ._params import DSN_FILE
+from . import DSN_FILE, command_line, echo, style
 
 
 @click.command("verify")
