@@ -331,6 +331,7 @@ def test_libpq_environment(cli: Cli, loaded: Server, query: Path, tmp_path: Path
     monkeypatch.setenv("PGPASSWORD", "not-" + PASSWORD)
     ran = cli("evaluate", SCHEME, str(query), "-o", str(tmp_path / "out2"))
     assert ran.exit_code == EXIT_DATABASE and "not-" + PASSWORD not in ran.output
+    assert f"cannot connect to {loaded.server}: " in ran.output
 
 
 def test_missing_connector_says_how_to_install(dsn_env: Server, query: Path,

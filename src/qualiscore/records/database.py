@@ -153,7 +153,9 @@ def find_dsn() -> Dsn | None:
     if text:
         return parse_dsn(text)
     if any(os.environ.get(name) for name in LIBPQ_VARIABLES):
-        return Dsn("postgresql", "")
+        port = os.environ.get("PGPORT", "")
+        return Dsn("postgresql", "", os.environ.get("PGHOST") or os.environ.get("PGHOSTADDR"),
+                   int(port) if port.isdigit() else None, os.environ.get("PGDATABASE"))
     return None
 
 
@@ -308,8 +310,8 @@ class Result:
     server: str
 
 
-def _unreachable(query: QueryFile, dsn: Dsn, exc: BaseException, server: str | None = None) -> DatabaseError:
-    return DatabaseError(f"cannot connect to {server or dsn.server or 'the database'}: {dsn.scrub(str(exc))}",
+def _unreachable(query: QueryFile, dsn: Dsn, exc: BaseException) -> DatabaseError:
+    return DatabaseError(f"cannot connect to {dsn.server}: {dsn.scrub(str(exc))}",
                          location=Location(query.path), code="database-unreachable",
                          hint="check the host, port, database name, user and password of the DSN "
                               f"({DSN_VARIABLE} or --dsn-file), and that the server accepts connections from here")
