@@ -574,3 +574,15 @@ def test_manifest_checks_what_a_query_records(tmp_path: Path) -> None:
     manifest["inputs"][0]["rows_sha256"] = "not a hash"
     with pytest.raises(DamagedOutputError, match="rows_sha256"):
         check_manifest(manifest)
+
+
+def test_verification_record_of_an_unreachable_query(cli: Cli, dsn_env: Server, query: Path, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    assert cli("evaluate", SCHEME, str(query), "-o", str(out), "--engine", "rows").exit_code == 0
+    monkeypatch.delenv("QUALISCORE_DSN")
+    record = json.loads(cli("verify", str(out), "--format", "json").output)
+    assert record["exit_code"] == EXIT_INPUT_UNREACHABLE and not record["recomputed"]
+    rows_check = next(c for c in record["checks"] if c["check"] == "query rows SHA-256")
+    assert rows_check["result"] == "not checked"
+    assert PASSWORD not in json.dumps(record)

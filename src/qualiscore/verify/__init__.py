@@ -143,7 +143,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     root = Path(base) if base is not None else None
     found: list[Discrepancy] = []
     seen: dict[str, str | None] = {}  # the SHA-256 found of each file checked (None: missing)
-    rows_seen: dict[str, str | None] = {}  # the SHA-256 of the rows each query input returns now (None: not run)
+    rows_seen: dict[str, str] = {}  # the SHA-256 of the rows each query input returns now, when it was run
     query: QueryTable | None = None  # the rows of the run's query, when they are the run's
     signed = check_signer(out, [recorded_path(s["path"], root) for s in manifest["schemes"]],
                           trusted_keys=trusted_keys, public_key=public_key)
@@ -167,12 +167,12 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         if seen[i["path"]] is None:
             found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
         elif seen[i["path"]] != i["sha256"]:
-            what = f"the query file {i['path']} was edited" if i["format"] == QUERY_FORMAT else f"input {i['path']} " \
-                "was changed"
-            found.append(Discrepancy("input-changed", i["path"], f"{what} after the run"))
+            what = "the query file {} was edited" if i["format"] == QUERY_FORMAT else "input {} was changed"
+            found.append(Discrepancy("input-changed", i["path"], f"{what.format(i['path'])} after the run"))
         elif i["format"] == QUERY_FORMAT:
-            problem, query, rows_seen[i["path"]] = check_query(i, path)
+            problem, query, rows = check_query(i, path)
             found.extend([problem] if problem is not None else [])
+            rows_seen.update({i["path"]: rows} if rows is not None else {})
     outputs: dict[str, str] = manifest["outputs"]
     for name, digest in sorted(outputs.items()):
         path = out / name
@@ -216,7 +216,7 @@ def _in_memory(entry: Mapping[str, Any]) -> Discrepancy:
 
 
 def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Mapping[str, str | None],
-            rows_seen: Mapping[str, str | None], signature: SignerStatus, recomputed: bool, rules_rev: str | None,
+            rows_seen: Mapping[str, str], signature: SignerStatus, recomputed: bool, rules_rev: str | None,
             later: set[str]) -> tuple[Check, ...]:
     """Every check made, as the verification record lists it: what was expected, what was found, the result."""
     failed = {(d.kind, d.file) for d in found}
