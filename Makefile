@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-slow lint bench clean browser
+.PHONY: demo test test-slow lint bench clean browser postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,16 @@ browser:
 	    >/dev/null 2>&1 || echo "note: Chromium could not be installed; the browser test will be skipped"; \
 	else echo "note: no Chromium and no way to install it; the browser test will be skipped"; fi
 
+# The database tests start a real PostgreSQL server (tests/pgserver.py); install Debian's when we can.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) \
+	    >/dev/null 2>&1 || echo "note: PostgreSQL could not be installed; the database tests will be skipped"; \
+	else echo "note: no PostgreSQL and no way to install it; the database tests will be skipped"; fi
+
 # Two workers (pytest-xdist): the CI machine has two cores; `pytest -q` alone runs the suite serially.
-test: $(TEST_STAMP) lint browser
+test: $(TEST_STAMP) lint browser postgres
 	$(BIN)/python -m pytest -q -n 2
 
 test-slow: $(TEST_STAMP)

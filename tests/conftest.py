@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from pgserver import postgres  # noqa: F401  (the session's PostgreSQL server, a fixture)
 from qualiscore.cli import cli as qualiscore
 from qualiscore.engine import Run
 from qualiscore.model import Scheme

@@ -6,7 +6,8 @@ header, and what a run would reject. The first rows of each input are copied to 
 sample file of the same kind and scored by :func:`qualiscore.runs.execute`, exactly
 as ``evaluate`` would score them, so the findings are the run's own: a missing
 column (``missing-column``, an error) and the sample's rejects (``sample-rejects``, a
-warning), located in the input, never in the sample.
+warning), located in the input, never in the sample. A query file (``.sql``) is run
+for its first rows, and a query without an ORDER BY is a warning (``query-unordered``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .validation import Finding
 if TYPE_CHECKING:
     from .engine import Run
     from .model import Scheme
+    from .records.arrow import Table
 
 # The engines and readers are imported when data is checked, so `validate` without --data stays light.
 
@@ -53,6 +55,7 @@ def check_data(schemes: Sequence[Scheme], paths: Sequence[str], *, sample: int =
                encoding: str | None = None, sheet: str | None = None) -> DataCheck:
     """Each input's header and its first ``sample`` rows checked against ``schemes`` as a run checks them."""
     from .options import RunOptions
+    from .records.database import is_query
     from .runs import execute
 
     findings: list[Finding] = []
@@ -61,8 +64,13 @@ def check_data(schemes: Sequence[Scheme], paths: Sequence[str], *, sample: int =
         for n, (path, readers) in enumerate(_by_source(schemes, paths)):
             where = Path(tmp) / str(n)
             try:
-                copy, whole = _sample(path, where, sample, sheet)
-                run = execute(readers, [copy], RunOptions(engine="rows", encoding=encoding, sheet=sheet))
+                if is_query(path):
+                    findings += _query_shape(path)
+                    table, whole = _query_sample(path, sample)
+                    run = execute(readers, table, RunOptions(engine="rows"))
+                else:
+                    copy, whole = _sample(path, where, sample, sheet)
+                    run = execute(readers, [copy], RunOptions(engine="rows", encoding=encoding, sheet=sheet))
             except DataError as exc:
                 findings.append(Finding("error", exc.code, exc.message, _moved(exc.location, str(where), path),
                                         exc.hint))
@@ -86,6 +94,28 @@ def _by_source(schemes: Sequence[Scheme], paths: Sequence[str]) -> list[tuple[st
     named = named_inputs(schemes, paths, complete=False)
     return [(str(path), [reading(s, name) for s in schemes]) for name, given in named.items()
             for path in given]  # type: ignore[union-attr]
+
+
+def _query_shape(path: str) -> list[Finding]:
+    """A query without an ORDER BY: its rows may come back in another order, renumbered, and verify would differ."""
+    from .records.database import has_order_by, read_query_file
+
+    if has_order_by(read_query_file(path).text):
+        return []
+    return [Finding("warning", "query-unordered",
+                    "the query has no ORDER BY: the server may return its rows in another order on another day, "
+                    "so row numbers in rejects.csv and the SHA-256 of the rows that verify checks would differ",
+                    Location(path),
+                    "end the query with ORDER BY a column that identifies each row, e.g. ORDER BY interaction_id")]
+
+
+def _query_sample(path: str, rows: int) -> tuple[Table, bool]:
+    """The first ``rows`` rows of the query's result, as a table named by the query file, and whether that is all."""
+    from .records.arrow import Table
+    from .records.database import read_query
+
+    table = read_query(path, limit=rows + 1)
+    return Table(table.frame.head(rows), table.sha256, path), table.rows <= rows
 
 
 def _moved(location: Location | None, sample_dir: str, path: str) -> Location:

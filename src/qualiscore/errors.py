@@ -22,6 +22,7 @@ EXIT_DATA = 4
 EXIT_REJECT_LIMIT = 5
 EXIT_OUTPUT = 6
 EXIT_MEMORY = 7  # the process ran out of memory (an address-space or container limit)
+EXIT_DATABASE = 8  # a .sql input: the database cannot be reached, or it refused the query
 EXIT_NOTHING_SCORED = 15  # evaluate: no row scored, or a field's column missing from an input; nothing published
 EXIT_DAMAGED_OUTPUT = 16  # an output directory's manifest.json is not what evaluate writes
 
@@ -137,6 +138,17 @@ class DataError(QualiscoreError):
 
     exit_code = EXIT_DATA
     code = "data"
+
+
+class DatabaseError(DataError):
+    """A query file's records cannot be read: the server is unreachable or refuses the login, or the query fails.
+
+    Its message names the query file (and, for an error in the SQL, its line and column)
+    and never the password.
+    """
+
+    exit_code = EXIT_DATABASE
+    code = "query-failed"
 
 
 class RejectLimitError(DataError):

@@ -30,7 +30,7 @@ def explain(manifest: Mapping[str, Any], out: Path, root: Path | None,
     """(input path, message, subject, published, now) for each changed line, then each subject moved."""
     published = _published_digests(manifest, out)
     for entry in manifest["inputs"]:
-        if entry["path"] in changed:
+        if entry["path"] in changed and entry["format"] != "sql":  # a query's rows have no lines to name
             yield from _lines(entry, published.get(entry["path"]), root)
     yield from _moves(manifest, out, root, changed)
 

@@ -273,7 +273,9 @@ _MANIFEST = _object({
                                                        "commit": _or_null(_object_id), "committed": _BOOL}))}),
                      min_items=1),
     "inputs": _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,
-                             "rows_read": _count, "rows_rejected": _count}, {"sheet": _TEXT, "source": _TEXT}),
+                             "rows_read": _count, "rows_rejected": _count},
+                            # a query (format "sql") also records its server and the SHA-256 of its rows
+                            {"sheet": _TEXT, "source": _TEXT, "server": _TEXT, "rows_sha256": _sha256}),
                     min_items=1),
     "rows": _object({"read": _count, "scored": _count, "rejected": _count}),
     "subjects": _count,

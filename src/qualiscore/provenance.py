@@ -52,7 +52,8 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
             {"path": i.path, "sha256": i.sha256, "format": i.format, "encoding": i.encoding,
              "rows_read": i.rows_read, "rows_rejected": rejected_by_source.get(i.path, 0),
              **({"sheet": i.sheet} if i.sheet is not None else {}),
-             **({"source": i.source} if i.source is not None else {})}
+             **({"source": i.source} if i.source is not None else {}),
+             **({"server": i.server, "rows_sha256": i.rows_sha256} if i.rows_sha256 is not None else {})}
             for i in run.dataset.inputs
         ],
         **({"sources": {name: {"read": read, "scored": scored, "rejected": rejected}

@@ -26,6 +26,7 @@ from .errors import Location, NothingScoredError, UsageError
 from .model import RecordContract, Scheme
 from .options import RunOptions
 from .records import Dataset, InputFile, Problem, read_records, split_sheet
+from .records.database import QueryTable, query_source
 from .rulesrepo import GitPlace
 from .schemes import load_versions
 
@@ -49,12 +50,23 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme],
     ``scheme`` is a scheme file, a directory of its versions, or schemes already loaded;
     ``data`` the input files, a table in memory (Arrow data, see records.arrow), or a
     :data:`Reader` for records already in hand (scored by the reference engine, which reads
-    no files). The engine façade chooses the engine.
+    no files). The engine façade chooses the engine. A query file (``.sql``, the only input)
+    is run on its database first, and its rows are scored as a table in memory (records.database).
     """
     schemes = _schemes(scheme)
     if any(s.sources for s in schemes) or isinstance(data, Mapping):
         named = data if isinstance(data, Mapping) else named_inputs(schemes, data)
-        return evaluate(schemes, named, options, progress=_scored(progress))
+        queries = {name: query_source(given, options.encoding, options.sheet) for name, given in named.items()
+                   if isinstance(given, Sequence) and not isinstance(given, str)}
+        named = {name: queries.get(name) or given for name, given in named.items()}
+        run = evaluate(schemes, named, options, progress=_scored(progress))
+        for table in queries.values():
+            run = run if table is None else table.recorded(run)
+        return run
+    if not callable(data) and not isinstance(data, ArrowStream):
+        data = query_source(data, options.encoding, options.sheet) or data
+    if isinstance(data, QueryTable):
+        return data.recorded(evaluate(schemes, data, options, progress=_scored(progress)))
     if isinstance(data, ArrowStream):
         return evaluate(schemes, data, options, progress=_scored(progress))
     if callable(data) or (progress is not None and resolve_engine(options.engine) == "rows"):
@@ -128,13 +140,14 @@ def _scored(progress: Progress | None) -> EngineProgress | None:
     return progress.update if progress is not None else None
 
 
-def rerun(manifest: Mapping[str, Any], base: str | Path | None = None) -> Run:
+def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *, query: QueryTable | None = None) -> Run:
     """The run ``manifest`` records, computed again from its scheme and inputs by the reference engine.
 
     Relative paths are resolved against ``base`` (default: the current directory). The
     Run carries the paths, options and scheme files' places in git as recorded (git is not
     asked again: the repository may have moved on since), so it renders to the published
     bytes when nothing changed; ``verify`` checks the recorded places by themselves.
+    ``query``: the rows of the run's query file, already read again (by ``verify``).
     """
     root = Path(base) if base is not None else None
     recorded: dict[str, Any] = dict(manifest.get("options", {}))
@@ -143,7 +156,7 @@ def rerun(manifest: Mapping[str, Any], base: str | Path | None = None) -> Run:
     data = [("" if i.get("source") is None else f"{i['source']}=") + str(recorded_path(i["path"], root))
             for i in manifest.get("inputs", [])]
     schemes = load_versions(recorded_path(scheme_path, root))  # their place in git is the one recorded
-    run = execute(schemes, data, dataclasses.replace(options, engine="rows"))
+    run = execute(schemes, query if query is not None else data, dataclasses.replace(options, engine="rows"))
     return _as_recorded(dataclasses.replace(run, options=recorded), manifest)
 
 
@@ -163,7 +176,7 @@ def recorded_path(path: str, base: Path | None) -> Path:
 
 
 def _as_recorded(run: Run, manifest: Mapping[str, Any]) -> Run:
-    inputs = tuple(dataclasses.replace(i, path=rec["path"], opened=i.path)
+    inputs = tuple(dataclasses.replace(i, path=rec["path"], opened=i.path, server=rec.get("server", i.server))
                    for i, rec in zip(run.dataset.inputs, manifest["inputs"]))
     by_path = {str(Path(i.path)): rec["path"] for i, rec in zip(run.dataset.inputs, manifest["inputs"])}
     problems = tuple(dataclasses.replace(p, source=by_path.get(str(Path(p.source)), p.source)) for p in run.problems)

@@ -27,7 +27,7 @@ from .. import __version__
 from .._display import visible
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
 
-__all__ = ["COMMANDS", "LazyCommand", "cli", "command_line", "echo", "fail", "main", "style"]
+__all__ = ["COMMANDS", "DSN_FILE", "LazyCommand", "cli", "command_line", "echo", "fail", "main", "style"]
 
 # What click.style writes for the colours the commands use (red, green, yellow, cyan, bold,
 # dim, reset). Each only changes how text already shown looks; no other sequence is let through.
@@ -55,6 +55,26 @@ def fail(message: str, exit_code: int) -> NoReturn:
     """Leave the command as click leaves on its own errors (``Error: message`` on stderr), with ``exit_code``."""
     click.ClickException(_printable(message)).show()
     raise click.exceptions.Exit(exit_code)
+
+
+def _use_dsn_file(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Read a query input's DSN from this file for the rest of the command (records.database)."""
+    if value is None:
+        return
+    from ..records.database import reset_dsn_file, use_dsn_file
+
+    token = use_dsn_file(value)
+    ctx.call_on_close(lambda: reset_dsn_file(token))
+
+
+# `--dsn-file FILE` of every command that reads data: where a .sql input's database is (docs/database.md).
+# Here, not in _params, so that `validate` loads no other module of this package.
+DSN_FILE = click.option(
+    "--dsn-file", type=click.Path(dir_okay=False), default=None, metavar="FILE", expose_value=False,
+    callback=_use_dsn_file, is_eager=True,
+    help="For a .sql query input: read the database's DSN (postgresql://USER:PASSWORD@HOST:PORT/DB or "
+         "mysql://…) from this file, one line, kept private; default: the environment variable QUALISCORE_DSN "
+         "(see docs/database.md).")
 
 
 ARGV = "qualiscore.argv"  # where the group keeps the command line in click's context

@@ -34,3 +34,4 @@ class RejectLimitType(click.ParamType):
 FIELDS = FieldList()
 REJECT_LIMIT = RejectLimitType()
 DATE = click.DateTime(["%Y-%m-%d"])
+

@@ -18,7 +18,7 @@ from ..diff import (
     review_changelog,
 )
 from ..errors import EXIT_FINDINGS, EXIT_OK
-from . import echo, style
+from . import DSN_FILE, echo, style
 
 
 @click.command("diff")
@@ -29,6 +29,7 @@ from . import echo, style
 @click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also score these records (CSV/JSONL) with both versions and show the impact; repeatable.")
 @click.option("--encoding", default=None, help="With --data: input text encoding (default: UTF-8, else GB18030).")
+@DSN_FILE
 def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str | None) -> None:
     """Show what changed between two versions of a scheme, rule by rule.
 

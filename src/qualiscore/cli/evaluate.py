@@ -18,7 +18,7 @@ from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
 from ..runs import check_publishable, execute
 from ..signing import SIGNATURE_FILE, key_fingerprint, sign_manifest
-from . import command_line, echo
+from . import DSN_FILE, command_line, echo
 from ._params import DATE, FIELDS, REJECT_LIMIT
 
 
@@ -60,6 +60,7 @@ from ._params import DATE, FIELDS, REJECT_LIMIT
               help="columnar (needs qualiscore[fast]) is fast; rows is the reference; both give the same bytes. "
                    "auto: columnar when installed.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@DSN_FILE
 def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...] | None, encoding: str | None,
             max_rejects: RejectLimit | None, as_of: dt.datetime | None, sign_key: str | None, operator: str | None,
             force: bool,

@@ -18,7 +18,7 @@ from ..manifest import read_manifest
 from ..options import RunOptions
 from ..runs import execute
 from ..scorecard import scorecard_dict
-from . import echo, fail
+from . import DSN_FILE, echo, fail
 from ._params import DATE, FIELDS
 
 
@@ -31,6 +31,7 @@ from ._params import DATE, FIELDS
 @click.option("--encoding", default=None, help="With SCHEME DATA: input text encoding.")
 @click.option("--as-of", type=DATE, default=None,
               help="With a directory of versions: use the version in force on this date.")
+@DSN_FILE
 def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...] | None, encoding: str | None,
             as_of: dt.datetime | None) -> None:
     """Explain one scorecard: every value, band, weight and contribution.

@@ -11,7 +11,7 @@ import click
 from .._display import visible
 from ..errors import EXIT_FINDINGS
 from ..testing import TestResult, iter_results
-from . import echo, style
+from . import DSN_FILE, echo, style
 
 
 @click.command("test")
@@ -24,6 +24,7 @@ from . import echo, style
               help="Write the computed values into the failing expectations (comments and layout kept), "
                    "print the diff, then run the tests again.")
 @click.option("--dry-run", is_flag=True, help="With --update: print the diff, write nothing.")
+@DSN_FILE
 def command(paths: tuple[str, ...], fmt: str, verbose: bool, explain: bool, update: bool, dry_run: bool) -> None:
     """Run the fixture tests of schemes (their `tests:`) and of *.tests.yaml files.
 

@@ -13,7 +13,7 @@ from .._display import display_width, visible
 from ..datacheck import SAMPLE_ROWS, Sampled, check_data
 from ..errors import EXIT_FINDINGS
 from ..validation import checked_files, validate_paths
-from . import echo, style
+from . import DSN_FILE, echo, style
 
 
 @click.command("validate")
@@ -29,6 +29,7 @@ from . import echo, style
               help="With --data: how many rows of each file to check.")
 @click.option("--encoding", default=None, help="With --data: the files' text encoding (default: UTF-8, else GB18030).")
 @click.option("--sheet", default=None, help="With --data: the worksheet of .xlsx files (default: the first).")
+@DSN_FILE
 def command(paths: tuple[str, ...], fmt: str, strict: bool, data: tuple[str, ...], sample: int,
             encoding: str | None, sheet: str | None) -> None:
     """Check scheme files (or directories of versions) and report every finding.

@@ -12,7 +12,7 @@ from ..errors import OutputError, UsageError
 from ..manifest import read_manifest, write_file_atomically
 from ..verdict import FORMATS
 from ..verify import EXIT_SIGNER_UNCHECKED, Report, verify
-from . import command_line, echo, style
+from . import DSN_FILE, command_line, echo, style
 
 
 @click.command("verify")
@@ -39,6 +39,7 @@ from . import command_line, echo, style
                    ".json, .md or .html) and print the verdict as text.")
 @click.option("--record-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="KEY",
               help="Sign the verification record with your Ed25519 private key (see `qualiscore keygen`).")
+@DSN_FILE
 def command(outdir: str, base: str | None, trusted_keys: str | None, public_key: str | None, rules_rev: str | None,
             rules_repo: str | None, fmt: str | None, record_path: str | None, record_key: str | None) -> None:
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed it.
@@ -72,6 +73,8 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     the manifest's git record of a scheme is wrong); 16 manifest.json damaged;
     17 reproduced and the signature is valid, but no trusted keys were given or
     found to check the signer (the mildest: any other problem's status comes first);
+    18 a query input (.sql) could not be run again to check its rows: no DSN given
+    (QUALISCORE_DSN or --dsn-file), or the database refused;
     2 --rules-repo is not a repository or has no revision REV.
     Examples:
       qualiscore verify out/
@@ -152,8 +155,9 @@ def _print(report: Report, outdir: str) -> None:
         for line in _signed(report):
             echo(f"  {line}")
         if not report.recomputed:
-            why = "an input was a table in memory, which no file holds" \
-                if any(d.kind == "input-in-memory" for d in report.discrepancies) \
+            kinds = {d.kind for d in report.discrepancies}
+            why = "an input was a table in memory, which no file holds" if "input-in-memory" in kinds \
+                else "the query's rows could not be read again" if "input-unreachable" in kinds \
                 else "the scheme or an input is not the one the run used"
             echo(f"  (not recomputed: {why})")
         for line in report.approved:

@@ -48,13 +48,15 @@ class InputFile:
 
     path: str  # as given (an Excel sheet chosen in the path stays in it: "book.xlsx#Sheet1")
     sha256: str  # of the raw bytes (a table in memory: its Arrow IPC stream; inline records: their canonical JSON)
-    format: str  # "csv" | "jsonl" | "xlsx" | "parquet" | "arrow" (a table in memory) | "inline"
+    format: str  # "csv" | "jsonl" | "xlsx" | "parquet" | "arrow" (a table in memory) | "sql" (a query) | "inline"
     encoding: str  # codec actually used ("" for inline records and binary formats)
     rows_read: int
     rows_rejected: int
     sheet: str | None = None  # the worksheet read, for Excel inputs
     opened: str | None = None  # where the file was read from, when ``path`` is as a manifest recorded it
     source: str | None = None  # the scheme's record source it was read for, in a scheme with `sources:`
+    server: str | None = None  # a query: the server it ran on, "postgresql://host:port/dbname" (no credentials)
+    rows_sha256: str | None = None  # a query: the SHA-256 of the rows it returned, as an Arrow IPC stream
 
 
 @dataclass(frozen=True, slots=True)

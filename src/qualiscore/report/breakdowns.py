@@ -146,6 +146,8 @@ def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir:
         return None, "the run's scheme files are not all available unchanged"
     paths = []
     for i in manifest.get("inputs", []):
+        if i.get("format") == "sql":  # its rows are in the database, which a report does not query
+            return None, f"input {i.get('path')} is a database query, which the report does not run again"
         path, why = find_recorded(str(i.get("path", "")), i.get("sha256"), outdir)
         if path is None:
             return None, f"input {i.get('path')} is {why}"

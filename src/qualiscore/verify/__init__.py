@@ -22,11 +22,14 @@ from ..errors import DamagedOutputError
 from ..manifest import MANIFEST, RECORD_FILES, REPORTS_FILE, read_manifest, read_reports, sha256_file
 from ..records import split_sheet
 from ..records.arrow import FORMAT as TABLE_FORMAT
+from ..records.database import FORMAT as QUERY_FORMAT
+from ..records.database import QueryTable
 from ..runs import recorded_path
 from ..signing import SIGNATURE_FILE, Envelope
 from ..trust import SignerStatus, check_signer, described
 from .differences import _recompute
 from .discrepancy import Discrepancy
+from .query import check_query
 from .schemes import _check_schemes
 
 __all__ = ["Check", "Discrepancy", "Report", "verify"]
@@ -40,6 +43,7 @@ EXIT_ENGINE_CHANGED = 12
 EXIT_OUTPUT_CHANGED = 13
 EXIT_NOT_REPRODUCED = 14
 EXIT_SIGNER_UNCHECKED = 17  # the mildest: a valid signature whose key nothing said to trust
+EXIT_INPUT_UNREACHABLE = 18  # a query input cannot be run again (no DSN, the database refuses): not recomputed
 
 _EXIT = {
     "signature": EXIT_SIGNATURE,
@@ -49,6 +53,7 @@ _EXIT = {
     "input-changed": EXIT_INPUT_CHANGED,
     "input-missing": EXIT_INPUT_CHANGED,
     "input-in-memory": EXIT_INPUT_CHANGED,  # a table scored in memory: no file to check or to read again
+    "input-unreachable": EXIT_INPUT_UNREACHABLE,  # a query's rows cannot be read again to check them
     "engine-version": EXIT_ENGINE_CHANGED,
     "output-changed": EXIT_OUTPUT_CHANGED,
     "output-missing": EXIT_OUTPUT_CHANGED,
@@ -118,7 +123,8 @@ class Report:
     def exit_code(self) -> int:
         if self.ok:
             return EXIT_VERIFIED
-        return min(_EXIT[d.kind] for d in self.discrepancies)
+        # The lowest status, the most fundamental; a signer left unchecked is the mildest of all.
+        return min((_EXIT[d.kind] for d in self.discrepancies), key=lambda code: (code == EXIT_SIGNER_UNCHECKED, code))
 
 
 def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None,
@@ -137,6 +143,8 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     root = Path(base) if base is not None else None
     found: list[Discrepancy] = []
     seen: dict[str, str | None] = {}  # the SHA-256 found of each file checked (None: missing)
+    rows_seen: dict[str, str] = {}  # the SHA-256 of the rows each query input returns now, when it was run
+    query: QueryTable | None = None  # the rows of the run's query, when they are the run's
     signed = check_signer(out, [recorded_path(s["path"], root) for s in manifest["schemes"]],
                           trusted_keys=trusted_keys, public_key=public_key)
     if signed.problem is not None:
@@ -159,7 +167,12 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         if seen[i["path"]] is None:
             found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
         elif seen[i["path"]] != i["sha256"]:
-            found.append(Discrepancy("input-changed", i["path"], f"input {i['path']} was changed after the run"))
+            what = "the query file {} was edited" if i["format"] == QUERY_FORMAT else "input {} was changed"
+            found.append(Discrepancy("input-changed", i["path"], f"{what.format(i['path'])} after the run"))
+        elif i["format"] == QUERY_FORMAT:
+            problem, query, rows = check_query(i, path)
+            found.extend([problem] if problem is not None else [])
+            rows_seen.update({i["path"]: rows} if rows is not None else {})
     outputs: dict[str, str] = manifest["outputs"]
     for name, digest in sorted(outputs.items()):
         path = out / name
@@ -176,17 +189,17 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         elif name not in outputs and name not in RECORD_FILES and name not in later:
             found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
     changed = [d.file for d in found if d.kind == "input-changed"]
-    if changed and not any(d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory")
-                           for d in found):
+    if changed and not any(d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory",
+                                      "input-unreachable") for d in found):
         found += [Discrepancy("input-changed", file, message, subject=subject, published=old, recomputed=new)
                   for file, message, subject, old, new in inputchanges.explain(manifest, out, root, changed)]
     recomputed = False
-    if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing", "input-in-memory")
-               for d in found):
+    if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing", "input-in-memory",
+                          "input-unreachable") for d in found):
         recomputed = True
-        found.extend(_recompute(manifest, out, root))
+        found.extend(_recompute(manifest, out, root, query))
     found = _dedupe(found)
-    checks = _checks(manifest, found, seen, signed.status, recomputed, rules_rev, later)
+    checks = _checks(manifest, found, seen, rows_seen, signed.status, recomputed, rules_rev, later)
     return Report(str(out), tuple(found), recomputed, signed.envelope.fingerprint if signed.envelope else None,
                   tuple(sorted(later)), schemes.notes, schemes.approved, signed.status, signed.envelope, signed.owner,
                   signed.trusted_keys, checks, sha256_file(out / MANIFEST))
@@ -203,7 +216,8 @@ def _in_memory(entry: Mapping[str, Any]) -> Discrepancy:
 
 
 def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Mapping[str, str | None],
-            signature: SignerStatus, recomputed: bool, rules_rev: str | None, later: set[str]) -> tuple[Check, ...]:
+            rows_seen: Mapping[str, str], signature: SignerStatus, recomputed: bool, rules_rev: str | None,
+            later: set[str]) -> tuple[Check, ...]:
     """Every check made, as the verification record lists it: what was expected, what was found, the result."""
     failed = {(d.kind, d.file) for d in found}
     kinds = {d.kind for d in found}
@@ -232,6 +246,11 @@ def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Map
             if i["format"] == TABLE_FORMAT else sha("input SHA-256", i["path"], i["sha256"], "input-changed",
                                                     "input-missing")
             for i in manifest["inputs"]]
+    out += [Check("query rows SHA-256", i["path"], i.get("rows_sha256"),
+                  rows_seen.get(i["path"]) or "(not read: the query was not run again)",
+                  "pass" if rows_seen.get(i["path"]) == i.get("rows_sha256") else
+                  "fail" if i["path"] in rows_seen else "not checked")
+            for i in manifest["inputs"] if i["format"] == QUERY_FORMAT]
     out += [sha("output SHA-256", name, digest, "output-changed", "output-missing")
             for name, digest in sorted(manifest["outputs"].items())]
     out += [Check("later report SHA-256", name, f"as recorded in {REPORTS_FILE}", "as recorded", "pass")

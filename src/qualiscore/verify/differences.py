@@ -16,15 +16,17 @@ from typing import Any
 from ..errors import QualiscoreError
 from ..formats import explain_difference
 from ..manifest import MANIFEST, render_outputs, sha256_file
+from ..records.database import QueryTable
 from ..runs import rerun
 from .discrepancy import Discrepancy
 
 # Outputs a run lists that the recomputation cannot produce: taken as published (their SHA-256 is checked).
 UNRECOMPUTED = ("report.html",)
 
-def _recompute(manifest: dict[str, Any], out: Path, root: Path | None) -> list[Discrepancy]:
+def _recompute(manifest: dict[str, Any], out: Path, root: Path | None, query: QueryTable | None = None
+               ) -> list[Discrepancy]:
     try:
-        run = rerun(manifest, root)
+        run = rerun(manifest, root, query=query)
     except QualiscoreError as exc:
         return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
     found = []
