@@ -586,3 +586,34 @@ def test_verification_record_of_an_unreachable_query(cli: Cli, dsn_env: Server, 
     rows_check = next(c for c in record["checks"] if c["check"] == "query rows SHA-256")
     assert rows_check["result"] == "not checked"
     assert PASSWORD not in json.dumps(record)
+
+
+def test_a_query_is_one_source_of_several(cli: Cli, dsn_env: Server, query: Path, tmp_path: Path) -> None:
+    """Interactions from the database, complaint tickets from a CSV export: joined by agent and month."""
+    import yaml
+
+    doc = yaml.safe_load(Path(SCHEME).read_text(encoding="utf-8"))
+    doc["sources"] = {"interactions": doc.pop("records"), "complaints": {
+        "id": "ticket_id", "timezone": "Asia/Shanghai", "period": "filed_at",
+        "fields": {"ticket_id": {"type": "string"}, "agent_id": {"type": "string"},
+                   "filed_at": {"type": "datetime"}}}}
+    doc["subject"]["breakdowns"] = []
+    rate = doc["dimensions"][0]["indicators"][2]
+    rate["measure"] = {"ratio": {"numerator": {"count": True, "source": "complaints"}, "denominator": {"count": True}}}
+    doc.pop("tests")
+    scheme = tmp_path / "2026Q2.yaml"
+    scheme.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("ticket_id,agent_id,filed_at\nT1,A001,2026-04-03T10:00:00\nT2,A001,2026-05-09T10:00:00\n",
+                       encoding="utf-8")
+    out = tmp_path / "out"
+    ran = cli("evaluate", str(scheme), f"interactions={query}", f"complaints={tickets}", "-o", str(out))
+    assert "complaints    read 2 = scored 2 + rejected 0" in ran.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(i for i in manifest["inputs"] if i["source"] == "interactions")
+    assert entry["format"] == "sql" and entry["server"] == dsn_env.server and entry["rows_read"] == 3000
+    assert cli("verify", str(out)).exit_code == 0
+    cards = [json.loads(line) for line in (out / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()]
+    april = next(c for c in cards if c["subject"] == "A001/2026-04")
+    rate_of = next(i for d in april["dimensions"] for i in d["indicators"] if i["id"] == "complaint_rate")
+    assert rate_of["numerator"] == 1

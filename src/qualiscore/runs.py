@@ -60,8 +60,8 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme],
                    if isinstance(given, Sequence) and not isinstance(given, str)}
         named = {name: queries.get(name) or given for name, given in named.items()}
         run = evaluate(schemes, named, options, progress=_scored(progress))
-        for table in queries.values():
-            run = run if table is None else table.recorded(run)
+        for table in named.values():
+            run = table.recorded(run) if isinstance(table, QueryTable) else run
         return run
     if not callable(data) and not isinstance(data, ArrowStream):
         data = query_source(data, options.encoding, options.sheet) or data
@@ -140,23 +140,34 @@ def _scored(progress: Progress | None) -> EngineProgress | None:
     return progress.update if progress is not None else None
 
 
-def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *, query: QueryTable | None = None) -> Run:
+def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *,
+          queries: Mapping[str, QueryTable] | None = None) -> Run:
     """The run ``manifest`` records, computed again from its scheme and inputs by the reference engine.
 
     Relative paths are resolved against ``base`` (default: the current directory). The
     Run carries the paths, options and scheme files' places in git as recorded (git is not
     asked again: the repository may have moved on since), so it renders to the published
     bytes when nothing changed; ``verify`` checks the recorded places by themselves.
-    ``query``: the rows of the run's query file, already read again (by ``verify``).
+    ``queries``: the rows of the run's query files, already read again (by ``verify``), by recorded path.
     """
     root = Path(base) if base is not None else None
     recorded: dict[str, Any] = dict(manifest.get("options", {}))
     options = recorded_options(manifest)
     scheme_path = options.scheme_path or manifest["schemes"][0]["path"]
-    data = [("" if i.get("source") is None else f"{i['source']}=") + str(recorded_path(i["path"], root))
-            for i in manifest.get("inputs", [])]
+    queries = queries or {}
+    inputs = manifest.get("inputs", [])
+    data: Any = [str(recorded_path(i["path"], root)) for i in inputs]
+    if any(i.get("source") for i in inputs):  # a scheme with several sources: each source's inputs
+        data = {}
+        for i in inputs:
+            if i["path"] in queries:
+                data[i["source"]] = queries[i["path"]]
+            else:
+                data.setdefault(i["source"], []).append(str(recorded_path(i["path"], root)))
+    elif queries:
+        data = next(iter(queries.values()))
     schemes = load_versions(recorded_path(scheme_path, root))  # their place in git is the one recorded
-    run = execute(schemes, query if query is not None else data, dataclasses.replace(options, engine="rows"))
+    run = execute(schemes, data, dataclasses.replace(options, engine="rows"))
     return _as_recorded(dataclasses.replace(run, options=recorded), manifest)
 
 

@@ -144,7 +144,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     found: list[Discrepancy] = []
     seen: dict[str, str | None] = {}  # the SHA-256 found of each file checked (None: missing)
     rows_seen: dict[str, str] = {}  # the SHA-256 of the rows each query input returns now, when it was run
-    query: QueryTable | None = None  # the rows of the run's query, when they are the run's
+    queries: dict[str, QueryTable] = {}  # the rows of the run's queries (by path), when they are the run's
     signed = check_signer(out, [recorded_path(s["path"], root) for s in manifest["schemes"]],
                           trusted_keys=trusted_keys, public_key=public_key)
     if signed.problem is not None:
@@ -172,6 +172,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         elif i["format"] == QUERY_FORMAT:
             problem, query, rows = check_query(i, path)
             found.extend([problem] if problem is not None else [])
+            queries.update({i["path"]: query} if query is not None else {})
             rows_seen.update({i["path"]: rows} if rows is not None else {})
     outputs: dict[str, str] = manifest["outputs"]
     for name, digest in sorted(outputs.items()):
@@ -197,7 +198,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing", "input-in-memory",
                           "input-unreachable") for d in found):
         recomputed = True
-        found.extend(_recompute(manifest, out, root, query))
+        found.extend(_recompute(manifest, out, root, queries))
     found = _dedupe(found)
     checks = _checks(manifest, found, seen, rows_seen, signed.status, recomputed, rules_rev, later)
     return Report(str(out), tuple(found), recomputed, signed.envelope.fingerprint if signed.envelope else None,

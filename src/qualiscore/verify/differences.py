@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,10 @@ from .discrepancy import Discrepancy
 # Outputs a run lists that the recomputation cannot produce: taken as published (their SHA-256 is checked).
 UNRECOMPUTED = ("report.html",)
 
-def _recompute(manifest: dict[str, Any], out: Path, root: Path | None, query: QueryTable | None = None
-               ) -> list[Discrepancy]:
+def _recompute(manifest: dict[str, Any], out: Path, root: Path | None,
+               queries: Mapping[str, QueryTable] | None = None) -> list[Discrepancy]:
     try:
-        run = rerun(manifest, root, query=query)
+        run = rerun(manifest, root, queries=queries)
     except QualiscoreError as exc:
         return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
     found = []
