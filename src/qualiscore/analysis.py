@@ -23,7 +23,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -97,6 +97,7 @@ class Summary:
     grades: Mapping[str, int]  # grade -> scorecards, in the scheme's order of grades, "(none)" last
     versions: tuple[str, ...]  # "cs-quality 2026Q2", each version that scored
     most_rejected: str  # the most frequent reasons rows were rejected ("" when none was)
+    sources: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)  # name -> read, scored, rejected
 
     @classmethod
     def of(cls, run: Run) -> Summary:
@@ -105,15 +106,22 @@ class Summary:
         grades = {g: counted[g] for g in dict.fromkeys(order) if counted.get(g)}
         return cls(run.rows_read, run.rows_scored, run.rows_rejected, grades,
                    tuple(f"{s.id} {s.version}" for s in run.schemes),
-                   reject_reasons(run.problems) if run.problems else "")
+                   reject_reasons(run.problems) if run.problems else "", run.by_source())
 
     @property
     def scorecards(self) -> int:
         return sum(self.grades.values())
 
+    def source_lines(self) -> list[str]:
+        """Rows read = scored + rejected for each record source, when the scheme has several."""
+        width = max((len(n) for n in self.sources), default=0)
+        return [f"  {name:<{width}}  read {read} = scored {scored} + rejected {rejected}"
+                for name, (read, scored, rejected) in self.sources.items()]
+
     def __str__(self) -> str:
         dist = ", ".join(f"{g} {n}" for g, n in self.grades.items())
         lines = [f"rows read {self.rows_read} = scored {self.rows_scored} + rejected {self.rows_rejected}",
+                 *self.source_lines(),
                  f"{self.scorecards} scorecard(s) by {', '.join(self.versions)}: {dist or 'none'}"]
         if self.most_rejected:
             lines.append(f"most rejected: {self.most_rejected}")

@@ -58,11 +58,11 @@ def check_data(schemes: Sequence[Scheme], paths: Sequence[str], *, sample: int =
     findings: list[Finding] = []
     sampled: list[Sampled] = []
     with tempfile.TemporaryDirectory(prefix="qualiscore-sample-") as tmp:
-        for n, path in enumerate(paths):
+        for n, (path, readers) in enumerate(_by_source(schemes, paths)):
             where = Path(tmp) / str(n)
             try:
                 copy, whole = _sample(path, where, sample, sheet)
-                run = execute(schemes, [copy], RunOptions(engine="rows", encoding=encoding, sheet=sheet))
+                run = execute(readers, [copy], RunOptions(engine="rows", encoding=encoding, sheet=sheet))
             except DataError as exc:
                 findings.append(Finding("error", exc.code, exc.message, _moved(exc.location, str(where), path),
                                         exc.hint))
@@ -73,6 +73,19 @@ def check_data(schemes: Sequence[Scheme], paths: Sequence[str], *, sample: int =
             findings += _findings(run, path, whole)
             sampled.append(Sampled(path, run.rows_read, run.rows_rejected, whole))
     return DataCheck(tuple(findings), tuple(sampled))
+
+
+def _by_source(schemes: Sequence[Scheme], paths: Sequence[str]) -> list[tuple[str, Sequence[Scheme]]]:
+    """Each input with the schemes that read it: a source's own contract (``NAME=PATH``) in a scheme with several,
+    since its lookups need the other sources' rows, which a sample does not have."""
+    if not schemes[0].sources:
+        return [(path, schemes) for path in paths]
+    from .engine.sources import reading
+    from .runs import named_inputs
+
+    named = named_inputs(schemes, paths, complete=False)
+    return [(str(path), [reading(s, name) for s in schemes]) for name, given in named.items()
+            for path in given]  # type: ignore[union-attr]
 
 
 def _moved(location: Location | None, sample_dir: str, path: str) -> Location:

@@ -273,7 +273,8 @@ _MANIFEST = _object({
                                                        "commit": _or_null(_object_id), "committed": _BOOL}))}),
                      min_items=1),
     "inputs": _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,
-                             "rows_read": _count, "rows_rejected": _count}, {"sheet": _TEXT}), min_items=1),
+                             "rows_read": _count, "rows_rejected": _count}, {"sheet": _TEXT, "source": _TEXT}),
+                    min_items=1),
     "rows": _object({"read": _count, "scored": _count, "rejected": _count}),
     "subjects": _count,
     "group_by": _TEXTS,
@@ -283,6 +284,9 @@ _MANIFEST = _object({
                             "scheme_path": _or_null(_TEXT), "data": _TEXTS, "formats": _TEXTS,
                             "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL}),
     "outputs": _mapping(_file_name, _sha256),
+}, {
+    # a scheme with several record sources: rows read = scored + rejected for each
+    "sources": _mapping(_TEXT, _object({"read": _count, "scored": _count, "rejected": _count})),
 })
 
 

@@ -312,8 +312,9 @@ class TestCase:
     __test__ = False  # not a pytest test class
     name: str
     expect: Mapping[str, Any]
-    records: tuple[Mapping[str, Any], ...] | None = None
-    records_file: str | None = None
+    # Inline records; for a scheme with several sources, by source name (a source left out has none).
+    records: tuple[Mapping[str, Any], ...] | Mapping[str, tuple[Mapping[str, Any], ...]] | None = None
+    records_file: str | Mapping[str, str] | None = None
     subject: str | None = None
     tolerance: float = 1e-6
     pointer: str = ""
@@ -448,7 +449,7 @@ def compile_tests(raw: Any, doc: Document | None = None) -> tuple[TestCase, ...]
         TestCase(
             name=str(t.get("name", f"test {ti + 1}")),
             expect=t.get("expect") or {},
-            records=tuple(t["records"]) if "records" in t else None,
+            records=_test_records(t["records"]) if "records" in t else None,
             records_file=t.get("records_file"),
             subject=t.get("subject"),
             tolerance=float(t.get("tolerance", 1e-6)),
@@ -458,6 +459,12 @@ def compile_tests(raw: Any, doc: Document | None = None) -> tuple[TestCase, ...]
         for ti, t in enumerate(raw)
         if isinstance(t, dict)
     )
+
+
+def _test_records(raw: Any) -> tuple[Mapping[str, Any], ...] | Mapping[str, tuple[Mapping[str, Any], ...]]:
+    if isinstance(raw, Mapping):
+        return {name: tuple(rows) for name, rows in raw.items()}
+    return tuple(raw)
 
 
 def compile_document(doc: Document) -> Scheme:

@@ -51,9 +51,13 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
         "inputs": [
             {"path": i.path, "sha256": i.sha256, "format": i.format, "encoding": i.encoding,
              "rows_read": i.rows_read, "rows_rejected": rejected_by_source.get(i.path, 0),
-             **({"sheet": i.sheet} if i.sheet is not None else {})}
+             **({"sheet": i.sheet} if i.sheet is not None else {}),
+             **({"source": i.source} if i.source is not None else {})}
             for i in run.dataset.inputs
         ],
+        **({"sources": {name: {"read": read, "scored": scored, "rejected": rejected}
+                        for name, (read, scored, rejected) in run.by_source().items()}}
+           if run.schemes[0].sources else {}),
         "rows": {"read": run.rows_read, "scored": run.rows_scored, "rejected": run.rows_rejected},
         "subjects": len(run.scorecards),
         "group_by": list(run.group_by),
@@ -61,3 +65,4 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
         "options": run.options,
         "outputs": dict(sorted(outputs.items())),
     }
+

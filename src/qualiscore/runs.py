@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 from .engine import Progress as EngineProgress
 from .engine import Run, evaluate, evaluate_versions, resolve_engine
-from .engine.protocol import ArrowStream
-from .errors import Location, NothingScoredError
+from .engine.protocol import ArrowStream, Source
+from .errors import Location, NothingScoredError, UsageError
 from .model import RecordContract, Scheme
 from .options import RunOptions
 from .records import Dataset, InputFile, Problem, read_records, split_sheet
@@ -41,7 +41,8 @@ class Progress(Protocol):
     def update(self, n: int = 1) -> object: ...
 
 
-def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str | Path] | Reader | ArrowStream,
+def execute(scheme: str | Path | Scheme | Sequence[Scheme],
+            data: Sequence[str | Path] | Reader | ArrowStream | Mapping[str, Source],
             options: RunOptions, *, progress: Progress | None = None) -> Run:
     """Score ``data`` with ``scheme`` as ``options`` say; the Run records the options and the engine used.
 
@@ -51,6 +52,9 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str |
     no files). The engine façade chooses the engine.
     """
     schemes = _schemes(scheme)
+    if any(s.sources for s in schemes) or isinstance(data, Mapping):
+        named = data if isinstance(data, Mapping) else named_inputs(schemes, data)
+        return evaluate(schemes, named, options, progress=_scored(progress))
     if isinstance(data, ArrowStream):
         return evaluate(schemes, data, options, progress=_scored(progress))
     if callable(data) or (progress is not None and resolve_engine(options.engine) == "rows"):
@@ -60,6 +64,39 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme], data: Sequence[str |
                                 progress=_scored(progress))
         return dataclasses.replace(run, options=options.manifest_dict("rows"))
     return evaluate(schemes, [str(p) for p in data], options, progress=_scored(progress))
+
+
+def named_inputs(schemes: Sequence[Scheme], data: Sequence[str | Path] | Reader | ArrowStream, *,
+                 complete: bool = True) -> Mapping[str, Source]:
+    """Each source's input of a scheme with several sources: ``NAME=PATH`` (repeat a name for several files).
+
+    A scheme with one source also takes its input unnamed, as a `records:` scheme does.
+    ``complete``: every source must have an input (a run); else some may be left out (a check).
+    """
+    names = [s.name for s in schemes[0].sources]
+    if callable(data) or isinstance(data, ArrowStream):
+        if len(names) == 1:
+            return {names[0]: data}  # type: ignore[dict-item]
+        raise UsageError(f"scheme {schemes[0].id} reads the sources {', '.join(names)}: give one input per source")
+    out: dict[str, list[str]] = {}
+    for item in map(str, data):
+        name, sep, path = item.partition("=")
+        if sep and name in names:
+            out.setdefault(name, []).append(path)
+        elif len(names) == 1:
+            out.setdefault(names[0], []).append(item)
+        else:
+            close = difflib.get_close_matches(name, names, n=1) if sep else []
+            raise UsageError(
+                f"{item!r} does not say which source it is: scheme {schemes[0].id} reads {', '.join(names)}"
+                + (f" (did you mean {close[0]}=…?)" if close else ""),
+                hint="give each input as NAME=PATH, e.g. " + " ".join(f"{n}=PATH" for n in names))
+    missing = [n for n in names if n not in out]
+    if missing and complete:
+        raise UsageError(f"no input was given for the source{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                         f"of scheme {schemes[0].id}",
+                         hint="give each input as NAME=PATH, e.g. " + " ".join(f"{n}=PATH" for n in names))
+    return out
 
 
 def _schemes(scheme: str | Path | Scheme | Sequence[Scheme]) -> list[Scheme]:
@@ -103,7 +140,8 @@ def rerun(manifest: Mapping[str, Any], base: str | Path | None = None) -> Run:
     recorded: dict[str, Any] = dict(manifest.get("options", {}))
     options = recorded_options(manifest)
     scheme_path = options.scheme_path or manifest["schemes"][0]["path"]
-    data = [str(recorded_path(i["path"], root)) for i in manifest.get("inputs", [])]
+    data = [("" if i.get("source") is None else f"{i['source']}=") + str(recorded_path(i["path"], root))
+            for i in manifest.get("inputs", [])]
     schemes = load_versions(recorded_path(scheme_path, root))  # their place in git is the one recorded
     run = execute(schemes, data, dataclasses.replace(options, engine="rows"))
     return _as_recorded(dataclasses.replace(run, options=recorded), manifest)

@@ -8,7 +8,7 @@ committee can keep long fixtures apart from the rules.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,10 +146,10 @@ def _some(values: Sequence[str]) -> str:
     return shown if len(values) <= SHOWN_VALUES else f"{shown}, … ({len(values)} in all)"
 
 
-def _fixture(test: TestCase, base: Path, file: str) -> Path:
-    """The records file of a test, in the directory of the file that names it; else a DataError located there."""
-    where = test.records_file_location or Location(file, pointer=f"{test.pointer}/records_file")
-    reference = str(test.records_file)
+def _fixture(test: TestCase, base: Path, file: str, reference: str, pointer: str = "/records_file") -> Path:
+    """A records file of a test, in the directory of the file that names it; else a DataError located there."""
+    where = (test.records_file_location if pointer == "/records_file" else None) or Location(
+        file, pointer=f"{test.pointer}{pointer}")
     try:
         resolved = resolve_reference(base, reference)
     except OutsideTree as why:
@@ -162,16 +162,33 @@ def _fixture(test: TestCase, base: Path, file: str) -> Path:
     return resolved.path
 
 
-def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResult:
-    label = f"{scheme.id} {scheme.version}"
-    records = list(test.records) if test.records is not None else None
+def _inputs(scheme: Scheme, test: TestCase, base: Path, file: str) -> Any:
+    """What a test scores: its inline records (typed on demand) or its file; by source for a scheme with several."""
+    records, files = test.records, test.records_file
+    if scheme.sources and (isinstance(records, Mapping) or isinstance(files, Mapping)):
+        out: dict[str, Any] = {}
+        for s in scheme.sources:
+            if isinstance(files, Mapping) and s.name in files:
+                out[s.name] = [_fixture(test, base, file, files[s.name], f"/records_file/{s.name}")]
+            else:
+                rows = records.get(s.name, ()) if isinstance(records, Mapping) else ()
+                out[s.name] = records_from_dicts(list(rows), s.contract,
+                                                 source=f"{file}#{test.pointer}/records/{s.name}")
+        return out
+    if records is None:
+        return [_fixture(test, base, file, str(files))]
+    inline_rows: list[Any] = list(records)
 
     def inline(contract: RecordContract) -> Dataset:
-        return records_from_dicts(records or [], contract, source=f"{file}#{test.pointer}")
+        return records_from_dicts(inline_rows, contract, source=f"{file}#{test.pointer}")
 
+    return inline
+
+
+def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResult:
+    label = f"{scheme.id} {scheme.version}"
     try:
-        run = execute(scheme, inline if records is not None else [_fixture(test, base, file)],
-                      RunOptions(engine="rows"))
+        run = execute(scheme, _inputs(scheme, test, base, file), RunOptions(engine="rows"))
     except QualiscoreError as exc:
         text = exc.format()
         cut = f"\n… ({len(text) - MAX_ERROR_CHARS:,} more characters)" if len(text) > MAX_ERROR_CHARS else ""

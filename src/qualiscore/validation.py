@@ -975,7 +975,9 @@ class _Lint:
     def tests(self) -> None:
         grade_names = self.grade_names()
         for ti, test in enumerate(list_of(self.data.get("tests"))):
-            self.findings.extend(reference_findings(self.doc, f"/tests/{ti}/records_file", "records_file"))
+            for ptr in self.test_sources(dict_of(test), f"/tests/{ti}", "records_file"):
+                self.findings.extend(reference_findings(self.doc, ptr, "records_file"))
+            self.test_sources(dict_of(test), f"/tests/{ti}", "records")
             expect = dict_of(dict_of(test).get("expect"))
             ptr = f"/tests/{ti}/expect"
             for iid in dict_of(expect.get("indicators")):
@@ -991,6 +993,30 @@ class _Lint:
             if isinstance(grade, str) and grade not in grade_names:
                 self.ref_missing(grade, dict.fromkeys(grade_names, ""), f"{ptr}/grade", "grade", key=False)
             self.test_dates(dict_of(test), f"/tests/{ti}")
+
+    def test_sources(self, test: Mapping[str, Any], pointer: str, key: str) -> list[str]:
+        """A test's records (or files) by source in a scheme with several, as one list (or file) in one with
+        one; the pointers of the files named."""
+        value = test.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, dict):
+            if self.several and len(self.contracts) > 1:
+                self.add("error", "unknown-source", f"this scheme reads several sources, so a test's {key} says "
+                         "which source each belongs to", f"{pointer}/{key}",
+                         f"write {key}: {{{self.contracts[0][0]}: …, {self.contracts[1][0]}: …}}", key=True)
+            return [f"{pointer}/{key}"]
+        if not self.several:
+            self.add("error", "unknown-source", f"this scheme reads one table (records:), so a test's {key} is "
+                     "not by source", f"{pointer}/{key}", f"give {key} without source names", key=True)
+            return []
+        out = []
+        for name in value:
+            if name not in self.available:
+                self.ref_missing(name, self.available, f"{pointer}/{key}/{name}", "source")
+            else:
+                out.append(f"{pointer}/{key}/{escape_pointer_token(name)}")
+        return out
 
     def test_dates(self, test: Mapping[str, Any], pointer: str) -> None:
         """A test whose records (or subject period) fall outside the version's effective range

@@ -68,7 +68,9 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     """Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
-    then scored by the version in force at its start.
+    then scored by the version in force at its start. A scheme with several record
+    sources takes each input as NAME=PATH (repeat a name for several files of one
+    source): interactions=calls.csv surveys=survey.xlsx complaints=tickets.csv.
 
     \b
     Writes scorecards.jsonl, scorecards.csv, rejects.csv, row-digests.bin (a
@@ -81,6 +83,8 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o out/
       qualiscore evaluate rules/cs-quality/ data/sample/interactions-q1q2.csv -o out/
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --by team
+      qualiscore evaluate rules/cs-quality/2026Q3.yaml interactions=calls.csv surveys=survey.csv \
+          inspections=qa.csv complaints=tickets.csv -o out/
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --sign-key committee.pem --operator 张三
     """
     if operator is not None and not sign_key:
@@ -97,7 +101,7 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     if max_rejects is not None:
         max_rejects.check(run.rows_rejected, run.rows_read, run.dataset.inputs)
     files = render_outputs(run)
-    protect = [scheme, *data, *([sign_key] if sign_key else [])]
+    protect = [scheme, *data, *(d.partition("=")[2] for d in data if "=" in d), *([sign_key] if sign_key else [])]
     with publish(outdir, force=force, protect=protect) as stage:
         if with_report:
             from ..report import Published, build_report  # qualiscore[report]: loaded only when asked for
@@ -126,6 +130,8 @@ def progress_bar(quiet: bool) -> tqdm:
 def summary(run: Run, out: Path) -> None:
     facts = Summary.of(run)
     echo(f"rows read {facts.rows_read} = scored {facts.rows_scored} + rejected {facts.rows_rejected}")
+    for line in facts.source_lines():
+        echo(line)
     dist = ", ".join(f"{visible(g)} {n}" for g, n in facts.grades.items())
     echo(f"{facts.scorecards} scorecard(s) by {', '.join(facts.versions)}: {dist or 'none'}")
     echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")

@@ -21,9 +21,10 @@ from . import echo, style
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json for CI and editors.")
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
-@click.option("--data", "data", multiple=True, type=click.Path(), metavar="FILE",
+@click.option("--data", "data", multiple=True, type=click.Path(), metavar="[NAME=]FILE",
               help="Also check this data file against the scheme: every field's column in its header, and its "
-                   "first rows typed as a run would (repeat for several files).")
+                   "first rows typed as a run would (repeat for several files). For a scheme with several "
+                   "record sources, NAME=FILE checks the file against that source's own contract.")
 @click.option("--sample", type=click.IntRange(min=1), default=SAMPLE_ROWS, show_default=True,
               help="With --data: how many rows of each file to check.")
 @click.option("--encoding", default=None, help="With --data: the files' text encoding (default: UTF-8, else GB18030).")
@@ -45,10 +46,13 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool, data: tuple[str, ...
       qualiscore validate rules/cs-quality/2026Q2.yaml
       qualiscore validate rules/ --format json --strict
       qualiscore validate rules/cs-quality/2026Q2.yaml --data exports/2026-06.csv
+      qualiscore validate rules/cs-quality/2026Q3.yaml --data interactions=calls.csv --data surveys=survey.xlsx
     """
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
-        raise click.BadParameter(f"{', '.join(missing)} does not exist", param_hint="PATHS")
+        named = [p for p in missing if "=" in p]
+        hint = f" (to check the data of a source, write --data before each: --data {named[0]})" if named else ""
+        raise click.BadParameter(f"{', '.join(missing)} does not exist{hint}", param_hint="PATHS")
     if data and len(paths) != 1:
         raise click.BadParameter("--data checks data against one scheme: give one scheme file or directory of "
                                  "versions", param_hint="PATHS")

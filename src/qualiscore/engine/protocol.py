@@ -71,6 +71,17 @@ class Run:
     def rows_scored(self) -> int:
         return self.rows_read - self.rows_rejected
 
+    def by_source(self) -> dict[str, tuple[int, int, int]]:
+        """Rows read, scored and rejected for each record source of a scheme with several (else empty)."""
+        rejected = {(p.source, p.row) for p in self.problems}
+        out = {}
+        for name in (s.name for s in self.schemes[0].sources):
+            paths = {i.path for i in self.dataset.inputs if i.source == name}
+            read = sum(i.rows_read for i in self.dataset.inputs if i.source == name)
+            refused = sum(1 for source, _ in rejected if source in paths)
+            out[name] = (read, read - refused, refused)
+        return out
+
 
 class Engine(Protocol):
     """An evaluation engine; every engine gives the same Run for the same schemes, source and options."""

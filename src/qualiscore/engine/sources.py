@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from .protocol import Engine
     from .protocol import Source as Input
 
-__all__ = ["evaluate_sources", "measure_key", "source_of", "views"]
+__all__ = ["evaluate_sources", "measure_key", "reading", "source_of", "views"]
 
 _VIEW_SCORING = Scoring("map")  # a view's indicators are measured, never scored
 _RECORDS = Measure("count", parse(True))  # what a view measures when nothing reads its source: its records
@@ -107,6 +107,15 @@ def views(scheme: Scheme) -> dict[str, Scheme]:
             scheme, records=contract, subject=subject, derive=tuple(derive), vetoes=vetoes, tests=(), sources=(),
             dimensions=(Dimension(source.name, source.name, 1.0, indicators),))
     return out
+
+
+def reading(scheme: Scheme, name: str) -> Scheme:
+    """A scheme that only reads the source ``name`` with its own contract, one scorecard per record:
+    what checking a source's export alone (``validate --data``) runs, with no other source to look up."""
+    source = next(s for s in scheme.sources if s.name == name)
+    return dataclasses.replace(
+        scheme, records=source.contract, subject=Subject(), derive=(), vetoes=(), tests=(), sources=(),
+        dimensions=(Dimension(name, name, 1.0, (Indicator("records", "records", _RECORDS, _VIEW_SCORING, 1.0),)),))
 
 
 def view_contract(scheme: Scheme, source: Source) -> RecordContract:

@@ -140,8 +140,8 @@ def _from_dir(d: Path, manifest: Mapping[str, Any], descriptions: Mapping[str, s
 
 
 def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir: Path
-                 ) -> tuple[list[Path] | None, str]:
-    """The run's inputs, if they are all on disk and unchanged; else None and why not."""
+                 ) -> tuple[list[str] | None, str]:
+    """The run's inputs (``NAME=PATH`` for a source's), if they are all on disk and unchanged; else None and why not."""
     if not schemes or len(schemes) != len(manifest.get("schemes", [])):
         return None, "the run's scheme files are not all available unchanged"
     paths = []
@@ -149,7 +149,7 @@ def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir:
         path, why = find_recorded(str(i.get("path", "")), i.get("sha256"), outdir)
         if path is None:
             return None, f"input {i.get('path')} is {why}"
-        paths.append(path)
+        paths.append(("" if i.get("source") is None else f"{i['source']}=") + str(path))
     if not paths:
         return None, "the manifest lists no input files"
     return paths, ""

@@ -187,7 +187,8 @@ class _Page:
             approvals.append(text + (f' <span class="muted">({escape(a.version)})</span>' if multi else ""))
         out.append(("Approved by 审批", "<br>".join(approvals) or '<span class="muted">not recorded</span>'))
         out.append(("Data period 数据期间", escape(facts.data_period)))
-        out.append(("Rows 记录", f"read {rows.read:,} = scored {rows.scored:,} + rejected {rows.rejected:,}"))
+        out.append(("Rows 记录", "<br>".join([str(rows), *(f"<code>{escape(name)}</code> {counts}"
+                                                          for name, counts in facts.sources)])))
         out.append(("Subjects 评价对象", f"{view.scorecards} · grouped by "
                     + (", ".join(f"<code>{escape(g)}</code>" for g in facts.group_by) or "record")))
         inputs = [f"<code>{escape(i.path)}</code> <span class=\"muted\">{escape(i.rows_read)} rows · "

@@ -48,7 +48,8 @@ def render_markdown(view: ReportView) -> str:
                                  for s in facts.entries)),
         ("Approved by", "; ".join(approvals) or "—"),
         ("Data period", _cell(facts.data_period)),
-        ("Rows", f"read {rows.read} = scored {rows.scored} + rejected {rows.rejected}"),
+        ("Rows", "; ".join([f"read {rows.read} = scored {rows.scored} + rejected {rows.rejected}",
+                            *(f"{_cell(name)}: {counts}" for name, counts in facts.sources)])),
         ("Scorecards", str(view.scorecards)),
         ("Mean score", fmt_number(view.scores.mean)),
         ("Manifest SHA-256", "one of the run's outputs, listed in manifest.json" if facts.in_run

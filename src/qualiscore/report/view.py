@@ -65,6 +65,9 @@ class RowCounts:
     scored: int
     rejected: int
 
+    def __str__(self) -> str:
+        return f"read {self.read:,} = scored {self.scored:,} + rejected {self.rejected:,}"
+
 
 @dataclass(frozen=True, slots=True)
 class RunFacts:
@@ -78,6 +81,7 @@ class RunFacts:
     changelog: tuple[tuple[str, str], ...]  # (version, line)
     data_period: str
     rows: RowCounts
+    sources: tuple[tuple[str, RowCounts], ...]  # per record source, for a scheme with several
     group_by: tuple[str, ...]
     inputs: tuple[InputEntry, ...]
     manifest_sha256: str  # "" when the report is one of the run's outputs (in_run)
@@ -288,6 +292,8 @@ def _facts(run: RunOutput, periods: Sequence[str]) -> RunFacts:
         changelog=tuple((s.version, c) for s in run.schemes for c in s.changelog),
         data_period=data_period,
         rows=RowCounts(rows.get("read", 0), rows.get("scored", 0), rows.get("rejected", 0)),
+        sources=tuple((str(name), RowCounts(c.get("read", 0), c.get("scored", 0), c.get("rejected", 0)))
+                      for name, c in (m.get("sources") or {}).items() if isinstance(c, dict)),
         group_by=tuple(m.get("group_by") or ()),
         inputs=tuple(InputEntry(_text(i.get("path")), _text(i.get("rows_read")), _text(i.get("format")),
                                 _text(i.get("encoding")), str(i.get("sha256", ""))) for i in m.get("inputs", [])),
