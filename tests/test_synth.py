@@ -400,3 +400,159 @@ def test_committed_samples_are_reproducible(name: str, kind: str, n: int, kw: di
     buf = io.StringIO()
     (synth.write_csv if kind == "cs" else synth.write_qa_csv)(buf, n, **kw)
     assert path.read_bytes() == buf.getvalue().encode("utf-8")
+
+
+# --- one run's four sources (cs-sources) ----------------------------------------------------------
+
+
+def tables(n: int, **kw: object) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {t: [] for t in synth.SOURCE_TABLES}
+    for table, row in synth.generate_sources(n, **kw):  # type: ignore[arg-type]
+        out[table].append(row)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sources() -> dict[str, list[dict[str, str]]]:
+    return tables(6000, seed=11, start="2026-07-01", months=3, agents=24, dirty=0)
+
+
+def stamp(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def test_sources_same_arguments_same_bytes(tmp_path: Path) -> None:
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    counts = synth.write_sources_csv(a, 2000, seed=3, months=2, dirty=0.02)
+    assert synth.write_sources_csv(b, 2000, seed=3, months=2, dirty=0.02) == counts
+    synth.write_sources_csv(c, 2000, seed=4, months=2, dirty=0.02)
+    assert sorted(p.name for p in a.iterdir()) == sorted(f"{t}.csv" for t in synth.SOURCE_TABLES)
+    for table in synth.SOURCE_TABLES:
+        assert (a / f"{table}.csv").read_bytes() == (b / f"{table}.csv").read_bytes()
+        assert (a / f"{table}.csv").read_bytes() != (c / f"{table}.csv").read_bytes()
+        text = (a / f"{table}.csv").read_text(encoding="utf-8")
+        assert text.startswith(",".join(synth.SOURCE_COLUMNS[table]) + "\n")
+        assert len(text.splitlines()) == counts[table] + 1
+    assert counts["interactions"] == 2000
+
+
+def test_sources_interactions_are_the_cs_rows(sources: dict[str, list[dict[str, str]]]) -> None:
+    cs = list(generate(6000, seed=11, start="2026-07-01", months=3, agents=24, dirty=0))
+    columns = synth.SOURCE_COLUMNS["interactions"]
+    assert sources["interactions"] == [{k: r[k] for k in columns} for r in cs]
+    assert not {"csat", "nps", "complaint", "unauthorised_promise"} & set(columns)
+    # the answers, complaints and QA findings moved to their own tables, where an interaction had them
+    by_id = {r["interaction_id"]: r for r in cs}
+    for s in sources["surveys"]:
+        assert (s["csat"], s["nps"]) == (by_id[s["interaction_id"]]["csat"], by_id[s["interaction_id"]]["nps"])
+    for q in sources["inspections"]:
+        assert q["unauthorised_promise"] == by_id[q["interaction_id"]]["unauthorised_promise"]
+        assert (q["forbidden_phrase"] == "true") == any(
+            p in by_id[q["interaction_id"]]["transcript"] for p in FORBIDDEN_PHRASES)
+    for c in sources["complaints"]:
+        if c["interaction_id"]:
+            assert by_id[c["interaction_id"]]["complaint"] == "true"
+            assert by_id[c["interaction_id"]]["agent_id"] == c["agent_id"]
+
+
+def test_sources_refer_to_earlier_interactions(sources: dict[str, list[dict[str, str]]]) -> None:
+    started = {r["interaction_id"]: stamp(r["started_at"]) for r in sources["interactions"]}
+    lo, hi = datetime.fromisoformat("2026-07-01T00:00:00+08:00"), datetime.fromisoformat("2026-10-01T00:00:00+08:00")
+    for table, id_field, time_field in (("surveys", "survey_id", "answered_at"),
+                                        ("inspections", "inspection_id", "inspected_at"),
+                                        ("complaints", "ticket_id", "filed_at")):
+        got = sources[table]
+        ids = [r[id_field] for r in got]
+        assert len(set(ids)) == len(ids) and ids == sorted(ids), table
+        times = [stamp(r[time_field]) for r in got]
+        assert times == sorted(times) and all(lo <= t < hi for t in times), table
+        for r, t in zip(got, times):
+            if r["interaction_id"]:
+                assert started[r["interaction_id"]] < t, (table, r)
+    assert len({r["interaction_id"] for r in sources["surveys"]}) == len(sources["surveys"])
+    assert len({r["interaction_id"] for r in sources["inspections"]}) == len(sources["inspections"])
+    # a complaint is sometimes filed in the month after its interaction
+    later = [c for c in sources["complaints"] if c["interaction_id"]
+             and stamp(c["filed_at"]).month != started[c["interaction_id"]].month]
+    assert later
+
+
+def test_sources_shapes(sources: dict[str, list[dict[str, str]]]) -> None:
+    n = len(sources["interactions"])
+    surveys, inspections, complaints = sources["surveys"], sources["inspections"], sources["complaints"]
+    assert 0.25 < len(surveys) / n < 0.40
+    assert all(s["csat"] or s["nps"] for s in surveys)
+    assert {s["csat"] for s in surveys} == {"", "1", "2", "3", "4", "5"}
+    assert {int(s["nps"]) for s in surveys if s["nps"]} <= set(range(11))
+    assert 0.10 < len(inspections) / n < 0.20
+    assert all(0 <= int(q["score"]) <= 100 for q in inspections)
+    assert {q["reviewer_id"] for q in inspections} == {f"QA{k:02d}" for k in range(1, 7)}
+    assert 0 < sum(q["unauthorised_promise"] == "true" for q in inspections) < 0.01 * len(inspections) + 10
+    assert 0.005 < sum(q["forbidden_phrase"] == "true" for q in inspections) / len(inspections) < 0.15
+    assert 0.01 < len(complaints) / n < 0.05
+    assert {c["category"] for c in complaints} == set(synth.COMPLAINT_CATEGORIES)
+    assert 0.1 < sum(not c["interaction_id"] for c in complaints) / len(complaints) < 0.35
+    # skill shows in the inspection score: the agents with the fewest resolved contacts score lower
+    scores: dict[str, list[int]] = {}
+    agent_of = {r["interaction_id"]: r["agent_id"] for r in sources["interactions"]}
+    for q in inspections:
+        scores.setdefault(agent_of[q["interaction_id"]], []).append(int(q["score"]))
+    mean = {a: sum(v) / len(v) for a, v in scores.items()}
+    assert max(mean.values()) - min(mean.values()) > 10
+
+
+def test_sources_dirty_rows() -> None:
+    clean = tables(5000, seed=2, start="2026-07-01", months=2, agents=12, dirty=0)
+    dirty = tables(5000, seed=2, start="2026-07-01", months=2, agents=12, dirty=0.03)
+    known = {r["interaction_id"] for r in clean["interactions"]}
+    for table in synth.SOURCE_TABLES:
+        assert len(clean[table]) == len(dirty[table])
+        differ = [(a, b) for a, b in zip(clean[table], dirty[table]) if a != b]
+        # each dirty row breaks one field; the other rows are the clean rows
+        assert len(differ) == pytest.approx(0.03 * len(clean[table]), abs=2), table
+        assert all(sum(a[k] != b[k] for k in a) == 1 for a, b in differ), table
+    # some surveys and inspections name an interaction no row has (rejected as lookup-unmatched)
+    assert [b for b in dirty["surveys"] if b["interaction_id"] and b["interaction_id"] not in known]
+    assert [b for b in dirty["inspections"] if b["interaction_id"] and b["interaction_id"] not in known]
+    assert {b["channel"] for b in dirty["interactions"]} >= {"wechat"}
+    assert any(b["csat"] == "7" for b in dirty["surveys"]) and any(b["score"] == "120" for b in dirty["inspections"])
+    ids = [b["ticket_id"] for b in dirty["complaints"]]
+    assert len(set(ids)) < len(ids) or "" in ids or any(not b["agent_id"] for b in dirty["complaints"])
+
+
+def test_sources_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        synth.generate_sources(10, months=0)
+    with pytest.raises(ValueError):
+        synth.write_sources_csv(tmp_path / "never", 10, dirty=2.0)
+    assert not (tmp_path / "never").exists()
+    with pytest.raises(TypeError):
+        synth.write_sources_csv(tmp_path / "never", 10, colour="red")
+
+
+def test_cli_cs_sources(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from qualiscore.cli import cli
+
+    runner = CliRunner()
+    out = tmp_path / "q3"
+    result = runner.invoke(cli, ["synth", "cs-sources", "-n", "400", "--seed", "5", "--start", "2026-07-01",
+                                 "--months", "2", "--agents", "6", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = tmp_path / "expected"
+    counts = synth.write_sources_csv(expected, 400, seed=5, start="2026-07-01", months=2, agents=6)
+    for table in synth.SOURCE_TABLES:
+        assert (out / f"{table}.csv").read_bytes() == (expected / f"{table}.csv").read_bytes()
+    assert f"wrote 400 interactions, {counts['surveys']} surveys" in result.output
+    assert runner.invoke(cli, ["synth", "cs-sources", "-n", "10"]).exit_code == 2  # no directory
+    assert runner.invoke(cli, ["synth", "cs-sources", "-n", "10", "--format", "jsonl", "-o", str(out)]).exit_code == 2
+
+
+def test_committed_q3_sample_is_reproducible(tmp_path: Path) -> None:
+    sample = SAMPLE / "q3"
+    if not sample.exists():
+        pytest.skip(f"{sample} not present")
+    synth.write_sources_csv(tmp_path, 3000, seed=7, start="2026-07-01", months=3, agents=24, dirty=0.01)
+    for table in synth.SOURCE_TABLES:
+        assert (sample / f"{table}.csv").read_bytes() == (tmp_path / f"{table}.csv").read_bytes(), table

@@ -1,12 +1,15 @@
 """Deterministic synthetic customer-service records for the demo, the tests and the benchmarks.
 
-Two generators, standard library only:
+Three generators, standard library only:
 
 * :func:`generate` — interaction records for the ``cs-quality`` scheme, one row per
   chat, call, ticket or e-mail, exactly as a CSV export would show them (strings;
   an empty string is null). Rows come in ``started_at`` order and their ids ascend.
 * :func:`generate_qa` — record-level quality-inspection forms (质检表): one row per
   inspected interaction, with yes/no checks written 是/否.
+* :func:`generate_sources` — one run's four record sources for a scheme with
+  ``sources:``: the interactions (通话记录), and the surveys (满意度评价), QA inspections
+  (质检记录) and complaint tickets (投诉工单) that name them, each table in time order.
 
 Every agent gets a skill in [0, 1], drawn once from the seed; skill moves response
 times, first-contact resolution, satisfaction, the structure of the transcript and the
@@ -16,7 +19,9 @@ typical scheme (优秀 / 良好 / 合格 / 不合格). Skills are stratified (on
 
 A fraction ``dirty`` of the rows breaks the data contract in one field each (a channel
 outside the enum, a negative response time, an impossible timestamp, a csat of 7, a
-boolean "maybe"), rotating through the kinds so a demo shows rejects of every kind.
+boolean "maybe"), rotating through the kinds so a demo shows rejects of every kind; in
+``generate_sources`` every table has its own dirty rows, among them surveys and
+inspections naming an interaction the export does not hold.
 Dirty rows are chosen by their own random stream, so ``dirty=0`` and ``dirty=0.01``
 give the same clean rows.
 
@@ -30,18 +35,20 @@ Command line (``-o`` defaults to standard output)::
 
     python -m qualiscore.synth cs -n 3000 --seed 7 --start 2026-04-01 --months 3 --agents 24 -o out.csv
     python -m qualiscore.synth qa -n 300 --start 2026-04-01 -o qa.csv
+    qualiscore synth cs-sources -n 3000 --start 2026-07-01 --months 3 --agents 24 -o DIR
 """
 
 from __future__ import annotations
 
 import calendar
 import csv
+import heapq
 import json
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from datetime import date, timedelta
+from contextlib import ExitStack, contextmanager
+from datetime import date, datetime, timedelta
 from random import Random
 from statistics import NormalDist
 from typing import IO, Any
@@ -50,12 +57,16 @@ __all__ = [
     "COLUMNS",
     "FORBIDDEN_PHRASES",
     "QA_COLUMNS",
+    "SOURCE_COLUMNS",
+    "SOURCE_TABLES",
     "generate",
     "generate_qa",
+    "generate_sources",
     "write_csv",
     "write_jsonl",
     "write_qa_csv",
     "write_qa_jsonl",
+    "write_sources_csv",
 ]
 
 COLUMNS: tuple[str, ...] = (
@@ -344,12 +355,12 @@ def _check(n: int, start: str, months: int, agents: int | None, dirty: float) ->
 _BOOL_COLUMNS = (7, 8, 9, 13)  # indexes in COLUMNS
 
 
-def _dirty_kinds(seed: int) -> Iterator[int]:
-    """Kinds 0-4 for successive dirty rows: each cycle of five is a fresh shuffle of all five."""
+def _dirty_kinds(seed: int, count: int = 5) -> Iterator[int]:
+    """Kinds 0 to count-1 for successive dirty rows: each cycle is a fresh shuffle of all of them."""
     rnd = Random(seed * 1_000_003 + 29).random
     while True:
-        kinds = [0, 1, 2, 3, 4]
-        for k in range(4, 0, -1):
+        kinds = list(range(count))
+        for k in range(count - 1, 0, -1):
             j = int(rnd() * (k + 1))
             kinds[k], kinds[j] = kinds[j], kinds[k]
         yield from kinds
@@ -667,6 +678,198 @@ def generate_qa(
 
 
 # --------------------------------------------------------------------------------------------
+# One run's four record sources (cs-sources): the interactions of `cs`, and the surveys,
+# QA inspections and complaint tickets that refer to them.
+
+SOURCE_TABLES: tuple[str, ...] = ("interactions", "surveys", "inspections", "complaints")
+
+SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "interactions": (
+        "interaction_id", "agent_id", "team", "channel", "started_at", "first_response_s", "handle_time_s",
+        "resolved_first_contact", "repeat_contact_7d", "transcript",
+    ),
+    "surveys": ("survey_id", "interaction_id", "answered_at", "csat", "nps"),
+    "inspections": (
+        "inspection_id", "interaction_id", "reviewer_id", "inspected_at", "score", "forbidden_phrase",
+        "unauthorised_promise",
+    ),
+    "complaints": ("ticket_id", "agent_id", "filed_at", "category", "interaction_id"),
+}
+
+COMPLAINT_CATEGORIES: tuple[str, ...] = ("服务态度", "处理时效", "问题未解决", "业务差错", "其他")
+
+_INTERACTION_COLUMNS = tuple(COLUMNS.index(c) for c in SOURCE_COLUMNS["interactions"])
+_ID_PREFIX = {"surveys": "S", "inspections": "Q", "complaints": "C"}
+_REVIEWERS = 6
+# Chance that an interaction is inspected: a random sample, plus most of the interactions
+# a complaint or a reported promise brought to QA's attention.
+_INSPECTED = 0.12
+_INSPECTED_FLAGGED = 0.75
+# Dirty kinds per derived table; interactions break as `cs` rows do, minus the columns it drops.
+_DIRTY_KINDS = {"interactions": 4, "surveys": 4, "inspections": 4, "complaints": 3}
+
+
+def _seconds_later(stamp: datetime, seconds: float) -> datetime:
+    return stamp + timedelta(seconds=int(seconds))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + TZ
+
+
+def _corrupt_source(table: str, row: list[str], kind: int, k: int, orphan: str) -> None:
+    """Break the k-th dirty row of a table in one field; `orphan` is an interaction id no row has.
+
+    A dirty complaint may repeat the previous ticket's id (the first ticket loses its id).
+    """
+    if table == "interactions":
+        if kind == 0:
+            row[3] = "wechat"
+        elif kind == 1:
+            row[5] = "-5"
+        elif kind == 2:
+            row[4] = "2026-13-45 25:00"
+        else:
+            row[7 + (k // 4) % 2] = "maybe"
+    elif table == "surveys":
+        if kind == 0:
+            row[3] = "7"
+        elif kind == 1:
+            row[4] = "11"
+        elif kind == 2:
+            row[1] = ""  # interaction_id missing
+        else:
+            row[1] = orphan  # a survey of an interaction the export does not hold: lookup-unmatched
+    elif table == "inspections":
+        if kind == 0:
+            row[4] = "120"
+        elif kind == 1:
+            row[5 + (k // 4) % 2] = "maybe"
+        elif kind == 2:
+            row[4] = ""  # score missing
+        else:
+            row[1] = orphan
+    elif kind == 0:
+        row[0] = f"{row[0][0]}{int(row[0][1:]) - 1:0{len(row[0]) - 1}d}" if row[0][1:].lstrip("0") != "1" else ""
+    elif kind == 1:
+        row[2] = "2026-02-30T10:00:00+08:00"
+    else:
+        row[1] = ""  # agent_id missing
+
+
+def _qa_score(transcript: str, resolved: bool, forbidden: bool, promise: bool, z: float) -> int:
+    """An inspection score 0–100 that follows what the transcript shows of the agent's work."""
+    score = 62.0 + 6.0 * z + (4.0 if resolved else -4.0)
+    if transcript:
+        score += 10.0 if "首先" in transcript else 0.0
+        score += 8.0 if any(t.split("{}")[0] in transcript for t in _RESTATE) else 0.0
+        score += 6.0 if any(c in transcript for c in _CLOSINGS) else 0.0
+    score -= 25.0 if forbidden else 0.0
+    score -= 35.0 if promise else 0.0
+    return max(0, min(100, int(score + 0.5)))
+
+
+def _source_rows(n: int, seed: int, start: str, months: int, agents: int | None,
+                 dirty: float) -> Iterator[tuple[str, list[str]]]:
+    _check(n, start, months, agents, dirty)
+    return _tables(n, seed, start, months, agents, dirty)
+
+
+def _tables(n: int, seed: int, start: str, months: int, agents: int | None,
+            dirty: float) -> Iterator[tuple[str, list[str]]]:
+    """(table, row) in the order the tables' files are written, each table in its own time order.
+
+    Surveys, inspections and complaints come after their interaction; a heap holds them
+    until the interactions have passed their time, so each file ascends in time and ids.
+    The export is taken at the end of the last month: rows dated later are not in it.
+    """
+    end = datetime.combine(_add_months(_parse_start(start), months), datetime.min.time())
+    width = _width(n)
+    rng = Random(seed * 131 + 23)
+    rnd = rng.random
+    Z, ZN = _Z, _ZN
+    dirty_at = {t: _dirty_positions(seed * 64 + 11 + k, dirty) for k, t in enumerate(SOURCE_TABLES)}
+    next_dirty = {t: next(dirty_at[t], -1) for t in SOURCE_TABLES}
+    kinds = {t: _dirty_kinds(seed * 64 + 11 + k, _DIRTY_KINDS[t]) for k, t in enumerate(SOURCE_TABLES)}
+    written = dict.fromkeys(SOURCE_TABLES, 0)
+    broken = dict.fromkeys(SOURCE_TABLES, 0)
+    pending: list[tuple[datetime, int, str, list[str]]] = []
+    seq = 0
+
+    def emit(table: str, row: list[str]) -> tuple[str, list[str]]:
+        i = written[table]
+        written[table] = i + 1
+        if table != "interactions":
+            row[0] = f"{_ID_PREFIX[table]}{i + 1:0{width}d}"
+        if i == next_dirty[table]:
+            _corrupt_source(table, row, next(kinds[table]), broken[table], f"I{n + 1 + broken[table]:0{width}d}")
+            broken[table] += 1
+            next_dirty[table] = next(dirty_at[table], -1)
+        return table, row
+
+    for row in _cs_rows(n, seed, start, months, agents, 0.0):
+        started = datetime.fromisoformat(row[4][:19])
+        while pending and pending[0][0] <= started:
+            _, _, table, derived = heapq.heappop(pending)
+            yield emit(table, derived)
+        yield emit("interactions", [row[c] for c in _INTERACTION_COLUMNS])
+
+        interaction_id, agent_id, resolved = row[0], row[1], row[7] == "true"
+        complaint, csat, nps, transcript, promise = row[9] == "true", row[10], row[11], row[12], row[13] == "true"
+        later: list[tuple[datetime, str, list[str]]] = []
+        if csat or nps:
+            # most answer the survey sent when the contact ends, the rest within three days
+            delay = 60 + rnd() * 3540 if rnd() < 0.6 else 3600 + rnd() * 255_600
+            later.append((_seconds_later(started, delay), "surveys", ["", interaction_id, "", csat, nps]))
+        if rnd() < (_INSPECTED_FLAGGED if complaint or promise else _INSPECTED):
+            forbidden = any(p in transcript for p in FORBIDDEN_PHRASES)
+            score = _qa_score(transcript, resolved, forbidden, promise, Z[int(rnd() * ZN)])
+            reviewer = f"QA{int(rnd() * _REVIEWERS) + 1:02d}"
+            delay = 43_200 + rnd() * 475_200  # half a day to six days
+            later.append((_seconds_later(started, delay), "inspections",
+                          ["", interaction_id, reviewer, "", str(score), _BOOL[forbidden], _BOOL[promise]]))
+        if complaint:
+            r = rnd()
+            c = (2 if r < 0.5 else 1 if r < 0.75 else 0 if r < 0.9 else 3) if not resolved else (
+                0 if r < 0.4 else 1 if r < 0.65 else 3 if r < 0.85 else 4)
+            delay = 7200 + rnd() * 165_600 if rnd() < 0.7 else 172_800 + rnd() * 1_123_200  # 2 h–2 d, else to 15 d
+            later.append((_seconds_later(started, delay), "complaints",
+                          ["", agent_id, "", COMPLAINT_CATEGORIES[c], interaction_id if rnd() < 0.8 else ""]))
+        for moment, table, derived in later:
+            if moment >= end:
+                continue
+            derived[2 if table != "inspections" else 3] = _stamp(moment)
+            heapq.heappush(pending, (moment, seq, table, derived))
+            seq += 1
+    while pending:
+        _, _, table, derived = heapq.heappop(pending)
+        yield emit(table, derived)
+
+
+def generate_sources(
+    n: int,
+    *,
+    seed: int = 7,
+    start: str = "2026-04-01",
+    months: int = 1,
+    agents: int | None = None,
+    dirty: float = 0.01,
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """Yield (table, row) for one run's four sources: n interactions and what refers to them.
+
+    The interactions are those :func:`generate` gives with ``dirty=0``, without the survey
+    answers, the complaint flag and the QA finding. ``surveys`` holds one row per answered
+    survey (csat 1–5 and nps 0–10, either may be empty), ``inspections`` a QA result for a
+    sample of about 15% of the interactions, ``complaints`` a ticket per complaint, filed
+    up to 15 days later (so sometimes in the next month); each names its interaction.
+    A fraction ``dirty`` of every table breaks one field (surveys and inspections: some
+    name an interaction the export does not hold).
+    """
+    rows = _source_rows(n, seed, start, months, agents, dirty)  # checks the arguments now
+    return ((table, dict(zip(SOURCE_COLUMNS[table], row))) for table, row in rows)
+
+
+# --------------------------------------------------------------------------------------------
 # Writers
 
 Target = str | os.PathLike[str] | IO[str]
@@ -720,6 +923,27 @@ def write_qa_csv(path: Target, n: int, **kw: Any) -> int:
     """Write n QA inspection rows (see :func:`generate_qa`) as UTF-8 CSV with a header; return rows written."""
     opts = {**_QA_DEFAULTS, **_kw(kw, _QA_KW)}
     return _write_csv(path, QA_COLUMNS, _qa_rows(n, opts["seed"], opts["start"], opts["dirty"]))
+
+
+def write_sources_csv(directory: str | os.PathLike[str], n: int, **kw: Any) -> dict[str, int]:
+    """Write the four tables of :func:`generate_sources` as ``directory/<table>.csv``; return rows per table.
+
+    The directory is created if needed; files of the same names in it are replaced.
+    """
+    opts = {**_CS_DEFAULTS, **_kw(kw, _CS_KW)}
+    rows = _source_rows(n, opts["seed"], opts["start"], opts["months"], opts["agents"], opts["dirty"])
+    os.makedirs(directory, exist_ok=True)
+    counts = dict.fromkeys(SOURCE_TABLES, 0)
+    with ExitStack() as stack:
+        writers = {}
+        for table in SOURCE_TABLES:
+            f = stack.enter_context(open(os.path.join(directory, f"{table}.csv"), "w", encoding="utf-8", newline=""))
+            writers[table] = csv.writer(f, lineterminator="\n")
+            writers[table].writerow(SOURCE_COLUMNS[table])
+        for table, row in rows:
+            writers[table].writerow(row)
+            counts[table] += 1
+    return counts
 
 
 def _as_int(v: str) -> Any:
