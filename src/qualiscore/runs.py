@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from .engine import Progress as EngineProgress
 from .engine import Run, evaluate, evaluate_versions, resolve_engine
 from .engine.protocol import ArrowStream, Source
+from .engine.sources import versions_for
 from .errors import Location, NothingScoredError, UsageError
 from .model import RecordContract, Scheme
 from .options import RunOptions
@@ -54,6 +55,10 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme],
     is run on its database first, and its rows are scored as a table in memory (records.database).
     """
     schemes = _schemes(scheme)
+    names = {src.name for s in schemes for src in s.sources}
+    schemes = versions_for(schemes, isinstance(data, Mapping) or (
+        not callable(data) and not isinstance(data, ArrowStream)
+        and any(str(item).partition("=")[0] in names for item in data)))
     if any(s.sources for s in schemes) or isinstance(data, Mapping):
         named = data if isinstance(data, Mapping) else named_inputs(schemes, data)
         queries = {name: query_source(given, options.encoding, options.sheet) for name, given in named.items()

@@ -693,7 +693,7 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
         "inspection_id", "interaction_id", "reviewer_id", "inspected_at", "score", "forbidden_phrase",
         "unauthorised_promise",
     ),
-    "complaints": ("ticket_id", "agent_id", "filed_at", "category", "interaction_id"),
+    "complaints": ("ticket_id", "agent_id", "team", "filed_at", "category", "interaction_id"),
 }
 
 COMPLAINT_CATEGORIES: tuple[str, ...] = ("服务态度", "处理时效", "问题未解决", "业务差错", "其他")
@@ -752,7 +752,7 @@ def _corrupt_source(table: str, row: list[str], kind: int, k: int, orphan: str) 
     elif kind == 0:
         row[0] = f"{row[0][0]}{int(row[0][1:]) - 1:0{len(row[0]) - 1}d}" if row[0][1:].lstrip("0") != "1" else ""
     elif kind == 1:
-        row[2] = "2026-02-30T10:00:00+08:00"
+        row[3] = "2026-02-30T10:00:00+08:00"
     else:
         row[1] = ""  # agent_id missing
 
@@ -814,7 +814,7 @@ def _tables(n: int, seed: int, start: str, months: int, agents: int | None,
             yield emit(table, derived)
         yield emit("interactions", [row[c] for c in _INTERACTION_COLUMNS])
 
-        interaction_id, agent_id, resolved = row[0], row[1], row[7] == "true"
+        interaction_id, agent_id, team, resolved = row[0], row[1], row[2], row[7] == "true"
         complaint, csat, nps, transcript, promise = row[9] == "true", row[10], row[11], row[12], row[13] == "true"
         later: list[tuple[datetime, str, list[str]]] = []
         if csat or nps:
@@ -834,11 +834,11 @@ def _tables(n: int, seed: int, start: str, months: int, agents: int | None,
                 0 if r < 0.4 else 1 if r < 0.65 else 3 if r < 0.85 else 4)
             delay = 7200 + rnd() * 165_600 if rnd() < 0.7 else 172_800 + rnd() * 1_123_200  # 2 h–2 d, else to 15 d
             later.append((_seconds_later(started, delay), "complaints",
-                          ["", agent_id, "", COMPLAINT_CATEGORIES[c], interaction_id if rnd() < 0.8 else ""]))
+                          ["", agent_id, team, "", COMPLAINT_CATEGORIES[c], interaction_id if rnd() < 0.8 else ""]))
         for moment, table, derived in later:
             if moment >= end:
                 continue
-            derived[2 if table != "inspections" else 3] = _stamp(moment)
+            derived[2 if table == "surveys" else 3] = _stamp(moment)
             heapq.heappush(pending, (moment, seq, table, derived))
             seq += 1
     while pending:

@@ -262,11 +262,12 @@ class _Differ:
         if not old_sources and not new_sources:
             self.contract(("records",), dict_of(self.old.get("records")), dict_of(self.new.get("records")))
             return
-        if not old_sources or not new_sources:
-            o, n = (self.old.get("records"), None) if not old_sources else (None, self.new.get("records"))
-            self.add("source-added" if n is None else "source-removed", "records", o, n,
-                     "/records" if o is not None else None, "/records" if n is not None else None,
-                     "one table becomes several sources" if n is None else "several sources become one table")
+        if not old_sources:
+            self.add("source-removed", "records", _source_text(self.old.get("records")), None, "/records", None,
+                     "one table becomes several sources")
+        if not new_sources:
+            self.add("source-added", "records", None, _source_text(self.new.get("records")), None, "/records",
+                     "several sources become one table")
         for name, spec in new_sources.items():
             if name not in old_sources:
                 self.add("source-added", f"sources.{name}", None, _source_text(spec), None, pointer("sources", name))

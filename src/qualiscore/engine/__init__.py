@@ -46,7 +46,10 @@ def evaluate(schemes: Scheme | Sequence[Scheme], source: Source | Mapping[str, S
     reference engine and ``Run.options`` holds ``by`` alone, as it always did.
     ``progress(n)`` is told of n more records scored.
     """
-    versions = (schemes,) if isinstance(schemes, Scheme) else tuple(schemes)
+    from .sources import versions_for
+
+    versions = tuple(versions_for((schemes,) if isinstance(schemes, Scheme) else schemes,
+                                  isinstance(source, Mapping)))
     if any(v.sources for v in versions) or isinstance(source, Mapping):
         from .sources import evaluate_sources
 

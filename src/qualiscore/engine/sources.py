@@ -47,10 +47,20 @@ if TYPE_CHECKING:
     from .protocol import Engine
     from .protocol import Source as Input
 
-__all__ = ["evaluate_sources", "measure_key", "reading", "source_of", "views"]
+__all__ = ["evaluate_sources", "measure_key", "reading", "source_of", "versions_for", "views"]
 
 _VIEW_SCORING = Scoring("map")  # a view's indicators are measured, never scored
 _RECORDS = Measure("count", parse(True))  # what a view measures when nothing reads its source: its records
+
+
+def versions_for(versions: Sequence[Scheme], named: bool) -> list[Scheme]:
+    """Of versions some of which read one table and some several sources, those the inputs are given for:
+    inputs by source name go to the versions with sources, unnamed ones to those with one table. So a
+    directory of versions still scores last year's one-table exports after a version with sources is added."""
+    several = [s for s in versions if s.sources]
+    if not several or len(several) == len(versions):
+        return list(versions)
+    return several if named else [s for s in versions if not s.sources]
 
 
 def source_of(scheme: Scheme, m: Measure) -> str:
