@@ -248,7 +248,7 @@ def test_the_columnar_engine_reads_arrow_data_as_the_reference_does(
 @needs_polars
 def test_the_columnar_engine_routes_records_in_hand_as_the_reference_does(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO")
-    schemes = load_versions(ROOT / "rules" / "cs-quality")
+    schemes = [s for s in load_versions(ROOT / "rules" / "cs-quality") if not s.sources]  # the one-table versions
     dataset = read_records([ROOT / "data" / "sample" / "interactions-q1q2.csv"], schemes[-1].records)
     run = evaluate(schemes, dataset, RunOptions(engine="columnar"))
     reference = evaluate(schemes, dataset, RunOptions(engine="rows"))

@@ -121,7 +121,8 @@ def test_records_in_hand_are_read_with_each_version_contract_by_the_reference_en
 
     run = execute(VERSIONS, reader, options(engine="columnar"))
     assert run.options["engine"] == "rows"
-    assert len(seen) == len(load_versions(VERSIONS))
+    # an unnamed input is read by the versions with one table (not 2026Q3, which reads several sources)
+    assert len(seen) == len([v for v in load_versions(VERSIONS) if not v.sources]) == 2
     assert run.rows_read == 0
 
 

@@ -300,10 +300,12 @@ def test_json_format(cli: Cli, work: Path) -> None:
     result = cli("test", "rules/", "--format", "json")
     assert result.exit_code == 0, result.output
     doc = _results(result.stdout)
-    assert doc["failed"] == 0 and doc["passed"] >= 13
+    assert doc["failed"] == 0 and doc["passed"] >= 16
     files = {r["file"] for r in doc["results"]}
-    assert files == {"rules/cs-quality/2026Q1.yaml", "rules/cs-quality/2026Q2.yaml", "rules/qa-form/2026Q2.yaml"}
-    assert {r["scheme"] for r in doc["results"]} == {"cs-quality 2026Q1", "cs-quality 2026Q2", "qa-form 2026Q2"}
+    assert files == {"rules/cs-quality/2026Q1.yaml", "rules/cs-quality/2026Q2.yaml", "rules/cs-quality/2026Q3.yaml",
+                     "rules/qa-form/2026Q2.yaml"}
+    assert {r["scheme"] for r in doc["results"]} == {"cs-quality 2026Q1", "cs-quality 2026Q2", "cs-quality 2026Q3",
+                                                     "qa-form 2026Q2"}
     assert all(r["error"] is None and r["mismatches"] == [] for r in doc["results"])
 
 
@@ -319,7 +321,7 @@ def test_wrong_expectation_fails_showing_expected_and_actual(cli: Cli, work: Pat
     _wrong_expectation(work)
     result = cli("test", "rules/cs-quality/")
     assert result.exit_code == 1, result.output
-    assert counts(result.output) == (7, 1)
+    assert counts(result.output) == (10, 1)
     fail = [ln for ln in result.output.splitlines() if ln.startswith("FAIL ")]
     assert len(fail) == 1 and fail[0].startswith("FAIL rules/cs-quality/2026Q2.yaml · ")
     assert "  score: expected 71.5, got 70.5" in result.output
@@ -340,7 +342,7 @@ def test_tests_file_in_a_directory_is_picked_up(cli: Cli, work: Path) -> None:
     _with_extra_tests(work)
     result = cli("test", "-v", "rules/cs-quality/")
     assert result.exit_code == 0, result.output
-    assert counts(result.output) == (11, 0)  # 4 + 4 of the two versions, 3 in the test file
+    assert counts(result.output) == (14, 0)  # 4 + 4 + 3 of the three versions, 3 in the test file
     extra = [ln for ln in result.output.splitlines() if "cs-quality-extra.tests.yaml" in ln]
     assert len(extra) == 3 and all(ln.startswith("PASS ") for ln in extra)
 

@@ -26,7 +26,9 @@ EXTRA = "rules/cs-quality/cs-quality-extra.tests.yaml"
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The rules as docs/revising.md starts from them: before 2026Q3 was written."""
     shutil.copytree(ROOT / "rules", tmp_path / "rules")
+    (tmp_path / "rules" / "cs-quality" / "2026Q3.yaml").unlink()
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

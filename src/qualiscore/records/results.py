@@ -23,7 +23,6 @@ PROBLEM_CODES = (
     "ragged-row",
     "bad-json",
     "not-an-object",
-    "lookup-unmatched",
 )
 
 MAX_VALUE_CHARS = 200
