@@ -20,6 +20,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 DEMO_OUT := demo-out
+Q3_DATA := $(foreach s,interactions surveys inspections complaints,$(s)=data/sample/q3/$(s).csv)
 
 demo: $(STAMP)
 	@echo "== 1. check the bundled schemes"
@@ -31,11 +32,16 @@ demo: $(STAMP)
 	$(BIN)/qualiscore explain $(DEMO_OUT) --subject A001/2026-04
 	@echo "== 4. can an auditor confirm the run? (recomputes it from the scheme and data)"
 	$(BIN)/qualiscore verify $(DEMO_OUT)
+	@echo "== 5. July-September with cs-quality 2026Q3, from four exports joined by the scheme itself"
+	$(BIN)/qualiscore validate rules/cs-quality/2026Q3.yaml $(Q3_DATA:%=--data %)
+	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q3.yaml $(Q3_DATA) -o $(DEMO_OUT)-q3 --report
+	$(BIN)/qualiscore verify $(DEMO_OUT)-q3
 	@echo
 	@echo "Results are in $(DEMO_OUT)/: report.html (open it in a browser), scorecards.csv (one line"
 	@echo "per agent and month), scorecards.jsonl (every number explained), rejects.csv (rows not scored,"
 	@echo "with reasons), manifest.json (scheme, input and output hashes), row-digests.bin (a digest per"
-	@echo "input line, so verify can name a line changed later)."
+	@echo "input line, so verify can name a line changed later). The third quarter, scored from the"
+	@echo "call log, surveys, QA inspections and complaint tickets, is in $(DEMO_OUT)-q3/."
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
@@ -68,4 +74,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache demo-out
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache demo-out demo-out-q3
