@@ -10,7 +10,9 @@ and Parquet converted with polars), then measures, on rules/cs-quality/2026Q2.ya
   ``--repeat`` runs), with the child's peak RSS (``ru_maxrss`` from ``wait4``) and the
   engine's own phase timings;
 * the reference engine (records.read_records + engine.evaluate) on 100k rows, for rows/s;
-* whole-process ``qualiscore validate`` and ``qualiscore explain`` (median of 5 runs).
+* whole-process ``qualiscore validate`` and ``qualiscore explain`` (median of 5 runs);
+* at the first size, rules/cs-quality/2026Q3.yaml on four sources (synth cs-sources) against
+  the same rules on the four tables joined by hand into one (``--no-sources`` skips it).
 
 Usage::
 
@@ -40,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 SCHEME = ROOT / "rules" / "cs-quality" / "2026Q2.yaml"
+Q3 = ROOT / "rules" / "cs-quality" / "2026Q3.yaml"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SEED, START, MONTHS = 7, "2026-04-01", 3
 REFERENCE_ROWS = 100_000
@@ -157,6 +160,60 @@ print("{}")
 """
 
 
+SOURCES_CHILD = """
+import sys
+from qualiscore import synth
+directory, n, seed, start, months = sys.argv[1:]
+synth.write_sources_csv(directory, int(n), seed=int(seed), start=start, months=int(months), dirty=0.0)
+print("{}")
+"""
+
+# The four tables joined by hand into one row per interaction, as an analyst would before a
+# one-table run: its survey answers and inspection findings (at most one of each), and the
+# complaint tickets of the agent-month counted on its first interaction.
+JOIN_CHILD = """
+import sys
+import polars as pl
+d, target = sys.argv[1:]
+def read(name):
+    return pl.read_csv(f"{d}/{name}.csv", infer_schema=False)
+month = pl.col("started_at").str.slice(0, 7)
+inter = read("interactions").with_columns(month.alias("__month"))
+first = inter.group_by("agent_id", "__month").agg(pl.col("interaction_id").min().alias("__first"))
+complaints = (read("complaints").with_columns(pl.col("filed_at").str.slice(0, 7).alias("__month"))
+              .group_by("agent_id", "__month").agg(pl.len().cast(pl.String).alias("complaints_filed")))
+filed = first.join(complaints, on=["agent_id", "__month"], how="left").select(
+    pl.col("__first").alias("interaction_id"), pl.col("complaints_filed").fill_null("0"))
+joined = (inter.join(read("surveys").select("interaction_id", "csat", "nps"), on="interaction_id", how="left")
+          .join(read("inspections").select("interaction_id", pl.col("score").alias("qa_score"), "forbidden_phrase",
+                                           "unauthorised_promise"), on="interaction_id", how="left")
+          .join(filed, on="interaction_id", how="left")
+          .with_columns(pl.col("complaints_filed").fill_null("0")).drop("__month"))
+joined.write_csv(target)
+print("{}")
+"""
+
+SOURCES_EVALUATE_CHILD = """
+import json, sys, time
+from qualiscore.schemes import load_scheme
+from qualiscore.engine import evaluate
+from qualiscore.options import RunOptions
+scheme, d = load_scheme(sys.argv[1]), sys.argv[2]
+t = time.perf_counter()
+run = evaluate(scheme, {s.name: [f"{d}/{s.name}.csv"] for s in scheme.sources}, RunOptions(engine="columnar"))
+print(json.dumps({"seconds": time.perf_counter() - t, "subjects": len(run.scorecards), "rows": run.rows_read,
+                  "rejected": run.rows_rejected}))
+"""
+
+SOURCES_READ_CHILD = """
+import json, sys, time
+import polars as pl
+t = time.perf_counter()
+rows = sum(pl.read_csv(p, infer_schema=False).height for p in sys.argv[1:])
+print(json.dumps({"seconds": time.perf_counter() - t, "rows": rows}))
+"""
+
+
 def _agents_tag(agents: int | None) -> str:
     return "default" if agents is None else str(agents)
 
@@ -205,6 +262,58 @@ def data_100m(agents: int | None) -> Path:
 # --------------------------------------------------------------------------- report
 
 
+def sources_files(n: int) -> tuple[Path, Path, Path]:
+    """The four cs-sources tables of n interactions (clean), the hand-joined table, and the one-table scheme."""
+    d = OUT / f"sources-{n}-s{SEED}-m{MONTHS}"
+    joined, scheme = d / "joined.csv", d / "one-table.yaml"
+    if not (d / "complaints.csv").exists():
+        print(f"  generating four sources of {n:,} interactions -> {d.name}/", file=sys.stderr, flush=True)
+        d.mkdir(parents=True, exist_ok=True)
+        run_child(SOURCES_CHILD, str(d), str(n), str(SEED), "2026-07-01", str(MONTHS))
+    if not joined.exists():
+        run_child(JOIN_CHILD, str(d), str(joined))
+    if not scheme.exists():
+        import yaml
+
+        sys.path.insert(0, str(ROOT / "tests"))
+        from test_sources_q3 import one_table_document  # the form the equivalence test proves equal
+
+        scheme.write_text(yaml.safe_dump(one_table_document(), allow_unicode=True, sort_keys=False),
+                          encoding="utf-8")
+    return d, joined, scheme
+
+
+def measure_sources(n: int, repeat: int) -> dict[str, Any]:
+    """cs-quality 2026Q3 on its four tables against the same rules on the tables joined by hand."""
+    d, joined, scheme = sources_files(n)
+    tables = [str(d / f"{name}.csv") for name in ("interactions", "surveys", "inspections", "complaints")]
+    print(f"  {n:,} interactions, four sources: read-only, evaluate, one pre-joined table", file=sys.stderr,
+          flush=True)
+    read = median_child(SOURCES_READ_CHILD, *tables, repeat=max(repeat, 3))[0]
+    many, many_rss = median_child(SOURCES_EVALUATE_CHILD, str(Q3), str(d), repeat=repeat)
+    one, one_rss = median_child(EVALUATE_CHILD, str(scheme), str(joined), repeat=repeat)
+    return {"n": n, "read": read, "many": many, "many_rss": many_rss, "one": one, "one_rss": one_rss,
+            "size": sum(Path(p).stat().st_size for p in tables), "joined_size": joined.stat().st_size}
+
+
+def sources_table(r: dict[str, Any]) -> list[str]:
+    many, one = r["many"], r["one"]
+    return [
+        "",
+        f"Several record sources: cs-quality 2026Q3 on its four tables (synth cs-sources, {r['n']:,} "
+        "interactions, clean) against the same rules on the four tables joined by hand into one "
+        "(the one-table form `tests/test_sources_q3.py` proves equal), columnar engine:",
+        "",
+        "| input | rows read | size | read-only (s) | evaluate (s) | ÷ one table | peak RSS | subjects |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| four sources | {many['rows']:,} | {r['size'] / 2**20:,.0f} MiB | {r['read']['seconds']:.2f} | "
+        f"{many['seconds']:.2f} | {many['seconds'] / one['seconds']:.1f}× | {gib(r['many_rss'])} | "
+        f"{many['subjects']:,} |",
+        f"| one pre-joined table | {one['rows']:,} | {r['joined_size'] / 2**20:,.0f} MiB | — | "
+        f"{one['seconds']:.2f} | 1.0× | {gib(r['one_rss'])} | {one['subjects']:,} |",
+    ]
+
+
 def machine() -> dict[str, str]:
     polars_version = subprocess.run([sys.executable, "-c", "import polars; print(polars.__version__)"],
                                     capture_output=True, text=True, check=True).stdout.strip()
@@ -242,6 +351,8 @@ def main() -> None:
                     help="agents in the synthetic data (default: synth's n/400, i.e. ~133 records a month each)")
     ap.add_argument("--repeat", type=int, default=1, help="evaluate runs per file (median; default 1)")
     ap.add_argument("--no-write", action="store_true", help="print the table only, do not update RESULTS.md")
+    ap.add_argument("--no-sources", action="store_true",
+                    help="skip cs-quality 2026Q3 on four sources against one pre-joined table (first size)")
     args = ap.parse_args()
     sizes = [100_000] if args.quick else [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
 
@@ -267,6 +378,8 @@ def main() -> None:
     explain_s = whole_process(["explain", str(outdir), "--subject", first])
 
     lines = table(rows_out, ref, ref_rate, ref_rss, validate_s, explain_s, first)
+    if not args.no_sources:
+        lines += sources_table(measure_sources(sizes[0], args.repeat))
     print("\n".join(lines))
     if not args.no_write:
         info = machine()
