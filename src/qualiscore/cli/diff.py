@@ -26,8 +26,9 @@ from . import DSN_FILE, echo, style
 @click.argument("new")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True,
               help="md: a report to paste into a review; json: for scripts.")
-@click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Also score these records (CSV/JSONL) with both versions and show the impact; repeatable.")
+@click.option("--data", "data", multiple=True, type=click.Path(dir_okay=False, path_type=Path), metavar="[NAME=]FILE",
+              help="Also score these records (CSV/JSONL/Excel/Parquet) with both versions and show the impact; "
+                   "repeatable. For schemes with several record sources, NAME=FILE for each source's input.")
 @click.option("--encoding", default=None, help="With --data: input text encoding (default: UTF-8, else GB18030).")
 @DSN_FILE
 def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str | None) -> None:
@@ -48,6 +49,8 @@ def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str 
       qualiscore diff rules/cs-quality/2026Q1.yaml rules/cs-quality/2026Q2.yaml
       qualiscore diff HEAD~1:rules/cs-quality/2026Q2.yaml rules/cs-quality/2026Q2.yaml --format md
       qualiscore diff rules/cs-quality/2026Q1.yaml rules/cs-quality/2026Q2.yaml --data q1.csv
+      qualiscore diff rules/cs-quality/2026Q3.yaml drafts/2026Q4.yaml --data interactions=calls.csv \
+          --data surveys=survey.csv --data inspections=qa.csv --data complaints=tickets.csv
     """
     old_doc, new_doc = load_side(old), load_side(new)
     old_scheme, new_scheme = check_document(old_doc), check_document(new_doc)
