@@ -599,3 +599,10 @@ def test_regrouping_needs_the_field_in_every_source(engine: Engine) -> None:
     text = SCHEME.replace("      team: {type: string}\n      filed_at", "      filed_at")
     with pytest.raises(UsageError, match="--by team: the source complaints has no field team"):
         engine(scheme(text), data(complaints=[]), by=["team"])
+
+
+def test_diff_data_refuses_a_table_and_sources_together(cli: Any) -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = cli("diff", str(root / "rules/cs-quality/2026Q2.yaml"), str(root / "rules/cs-quality/2026Q3.yaml"),
+                 "--data", str(root / "data/sample/interactions.csv"), catch=True)
+    assert result.exit_code == 2 and "2026Q2 reads one table and 2026Q3 reads the record sources" in result.output

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._display import mean
 from .._plain import is_number
+from ..errors import UsageError
 from ..model import Scheme
 from ..options import RunOptions
 from ..scorecard import Scorecard, rounded
@@ -172,6 +173,13 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
     Subjects are matched by subject key.
     """
     files = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
+    if bool(old_scheme.sources) != bool(new_scheme.sources):
+        one, several = (old_scheme, new_scheme) if new_scheme.sources else (new_scheme, old_scheme)
+        raise UsageError(
+            f"{one.version} reads one table and {several.version} reads the record sources "
+            f"{', '.join(s.name for s in several.sources)}, so no one set of records is scored by both",
+            hint="compare the rules without --data, and score each version on its own data with `qualiscore "
+                 "evaluate`; or write the next version with the same sources (`qualiscore revise`)")
     old_run = _run(old_scheme, files, encoding)
     new_run = _run(new_scheme, files, encoding)
     decimals = max(old_scheme.decimals, new_scheme.decimals)
