@@ -205,25 +205,10 @@ def test_regrouping_by_a_field_every_source_has(engine: Engine) -> None:
 
 
 def test_one_source_scheme_takes_its_input_unnamed(engine: Engine, tmp_path: Path) -> None:
-    one = SCHEME.split("  surveys:")[0] + SCHEME.split("dimensions:")[1].join(["dimensions:", ""])
-    one = one.replace("""      - id: csat
-        measure: {mean: csat, source: surveys}
-        scoring: {linear: {from: 1, to: 5}}
-        weight: 1
-      - id: complaint_rate
-        measure: {ratio: {numerator: {count: true, source: complaints}, denominator: {count: true}}}
-        min_sample: 2
-        scoring: {linear: {from: 0.5, to: 0}}
-        weight: 1
-vetoes:
-  - id: serious_complaint
-    when: {any: serious, source: complaints}
-    effect: {grade: 不合格}
-  - id: complaints_cap
-    indicator: complaint_rate
-    above: 0.3
-    effect: {cap: 合格}
-""", "")
+    # interactions alone, measured by fcr alone
+    head, rest = SCHEME.split("  surveys:")
+    one = head + "dimensions:" + rest.split("dimensions:")[1].split("      - id: csat")[0] + "grades:" + \
+        rest.split("grades:")[1]
     path = tmp_path / "i.csv"
     path.write_text("interaction_id,agent_id,team,started_at,resolved\nI1,A1,T,2026-07-01T10:00:00,true\n",
                     encoding="utf-8")
