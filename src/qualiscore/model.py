@@ -353,6 +353,8 @@ class Scheme:
     git: GitPlace | None = None
     # Declared with `sources:` (``records`` is then the first one's contract); empty with `records:`.
     sources: tuple[Source, ...] = ()
+    # A source's view of a scheme with several (engine.sources): its scorecards carry measured values only.
+    measured_only: bool = False
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:

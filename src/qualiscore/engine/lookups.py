@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,15 +47,19 @@ def lookup_fields(scheme: Scheme, source: Source) -> tuple[Field, ...]:
 
 
 def looked_up(scheme: Scheme, source: Source, contract: RecordContract, own: Rows,
-              rows_of: Callable[[str], Rows]) -> Rows:
+              rows_of: Callable[[str], Rows], indexes: dict[str, Mapping[Any, int]] | None = None) -> Rows:
     """``own`` (the source's rows typed against its own contract) with every lookup's fields, typed against
-    ``contract``; a row a lookup cannot match is left out, with its problem."""
+    ``contract``; a row a lookup cannot match is left out, with its problem. ``indexes`` keeps each other
+    source's rows by id, for the next source that looks it up."""
+    indexes = {} if indexes is None else indexes
     for lk in source.lookups:
         target = _by_name(scheme)[lk.source]
         other = rows_of(lk.source)
-        # Keys and ids are of one type (validation refuses a key whose type differs from the id's), so
-        # values match as Python compares them.
-        index = {v: k for k, v in enumerate(other.values(target.contract.id)) if v is not None}
+        if lk.source not in indexes:
+            # Keys and ids are of one type (validation refuses a key whose type differs from the id's), so
+            # values match as Python compares them.
+            indexes[lk.source] = {v: k for k, v in enumerate(other.values(target.contract.id)) if v is not None}
+        index = indexes[lk.source]
         refused = {p.record_id for p in other.problems if p.record_id is not None}
         keep: list[int] = []
         positions: list[int] = []

@@ -183,6 +183,8 @@ def triggered_vetoes(scheme: Scheme, indicators: Mapping[str, MeasureResult],
 def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], period: str | None, n_records: int,
                     measured: Mapping[str, MeasureResult], vetoes: Sequence[VetoResult]) -> Scorecard:
     """Points, weights, not-applicable rules, total, grade and vetoes from measured values."""
+    if scheme.measured_only:
+        return _measured_card(scheme, subject, keys, period, n_records, measured, vetoes)
     # Which indicators count, with which points (and why), and each dimension's score. Weights
     # become shares in exact rational arithmetic (see shares), so weights are truly relative:
     # scaling them never moves a score across a rounding tie.
@@ -255,6 +257,21 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
         decided_by=decided_by, note=note, dimensions=tuple(dim_results), vetoes=tuple(vetoes),
         decimals=scheme.decimals,
     )
+
+
+def _measured_card(scheme: Scheme, subject: str, keys: Mapping[str, str], period: str | None, n_records: int,
+                   measured: Mapping[str, MeasureResult], vetoes: Sequence[VetoResult]) -> Scorecard:
+    """A source's view (engine.sources): each indicator's measured value as it was measured, nothing scored."""
+    dims = tuple(DimensionResult(dim.id, dim.name, None, dim.weight, 0.0, STATUS_NA, False, tuple(
+        IndicatorResult(id=ind.id, name=ind.name, measure=ind.measure.kind, value=res.value, sample=res.sample,
+                        skipped=res.skipped, status=STATUS_NA, points=None, counted=False, counted_points=None,
+                        weight=ind.weight, effective_weight=0.0, contribution=0.0, numerator=res.numerator,
+                        denominator=res.denominator, inputs=dict(res.inputs or {}))
+        for ind in dim.indicators for res in (measured[ind.id],))) for dim in scheme.dimensions)
+    return Scorecard(subject=subject, keys=dict(keys), period=period, scheme_id=scheme.id,
+                     scheme_version=scheme.version, scheme_sha256=scheme.sha256, records=n_records, score=None,
+                     grade=None, score_grade=None, decided_by="none", note=None, dimensions=dims,
+                     vetoes=tuple(vetoes), decimals=scheme.decimals)
 
 
 def _canonical(res: MeasureResult) -> MeasureResult:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..expressions import parse
@@ -115,7 +115,7 @@ def views(scheme: Scheme) -> dict[str, Scheme]:
         subject = Subject(scheme.subject.group_by, period, tuple(b for b in scheme.subject.breakdowns if b in fields))
         out[source.name] = dataclasses.replace(
             scheme, records=contract, subject=subject, derive=tuple(derive), vetoes=vetoes, tests=(), sources=(),
-            dimensions=(Dimension(source.name, source.name, 1.0, indicators),))
+            dimensions=(Dimension(source.name, source.name, 1.0, indicators),), measured_only=True)
     return out
 
 
@@ -169,11 +169,15 @@ def evaluate_sources(engine: Engine, schemes: Sequence[Scheme], inputs: Mapping[
         return typed[name]
 
     runs: dict[str, Run] = {}
+    indexes: dict[str, Mapping[Any, int]] = {}  # each looked-up source's rows by id, built once
     for source in _in_lookup_order(first):
-        given = inputs[source.name]
         if source.lookups:
-            given = typed[source.name] = looked_up(first, source, view_contract(first, source),
-                                                   rows_of(source.name), rows_of)
+            typed[source.name] = looked_up(first, source, view_contract(first, source), rows_of(source.name),
+                                           rows_of, indexes)
+        # A source read already (for a lookup) is scored from the rows read, not read again, when every
+        # version types it alike; a source with lookups is joined once, so its versions must (_check_versions).
+        same = len({v[source.name].records for v in per_version}) == 1
+        given = typed[source.name] if source.name in typed and (same or source.lookups) else inputs[source.name]
         runs[source.name] = engine.evaluate([v[source.name] for v in per_version], given, options, progress=progress)
     return _combined(ordered, first, runs)
 
@@ -209,14 +213,19 @@ def _in_lookup_order(scheme: Scheme) -> list[Source]:
 
 
 def _check_versions(ordered: Sequence[Scheme]) -> None:
-    """Versions routed by date in one run read the same sources, with the same lookups."""
+    """Versions routed by date in one run read the same sources, with the same lookups; the sources a lookup
+    joins (on either side) are joined once, so with the same contracts too."""
     first = ordered[0]
+    joined = {s.name for s in first.sources if s.lookups} | {lk.source for s in first.sources for lk in s.lookups}
+
+    def shape(scheme: Scheme) -> list[Any]:
+        return [(s.name, s.lookups, s.contract if s.name in joined else None) for s in scheme.sources]
+
     for other in ordered[1:]:
-        same = [(s.name, s.lookups) for s in other.sources] == [(s.name, s.lookups) for s in first.sources]
-        if not other.sources or not same:
+        if not other.sources or shape(other) != shape(first):
             raise UsageError(
-                f"versions {first.version} and {other.version} of {first.id} read different record sources, "
-                "so one run cannot route records between them",
+                f"versions {first.version} and {other.version} of {first.id} read different record sources (or "
+                "join them differently), so one run cannot route records between them",
                 hint="score each version on its own (give its file, or --as-of a date it is in force)")
 
 
