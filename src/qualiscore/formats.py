@@ -189,42 +189,8 @@ def _as_text(v: Any) -> str:
 def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
     """The run as an Excel workbook: summary, scorecards, indicators, rejects, manifest."""
     openpyxl = _openpyxl()
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = openpyxl.Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def sheet(title: str, widths: Sequence[float]) -> Any:
-        ws = wb.create_sheet(title)
-        for n, width in enumerate(widths, 1):
-            ws.column_dimensions[openpyxl.utils.get_column_letter(n)].width = width
-        ws.freeze_panes = "A2"
-        return ws
-
-    def cell(ws: Any, value: Any, number_format: str | None = None, *, header: bool = False) -> Any:
-        value = _finite(value)
-        if isinstance(value, (dt.date, dt.datetime)):
-            value = value.isoformat()
-        if value is not None and not isinstance(value, (bool, int, float, str)):
-            value = str(value)
-        if isinstance(value, str):
-            c = WriteOnlyCell(ws, value=_excel_text(value))
-            c.data_type = "s"  # text, never a formula
-        else:
-            c = WriteOnlyCell(ws, value=value)
-            if number_format and is_number(value):
-                c.number_format = number_format
-        if header:
-            c.font = bold
-        return c
-
-    def rows(ws: Any, header: Sequence[str], body: Iterable[Sequence[Any]],
-             formats: Mapping[int, str] | None = None) -> None:
-        ws.append([cell(ws, h, header=True) for h in header])
-        fmt = formats or {}
-        for row in body:
-            ws.append([cell(ws, v, fmt.get(n)) for n, v in enumerate(row)])
+    book = _Book(openpyxl.Workbook(write_only=True))
+    sheet, rows = book.sheet, book.rows
 
     decimals = max((c.decimals for c in run.scorecards), default=2)
     fixed = "0." + "0" * decimals if decimals > 0 else "0"
@@ -261,9 +227,65 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
     ws = sheet("manifest", (40, 70))
     rows(ws, ("key", "value"), _flatten(manifest))
 
-    buf = io.BytesIO()
-    wb.save(buf)
-    return deterministic_zip(buf.getvalue(), {"docProps/core.xml": _core_xml()})
+    return book.saved()
+
+
+def sheets_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """Plain sheets (title, header, rows) as a workbook: text stays text, the bytes depend on the content alone."""
+    book = _Book(_openpyxl().Workbook(write_only=True))
+    for title, header, body in sheets:
+        book.rows(book.sheet(title, [16] * len(header)), header, body)
+    return book.saved()
+
+
+class _Book:
+    """A write-only workbook of sheets with a bold header row; saved deterministically."""
+
+    def __init__(self, wb: Any) -> None:
+        from openpyxl.styles import Font
+
+        self.wb = wb
+        self.bold = Font(bold=True)
+
+    def sheet(self, title: str, widths: Sequence[float]) -> Any:
+        from openpyxl.utils import get_column_letter
+
+        ws = self.wb.create_sheet(title)
+        for n, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(n)].width = width
+        ws.freeze_panes = "A2"
+        return ws
+
+    def cell(self, ws: Any, value: Any, number_format: str | None = None, *, header: bool = False) -> Any:
+        from openpyxl.cell import WriteOnlyCell
+
+        value = _finite(value)
+        if isinstance(value, (dt.date, dt.datetime)):
+            value = value.isoformat()
+        if value is not None and not isinstance(value, (bool, int, float, str)):
+            value = str(value)
+        if isinstance(value, str):
+            c = WriteOnlyCell(ws, value=_excel_text(value))
+            c.data_type = "s"  # text, never a formula
+        else:
+            c = WriteOnlyCell(ws, value=value)
+            if number_format and is_number(value):
+                c.number_format = number_format
+        if header:
+            c.font = self.bold
+        return c
+
+    def rows(self, ws: Any, header: Sequence[str], body: Iterable[Sequence[Any]],
+             formats: Mapping[int, str] | None = None) -> None:
+        ws.append([self.cell(ws, h, header=True) for h in header])
+        fmt = formats or {}
+        for row in body:
+            ws.append([self.cell(ws, v, fmt.get(n)) for n, v in enumerate(row)])
+
+    def saved(self) -> bytes:
+        buf = io.BytesIO()
+        self.wb.save(buf)
+        return deterministic_zip(buf.getvalue(), {"docProps/core.xml": _core_xml()})
 
 
 def _excel_text(text: str) -> str:

@@ -24,7 +24,7 @@ from . import rowdigests
 from ._display import json_shown
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import indicator_ids, render_formats
-from .provenance import FORMAT, MANIFEST, manifest_dict, sha256_bytes, sha256_file
+from .provenance import FORMAT, MANIFEST, SAMPLE_FORMAT, manifest_dict, sha256_bytes, sha256_file
 from .rulesrepo import OBJECT_ID
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
 from .signing import SIGNATURE_FILE
@@ -136,6 +136,9 @@ def check_manifest(data: Any, path: str | Path = MANIFEST) -> dict[str, Any]:
     where = Path(path)
     if not isinstance(data, dict):
         _damaged(where, "", "a JSON object", data)
+    if data.get("format") == SAMPLE_FORMAT:
+        _SAMPLE_MANIFEST(data, "", where)
+        return data
     if data.get("format") != FORMAT:
         if "format" in data and "outputs" in data:  # ours, but of a format this version does not know
             _damaged(where, "/format", repr(FORMAT), data.get("format"))
@@ -263,20 +266,23 @@ def _object(required: Mapping[str, Check], optional: Mapping[str, Check] | None 
 
 
 _TEXTS = _list(_TEXT)
+_ENGINE = _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT})
+_SCHEMES = _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
+                          "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count},
+                         # absent from manifests written before runs recorded it: such a run is still one
+                         {"git": _or_null(_object({"path": _repository_path, "blob": _object_id,
+                                                   "commit": _or_null(_object_id), "committed": _BOOL}))}),
+                 min_items=1)
+_INPUTS = _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,
+                         "rows_read": _count, "rows_rejected": _count},
+                        # a query (format "sql") also records its server and the SHA-256 of its rows
+                        {"sheet": _TEXT, "source": _TEXT, "server": _TEXT, "rows_sha256": _sha256}),
+                min_items=1)
 _MANIFEST = _object({
     "format": _TEXT,
-    "engine": _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT}),
-    "schemes": _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
-                              "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count},
-                             # absent from manifests written before runs recorded it: such a run is still one
-                             {"git": _or_null(_object({"path": _repository_path, "blob": _object_id,
-                                                       "commit": _or_null(_object_id), "committed": _BOOL}))}),
-                     min_items=1),
-    "inputs": _list(_object({"path": _TEXT, "sha256": _sha256, "format": _TEXT, "encoding": _TEXT,
-                             "rows_read": _count, "rows_rejected": _count},
-                            # a query (format "sql") also records its server and the SHA-256 of its rows
-                            {"sheet": _TEXT, "source": _TEXT, "server": _TEXT, "rows_sha256": _sha256}),
-                    min_items=1),
+    "engine": _ENGINE,
+    "schemes": _SCHEMES,
+    "inputs": _INPUTS,
     "rows": _object({"read": _count, "scored": _count, "rejected": _count}),
     "subjects": _count,
     "group_by": _TEXTS,
@@ -291,6 +297,17 @@ _MANIFEST = _object({
     "sources": _mapping(_TEXT, _object({"read": _count, "scored": _count, "rejected": _count})),
 })
 
+# An inspection sample (`qualiscore sample`): the scheme and inputs as a run's, the period, the outputs.
+_SAMPLE_MANIFEST = _object({
+    "format": _TEXT,
+    "engine": _ENGINE,
+    "schemes": _SCHEMES,
+    "inputs": _INPUTS,
+    "period": _TEXT,
+    "rows": _object({"read": _count, "rejected": _count, "in_period": _count, "sampled": _count}),
+    "options": _object({}),
+    "outputs": _mapping(_file_name, _sha256),
+})
 
 # --------------------------------------------------------------------------- files the manifest names
 

@@ -298,6 +298,23 @@ class Veto:
 
 
 @dataclass(frozen=True, slots=True)
+class SamplingPlan:
+    """Which records reviewers inspect each period: a reproducible, stratified, risk-weighted draw (sampling.py)."""
+
+    every: PeriodUnit
+    source: str | None = None  # None: the main source
+    rate: float | None = None  # share of each stratum's eligible records (exactly one of rate and count)
+    count: int | None = None  # records per period, shared among the strata by size
+    strata: tuple[str, ...] = ()
+    min_per_stratum: int = 0
+    exclude: Expression | None = None
+    oversample: tuple[tuple[Expression, float], ...] = ()
+    fields: tuple[str, ...] = ()  # the sample file's columns; () = the source's fields
+    seed: str | None = None  # None: the scheme id
+    pointer: str = "/sampling"
+
+
+@dataclass(frozen=True, slots=True)
 class Grade:
     """A named score band; a scheme lists them highest first, so the first reached is the grade."""
 
@@ -355,6 +372,7 @@ class Scheme:
     sources: tuple[Source, ...] = ()
     # A source's view of a scheme with several (engine.sources): its scorecards carry measured values only.
     measured_only: bool = False
+    sampling: SamplingPlan | None = None
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -545,7 +563,18 @@ def compile_document(doc: Document) -> Scheme:
         path=doc.path,
         sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
         sources=sources,
+        sampling=compile_sampling(doc, data["sampling"]) if "sampling" in data else None,
     )
+
+
+def compile_sampling(doc: Document, spec: Mapping[str, Any]) -> SamplingPlan:
+    return SamplingPlan(
+        every=spec["every"], source=spec.get("source"), rate=_opt(spec.get("rate")), count=spec.get("count"),
+        strata=tuple(spec.get("strata") or ()), min_per_stratum=int(spec.get("min_per_stratum", 0)),
+        exclude=_expr(doc, spec["exclude"], "/sampling/exclude") if "exclude" in spec else None,
+        oversample=tuple((_expr(doc, o["when"], f"/sampling/oversample/{k}/when"), float(o["weight"]))
+                         for k, o in enumerate(spec.get("oversample") or ())),
+        fields=tuple(spec.get("fields") or ()), seed=spec.get("seed"))
 
 
 def compile_contract(rec: Mapping[str, Any]) -> RecordContract:

@@ -16,9 +16,11 @@ from . import __version__
 
 if TYPE_CHECKING:
     from .engine import Run
+    from .model import Scheme
 
 MANIFEST = "manifest.json"
 FORMAT = "qualiscore-run/v1"
+SAMPLE_FORMAT = "qualiscore-sample/v1"  # the manifest of an inspection sample (sampling.py)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -41,13 +43,7 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "engine": {"name": "qualiscore", "version": __version__, "engine": run.options.get("engine", "rows")},
-        "schemes": [
-            {"id": s.id, "version": s.version, "path": s.path, "sha256": s.sha256,
-             "effective_from": s.effective_from.isoformat(),
-             "effective_to": s.effective_to.isoformat() if s.effective_to else None,
-             "scorecards": versions.get(s.version, 0), "git": s.git.manifest_dict() if s.git else None}
-            for s in run.schemes
-        ],
+        "schemes": [scheme_entry(s, versions.get(s.version, 0)) for s in run.schemes],
         "inputs": [
             {"path": i.path, "sha256": i.sha256, "format": i.format, "encoding": i.encoding,
              "rows_read": i.rows_read, "rows_rejected": rejected_by_source.get(i.path, 0),
@@ -67,3 +63,10 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
         "outputs": dict(sorted(outputs.items())),
     }
 
+
+def scheme_entry(s: Scheme, scorecards: int) -> dict[str, Any]:
+    """A scheme version as a manifest names it: where it is, what it is, its place in git."""
+    return {"id": s.id, "version": s.version, "path": s.path, "sha256": s.sha256,
+            "effective_from": s.effective_from.isoformat(),
+            "effective_to": s.effective_to.isoformat() if s.effective_to else None,
+            "scorecards": scorecards, "git": s.git.manifest_dict() if s.git else None}

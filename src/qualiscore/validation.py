@@ -284,6 +284,7 @@ class _Lint:
         self.derived()
         self.dimensions()
         self.vetoes()
+        self.sampling()
         self.grades()
         self.tests()
         self.unused()
@@ -672,19 +673,25 @@ class _Lint:
         for kind in (*MEASURE_KINDS, "where"):
             parts = dict_of(spec.get("ratio")).items() if kind == "ratio" else [(kind, spec.get(kind))]
             for part, text in parts:
-                if kind in spec and isinstance(text, (str, bool, int, float)):
-                    try:
-                        used = expressions.parse(text).names
-                    except ExpressionError:
-                        continue
-                    for name in sorted(used & set(self.derive)):
-                        lacking = sorted(self.derived_fields(name) - set(fields))
-                        if lacking:
-                            ptr = f"{pointer}/ratio/{part}" if kind == "ratio" else f"{pointer}/{kind}"
-                            self.add("error", "unknown-name",
-                                     f"derived value {name!r} uses {', '.join(map(repr, lacking))}, which source "
-                                     f"{source!r} does not have", ptr,
-                                     "measure it in a source that has those fields (source:), or look them up")
+                if kind in spec:
+                    ptr = f"{pointer}/ratio/{part}" if kind == "ratio" else f"{pointer}/{kind}"
+                    self.derived_in(text, ptr, source, fields)
+
+    def derived_in(self, text: Any, pointer: str, source: str, fields: Mapping[str, Any]) -> None:
+        """The derived values an expression uses are computable from its source's fields."""
+        if not isinstance(text, (str, bool, int, float)):
+            return
+        try:
+            used = expressions.parse(text).names
+        except ExpressionError:
+            return
+        for name in sorted(used & set(self.derive)):
+            lacking = sorted(self.derived_fields(name) - set(fields))
+            if lacking:
+                self.add("error", "unknown-name",
+                         f"derived value {name!r} uses {', '.join(map(repr, lacking))}, which source "
+                         f"{source!r} does not have", pointer,
+                         "measure it in a source that has those fields (source:), or look them up")
 
     def derived_fields(self, name: str, seen: frozenset[str] = frozenset()) -> set[str]:
         """The fields a derived value reads, through the derived values it uses."""
@@ -940,6 +947,45 @@ class _Lint:
         elif self.share_valued(measure):
             side = "min" if test in ("above", "at_least") else "max"
             self.share_bounds([(f"{pointer}/{test}", f"threshold {test}", side, veto.get(test))])
+
+    # -- sampling plan
+    def sampling(self) -> None:
+        """The plan samples a source without lookups, by its period, on fields and expressions it has."""
+        plan = self.data.get("sampling")
+        if not isinstance(plan, dict):
+            return
+        source = self.measure_source(plan, "/sampling")
+        if source is None:
+            return
+        spec = next((s for n, _, s in self.contracts if (n or "") == source), {})
+        base = next((b for n, b, _ in self.contracts if (n or "") == source), "/records")
+        if spec.get("lookup"):
+            self.add("error", "sampling-source", f"source {source!r} takes fields from other sources, which a "
+                     "sample of its export alone cannot have", "/sampling/source" if "source" in plan else "/sampling",
+                     "sample the source the others look up (e.g. interactions)", key="source" in plan)
+        period = spec.get("period") or dict_of(dict_of(self.data.get("subject")).get("period")).get("field")
+        if not isinstance(period, str):
+            self.add("error", "sampling-period", "a sampling plan draws one sample per period, but the scheme's "
+                     "subject has no period field", "/sampling/every", "add subject.period (its field dates "
+                     "each record)", key=True)
+        own = dict_of(spec.get("fields"))
+        for key in ("strata", "fields"):
+            for i, name in enumerate(list_of(plan.get(key))):
+                if isinstance(name, str):
+                    self.used.add(name)
+                    if name not in own:
+                        self.field_missing(name, f"/sampling/{key}/{i}", own, base)
+        names = {n: "field" for n in own}
+        names.update({n: "constant" for n in self.constants})
+        names.update({n: "derived" for n in self.derive})
+        rules = [("/sampling/exclude", plan.get("exclude"))] + [
+            (f"/sampling/oversample/{k}/when", dict_of(o).get("when")) for k, o in enumerate(list_of(plan.get("oversample")))]
+        for ptr, expr in rules:
+            if expr is not None:
+                before = len(self.findings)
+                self.expression(expr, ptr, names)
+                if self.several and len(self.findings) == before:
+                    self.derived_in(expr, ptr, source, own)
 
     def not_numeric(self, measure: Any) -> str | None:
         """Why a measure has no number for a threshold to compare (None when it may have one)."""

@@ -112,6 +112,8 @@ COMMANDS: Mapping[str, LazyCommand] = {
                           "Write a readable report of OUTDIR, an output directory of `evaluate`."),
     "revise": LazyCommand("qualiscore.cli.revise:command",
                           "Write the next version of a scheme: new dates, a changelog to fill in, tests moved."),
+    "sample": LazyCommand("qualiscore.cli.sample:command",
+                          "Draw the inspection sample of one PERIOD from DATA with SCHEME's sampling plan."),
     "schema": LazyCommand("qualiscore.cli.schema:command",
                           "Print the JSON Schema of the scheme format, for editors and other tools."),
     "synth": LazyCommand("qualiscore.cli.synth:command",

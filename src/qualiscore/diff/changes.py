@@ -67,6 +67,7 @@ CATEGORIES: dict[str, str] = {
     "applicability": "Sample size and not-applicable rules",
     "targets": "Targets",
     "vetoes": "Vetoes",
+    "sampling": "Sampling plan",
     "grades": "Grades",
     "text": "Names, descriptions and labels",
     "tests": "Tests",
@@ -120,6 +121,7 @@ KINDS: dict[str, str] = {
     "veto-threshold-changed": "vetoes",
     "veto-effect-changed": "vetoes",
     "veto-reason-changed": "vetoes",
+    "sampling-changed": "sampling",
     "grade-added": "grades",
     "grade-removed": "grades",
     "grade-min-changed": "grades",
@@ -133,7 +135,7 @@ KINDS: dict[str, str] = {
 _METADATA_KEYS = ("scheme", "version", "title", "description", "effective_from", "effective_to", "supersedes",
                   "approved_by", "approved_on")
 _KNOWN_TOP = {*_METADATA_KEYS, "format", "changelog", "rounding", "calendar", "subject", "records", "sources",
-              "constants", "derive", "dimensions", "vetoes", "grades", "tests"}
+              "constants", "derive", "dimensions", "vetoes", "sampling", "grades", "tests"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,10 +225,33 @@ class _Differ:
         self.derive()
         self.structure()
         self.vetoes()
+        self.sampling()
         self.grades()
         self.tests()
         self.others()
         return self.changes
+
+    def sampling(self) -> None:
+        """The sampling plan, key by key (expressions compared by meaning)."""
+        o, n = self.old.get("sampling"), self.new.get("sampling")
+        if o is None or n is None:
+            self.value("sampling-changed", "sampling", o, n, "/sampling", "/sampling")
+            return
+        o, n = dict_of(o), dict_of(n)
+        for key in ("source", "every", "rate", "count", "min_per_stratum", "seed"):
+            self.value("sampling-changed", f"sampling.{key}", o.get(key), n.get(key), f"/sampling/{key}",
+                       f"/sampling/{key}")
+        for key in ("strata", "fields"):
+            self.value("sampling-changed", f"sampling.{key}", o.get(key), n.get(key), f"/sampling/{key}",
+                       f"/sampling/{key}")
+        if normalise_expression(o.get("exclude")) != normalise_expression(n.get("exclude")):
+            self.add("sampling-changed", "sampling.exclude", expr_text(o.get("exclude")), expr_text(n.get("exclude")),
+                     "/sampling/exclude", "/sampling/exclude")
+        risks = [[(normalise_expression(dict_of(r).get("when")), dict_of(r).get("weight"))
+                  for r in list_of(side.get("oversample"))] for side in (o, n)]
+        if risks[0] != risks[1]:
+            self.add("sampling-changed", "sampling.oversample", o.get("oversample"), n.get("oversample"),
+                     "/sampling/oversample", "/sampling/oversample")
 
     # -- metadata
 

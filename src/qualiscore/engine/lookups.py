@@ -113,6 +113,9 @@ class DatasetRows:
     def origins(self) -> Sequence[tuple[str, int]]:
         return self.dataset.origins
 
+    def to_dataset(self) -> Dataset:
+        return self.dataset
+
     def joined(self, contract: RecordContract, keep: Sequence[int], taken: Sequence[Taken],
                problems: Sequence[Problem]) -> DatasetRows:
         zone = zoneinfo.ZoneInfo(contract.timezone)

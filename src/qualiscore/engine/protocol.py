@@ -54,6 +54,10 @@ class Rows(Protocol):
         """Each accepted row's (input, row)."""
         ...
 
+    def to_dataset(self) -> Dataset:
+        """The rows as the records package gives them: typed records, their origins, problems and inputs."""
+        ...
+
     def joined(self, contract: RecordContract, keep: Sequence[int], taken: Sequence[Taken],
                problems: Sequence[Problem]) -> Rows:
         """The rows at ``keep``, with the fields ``taken`` from other rows, typed against ``contract`` (date-times

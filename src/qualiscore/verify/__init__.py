@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__, inputchanges
 from ..errors import DamagedOutputError
 from ..manifest import MANIFEST, RECORD_FILES, REPORTS_FILE, read_manifest, read_reports, sha256_file
+from ..provenance import SAMPLE_FORMAT
 from ..records import split_sheet
 from ..records.arrow import FORMAT as TABLE_FORMAT
 from ..records.database import FORMAT as QUERY_FORMAT
@@ -190,8 +191,9 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         elif name not in outputs and name not in RECORD_FILES and name not in later:
             found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
     changed = [d.file for d in found if d.kind == "input-changed"]
-    if changed and not any(d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory",
-                                      "input-unreachable") for d in found):
+    if changed and manifest["format"] != SAMPLE_FORMAT and not any(
+            d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory", "input-unreachable")
+            for d in found):
         found += [Discrepancy("input-changed", file, message, subject=subject, published=old, recomputed=new)
                   for file, message, subject, old, new in inputchanges.explain(manifest, out, root, changed)]
     recomputed = False

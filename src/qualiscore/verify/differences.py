@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import QualiscoreError
 from ..formats import explain_difference
 from ..manifest import MANIFEST, render_outputs, sha256_file
+from ..provenance import SAMPLE_FORMAT
 from ..records.database import QueryTable
 from ..runs import rerun
 from .discrepancy import Discrepancy
@@ -26,15 +27,20 @@ UNRECOMPUTED = ("report.html",)
 
 def _recompute(manifest: dict[str, Any], out: Path, root: Path | None,
                queries: Mapping[str, QueryTable] | None = None) -> list[Discrepancy]:
-    try:
-        run = rerun(manifest, root, queries=queries)
-    except QualiscoreError as exc:
-        return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
-    found = []
     listed = [name for name in manifest["outputs"] if name in UNRECOMPUTED]
     published = {name: (out / name).read_bytes() for name in listed
                  if (out / name).is_file() and sha256_file(out / name) == manifest["outputs"][name]}
-    for name, data in render_outputs(run, published).items():
+    try:
+        if manifest["format"] == SAMPLE_FORMAT:  # an inspection sample: drawn again
+            from ..sampling import resample
+
+            fresh = resample(manifest, root)
+        else:
+            fresh = render_outputs(rerun(manifest, root, queries=queries), published)
+    except QualiscoreError as exc:
+        return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
+    found = []
+    for name, data in fresh.items():
         path = out / name
         if not path.is_file() or (name == MANIFEST and len(published) < len(listed)):
             continue  # a missing or changed report is reported already; the manifest cannot be rebuilt without it

@@ -1,0 +1,86 @@
+"""`qualiscore sample`: one period's inspection sample for reviewers, drawn reproducibly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..engine import resolve_engine
+from ..options import ENGINES
+from ..publish import publish
+from ..sampling import (
+    REJECTS,
+    SAMPLE,
+    STRATA,
+    WORKBOOK,
+    chosen_version,
+    draw,
+    options_dict,
+    read_source,
+    render,
+)
+from ..schemes import load_versions
+from . import echo
+
+
+@click.command("sample")
+@click.argument("scheme", type=click.Path(exists=True))
+@click.argument("data", nargs=-1, required=True, type=click.Path())
+@click.option("--period", required=True, metavar="PERIOD",
+              help="The period to sample, as the plan's `every` names it: 2026-W14 (week), 2026-04 (month), "
+                   "2026-04-03 (day), 2026-Q2, 2026.")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
+              help="Output directory, replaced atomically; only an earlier sample's output is replaced (see --force).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["xlsx"]),
+              help="Also write sample.xlsx for reviewers.")
+@click.option("--encoding", default=None, help="Input text encoding (default: UTF-8, else GB18030).")
+@click.option("--sheet", default=None, help="Worksheet of .xlsx inputs (default: the first).")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="How the inputs are read; both engines draw the same sample, byte for byte.")
+@click.option("--force", is_flag=True, help="Replace OUTDIR even if it holds more than an earlier output.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, formats: tuple[str, ...],
+            encoding: str | None, sheet: str | None, engine: str, force: bool, quiet: bool) -> None:
+    """Draw the inspection sample of one PERIOD from DATA with SCHEME's sampling plan.
+
+    SCHEME is a scheme file, or a directory of its versions (the version in force on the
+    period's first day is used). DATA are the exports of the source the plan samples
+    (NAME=PATH or plain paths). The draw depends only on the plan, the period and each
+    record's id: shuffling the rows or splitting the export into files gives the same
+    sample, and `qualiscore verify OUTDIR` draws it again to confirm it.
+
+    \b
+    Writes sample.csv (the records for reviewers: stratum, then the plan's fields),
+    strata.csv (population, excluded, eligible, sampled and rate of each stratum),
+    rejects.csv (rows not read, with reasons) and manifest.json (scheme, inputs, period,
+    and every file's SHA-256).
+    Examples:
+      qualiscore sample rules/cs-quality/2026Q3.yaml interactions=data/sample/q3/interactions.csv \\
+          --period 2026-W28 -o sample-w28/
+      qualiscore sample rules/cs-quality/ calls.csv --period 2026-W28 -o sample-w28/ --format xlsx
+    """
+    chosen = chosen_version(load_versions(scheme, locate=True), period)
+    dataset = read_source(chosen, data, engine, encoding, sheet)
+    drawn = draw(chosen, period, dataset)
+    options = options_dict(scheme, data, period, resolve_engine(engine), encoding, sheet, "xlsx" in formats)
+    files = render(drawn, options, xlsx="xlsx" in formats)
+    protect = [scheme, *data, *(d.partition("=")[2] for d in data if "=" in d)]
+    with publish(outdir, force=force, protect=protect) as stage:
+        stage.write(files)
+    if quiet:
+        return
+    out = stage.out
+    echo(f"rows read {drawn.rows_read} = kept {drawn.rows_read - drawn.rows_rejected} + rejected "
+         f"{drawn.rows_rejected}; {drawn.in_period} in {period}")
+    width = max((len(s.key) for s in drawn.strata), default=7)
+    echo(f"{'stratum':<{width}}  population  excluded  eligible  sampled")
+    for s in drawn.strata:
+        echo(f"{s.key:<{width}}  {s.population:>10}  {s.excluded:>8}  {s.eligible:>8}  {s.sampled:>7}")
+    echo(f"sample {len(drawn.rows)} record(s) of {chosen.id} {chosen.version}: {Path(out) / SAMPLE}")
+    if "xlsx" in formats:
+        echo(f"for reviewers: {Path(out) / WORKBOOK}")
+    echo(f"strata:  {Path(out) / STRATA}")
+    if drawn.rows_rejected:
+        echo(f"rejects: {Path(out) / REJECTS}")
+    echo(f"manifest: {Path(out) / 'manifest.json'} (confirm it with `qualiscore verify {out}`)")
