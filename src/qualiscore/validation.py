@@ -133,11 +133,20 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         yield Finding("error", "missing-key", f"missing required key {name!r}", where,
                       f"add `{name}:` here (see docs/scheme-format.md)")
         return
+    if validator == "oneOf" and isinstance(error.instance, dict) and "sources" in _one_of_kinds(schema):
+        if "records" in error.instance:
+            yield Finding("error", "records-and-sources", "a scheme reads one table (`records:`) or several "
+                          "sources (`sources:`), not both", doc.locate("/sources", key=True),
+                          "keep one: move the table under sources:, or remove sources:")
+        else:
+            yield Finding("error", "missing-key", "missing required key 'records' (or 'sources', for several "
+                          "record sources)", where, "add `records:` with the data contract (see docs/scheme-format.md)")
+        return
     if validator == "oneOf" and isinstance(error.instance, dict):
         kinds = _one_of_kinds(schema)
         present = [k for k in kinds if k in error.instance]
-        what = ("measure" if "count" in kinds else "scoring" if "bands" in kinds else "veto" if "when" in kinds
-                else "test")
+        what = ("sampling" if "rate" in kinds else "measure" if "count" in kinds else "scoring" if "bands" in kinds
+                else "veto" if "when" in kinds else "test")
         if not present:
             if set(error.instance) - set(schema.get("properties", {})):
                 return  # an unknown key is reported on its own, with a suggestion
