@@ -1007,3 +1007,49 @@ def write_qa_jsonl(path: Target, n: int, **kw: Any) -> int:
 
 # --------------------------------------------------------------------------------------------
 # Command line
+
+
+# --------------------------------------------------------------------------- reviews of a sample
+# The reviewers' checklist results for the interactions of a drawn sample (`qualiscore sample`),
+# one reviewer each, with the QA form's items; a fraction `dirty` of the rows is wrong the ways
+# reviewers' files are: a value outside the form, an interaction not in the sample.
+
+REVIEW_COLUMNS: tuple[str, ...] = (
+    "interaction_id", "reviewer_id", "reviewed_on", "greeting", "restated_need", "explained_clearly",
+    "step_by_step", "positive_phrasing", "empathy", "solution_options", "promise_beyond_authority",
+)
+
+
+def write_reviews_csv(sample: str | os.PathLike[str], path: Target, *, seed: int = 7, reviewers: int = 6,
+                      dirty: float = 0.02) -> int:
+    """Write one review per row of the sample file ``sample`` (its ``interaction_id``, ``started_at`` and
+    ``resolved_first_contact`` columns); deterministic for the same sample and arguments."""
+    if reviewers < 1 or not 0 <= dirty <= 1:
+        raise ValueError("reviewers must be at least 1 and dirty between 0 and 1")
+    with open(sample, encoding="utf-8", newline="") as f:
+        sampled = list(csv.DictReader(f))
+    rnd = Random(seed).random
+
+    def rows() -> Iterator[list[str]]:
+        for k, rec in enumerate(sampled):
+            day = (datetime.fromisoformat(rec["started_at"][:10]) + timedelta(days=1 + int(rnd() * 3))).date()
+            solved = rec.get("resolved_first_contact", "true") == "true"
+            good = 0.85 if solved else 0.6
+            items = [_BOOL[rnd() < good + 0.1], _BOOL[rnd() < good], _BOOL[rnd() < good], _BOOL[rnd() < good - 0.1],
+                     _BOOL[rnd() < good]]
+            empathy = str(max(1, min(5, round(3.6 + (0.8 if solved else -0.4) + (rnd() - 0.5) * 2))))
+            options = str(min(3, int(rnd() * 4 * good + (1 if solved else 0))))
+            promise = _BOOL[rnd() < 0.02]
+            row = [rec["interaction_id"], f"QA{int(rnd() * reviewers) + 1:02d}", day.isoformat(), *items, empathy,
+                   options, promise]
+            if rnd() < dirty:
+                kind = k % 3
+                if kind == 0:
+                    row[0] = f"{rec['interaction_id']}-X"  # an interaction the sample does not hold
+                elif kind == 1:
+                    row[8] = "6"  # outside the form's 1–5
+                else:
+                    row[3] = "maybe"
+            yield row
+
+    return _write_csv(path, REVIEW_COLUMNS, rows())
