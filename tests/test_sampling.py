@@ -214,3 +214,35 @@ def test_validation_locates_plan_mistakes(old: str, new: str, code: str) -> None
     # a key that is not there is located where the mapping that lacks it starts (the plan's first key)
     line = next(n for n, ln in enumerate(text.splitlines(), 1) if (new.strip() or "every: week") in ln)
     assert (code, line) in found, (found, line)
+
+
+# --------------------------------------------------------------------------- the week's reviews into scorecards
+
+INSPECTION = ROOT / "rules" / "cs-inspection" / "2026Q3.yaml"
+REVIEWS = ROOT / "data" / "sample" / "q3" / "reviews-2026-W28.csv"
+
+
+def test_reviews_of_the_sample_score_agents_and_reject_what_the_form_refuses(cli: Cli, tmp_path: Path) -> None:
+    drawn = tmp_path / "w28"
+    cli("sample", str(Q3), f"interactions={CALLS}", "--period", "2026-W28", "-o", str(drawn), "-q")
+    again = tmp_path / "reviews.csv"
+    cli("synth", "reviews", "--sample", str(drawn / "sample.csv"), "--dirty", "0.05", "-o", str(again))
+    assert again.read_bytes() == REVIEWS.read_bytes()  # the bundled file is this week's, regenerated alike
+    out = tmp_path / "scored"
+    result = cli("evaluate", str(INSPECTION), f"sample={drawn / 'sample.csv'}", f"reviews={REVIEWS}", "-o", str(out))
+    assert "sample   read 43 = scored 43 + rejected 0" in result.output
+    assert "reviews  read 43 = scored 41 + rejected 2" in result.output
+    rejects = (out / "rejects.csv").read_text(encoding="utf-8")
+    assert "above-maximum" in rejects and "not-boolean" in rejects
+    # A review of an interaction the sample does not hold is refused, with the reason.
+    with REVIEWS.open(encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    stray = tmp_path / "stray.csv"
+    stray.write_text("\n".join([*lines, lines[1].replace(lines[1].split(",")[0], "I0000001", 1)]) + "\n",
+                     encoding="utf-8")
+    refused = cli("evaluate", str(INSPECTION), f"sample={drawn / 'sample.csv'}", f"reviews={stray}", "-o",
+                  str(tmp_path / "stray-out"))
+    assert "reviews  read 44 = scored 41 + rejected 3" in refused.output
+    assert "interaction_id 'I0000001' matches no sample record" in (
+        tmp_path / "stray-out" / "rejects.csv").read_text(encoding="utf-8")
+    assert cli("verify", str(out)).exit_code == 0
