@@ -246,3 +246,15 @@ def test_reviews_of_the_sample_score_agents_and_reject_what_the_form_refuses(cli
     assert "interaction_id 'I0000001' matches no sample record" in (
         tmp_path / "stray-out" / "rejects.csv").read_text(encoding="utf-8")
     assert cli("verify", str(out)).exit_code == 0
+
+
+def test_the_report_of_a_sample_shows_each_strata_coverage(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "w28"
+    cli("sample", str(Q3), f"interactions={CALLS}", "--period", "2026-W28", "-o", str(out), "-q")
+    cli("report", str(out), "--format", "md", "-o", str(tmp_path / "coverage.md"))
+    text = (tmp_path / "coverage.md").read_text(encoding="utf-8")
+    assert "| chat | 94 | 0 | 94 | 19 | 20.2% |" in text and "| **all** | 209 | 0 | 209 | 43 | 20.6% |" in text
+    cli("report", str(out))
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Coverage per stratum" in page and "<td>ticket</td>" in page
+    assert cli("verify", str(out)).exit_code == 0  # a report written into the sample is recorded, not extra

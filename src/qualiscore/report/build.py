@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import OutputError, UsageError
 from ..manifest import MANIFEST, RECORD_FILES, read_manifest, record_report, write_file_atomically
+from ..provenance import SAMPLE_FORMAT
 from .charts import plotly_modules
 from .html import render_html
 from .markdown import render_markdown
@@ -27,6 +28,10 @@ def build_report(outdir: str | Path, *, fmt: str = "html", by_dirs: Sequence[str
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
+    if read_manifest(outdir)["format"] == SAMPLE_FORMAT:  # an inspection sample: its coverage per stratum
+        from .sample import sample_report
+
+        return sample_report(outdir, fmt)
     if fmt == "html":
         plotly_modules()  # fail before any work when plotly is missing
     view = build_view(load_run(outdir, by_dirs=by_dirs, recompute=recompute, published=published))
