@@ -73,7 +73,7 @@ def one_table_document() -> dict[str, Any]:
     records = dict(sources["interactions"])
     records["fields"] = {**records["fields"], **JOINED_FIELDS}
     doc["records"] = records
-    for key in ("tests", "changelog", "supersedes"):
+    for key in ("tests", "changelog", "supersedes", "sampling"):  # the sampling plan plays no part in scoring
         doc.pop(key, None)
     for dim in doc["dimensions"]:
         for ind in dim["indicators"]:

@@ -303,9 +303,9 @@ def test_json_format(cli: Cli, work: Path) -> None:
     assert doc["failed"] == 0 and doc["passed"] >= 16
     files = {r["file"] for r in doc["results"]}
     assert files == {"rules/cs-quality/2026Q1.yaml", "rules/cs-quality/2026Q2.yaml", "rules/cs-quality/2026Q3.yaml",
-                     "rules/qa-form/2026Q2.yaml"}
+                     "rules/cs-inspection/2026Q3.yaml", "rules/qa-form/2026Q2.yaml"}
     assert {r["scheme"] for r in doc["results"]} == {"cs-quality 2026Q1", "cs-quality 2026Q2", "cs-quality 2026Q3",
-                                                     "qa-form 2026Q2"}
+                                                     "cs-inspection 2026Q3", "qa-form 2026Q2"}
     assert all(r["error"] is None and r["mismatches"] == [] for r in doc["results"])
 
 
