@@ -665,8 +665,8 @@ class _Lint:
         named = spec.get("source")
         if not self.several:
             if named is not None:
-                self.add("error", "unknown-source", "this scheme reads one table (records:), so a measure names "
-                         "no source", f"{pointer}/source", "remove source, or declare the tables under sources:",
+                self.add("error", "unknown-source", "this scheme reads one table (records:), so there is no "
+                         "source to name", f"{pointer}/source", "remove source, or declare the tables under sources:",
                          key=True)
             return ""
         if named is None:
