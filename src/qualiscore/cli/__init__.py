@@ -95,6 +95,8 @@ class LazyCommand:
 
 
 COMMANDS: Mapping[str, LazyCommand] = {
+    "calibrate": LazyCommand("qualiscore.cli.calibrate:command",
+                             "Compare reviewers who scored the same records: agreement per item and per reviewer."),
     "check-record": LazyCommand("qualiscore.cli.check_record:command",
                                 "Confirm that a verification record written by `verify` is as it was written."),
     "diff": LazyCommand("qualiscore.cli.diff:command",
