@@ -1101,6 +1101,7 @@ class _Lint:
             elif reviewer == record_id:
                 self.add("error", "calibration-item", f"the reviewer {reviewer!r} is the record id",
                          "/calibration/reviewer", "name the field that says who reviewed the row")
+        items: list[tuple[int | None, str]]
         if "items" in spec:
             items = [(i, n) for i, n in enumerate(list_of(spec["items"])) if isinstance(n, str)]
         else:

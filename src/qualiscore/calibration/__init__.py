@@ -11,7 +11,7 @@ as text, CSV and JSON. The command is `qualiscore calibrate` (cli/calibrate.py).
 
 from __future__ import annotations
 
-from .agreement import Calibrated, ItemAgreement, ReviewerDeviation, ReviewerItem, TOTAL, calibrate
+from .agreement import TOTAL, Calibrated, ItemAgreement, ReviewerDeviation, ReviewerItem, calibrate
 from .reviews import read_reviews
 
 __all__ = [

@@ -117,8 +117,9 @@ COMMANDS: Mapping[str, LazyCommand] = {
     "schema": LazyCommand("qualiscore.cli.schema:command",
                           "Print the JSON Schema of the scheme format, for editors and other tools."),
     "synth": LazyCommand("qualiscore.cli.synth:command",
-                         "Write deterministic synthetic records: interactions (cs), QA inspection forms (qa), or "
-                         "one run's four sources (cs-sources: interactions, surveys, inspections, complaints)."),
+                         "Write deterministic synthetic records: interactions (cs), QA inspection forms (qa), the "
+                         "same forms scored by several reviewers (qa-reviews, for `calibrate`), or one run's four "
+                         "sources (cs-sources: interactions, surveys, inspections, complaints)."),
     "test": LazyCommand("qualiscore.cli.test:command",
                         "Run the fixture tests of schemes (their `tests:`) and of *.tests.yaml files."),
     "validate": LazyCommand("qualiscore.cli.validate:command",

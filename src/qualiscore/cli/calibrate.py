@@ -33,9 +33,9 @@ from ._params import REJECT_LIMIT
               help="Fail (exit 5, writing nothing) when more rows than this are rejected.")
 def command(scheme: str, results: tuple[str, ...], outdir: str | None, fmt: str, encoding: str | None,
             sheet: str | None, max_rejects: RejectLimit | None) -> None:
-    """Compare reviewers who scored the same records with SCHEME's `calibration:`.
+    """Compare reviewers who scored the same records: agreement per item and per reviewer.
 
-    RESULTS are CSV, JSONL, Excel .xlsx or Parquet files with one row per reviewed record
+    SCHEME's `calibration:` names the reviewer field and the items. RESULTS are CSV, JSONL, Excel .xlsx or Parquet files with one row per reviewed record
     and reviewer: the form's record id, the reviewer field and the item columns, each
     typed by the form's own contract. Rows that break it are rejected with a reason
     (rejects.csv with -o), and rows read = used + rejected is printed.
