@@ -392,13 +392,15 @@ def test_cli(tmp_path: Path) -> None:
     ("interactions.csv", "cs", 3000, {"seed": 7, "start": "2026-04-01", "months": 3, "agents": 24, "dirty": 0.01}),
     ("interactions-q1q2.csv", "cs", 2000, {"seed": 7, "start": "2026-02-01", "months": 4, "agents": 12, "dirty": 0}),
     ("qa-inspections.csv", "qa", 300, {"seed": 7, "start": "2026-04-01", "dirty": 0.01}),
+    ("qa-reviews.csv", "qa-reviews", 100, {"seed": 7, "start": "2026-04-01", "dirty": 0.01, "reviewers": 4}),
 ])
 def test_committed_samples_are_reproducible(name: str, kind: str, n: int, kw: dict[str, object]) -> None:
     path = SAMPLE / name
     if not path.exists():
         pytest.skip(f"{path} not present")
     buf = io.StringIO()
-    (synth.write_csv if kind == "cs" else synth.write_qa_csv)(buf, n, **kw)
+    writer = {"cs": synth.write_csv, "qa": synth.write_qa_csv, "qa-reviews": synth.write_qa_reviews_csv}[kind]
+    writer(buf, n, **kw)
     assert path.read_bytes() == buf.getvalue().encode("utf-8")
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import hashlib
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -373,6 +373,8 @@ class Scheme:
     # A source's view of a scheme with several (engine.sources): its scorecards carry measured values only.
     measured_only: bool = False
     sampling: SamplingPlan | None = None
+    # How reviewers' results on the same records are compared (`qualiscore calibrate`); None: not declared.
+    calibration: Calibration | None = None
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -564,6 +566,7 @@ def compile_document(doc: Document) -> Scheme:
         sha256=hashlib.sha256(doc.text.encode("utf-8")).hexdigest(),
         sources=sources,
         sampling=compile_sampling(doc, data["sampling"]) if "sampling" in data else None,
+        calibration=compile_calibration(data["calibration"], contract, dimensions) if "calibration" in data else None,
     )
 
 
@@ -595,3 +598,51 @@ def compile_contract(rec: Mapping[str, Any]) -> RecordContract:
         for name, f in rec["fields"].items()
     )
     return RecordContract(rec["id"], rec.get("timezone", "UTC"), fields)
+
+
+# --------------------------------------------------------------------------- calibration
+
+# How far apart two reviewers' values are, for Krippendorff's alpha: only equal or not (nominal),
+# by rank (ordinal), by difference (interval) or by ratio.
+AgreementLevel = Literal["nominal", "ordinal", "interval", "ratio"]
+AGREEMENT_LEVELS: tuple[AgreementLevel, ...] = get_args(AgreementLevel)
+# Field types whose values can be compared at each level: strings only as equal or not.
+NUMERIC_ITEM_TYPES: frozenset[FieldType] = frozenset({"integer", "number", "duration", "boolean"})
+ITEM_TYPES: frozenset[FieldType] = NUMERIC_ITEM_TYPES | {"string"}
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Which checklist items reviewers must agree on, read how, and how much agreement is enough.
+
+    ``levels`` holds every item's level, the defaults filled in, so readers never guess.
+    """
+
+    reviewer: str  # the field naming the reviewer of a row
+    items: tuple[str, ...]
+    levels: Mapping[str, AgreementLevel]
+    min_alpha: float = 0.8
+
+
+def value_fields(dimensions: Sequence[Dimension], contract: RecordContract) -> tuple[str, ...]:
+    """The record fields an indicator's ``value:`` measure reads, in scheme order: the default items."""
+    names = {f.name for f in contract.fields}
+    out: list[str] = []
+    for d in dimensions:
+        for i in d.indicators:
+            if i.measure.kind == "value" and i.measure.expr is not None:
+                out.extend(n for n in sorted(i.measure.expr.names) if n in names and n not in out)
+    return tuple(out)
+
+
+def default_level(ftype: FieldType) -> AgreementLevel:
+    """Booleans and strings are categories; numbers are compared by their differences."""
+    return "nominal" if ftype in ("boolean", "string") else "interval"
+
+
+def compile_calibration(spec: Mapping[str, Any], contract: RecordContract, dimensions: Sequence[Dimension]) -> Calibration:
+    """The `calibration:` mapping, defaults resolved against the contract and the indicators."""
+    items = tuple(spec["items"]) if "items" in spec else value_fields(dimensions, contract)
+    given = spec.get("levels") or {}
+    levels = {name: given.get(name) or default_level(contract.field(name).type) for name in items}
+    return Calibration(spec["reviewer"], items, levels, float(spec.get("min_alpha", 0.8)))

@@ -57,15 +57,18 @@ __all__ = [
     "COLUMNS",
     "FORBIDDEN_PHRASES",
     "QA_COLUMNS",
+    "QA_REVIEW_COLUMNS",
     "SOURCE_COLUMNS",
     "SOURCE_TABLES",
     "generate",
     "generate_qa",
+    "generate_qa_reviews",
     "generate_sources",
     "write_csv",
     "write_jsonl",
     "write_qa_csv",
     "write_qa_jsonl",
+    "write_qa_reviews_csv",
     "write_sources_csv",
 ]
 
@@ -678,6 +681,91 @@ def generate_qa(
 
 
 # --------------------------------------------------------------------------------------------
+# QA calibration (qa-reviews): the same interactions scored by several reviewers, each with habits.
+
+QA_REVIEW_COLUMNS: tuple[str, ...] = (QA_COLUMNS[0], "reviewer_id", *QA_COLUMNS[1:])
+
+# A reviewer's habits: bias (> 0 lenient: says yes and scores higher; < 0 strict) and noise
+# (slips and spread). Reviewer k has profile k mod 4.
+_REVIEWER_PROFILES: tuple[tuple[float, float], ...] = (
+    (0.0, 0.3),   # careful
+    (0.8, 0.4),   # lenient
+    (-0.8, 0.4),  # strict
+    (0.0, 1.2),   # noisy
+)
+# How much each item is a matter of judgement (0: plain fact anyone sees alike; 1: opinion):
+# habits act on an item in proportion. Indexes are those of QA_COLUMNS.
+_JUDGEMENT: dict[int, float] = {
+    5: 0.1,   # greeting: said or not
+    6: 0.35,  # restated_need
+    7: 0.7,   # explained_clearly
+    8: 0.35,  # step_by_step
+    9: 0.7,   # positive_phrasing
+    12: 0.05,  # promise_beyond_authority
+}
+_EMPATHY_COLUMN, _OPTIONS_COLUMN = 10, 11
+
+
+def _reviewed(truth: list[str], bias: float, noise: float, rnd: Callable[[], float]) -> list[str]:
+    """One reviewer's form for an interaction: the true answers, bent by the reviewer's habits."""
+    row = list(truth)
+    for column, judgement in _JUDGEMENT.items():
+        said = row[column] == _YES_NO[1]
+        lean = 0.3 * abs(bias) * judgement
+        if (bias > 0 and not said) or (bias < 0 and said):
+            said = said ^ (rnd() < lean)
+        said = said ^ (rnd() < 0.08 * noise * judgement)
+        row[column] = _YES_NO[said]
+    empathy = int(truth[_EMPATHY_COLUMN]) + bias * 0.9 + noise * 0.9 * _Z[int(rnd() * _ZN)]
+    row[_EMPATHY_COLUMN] = str(max(1, min(5, round(empathy))))
+    options = int(truth[_OPTIONS_COLUMN])
+    if rnd() < 0.06 * noise:  # a count: a slip of one now and then
+        options += 1 if rnd() < 0.5 else -1
+    row[_OPTIONS_COLUMN] = str(max(0, min(3, options)))
+    return row
+
+
+def _qa_review_rows(n: int, seed: int, start: str, reviewers: int, dirty: float) -> Iterator[list[str]]:
+    _check(n, start, 1, None, dirty)
+    if isinstance(reviewers, bool) or not isinstance(reviewers, int) or reviewers < 2:
+        raise ValueError(f"reviewers must be an integer of at least 2, got {reviewers!r}")
+    return _review_rows(n, seed, start, reviewers, dirty)
+
+
+def _review_rows(n: int, seed: int, start: str, reviewers: int, dirty: float) -> Iterator[list[str]]:
+    rnd = Random(seed * 53 + 11).random
+    names = [f"R{k + 1:02d}" for k in range(reviewers)]
+    dirty_at = _dirty_positions(seed + 2, dirty)
+    next_dirty = next(dirty_at, -1)
+    index = 0
+    for truth in _qa_form_rows(n, seed, start, 0.0):
+        for k, name in enumerate(names):
+            bias, noise = _REVIEWER_PROFILES[k % len(_REVIEWER_PROFILES)]
+            row = _reviewed(truth, bias, noise, rnd)
+            if index == next_dirty:  # a cell the form refuses: empathy out of range, or a 是/否 written otherwise
+                if (index // 7) % 2:
+                    row[_EMPATHY_COLUMN] = "6"
+                else:
+                    row[5] = "也许"
+                next_dirty = next(dirty_at, -1)
+            index += 1
+            yield [row[0], name, *row[1:]]
+
+
+def generate_qa_reviews(n: int, *, seed: int = 7, start: str = "2026-04-01", reviewers: int = 4,
+                        dirty: float = 0.01) -> Iterator[dict[str, str]]:
+    """Yield the QA forms of n interactions (those of :func:`generate_qa`), each scored by every reviewer.
+
+    Reviewers R01, R02, … are careful, lenient, strict and noisy in turn: they agree on
+    plain items (greeting, promise_beyond_authority, solution_options) and less on
+    judgement items (explained_clearly, positive_phrasing, empathy). A fraction ``dirty``
+    of the rows has a cell the form refuses.
+    """
+    rows = _qa_review_rows(n, seed, start, reviewers, dirty)
+    return (dict(zip(QA_REVIEW_COLUMNS, row)) for row in rows)
+
+
+# --------------------------------------------------------------------------------------------
 # One run's four record sources (cs-sources): the interactions of `cs`, and the surveys,
 # QA inspections and complaint tickets that refer to them.
 
@@ -923,6 +1011,13 @@ def write_qa_csv(path: Target, n: int, **kw: Any) -> int:
     """Write n QA inspection rows (see :func:`generate_qa`) as UTF-8 CSV with a header; return rows written."""
     opts = {**_QA_DEFAULTS, **_kw(kw, _QA_KW)}
     return _write_csv(path, QA_COLUMNS, _qa_rows(n, opts["seed"], opts["start"], opts["dirty"]))
+
+
+def write_qa_reviews_csv(path: Target, n: int, **kw: Any) -> int:
+    """Write the reviews of n interactions (see :func:`generate_qa_reviews`) as UTF-8 CSV; return rows written."""
+    opts = {**_QA_DEFAULTS, "reviewers": 4, **_kw(kw, (*_QA_KW, "reviewers"))}
+    return _write_csv(path, QA_REVIEW_COLUMNS,
+                      _qa_review_rows(n, opts["seed"], opts["start"], opts["reviewers"], opts["dirty"]))
 
 
 def write_sources_csv(directory: str | os.PathLike[str], n: int, **kw: Any) -> dict[str, int]:

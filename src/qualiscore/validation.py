@@ -28,7 +28,15 @@ from . import expressions
 from ._plain import dict_of, list_of, number_or_none
 from .errors import ExpressionError, Location, SchemeLoadError
 from .loader import Document, escape_pointer_token, load_path
-from .model import MEASURE_KINDS, THRESHOLD_TESTS, TRUTH_KINDS, time_zone, time_zone_names
+from .model import (
+    ITEM_TYPES,
+    MEASURE_KINDS,
+    NUMERIC_ITEM_TYPES,
+    THRESHOLD_TESTS,
+    TRUTH_KINDS,
+    time_zone,
+    time_zone_names,
+)
 
 # An error refuses the scheme; a warning is printed and the scheme is still used.
 Severity = Literal["error", "warning"]
@@ -296,6 +304,7 @@ class _Lint:
         self.sampling()
         self.grades()
         self.tests()
+        self.calibration()
         self.unused()
         return self.findings
 
@@ -1124,6 +1133,77 @@ class _Lint:
         self.add("error", "unknown-reference", f"{name!r} is not {article} {what} of this scheme", pointer,
                  f"did you mean {close[0]!r}?" if close else None,
                  key=key and pointer.rsplit("/", 2)[-2] != "vetoes")
+
+    # -- calibration (`qualiscore calibrate`)
+    def calibration(self) -> None:
+        if "calibration" not in self.data:
+            return
+        spec = dict_of(self.data["calibration"])
+        if self.several or not self.record_level:
+            self.add("error", "calibration-scheme",
+                     "calibration compares reviewers' rows of single records, but this scheme "
+                     + ("reads several sources" if self.several else "groups records into subjects"),
+                     "/calibration", "declare calibration on a record-level form: one table (records:), no group_by",
+                     key=True)
+            return
+        fields = self.fields
+        record_id = dict_of(self.data.get("records")).get("id")
+        reviewer = spec.get("reviewer")
+        if isinstance(reviewer, str):
+            self.used.add(reviewer)
+            if reviewer not in fields:
+                self.field_missing(reviewer, "/calibration/reviewer")
+            elif reviewer == record_id:
+                self.add("error", "calibration-item", f"the reviewer {reviewer!r} is the record id",
+                         "/calibration/reviewer", "name the field that says who reviewed the row")
+        items: list[tuple[int | None, str]]
+        if "items" in spec:
+            items = [(i, n) for i, n in enumerate(list_of(spec["items"])) if isinstance(n, str)]
+        else:
+            items = [(None, n) for n in self.value_fields()]
+            if not items:
+                self.add("error", "calibration-item", "no indicator's `value:` measure reads a field, so there "
+                         "is no item to compare", "/calibration", "list the fields to compare under items", key=True)
+        seen: set[str] = set()
+        for index, name in items:
+            pointer = "/calibration" if index is None else f"/calibration/items/{index}"
+            if name in seen:
+                self.add("error", "calibration-item", f"item {name!r} is listed twice", pointer, "list it once")
+                continue
+            seen.add(name)
+            if name not in fields:
+                self.field_missing(name, pointer)
+            elif name in (record_id, reviewer):
+                self.add("error", "calibration-item",
+                         f"{name!r} is the {'record id' if name == record_id else 'reviewer'}, not a checklist item",
+                         pointer, "list only the fields reviewers score")
+            elif dict_of(fields[name]).get("type") not in ITEM_TYPES:
+                self.add("error", "calibration-item",
+                         f"item {name!r} is {_a(dict_of(fields[name]).get('type'))}; agreement is measured on "
+                         "boolean, string, integer, number and duration fields", pointer,
+                         "compare the checklist answers, not dates")
+        for name, level in dict_of(spec.get("levels")).items():
+            pointer = f"/calibration/levels/{escape_pointer_token(str(name))}"
+            if name not in seen:
+                self.add("error", "calibration-level", f"{name!r} has a level but is not an item", pointer,
+                         "add it to items, or remove its level", key=True)
+            elif level != "nominal" and dict_of(fields.get(name)).get("type") not in NUMERIC_ITEM_TYPES:
+                self.add("error", "calibration-level",
+                         f"item {name!r} is a string, so its values are only equal or not: level {level} needs "
+                         "numbers", pointer, "use nominal, or make the field a number")
+
+    def value_fields(self) -> list[str]:
+        """The fields an indicator's `value:` measure reads: the default calibration items."""
+        out: list[str] = []
+        for dim in list_of(self.data.get("dimensions")):
+            for ind in list_of(dict_of(dim).get("indicators")):
+                source = dict_of(dict_of(ind).get("measure")).get("value")
+                try:
+                    names = expressions.parse(source).names if isinstance(source, str) else frozenset()
+                except ExpressionError:
+                    continue
+                out.extend(n for n in sorted(names) if n in self.fields and n not in out)
+        return out
 
     # -- unused
     def unused(self) -> None:

@@ -95,6 +95,8 @@ class LazyCommand:
 
 
 COMMANDS: Mapping[str, LazyCommand] = {
+    "calibrate": LazyCommand("qualiscore.cli.calibrate:command",
+                             "Compare reviewers who scored the same records: agreement per item and per reviewer."),
     "check-record": LazyCommand("qualiscore.cli.check_record:command",
                                 "Confirm that a verification record written by `verify` is as it was written."),
     "diff": LazyCommand("qualiscore.cli.diff:command",
@@ -117,9 +119,10 @@ COMMANDS: Mapping[str, LazyCommand] = {
     "schema": LazyCommand("qualiscore.cli.schema:command",
                           "Print the JSON Schema of the scheme format, for editors and other tools."),
     "synth": LazyCommand("qualiscore.cli.synth:command",
-                         "Write deterministic synthetic records: interactions (cs), QA inspection forms (qa), "
-                         "or one run's four sources (cs-sources: interactions, surveys, inspections, complaints), "
-                         "or the reviewers' checklist results of a drawn sample (reviews --sample sample.csv)."),
+                         "Write deterministic synthetic records: interactions (cs), QA inspection forms (qa), the "
+                         "same forms scored by several reviewers (qa-reviews, for `calibrate`), or one run's four "
+                         "sources (cs-sources: interactions, surveys, inspections, complaints), or the reviewers' "
+                         "checklist results of a drawn sample (reviews --sample sample.csv)."),
     "test": LazyCommand("qualiscore.cli.test:command",
                         "Run the fixture tests of schemes (their `tests:`) and of *.tests.yaml files."),
     "validate": LazyCommand("qualiscore.cli.validate:command",

@@ -29,6 +29,7 @@ def read_records(
     *,
     encoding: str | None = None,
     sheet: str | None = None,
+    unique_with: str | None = None,
 ) -> Dataset:
     """Read CSV/TSV/JSONL, Excel (.xlsx) and Parquet files and type every row against ``contract``.
 
@@ -40,11 +41,15 @@ def read_records(
     ``sheet`` names the worksheet of Excel inputs (default: the first one); a path
     may also choose its own, ``book.xlsx#Sheet1``. Parquet needs polars
     (``qualiscore[fast]``), Excel needs openpyxl (``qualiscore[excel]``).
+
+    ``unique_with`` names a field that joins the id in the duplicate check, so an id may
+    repeat once per value of it (one row per record and reviewer); rows rejected for
+    another reason then take no part in that check.
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     typer = Typer(contract)
-    out = Collector(typer)
+    out = Collector(typer, unique_with)
     inputs: list[tuple[str, str, str, str, int, str | None]] = []
     seen: dict[tuple[str, str | None], str] = {}
     workbooks = 0

@@ -25,8 +25,10 @@ RowPlan = list[tuple[str, int, Callable[[Any], Any]]]
 class Collector:
     """Accepted records, problems and id occurrences across all inputs of one dataset."""
 
-    def __init__(self, typer: Typer) -> None:
+    def __init__(self, typer: Typer, unique_with: str | None = None) -> None:
         self.typer = typer
+        # A field whose value joins the id in the duplicate check: (record id, reviewer) for `calibrate`.
+        self.unique_with = unique_with
         self.records: list[dict[str, Any]] = []
         self.origins: list[tuple[str, int]] = []
         self.problems: list[Problem] = []
@@ -39,6 +41,10 @@ class Collector:
         """Note a row's typed id (None: not checked); ``accepted_at`` is its record's index, or -1."""
         if value is None:
             return
+        if self.unique_with is not None:
+            if accepted_at < 0:  # a rejected row's second key is unknown: it takes no part
+                return
+            value = (value, hashable_or_none(self.records[accepted_at][self.unique_with]))
         occurrence = (src, row, accepted_at, rid)
         first = self.first_seen.setdefault(value, occurrence)
         if first is not occurrence:
@@ -55,7 +61,8 @@ class Collector:
         drop: set[int] = set()
         if typer.id_reader is not None:
             id_name = typer.id_reader.name
-            for occurrences in self.repeated.values():
+            for key, occurrences in self.repeated.items():
+                with_key = "" if self.unique_with is None else f" with {self.unique_with} {quote_value(key[1])}"
                 for src, row, accepted_at, rid in occurrences:
                     others = [o for o in occurrences if (o[0], o[1]) != (src, row)]
                     where = [f"row {o[1]}" if o[0] == src else f"{o[0]} row {o[1]}" for o in others[:10]]
@@ -68,8 +75,8 @@ class Collector:
                             id_name,
                             clip_value(rid),
                             "duplicate-id",
-                            f"id {quote_value(rid)} also appears in {', '.join(where)}{more}; ids must be unique, so "
-                            "every occurrence is rejected: remove the duplicates or correct the ids",
+                            f"id {quote_value(rid)}{with_key} also appears in {', '.join(where)}{more}; ids must be "
+                            "unique, so every occurrence is rejected: remove the duplicates or correct the ids",
                         )
                     )
                     if accepted_at >= 0:

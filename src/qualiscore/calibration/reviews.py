@@ -1,0 +1,41 @@
+"""Reviewers' rows in: typed by the form's own contract, one row per (record id, reviewer)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import UsageError
+from ..model import Calibration, RecordContract, Scheme
+from ..records import Dataset, read_records
+
+
+def calibration_of(scheme: Scheme) -> Calibration:
+    """The scheme's ``calibration:``, or a usage error saying how to declare one."""
+    if scheme.calibration is None:
+        raise UsageError(
+            f"scheme {scheme.id} {scheme.version} declares no calibration, so there is nothing to compare",
+            hint="add calibration: {reviewer: FIELD} to the scheme (docs/inspection.md, \"Calibrating reviewers\")",
+        )
+    return scheme.calibration
+
+
+def review_contract(scheme: Scheme) -> RecordContract:
+    """The form's contract with the reviewer field required: a row without a reviewer compares with nobody."""
+    reviewer = calibration_of(scheme).reviewer
+    fields = tuple(dataclasses.replace(f, nullable=False) if f.name == reviewer else f
+                   for f in scheme.records.fields)
+    return dataclasses.replace(scheme.records, fields=fields)
+
+
+def read_reviews(paths: Sequence[str | Path], scheme: Scheme, *, encoding: str | None = None,
+                 sheet: str | None = None) -> Dataset:
+    """Read reviewers' result files; a record id may repeat once per reviewer, not more.
+
+    Every cell is typed and checked as `evaluate` would; a bad cell, a missing reviewer
+    or a second row of the same record by the same reviewer rejects the row with a
+    reason (``Dataset.problems``), so rows read = rows used + rows rejected.
+    """
+    return read_records(list(paths), review_contract(scheme), encoding=encoding, sheet=sheet,
+                        unique_with=calibration_of(scheme).reviewer)
