@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[report]'
+	$(BIN)/python -m pip install --quiet -e '.[report,stats,excel]'
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
@@ -36,12 +36,22 @@ demo: $(STAMP)
 	$(BIN)/qualiscore validate rules/cs-quality/2026Q3.yaml $(Q3_DATA:%=--data %)
 	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q3.yaml $(Q3_DATA) -o $(DEMO_OUT)-q3 --report
 	$(BIN)/qualiscore verify $(DEMO_OUT)-q3
+	@echo "== 6. one week of quality inspection: the sample, the reviewers' results, their agreement"
+	$(BIN)/qualiscore sample rules/cs-quality/2026Q3.yaml interactions=data/sample/q3/interactions.csv \
+	  --period 2026-W28 -o $(DEMO_OUT)-w28 --format xlsx
+	$(BIN)/qualiscore evaluate rules/cs-inspection/2026Q3.yaml sample=$(DEMO_OUT)-w28/sample.csv \
+	  reviews=data/sample/q3/reviews-2026-W28.csv -o $(DEMO_OUT)-w28-reviews
+	@$(BIN)/qualiscore calibrate rules/qa-form/2026Q2.yaml data/sample/qa-reviews.csv \
+	  || echo "(exit 1: some items are not calibrated yet; docs/inspection.md says what to do)"
+	$(BIN)/qualiscore verify $(DEMO_OUT)-w28
 	@echo
 	@echo "Results are in $(DEMO_OUT)/: report.html (open it in a browser), scorecards.csv (one line"
 	@echo "per agent and month), scorecards.jsonl (every number explained), rejects.csv (rows not scored,"
 	@echo "with reasons), manifest.json (scheme, input and output hashes), row-digests.bin (a digest per"
 	@echo "input line, so verify can name a line changed later). The third quarter, scored from the"
-	@echo "call log, surveys, QA inspections and complaint tickets, is in $(DEMO_OUT)-q3/."
+	@echo "call log, surveys, QA inspections and complaint tickets, is in $(DEMO_OUT)-q3/; week 28's"
+	@echo "inspection sample in $(DEMO_OUT)-w28/ (sample.xlsx for the reviewers) and their findings per agent"
+	@echo "in $(DEMO_OUT)-w28-reviews/. The whole inspection week is walked through in docs/inspection.md."
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
@@ -74,4 +84,4 @@ bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache demo-out demo-out-q3
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .mypy_cache demo-out demo-out-q3 demo-out-w28 demo-out-w28-reviews
