@@ -278,8 +278,12 @@ def test_cli_on_the_bundled_sample(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output  # the judgement items are not calibrated
     assert "rows read 400 = used 396 + rejected 4" in result.output
     assert "not calibrated: " in result.output and "empathy" in result.output.split("not calibrated: ")[1]
-    assert sorted(p.name for p in out.iterdir()) == ["calibration.csv", "calibration.json", "rejects.csv",
-                                                     "reviewers.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["calibration.csv", "calibration.json", "calibration.md",
+                                                     "rejects.csv", "reviewers.csv"]
+    section = (out / "calibration.md").read_text(encoding="utf-8")
+    assert "## Reviewer calibration · qa-form 2026Q2" in section
+    assert "| greeting | nominal | 100 | 4 | 0.939 | 0.938 Fleiss | 96 | 99.5% | yes |" in section
+    assert "| R03 | 100 |" in section and "(-0.63)" in section  # the strict reviewer, on empathy
     doc = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     assert doc["rows"] == {"read": 400, "used": 396, "rejected": 4, "without_total": 0}
     by_item = {i["item"]: i for i in doc["items"]}

@@ -14,6 +14,7 @@ from .agreement import TOTAL, Calibrated, ItemAgreement
 CALIBRATION_CSV = "calibration.csv"
 REVIEWERS_CSV = "reviewers.csv"
 CALIBRATION_JSON = "calibration.json"
+CALIBRATION_MD = "calibration.md"  # the report section, to paste into a review
 REJECTS_CSV = "rejects.csv"
 
 _KAPPA = {"cohen": "Cohen", "fleiss": "Fleiss", "": ""}
@@ -85,6 +86,35 @@ def text(result: Calibrated) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown(result: Calibrated) -> str:
+    """The report section: the item and reviewer tables in Markdown, to paste into the committee's review."""
+    from ..report.markdown import _cell, _table
+
+    scheme = result.scheme
+    items = [[_cell(c) for c in _item_row(i)] for i in result.items]
+    names = [i.item for i in result.items if i.item != TOTAL]
+    reviewers = []
+    for r in result.reviewers:
+        cells = [_cell(r.reviewer), str(r.rows)]
+        for d in r.items:
+            rate = "—" if d.disagreement is None else f"{100 * d.disagreement:.0f}%"
+            cells.append(rate + ("" if d.mean_difference is None else f" ({d.mean_difference:+.2f})"))
+        cells.append("—" if r.total_difference is None else f"{r.total_difference:+.2f}")
+        reviewers.append(cells)
+    failing = [i.item for i in result.items if not i.calibrated]
+    return "\n".join([
+        f"## Reviewer calibration · {_cell(scheme.id)} {_cell(scheme.version)}\n",
+        f"{_cell(counts_line(result))}. Calibrated: Krippendorff's alpha ≥ {result.min_alpha:g}; "
+        + ("every item is calibrated." if not failing else f"not calibrated: {', '.join(map(_cell, failing))}.")
+        + "\n",
+        _table(["Item", "Level", "Records", "Reviewers", "Alpha", "Kappa", "Kappa n", "Agreement", "Calibrated"],
+               items, right=range(2, 8)),
+        "### Each reviewer against the consensus\n",
+        "Disagreement rate per item (mean difference: + lenient, − strict); total: mean score difference.\n",
+        _table(["Reviewer", "Rows", *map(_cell, names), "Total"], reviewers, right=range(1, len(names) + 3)),
+    ])
+
+
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -145,5 +175,6 @@ def files(result: Calibrated) -> dict[str, bytes]:
         CALIBRATION_CSV: items_csv(result).encode("utf-8"),
         REVIEWERS_CSV: reviewers_csv(result).encode("utf-8"),
         CALIBRATION_JSON: json_text(result).encode("utf-8"),
+        CALIBRATION_MD: markdown(result).encode("utf-8"),
         REJECTS_CSV: rejects_csv(result.problems).encode("utf-8"),
     }

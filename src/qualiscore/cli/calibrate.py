@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..calibration import calibrate
-from ..calibration.render import counts_line, files, items_csv, json_text, text
+from ..calibration.render import counts_line, files, items_csv, json_text, markdown, text
 from ..errors import EXIT_FINDINGS, NothingScoredError, OutputError
 from ..options import RejectLimit
 from ..runs import reject_reasons
@@ -23,10 +23,10 @@ from ._params import REJECT_LIMIT
 @click.argument("scheme", type=click.Path(exists=True, dir_okay=False))
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "outdir", default=None, type=click.Path(file_okay=False),
-              help="Also write calibration.csv (items), reviewers.csv, calibration.json and rejects.csv into this "
-                   "directory, each file replaced atomically.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True,
-              help="What to print: the tables, the JSON document, or calibration.csv.")
+              help="Also write calibration.csv (items), reviewers.csv, calibration.json, calibration.md (the report "
+                   "section) and rejects.csv into this directory, each file replaced atomically.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "md"]), default="text", show_default=True,
+              help="What to print: the tables, the JSON document, calibration.csv, or the Markdown report section.")
 @click.option("--encoding", default=None, help="Input text encoding (default: UTF-8, else GB18030).")
 @click.option("--sheet", default=None, help="Worksheet of .xlsx inputs (default: the first); or write book.xlsx#Sheet.")
 @click.option("--max-rejects", type=REJECT_LIMIT, default=None, metavar="N|P%",
@@ -70,6 +70,8 @@ def command(scheme: str, results: tuple[str, ...], outdir: str | None, fmt: str,
         echo(json_text(result), nl=False)
     elif fmt == "csv":
         echo(items_csv(result), nl=False)
+    elif fmt == "md":
+        echo(markdown(result), nl=False)
     else:
         echo(text(result), nl=False)
         if dataset.problems:
