@@ -258,3 +258,17 @@ def test_the_report_of_a_sample_shows_each_strata_coverage(cli: Cli, tmp_path: P
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Coverage per stratum" in page and "<td>ticket</td>" in page
     assert cli("verify", str(out)).exit_code == 0  # a report written into the sample is recorded, not extra
+
+
+def test_a_column_the_form_does_not_know_stops_the_run(cli: Cli, tmp_path: Path) -> None:
+    drawn = tmp_path / "w28"
+    cli("sample", str(Q3), f"interactions={CALLS}", "--period", "2026-W28", "-o", str(drawn), "-q")
+    lines = REVIEWS.read_text(encoding="utf-8").splitlines()
+    extra = tmp_path / "extra.csv"
+    extra.write_text("\n".join([lines[0] + ",courtesy", *(line + ",5" for line in lines[1:])]) + "\n",
+                     encoding="utf-8")
+    ran = cli("evaluate", str(INSPECTION), f"sample={drawn / 'sample.csv'}", f"reviews={extra}", "-o",
+              str(tmp_path / "o"), catch=True)
+    assert ran.exit_code == 15 and "column 'courtesy'" in ran.output and "other_columns: refuse" in ran.output
+    checked = cli("validate", str(INSPECTION), "--data", f"reviews={extra}", catch=True)
+    assert checked.exit_code == 1 and "error[unknown-column]" in checked.output

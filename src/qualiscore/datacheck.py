@@ -128,9 +128,13 @@ def _moved(location: Location | None, sample_dir: str, path: str) -> Location:
 
 
 def _findings(run: Run, path: str, whole: bool) -> list[Finding]:
-    from .runs import missing_columns, reject_reasons
+    from .runs import missing_columns, reject_reasons, unknown_columns
 
-    out = []
+    out = [Finding("error", "unknown-column", f"column {u.column!r} is read by no field of the contract"
+                   + (f" (did you mean {u.suggestion!r}?)" if u.suggestion else "")
+                   + ", which refuses other columns (other_columns: refuse): a run stops (exit 15)",
+                   Location(path, line=1, field=u.column), "rename the column to the field it means, remove it, "
+                   "or declare it in the contract") for u in unknown_columns(run)]
     for m in missing_columns(run):
         guess = f" (did you mean {m.suggestion!r}?)" if m.suggestion else ""
         effect = ("a run stops (exit 15; with --allow-missing-columns every row reads it as empty)" if m.nullable

@@ -99,6 +99,7 @@ class RecordContract:
     id: str
     timezone: str
     fields: tuple[Field, ...]
+    other_columns: Literal["ignore", "refuse"] = "ignore"  # an input's columns no field reads
 
     def field(self, name: str) -> Field:
         """Look a field up by the name expressions use; fields stay a tuple to keep the written order."""
@@ -597,7 +598,7 @@ def compile_contract(rec: Mapping[str, Any]) -> RecordContract:
         )
         for name, f in rec["fields"].items()
     )
-    return RecordContract(rec["id"], rec.get("timezone", "UTC"), fields)
+    return RecordContract(rec["id"], rec.get("timezone", "UTC"), fields, rec.get("other_columns", "ignore"))
 
 
 # --------------------------------------------------------------------------- calibration

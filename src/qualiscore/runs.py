@@ -228,6 +228,16 @@ def check_publishable(run: Run, options: RunOptions) -> None:
         missing = missing_columns(run)
         if missing:
             raise _missing_column_error(run, missing)
+    unknown = unknown_columns(run)
+    if unknown:
+        first = unknown[0]
+        guess = f" (did you mean {first.suggestion!r}?)" if first.suggestion else ""
+        more = "; also: " + ", ".join(f"{u.column!r} in {u.source}" for u in unknown[1:4]) if len(unknown) > 1 else ""
+        raise NothingScoredError(
+            f"column {first.column!r} of {first.source} is read by no field of the contract{guess}, which refuses "
+            f"other columns (other_columns: refuse){more}; nothing was written",
+            location=Location(first.source, line=1), code="unknown-column",
+            hint="rename the column to the field it means, remove it from the file, or declare it in the contract")
     if options.allow_empty or (run.rows_scored and run.scorecards):
         return
     inputs = run.dataset.inputs
@@ -273,6 +283,30 @@ def missing_columns(run: Run) -> list[MissingColumn]:
                           _closest(columns.get(field, field), headers[source]))
             for (source, field), nullable in sorted(found.items(), key=lambda item: (
                 input_rank.get(item[0][0], len(inputs)), field_rank.get(item[0][1], len(columns))))]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UnknownColumn:
+    """A column of an input's header that no field reads, in a contract that refuses other columns."""
+
+    source: str
+    column: str
+    suggestion: str | None
+
+
+def unknown_columns(run: Run) -> list[UnknownColumn]:
+    """Every header column no field reads, of the inputs whose contract says ``other_columns: refuse``."""
+    scheme = run.schemes[0]
+    contracts = {s.name: s.contract for s in scheme.sources}
+    out = []
+    for i in run.dataset.inputs:
+        contract = contracts.get(i.source or "") if scheme.sources else scheme.records
+        if contract is None or contract.other_columns != "refuse":
+            continue
+        read = [f.source for f in contract.fields]
+        out += [UnknownColumn(i.path, column, _closest(column, read)) for column in _header(i)
+                if column not in read and column.strip() not in read]
+    return out
 
 
 def _missing_column_error(run: Run, missing: Sequence[MissingColumn]) -> NothingScoredError:

@@ -1208,6 +1208,8 @@ class _Lint:
     # -- unused
     def unused(self) -> None:
         for _, base, spec in self.contracts:
+            if spec.get("other_columns") == "refuse":
+                continue  # a field may be declared only so that its column is allowed
             for name in dict_of(spec.get("fields")):
                 if name not in self.used:
                     self.add("warning", "unused-field", f"field {name!r} is not used by any expression or key",
