@@ -244,7 +244,6 @@ def test_defaults_are_the_value_fields_and_their_types(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "code", "pointer"), [
-    ("reviewer: coder", "reviewer: coders", "unknown-field", "/calibration/reviewer"),
     ("reviewer: coder", "reviewer: unit", "calibration-item", "/calibration/reviewer"),
     ("reviewer: coder", "reviewer: coder\n  items: [rating, rating]", "calibration-item", "/calibration/items/1"),
     ("reviewer: coder", "reviewer: coder\n  items: [unit]", "calibration-item", "/calibration/items/0"),

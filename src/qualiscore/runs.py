@@ -268,14 +268,11 @@ def missing_columns(run: Run) -> list[MissingColumn]:
     """Every (input, field) whose column the input's header lacks, in input and contract order.
 
     Required fields show it as ``missing-column`` rejects, nullable ones in
-    ``Dataset.missing_columns``; both engines report both the same way. The nullable
-    reviewer field of a scheme's ``calibration:`` may be absent: only `calibrate` reads it.
+    ``Dataset.missing_columns``; both engines report both the same way.
     """
     columns = {f.name: f.source for s in run.schemes for f in s.records.fields}
     found = {(p.source, p.field): False for p in run.problems if p.code == "missing-column" and p.field}
-    # A calibration's reviewer field is read by `calibrate` only: a single-reviewer export has no such column.
-    reviewers = {s.calibration.reviewer for s in run.schemes if s.calibration is not None}
-    found.update({key: True for key in run.dataset.missing_columns if key[1] not in reviewers})
+    found.update({key: True for key in run.dataset.missing_columns})
     inputs = {i.path: i for i in run.dataset.inputs}
     input_rank, field_rank = {name: n for n, name in enumerate(inputs)}, {name: n for n, name in enumerate(columns)}
     headers = {source: _header(inputs.get(source)) for source, _ in found}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UsageError
-from ..model import Calibration, RecordContract, Scheme
+from ..model import Calibration, Field, RecordContract, Scheme
 from ..records import Dataset, read_records
 
 
@@ -22,10 +22,16 @@ def calibration_of(scheme: Scheme) -> Calibration:
 
 
 def review_contract(scheme: Scheme) -> RecordContract:
-    """The form's contract with the reviewer field required: a row without a reviewer compares with nobody."""
+    """The form's contract with the reviewer column required: a row without a reviewer compares with nobody.
+
+    The reviewer is a field of the form, or else a text column of the reviewers' files only
+    (the form's own exports, one reviewer per record, need not have it).
+    """
     reviewer = calibration_of(scheme).reviewer
-    fields = tuple(dataclasses.replace(f, nullable=False) if f.name == reviewer else f
-                   for f in scheme.records.fields)
+    fields = scheme.records.fields
+    if not any(f.name == reviewer for f in fields):
+        fields = (*fields, Field(reviewer, "string"))
+    fields = tuple(dataclasses.replace(f, nullable=False) if f.name == reviewer else f for f in fields)
     return dataclasses.replace(scheme.records, fields=fields)
 
 
