@@ -168,6 +168,8 @@ def test_sample_command_writes_files_and_verify_confirms_them(cli: Cli, tmp_path
     assert manifest["rows"] == {"read": 3000, "rejected": 30, "in_period": 209, "sampled": 43}
     assert sorted(manifest["outputs"]) == ["rejects.csv", "sample.csv", "strata.csv"]
     assert cli("verify", str(out)).exit_code == 0
+    record = cli("verify", str(out), "--format", "md")
+    assert "| Rows | read 3000 = kept 2970 + rejected 30; 43 sampled in 2026-W28 |" in record.output
 
     edited = (out / "sample.csv").read_text(encoding="utf-8").replace("I0000191", "I0000190")
     (out / "sample.csv").write_text(edited, encoding="utf-8")

@@ -59,7 +59,8 @@ def build(report: Any, manifest: Mapping[str, Any], *, command: Sequence[str],
             "engine": manifest["engine"],
             "schemes": [{"id": s["id"], "version": s["version"], "path": s["path"]} for s in manifest["schemes"]],
             "rows": manifest["rows"],
-            "subjects": manifest["subjects"],
+            # a run has subjects; an inspection sample (qualiscore sample) has its period instead
+            **({"subjects": manifest["subjects"]} if "subjects" in manifest else {"period": manifest.get("period")}),
         },
     }
     record["seal"] = {"sha256": _seal(record)}
@@ -112,7 +113,10 @@ def _rows(record: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("Manifest SHA-256", run["manifest_sha256"] or "—"),
         ("Run made by", f"qualiscore {run['engine']['version']} ({run['engine']['engine']} engine)"),
         ("Schemes", schemes),
-        ("Rows", f"read {run['rows']['read']} = scored {run['rows']['scored']} + rejected {run['rows']['rejected']}"),
+        ("Rows", f"read {run['rows']['read']} = scored {run['rows']['scored']} + rejected {run['rows']['rejected']}"
+         if "scored" in run["rows"] else  # an inspection sample
+         f"read {run['rows']['read']} = kept {run['rows']['read'] - run['rows']['rejected']} + rejected "
+         f"{run['rows']['rejected']}; {run['rows'].get('sampled', 0)} sampled in {run.get('period')}"),
         ("Signature", sig.get("summary", "not signed") if sig else (
             f"signed by {record['signer']}" if record.get("signer") else "not signed")),
         ("Record seal (SHA-256)", record["seal"]["sha256"]),
