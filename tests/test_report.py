@@ -147,6 +147,26 @@ def test_every_grade_with_its_colour(page: str) -> None:
     assert x and json.loads(f"[{x.group(1)}]") == list(GRADES)
 
 
+def test_grades_are_coloured_by_rank_whatever_their_names() -> None:
+    from qualiscore.report.colours import NO_GRADE_COLOUR, grade_colours
+
+    english = grade_colours(["Excellent", "Good", "Pass", "Fail", "(none)"], "(none)")
+    assert english == {"Excellent": "#16a34a", "Good": "#2563eb", "Pass": "#f59e0b", "Fail": "#dc2626",
+                       "(none)": NO_GRADE_COLOUR}
+    assert grade_colours(["Pass", "Fail"], "(none)") == {"Pass": "#16a34a", "Fail": "#dc2626"}
+    assert list(grade_colours(["A", "B", "C"], "(none)").values()) == ["#16a34a", "#f59e0b", "#dc2626"]
+    six = list(grade_colours(list("ABCDEF"), "(none)").values())
+    assert len(set(six)) == 6 and six[0] != six[-1]
+
+
+def test_the_vetoes_card_says_how_many_triggered_and_how_many_changed_the_grade(page: str,
+                                                                                 cards: list[dict]) -> None:
+    hero = page[page.index('<header class="hero">'): page.index('<nav class="toc"')]
+    triggered = sum(1 for c in cards if c["vetoes"])
+    changed = sum(1 for c in cards if c["decided_by"].startswith("veto:"))
+    assert f"vetoes: {triggered} triggered · {changed} changed the grade" in hero
+
+
 def test_chinese_text_and_fonts(page: str, outdir: Path, tmp_path: Path) -> None:
     path = write_report(outdir, tmp_path / "r.html")
     assert path == tmp_path / "r.html"

@@ -158,8 +158,10 @@ class _Page:
             out.append(_kpi(f"{escape(best.grade)}", str(best.scorecards), pct(best.scorecards, view.scorecards),
                             self.colours.get(best.grade, "#16a34a")))
         if worst is not None:
+            changed = sum(1 for c in view.vetoed if (c.decided_by or "").startswith("veto:"))
             out.append(_kpi(f"{escape(worst.grade)}", str(worst.scorecards), pct(worst.scorecards, view.scorecards)
-                            + f" · {len(view.vetoed)} by veto", self.colours.get(worst.grade, "#dc2626")))
+                            + f" · vetoes: {len(view.vetoed)} triggered · {changed} changed the grade",
+                            self.colours.get(worst.grade, "#dc2626")))
         return f'<div class="cards">{"".join(out)}</div>\n'
 
     # ----------------------------------------------------------------- run facts

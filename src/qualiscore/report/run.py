@@ -13,7 +13,6 @@ from ..manifest import MANIFEST, read_manifest, sha256_bytes
 from ..model import Scheme
 from ..signing import SignatureError, read_envelope
 from .breakdowns import Breakdown, collect_breakdowns
-from .colours import GRADE_COLOURS
 from .files import check_outputs, load_schemes, read_cards, read_rejects
 
 NO_GRADE = "(none)"  # the grade of scorecards without one
@@ -73,9 +72,7 @@ def _grade_order(schemes: Sequence[Scheme], cards: Sequence[Mapping[str, Any]]) 
         for c in cards:
             if c.get("grade") and c.get("score") is not None and c.get("decided_by") == "score":
                 best[c["grade"]] = max(best.get(c["grade"], -math.inf), float(c["score"]))
-        known = list(GRADE_COLOURS)
         order = sorted(best, key=lambda g: (-best[g], g))
-        order = sorted(order, key=lambda g: known.index(g) if g in known else len(known) + order.index(g))
     for c in cards:
         if c.get("grade") and c["grade"] not in order:
             order.append(c["grade"])
