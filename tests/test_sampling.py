@@ -274,3 +274,14 @@ def test_a_column_the_form_does_not_know_stops_the_run(cli: Cli, tmp_path: Path)
     assert ran.exit_code == 15 and "column 'courtesy'" in ran.output and "other_columns: refuse" in ran.output
     checked = cli("validate", str(INSPECTION), "--data", f"reviews={extra}", catch=True)
     assert checked.exit_code == 1 and "error[unknown-column]" in checked.output
+
+
+def test_a_signed_sample_is_verified_with_its_signer(cli: Cli, tmp_path: Path) -> None:
+    pytest.importorskip("cryptography")
+    cli("keygen", str(tmp_path / "qa"), "--owner", "质检组")
+    out = tmp_path / "w28"
+    cli("sample", str(Q3), f"interactions={CALLS}", "--period", "2026-W28", "-o", str(out), "-q",
+        "--sign-key", str(tmp_path / "qa.pem"), "--operator", "张三")
+    assert (out / "manifest.json.sig").is_file()
+    checked = cli("verify", str(out), "--public-key", str(tmp_path / "qa.pub.pem"))
+    assert checked.exit_code == 0 and "signed by" in checked.output and "张三" in checked.output

@@ -8,6 +8,7 @@ import click
 
 from ..engine import resolve_engine
 from ..options import ENGINES
+from ..provenance import MANIFEST
 from ..publish import publish
 from ..sampling import (
     REJECTS,
@@ -21,7 +22,8 @@ from ..sampling import (
     render,
 )
 from ..schemes import load_versions
-from . import echo
+from ..signing import SIGNATURE_FILE, sign_manifest
+from . import command_line, echo
 
 
 @click.command("sample")
@@ -38,10 +40,16 @@ from . import echo
 @click.option("--sheet", default=None, help="Worksheet of .xlsx inputs (default: the first).")
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
               help="How the inputs are read; both engines draw the same sample, byte for byte.")
+@click.option("--sign-key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Sign the sample with this Ed25519 private key (see `qualiscore keygen`): manifest.json.sig, "
+                   "checked by `qualiscore verify` as for a run.")
+@click.option("--operator", default=None, metavar="NAME",
+              help="Who draws the signed sample (default: the login name). Needs --sign-key.")
 @click.option("--force", is_flag=True, help="Replace OUTDIR even if it holds more than an earlier output.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, formats: tuple[str, ...],
-            encoding: str | None, sheet: str | None, engine: str, force: bool, quiet: bool) -> None:
+            encoding: str | None, sheet: str | None, engine: str, sign_key: str | None, operator: str | None,
+            force: bool, quiet: bool) -> None:
     """Draw the inspection sample of one PERIOD from DATA with SCHEME's sampling plan.
 
     SCHEME is a scheme file, or a directory of its versions (the version in force on the
@@ -60,12 +68,17 @@ def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, format
           --period 2026-W28 -o sample-w28/
       qualiscore sample rules/cs-quality/ calls.csv --period 2026-W28 -o sample-w28/ --format xlsx
     """
+    if operator is not None and not sign_key:
+        raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
     chosen = chosen_version(load_versions(scheme, locate=True), period)
     dataset = read_source(chosen, data, engine, encoding, sheet)
     drawn = draw(chosen, period, dataset)
     options = options_dict(scheme, data, period, resolve_engine(engine), encoding, sheet, "xlsx" in formats)
     files = render(drawn, options, xlsx="xlsx" in formats)
-    protect = [scheme, *data, *(d.partition("=")[2] for d in data if "=" in d)]
+    if sign_key:
+        files[SIGNATURE_FILE] = sign_manifest(files[MANIFEST], Path(sign_key), operator=operator,
+                                              command=command_line())
+    protect = [scheme, *data, *(d.partition("=")[2] for d in data if "=" in d), *([sign_key] if sign_key else [])]
     with publish(outdir, force=force, protect=protect) as stage:
         stage.write(files)
     if quiet:
