@@ -248,9 +248,11 @@ def options_dict(scheme_path: str | None, data: Sequence[str], period: str, engi
 
 
 def read_source(scheme: Scheme, data: Sequence[str], engine: str, encoding: str | None,
-                sheet: str | None) -> Dataset:
-    """The sampled source's inputs (``NAME=PATH`` of the sampled source, or plain paths) typed by ``engine``."""
+                sheet: str | None, period: str) -> Dataset:
+    """The sampled source's inputs (``NAME=PATH`` of the sampled source, or plain paths) typed by ``engine``:
+    every row's problems, and the records of the period (the others are never drawn)."""
     from .engine import engine_named, resolve_engine
+    from .engine.subjects import period_bounds
     from .options import RunOptions
 
     source = source_of(scheme)
@@ -266,7 +268,17 @@ def read_source(scheme: Scheme, data: Sequence[str], engine: str, encoding: str 
             paths.append(item)
     contract = scheme.records if source is None else source.contract
     options = RunOptions(engine=engine, encoding=encoding, sheet=sheet)  # type: ignore[arg-type]
-    return engine_named(resolve_engine(engine)).read(paths, contract, options).to_dataset()
+    plan = plan_of(scheme)
+    _, first, last = period_bounds(period_start(period, plan.every), plan.every)
+    rows = engine_named(resolve_engine(engine)).read(paths, contract, options)
+    return rows.within(_period_field(scheme), first, last).to_dataset()
+
+
+def _period_field(scheme: Scheme) -> str:
+    """The field that dates the sampled source's records: its own `period`, else the subject's."""
+    source = source_of(scheme)
+    assert scheme.subject.period is not None  # validation requires a period
+    return source.period if source is not None and source.period else scheme.subject.period.field
 
 
 def resample(manifest: Mapping[str, Any], base: Any = None) -> dict[str, bytes]:
@@ -283,7 +295,8 @@ def resample(manifest: Mapping[str, Any], base: Any = None) -> dict[str, bytes]:
     scheme = dataclasses.replace(scheme, path=recorded_scheme["path"],
                                  git=GitPlace.from_manifest(recorded_scheme.get("git")))
     data = [str(recorded_path(i["path"], root)) for i in manifest["inputs"]]
-    dataset = read_source(scheme, data, "rows", options.get("encoding"), options.get("sheet"))
+    dataset = read_source(scheme, data, "rows", options.get("encoding"), options.get("sheet"),
+                          str(manifest["period"]))
     sample = draw(scheme, str(manifest["period"]), dataclasses.replace(
         dataset, inputs=tuple(dataclasses.replace(i, path=rec["path"]) for i, rec in zip(
             dataset.inputs, manifest["inputs"])), problems=tuple(dataclasses.replace(

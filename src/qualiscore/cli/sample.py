@@ -71,7 +71,7 @@ def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, format
     if operator is not None and not sign_key:
         raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
     chosen = chosen_version(load_versions(scheme, locate=True), period)
-    dataset = read_source(chosen, data, engine, encoding, sheet)
+    dataset = read_source(chosen, data, engine, encoding, sheet, period)
     drawn = draw(chosen, period, dataset)
     options = options_dict(scheme, data, period, resolve_engine(engine), encoding, sheet, "xlsx" in formats)
     files = render(drawn, options, xlsx="xlsx" in formats)

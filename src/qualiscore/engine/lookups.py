@@ -15,6 +15,7 @@ only gathers the fields (``Rows.joined``): :class:`DatasetRows` is the reference
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from ..model import Field, Lookup, RecordContract, Scheme, Source
 from ..records import Dataset, Problem
 from ..records.results import clip_value, quote_value
 from .protocol import Rows, Taken
-from .subjects import id_text
+from .subjects import as_date, id_text
 
 __all__ = ["DatasetRows", "looked_up", "lookup_fields"]
 
@@ -115,6 +116,12 @@ class DatasetRows:
 
     def to_dataset(self) -> Dataset:
         return self.dataset
+
+    def within(self, name: str, first: dt.date, last: dt.date) -> DatasetRows:
+        kept = [(r, o) for r, o in zip(self.dataset.records, self.dataset.origins)
+                if (day := as_date(r.get(name))) is not None and first <= day <= last]
+        return DatasetRows(dataclasses.replace(self.dataset, records=tuple(r for r, _ in kept),
+                                               origins=tuple(o for _, o in kept)))
 
     def joined(self, contract: RecordContract, keep: Sequence[int], taken: Sequence[Taken],
                problems: Sequence[Problem]) -> DatasetRows:

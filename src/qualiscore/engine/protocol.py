@@ -14,6 +14,7 @@ method. A source is one of three things:
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,11 @@ class Rows(Protocol):
 
     def to_dataset(self) -> Dataset:
         """The rows as the records package gives them: typed records, their origins, problems and inputs."""
+        ...
+
+    def within(self, name: str, first: dt.date, last: dt.date) -> Rows:
+        """The rows whose date (or date-time's day, in the contract's zone) ``name`` is from ``first`` to ``last``;
+        the problems and inputs of all the rows read."""
         ...
 
     def joined(self, contract: RecordContract, keep: Sequence[int], taken: Sequence[Taken],

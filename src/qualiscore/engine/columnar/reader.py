@@ -8,6 +8,7 @@ compare it with records.read_records.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,10 @@ class ColumnarData:
                     frame = frame.with_columns(column.drop(SRC, ROW, SUS, RAGGED, WEIRD).get_columns())
         merged = sorted([*self.dataset.problems, *problems], key=lambda p: (p.source, p.row, p.field or ""))
         return ColumnarData(dataclasses.replace(self.dataset, problems=tuple(merged)), frame, contract)
+
+    def within(self, name: str, first: dt.date, last: dt.date) -> ColumnarData:
+        day = pl.col(name).cast(pl.Date)  # a date-time's wall-clock day in the contract's zone
+        return dataclasses.replace(self, frame=self.frame.filter(day.is_between(first, last)))
 
     def records_at(self, origins: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
         """The records at some (input index, row) origins: the rows the reference code decides."""
