@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from typing import Any
 
+from .redaction import redact
+
 STATUS_SCORED = "scored"
 STATUS_NA = "not_applicable"
 
@@ -224,7 +226,7 @@ def scorecard_dict(card: Scorecard) -> dict[str, Any]:
 
 def _veto_dict(v: VetoResult) -> dict[str, Any]:
     out: dict[str, Any] = {"id": v.id, "name": v.name, "effect": v.effect, "grade": v.grade, "reason": v.reason,
-                           "evidence": list(v.evidence)}
+                           "evidence": [redact(e) for e in v.evidence]}
     if v.measured is not None:  # only a threshold veto has the key, so other vetoes print as they always have
         m = v.measured
         out["measured"] = {"of": m.of, "value": _value(m.value), m.test: _value(m.threshold)}
@@ -302,10 +304,15 @@ def scorecards_csv(cards: Sequence[Scorecard], group_fields: Sequence[str], indi
 
 
 def rejects_csv(problems: Iterable[Any]) -> str:
-    """One line per problem: source file, row number, record id, field, value and reason."""
+    """One line per problem: source file, row number, record id, field, value and reason.
+
+    The record id, value and reason are copied from the data, so personal numbers and
+    addresses in them are redacted (see redaction).
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["source", "row", "record_id", "field", "value", "code", "reason"])
     for p in problems:
-        w.writerow([safe_cell(x) for x in (p.source, p.row, p.record_id, p.field, p.value, p.code, p.reason)])
+        w.writerow([safe_cell(x) for x in (p.source, p.row, redact(p.record_id), p.field, redact(p.value), p.code,
+                                           redact(p.reason))])
     return buf.getvalue()
