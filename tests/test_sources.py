@@ -309,6 +309,12 @@ def test_cli_evaluate_verify_validate_and_test(cli: Any, tmp_path: Path) -> None
     assert manifest["sources"]["surveys"] == {"read": 6, "scored": 3, "rejected": 3}
     assert manifest["options"]["data"] == named
     assert "verified" in cli("verify", str(out)).output
+    # Each indicator names the source it measured; explain says so.
+    card = json.loads((out / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    sources = {i["id"]: i["source"] for d in card["dimensions"] for i in d["indicators"]}
+    assert sources == {"fcr": "interactions", "csat": "surveys", "complaint_rate": "complaints ÷ interactions"}
+    explained = cli("explain", str(out), "--subject", "A1/2026-07").output
+    assert "sample 2 · complaints ÷ interactions" in explained and "· surveys" in explained
     # The columnar engine publishes the same bytes.
     out2 = tmp_path / "out2"
     cli("evaluate", str(scheme_file), *named, "-o", str(out2), "--engine", "columnar", "-q")

@@ -35,6 +35,8 @@ def _value(ind: Mapping[str, Any]) -> str:
     text += f", sample {ind['sample']}"
     if ind.get("skipped"):
         text += f", {ind['skipped']} skipped as missing"
+    if ind.get("source"):  # a scheme with several record sources: which one it measured
+        text += f" · {ind['source']}"
     return text
 
 

@@ -44,6 +44,9 @@ class IndicatorResult:
     denominator: float | None = None
     inputs: Mapping[str, Any] = field(default_factory=dict)
     target: float | None = None
+    # The record source it measures ("surveys"; "complaints ÷ interactions" for a ratio of two
+    # measures); None in a scheme with one table.
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +196,7 @@ def scorecard_dict(card: Scorecard) -> dict[str, Any]:
                 "effective_weight": _num(quantize(i.effective_weight, d + 2)),
                 "contribution": _num(contrib.get(i.id)) if i.counted else 0,
                 "target": i.target,
+                **({"source": i.source} if i.source is not None else {}),
             })
         dims.append({
             "id": dim.id,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from ..model import Dimension, Indicator, Scheme, Scoring
+from ..model import Dimension, Indicator, Measure, Scheme, Scoring
 from ..scorecard import (
     STATUS_NA,
     STATUS_SCORED,
@@ -238,7 +238,7 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
                 effective_weight=eff, contribution=cpoints * eff / 100.0 if cpoints is not None else 0.0,
                 rule=rule, reason="; ".join(r for r in (na_reason, note) if r) or None,
                 numerator=res.numerator, denominator=res.denominator, inputs=dict(res.inputs or {}),
-                target=ind.target,
+                target=ind.target, source=_source_text(scheme, ind.measure),
             ))
         dim_results.append(DimensionResult(dim.id, dim.name, dscore, dim.weight, 100.0 * d_share,
                                            STATUS_SCORED if any_scored else STATUS_NA, bool(counted),
@@ -272,6 +272,16 @@ def _measured_card(scheme: Scheme, subject: str, keys: Mapping[str, str], period
                      scheme_version=scheme.version, scheme_sha256=scheme.sha256, records=n_records, score=None,
                      grade=None, score_grade=None, decided_by="none", note=None, dimensions=dims,
                      vetoes=tuple(vetoes), decimals=scheme.decimals)
+
+
+def _source_text(scheme: Scheme, m: Measure) -> str | None:
+    """The record source a measure reads, as a scorecard names it; None in a scheme with one table."""
+    if not scheme.sources:
+        return None
+    main = scheme.sources[0].name
+    if m.terms is not None:
+        return f"{m.terms[0].source or main} ÷ {m.terms[1].source or main}"
+    return m.source or main
 
 
 def _canonical(res: MeasureResult) -> MeasureResult:
