@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -226,8 +227,6 @@ def render(sample: Sample, options: Mapping[str, Any], *, xlsx: bool = False) ->
         "options": dict(options),
         "outputs": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
-    import json
-
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     return files
 

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from .protocol import Engine
     from .protocol import Source as Input
 
-__all__ = ["evaluate_sources", "measure_key", "reading", "source_of", "versions_for", "views"]
+__all__ = ["evaluate_sources", "reading", "source_of", "versions_for", "views"]
 
 _VIEW_SCORING = Scoring("map")  # a view's indicators are measured, never scored
 _RECORDS = Measure("count", parse(True))  # what a view measures when nothing reads its source: its records
@@ -83,11 +83,6 @@ def _parts(key: str, m: Measure) -> list[tuple[str, Measure]]:
     if m.terms is None:
         return [(key, m)]
     return [*_parts(f"{key}/0", m.terms[0]), *_parts(f"{key}/1", m.terms[1])]
-
-
-def measure_key(kind: str, ident: str) -> str:
-    """The view indicator that measures an indicator (``i``) or a veto's ``when`` (``v``)."""
-    return f"{kind}:{ident}"
 
 
 def views(scheme: Scheme) -> dict[str, Scheme]:
