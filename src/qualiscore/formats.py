@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import math
 import re
+import unicodedata
 import warnings
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from ._plain import is_number
@@ -40,6 +43,7 @@ from .scorecard import Scorecard, quantize, safe_cell, scorecard_dict
 
 if TYPE_CHECKING:
     from .engine import Run
+    from .model import Indicator
 
 __all__ = [
     "FORMAT_FILES",
@@ -49,6 +53,7 @@ __all__ = [
     "key_columns",
     "render_formats",
     "scorecards_parquet",
+    "value_format",
     "workbook_xlsx",
 ]
 
@@ -185,19 +190,67 @@ def _as_text(v: Any) -> str:
 
 # --------------------------------------------------------------------------- Excel
 
+# Number formats (Excel's codes). A cell holds the number as published (rounded as in
+# scorecards.csv, or as measured); its format changes only how the number reads.
+PERCENT = "0.0%"  # shares and rates: 0.857142… reads 85.7%
+COUNT = "#,##0"  # records, samples, counts
+NPS = "0.0"  # net promoter score: points from −100 to 100, not a percentage
+NUMBER = "#,##0.00"  # sums, means, medians, percentiles, ratios that are no rate
+DATE = "yyyy-mm-dd"
+DATETIME = "yyyy-mm-dd hh:mm:ss"
+_KIND_FORMATS: dict[str, str] = {"count": COUNT, "nps": NPS, "sum": NUMBER, "mean": NUMBER, "median": NUMBER,
+                                 "percentile": NUMBER, "ratio": NUMBER}
+_NUMBER_FORMAT = re.compile(r'(#,##)?0(?:\.(0+))?(%|"%")?')  # the codes above, read back to measure a width
+
+# Column widths are measured on the header and the first rows (the rest is streamed), then capped.
+WIDTH_ROWS = 1_000
+MIN_WIDTH, MAX_WIDTH = 6, 50
+NO_GRADE = "(none)"
+GRADE_TINT = 0.3  # a grade's fill: its rank's colour at 30% on white, so black text stays readable
+
+
+def value_format(indicator: Indicator) -> str | None:
+    """The number format of an indicator's measured value, from its measure's kind.
+
+    A share, and a ratio whose target and scoring thresholds all lie within 0–1 (a complaint
+    rate, a response rate), read as percentages; a count as an integer; NPS as points; other
+    statistics with two decimals; min, max and value as recorded (dates as dates).
+    """
+    kind = indicator.measure.kind
+    if kind == "share" or (kind == "ratio" and _within_one(indicator)):
+        return PERCENT
+    return _KIND_FORMATS.get(kind)
+
+
+def _within_one(indicator: Indicator) -> bool:
+    sc = indicator.scoring
+    written = [indicator.target, sc.start, sc.end, sc.pass_min, sc.pass_max,
+               *(b.min for b in sc.bands), *(b.max for b in sc.bands)]
+    numbers = [x for x in written if x is not None]
+    return bool(numbers) and all(0 <= x <= 1 for x in numbers)
+
+
+def _fixed(decimals: int) -> str:
+    """The number format of scores and points: the scheme's decimals."""
+    return "0." + "0" * decimals if decimals > 0 else "0"
+
+
+@dataclass(frozen=True, slots=True)
+class _Graded:
+    """A grade cell: filled with its rank's colour."""
+
+    name: str
+
 
 def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
     """The run as an Excel workbook: summary, scorecards, indicators, rejects, manifest."""
-    openpyxl = _openpyxl()
-    book = _Book(openpyxl.Workbook(write_only=True))
-    sheet, rows = book.sheet, book.rows
-
-    decimals = max((c.decimals for c in run.scorecards), default=2)
-    fixed = "0." + "0" * decimals if decimals > 0 else "0"
+    order = _grade_order(run)
+    book = _Book(_openpyxl().Workbook(write_only=True), order)
+    looks = _Looks(run)
 
     # summary: run facts, then the grade distribution
-    ws = sheet("summary", (28, 60, 12))
-    rows(ws, ("item", "value", "count"), _summary_rows(run, manifest))
+    book.table("summary", ("item", "value", "count"), _summary_rows(run, manifest, order), filtered=False,
+               wrap={1})
 
     # scorecards: flat, like scorecards.csv (numbers as numbers)
     group = list(run.group_by)
@@ -205,27 +258,21 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
     header = ["subject", *group, "period", "scheme_version", "records", "score", "grade", "decided_by", "vetoes"]
     for iid in ids:
         header += [f"{iid}.value", f"{iid}.points"]
-    score_at = header.index("score", 1 + len(group))
-    points_at = {n for n, h in enumerate(header) if n > score_at and h.endswith(".points")}
-    ws = sheet("scorecards", [16, *[12] * len(group), 10, 14, 9, 9, 10, 22, 16, *[12] * (2 * len(ids))])
-    rows(ws, header, _scorecard_rows(run.scorecards, group, ids),
-         {score_at: fixed, **dict.fromkeys(points_at, fixed)})
+    book.table("scorecards", header, _scorecard_rows(run.scorecards, group, ids, looks), freeze="B2",
+               wrap={header.index("vetoes", len(group))})
 
     # indicators: one row per subject and indicator
-    ind_header = ["subject", "dimension", "indicator", "name", "value", "numerator", "denominator", "sample",
-                  "skipped", "status", "reason", "rule", "points", "weight", "effective_weight", "contribution"]
-    ws = sheet("indicators", (16, 14, 18, 18, 12, 11, 11, 8, 8, 14, 30, 24, 9, 8, 15, 12))
-    rows(ws, ind_header, _indicator_rows(run.scorecards),
-         {ind_header.index("points"): fixed, ind_header.index("contribution"): fixed})
+    ind_header = ("subject", "dimension", "indicator", "name", "value", "numerator", "denominator", "sample",
+                  "skipped", "status", "reason", "rule", "points", "weight", "effective_weight", "contribution")
+    book.table("indicators", ind_header, _indicator_rows(run.scorecards, looks), freeze="B2", wrap={3, 10, 11})
 
     # rejects: as rejects.csv
-    ws = sheet("rejects", (28, 7, 16, 18, 20, 16, 70))
-    rows(ws, ("source", "row", "record_id", "field", "value", "code", "reason"),
-         ((p.source, p.row, p.record_id, p.field, p.value, p.code, p.reason) for p in run.problems))
+    book.table("rejects", ("source", "row", "record_id", "field", "value", "code", "reason"),
+               (((p.source, p.row, p.record_id, p.field, p.value, p.code, p.reason), _NO_FORMATS)
+                for p in run.problems), wrap={0, 4, 6})
 
     # manifest: key/value rows
-    ws = sheet("manifest", (40, 70))
-    rows(ws, ("key", "value"), _flatten(manifest))
+    book.table("manifest", ("key", "value"), ((row, _NO_FORMATS) for row in _flatten(manifest)), wrap={1})
 
     return book.saved()
 
@@ -234,58 +281,177 @@ def sheets_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any
     """Plain sheets (title, header, rows) as a workbook: text stays text, the bytes depend on the content alone."""
     book = _Book(_openpyxl().Workbook(write_only=True))
     for title, header, body in sheets:
-        book.rows(book.sheet(title, [16] * len(header)), header, body)
+        book.table(title, header, ((row, _NO_FORMATS) for row in body))
     return book.saved()
 
 
-class _Book:
-    """A write-only workbook of sheets with a bold header row; saved deterministically."""
+_NO_FORMATS: tuple[str | None, ...] = ()
+Row = tuple[Sequence[Any], Sequence[str | None]]  # values, and the number format of each (missing: none)
 
-    def __init__(self, wb: Any) -> None:
-        from openpyxl.styles import Font
+
+class _Looks:
+    """The number format of each indicator's value, by scheme version (see :func:`value_format`)."""
+
+    def __init__(self, run: Run) -> None:
+        self.schemes = {(s.id, s.version): s for s in run.schemes}
+        self._values: dict[tuple[str, str, str], str | None] = {}
+
+    def value(self, card: Scorecard, indicator_id: str) -> str | None:
+        key = (card.scheme_id, card.scheme_version, indicator_id)
+        if key not in self._values:
+            scheme = self.schemes.get(key[:2])
+            found = next((i for i in scheme.indicators if i.id == indicator_id), None) if scheme else None
+            self._values[key] = None if found is None else value_format(found)
+        return self._values[key]
+
+
+class _Book:
+    """A write-only workbook of tables (bold frozen header, widths from the content, filters),
+    streamed row by row and saved deterministically."""
+
+    def __init__(self, wb: Any, grade_order: Sequence[str] = ()) -> None:
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        from .grade_colours import grade_colours
 
         self.wb = wb
         self.bold = Font(bold=True)
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.fills = {g: PatternFill("solid", fgColor="FF" + _tint(colour))
+                      for g, colour in grade_colours(grade_order, NO_GRADE).items()}
 
-    def sheet(self, title: str, widths: Sequence[float]) -> Any:
+    def table(self, title: str, header: Sequence[str], body: Iterable[Row], *, freeze: str = "A2",
+              filtered: bool = True, wrap: Collection[int] = ()) -> None:
+        """A sheet: the header, then the rows; columns ``wrap`` wrap text longer than their width."""
         from openpyxl.utils import get_column_letter
 
         ws = self.wb.create_sheet(title)
+        rows = iter(body)
+        first = list(itertools.islice(rows, WIDTH_ROWS))  # widths are written before the first row
+        widths = _widths(header, first)
         for n, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(n)].width = width
-        ws.freeze_panes = "A2"
-        return ws
+        ws.freeze_panes = freeze
+        ws.append([self._header(ws, h) for h in header])
+        wrap_at = {n: widths[n] for n in wrap if n < len(widths)}
+        count = 1
+        for values, formats in itertools.chain(first, rows):
+            ws.append([self.cell(ws, v, formats[n] if n < len(formats) else None, wrap_at.get(n))
+                       for n, v in enumerate(values)])
+            count += 1
+        if filtered and header:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count}"
 
-    def cell(self, ws: Any, value: Any, number_format: str | None = None, *, header: bool = False) -> Any:
+    def _header(self, ws: Any, text: str) -> Any:
         from openpyxl.cell import WriteOnlyCell
 
-        value = _finite(value)
-        if isinstance(value, (dt.date, dt.datetime)):
-            value = value.isoformat()
-        if value is not None and not isinstance(value, (bool, int, float, str)):
-            value = str(value)
-        if isinstance(value, str):
-            c = WriteOnlyCell(ws, value=_excel_text(value))
-            c.data_type = "s"  # text, never a formula
-        else:
-            c = WriteOnlyCell(ws, value=value)
-            if number_format and is_number(value):
-                c.number_format = number_format
-        if header:
-            c.font = self.bold
+        c = WriteOnlyCell(ws, value=_excel_text(text))
+        c.data_type = "s"
+        c.font = self.bold
         return c
 
-    def rows(self, ws: Any, header: Sequence[str], body: Iterable[Sequence[Any]],
-             formats: Mapping[int, str] | None = None) -> None:
-        ws.append([self.cell(ws, h, header=True) for h in header])
-        fmt = formats or {}
-        for row in body:
-            ws.append([self.cell(ws, v, fmt.get(n)) for n, v in enumerate(row)])
+    def cell(self, ws: Any, value: Any, number_format: str | None, wrap_width: float | None = None) -> Any:
+        """The cell of a value: plain values as they are (openpyxl makes the cell), a number with its
+        format, a date as a date, text never a formula, a grade filled by rank."""
+        from openpyxl.cell import WriteOnlyCell
+
+        value = _cell_value(value)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            text = _excel_text(value)
+            wraps = wrap_width is not None and _text_width(text) > wrap_width
+            if not wraps and not text.startswith("="):  # (safe_cell quotes "="; openpyxl types the rest as text)
+                return text
+            c = WriteOnlyCell(ws, value=text)
+            c.data_type = "s"  # text, never a formula
+            if wraps:
+                c.alignment = self.wrap
+            return c
+        if isinstance(value, _Graded):
+            c = WriteOnlyCell(ws, value=_excel_text(value.name))
+            c.data_type = "s"
+            c.font = self.bold
+            fill = self.fills.get(value.name)
+            if fill is not None:
+                c.fill = fill
+            return c
+        if isinstance(value, dt.datetime):
+            number_format = DATETIME
+        elif isinstance(value, dt.date):
+            number_format = DATE
+        if number_format is None:
+            return value
+        c = WriteOnlyCell(ws, value=value)
+        c.number_format = number_format
+        return c
 
     def saved(self) -> bytes:
         buf = io.BytesIO()
         self.wb.save(buf)
         return deterministic_zip(buf.getvalue(), {"docProps/core.xml": _core_xml()})
+
+
+def _cell_value(value: Any) -> Any:
+    """A value as a cell can hold it: non-finite numbers empty, durations in seconds, date-times
+    at their own wall-clock time (Excel has no time zones), anything else unknown as text."""
+    value = _finite(value)
+    if value is None or isinstance(value, (bool, int, float, str, dt.date, _Graded)):
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            return value.replace(tzinfo=None)
+        return value
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    return str(value)
+
+
+def _widths(header: Sequence[str], rows: Sequence[Row]) -> list[float]:
+    """Column widths for the header (with room for the filter button) and the rows as they read."""
+    widths = [_text_width(h) + 3 for h in header]
+    for values, formats in rows:
+        for n, v in enumerate(values):
+            shown = _shown_width(_cell_value(v), formats[n] if n < len(formats) else None)
+            if n < len(widths):
+                widths[n] = max(widths[n], shown + 1)
+            else:
+                widths.append(shown + 1)
+    return [float(min(max(w, MIN_WIDTH), MAX_WIDTH)) for w in widths]
+
+
+def _shown_width(value: Any, number_format: str | None) -> int:
+    """Characters a value takes as Excel shows it."""
+    if value is None:
+        return 0
+    if isinstance(value, _Graded):
+        return _text_width(value.name) + 1  # bold
+    if isinstance(value, str):
+        return _text_width(value[: 2 * MAX_WIDTH])
+    if isinstance(value, bool):
+        return 5  # TRUE, FALSE
+    if isinstance(value, dt.datetime):
+        return 19
+    if isinstance(value, dt.date):
+        return 10
+    m = _NUMBER_FORMAT.fullmatch(number_format or "")
+    if m is None:  # General: up to 11 characters
+        return min(len(repr(value)), 11)
+    grouping, decimals, percent = m.groups()
+    x = value * 100 if percent == "%" else value
+    return len(f"{x:{',' if grouping else ''}.{len(decimals or '')}f}") + (1 if percent else 0)
+
+
+def _text_width(text: str) -> int:
+    """Columns a text takes: East Asian wide characters (Chinese) count twice; the longest line."""
+    if text.isascii():
+        return max((len(line) for line in text.split("\n")), default=0)
+    return max((sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+                for line in text.split("\n")), default=0)
+
+
+def _tint(colour: str) -> str:
+    """#rrggbb at GRADE_TINT on white, as Excel's RRGGBB."""
+    rgb = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+    return "".join(f"{round(255 - (255 - c) * GRADE_TINT):02X}" for c in rgb)
 
 
 def _excel_text(text: str) -> str:
@@ -299,55 +465,80 @@ def _excel_text(text: str) -> str:
     return text
 
 
-def _summary_rows(run: Run, manifest: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
+def _grade_order(run: Run) -> list[str]:
+    """Grades best first, as the report ranks them: each version's by its minimum score, the latest
+    version's first; grades only a scorecard names, then "(none)", last."""
+    order = [g.name for s in reversed(run.schemes) for g in sorted(s.grades, key=lambda g: -g.min)]
+    named = sorted({c.grade for c in run.scorecards if c.grade is not None} - set(order))
+    none = [NO_GRADE] if any(c.grade is None for c in run.scorecards) else []
+    return list(dict.fromkeys([*order, *named, *none]))
+
+
+def _summary_rows(run: Run, manifest: Mapping[str, Any], order: Sequence[str]) -> Iterator[Row]:
+    text, counted, count_beside = (None, None, None), (None, COUNT, None), (None, None, COUNT)
     engine = manifest.get("engine", {})
-    yield ("engine", f"{engine.get('name', 'qualiscore')} {engine.get('version', '')}".strip(), None)
+    yield ("engine", f"{engine.get('name', 'qualiscore')} {engine.get('version', '')}".strip(), None), text
     for s in manifest.get("schemes", []):
-        yield ("scheme", f"{s.get('id')} {s.get('version')}", s.get("scorecards"))
-        yield ("scheme sha256", s.get("sha256"), None)
-        yield ("scheme in force", f"{s.get('effective_from')} … {s.get('effective_to') or ''}".strip(), None)
+        yield ("scheme", f"{s.get('id')} {s.get('version')}", s.get("scorecards")), count_beside
+        yield ("scheme sha256", s.get("sha256"), None), text
+        yield ("scheme in force", f"{s.get('effective_from')} … {s.get('effective_to') or ''}".strip(), None), text
     for i in manifest.get("inputs", []):
-        yield ("input", i.get("path"), i.get("rows_read"))
-        yield ("input sha256", i.get("sha256"), None)
+        yield ("input", i.get("path"), i.get("rows_read")), count_beside
+        yield ("input sha256", i.get("sha256"), None), text
     rows = manifest.get("rows", {})
-    yield ("rows read", rows.get("read", run.rows_read), None)
-    yield ("rows scored", rows.get("scored", run.rows_scored), None)
-    yield ("rows rejected", rows.get("rejected", run.rows_rejected), None)
-    yield ("scorecards", len(run.scorecards), None)
-    yield ("group by", ", ".join(run.group_by), None)
+    yield ("rows read", rows.get("read", run.rows_read), None), counted
+    yield ("rows scored", rows.get("scored", run.rows_scored), None), counted
+    yield ("rows rejected", rows.get("rejected", run.rows_rejected), None), counted
+    yield ("scorecards", len(run.scorecards), None), counted
+    yield ("group by", ", ".join(run.group_by), None), text
     options = manifest.get("options", {})
     if options.get("as_of"):
-        yield ("as of", options["as_of"], None)
-    yield (None, None, None)
-    yield ("grade", "scorecards", "share")
-    grades = Counter(c.grade or "(none)" for c in run.scorecards)
-    order = list(dict.fromkeys([g.name for s in run.schemes for g in s.grades] + sorted(grades)))
+        yield ("as of", options["as_of"], None), text
+    yield (None, None, None), text
+    yield ("grade", "scorecards", "share"), text
+    grades = Counter(c.grade or NO_GRADE for c in run.scorecards)
     total = len(run.scorecards)
     for g in order:
         n = grades.get(g, 0)
-        yield (g, n, round(n / total, 4) if total else None)
+        yield (_Graded(g), n, round(n / total, 4) if total else None), (None, COUNT, PERCENT)
 
 
-def _scorecard_rows(cards: Sequence[Scorecard], group: Sequence[str], ids: Sequence[str]) -> Iterator[list[Any]]:
+def _scorecard_rows(cards: Sequence[Scorecard], group: Sequence[str], ids: Sequence[str],
+                    looks: _Looks) -> Iterator[Row]:
+    formats: dict[tuple[str, str], list[str | None]] = {}
     for c in cards:
         d = c.decimals
+        version = (c.scheme_id, c.scheme_version)
+        if version not in formats:
+            points = _fixed(c.decimals)
+            formats[version] = [*[None] * (3 + len(group)), COUNT, points, None, None, None,
+                                *(f for iid in ids for f in (looks.value(c, iid), points))]
         by_id = {i.id: i for i in c.indicators}
         row: list[Any] = [c.subject, *(c.keys.get(g) for g in group), c.period, c.scheme_version, c.records,
-                          _rounded(c.score, d), c.grade, c.decided_by, ";".join(v.id for v in c.vetoes) or None]
+                          _rounded(c.score, d), None if c.grade is None else _Graded(c.grade), c.decided_by,
+                          ";".join(v.id for v in c.vetoes) or None]
         for iid in ids:
             ind = by_id.get(iid)
-            row += [None, None] if ind is None else [_plain(ind.value), _rounded(ind.points, d)]
-        yield row
+            row += [None, None] if ind is None else [ind.value, _rounded(ind.points, d)]
+        yield row, formats[version]
 
 
-def _indicator_rows(cards: Sequence[Scorecard]) -> Iterator[list[Any]]:
+def _indicator_rows(cards: Sequence[Scorecard], looks: _Looks) -> Iterator[Row]:
+    formats: dict[tuple[str, str, str], tuple[str | None, ...]] = {}
     for c in cards:
         doc = scorecard_dict(c)
+        measured = iter(c.indicators)
         for dim in doc["dimensions"]:
             for i in dim["indicators"]:
-                yield [doc["subject"], dim["id"], i["id"], i["name"], i["value"], i["numerator"],
-                       i["denominator"], i["sample"], i["skipped"], i["status"], i["reason"], i["rule"],
-                       i["points"], i["weight"], i["effective_weight"], i["contribution"]]
+                value = next(measured).value  # as measured: a date stays a date
+                key = (c.scheme_id, c.scheme_version, i["id"])
+                if key not in formats:
+                    points = _fixed(c.decimals)
+                    formats[key] = (None, None, None, None, looks.value(c, i["id"]), None, None, COUNT, COUNT,
+                                    None, None, None, points, None, f'{points}"%"', points)
+                yield ([doc["subject"], dim["id"], i["id"], i["name"], value, i["numerator"], i["denominator"],
+                        i["sample"], i["skipped"], i["status"], i["reason"], i["rule"], i["points"], i["weight"],
+                        i["effective_weight"], i["contribution"]], formats[key])
 
 
 def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
