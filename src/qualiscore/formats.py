@@ -17,6 +17,13 @@ manifest and checked by ``verify``.
   ``+``, ``-``, ``@``, tab or CR gets a leading ``'``). The document properties carry a
   fixed date and the zip entries a fixed date, attributes and order.
 
+  Made to be read by a committee: every table has a filter and a frozen header; numbers
+  keep their exact value and take a number format from what they are (an indicator's
+  value from its measure kind, see :func:`value_format`; scores and points the scheme's
+  decimals); widths come from the header and the first rows; grades are filled by rank
+  (:mod:`qualiscore.grade_colours`). Rows are streamed: only the first
+  ``WIDTH_ROWS`` of a sheet are held, to measure the widths written before them.
+
 The workbook's ``manifest`` sheet shows the manifest as it stands before the workbook
 is added: a file cannot hold its own hash. The run's manifest.json lists the workbook.
 """
