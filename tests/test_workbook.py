@@ -226,6 +226,9 @@ def test_widths_come_from_headers_and_content_and_are_capped(chinese: Run) -> No
     long = [r[reason - 1] for r in rejects.iter_rows(min_row=2) if len(r[reason - 1].value) > MAX_WIDTH]
     assert long and all(c.alignment.wrap_text for c in long)  # long text wraps instead of running on
     assert not rejects.cell(1, reason).alignment.wrap_text
+    manifest = wb["manifest"]  # a key/value sheet: a SHA-256 fits on one line
+    assert manifest.column_dimensions["B"].width == 64 + 1
+    assert not any(c.alignment.wrap_text for c in manifest["B"] if len(str(c.value)) == 64)
 
 
 @pytest.mark.parametrize(("name", "order"), [

@@ -212,6 +212,7 @@ _NUMBER_FORMAT = re.compile(r'(#,##)?0(?:\.(0+))?(%|"%")?')  # the codes above, 
 # Column widths are measured on the header and the first rows (the rest is streamed), then capped.
 WIDTH_ROWS = 1_000
 MIN_WIDTH, MAX_WIDTH = 6, 50
+HASH_WIDTH = 66  # a key/value sheet's values: a SHA-256 on one line
 NO_GRADE = "(none)"
 GRADE_TINT = 0.3  # a grade's fill: its rank's colour at 30% on white, so black text stays readable
 
@@ -257,7 +258,7 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
 
     # summary: run facts, then the grade distribution
     book.table("summary", ("item", "value", "count"), _summary_rows(run, manifest, order), filtered=False,
-               wrap={1})
+               wrap={1}, widest=HASH_WIDTH)
 
     # scorecards: flat, like scorecards.csv (numbers as numbers)
     group = list(run.group_by)
@@ -279,7 +280,8 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
                 for p in run.problems), wrap={0, 4, 6})
 
     # manifest: key/value rows
-    book.table("manifest", ("key", "value"), ((row, _NO_FORMATS) for row in _flatten(manifest)), wrap={1})
+    book.table("manifest", ("key", "value"), ((row, _NO_FORMATS) for row in _flatten(manifest)), wrap={1},
+               widest=HASH_WIDTH)
 
     return book.saved()
 
@@ -328,14 +330,15 @@ class _Book:
                       for g, colour in grade_colours(grade_order, NO_GRADE).items()}
 
     def table(self, title: str, header: Sequence[str], body: Iterable[Row], *, freeze: str = "A2",
-              filtered: bool = True, wrap: Collection[int] = ()) -> None:
-        """A sheet: the header, then the rows; columns ``wrap`` wrap text longer than their width."""
+              filtered: bool = True, wrap: Collection[int] = (), widest: int = MAX_WIDTH) -> None:
+        """A sheet: the header, then the rows; no column wider than ``widest``, and columns ``wrap``
+        wrap text longer than their width."""
         from openpyxl.utils import get_column_letter
 
         ws = self.wb.create_sheet(title)
         rows = iter(body)
         first = list(itertools.islice(rows, WIDTH_ROWS))  # widths are written before the first row
-        widths = _widths(header, first)
+        widths = _widths(header, first, widest)
         for n, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(n)].width = width
         ws.freeze_panes = freeze
@@ -412,7 +415,7 @@ def _cell_value(value: Any) -> Any:
     return str(value)
 
 
-def _widths(header: Sequence[str], rows: Sequence[Row]) -> list[float]:
+def _widths(header: Sequence[str], rows: Sequence[Row], widest: int) -> list[float]:
     """Column widths for the header (with room for the filter button) and the rows as they read."""
     widths = [_text_width(h) + 3 for h in header]
     for values, formats in rows:
@@ -422,7 +425,7 @@ def _widths(header: Sequence[str], rows: Sequence[Row]) -> list[float]:
                 widths[n] = max(widths[n], shown + 1)
             else:
                 widths.append(shown + 1)
-    return [float(min(max(w, MIN_WIDTH), MAX_WIDTH)) for w in widths]
+    return [float(min(max(w, MIN_WIDTH), widest)) for w in widths]
 
 
 def _shown_width(value: Any, number_format: str | None) -> int:
@@ -432,7 +435,7 @@ def _shown_width(value: Any, number_format: str | None) -> int:
     if isinstance(value, _Graded):
         return _text_width(value.name) + 1  # bold
     if isinstance(value, str):
-        return _text_width(value[: 2 * MAX_WIDTH])
+        return _text_width(value[:HASH_WIDTH * 2])
     if isinstance(value, bool):
         return 5  # TRUE, FALSE
     if isinstance(value, dt.datetime):
