@@ -252,12 +252,11 @@ class _Graded:
 
 def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
     """The run as an Excel workbook: summary, scorecards, indicators, rejects, manifest."""
-    order = _grade_order(run)
-    book = _Book(_openpyxl().Workbook(write_only=True), order)
+    book = _Book(_openpyxl().Workbook(write_only=True), _grade_order(run))
     looks = _Looks(run)
 
     # summary: run facts, then the grade distribution
-    book.table("summary", ("item", "value", "count"), _summary_rows(run, manifest, order), filtered=False,
+    book.table("summary", ("item", "value", "count"), _summary_rows(run, manifest), filtered=False,
                wrap={1}, widest=HASH_WIDTH)
 
     # scorecards: flat, like scorecards.csv (numbers as numbers)
@@ -484,7 +483,7 @@ def _grade_order(run: Run) -> list[str]:
     return list(dict.fromkeys([*order, *named, *none]))
 
 
-def _summary_rows(run: Run, manifest: Mapping[str, Any], order: Sequence[str]) -> Iterator[Row]:
+def _summary_rows(run: Run, manifest: Mapping[str, Any]) -> Iterator[Row]:
     text, counted, count_beside = (None, None, None), (None, COUNT, None), (None, None, COUNT)
     engine = manifest.get("engine", {})
     yield ("engine", f"{engine.get('name', 'qualiscore')} {engine.get('version', '')}".strip(), None), text
@@ -507,8 +506,10 @@ def _summary_rows(run: Run, manifest: Mapping[str, Any], order: Sequence[str]) -
     yield (None, None, None), text
     yield ("grade", "scorecards", "share"), text
     grades = Counter(c.grade or NO_GRADE for c in run.scorecards)
+    # Listed as the schemes list them (as earlier workbooks did: verify compares a published one by content).
+    listed = list(dict.fromkeys([g.name for s in run.schemes for g in s.grades] + sorted(grades)))
     total = len(run.scorecards)
-    for g in order:
+    for g in listed:
         n = grades.get(g, 0)
         yield (_Graded(g), n, round(n / total, 4) if total else None), (None, COUNT, PERCENT)
 
