@@ -254,9 +254,11 @@ def finish(m: Measure, stats: Statistics, level: float) -> MeasureResult:
     at = dict(zip(ranks(n, p, level), stats.values, strict=True))
     value = _interpolate(n, p, [at[r] for r in percentile_ranks(n, p)])
     ends = intervals.order_statistic_ends(n, p, level)
-    interval = None if ends is None else tuple(at[a] + w * (at[b] - at[a]) for a, b, w in ends)
-    return MeasureResult(value, n, skipped, inputs={"p": p}, evidence=evidence,
-                         interval=interval)  # type: ignore[arg-type]
+    interval = None
+    if ends is not None:
+        (a, b, w), (c, d, v) = ends
+        interval = at[a] + w * (at[b] - at[a]), at[c] + v * (at[d] - at[c])
+    return MeasureResult(value, n, skipped, inputs={"p": p}, evidence=evidence, interval=interval)
 
 
 def nothing_measured(m: Measure, level: float) -> MeasureResult:
