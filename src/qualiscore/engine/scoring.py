@@ -267,7 +267,8 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
         scheme_sha256=scheme.sha256, records=n_records, score=score, grade=grade, score_grade=score_grade,
         decided_by=decided_by, note=note, dimensions=tuple(dim_results), vetoes=tuple(vetoes),
         decimals=scheme.decimals, stability=sure,
-        uncertain=sure is not None and sure < scheme.confidence.stable_at,
+        uncertain=sure is not None and sure < scheme.confidence.stable_at, level=scheme.confidence.level,
+        stable_at=scheme.confidence.stable_at,
     )
 
 
