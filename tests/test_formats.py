@@ -442,7 +442,8 @@ def test_workbook_sheets_and_columns(run: Run) -> None:
     cards = sheet_rows(data, "scorecards")
     ids = [i.id for i in run.schemes[0].indicators]
     assert list(cards[0]) == ["subject", "agent_id", "period", "scheme_version", "records", "score", "grade",
-                              "decided_by", "vetoes", *[f"{i}.{k}" for i in ids for k in ("value", "points")]]
+                              "stability", "uncertain", "decided_by", "vetoes",
+                              *[f"{i}.{k}" for i in ids for k in ("value", "low", "high", "points")]]
     # The same table as scorecards.csv, with numbers as numbers.
     text = list(csv.reader(io.StringIO(scorecards_csv(run.scorecards, run.group_by, ids))))
     assert len(cards) == len(text) == 4
@@ -450,13 +451,13 @@ def test_workbook_sheets_and_columns(run: Run) -> None:
         assert ["" if v is None else v for v in got[:4]] == want[:4]
         assert got[5] == float(want[5]) and got[6] == want[6]
     indicators = sheet_rows(data, "indicators")
-    assert indicators[0] == ("subject", "dimension", "indicator", "name", "value", "numerator", "denominator",
-                             "sample", "skipped", "status", "reason", "rule", "points", "weight",
+    assert indicators[0] == ("subject", "dimension", "indicator", "name", "value", "low", "high", "numerator",
+                             "denominator", "sample", "skipped", "status", "reason", "rule", "points", "weight",
                              "effective_weight", "contribution")
     assert len(indicators) == 1 + len(run.scorecards) * len(ids)
     for card in run.scorecards:  # contributions add up to the printed score
         mine = [r for r in indicators[1:] if r[0] == card.subject]
-        assert round(sum(r[15] for r in mine), 2) == round(card.score, 2)
+        assert round(sum(r[17] for r in mine), 2) == round(card.score, 2)
     rejects = sheet_rows(data, "rejects")
     assert rejects[0] == ("source", "row", "record_id", "field", "value", "code", "reason")
     assert [(r[1], r[3], r[4]) for r in rejects[1:]] == [(7, "channel", "微信"), (12, "csat", "6")]

@@ -245,9 +245,16 @@ def test_grades_are_filled_by_rank_whatever_their_names(name: str, order: tuple[
     assert [r[0].fill.fgColor.rgb for r in summary] == [fill[g] for g in order]
     cards = wb["scorecards"]
     grade = column(cards, "grade")
-    seen = {r[grade - 1].value: r[grade - 1].fill.fgColor.rgb for r in cards.iter_rows(min_row=2)}
+    cells = [r[grade - 1] for r in cards.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == [c.grade for c in run.scorecards]
+    seen = {}
+    for cell, card in zip(cells, run.scorecards):
+        # The rank's colour fills the cell; an uncertain grade is hatched over it, in italics.
+        background = cell.fill.bgColor.rgb if card.uncertain else cell.fill.fgColor.rgb
+        assert cell.fill.fill_type == ("lightUp" if card.uncertain else "solid")
+        assert cell.font.bold and cell.font.italic == card.uncertain
+        seen[cell.value] = background
     assert seen and all(seen[g] == fill[g] for g in seen)
-    assert all(r[grade - 1].font.bold for r in cards.iter_rows(min_row=2))
     if name == "english":
         assert {c.subject.split("/")[0]: c.grade for c in run.scorecards} == EXPECTED_GRADES
         assert seen["Fail"] == tint("#dc2626") and seen["Excellent"] == tint("#16a34a")
@@ -275,3 +282,33 @@ def test_dates_are_dates(english: Run) -> None:
     assert row["aht.value"].value == dt.datetime(2026, 4, 10) and row["aht.value"].number_format == DATE
     values = {r[2].value: r[4] for r in wb["indicators"].iter_rows(min_row=2)}
     assert values["fcr"].number_format == DATETIME and values["aht"].number_format == DATE
+
+
+def test_intervals_beside_values_and_stability_beside_the_grade(english: Run) -> None:
+    wb = opened(english)
+    ws = wb["scorecards"]
+    header = [c.value for c in ws[1]]
+    at = header.index("grade")
+    assert header[at:at + 5] == ["grade", "stability", "uncertain", "decided_by", "vetoes"]
+    first = header.index("fcr.value")
+    assert header[first:first + 4] == ["fcr.value", "fcr.low", "fcr.high", "fcr.points"]
+    assert {c.uncertain for c in english.scorecards} == {True, False}  # both kinds are shown
+    for card, row in zip(english.scorecards, ws.iter_rows(min_row=2)):
+        cell = {h: c for h, c in zip(header, row)}
+        assert cell["stability"].value == card.stability and cell["stability"].number_format == PERCENT
+        assert cell["uncertain"].value is card.uncertain
+        for ind in card.indicators:
+            low, high = ind.interval or (None, None)
+            assert (cell[f"{ind.id}.low"].value, cell[f"{ind.id}.high"].value) == (low, high), ind.id
+            if ind.interval is not None:  # the interval reads like the value
+                form = cell[f"{ind.id}.value"].number_format
+                assert cell[f"{ind.id}.low"].number_format == cell[f"{ind.id}.high"].number_format == form
+    fcr = next(i for i in english.scorecards[1].indicators if i.id == "fcr")
+    assert fcr.interval is not None and fcr.interval[0] < fcr.value < fcr.interval[1]
+    ind = wb["indicators"]
+    header = [c.value for c in ind[1]]
+    assert header[4:7] == ["value", "low", "high"]
+    rows = [r for r in ind.iter_rows(min_row=2) if r[2].value == "fcr"]
+    assert [(r[5].value, r[6].value) for r in rows] == [
+        next(i.interval for i in c.indicators if i.id == "fcr") for c in english.scorecards]
+    assert all(r[5].number_format == r[6].number_format == PERCENT for r in rows)

@@ -220,6 +220,9 @@ MIN_WIDTH, MAX_WIDTH = 6, 50
 HASH_WIDTH = 66  # a key/value sheet's values: a SHA-256 on one line
 NO_GRADE = "(none)"
 GRADE_TINT = 0.3  # a grade's fill: its rank's colour at 30% on white, so black text stays readable
+# An uncertain grade (stability below the scheme's stable_at): italics, and its fill hatched
+# with the colour at 60%, so it shows in print and to colour-blind readers too.
+HATCH_TINT = 0.6
 
 
 def value_format(indicator: Indicator) -> str | None:
@@ -250,9 +253,10 @@ def _fixed(decimals: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Graded:
-    """A grade cell: filled with its rank's colour."""
+    """A grade cell: filled with its rank's colour; an uncertain grade in italics over hatching."""
 
     name: str
+    uncertain: bool = False
 
 
 def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
@@ -267,16 +271,19 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
     # scorecards: flat, like scorecards.csv (numbers as numbers)
     group = list(run.group_by)
     ids = indicator_ids(run)
-    header = ["subject", *group, "period", "scheme_version", "records", "score", "grade", "decided_by", "vetoes"]
+    # (stability and uncertain beside the grade, an indicator's interval beside its value)
+    header = ["subject", *group, "period", "scheme_version", "records", "score", "grade", "stability", "uncertain",
+              "decided_by", "vetoes"]
     for iid in ids:
-        header += [f"{iid}.value", f"{iid}.points"]
+        header += [f"{iid}.value", f"{iid}.low", f"{iid}.high", f"{iid}.points"]
     book.table("scorecards", header, _scorecard_rows(run.scorecards, group, ids, looks), freeze="B2",
                wrap={header.index("vetoes", len(group))})
 
     # indicators: one row per subject and indicator
-    ind_header = ("subject", "dimension", "indicator", "name", "value", "numerator", "denominator", "sample",
-                  "skipped", "status", "reason", "rule", "points", "weight", "effective_weight", "contribution")
-    book.table("indicators", ind_header, _indicator_rows(run.scorecards, looks), freeze="B2", wrap={3, 10, 11})
+    ind_header = ("subject", "dimension", "indicator", "name", "value", "low", "high", "numerator", "denominator",
+                  "sample", "skipped", "status", "reason", "rule", "points", "weight", "effective_weight",
+                  "contribution")
+    book.table("indicators", ind_header, _indicator_rows(run.scorecards, looks), freeze="B2", wrap={3, 12, 13})
 
     # rejects: as rejects.csv
     book.table("rejects", ("source", "row", "record_id", "field", "value", "code", "reason"),
@@ -329,9 +336,12 @@ class _Book:
 
         self.wb = wb
         self.bold = Font(bold=True)
+        self.doubtful = Font(bold=True, italic=True)
         self.wrap = Alignment(wrap_text=True, vertical="top")
-        self.fills = {g: PatternFill("solid", fgColor="FF" + _tint(colour))
-                      for g, colour in grade_colours(grade_order, NO_GRADE).items()}
+        colours = grade_colours(grade_order, NO_GRADE)
+        self.fills = {g: PatternFill("solid", fgColor="FF" + _tint(c)) for g, c in colours.items()}
+        self.hatched = {g: PatternFill("lightUp", fgColor="FF" + _tint(c, HATCH_TINT), bgColor="FF" + _tint(c))
+                        for g, c in colours.items()}
 
     def table(self, title: str, header: Sequence[str], body: Iterable[Row], *, freeze: str = "A2",
               filtered: bool = True, wrap: Collection[int] = (), widest: int = MAX_WIDTH) -> None:
@@ -385,8 +395,8 @@ class _Book:
         if isinstance(value, _Graded):
             c = WriteOnlyCell(ws, value=_excel_text(value.name))
             c.data_type = "s"
-            c.font = self.bold
-            fill = self.fills.get(value.name)
+            c.font = self.doubtful if value.uncertain else self.bold
+            fill = (self.hatched if value.uncertain else self.fills).get(value.name)
             if fill is not None:
                 c.fill = fill
             return c
@@ -462,10 +472,10 @@ def _text_width(text: str) -> int:
                 for line in text.split("\n")), default=0)
 
 
-def _tint(colour: str) -> str:
-    """#rrggbb at GRADE_TINT on white, as Excel's RRGGBB."""
+def _tint(colour: str, strength: float = GRADE_TINT) -> str:
+    """#rrggbb at ``strength`` on white, as Excel's RRGGBB."""
     rgb = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
-    return "".join(f"{round(255 - (255 - c) * GRADE_TINT):02X}" for c in rgb)
+    return "".join(f"{round(255 - (255 - c) * strength):02X}" for c in rgb)
 
 
 def _excel_text(text: str) -> str:
@@ -527,15 +537,19 @@ def _scorecard_rows(cards: Sequence[Scorecard], group: Sequence[str], ids: Seque
         version = (c.scheme_id, c.scheme_version)
         if version not in formats:
             points = _fixed(c.decimals)
-            formats[version] = [*[None] * (3 + len(group)), COUNT, points, None, None, None,
-                                *(f for iid in ids for f in (looks.value(c, iid), points))]
+            formats[version] = [*[None] * (3 + len(group)), COUNT, points, None, PERCENT, None, None, None,
+                                *(f for iid in ids for v in [looks.value(c, iid)] for f in (v, v, v, points))]
         by_id = {i.id: i for i in c.indicators}
         row: list[Any] = [c.subject, *(c.keys.get(g) for g in group), c.period, c.scheme_version, c.records,
-                          _rounded(c.score, d), None if c.grade is None else _Graded(c.grade), c.decided_by,
-                          ";".join(v.id for v in c.vetoes) or None]
+                          _rounded(c.score, d), None if c.grade is None else _Graded(c.grade, c.uncertain),
+                          c.stability, c.uncertain, c.decided_by, ";".join(v.id for v in c.vetoes) or None]
         for iid in ids:
             ind = by_id.get(iid)
-            row += [None, None] if ind is None else [ind.value, _rounded(ind.points, d)]
+            if ind is None:
+                row += [None] * 4
+                continue
+            low, high = ind.interval or (None, None)
+            row += [ind.value, low, high, _rounded(ind.points, d)]
         yield row, formats[version]
 
 
@@ -546,15 +560,16 @@ def _indicator_rows(cards: Sequence[Scorecard], looks: _Looks) -> Iterator[Row]:
         measured = iter(c.indicators)
         for dim in doc["dimensions"]:
             for i in dim["indicators"]:
-                value = next(measured).value  # as measured: a date stays a date
+                result = next(measured)  # as measured: a date stays a date
+                low, high = result.interval or (None, None)
                 key = (c.scheme_id, c.scheme_version, i["id"])
                 if key not in formats:
-                    points = _fixed(c.decimals)
-                    formats[key] = (None, None, None, None, looks.value(c, i["id"]), None, None, COUNT, COUNT,
+                    points, value = _fixed(c.decimals), looks.value(c, i["id"])
+                    formats[key] = (None, None, None, None, value, value, value, None, None, COUNT, COUNT,
                                     None, None, None, points, None, f'{points}"%"', points)
-                yield ([doc["subject"], dim["id"], i["id"], i["name"], value, i["numerator"], i["denominator"],
-                        i["sample"], i["skipped"], i["status"], i["reason"], i["rule"], i["points"], i["weight"],
-                        i["effective_weight"], i["contribution"]], formats[key])
+                yield ([doc["subject"], dim["id"], i["id"], i["name"], result.value, low, high, i["numerator"],
+                        i["denominator"], i["sample"], i["skipped"], i["status"], i["reason"], i["rule"],
+                        i["points"], i["weight"], i["effective_weight"], i["contribution"]], formats[key])
 
 
 def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
