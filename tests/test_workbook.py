@@ -147,7 +147,8 @@ def english(tmp_path_factory: pytest.TempPathFactory) -> Run:
             rows.append({"interaction_id": f"{agent}-{n}", "agent_id": agent,
                          "started_at": f"2026-04-{n + 1:02d}T09:30:00", "resolved": n < resolved,
                          "complaint": agent == "A4" and n == 0, "nps": (n + 3) % 11, "handle_time_s": 100 + 7 * n})
-    rows.append({**rows[0], "interaction_id": "bad", "handle_time_s": -1})  # a reject
+    rows.append({**rows[0], "interaction_id": "bad", "handle_time_s": -1})  # rejects
+    rows.append({**rows[0], "interaction_id": "#N/A", "nps": "#N/A"})
     return evaluate(scheme, records_from_dicts(rows, scheme.records))
 
 
@@ -312,3 +313,9 @@ def test_intervals_beside_values_and_stability_beside_the_grade(english: Run) ->
     assert [(r[5].value, r[6].value) for r in rows] == [
         next(i.interval for i in c.indicators if i.id == "fcr") for c in english.scorecards]
     assert all(r[5].number_format == r[6].number_format == PERCENT for r in rows)
+
+
+def test_text_that_looks_like_an_error_value_stays_text(english: Run) -> None:
+    rejects = opened(english)["rejects"]
+    cells = [c for row in rejects.iter_rows(min_row=2) for c in row if c.value == "#N/A"]
+    assert len(cells) == 2 and all(c.data_type == "s" for c in cells)  # record id and value, not Excel's #N/A

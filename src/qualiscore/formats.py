@@ -385,8 +385,8 @@ class _Book:
         if isinstance(value, str):
             text = _excel_text(value)
             wraps = wrap_width is not None and _text_width(text) > wrap_width
-            if not wraps and not text.startswith("="):  # (safe_cell quotes "="; openpyxl types the rest as text)
-                return text
+            if not wraps and not text.startswith(("=", "#")):  # openpyxl types the rest as text, not as a
+                return text  # formula ("=", which safe_cell quotes anyway) or an error value (#N/A)
             c = WriteOnlyCell(ws, value=text)
             c.data_type = "s"  # text, never a formula
             if wraps:
