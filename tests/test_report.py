@@ -192,7 +192,7 @@ def test_self_contained(page: str) -> None:
     style = page[page.index("<style>"): page.index("</style>")]
     assert "@import" not in style and "url(" not in style
     # plotly.js is inlined exactly once, and each chart is a plotly graph
-    assert page.count("* plotly.js v") == 1
+    assert page.count("* plotly.js (basic - minified) v") == 1
     charts = int(re.search(r'data-charts-expected="(\d+)"', page).group(1))
     assert charts >= 8
     assert page.count('class="plotly-graph-div"') == charts
@@ -483,3 +483,21 @@ def test_module_does_not_import_plotly() -> None:
     code = "import sys, qualiscore.cli, qualiscore.report; print('plotly' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_vendored_plotly_js_reads_the_figures_plotly_writes() -> None:
+    """The inlined bundle is the vendored basic one, of the plotly.js major version plotly.py writes JSON for."""
+    pytest.importorskip("plotly", reason="the HTML report needs plotly: pip install 'qualiscore[report]'")
+    from plotly.offline import get_plotlyjs
+
+    from qualiscore.report.charts import plotly_js, plotly_js_version
+
+    full = re.search(r"\* plotly\.js v(\d+)\.", get_plotlyjs()[:200])
+    assert full is not None
+    assert plotly_js_version().split(".")[0] == full.group(1), (
+        "refresh src/qualiscore/report/vendor/ as its README.md says")
+    vendor = ROOT / "src" / "qualiscore" / "report" / "vendor"
+    readme = (vendor / "README.md").read_text(encoding="utf-8")
+    assert f"**{plotly_js_version()}**" in readme
+    assert hashlib.sha256((vendor / "plotly-basic.min.js").read_bytes()).hexdigest() in readme
+    assert len(plotly_js()) < 1_300_000

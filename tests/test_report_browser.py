@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "cs-quality"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "/usr/bin/chromium")
 WIDTH = 1280
+MAX_BYTES = 1_500_000  # the demo's page, every chart and every scorecard's explanation included
 SCREENSHOT_HEIGHT = 4000
 
 
@@ -166,6 +167,12 @@ def test_every_chart_renders_without_errors(reports: dict[str, Path], name: str,
     # escaping held in the browser too: the report's markup has no images, iframes or foreign scripts
     assert not {"img", "iframe", "object", "embed"} & set(dom.tags)
     assert len(dom.scripts) == expected + 3  # error recorder, plotly.js, page script, one per chart
+
+
+def test_the_demo_page_is_light(reports: dict[str, Path]) -> None:
+    """The basic plotly.js bundle, not the full one: the sample quarter's page stays under 1.5 MB."""
+    size = reports["q2"].stat().st_size
+    assert size < MAX_BYTES, f"report.html of the sample quarter is {size:,} bytes"
 
 
 def test_anchor_opens_explanation(reports: dict[str, Path], tmp_path: Path) -> None:

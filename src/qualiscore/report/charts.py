@@ -1,14 +1,19 @@
 """The report's plotly figures, each drawn from the view model and embedded as a <div>.
 
 Plotly is an optional dependency (``pip install 'qualiscore[report]'``), imported
-only when an HTML page is built. Labels inside figures are escaped, since plotly
-draws some of them as HTML.
+only when an HTML page is built; it writes the figures' JSON. The page draws them with
+the basic plotly.js bundle vendored in ``vendor/`` (bar, scatter and pie: a quarter of
+the full bundle plotly ships), so a report stays small. Labels inside figures are
+escaped, since plotly draws some of them as HTML.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from .._display import fmt_number
@@ -18,6 +23,7 @@ from .formatting import escape, fmt_measure, pct
 from .run import NO_GRADE
 from .view import SCORE_BIN, BreakdownTable, GradeBand, ReportView, Trend
 
+PLOTLY_JS = "plotly-basic.min.js"  # in vendor/, with its licence and how to refresh it
 PLOT_FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif'
 
 
@@ -30,16 +36,28 @@ def _missing_plotly() -> UsageError:
     )
 
 
-def plotly_modules() -> tuple[Any, Any, Any, Any]:
+def plotly_modules() -> tuple[Any, Any, Any]:
     """plotly's modules, imported here only: it is an optional dependency."""
     try:
         import plotly.graph_objects as go
         import plotly.io as pio
-        import plotly.offline as offline
         from plotly.subplots import make_subplots
     except ImportError:
         raise _missing_plotly() from None
-    return go, pio, offline, make_subplots
+    return go, pio, make_subplots
+
+
+@cache
+def plotly_js() -> str:
+    """The vendored plotly.js bundle, safe to inline in a <script> element."""
+    js = files("qualiscore.report").joinpath("vendor", PLOTLY_JS).read_text(encoding="utf-8")
+    return js.replace("</script", "<\\/script")
+
+
+def plotly_js_version() -> str:
+    """The version the vendored bundle states in its banner, e.g. ``4.1.1``."""
+    found = re.search(r"\* plotly\.js \(basic - minified\) v(\d+\.\d+\.\d+)", plotly_js()[:400])
+    return found.group(1) if found else "?"
 
 
 def _grade_lines(bands: Sequence[GradeBand]) -> list[GradeBand]:
@@ -51,7 +69,7 @@ class Charts:
     """Figures as <div>s sharing one inlined plotly.js; ``count`` is how many were embedded."""
 
     def __init__(self, colours: Mapping[str, str]) -> None:
-        self.go, self.pio, self.offline, self.make_subplots = plotly_modules()
+        self.go, self.pio, self.make_subplots = plotly_modules()
         self.colours = colours
         self.count = 0
 
@@ -86,10 +104,6 @@ class Charts:
                     "toImageButtonOptions": {"filename": f"qualiscore-{name}", "scale": 2}},
         )
         return f'<div class="chart" data-chart="{escape(name)}">{snippet}</div>'
-
-    def library(self) -> str:
-        js = self.offline.get_plotlyjs()
-        return js.replace("</script", "<\\/script")
 
     # ----------------------------------------------------------------- figures
 
