@@ -185,6 +185,49 @@ def test_anchor_opens_explanation(reports: dict[str, Path], tmp_path: Path) -> N
     assert dom.open == [anchor]
 
 
+def test_the_subject_list_finds_a_subject(reports: dict[str, Path], tmp_path: Path) -> None:
+    """report.html?find=A003 opens with the list filtered to A003's scorecards, each with its explanation."""
+    result = chromium(reports["q2"].resolve().as_uri() + "?find=a003%202026-05", tmp_path / "profile", "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = _Listed()
+    dom.feed(result.stdout)
+    assert len(dom.items) == 72
+    shown = [subject for subject, hidden in dom.items if not hidden]
+    assert shown == ["A003/2026-05"]
+    assert dom.count == "1 of 72"
+
+
+class _Listed(HTMLParser):
+    """The subject list after the page's script filtered it: (subject, hidden) per scorecard."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[tuple[str, bool]] = []
+        self.count = ""
+        self._in: str | None = None
+        self._hidden: bool | None = None  # None: not inside a <details> of the list
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "details" and "expl" in (a.get("class") or ""):
+            self._hidden = "hidden" in a
+        if tag == "span" and a.get("class") == "subject" and self._hidden is not None:
+            self._in = "subject"
+        if tag == "span" and a.get("id") == "subject-count":
+            self._in = "count"
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "subject":
+            self.items.append((data, self._hidden))
+        elif self._in == "count":
+            self.count = data
+        self._in = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "details":
+            self._hidden = None
+
+
 class _OpenDetails(HTMLParser):
     def __init__(self) -> None:
         super().__init__()

@@ -72,6 +72,12 @@ margin:10px 0;font-size:14px}
 .alert{background:#fef2f2;border:1px solid #fecaca;color:#7f1d1d;border-radius:10px;padding:10px 14px;margin:10px 0}
 .good{background:#f0fdf4;border:1px solid #bbf7d0;color:#14532d;border-radius:10px;padding:10px 14px;margin:10px 0}
 .chart{min-height:120px}
+[hidden]{display:none!important}
+.finder{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;margin:0 0 8px}
+.finder input[type=search]{flex:1 1 280px;font:inherit;padding:6px 12px;border:1px solid var(--line);border-radius:8px}
+.finder label{font-size:14px;white-space:nowrap}
+.unsure{display:inline-block;padding:0 8px;border-radius:999px;font-size:12.5px;line-height:20px;white-space:nowrap;
+background:#fef3c7;color:#92400e;border:1px dashed #d97706}
 .evidence code{display:inline-block;margin:1px 2px}
 details.expl{border:1px solid var(--line);border-radius:10px;margin:8px 0;background:#fff}
 details.expl>summary{cursor:pointer;padding:8px 14px;list-style:none;display:flex;gap:10px;align-items:center;
@@ -121,11 +127,33 @@ PAGE_SCRIPT = """
     var id = location.hash ? decodeURIComponent(location.hash.slice(1)) : "";
     var el = id && document.getElementById(id);
     if (!el) { return; }
+    el.hidden = false;
     var d = el.tagName === "DETAILS" ? el : el.closest("details");
     while (d) { d.open = true; d = d.parentElement ? d.parentElement.closest("details") : null; }
     el.classList.add("hit");
     el.scrollIntoView({block: "start"});
   }
+  function find() {
+    var box = document.getElementById("subject-filter"), only = document.getElementById("subject-unsure");
+    var items = document.querySelectorAll("#subject-list > details");
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
+    items.forEach(function (d) {
+      var line = d.firstElementChild, text = line.textContent.toLowerCase();
+      var hit = words.every(function (w) { return text.indexOf(w) >= 0; }) &&
+        !(only && only.checked && !line.querySelector(".unsure"));
+      d.hidden = !hit;
+      if (hit) { shown += 1; }
+    });
+    document.getElementById("subject-count").textContent = shown + " of " + items.length;
+  }
+  document.addEventListener("input", function (ev) {
+    if (ev.target && /^subject-(filter|unsure)$/.test(ev.target.id)) { find(); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var asked = new URLSearchParams(location.search).get("find");  // report.html?find=A017 opens filtered
+    var box = document.getElementById("subject-filter");
+    if (asked && box) { box.value = asked; find(); }
+  });
   window.addEventListener("hashchange", reveal);
   document.addEventListener("DOMContentLoaded", reveal);
   function count() {

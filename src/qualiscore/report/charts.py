@@ -50,7 +50,7 @@ def plotly_modules() -> tuple[Any, Any, Any]:
 @cache
 def plotly_js() -> str:
     """The vendored plotly.js bundle, safe to inline in a <script> element."""
-    js = files("qualiscore.report").joinpath("vendor", PLOTLY_JS).read_text(encoding="utf-8")
+    js = (files("qualiscore.report") / "vendor" / PLOTLY_JS).read_text(encoding="utf-8")
     return js.replace("</script", "<\\/script")
 
 

@@ -7,6 +7,7 @@ escaped, since titles, subject keys and record ids are not trusted.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 
 from .._display import fmt_number
@@ -15,7 +16,7 @@ from .charts import Charts, plotly_js, plotly_js_version
 from .colours import NO_GRADE_COLOUR, grade_colours
 from .formatting import escape, fmt_measure, fmt_target, pct
 from .run import NO_GRADE, Signature
-from .view import EVIDENCE_SHOWN, MAX_EXPLANATIONS, REJECT_ROWS, TOP_N, ReportView, SubjectCard
+from .view import EVIDENCE_SHOWN, REJECT_ROWS, TOP_N, ReportView, SubjectCard
 
 VETO_ROWS = 200  # vetoed scorecards listed
 
@@ -66,6 +67,15 @@ def _anchor(card: SubjectCard) -> str:
 def _subject_link(card: SubjectCard) -> str:
     text = f'<span class="subject">{escape(card.subject)}</span>'
     return f'<a href="#{_anchor(card)}">{text}</a>' if card.explained else text
+
+
+def _unsure(card: SubjectCard) -> str:
+    """The mark of a grade that may change with more data, with its stability."""
+    if not card.uncertain:
+        return ""
+    share = "" if card.stability is None else f" · {card.stability * 100:.0f}%"
+    return (f'<span class="unsure" title="grade may change with more data: {share[3:] or "few"} of plausible '
+            f'draws keep it">may change 可能变化{share}</span>')
 
 
 def _kpi(label: str, num: str, small: str = "", colour: str = "var(--accent)") -> str:
@@ -472,20 +482,39 @@ class _Page:
     # ----------------------------------------------------------------- explanations
 
     def explanations_section(self) -> str:
-        items = []
-        for x in self.view.explanations:
-            c = x.card
-            items.append(
-                f'<details class="expl" id="{_anchor(c)}"><summary><span class="subject">{escape(c.subject)}</span>'
-                f"{self.badge(c.grade)}<span>{fmt_number(c.score)}</span>"
+        view = self.view
+        trees = {x.card.index: x.tree for x in view.explanations}
+        items = "".join(self._explanation(c, trees.get(c.index)) for c in view.listed)
+        listed, explained, total = len(view.listed), len(view.explanations), view.scorecards
+        only = ('<label><input type="checkbox" id="subject-unsure"> only grades that may change</label>'
+                if any(c.uncertain for c in view.listed) else "")
+        finder = ('<div class="finder"><input type="search" id="subject-filter" aria-label="find a scorecard" '
+                  'placeholder="Subject, period or grade · 对象、期间或等级">'
+                  f'{only}<span id="subject-count" class="muted">{listed} of {listed}</span></div>')
+        how = ("the same tree as <code>qualiscore explain</code>: each indicator's value, points, weight and "
+               "contribution, and what decided the grade")
+        if explained == total:
+            lead = f"Every scorecard ({total}): click one for its explanation, {how}."
+        else:
+            lead = (f"{total} scorecards, more than a page should carry: {explained} are explained here ({how}) — "
+                    f"the lowest and highest {TOP_N}, the vetoed, those whose grade may change, then the lowest "
+                    "scores. ")
+            lead += ("The others show the command that explains them." if listed == total else
+                     f"Only those are listed; scorecards.csv has all {total}, and <code>qualiscore explain "
+                     f"{escape(view.facts.outdir_name)} --subject ID</code> explains any.")
+        return _section("explanations", lead, finder + f'<div id="subject-list">{items}</div>')
+
+    def _explanation(self, c: SubjectCard, tree: str | None) -> str:
+        """One scorecard as a <details>: its line, then its explanation or the command that gives it."""
+        if tree is None:
+            command = f"qualiscore explain {shlex.quote(self.view.facts.outdir_name)} --subject {shlex.quote(c.subject)}"
+            body = f'<p class="muted">Not explained in this page: <code>{escape(command)}</code></p>'
+        else:
+            body = f"<pre>{escape(tree)}</pre>"
+        return (f'<details class="expl" id="{_anchor(c)}"><summary><span class="subject">{escape(c.subject)}</span>'
+                f"{self.badge(c.grade)}<span>{fmt_number(c.score)}</span>{_unsure(c)}"
                 f'<span class="muted">{escape(c.version)} · {escape(c.records)} records'
-                f"</span></summary><pre>{escape(x.tree)}</pre></details>"
-            )
-        lead = (f"{len(items)} scorecard(s): the lowest and highest {TOP_N} and "
-                + ("every vetoed one. " if len(items) < MAX_EXPLANATIONS
-                   else f"vetoed ones (at most {MAX_EXPLANATIONS}). ")
-                + "Every other subject: <code>qualiscore explain OUTDIR --subject ID</code>.")
-        return _section("explanations", lead, "".join(items))
+                f"</span></summary>{body}</details>")
 
 
 def render_html(view: ReportView) -> str:

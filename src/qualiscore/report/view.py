@@ -22,7 +22,11 @@ from .run import NO_GRADE, RunOutput, Signature
 from .stats import DimensionStats, IndicatorStats, finite_float, indicator_stats, median, quantile
 
 TOP_N = 10  # lowest and highest scorecards listed
-MAX_EXPLANATIONS = 300
+# Every scorecard's explanation is in the page up to MAX_EXPLANATIONS scorecards (about 2.5 kB each for
+# the bundled scheme); a larger run explains the ones that most need a look (lowest, highest, vetoed,
+# uncertain, then the lowest scores) and lists the others, up to MAX_LISTED, with the command that explains them.
+MAX_EXPLANATIONS = 500
+MAX_LISTED = 5000
 REJECT_ROWS = 20  # rows of rejects.csv listed
 EVIDENCE_SHOWN = 20  # record ids listed per triggered veto
 SCORE_BIN = 5  # width of the score histogram's bins
@@ -158,6 +162,8 @@ class SubjectCard:
     deciding_veto: str | None  # the name of the veto that decided the grade
     vetoes: tuple[TriggeredVeto, ...]
     explained: bool  # the page shows its explanation
+    stability: float | None = None  # share of plausible draws that keep the grade; None: not estimated
+    uncertain: bool = False  # the grade may change with more data
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +257,8 @@ class ReportView:
     rejects: RejectSummary
     breakdowns: tuple[BreakdownTable, ...]
     trend: Trend | None  # None for a single period
-    explanations: tuple[Explanation, ...]
+    listed: tuple[SubjectCard, ...]  # every scorecard up to MAX_LISTED (else the explained ones), in file order
+    explanations: tuple[Explanation, ...]  # every scorecard up to MAX_EXPLANATIONS (else those most worth a look)
 
     @property
     def multi_version(self) -> bool:
@@ -353,7 +360,19 @@ def _subject(run: RunOutput, i: int, explained: set[int]) -> SubjectCard:
         deciding = _text(names.get(decided[5:]) or decided[5:])
     return SubjectCard(i, str(c["subject"]), c.get("period"), _text((c.get("scheme") or {}).get("version")),
                        _text(c.get("records")), finite_float(c.get("score")), c.get("grade"), c.get("score_grade"),
-                       _text(c.get("decided_by")), deciding, vetoes, i in explained)
+                       _text(c.get("decided_by")), deciding, vetoes, i in explained,
+                       finite_float(c.get("stability")), c.get("uncertain") is True)
+
+
+def _worth_a_look(run: RunOutput, low: Sequence[int], high: Sequence[int], vetoed: Sequence[int]) -> list[int]:
+    """Every scorecard, those that most need a look first: lowest, highest, vetoed, uncertain, then by score."""
+    cards = run.cards
+    uncertain = sorted((i for i, c in enumerate(cards) if c.get("uncertain") is True),
+                       key=lambda i: finite_float(cards[i].get("stability")) or 0.0)
+    unscored = [i for i, c in enumerate(cards) if finite_float(c.get("score")) is None]
+    rest = sorted((i for i, c in enumerate(cards) if finite_float(c.get("score")) is not None),
+                  key=lambda i: float(cards[i]["score"]))
+    return list(dict.fromkeys([*low, *high, *vetoed, *uncertain, *unscored, *rest]))
 
 
 def _veto_summary(run: RunOutput, vetoed: Sequence[int]) -> tuple[VetoSummary, ...]:
@@ -421,9 +440,10 @@ def build_view(run: RunOutput) -> ReportView:
     low = sorted(idx, key=lambda i: (float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     high = sorted(idx, key=lambda i: (-float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     vetoed = [i for i, c in enumerate(run.cards) if c.get("vetoes")]
-    listed = list(dict.fromkeys([*low, *high, *vetoed]))
-    explained = set(listed[:MAX_EXPLANATIONS])
-    subjects = {i: _subject(run, i, explained) for i in listed}
+    ranked = _worth_a_look(run, low, high, vetoed)
+    explained = set(ranked[:MAX_EXPLANATIONS])
+    listed = sorted(ranked if len(ranked) <= MAX_LISTED else explained)
+    subjects = {i: _subject(run, i, explained) for i in dict.fromkeys([*listed, *low, *high, *vetoed])}
     grades = _grades(run, versions)
     counts = {g.grade: g for g in grades}
     best = run.grade_order[0] if run.grade_order else None
@@ -462,5 +482,6 @@ def build_view(run: RunOutput) -> ReportView:
         rejects=_rejects(run),
         breakdowns=tuple(_breakdown_table(b) for b in run.breakdowns),
         trend=_trend(run, periods),
+        listed=tuple(subjects[i] for i in listed),
         explanations=tuple(explanations),
     )
