@@ -8,6 +8,8 @@ so that breakdowns can be recomputed from the run's inputs wherever pytest runs.
 from __future__ import annotations
 
 import ast
+import base64
+import gzip
 import hashlib
 import html
 import json
@@ -102,6 +104,13 @@ def tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
     parser = _Tags()
     parser.feed(text)
     return parser.tags
+
+
+def unpacked(page: str) -> dict[str, str]:
+    """The explanations the page carries, by anchor (gzipped JSON in base64, unpacked by the page's script)."""
+    data = re.search(r'<script type="application/gzip\+base64" id="explanations-data">([^<]*)</script>', page)
+    assert data is not None
+    return json.loads(gzip.decompress(base64.b64decode(data.group(1))))
 
 
 def section(text: str, sid: str) -> str:
@@ -206,13 +215,12 @@ def test_links_to_explanations(page: str, cards: list[dict]) -> None:
     extremes = section(page, "extremes")
     subjects = re.findall(r'<a href="#(sc-\d+)"><span class="subject">([^<]*)</span></a>', extremes)
     assert len(subjects) == 20
-    explanations = section(page, "explanations")
+    explanations, trees = section(page, "explanations"), unpacked(page)
     for anchor, subject in subjects:
         card = cards[int(anchor[3:])]
         assert html.unescape(subject) == card["subject"]
-        block = explanations[explanations.index(f'<details class="expl" id="{anchor}">'):]
-        block = block[: block.index("</details>")]
-        assert f"<pre>{html.escape(explain_text(card, card['decimals']))}</pre>" in block
+        assert f'<details class="expl" id="{anchor}">' in explanations
+        assert trees[anchor] == explain_text(card, card["decimals"])
     # lowest first: the first link of the lowest table is the lowest score
     lowest = min((c for c in cards if c["score"] is not None), key=lambda c: (c["score"], c["subject"]))
     assert html.unescape(subjects[0][1]) == lowest["subject"]
@@ -329,9 +337,12 @@ def test_untrusted_text_is_escaped(evil_outdir: Path) -> None:
     assert html.escape(EVIL) + "/2026-04" in section(text, "extremes")
     assert html.escape(EVIL_ID) in section(text, "vetoes")
     assert not [t for t, _ in tags(text) if t in ("img",)]
-    # the only scripts are the report's own
-    assert len([t for t, _ in tags(text) if t == "script"]) == 3 + int(
-        re.search(r'data-charts-expected="(\d+)"', text).group(1))
+    # the only scripts are the report's own, and the explanations' data, which is not run
+    scripts = [a for t, a in tags(text) if t == "script"]
+    assert len(scripts) == 4 + int(re.search(r'data-charts-expected="(\d+)"', text).group(1))
+    assert [a for a in scripts if a] == [{"type": "application/gzip+base64", "id": "explanations-data"}]
+    # explanations are data set as text by the page's script (textContent), never parsed as markup
+    assert any(EVIL in tree for tree in unpacked(text).values())
 
 
 def test_untrusted_text_is_escaped_in_markdown(evil_outdir: Path) -> None:

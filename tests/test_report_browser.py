@@ -25,6 +25,7 @@ import pytest
 from click.testing import CliRunner
 
 from qualiscore.cli import cli
+from qualiscore.explain import explain_text
 from qualiscore.report import HEADINGS, write_report
 
 pytest.importorskip("plotly", reason="the HTML report needs plotly: pip install 'qualiscore[report]'")
@@ -166,7 +167,9 @@ def test_every_chart_renders_without_errors(reports: dict[str, Path], name: str,
         assert dom.sections.get(sid, 0) >= (3 if name == "q2" else 2), f"section {sid} is empty"
     # escaping held in the browser too: the report's markup has no images, iframes or foreign scripts
     assert not {"img", "iframe", "object", "embed"} & set(dom.tags)
-    assert len(dom.scripts) == expected + 3  # error recorder, plotly.js, page script, one per chart
+    # error recorder, plotly.js, page script, the explanations' data, one per chart
+    assert len(dom.scripts) == expected + 4
+    assert dom.body.get("data-explanations") == "unpacked"
 
 
 def test_the_demo_page_is_light(reports: dict[str, Path]) -> None:
@@ -183,6 +186,10 @@ def test_anchor_opens_explanation(reports: dict[str, Path], tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr[-2000:]
     dom.feed(result.stdout)
     assert dom.open == [anchor]
+    # the page's script unpacked the explanation into it: the tree `qualiscore explain` prints
+    line = (reports["q2"].parent / "q2" / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()[int(anchor[3:])]
+    card = json.loads(line)
+    assert dom.text[anchor] == explain_text(card, card["decimals"])
 
 
 def test_the_subject_list_finds_a_subject(reports: dict[str, Path], tmp_path: Path) -> None:
@@ -229,14 +236,29 @@ class _Listed(HTMLParser):
 
 
 class _OpenDetails(HTMLParser):
+    """The ids of the open <details>, and the text of each one's <pre>."""
+
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(convert_charrefs=True)
         self.open: list[str] = []
+        self.text: dict[str, str] = {}
+        self._details = ""
+        self._pre = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "details" and "open" in a:
-            self.open.append(a.get("id") or "")
+        if tag == "details":
+            self._details = a.get("id") or ""
+            if "open" in a:
+                self.open.append(self._details)
+        self._pre = tag == "pre"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._pre = False
+
+    def handle_data(self, data: str) -> None:
+        if self._pre:
+            self.text[self._details] = self.text.get(self._details, "") + data
 
 
 def test_screenshot(reports: dict[str, Path], tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""The report's list of scorecards: every one findable, every one explained up to a size a page can carry."""
+"""The report's list of scorecards: every one findable and explained, up to a size a page can carry."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
 import re
@@ -40,45 +42,47 @@ def explanations(page: str) -> str:
     return page[start: page.index("</section>", start)]
 
 
-def details(body: str) -> dict[str, str]:
-    """Each <details> of the list by its id."""
-    return dict(re.findall(r'<details class="expl" id="(sc-\d+)">(.*?)</details>', body, re.S))
+def listed(page: str) -> dict[str, str]:
+    """Each <details> of the list by its id: its summary line."""
+    return dict(re.findall(r'<details class="expl" id="(sc-\d+)"><summary>(.*?)</summary><pre></pre></details>',
+                           explanations(page)))
 
 
-def test_every_scorecard_is_explained_in_the_page(outdir: Path, cards: list[dict]) -> None:
-    body = explanations(build_report(outdir))
-    found = details(body)
-    assert list(found) == [f"sc-{i}" for i in range(len(cards))] and len(cards) == 72
+def unpacked(page: str) -> dict[str, str]:
+    data = re.search(r'<script type="application/gzip\+base64" id="explanations-data">([A-Za-z0-9+/=]*)</script>',
+                     explanations(page))
+    assert data is not None
+    return json.loads(gzip.decompress(base64.b64decode(data.group(1))))
+
+
+def test_every_scorecard_is_listed_with_its_explanation(outdir: Path, cards: list[dict]) -> None:
+    page = build_report(outdir)
+    found, trees = listed(page), unpacked(page)
+    assert list(found) == list(trees) == [f"sc-{i}" for i in range(len(cards))] and len(cards) == 72
     for i, card in enumerate(cards):
-        block = found[f"sc-{i}"]
-        assert f'<span class="subject">{html.escape(card["subject"])}</span>' in block
-        assert f"<pre>{html.escape(explain_text(card, card['decimals']))}</pre>" in block
+        assert f'<span class="subject">{html.escape(card["subject"])}</span>' in found[f"sc-{i}"]
+        assert trees[f"sc-{i}"] == explain_text(card, card["decimals"])
+    body = explanations(page)
     assert "Every scorecard (72)" in body
     assert 'id="subject-filter"' in body and '<span id="subject-count" class="muted">72 of 72</span>' in body
+    assert len(page.encode("utf-8")) < 1_400_000
 
 
-def test_a_large_run_explains_those_most_worth_a_look_and_lists_the_others(
-        outdir: Path, cards: list[dict], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_packed_explanations_are_the_same_bytes_every_time(outdir: Path) -> None:
+    assert build_report(outdir) == build_report(outdir)
+
+
+def test_a_large_run_lists_those_most_worth_a_look(outdir: Path, cards: list[dict],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report_view, "MAX_EXPLANATIONS", 30)
     view = build_view(load_run(outdir))
-    explained = {x.card.index for x in view.explanations}
-    assert len(explained) == 30 and len(view.listed) == 72
+    explained = [x.card.index for x in view.explanations]
+    assert len(explained) == 30 and explained == sorted(explained)
     must = {c.index for c in (*view.lowest, *view.highest, *view.vetoed)}
-    assert must <= explained
+    assert must <= set(explained) and all(c.explained for c in (*view.lowest, *view.highest, *view.vetoed))
     rest = sorted(set(range(72)) - must, key=lambda i: cards[i]["score"])
-    assert explained - must == set(rest[: 30 - len(must)])  # then the lowest scores
+    assert set(explained) - must == set(rest[: 30 - len(must)])  # then the lowest scores
     page = build_report(outdir)
-    found = details(explanations(page))
-    assert len(found) == 72
-    other = next(i for i in range(72) if i not in explained)
-    assert (f"Not explained in this page: <code>qualiscore explain out --subject {cards[other]['subject']}</code>"
-            in found[f"sc-{other}"])
-    assert "30 are explained here" in page and "The others show the command that explains them." in page
-
-
-def test_a_very_large_run_lists_only_the_explained(outdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report_view, "MAX_EXPLANATIONS", 25)
-    monkeypatch.setattr(report_view, "MAX_LISTED", 50)
-    page = build_report(outdir)
-    assert len(details(explanations(page))) == 25
+    assert len(listed(page)) == len(unpacked(page)) == 30
+    assert "72 scorecards, more than a page should carry: the 30 that most need a look" in page
     assert "scorecards.csv has all 72" in page and "qualiscore explain out --subject ID" in page

@@ -154,6 +154,30 @@ PAGE_SCRIPT = """
     var box = document.getElementById("subject-filter");
     if (asked && box) { box.value = asked; find(); }
   });
+  function unpack() {  // the explanations, gzipped JSON in base64 (html._packed), into their <pre>
+    var data = document.getElementById("explanations-data");
+    if (!data) { return; }
+    function done(state) { document.body.setAttribute("data-explanations", state); }
+    var pres = document.querySelectorAll("#subject-list pre");
+    if (!window.DecompressionStream) {
+      pres.forEach(function (p) {
+        p.textContent = "This browser cannot unpack the explanation: qualiscore explain gives it.";
+      });
+      done("unsupported");
+      return;
+    }
+    var bytes = Uint8Array.from(atob(data.textContent), function (c) { return c.charCodeAt(0); });
+    new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).json().then(
+      function (trees) {
+        Object.keys(trees).forEach(function (id) {
+          var d = document.getElementById(id);
+          if (d) { d.querySelector("pre").textContent = trees[id]; }
+        });
+        done("unpacked");
+      },
+      function (e) { console.error("explanations not unpacked: " + e); done("failed"); });
+  }
+  document.addEventListener("DOMContentLoaded", unpack);
   window.addEventListener("hashchange", reveal);
   document.addEventListener("DOMContentLoaded", reveal);
   function count() {

@@ -7,7 +7,9 @@ escaped, since titles, subject keys and record ids are not trusted.
 
 from __future__ import annotations
 
-import shlex
+import base64
+import gzip
+import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from .._display import fmt_number
@@ -19,6 +21,8 @@ from .run import NO_GRADE, Signature
 from .view import EVIDENCE_SHOWN, REJECT_ROWS, TOP_N, ReportView, SubjectCard
 
 VETO_ROWS = 200  # vetoed scorecards listed
+NO_SCRIPT = ('<noscript><div class="note">The explanations are unpacked by the page\'s script: '
+             "<code>qualiscore explain OUTDIR --subject ID</code> gives each.</div></noscript>")
 
 # Why a scheme's approved_by is not shown as an approval, in the report's second language.
 NOT_APPROVED = {"uncommitted": "运行时有未提交的修改，非批准版本", "untracked": "运行时不在规则仓库中"}
@@ -67,6 +71,12 @@ def _anchor(card: SubjectCard) -> str:
 def _subject_link(card: SubjectCard) -> str:
     text = f'<span class="subject">{escape(card.subject)}</span>'
     return f'<a href="#{_anchor(card)}">{text}</a>' if card.explained else text
+
+
+def _packed(trees: Mapping[str, str]) -> str:
+    """The explanations by anchor as gzipped JSON in base64: a tenth of their size, so every scorecard fits."""
+    data = json.dumps(trees, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
 
 
 def _unsure(card: SubjectCard) -> str:
@@ -483,38 +493,31 @@ class _Page:
 
     def explanations_section(self) -> str:
         view = self.view
-        trees = {x.card.index: x.tree for x in view.explanations}
-        items = "".join(self._explanation(c, trees.get(c.index)) for c in view.listed)
-        listed, explained, total = len(view.listed), len(view.explanations), view.scorecards
+        listed, total = len(view.explanations), view.scorecards
         only = ('<label><input type="checkbox" id="subject-unsure"> only grades that may change</label>'
-                if any(c.uncertain for c in view.listed) else "")
+                if any(x.card.uncertain for x in view.explanations) else "")
         finder = ('<div class="finder"><input type="search" id="subject-filter" aria-label="find a scorecard" '
                   'placeholder="Subject, period or grade · 对象、期间或等级">'
                   f'{only}<span id="subject-count" class="muted">{listed} of {listed}</span></div>')
         how = ("the same tree as <code>qualiscore explain</code>: each indicator's value, points, weight and "
                "contribution, and what decided the grade")
-        if explained == total:
-            lead = f"Every scorecard ({total}): click one for its explanation, {how}."
-        else:
-            lead = (f"{total} scorecards, more than a page should carry: {explained} are explained here ({how}) — "
-                    f"the lowest and highest {TOP_N}, the vetoed, those whose grade may change, then the lowest "
-                    "scores. ")
-            lead += ("The others show the command that explains them." if listed == total else
-                     f"Only those are listed; scorecards.csv has all {total}, and <code>qualiscore explain "
-                     f"{escape(view.facts.outdir_name)} --subject ID</code> explains any.")
-        return _section("explanations", lead, finder + f'<div id="subject-list">{items}</div>')
+        lead = f"Every scorecard ({total}): click one for its explanation, {how}."
+        if listed < total:
+            lead = (f"{total} scorecards, more than a page should carry: the {listed} that most need a look are "
+                    f"listed — the lowest and highest {TOP_N}, the vetoed, those whose grade may change, then the "
+                    f"lowest scores — with their explanation, {how}. scorecards.csv has all {total}; "
+                    f"<code>qualiscore explain {escape(view.facts.outdir_name)} --subject ID</code> explains any.")
+        items = "".join(self._explanation(x.card) for x in view.explanations)
+        trees = _packed({_anchor(x.card): x.tree for x in view.explanations})
+        return _section("explanations", lead, finder + NO_SCRIPT + f'<div id="subject-list">{items}</div>'
+                        f'<script type="application/gzip+base64" id="explanations-data">{trees}</script>')
 
-    def _explanation(self, c: SubjectCard, tree: str | None) -> str:
-        """One scorecard as a <details>: its line, then its explanation or the command that gives it."""
-        if tree is None:
-            command = f"qualiscore explain {shlex.quote(self.view.facts.outdir_name)} --subject {shlex.quote(c.subject)}"
-            body = f'<p class="muted">Not explained in this page: <code>{escape(command)}</code></p>'
-        else:
-            body = f"<pre>{escape(tree)}</pre>"
+    def _explanation(self, c: SubjectCard) -> str:
+        """One scorecard as a <details>; the page's script puts its explanation in the <pre>."""
         return (f'<details class="expl" id="{_anchor(c)}"><summary><span class="subject">{escape(c.subject)}</span>'
                 f"{self.badge(c.grade)}<span>{fmt_number(c.score)}</span>{_unsure(c)}"
                 f'<span class="muted">{escape(c.version)} · {escape(c.records)} records'
-                f"</span></summary>{body}</details>")
+                f"</span></summary><pre></pre></details>")
 
 
 def render_html(view: ReportView) -> str:

@@ -22,11 +22,10 @@ from .run import NO_GRADE, RunOutput, Signature
 from .stats import DimensionStats, IndicatorStats, finite_float, indicator_stats, median, quantile
 
 TOP_N = 10  # lowest and highest scorecards listed
-# Every scorecard's explanation is in the page up to MAX_EXPLANATIONS scorecards (about 2.5 kB each for
-# the bundled scheme); a larger run explains the ones that most need a look (lowest, highest, vetoed,
-# uncertain, then the lowest scores) and lists the others, up to MAX_LISTED, with the command that explains them.
-MAX_EXPLANATIONS = 500
-MAX_LISTED = 5000
+# Every scorecard is listed with its explanation up to MAX_EXPLANATIONS (the page carries them compressed,
+# about 0.5 kB a scorecard in all); a larger run lists those that most need a look: lowest, highest,
+# vetoed, uncertain, then the lowest scores.
+MAX_EXPLANATIONS = 5000
 REJECT_ROWS = 20  # rows of rejects.csv listed
 EVIDENCE_SHOWN = 20  # record ids listed per triggered veto
 SCORE_BIN = 5  # width of the score histogram's bins
@@ -257,8 +256,8 @@ class ReportView:
     rejects: RejectSummary
     breakdowns: tuple[BreakdownTable, ...]
     trend: Trend | None  # None for a single period
-    listed: tuple[SubjectCard, ...]  # every scorecard up to MAX_LISTED (else the explained ones), in file order
-    explanations: tuple[Explanation, ...]  # every scorecard up to MAX_EXPLANATIONS (else those most worth a look)
+    # every scorecard up to MAX_EXPLANATIONS, else those most worth a look; in the order of scorecards.jsonl
+    explanations: tuple[Explanation, ...]
 
     @property
     def multi_version(self) -> bool:
@@ -442,8 +441,7 @@ def build_view(run: RunOutput) -> ReportView:
     vetoed = [i for i, c in enumerate(run.cards) if c.get("vetoes")]
     ranked = _worth_a_look(run, low, high, vetoed)
     explained = set(ranked[:MAX_EXPLANATIONS])
-    listed = sorted(ranked if len(ranked) <= MAX_LISTED else explained)
-    subjects = {i: _subject(run, i, explained) for i in dict.fromkeys([*listed, *low, *high, *vetoed])}
+    subjects = {i: _subject(run, i, explained) for i in dict.fromkeys([*sorted(explained), *low, *high, *vetoed])}
     grades = _grades(run, versions)
     counts = {g.grade: g for g in grades}
     best = run.grade_order[0] if run.grade_order else None
@@ -482,6 +480,5 @@ def build_view(run: RunOutput) -> ReportView:
         rejects=_rejects(run),
         breakdowns=tuple(_breakdown_table(b) for b in run.breakdowns),
         trend=_trend(run, periods),
-        listed=tuple(subjects[i] for i in listed),
         explanations=tuple(explanations),
     )
