@@ -36,6 +36,8 @@ CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-st
 WIDTH = 1280
 MAX_BYTES = 1_500_000  # the demo's page, every chart and every scorecard's explanation included
 SCREENSHOT_HEIGHT = 4000
+ENGLISH = {"优秀": "Excellent", "良好": "Good", "合格": "Pass", "不合格": "Fail"}
+RANKED = {"Excellent": "#16a34a", "Good": "#2563eb", "Pass": "#f59e0b", "Fail": "#dc2626"}
 
 
 def _chromium() -> str | None:
@@ -140,6 +142,14 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "q1q2": (RULES, ROOT / "data" / "sample" / "interactions-q1q2.csv"),
         "qa": (ROOT / "rules" / "qa-form" / "2026Q2.yaml", ROOT / "data" / "sample" / "qa-inspections.csv"),
     }
+    # English grade names: colours go by rank, so "Fail" is red whatever it is called
+    english = (RULES / "2026Q2.yaml").read_text(encoding="utf-8")
+    english = english[: english.index("\ntests:")] + "\n"
+    for chinese, name in ENGLISH.items():
+        english = english.replace(f"name: {chinese}, min", f"name: {name}, min").replace(
+            f"grade: {chinese}}}", f"grade: {name}}}")
+    (base / "english.yaml").write_text(english, encoding="utf-8")
+    runs["english"] = (base / "english.yaml", ROOT / "data" / "sample" / "interactions.csv")
     out = {}
     for name, (scheme, data) in runs.items():
         result = CliRunner().invoke(cli, ["evaluate", str(scheme), str(data), "-o", str(base / name), "-q"])
@@ -148,7 +158,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-@pytest.mark.parametrize("name", ["q2", "q1q2", "qa"])
+@pytest.mark.parametrize("name", ["q2", "q1q2", "qa", "english"])
 def test_every_chart_renders_without_errors(reports: dict[str, Path], name: str, tmp_path: Path) -> None:
     dom = dump(reports[name].resolve().as_uri(), tmp_path / "profile")
     errors = json.loads(dom.body.get("data-js-errors") or "null")
@@ -170,6 +180,17 @@ def test_every_chart_renders_without_errors(reports: dict[str, Path], name: str,
     # error recorder, plotly.js, page script, the explanations' data, one per chart
     assert len(dom.scripts) == expected + 4
     assert dom.body.get("data-explanations") == "unpacked"
+
+
+def test_english_grade_names_are_coloured_by_rank(reports: dict[str, Path], tmp_path: Path) -> None:
+    page = reports["english"].read_text(encoding="utf-8")
+    assert not set(ENGLISH) & set(re.findall(r'<span class="badge"[^>]*>([^<]*)</span>', page))
+    for grade, colour in RANKED.items():
+        assert f'<span class="badge" style="background:{colour}">{grade}</span>' in page
+    grades = page[page.index('<section id="grades">'):]
+    bars = re.search(r'"marker":\{"color":\[([^\]]*)\]\}', grades)
+    assert bars is not None and json.loads(f"[{bars.group(1)}]") == list(RANKED.values())
+    assert reports["english"].stat().st_size < MAX_BYTES
 
 
 def test_the_demo_page_is_light(reports: dict[str, Path]) -> None:
