@@ -44,11 +44,12 @@ def explanations(page: str) -> str:
 
 def listed(page: str) -> dict[str, str]:
     """Each <details> of the list by its id: its summary line."""
-    return dict(re.findall(r'<details class="expl" id="(sc-\d+)"><summary>(.*?)</summary><pre></pre></details>',
-                           explanations(page)))
+    return dict(re.findall(r'<details class="expl" id="(sc-\d+)"><summary>(.*?)</summary>'
+                           r'<div class="ind"></div><pre></pre></details>', explanations(page)))
 
 
-def unpacked(page: str) -> dict[str, str]:
+def unpacked(page: str) -> dict[str, dict[str, str]]:
+    """By anchor, the scorecard's explanation tree and its indicators' table (markup)."""
     data = re.search(r'<script type="application/gzip\+base64" id="explanations-data">([A-Za-z0-9+/=]*)</script>',
                      explanations(page))
     assert data is not None
@@ -61,7 +62,7 @@ def test_every_scorecard_is_listed_with_its_explanation(outdir: Path, cards: lis
     assert list(found) == list(trees) == [f"sc-{i}" for i in range(len(cards))] and len(cards) == 72
     for i, card in enumerate(cards):
         assert f'<span class="subject">{html.escape(card["subject"])}</span>' in found[f"sc-{i}"]
-        assert trees[f"sc-{i}"] == explain_text(card, card["decimals"])
+        assert trees[f"sc-{i}"]["tree"] == explain_text(card, card["decimals"])
     body = explanations(page)
     assert "Every scorecard (72)" in body
     assert 'id="subject-filter"' in body and '<span id="subject-count" class="muted">72 of 72</span>' in body

@@ -28,7 +28,7 @@ padding:32px 0 84px}
 .hero .sub{opacity:.92;font-size:15px}
 .hero .sub span{display:inline-block;margin-right:18px}
 main.wrap{margin-top:-64px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:14px;margin-bottom:18px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(128px,1fr));gap:14px;margin-bottom:18px}
 .card{background:var(--card);border-radius:14px;padding:14px 18px;box-shadow:0 1px 2px rgba(15,23,42,.06),
 0 6px 20px rgba(15,23,42,.06);border-top:4px solid var(--accent)}
 .card .label{color:var(--muted);font-size:13px}
@@ -87,6 +87,12 @@ details.expl>summary:before{content:"▸";color:var(--muted);transition:transfor
 details.expl[open]>summary:before{transform:rotate(90deg)}
 details.expl:target,details.expl.hit{box-shadow:0 0 0 3px #93c5fd}
 details.expl pre{margin:0;border-radius:0 0 10px 10px}
+details.expl .ind{padding:0 14px 8px}
+.range{position:relative;height:14px;min-width:140px;background:#f1f5f9;border-radius:7px}
+.range i{position:absolute;top:0;bottom:0}
+.range .ci{background:#fcd34d;border-radius:7px}
+.range .t{width:2px;margin-left:-1px;background:#111827}
+.range .v{width:10px;height:10px;top:2px;margin-left:-5px;border-radius:50%;background:#1d4ed8}
 pre{background:#0f172a;color:#e2e8f0;padding:14px 16px;overflow-x:auto;font-size:12.5px;line-height:1.55}
 .subject{font-weight:600}
 footer{color:var(--muted);font-size:13px;padding:8px 0 40px}
@@ -171,7 +177,9 @@ PAGE_SCRIPT = """
       function (trees) {
         Object.keys(trees).forEach(function (id) {
           var d = document.getElementById(id);
-          if (d) { d.querySelector("pre").textContent = trees[id]; }
+          if (!d) { return; }
+          d.querySelector("pre").textContent = trees[id].tree;
+          d.querySelector(".ind").innerHTML = trees[id].table;  // markup made and escaped by html.py
         });
         done("unpacked");
       },

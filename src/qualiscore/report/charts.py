@@ -19,8 +19,9 @@ from typing import Any
 from .._display import fmt_number
 from ..errors import UsageError
 from .colours import PERIOD_COLOURS, SERIES_COLOURS
-from .formatting import escape, fmt_measure, pct
+from .formatting import escape, fmt_interval, fmt_measure, pct
 from .run import NO_GRADE
+from .stats import IndicatorStats
 from .view import SCORE_BIN, BreakdownTable, GradeBand, ReportView, Trend
 
 PLOTLY_JS = "plotly-basic.min.js"  # in vendor/, with its licence and how to refresh it
@@ -63,6 +64,18 @@ def plotly_js_version() -> str:
 def _grade_lines(bands: Sequence[GradeBand]) -> list[GradeBand]:
     """The grade thresholds worth a line on a 0–100 axis."""
     return [g for g in bands if 0 < g.min < 100]
+
+
+def _whiskers(stats: Sequence[IndicatorStats]) -> dict[str, Any] | None:
+    """Error bars from each bar's mean value to the mean ends of the subjects' intervals; None without intervals."""
+    if all(i.mean_low is None or i.mean_value is None for i in stats):
+        return None
+    up = [None if i.mean_high is None or i.mean_value is None else max(i.mean_high - i.mean_value, 0.0)
+          for i in stats]
+    down = [None if i.mean_low is None or i.mean_value is None else max(i.mean_value - i.mean_low, 0.0)
+            for i in stats]
+    return {"type": "data", "symmetric": False, "array": up, "arrayminus": down, "color": "#334155",
+            "thickness": 1.5, "width": 8}
 
 
 class Charts:
@@ -205,13 +218,16 @@ class Charts:
             stats = [i for i in view.indicators if i.id == iid]
             share = any(i.share_like for i in stats)
             xs = [escape(i.version) for i in stats]
+            whiskers = _whiskers(stats)
             colours = ["#94a3b8" if i.mean_meets_target is None else "#16a34a" if i.mean_meets_target else "#dc2626"
                        for i in stats]
             fig.add_trace(go.Bar(
                 x=xs, y=[i.mean_value for i in stats], marker={"color": colours}, showlegend=False, width=0.5,
                 text=[fmt_measure(i.mean_value, share) for i in stats], textposition="inside",
-                insidetextanchor="end", textfont={"color": "#ffffff"},
-                hovertemplate="mean %{text}<extra>%{x}</extra>"), row=r, col=col)
+                insidetextanchor="end" if whiskers is None else "start", textfont={"color": "#ffffff"},
+                error_y=whiskers,
+                customdata=[fmt_interval(i.mean_value, i.mean_low, i.mean_high, share) for i in stats],
+                hovertemplate="mean %{customdata}<extra>%{x}</extra>"), row=r, col=col)
             targets = [i.target for i in stats]
             if any(t is not None for t in targets):
                 fig.add_trace(go.Scatter(
@@ -220,7 +236,8 @@ class Charts:
                     customdata=[fmt_measure(t, share) for t in targets],
                     hovertemplate="target %{customdata}<extra>%{x}</extra>"), row=r, col=col)
             yaxis: dict[str, Any] = {"rangemode": "tozero", "gridcolor": "#eef0f4", "automargin": True}
-            seen = [x for x in [*(i.mean_value for i in stats), *targets] if x is not None]
+            seen = [x for x in [*(i.mean_value for i in stats), *(i.mean_high for i in stats), *targets]
+                    if x is not None]
             top = max(seen, default=1.0)
             if share:
                 yaxis.update(tickformat=".0%" if top > 0.2 else ".1%", range=[0, 1.08 if top > 0.6 else top * 1.3])

@@ -19,7 +19,15 @@ from ..model import Scheme
 from ..rulesrepo import GitPlace
 from .breakdowns import Breakdown, BreakdownRow
 from .run import NO_GRADE, RunOutput, Signature
-from .stats import DimensionStats, IndicatorStats, finite_float, indicator_stats, median, quantile
+from .stats import (
+    SHARE_MEASURES,
+    DimensionStats,
+    IndicatorStats,
+    finite_float,
+    indicator_stats,
+    median,
+    quantile,
+)
 
 TOP_N = 10  # lowest and highest scorecards listed
 # Every scorecard is listed with its explanation up to MAX_EXPLANATIONS (the page carries them compressed,
@@ -176,9 +184,35 @@ class VetoSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class Stability:
+    """How sure the grades are: the scorecards whose grade may change with more data, least stable first."""
+
+    estimated: int  # scorecards with a stability figure (graded ones, in a scheme with estimates)
+    uncertain: tuple[SubjectCard, ...]
+    stable_at: float | None  # the scheme's threshold (latest version available); None without the scheme file
+    level: float | None  # the confidence level of the indicators' intervals
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectIndicator:
+    """One indicator of one scorecard: its value with the interval, against its target."""
+
+    id: str
+    name: str
+    status: str
+    value: float | None  # true/false as 1/0
+    low: float | None  # the value's confidence interval, when it is an estimate
+    high: float | None
+    target: float | None
+    points: float | None
+    share_like: bool  # shown as a percentage
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     card: SubjectCard
     tree: str  # the same text as `qualiscore explain`
+    indicators: tuple[SubjectIndicator, ...] = ()
 
 
 # --------------------------------------------------------------------------- rejects, breakdowns, trend
@@ -256,6 +290,7 @@ class ReportView:
     rejects: RejectSummary
     breakdowns: tuple[BreakdownTable, ...]
     trend: Trend | None  # None for a single period
+    stability: Stability
     # every scorecard up to MAX_EXPLANATIONS, else those most worth a look; in the order of scorecards.jsonl
     explanations: tuple[Explanation, ...]
 
@@ -363,15 +398,35 @@ def _subject(run: RunOutput, i: int, explained: set[int]) -> SubjectCard:
                        finite_float(c.get("stability")), c.get("uncertain") is True)
 
 
-def _worth_a_look(run: RunOutput, low: Sequence[int], high: Sequence[int], vetoed: Sequence[int]) -> list[int]:
-    """Every scorecard, those that most need a look first: lowest, highest, vetoed, uncertain, then by score."""
+def _subject_indicators(card: Mapping[str, Any]) -> tuple[SubjectIndicator, ...]:
+    out = []
+    for d in card.get("dimensions") or []:
+        for i in d.get("indicators") or []:
+            value, interval = i.get("value"), i.get("interval")
+            low, high = (finite_float(interval[0]), finite_float(interval[1])) if (
+                isinstance(interval, list) and len(interval) == 2) else (None, None)
+            out.append(SubjectIndicator(
+                str(i["id"]), str(i.get("name") or i["id"]), str(i.get("status") or ""),
+                float(value) if isinstance(value, bool) else finite_float(value), low, high,
+                finite_float(i.get("target")), finite_float(i.get("points")),
+                isinstance(value, bool) or i.get("measure") in SHARE_MEASURES))
+    return tuple(out)
+
+
+def _uncertain(run: RunOutput) -> list[int]:
+    """The scorecards whose grade may change with more data, least stable first."""
     cards = run.cards
-    uncertain = sorted((i for i, c in enumerate(cards) if c.get("uncertain") is True),
-                       key=lambda i: finite_float(cards[i].get("stability")) or 0.0)
+    return sorted((i for i, c in enumerate(cards) if c.get("uncertain") is True),
+                  key=lambda i: (finite_float(cards[i].get("stability")) or 0.0, str(cards[i]["subject"])))
+
+
+def _worth_a_look(run: RunOutput, first: Sequence[int]) -> list[int]:
+    """Every scorecard, those that most need a look first: ``first``, those with no score, then by score."""
+    cards = run.cards
     unscored = [i for i, c in enumerate(cards) if finite_float(c.get("score")) is None]
     rest = sorted((i for i, c in enumerate(cards) if finite_float(c.get("score")) is not None),
                   key=lambda i: float(cards[i]["score"]))
-    return list(dict.fromkeys([*low, *high, *vetoed, *uncertain, *unscored, *rest]))
+    return list(dict.fromkeys([*first, *unscored, *rest]))
 
 
 def _veto_summary(run: RunOutput, vetoed: Sequence[int]) -> tuple[VetoSummary, ...]:
@@ -439,9 +494,10 @@ def build_view(run: RunOutput) -> ReportView:
     low = sorted(idx, key=lambda i: (float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     high = sorted(idx, key=lambda i: (-float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     vetoed = [i for i, c in enumerate(run.cards) if c.get("vetoes")]
-    ranked = _worth_a_look(run, low, high, vetoed)
-    explained = set(ranked[:MAX_EXPLANATIONS])
-    subjects = {i: _subject(run, i, explained) for i in dict.fromkeys([*sorted(explained), *low, *high, *vetoed])}
+    uncertain = _uncertain(run)
+    explained = set(_worth_a_look(run, [*low, *high, *vetoed, *uncertain])[:MAX_EXPLANATIONS])
+    subjects = {i: _subject(run, i, explained)
+                for i in dict.fromkeys([*sorted(explained), *low, *high, *vetoed, *uncertain])}
     grades = _grades(run, versions)
     counts = {g.grade: g for g in grades}
     best = run.grade_order[0] if run.grade_order else None
@@ -452,10 +508,10 @@ def build_view(run: RunOutput) -> ReportView:
     for i in sorted(explained):
         c = run.cards[i]
         try:
-            tree = explain_text(c, int(c.get("decimals", 2)))
+            tree, indicators = explain_text(c, int(c.get("decimals", 2))), _subject_indicators(c)
         except (KeyError, TypeError, ValueError) as exc:
-            tree = f"(this scorecard cannot be explained: {exc!r})\n"
-        explanations.append(Explanation(subjects[i], tree))
+            tree, indicators = f"(this scorecard cannot be explained: {exc!r})\n", ()
+        explanations.append(Explanation(subjects[i], tree, indicators))
     return ReportView(
         run=run,
         facts=_facts(run, periods),
@@ -480,5 +536,9 @@ def build_view(run: RunOutput) -> ReportView:
         rejects=_rejects(run),
         breakdowns=tuple(_breakdown_table(b) for b in run.breakdowns),
         trend=_trend(run, periods),
+        stability=Stability(sum(1 for c in run.cards if finite_float(c.get("stability")) is not None),
+                            tuple(subjects[i] for i in uncertain),
+                            getattr(getattr(latest, "confidence", None), "stable_at", None),
+                            getattr(getattr(latest, "confidence", None), "level", None)),
         explanations=tuple(explanations),
     )
