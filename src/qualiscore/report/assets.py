@@ -1,7 +1,9 @@
 """The page's own CSS and JavaScript, inlined so that the report needs no network.
 
+``PAGE_SCRIPT`` unpacks the scorecards' explanations into the subject list, filters the
+list as one types (or as ``?find=`` says) and opens the scorecard a ``#sc-N`` link names.
 ``ERROR_RECORDER`` and ``PAGE_SCRIPT`` leave attributes on <body> (JavaScript errors,
-charts drawn, page height) that the browser test reads.
+charts drawn, explanations unpacked, page height) that the browser test reads.
 """
 
 from __future__ import annotations
