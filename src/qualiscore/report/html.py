@@ -116,9 +116,11 @@ def _unsure(card: SubjectCard) -> str:
     """The mark of a grade that may change with more data, with its stability."""
     if not card.uncertain:
         return ""
-    share = "" if card.stability is None else f" · {card.stability * 100:.0f}%"
-    return (f'<span class="unsure" title="grade may change with more data: {share[3:] or "few"} of plausible '
-            f'draws keep it">may change 可能变化{share}</span>')
+    if card.stability is None:
+        return '<span class="unsure" title="the grade may change with more data">may change 可能变化</span>'
+    share = f"{card.stability * 100:.0f}%"
+    return (f'<span class="unsure" title="the grade may change with more data: {share} of plausible draws keep it">'
+            f"may change 可能变化 · {share}</span>")
 
 
 def _kpi(label: str, num: str, small: str = "", colour: str = "var(--accent)") -> str:
