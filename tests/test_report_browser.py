@@ -171,6 +171,8 @@ def test_every_chart_renders_without_errors(reports: dict[str, Path], name: str,
         assert "main-svg" in inside, f"{chart} has no SVG"
         assert "svg" in inside
     assert dom.body.get("data-charts-rendered") == str(expected)
+    if name == "q2":  # the estimates' intervals are drawn as whiskers on the indicators' mean values
+        assert any("errorbar" in inside for inside in dom.charts.values())
     for sid in HEADINGS:
         # the sample quarter fills every section; elsewhere a section may only say there is nothing
         # (no rejected row, a single period), but it still says so

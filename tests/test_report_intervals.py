@@ -66,7 +66,7 @@ def test_mean_value_with_the_mean_interval(page: str, run: tuple[Path, list[dict
     assert "too close to tell" in row  # some subjects' intervals hold the target 0.85
     aht = body[body.index("<code>aht</code>"):]
     assert "[" not in aht[: aht.index("</tr>")]  # no interval, no brackets
-    assert "whiskers: the mean of the subjects' confidence intervals" in body
+    assert "whiskers: the mean of the subjects' 95% confidence intervals" in body
 
 
 def test_whiskers_on_the_indicator_targets_chart(page: str) -> None:
@@ -124,3 +124,20 @@ def test_a_run_without_estimates_says_so(tmp_path: Path) -> None:
     page = build_report(out)
     assert "No scorecard of this run has a stability figure" in section(page, "uncertain")
     assert "May change" not in page[: page.index('<nav class="toc"')]
+
+
+def test_the_run_s_own_estimates(tmp_path: Path) -> None:
+    """Unchanged outputs: the engine's intervals and stabilities, the scheme's level and threshold."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["evaluate", str(SCHEME), str(SAMPLE), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    cards = [json.loads(line) for line in (out / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()]
+    uncertain = [c for c in cards if c["uncertain"]]
+    assert uncertain and len(uncertain) < len(cards)
+    page = build_report(out)
+    body = section(page, "uncertain")
+    assert "Below 80% the grade is marked" in body
+    assert f"{len(uncertain)} of {sum(c['stability'] is not None for c in cards)} graded scorecards" in body
+    assert len(re.findall(r'<a href="#sc-\d+">', body)) == len(uncertain)
+    assert "95% confidence intervals" in section(page, "indicators")
+    assert page.count('<span class="unsure"') >= len(uncertain) + 1  # the list, the marks, the lead

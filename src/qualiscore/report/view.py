@@ -538,7 +538,7 @@ def build_view(run: RunOutput) -> ReportView:
         trend=_trend(run, periods),
         stability=Stability(sum(1 for c in run.cards if finite_float(c.get("stability")) is not None),
                             tuple(subjects[i] for i in uncertain),
-                            getattr(getattr(latest, "confidence", None), "stable_at", None),
-                            getattr(getattr(latest, "confidence", None), "level", None)),
+                            latest.confidence.stable_at if latest else None,
+                            latest.confidence.level if latest else None),
         explanations=tuple(explanations),
     )
