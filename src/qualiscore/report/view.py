@@ -30,9 +30,9 @@ from .stats import (
 )
 
 TOP_N = 10  # lowest and highest scorecards listed
-# Every scorecard is listed with its explanation up to MAX_EXPLANATIONS (the page carries them compressed,
-# about 0.5 kB a scorecard in all); a larger run lists those that most need a look: lowest, highest,
-# vetoed, uncertain, then the lowest scores.
+# Every scorecard is listed with its explanation up to MAX_EXPLANATIONS (the page carries them gzipped:
+# under 1 kB a scorecard in all, so 5,000 make a page of about 5 MB); a larger run lists those that most
+# need a look: lowest, highest, vetoed, uncertain, then the lowest scores.
 MAX_EXPLANATIONS = 5000
 REJECT_ROWS = 20  # rows of rejects.csv listed
 EVIDENCE_SHOWN = 20  # record ids listed per triggered veto
