@@ -31,7 +31,7 @@ from .stats import (
 
 TOP_N = 10  # lowest and highest scorecards listed
 # Every scorecard is listed with its explanation up to MAX_EXPLANATIONS (the page carries them gzipped:
-# under 1 kB a scorecard in all, so 5,000 make a page of about 5 MB); a larger run lists those that most
+# about 1 kB a scorecard in all, so 5,000 make a page of about 5 MB); a larger run lists those that most
 # need a look: lowest, highest, vetoed, uncertain, then the lowest scores.
 MAX_EXPLANATIONS = 5000
 REJECT_ROWS = 20  # rows of rejects.csv listed
