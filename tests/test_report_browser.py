@@ -227,6 +227,18 @@ def test_the_subject_list_finds_a_subject(reports: dict[str, Path], tmp_path: Pa
     assert dom.count == "1 of 72"
 
 
+def test_the_subject_list_keeps_the_grades_that_may_change(reports: dict[str, Path], tmp_path: Path) -> None:
+    result = chromium(reports["q2"].resolve().as_uri() + "?find=2026-06&unsure", tmp_path / "profile", "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = _Listed()
+    dom.feed(result.stdout)
+    cards = [json.loads(line) for line in
+             (reports["q2"].parent / "q2" / "scorecards.jsonl").read_text(encoding="utf-8").splitlines()]
+    expected = [c["subject"] for c in cards if c["uncertain"] and c["period"] == "2026-06"]
+    assert expected and [subject for subject, hidden in dom.items if not hidden] == expected
+    assert dom.count == f"{len(expected)} of 72"
+
+
 class _Listed(HTMLParser):
     """The subject list after the page's script filtered it: (subject, hidden) per scorecard."""
 

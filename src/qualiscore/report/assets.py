@@ -158,9 +158,13 @@ PAGE_SCRIPT = """
     if (ev.target && /^subject-(filter|unsure)$/.test(ev.target.id)) { find(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
-    var asked = new URLSearchParams(location.search).get("find");  // report.html?find=A017 opens filtered
-    var box = document.getElementById("subject-filter");
-    if (asked && box) { box.value = asked; find(); }
+    // report.html?find=A017 opens the list filtered; &unsure, to the grades that may change
+    var asked = new URLSearchParams(location.search), box = document.getElementById("subject-filter");
+    var only = document.getElementById("subject-unsure");
+    if (!box) { return; }
+    box.value = asked.get("find") || "";
+    if (only) { only.checked = asked.has("unsure"); }
+    find();
   });
   function unpack() {  // the explanations, gzipped JSON in base64 (html._packed), into their <pre>
     var data = document.getElementById("explanations-data");
