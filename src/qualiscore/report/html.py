@@ -1,8 +1,9 @@
 """The HTML page: markup for every section of a :class:`ReportView`, charts by :mod:`.charts`.
 
 The page needs no network: CSS, JavaScript (the basic plotly.js bundle, inlined once)
-and data are all in the file. Every text that comes from a scheme, a data file or an output file is
-escaped, since titles, subject keys and record ids are not trusted.
+and data are all in the file. Every text that comes from a scheme, a data file or an
+output file is escaped, since titles, subject keys and record ids are not trusted; the
+scorecards' explanations travel gzipped and the page's script sets them as text.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ from .charts import Charts, plotly_js, plotly_js_version
 from .colours import NO_GRADE_COLOUR, grade_colours
 from .formatting import escape, fmt_interval, fmt_measure, fmt_target, pct
 from .run import NO_GRADE, Signature
-from .view import EVIDENCE_SHOWN, REJECT_ROWS, TOP_N, ReportView, SubjectCard, SubjectIndicator
+from .view import (
+    EVIDENCE_SHOWN,
+    REJECT_ROWS,
+    TOP_N,
+    UNCERTAIN_ROWS,
+    ReportView,
+    SubjectCard,
+    SubjectIndicator,
+)
 
 VETO_ROWS = 200  # vetoed scorecards listed
 NO_SCRIPT = ('<noscript><div class="note">The explanations are unpacked by the page\'s script: '
@@ -161,8 +170,7 @@ class _Page:
         body = "".join([
             self.run_section(), self.grades_section(), self.scores_section(), self.indicators_section(),
             self.breakdowns_section(), self.trend_section(), self.extremes_section(), self.uncertain_section(),
-            self.vetoes_section(),
-            self.rejects_section(), self.explanations_section(),
+            self.vetoes_section(), self.rejects_section(), self.explanations_section(),
         ])
         title = f"{', '.join(facts.scheme_ids)} {', '.join(view.versions)} · quality report"
         toc = "".join(f'<a href="#{sid}">{escape(h)}</a>' for sid, h in SECTIONS)
@@ -507,11 +515,11 @@ class _Page:
         rows = [[str(rank), _subject_link(c), escape(c.period or "—"), fmt_number(c.score), self.badge(c.grade),
                  "—" if c.stability is None else f"{c.stability * 100:.0f}%",
                  *([f"<code>{escape(c.version)}</code>"] if multi else [])]
-                for rank, c in enumerate(stability.uncertain[:VETO_ROWS], 1)]
+                for rank, c in enumerate(stability.uncertain[:UNCERTAIN_ROWS], 1)]
         lead += (f" {len(stability.uncertain)} of {stability.estimated} graded scorecards "
                  f"({pct(len(stability.uncertain), stability.estimated)}), least stable first.")
-        if len(stability.uncertain) > VETO_ROWS:
-            lead += f" The first {VETO_ROWS} are listed; scorecards.csv has the column <code>uncertain</code>."
+        if len(stability.uncertain) > UNCERTAIN_ROWS:
+            lead += f" The first {UNCERTAIN_ROWS} are listed; scorecards.csv has the column <code>uncertain</code>."
         head = ["#", "Subject 对象", "Period", "Score", "Grade", "Stability 稳定度", *(["Version"] if multi else [])]
         return _section("uncertain", lead, _table(head, rows, numeric=[0, 3, 5]))
 

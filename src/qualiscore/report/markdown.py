@@ -13,7 +13,7 @@ from typing import Any
 from .._display import fmt_number, visible
 from .formatting import fmt_interval, fmt_target, pct
 from .run import NO_GRADE
-from .view import EVIDENCE_SHOWN, TOP_N, ReportView
+from .view import EVIDENCE_SHOWN, TOP_N, UNCERTAIN_ROWS, ReportView
 
 
 def _cell(x: Any) -> str:
@@ -102,7 +102,9 @@ def render_markdown(view: ReportView) -> str:
             out.append(_table(["Subject", "Period", "Score", "Grade", "Stability"], [
                 [_cell(c.subject), _cell(c.period or "—"), fmt_number(c.score), _cell(c.grade or NO_GRADE),
                  "—" if c.stability is None else f"{c.stability * 100:.0f}%"]
-                for c in stability.uncertain], right=[2, 4]))
+                for c in stability.uncertain[:UNCERTAIN_ROWS]], right=[2, 4]))
+            if len(stability.uncertain) > UNCERTAIN_ROWS:
+                out.append(f"The first {UNCERTAIN_ROWS} are listed; scorecards.csv has the column `uncertain`.\n")
 
     out.append("## Vetoes\n")
     vetoes = []

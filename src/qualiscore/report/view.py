@@ -35,6 +35,7 @@ TOP_N = 10  # lowest and highest scorecards listed
 # need a look: lowest, highest, vetoed, uncertain, then the lowest scores.
 MAX_EXPLANATIONS = 5000
 REJECT_ROWS = 20  # rows of rejects.csv listed
+UNCERTAIN_ROWS = 200  # grades that may change listed, least stable first
 EVIDENCE_SHOWN = 20  # record ids listed per triggered veto
 SCORE_BIN = 5  # width of the score histogram's bins
 TREND_SERIES = 12  # breakdown values drawn in the trend
