@@ -8,6 +8,8 @@ so that breakdowns can be recomputed from the run's inputs wherever pytest runs.
 from __future__ import annotations
 
 import ast
+import base64
+import gzip
 import hashlib
 import html
 import json
@@ -104,6 +106,13 @@ def tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
     return parser.tags
 
 
+def unpacked(page: str) -> dict[str, dict[str, str]]:
+    """The explanations the page carries, by anchor (gzipped JSON in base64, unpacked by the page's script)."""
+    data = re.search(r'<script type="application/gzip\+base64" id="explanations-data">([^<]*)</script>', page)
+    assert data is not None
+    return json.loads(gzip.decompress(base64.b64decode(data.group(1))))
+
+
 def section(text: str, sid: str) -> str:
     start = text.index(f'<section id="{sid}">')
     return text[start: text.index("</section>", start)]
@@ -192,7 +201,7 @@ def test_self_contained(page: str) -> None:
     style = page[page.index("<style>"): page.index("</style>")]
     assert "@import" not in style and "url(" not in style
     # plotly.js is inlined exactly once, and each chart is a plotly graph
-    assert page.count("* plotly.js v") == 1
+    assert page.count("* plotly.js (basic - minified) v") == 1
     charts = int(re.search(r'data-charts-expected="(\d+)"', page).group(1))
     assert charts >= 8
     assert page.count('class="plotly-graph-div"') == charts
@@ -206,13 +215,12 @@ def test_links_to_explanations(page: str, cards: list[dict]) -> None:
     extremes = section(page, "extremes")
     subjects = re.findall(r'<a href="#(sc-\d+)"><span class="subject">([^<]*)</span></a>', extremes)
     assert len(subjects) == 20
-    explanations = section(page, "explanations")
+    explanations, trees = section(page, "explanations"), unpacked(page)
     for anchor, subject in subjects:
         card = cards[int(anchor[3:])]
         assert html.unescape(subject) == card["subject"]
-        block = explanations[explanations.index(f'<details class="expl" id="{anchor}">'):]
-        block = block[: block.index("</details>")]
-        assert f"<pre>{html.escape(explain_text(card, card['decimals']))}</pre>" in block
+        assert f'<details class="expl" id="{anchor}">' in explanations
+        assert trees[anchor]["tree"] == explain_text(card, card["decimals"])
     # lowest first: the first link of the lowest table is the lowest score
     lowest = min((c for c in cards if c["score"] is not None), key=lambda c: (c["score"], c["subject"]))
     assert html.unescape(subjects[0][1]) == lowest["subject"]
@@ -329,9 +337,14 @@ def test_untrusted_text_is_escaped(evil_outdir: Path) -> None:
     assert html.escape(EVIL) + "/2026-04" in section(text, "extremes")
     assert html.escape(EVIL_ID) in section(text, "vetoes")
     assert not [t for t, _ in tags(text) if t in ("img",)]
-    # the only scripts are the report's own
-    assert len([t for t, _ in tags(text) if t == "script"]) == 3 + int(
-        re.search(r'data-charts-expected="(\d+)"', text).group(1))
+    # the only scripts are the report's own, and the explanations' data, which is not run
+    scripts = [a for t, a in tags(text) if t == "script"]
+    assert len(scripts) == 4 + int(re.search(r'data-charts-expected="(\d+)"', text).group(1))
+    assert [a for a in scripts if a] == [{"type": "application/gzip+base64", "id": "explanations-data"}]
+    # explanations are data set as text by the page's script (textContent), never parsed as markup
+    explained = unpacked(text).values()
+    assert any(EVIL in x["tree"] for x in explained)
+    assert not any(EVIL in x["table"] or "<img" in x["table"] for x in explained)
 
 
 def test_untrusted_text_is_escaped_in_markdown(evil_outdir: Path) -> None:
@@ -349,7 +362,8 @@ def test_markdown_shape(outdir: Path) -> None:
     assert text.startswith("# Quality report · cs-quality 2026Q2\n")
     headings = [line for line in text.splitlines() if line.startswith("## ")]
     assert headings == ["## Grade distribution", "## Indicator averages vs target", "## Lowest 10",
-                        "## Highest 10", "## Vetoes", "## Rejects by code"]
+                        "## Highest 10", "## Grades that may change with more data", "## Vetoes",
+                        "## Rejects by code"]
     manifest_sha = hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest()
     assert f"`{manifest_sha}`" in text
     assert "| Data period | 2026-04 – 2026-06 |" in text
@@ -360,7 +374,8 @@ def test_markdown_shape(outdir: Path) -> None:
         rows = block.strip("\n").split("\n")
         widths = {len(re.split(r"(?<!\\)\|", r)) for r in rows}
         assert len(widths) == 1, rows
-    assert "| 首次解决率 (fcr) | 77.0% | ≥ 85.0% |" in text.replace("服务结果 | ", "")
+    assert re.search(r"\| 首次解决率 \(fcr\) \| 77\.0% \[\d+\.\d%, \d+\.\d%\] \| ≥ 85\.0% \|",
+                     text.replace("服务结果 | ", ""))
     lowest = text[text.index("## Lowest 10"): text.index("## Highest 10")]
     assert len(re.findall(r"^\| \d+ \|", lowest, re.M)) == 10
     assert "| not-in-enum | 6 | channel (6) |" in text
@@ -483,3 +498,21 @@ def test_module_does_not_import_plotly() -> None:
     code = "import sys, qualiscore.cli, qualiscore.report; print('plotly' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_vendored_plotly_js_reads_the_figures_plotly_writes() -> None:
+    """The inlined bundle is the vendored basic one, of the plotly.js major version plotly.py writes JSON for."""
+    pytest.importorskip("plotly", reason="the HTML report needs plotly: pip install 'qualiscore[report]'")
+    from plotly.offline import get_plotlyjs
+
+    from qualiscore.report.charts import plotly_js, plotly_js_version
+
+    full = re.search(r"\* plotly\.js v(\d+)\.", get_plotlyjs()[:200])
+    assert full is not None
+    assert plotly_js_version().split(".")[0] == full.group(1), (
+        "refresh src/qualiscore/report/vendor/ as its README.md says")
+    vendor = ROOT / "src" / "qualiscore" / "report" / "vendor"
+    readme = (vendor / "README.md").read_text(encoding="utf-8")
+    assert f"**{plotly_js_version()}**" in readme
+    assert hashlib.sha256((vendor / "plotly-basic.min.js").read_bytes()).hexdigest() in readme
+    assert len(plotly_js()) < 1_300_000

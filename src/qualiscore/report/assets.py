@@ -1,7 +1,9 @@
 """The page's own CSS and JavaScript, inlined so that the report needs no network.
 
+``PAGE_SCRIPT`` unpacks the scorecards' explanations into the subject list, filters the
+list as one types (or as ``?find=`` says) and opens the scorecard a ``#sc-N`` link names.
 ``ERROR_RECORDER`` and ``PAGE_SCRIPT`` leave attributes on <body> (JavaScript errors,
-charts drawn, page height) that the browser test reads.
+charts drawn, explanations unpacked, page height) that the browser test reads.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ padding:32px 0 84px}
 .hero .sub{opacity:.92;font-size:15px}
 .hero .sub span{display:inline-block;margin-right:18px}
 main.wrap{margin-top:-64px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:14px;margin-bottom:18px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(128px,1fr));gap:14px;margin-bottom:18px}
 .card{background:var(--card);border-radius:14px;padding:14px 18px;box-shadow:0 1px 2px rgba(15,23,42,.06),
 0 6px 20px rgba(15,23,42,.06);border-top:4px solid var(--accent)}
 .card .label{color:var(--muted);font-size:13px}
@@ -72,6 +74,12 @@ margin:10px 0;font-size:14px}
 .alert{background:#fef2f2;border:1px solid #fecaca;color:#7f1d1d;border-radius:10px;padding:10px 14px;margin:10px 0}
 .good{background:#f0fdf4;border:1px solid #bbf7d0;color:#14532d;border-radius:10px;padding:10px 14px;margin:10px 0}
 .chart{min-height:120px}
+[hidden]{display:none!important}
+.finder{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;margin:0 0 8px}
+.finder input[type=search]{flex:1 1 280px;font:inherit;padding:6px 12px;border:1px solid var(--line);border-radius:8px}
+.finder label{font-size:14px;white-space:nowrap}
+.unsure{display:inline-block;padding:0 8px;border-radius:999px;font-size:12.5px;line-height:20px;white-space:nowrap;
+background:#fef3c7;color:#92400e;border:1px dashed #d97706}
 .evidence code{display:inline-block;margin:1px 2px}
 details.expl{border:1px solid var(--line);border-radius:10px;margin:8px 0;background:#fff}
 details.expl>summary{cursor:pointer;padding:8px 14px;list-style:none;display:flex;gap:10px;align-items:center;
@@ -81,6 +89,12 @@ details.expl>summary:before{content:"▸";color:var(--muted);transition:transfor
 details.expl[open]>summary:before{transform:rotate(90deg)}
 details.expl:target,details.expl.hit{box-shadow:0 0 0 3px #93c5fd}
 details.expl pre{margin:0;border-radius:0 0 10px 10px}
+details.expl .ind{padding:0 14px 8px}
+.range{position:relative;height:14px;min-width:140px;background:#f1f5f9;border-radius:7px}
+.range i{position:absolute;top:0;bottom:0}
+.range .ci{background:#fcd34d;border-radius:7px}
+.range .t{width:2px;margin-left:-1px;background:#111827}
+.range .v{width:10px;height:10px;top:2px;margin-left:-5px;border-radius:50%;background:#1d4ed8}
 pre{background:#0f172a;color:#e2e8f0;padding:14px 16px;overflow-x:auto;font-size:12.5px;line-height:1.55}
 .subject{font-weight:600}
 footer{color:var(--muted);font-size:13px;padding:8px 0 40px}
@@ -121,11 +135,63 @@ PAGE_SCRIPT = """
     var id = location.hash ? decodeURIComponent(location.hash.slice(1)) : "";
     var el = id && document.getElementById(id);
     if (!el) { return; }
+    el.hidden = false;
     var d = el.tagName === "DETAILS" ? el : el.closest("details");
     while (d) { d.open = true; d = d.parentElement ? d.parentElement.closest("details") : null; }
     el.classList.add("hit");
     el.scrollIntoView({block: "start"});
   }
+  function find() {
+    var box = document.getElementById("subject-filter"), only = document.getElementById("subject-unsure");
+    var items = document.querySelectorAll("#subject-list > details");
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
+    items.forEach(function (d) {
+      var line = d.firstElementChild, text = line.textContent.toLowerCase();
+      var hit = words.every(function (w) { return text.indexOf(w) >= 0; }) &&
+        !(only && only.checked && !line.querySelector(".unsure"));
+      d.hidden = !hit;
+      if (hit) { shown += 1; }
+    });
+    document.getElementById("subject-count").textContent = shown + " of " + items.length;
+  }
+  document.addEventListener("input", function (ev) {
+    if (ev.target && /^subject-(filter|unsure)$/.test(ev.target.id)) { find(); }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    // report.html?find=A017 opens the list filtered; &unsure, to the grades that may change
+    var asked = new URLSearchParams(location.search), box = document.getElementById("subject-filter");
+    var only = document.getElementById("subject-unsure");
+    if (!box) { return; }
+    box.value = asked.get("find") || "";
+    if (only) { only.checked = asked.has("unsure"); }
+    find();
+  });
+  function unpack() {  // the explanations, gzipped JSON in base64 (html._packed), into their <pre>
+    var data = document.getElementById("explanations-data");
+    if (!data) { return; }
+    function done(state) { document.body.setAttribute("data-explanations", state); }
+    var pres = document.querySelectorAll("#subject-list pre");
+    if (!window.DecompressionStream) {
+      pres.forEach(function (p) {
+        p.textContent = "This browser cannot unpack the explanation: qualiscore explain gives it.";
+      });
+      done("unsupported");
+      return;
+    }
+    var bytes = Uint8Array.from(atob(data.textContent), function (c) { return c.charCodeAt(0); });
+    new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).json().then(
+      function (trees) {
+        Object.keys(trees).forEach(function (id) {
+          var d = document.getElementById(id);
+          if (!d) { return; }
+          d.querySelector("pre").textContent = trees[id].tree;
+          d.querySelector(".ind").innerHTML = trees[id].table;  // markup made and escaped by html.py
+        });
+        done("unpacked");
+      },
+      function (e) { console.error("explanations not unpacked: " + e); done("failed"); });
+  }
+  document.addEventListener("DOMContentLoaded", unpack);
   window.addEventListener("hashchange", reveal);
   document.addEventListener("DOMContentLoaded", reveal);
   function count() {

@@ -1,23 +1,30 @@
 """The report's plotly figures, each drawn from the view model and embedded as a <div>.
 
 Plotly is an optional dependency (``pip install 'qualiscore[report]'``), imported
-only when an HTML page is built. Labels inside figures are escaped, since plotly
-draws some of them as HTML.
+only when an HTML page is built; it writes the figures' JSON. The page draws them with
+the basic plotly.js bundle vendored in ``vendor/`` (bar, scatter and pie: a quarter of
+the full bundle plotly ships), so a report stays small. Labels inside figures are
+escaped, since plotly draws some of them as HTML.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from .._display import fmt_number
 from ..errors import UsageError
 from .colours import PERIOD_COLOURS, SERIES_COLOURS
-from .formatting import escape, fmt_measure, pct
+from .formatting import escape, fmt_interval, fmt_measure, pct
 from .run import NO_GRADE
+from .stats import IndicatorStats
 from .view import SCORE_BIN, BreakdownTable, GradeBand, ReportView, Trend
 
+PLOTLY_JS = "plotly-basic.min.js"  # in vendor/, with its licence and how to refresh it
 PLOT_FONT = '"PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif'
 
 
@@ -30,16 +37,28 @@ def _missing_plotly() -> UsageError:
     )
 
 
-def plotly_modules() -> tuple[Any, Any, Any, Any]:
+def plotly_modules() -> tuple[Any, Any, Any]:
     """plotly's modules, imported here only: it is an optional dependency."""
     try:
         import plotly.graph_objects as go
         import plotly.io as pio
-        import plotly.offline as offline
         from plotly.subplots import make_subplots
     except ImportError:
         raise _missing_plotly() from None
-    return go, pio, offline, make_subplots
+    return go, pio, make_subplots
+
+
+@cache
+def plotly_js() -> str:
+    """The vendored plotly.js bundle, safe to inline in a <script> element."""
+    js = (files("qualiscore.report") / "vendor" / PLOTLY_JS).read_text(encoding="utf-8")
+    return js.replace("</script", "<\\/script")
+
+
+def plotly_js_version() -> str:
+    """The version the vendored bundle states in its banner, e.g. ``4.1.1``."""
+    found = re.search(r"\* plotly\.js \(basic - minified\) v(\d+\.\d+\.\d+)", plotly_js()[:400])
+    return found.group(1) if found else "?"
 
 
 def _grade_lines(bands: Sequence[GradeBand]) -> list[GradeBand]:
@@ -47,11 +66,23 @@ def _grade_lines(bands: Sequence[GradeBand]) -> list[GradeBand]:
     return [g for g in bands if 0 < g.min < 100]
 
 
+def _whiskers(stats: Sequence[IndicatorStats]) -> dict[str, Any] | None:
+    """Error bars from each bar's mean value to the mean ends of the subjects' intervals; None without intervals."""
+    if all(i.mean_low is None or i.mean_value is None for i in stats):
+        return None
+    up = [None if i.mean_high is None or i.mean_value is None else max(i.mean_high - i.mean_value, 0.0)
+          for i in stats]
+    down = [None if i.mean_low is None or i.mean_value is None else max(i.mean_value - i.mean_low, 0.0)
+            for i in stats]
+    return {"type": "data", "symmetric": False, "array": up, "arrayminus": down, "color": "#334155",
+            "thickness": 1.5, "width": 8}
+
+
 class Charts:
     """Figures as <div>s sharing one inlined plotly.js; ``count`` is how many were embedded."""
 
     def __init__(self, colours: Mapping[str, str]) -> None:
-        self.go, self.pio, self.offline, self.make_subplots = plotly_modules()
+        self.go, self.pio, self.make_subplots = plotly_modules()
         self.colours = colours
         self.count = 0
 
@@ -86,10 +117,6 @@ class Charts:
                     "toImageButtonOptions": {"filename": f"qualiscore-{name}", "scale": 2}},
         )
         return f'<div class="chart" data-chart="{escape(name)}">{snippet}</div>'
-
-    def library(self) -> str:
-        js = self.offline.get_plotlyjs()
-        return js.replace("</script", "<\\/script")
 
     # ----------------------------------------------------------------- figures
 
@@ -191,13 +218,16 @@ class Charts:
             stats = [i for i in view.indicators if i.id == iid]
             share = any(i.share_like for i in stats)
             xs = [escape(i.version) for i in stats]
+            whiskers = _whiskers(stats)
             colours = ["#94a3b8" if i.mean_meets_target is None else "#16a34a" if i.mean_meets_target else "#dc2626"
                        for i in stats]
             fig.add_trace(go.Bar(
                 x=xs, y=[i.mean_value for i in stats], marker={"color": colours}, showlegend=False, width=0.5,
                 text=[fmt_measure(i.mean_value, share) for i in stats], textposition="inside",
-                insidetextanchor="end", textfont={"color": "#ffffff"},
-                hovertemplate="mean %{text}<extra>%{x}</extra>"), row=r, col=col)
+                insidetextanchor="end" if whiskers is None else "start", textfont={"color": "#ffffff"},
+                error_y=whiskers,
+                customdata=[fmt_interval(i.mean_value, i.mean_low, i.mean_high, share) for i in stats],
+                hovertemplate="mean %{customdata}<extra>%{x}</extra>"), row=r, col=col)
             targets = [i.target for i in stats]
             if any(t is not None for t in targets):
                 fig.add_trace(go.Scatter(
@@ -206,7 +236,8 @@ class Charts:
                     customdata=[fmt_measure(t, share) for t in targets],
                     hovertemplate="target %{customdata}<extra>%{x}</extra>"), row=r, col=col)
             yaxis: dict[str, Any] = {"rangemode": "tozero", "gridcolor": "#eef0f4", "automargin": True}
-            seen = [x for x in [*(i.mean_value for i in stats), *targets] if x is not None]
+            seen = [x for x in [*(i.mean_value for i in stats), *(i.mean_high for i in stats), *targets]
+                    if x is not None]
             top = max(seen, default=1.0)
             if share:
                 yaxis.update(tickformat=".0%" if top > 0.2 else ".1%", range=[0, 1.08 if top > 0.6 else top * 1.3])

@@ -24,6 +24,14 @@ def fmt_measure(x: float | None, share: bool) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x)}"
 
 
+def fmt_interval(x: float | None, low: float | None, high: float | None, share: bool) -> str:
+    """``77.0% [70.1%, 83.9%]``: a value with its confidence interval, or the value alone without one."""
+    text = fmt_measure(x, share)
+    if x is None or low is None or high is None:
+        return text
+    return f"{text} [{fmt_measure(low, share)}, {fmt_measure(high, share)}]"
+
+
 def fmt_target(target: float | None, lower_better: bool | None, share: bool) -> str:
     """``≥ 85.0%`` or ``≤ 300``: the target with its direction, when the direction is known."""
     text = fmt_measure(target, share)

@@ -1,23 +1,37 @@
 """The HTML page: markup for every section of a :class:`ReportView`, charts by :mod:`.charts`.
 
-The page needs no network: CSS, JavaScript (plotly.js, inlined once) and data are all
-in the file. Every text that comes from a scheme, a data file or an output file is
-escaped, since titles, subject keys and record ids are not trusted.
+The page needs no network: CSS, JavaScript (the basic plotly.js bundle, inlined once)
+and data are all in the file. Every text that comes from a scheme, a data file or an
+output file is escaped, since titles, subject keys and record ids are not trusted; the
+scorecards' explanations travel gzipped and the page's script sets them as text.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from .._display import fmt_number
 from .assets import CSS, ERROR_RECORDER, PAGE_SCRIPT
-from .charts import Charts
+from .charts import Charts, plotly_js, plotly_js_version
 from .colours import NO_GRADE_COLOUR, grade_colours
-from .formatting import escape, fmt_measure, fmt_target, pct
+from .formatting import escape, fmt_interval, fmt_measure, fmt_target, pct
 from .run import NO_GRADE, Signature
-from .view import EVIDENCE_SHOWN, MAX_EXPLANATIONS, REJECT_ROWS, TOP_N, ReportView, SubjectCard
+from .view import (
+    EVIDENCE_SHOWN,
+    REJECT_ROWS,
+    TOP_N,
+    UNCERTAIN_ROWS,
+    ReportView,
+    SubjectCard,
+    SubjectIndicator,
+)
 
 VETO_ROWS = 200  # vetoed scorecards listed
+NO_SCRIPT = ('<noscript><div class="note">The explanations are unpacked by the page\'s script: '
+             "<code>qualiscore explain OUTDIR --subject ID</code> gives each.</div></noscript>")
 
 # Why a scheme's approved_by is not shown as an approval, in the report's second language.
 NOT_APPROVED = {"uncommitted": "运行时有未提交的修改，非批准版本", "untracked": "运行时不在规则仓库中"}
@@ -30,6 +44,7 @@ SECTIONS = (
     ("breakdowns", "Breakdowns · 分组对比"),
     ("trend", "Trend over periods · 趋势"),
     ("extremes", "Lowest and highest 10 · 最低与最高 10 名"),
+    ("uncertain", "Grades that may change with more data · 可能随数据变化的等级"),
     ("vetoes", "Vetoes · 一票否决"),
     ("rejects", "Rejected rows · 拒收记录"),
     ("explanations", "Scorecard explanations · 评分明细"),
@@ -66,6 +81,55 @@ def _anchor(card: SubjectCard) -> str:
 def _subject_link(card: SubjectCard) -> str:
     text = f'<span class="subject">{escape(card.subject)}</span>'
     return f'<a href="#{_anchor(card)}">{text}</a>' if card.explained else text
+
+
+def _packed(trees: Mapping[str, Mapping[str, str]]) -> str:
+    """The explanations by anchor as gzipped JSON in base64: a tenth of their size, so every scorecard fits."""
+    data = json.dumps(trees, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(data, compresslevel=9, mtime=0)).decode("ascii")
+
+
+def _indicator_rows(indicators: Sequence[SubjectIndicator]) -> str:
+    """One scorecard's indicators as a table: value [interval], a bar with the interval and the target, points."""
+    rows = []
+    for i in indicators:
+        if i.status != "scored" or i.value is None:
+            value, bar = f'<span class="muted">{escape(i.status.replace("_", " "))}</span>', ""
+        else:
+            value, bar = fmt_interval(i.value, i.low, i.high, i.share_like), _range_bar(i)
+        rows.append([f"{escape(i.name)} <code>{escape(i.id)}</code>", value, bar,
+                     fmt_measure(i.target, i.share_like) if i.target is not None else "—", fmt_number(i.points)])
+    return _table(["Indicator 指标", "Value [interval] 值", "", "Target 目标", "Points 得分"], rows,
+                  numeric=[1, 3, 4])
+
+
+def _range_bar(i: SubjectIndicator) -> str:
+    """The value (dot) with its interval (band) and target (tick), from 0 to past the largest (100% for a share)."""
+    ends = [x for x in (i.value, i.low, i.high, i.target) if x is not None]
+    lo, hi = min(0.0, *ends), max(ends) * 1.15 or 1.0
+    if i.share_like and hi > 0.6:
+        hi = 1.0
+    if hi <= lo:
+        return ""
+
+    def at(x: float) -> str:
+        return f"{100 * (min(max(x, lo), hi) - lo) / (hi - lo):.1f}%"
+
+    band = (f'<i class="ci" style="left:{at(i.low)};right:calc(100% - {at(i.high)})"></i>'
+            if i.low is not None and i.high is not None else "")
+    target = f'<i class="t" style="left:{at(i.target)}"></i>' if i.target is not None else ""
+    return f'<div class="range">{band}{target}<i class="v" style="left:{at(i.value or 0.0)}"></i></div>'
+
+
+def _unsure(card: SubjectCard) -> str:
+    """The mark of a grade that may change with more data, with its stability."""
+    if not card.uncertain:
+        return ""
+    if card.stability is None:
+        return '<span class="unsure" title="the grade may change with more data">may change 可能变化</span>'
+    share = f"{card.stability * 100:.0f}%"
+    return (f'<span class="unsure" title="the grade may change with more data: {share} of plausible draws keep it">'
+            f"may change 可能变化 · {share}</span>")
 
 
 def _kpi(label: str, num: str, small: str = "", colour: str = "var(--accent)") -> str:
@@ -105,8 +169,8 @@ class _Page:
         view, facts = self.view, self.view.facts
         body = "".join([
             self.run_section(), self.grades_section(), self.scores_section(), self.indicators_section(),
-            self.breakdowns_section(), self.trend_section(), self.extremes_section(), self.vetoes_section(),
-            self.rejects_section(), self.explanations_section(),
+            self.breakdowns_section(), self.trend_section(), self.extremes_section(), self.uncertain_section(),
+            self.vetoes_section(), self.rejects_section(), self.explanations_section(),
         ])
         title = f"{', '.join(facts.scheme_ids)} {', '.join(view.versions)} · quality report"
         toc = "".join(f'<a href="#{sid}">{escape(h)}</a>' for sid, h in SECTIONS)
@@ -116,14 +180,15 @@ class _Page:
             f'<meta name="generator" content="qualiscore {escape(facts.engine_version)}">\n'
             f"<title>{escape(title)}</title>\n<style>{CSS}</style>\n"
             f"<script>{ERROR_RECORDER}</script>\n"
-            f"<script>{self.charts.library()}</script>\n</head>\n"
+            f"<script>{plotly_js()}</script>\n</head>\n"
             f'<body data-charts-expected="{self.charts.count}">\n'
             f"{self.hero()}\n"
             f'<main class="wrap">\n{self.cards()}<nav class="toc" aria-label="sections">{toc}</nav>\n{body}\n'
             f'<footer>Generated by qualiscore {escape(facts.engine_version)} from {escape(facts.outdir_name)}/ '
             + ("(one of the run's outputs: manifest.json lists this page with its SHA-256). " if facts.in_run else
                f"(manifest SHA-256 <span class=\"mono\">{escape(facts.manifest_sha256)}</span>). ")
-            + "Self-contained: charts by plotly.js (MIT), inlined.</footer>\n</main>\n"
+            + f"Self-contained: charts by plotly.js {plotly_js_version()} (basic bundle, MIT), inlined.</footer>\n"
+            "</main>\n"
             f"<script>{PAGE_SCRIPT}</script>\n</body>\n</html>\n"
         )
 
@@ -162,6 +227,11 @@ class _Page:
             out.append(_kpi(f"{escape(worst.grade)}", str(worst.scorecards), pct(worst.scorecards, view.scorecards)
                             + f" · vetoes: {len(view.vetoed)} triggered · {changed} changed the grade",
                             self.colours.get(worst.grade, "#dc2626")))
+        stability = view.stability
+        if stability.estimated:
+            out.append(_kpi("May change 可能变化", str(len(stability.uncertain)),
+                            f"of {stability.estimated} graded · {pct(len(stability.uncertain), stability.estimated)}",
+                            "#d97706"))
         return f'<div class="cards">{"".join(out)}</div>\n'
 
     # ----------------------------------------------------------------- run facts
@@ -298,7 +368,10 @@ class _Page:
                         met_text = '<span class="muted">—</span>'
                     else:
                         met_text = f'{i.met_share * 100:.0f}% <span class="muted">({i.met}/{i.valued})</span>'
-                    mean_text = fmt_measure(i.mean_value, i.share_like)
+                        if i.undecided:
+                            met_text += (f'<br><span class="muted" title="subjects whose interval holds the target">'
+                                         f"{i.undecided} too close to tell</span>")
+                    mean_text = fmt_interval(i.mean_value, i.mean_low, i.mean_high, i.share_like)
                     if i.mean_meets_target is not None:
                         mean_text = f'<span class="{"ok" if i.mean_meets_target else "bad"}">{mean_text}</span>'
                     rows.append([f"&nbsp;&nbsp;&nbsp;{escape(i.name)} <code>{escape(i.id)}</code>",
@@ -312,6 +385,12 @@ class _Page:
         lead = ("Means over scorecards where the indicator was scored (not-applicable indicators are left out). "
                 "Targets are each indicator's <code>target</code> as recorded in scorecards.jsonl; "
                 "green meets the target, red does not (direction from the scheme's scoring).")
+        intervals, whiskers = self._interval_words(), ""
+        if intervals:
+            lead += (f" In brackets, the mean of the subjects' {intervals} of the value: how far a subject's measured "
+                     "value may be from what more data would show. \"Too close to tell\": subjects whose interval "
+                     "holds the target.")
+            whiskers = f"; whiskers: the mean of the subjects' {intervals}"
         charts = self.charts
         dimensions = charts.embed(charts.dimensions(view), "dimensions")
         points = charts.embed(charts.indicator_points(view), "indicator-points")
@@ -319,9 +398,16 @@ class _Page:
         body = (f'<div class="grid2"><div><h3>Dimension mean score 维度平均分</h3>{dimensions}</div>'
                 f"<div><h3>Indicator mean points 指标平均得分</h3>{points}</div></div>"
                 f'<h3>Mean value against target 平均值与目标</h3><p class="lead">Bar: mean value over subjects '
-                f'(green meets the target, red misses it, grey has no target); black line: the target.</p>'
+                f'(green meets the target, red misses it, grey has no target){whiskers}; black line: the target.</p>'
                 f"{targets}{table}")
         return _section("indicators", lead, body)
+
+    def _interval_words(self) -> str:
+        """``95% confidence intervals`` when some indicator has intervals, else empty."""
+        if not any(i.mean_low is not None for i in self.view.indicators):
+            return ""
+        level = self.view.stability.level
+        return f"{level * 100:g}% confidence intervals" if level is not None else "confidence intervals"
 
     # ----------------------------------------------------------------- breakdowns
 
@@ -397,7 +483,7 @@ class _Page:
                 how = f'<span class="pill" title="{escape(decided)}">veto · {escape(c.deciding_veto)}</span>'
             else:
                 how = escape(decided)
-            rows.append([str(rank), _subject_link(c), fmt_number(c.score), self.badge(c.grade), how,
+            rows.append([str(rank), _subject_link(c), fmt_number(c.score), self.badge(c.grade) + _unsure(c), how,
                          *([f"<code>{escape(c.version)}</code>"] if multi else [])])
         head = ["#", "Subject 对象", "Score", "Grade", "Decided by", *(["Version"] if multi else [])]
         return _table(head, rows, numeric=[0, 2])
@@ -407,6 +493,35 @@ class _Page:
         body = (f'<div class="grid2"><div><h3>Lowest {TOP_N} 最低</h3>{self._ranked_table(self.view.lowest)}</div>'
                 f'<div><h3>Highest {TOP_N} 最高</h3>{self._ranked_table(self.view.highest)}</div></div>')
         return _section("extremes", lead, body)
+
+    # ----------------------------------------------------------------- uncertain grades
+
+    def uncertain_section(self) -> str:
+        view, stability = self.view, self.view.stability
+        if not stability.estimated:
+            return _section("uncertain", "", '<p class="muted">No scorecard of this run has a stability figure: its '
+                            "scheme measures no estimate (a share, a mean, a rate…) or the run was made before "
+                            "qualiscore estimated them.</p>")
+        threshold = (f"{stability.stable_at * 100:g}%" if stability.stable_at is not None
+                     else "the scheme's <code>confidence.stable_at</code>")
+        lead = (f"A grade's stability is the share of plausible draws of the scorecard's indicators — each from its "
+                f"sampling distribution — that give the same grade. Below {threshold} the grade is marked "
+                '<span class="unsure">may change 可能变化</span>: it rests on too few records to be sure of, and '
+                "more data may move it.")
+        if not stability.uncertain:
+            return _section("uncertain", lead, f'<p class="ok">Every grade is stable: all {stability.estimated} '
+                            f"graded scorecards keep their grade in at least {threshold} of draws.</p>")
+        multi = view.multi_version
+        rows = [[str(rank), _subject_link(c), escape(c.period or "—"), fmt_number(c.score), self.badge(c.grade),
+                 "—" if c.stability is None else f"{c.stability * 100:.0f}%",
+                 *([f"<code>{escape(c.version)}</code>"] if multi else [])]
+                for rank, c in enumerate(stability.uncertain[:UNCERTAIN_ROWS], 1)]
+        lead += (f" {len(stability.uncertain)} of {stability.estimated} graded scorecards "
+                 f"({pct(len(stability.uncertain), stability.estimated)}), least stable first.")
+        if len(stability.uncertain) > UNCERTAIN_ROWS:
+            lead += f" The first {UNCERTAIN_ROWS} are listed; scorecards.csv has the column <code>uncertain</code>."
+        head = ["#", "Subject 对象", "Period", "Score", "Grade", "Stability 稳定度", *(["Version"] if multi else [])]
+        return _section("uncertain", lead, _table(head, rows, numeric=[0, 3, 5]))
 
     # ----------------------------------------------------------------- vetoes
 
@@ -426,7 +541,8 @@ class _Page:
                 if v.measured is not None:
                     shown, more = f"<code>{escape(v.measured)}</code>", ""
                 rows.append([_subject_link(c), escape(c.period or "—"),
-                             f"{fmt_number(c.score)} " + self.badge(c.score_grade) + " → " + self.badge(c.grade),
+                             f"{fmt_number(c.score)} " + self.badge(c.score_grade) + " → " + self.badge(c.grade)
+                             + _unsure(c),
                              f"{escape(v.name)} <code>{escape(v.id)}</code><br><span class=\"muted\">"
                              f"{escape(v.reason)}</span>",
                              f'<span class="evidence">{shown}{more}</span>'])
@@ -471,20 +587,33 @@ class _Page:
     # ----------------------------------------------------------------- explanations
 
     def explanations_section(self) -> str:
-        items = []
-        for x in self.view.explanations:
-            c = x.card
-            items.append(
-                f'<details class="expl" id="{_anchor(c)}"><summary><span class="subject">{escape(c.subject)}</span>'
-                f"{self.badge(c.grade)}<span>{fmt_number(c.score)}</span>"
+        view = self.view
+        listed, total = len(view.explanations), view.scorecards
+        only = ('<label><input type="checkbox" id="subject-unsure"> only grades that may change</label>'
+                if any(x.card.uncertain for x in view.explanations) else "")
+        finder = ('<div class="finder"><input type="search" id="subject-filter" aria-label="find a scorecard" '
+                  'placeholder="Subject, period or grade · 对象、期间或等级">'
+                  f'{only}<span id="subject-count" class="muted">{listed} of {listed}</span></div>')
+        how = ("the same tree as <code>qualiscore explain</code>: each indicator's value, points, weight and "
+               "contribution, and what decided the grade")
+        lead = f"Every scorecard ({total}): click one for its explanation, {how}."
+        if listed < total:
+            lead = (f"{total} scorecards, more than a page should carry: the {listed} that most need a look are "
+                    f"listed — the lowest and highest {TOP_N}, the vetoed, those whose grade may change, then the "
+                    f"lowest scores — with their explanation, {how}. scorecards.csv has all {total}; "
+                    f"<code>qualiscore explain {escape(view.facts.outdir_name)} --subject ID</code> explains any.")
+        items = "".join(self._explanation(x.card) for x in view.explanations)
+        trees = _packed({_anchor(x.card): {"tree": x.tree, "table": _indicator_rows(x.indicators)}
+                         for x in view.explanations})
+        return _section("explanations", lead, finder + NO_SCRIPT + f'<div id="subject-list">{items}</div>'
+                        f'<script type="application/gzip+base64" id="explanations-data">{trees}</script>')
+
+    def _explanation(self, c: SubjectCard) -> str:
+        """One scorecard as a <details>; the page's script puts its indicators in the <div>, its tree in the <pre>."""
+        return (f'<details class="expl" id="{_anchor(c)}"><summary><span class="subject">{escape(c.subject)}</span>'
+                f"{self.badge(c.grade)}<span>{fmt_number(c.score)}</span>{_unsure(c)}"
                 f'<span class="muted">{escape(c.version)} · {escape(c.records)} records'
-                f"</span></summary><pre>{escape(x.tree)}</pre></details>"
-            )
-        lead = (f"{len(items)} scorecard(s): the lowest and highest {TOP_N} and "
-                + ("every vetoed one. " if len(items) < MAX_EXPLANATIONS
-                   else f"vetoed ones (at most {MAX_EXPLANATIONS}). ")
-                + "Every other subject: <code>qualiscore explain OUTDIR --subject ID</code>.")
-        return _section("explanations", lead, "".join(items))
+                f'</span></summary><div class="ind"></div><pre></pre></details>')
 
 
 def render_html(view: ReportView) -> str:

@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._display import fmt_number, visible
-from .formatting import fmt_measure, fmt_target, pct
+from .formatting import fmt_interval, fmt_target, pct
 from .run import NO_GRADE
-from .view import EVIDENCE_SHOWN, TOP_N, ReportView
+from .view import EVIDENCE_SHOWN, TOP_N, UNCERTAIN_ROWS, ReportView
 
 
 def _cell(x: Any) -> str:
@@ -72,7 +72,8 @@ def render_markdown(view: ReportView) -> str:
     for i in view.indicators:
         met = i.met_share
         indicators.append([*([_cell(i.version)] if multi else []), _cell(i.dim_name),
-                           f"{_cell(i.name)} ({_cell(i.id)})", fmt_measure(i.mean_value, i.share_like),
+                           f"{_cell(i.name)} ({_cell(i.id)})",
+                           fmt_interval(i.mean_value, i.mean_low, i.mean_high, i.share_like),
                            fmt_target(i.target, i.lower_better, i.share_like),
                            "—" if met is None else f"{met * 100:.0f}% ({i.met}/{i.valued})",
                            fmt_number(i.mean_points)])
@@ -89,6 +90,21 @@ def render_markdown(view: ReportView) -> str:
             [str(k), _cell(c.subject), _cell(c.period or "—"), _cell(c.version), fmt_number(c.score),
              _cell(c.grade or NO_GRADE), _cell(c.decided_by)]
             for k, c in enumerate(cards, 1)], right=[0, 4]))
+
+    stability = view.stability
+    if stability.estimated:
+        out.append("## Grades that may change with more data\n")
+        threshold = "the scheme's threshold" if stability.stable_at is None else f"{stability.stable_at * 100:g}%"
+        out.append(f"Stability: the share of plausible draws of the indicators that give the same grade; below "
+                   f"{threshold} the grade may change with more data. {len(stability.uncertain)} of "
+                   f"{stability.estimated} graded scorecards.\n")
+        if stability.uncertain:
+            out.append(_table(["Subject", "Period", "Score", "Grade", "Stability"], [
+                [_cell(c.subject), _cell(c.period or "—"), fmt_number(c.score), _cell(c.grade or NO_GRADE),
+                 "—" if c.stability is None else f"{c.stability * 100:.0f}%"]
+                for c in stability.uncertain[:UNCERTAIN_ROWS]], right=[2, 4]))
+            if len(stability.uncertain) > UNCERTAIN_ROWS:
+                out.append(f"The first {UNCERTAIN_ROWS} are listed; scorecards.csv has the column `uncertain`.\n")
 
     out.append("## Vetoes\n")
     vetoes = []

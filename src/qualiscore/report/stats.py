@@ -1,7 +1,9 @@
 """Statistics over scorecards: quantiles, and per-dimension and per-indicator means against targets.
 
 Only scorecards where a dimension counted, or an indicator was scored, enter its
-means: a not-applicable indicator has no value to average.
+means: a not-applicable indicator has no value to average. An indicator whose values
+are estimates also gets the mean of its confidence intervals' ends, and the number of
+subjects whose interval holds the target (more data could put them either side of it).
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class IndicatorStats:
     mean_value: float | None
     mean_points: float | None
     share_like: bool  # a share of records (or true/false values): shown as a percentage
+    mean_low: float | None = None  # the mean of the low ends of the subjects' confidence intervals
+    mean_high: float | None = None
+    undecided: int = 0  # valued subjects whose interval holds the target
 
     @property
     def met_share(self) -> float | None:
@@ -130,6 +135,9 @@ class _IndicatorTally:
     points: list[float] = field(default_factory=list)
     met: int = 0
     boolean: bool = False  # values were true/false
+    lows: list[float] = field(default_factory=list)
+    highs: list[float] = field(default_factory=list)
+    undecided: int = 0
 
     def add(self, result: Mapping[str, Any]) -> None:
         if self.target is None and finite_float(result.get("target")) is not None:
@@ -151,12 +159,21 @@ class _IndicatorTally:
         p = finite_float(result.get("points"))
         if p is not None:
             self.points.append(p)
+        interval = result.get("interval")
+        if fv is not None and isinstance(interval, list) and len(interval) == 2:
+            low, high = finite_float(interval[0]), finite_float(interval[1])
+            if low is not None and high is not None:
+                self.lows.append(low)
+                self.highs.append(high)
+                if self.target is not None and self.lower_better is not None and low < self.target < high:
+                    self.undecided += 1
 
     def stats(self) -> IndicatorStats:
         return IndicatorStats(
             self.version, self.dim_id, self.dim_name, self.id, self.name, self.measure, self.target,
             self.lower_better, self.subjects, self.scored, len(self.values), self.met, mean(self.values),
-            mean(self.points), self.measure in SHARE_MEASURES or self.boolean,
+            mean(self.points), self.measure in SHARE_MEASURES or self.boolean, mean(self.lows), mean(self.highs),
+            self.undecided,
         )
 
 

@@ -19,11 +19,23 @@ from ..model import Scheme
 from ..rulesrepo import GitPlace
 from .breakdowns import Breakdown, BreakdownRow
 from .run import NO_GRADE, RunOutput, Signature
-from .stats import DimensionStats, IndicatorStats, finite_float, indicator_stats, median, quantile
+from .stats import (
+    SHARE_MEASURES,
+    DimensionStats,
+    IndicatorStats,
+    finite_float,
+    indicator_stats,
+    median,
+    quantile,
+)
 
 TOP_N = 10  # lowest and highest scorecards listed
-MAX_EXPLANATIONS = 300
+# Every scorecard is listed with its explanation up to MAX_EXPLANATIONS (the page carries them gzipped:
+# about 1 kB a scorecard in all, so 5,000 make a page of about 5 MB); a larger run lists those that most
+# need a look: lowest, highest, vetoed, uncertain, then the lowest scores.
+MAX_EXPLANATIONS = 5000
 REJECT_ROWS = 20  # rows of rejects.csv listed
+UNCERTAIN_ROWS = 200  # grades that may change listed, least stable first
 EVIDENCE_SHOWN = 20  # record ids listed per triggered veto
 SCORE_BIN = 5  # width of the score histogram's bins
 TREND_SERIES = 12  # breakdown values drawn in the trend
@@ -158,6 +170,8 @@ class SubjectCard:
     deciding_veto: str | None  # the name of the veto that decided the grade
     vetoes: tuple[TriggeredVeto, ...]
     explained: bool  # the page shows its explanation
+    stability: float | None = None  # share of plausible draws that keep the grade; None: not estimated
+    uncertain: bool = False  # the grade may change with more data
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +185,35 @@ class VetoSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class Stability:
+    """How sure the grades are: the scorecards whose grade may change with more data, least stable first."""
+
+    estimated: int  # scorecards with a stability figure (graded ones, in a scheme with estimates)
+    uncertain: tuple[SubjectCard, ...]
+    stable_at: float | None  # the scheme's threshold (latest version available); None without the scheme file
+    level: float | None  # the confidence level of the indicators' intervals
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectIndicator:
+    """One indicator of one scorecard: its value with the interval, against its target."""
+
+    id: str
+    name: str
+    status: str
+    value: float | None  # true/false as 1/0
+    low: float | None  # the value's confidence interval, when it is an estimate
+    high: float | None
+    target: float | None
+    points: float | None
+    share_like: bool  # shown as a percentage
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     card: SubjectCard
     tree: str  # the same text as `qualiscore explain`
+    indicators: tuple[SubjectIndicator, ...] = ()
 
 
 # --------------------------------------------------------------------------- rejects, breakdowns, trend
@@ -251,6 +291,8 @@ class ReportView:
     rejects: RejectSummary
     breakdowns: tuple[BreakdownTable, ...]
     trend: Trend | None  # None for a single period
+    stability: Stability
+    # every scorecard up to MAX_EXPLANATIONS, else those most worth a look; in the order of scorecards.jsonl
     explanations: tuple[Explanation, ...]
 
     @property
@@ -353,7 +395,39 @@ def _subject(run: RunOutput, i: int, explained: set[int]) -> SubjectCard:
         deciding = _text(names.get(decided[5:]) or decided[5:])
     return SubjectCard(i, str(c["subject"]), c.get("period"), _text((c.get("scheme") or {}).get("version")),
                        _text(c.get("records")), finite_float(c.get("score")), c.get("grade"), c.get("score_grade"),
-                       _text(c.get("decided_by")), deciding, vetoes, i in explained)
+                       _text(c.get("decided_by")), deciding, vetoes, i in explained,
+                       finite_float(c.get("stability")), c.get("uncertain") is True)
+
+
+def _subject_indicators(card: Mapping[str, Any]) -> tuple[SubjectIndicator, ...]:
+    out = []
+    for d in card.get("dimensions") or []:
+        for i in d.get("indicators") or []:
+            value, interval = i.get("value"), i.get("interval")
+            low, high = (finite_float(interval[0]), finite_float(interval[1])) if (
+                isinstance(interval, list) and len(interval) == 2) else (None, None)
+            out.append(SubjectIndicator(
+                str(i["id"]), str(i.get("name") or i["id"]), str(i.get("status") or ""),
+                float(value) if isinstance(value, bool) else finite_float(value), low, high,
+                finite_float(i.get("target")), finite_float(i.get("points")),
+                isinstance(value, bool) or i.get("measure") in SHARE_MEASURES))
+    return tuple(out)
+
+
+def _uncertain(run: RunOutput) -> list[int]:
+    """The scorecards whose grade may change with more data, least stable first."""
+    cards = run.cards
+    return sorted((i for i, c in enumerate(cards) if c.get("uncertain") is True),
+                  key=lambda i: (finite_float(cards[i].get("stability")) or 0.0, str(cards[i]["subject"])))
+
+
+def _worth_a_look(run: RunOutput, first: Sequence[int]) -> list[int]:
+    """Every scorecard, those that most need a look first: ``first``, those with no score, then by score."""
+    cards = run.cards
+    unscored = [i for i, c in enumerate(cards) if finite_float(c.get("score")) is None]
+    rest = sorted((i for i, c in enumerate(cards) if finite_float(c.get("score")) is not None),
+                  key=lambda i: float(cards[i]["score"]))
+    return list(dict.fromkeys([*first, *unscored, *rest]))
 
 
 def _veto_summary(run: RunOutput, vetoed: Sequence[int]) -> tuple[VetoSummary, ...]:
@@ -421,9 +495,10 @@ def build_view(run: RunOutput) -> ReportView:
     low = sorted(idx, key=lambda i: (float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     high = sorted(idx, key=lambda i: (-float(run.cards[i]["score"]), str(run.cards[i]["subject"])))[:TOP_N]
     vetoed = [i for i, c in enumerate(run.cards) if c.get("vetoes")]
-    listed = list(dict.fromkeys([*low, *high, *vetoed]))
-    explained = set(listed[:MAX_EXPLANATIONS])
-    subjects = {i: _subject(run, i, explained) for i in listed}
+    uncertain = _uncertain(run)
+    explained = set(_worth_a_look(run, [*low, *high, *vetoed, *uncertain])[:MAX_EXPLANATIONS])
+    subjects = {i: _subject(run, i, explained)
+                for i in dict.fromkeys([*sorted(explained), *low, *high, *vetoed, *uncertain])}
     grades = _grades(run, versions)
     counts = {g.grade: g for g in grades}
     best = run.grade_order[0] if run.grade_order else None
@@ -434,10 +509,10 @@ def build_view(run: RunOutput) -> ReportView:
     for i in sorted(explained):
         c = run.cards[i]
         try:
-            tree = explain_text(c, int(c.get("decimals", 2)))
+            tree, indicators = explain_text(c, int(c.get("decimals", 2))), _subject_indicators(c)
         except (KeyError, TypeError, ValueError) as exc:
-            tree = f"(this scorecard cannot be explained: {exc!r})\n"
-        explanations.append(Explanation(subjects[i], tree))
+            tree, indicators = f"(this scorecard cannot be explained: {exc!r})\n", ()
+        explanations.append(Explanation(subjects[i], tree, indicators))
     return ReportView(
         run=run,
         facts=_facts(run, periods),
@@ -462,5 +537,9 @@ def build_view(run: RunOutput) -> ReportView:
         rejects=_rejects(run),
         breakdowns=tuple(_breakdown_table(b) for b in run.breakdowns),
         trend=_trend(run, periods),
+        stability=Stability(sum(1 for c in run.cards if finite_float(c.get("stability")) is not None),
+                            tuple(subjects[i] for i in uncertain),
+                            latest.confidence.stable_at if latest else None,
+                            latest.confidence.level if latest else None),
         explanations=tuple(explanations),
     )
