@@ -200,6 +200,16 @@ def _date(value: Any, pointer: str, path: Path) -> None:
     _damaged(path, pointer, "a date (YYYY-MM-DD) that exists", value)
 
 
+def _key_id(value: Any, pointer: str, path: Path) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
+        _damaged(path, pointer, "a key id (16 lower-case hex digits)", value)
+
+
+def _policy(value: Any, pointer: str, path: Path) -> None:
+    if value not in ("pseudonymise", "redact", "drop"):
+        _damaged(path, pointer, "pseudonymise, redact or drop", value)
+
+
 def _object_id(value: Any, pointer: str, path: Path) -> None:
     if not isinstance(value, str) or not OBJECT_ID.fullmatch(value):
         _damaged(path, pointer, "a git object id (40 or 64 lower-case hex digits)", value)
@@ -290,11 +300,14 @@ _MANIFEST = _object({
     "options": _object({}, {"by": _or_null(_TEXTS), "engine": _or_null(_TEXT), "encoding": _or_null(_TEXT),
                             "max_rejects": _or_null(_TEXT), "as_of": _or_null(_date),
                             "scheme_path": _or_null(_TEXT), "data": _TEXTS, "formats": _TEXTS,
-                            "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL}),
+                            "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL,
+                            "pseudonymise_key_id": _key_id}),
     "outputs": _mapping(_file_name, _sha256),
 }, {
     # a scheme with several record sources: rows read = scored + rejected for each
     "sources": _mapping(_TEXT, _object({"read": _count, "scored": _count, "rejected": _count})),
+    # personal fields: policy by source and field, and the id of the pseudonymisation key
+    "privacy": _object({"fields": _mapping(_TEXT, _mapping(_TEXT, _policy)), "key_id": _or_null(_key_id)}),
 })
 
 # An inspection sample (`qualiscore sample`): the scheme and inputs as a run's, the period, the outputs.
