@@ -276,6 +276,7 @@ def _object(required: Mapping[str, Check], optional: Mapping[str, Check] | None 
 
 
 _TEXTS = _list(_TEXT)
+_PRIVACY = _object({"fields": _mapping(_TEXT, _mapping(_TEXT, _policy)), "key_id": _or_null(_key_id)})
 _ENGINE = _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT})
 _SCHEMES = _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
                           "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count},
@@ -307,7 +308,7 @@ _MANIFEST = _object({
     # a scheme with several record sources: rows read = scored + rejected for each
     "sources": _mapping(_TEXT, _object({"read": _count, "scored": _count, "rejected": _count})),
     # personal fields: policy by source and field, and the id of the pseudonymisation key
-    "privacy": _object({"fields": _mapping(_TEXT, _mapping(_TEXT, _policy)), "key_id": _or_null(_key_id)}),
+    "privacy": _PRIVACY,
 })
 
 # An inspection sample (`qualiscore sample`): the scheme and inputs as a run's, the period, the outputs.
@@ -318,9 +319,9 @@ _SAMPLE_MANIFEST = _object({
     "inputs": _INPUTS,
     "period": _TEXT,
     "rows": _object({"read": _count, "rejected": _count, "in_period": _count, "sampled": _count}),
-    "options": _object({}),
+    "options": _object({}, {"pseudonymise_key_id": _key_id}),
     "outputs": _mapping(_file_name, _sha256),
-})
+}, {"privacy": _PRIVACY})
 
 # --------------------------------------------------------------------------- files the manifest names
 
