@@ -153,9 +153,8 @@ def _problem(p: Problem, policies: Mapping[str, Policy], id_field: str, key: byt
     from .records.results import quote_value
 
     reason, value, record_id = p.reason, p.value, p.record_id
-    if p.field in policies and value is not None:
-        policy = policies[p.field]
-        value = shown(policy, key, p.value)
+    if p.field is not None and p.field in policies and p.value is not None:
+        value = shown(policies[p.field], key, p.value)
         reason = _unquoted(reason, p.value, value if value is not None else DROPPED, p.field, p.code)
     if id_field in policies and record_id is not None:
         record_id = shown(policies[id_field], key, p.record_id)
@@ -184,6 +183,26 @@ def privacy_manifest(schemes: Any, recorded_key_id: str | None) -> dict[str, Any
         return None
     return {"fields": {n: dict(sorted(f.items())) for n, f in sorted(fields.items())},
             "key_id": recorded_key_id if pseudonymised(list(schemes)) else None}
+
+
+def joint(scheme: Scheme, other: Scheme) -> Scheme:
+    """``scheme`` with the fields ``other`` pseudonymises pseudonymised too (source by source; its own policies
+    stay), so that two versions compared on the same data (``diff --data``) show the same tokens and their
+    subjects meet. A field ``other`` redacts or drops is left alone: only keys are shown, and those are
+    pseudonymised or not personal."""
+    def merged(contract: RecordContract, theirs: RecordContract | None) -> RecordContract:
+        if theirs is None:
+            return contract
+        names = {f.name for f in contract.fields}
+        own = dict(contract.personal)
+        extra = [(n, p) for n, p in theirs.personal if p == "pseudonymise" and n not in own and n in names]
+        return dataclasses.replace(contract, personal=(*contract.personal, *extra)) if extra else contract
+
+    if not scheme.sources:
+        return dataclasses.replace(scheme, records=merged(scheme.records, other.records))
+    by_name = {s.name: s.contract for s in other.sources}
+    sources = tuple(dataclasses.replace(s, contract=merged(s.contract, by_name.get(s.name))) for s in scheme.sources)
+    return dataclasses.replace(scheme, sources=sources, records=sources[0].contract)
 
 
 def scheme_contracts(scheme: Scheme) -> list[tuple[str, RecordContract]]:

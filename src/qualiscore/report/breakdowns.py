@@ -20,11 +20,11 @@ from typing import Any
 import yaml
 
 from .._display import mean
-from ..redaction import redact
 from ..errors import QualiscoreError
 from ..manifest import find_recorded, read_manifest
 from ..model import Scheme
 from ..options import RunOptions
+from ..redaction import redact
 from ..runs import execute, read_inputs, recorded_options
 from ..scorecard import scorecard_dict
 from .files import read_cards
