@@ -350,3 +350,14 @@ def test_manifest_with_privacy_is_read_back(published: Path) -> None:
     assert manifest["options"]["pseudonymise_key_id"] == manifest["privacy"]["key_id"] == key_id(KEY)
     with pytest.raises(DamagedOutputError, match="/privacy/fields/records/agent_id"):
         check_manifest({**manifest, "privacy": {**manifest["privacy"], "fields": {"records": {"agent_id": "hide"}}}})
+
+
+def test_a_schemes_own_tests_name_subjects_by_their_values(cli: Cli, tmp_path: Path) -> None:
+    result = cli("test", str(_private_q3(tmp_path)))
+    assert result.exit_code == 0, result.output
+
+
+def test_validate_with_data_needs_no_key(cli: Cli) -> None:
+    result = cli("validate", str(EXAMPLE), "--data", str(COMPLAINTS))
+    assert result.exit_code == 0, result.output
+    assert not re.search(r"\bA0\d\d\b", result.output)
