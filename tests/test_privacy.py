@@ -361,3 +361,20 @@ def test_validate_with_data_needs_no_key(cli: Cli) -> None:
     result = cli("validate", str(EXAMPLE), "--data", str(COMPLAINTS))
     assert result.exit_code == 0, result.output
     assert not re.search(r"\bA0\d\d\b", result.output)
+
+
+def test_a_pseudonymised_sample_is_verified_with_its_key(cli: Cli, key_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sample"
+    assert cli("sample", str(EXAMPLE), str(COMPLAINTS), "--period", "2026-W30", "-o", str(out),
+               "--pseudonymise-key", str(key_file), "-q").exit_code == 0
+    assert cli("verify", str(out), "--pseudonymise-key", str(key_file)).exit_code in (0, 17)
+    assert cli("verify", str(out)).exit_code == 19
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["privacy"]["key_id"] == key_id(KEY)
+
+
+def test_a_key_file_too_short_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    short = tmp_path / "short.key"
+    short.write_bytes(b"secret")
+    result = cli("evaluate", str(EXAMPLE), str(COMPLAINTS), "-o", str(tmp_path / "out"), "--pseudonymise-key",
+                 str(short))
+    assert result.exit_code == 2 and "at least 16 random bytes" in result.output
