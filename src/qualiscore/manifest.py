@@ -24,6 +24,7 @@ from . import rowdigests
 from ._display import json_shown
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import indicator_ids, render_formats
+from .model import PRIVACY_POLICIES
 from .provenance import FORMAT, MANIFEST, SAMPLE_FORMAT, manifest_dict, sha256_bytes, sha256_file
 from .rulesrepo import OBJECT_ID
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
@@ -206,7 +207,7 @@ def _key_id(value: Any, pointer: str, path: Path) -> None:
 
 
 def _policy(value: Any, pointer: str, path: Path) -> None:
-    if value not in ("pseudonymise", "redact", "drop"):
+    if value not in PRIVACY_POLICIES:
         _damaged(path, pointer, "pseudonymise, redact or drop", value)
 
 

@@ -45,6 +45,7 @@ PrivacyPolicy = Literal["pseudonymise", "redact", "drop"]
 MEASURE_KINDS: tuple[MeasureKind, ...] = get_args(MeasureKind)
 SCORING_KINDS: tuple[ScoringKind, ...] = get_args(ScoringKind)
 THRESHOLD_TESTS: tuple[ThresholdTest, ...] = get_args(ThresholdTest)
+PRIVACY_POLICIES: tuple[PrivacyPolicy, ...] = get_args(PrivacyPolicy)
 # Measure kinds whose value is true or false, never a number a threshold could compare.
 TRUTH_KINDS: frozenset[MeasureKind] = frozenset({"any", "all"})
 

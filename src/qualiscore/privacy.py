@@ -25,7 +25,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
 from .errors import Location, UsageError
 from .model import PrivacyPolicy as Policy
@@ -35,21 +35,21 @@ if TYPE_CHECKING:
     from .records import Dataset, Problem
 
 __all__ = [
-    "DROPPED",
-    "KEY_HINT",
-    "POLICIES",
     "REDACTED",
     "Policy",
+    "joint",
     "key_id",
     "privacy_manifest",
     "protect",
+    "pseudonymised",
     "read_key",
     "require_key",
+    "scheme_contracts",
     "shown",
     "token",
+    "without_personal",
 ]
 
-POLICIES: tuple[Policy, ...] = get_args(Policy)
 REDACTED = "[redacted]"
 DROPPED = "[dropped]"  # how a problem's reason names the value of a dropped field
 TOKEN_PREFIX = "p:"
@@ -99,7 +99,8 @@ def require_key(schemes: Any, key: bytes | None) -> None:
         fields = [name for name, policy in contract.personal if policy == "pseudonymise"]
         if fields:
             raise UsageError(f"the record contract pseudonymises {', '.join(fields)}, so a run needs the key "
-                             "its tokens are made with", hint=KEY_HINT, code="pseudonymise-key-missing")
+                             "its tokens are made with (--pseudonymise-key FILE)", hint=KEY_HINT,
+                             code="pseudonymise-key-missing")
 
 
 def _contracts(schemes: Any) -> list[RecordContract]:

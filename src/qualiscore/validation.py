@@ -32,6 +32,7 @@ from .model import (
     ITEM_TYPES,
     MEASURE_KINDS,
     NUMERIC_ITEM_TYPES,
+    PRIVACY_POLICIES,
     THRESHOLD_TESTS,
     TRUTH_KINDS,
     time_zone,
@@ -1217,7 +1218,7 @@ class _Lint:
             own = policies.setdefault(source, {})
             for name, policy in dict_of(spec.get("personal")).items():
                 ptr = f"{base}/personal/{escape_pointer_token(str(name))}"
-                if not isinstance(name, str) or policy not in ("pseudonymise", "redact", "drop"):
+                if not isinstance(name, str) or policy not in PRIVACY_POLICIES:
                     continue  # the schema reports it
                 if name not in fields:
                     self.field_missing(name, ptr, fields, base)
