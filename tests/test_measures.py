@@ -1,16 +1,19 @@
 """measures.finish: each measure kind's meaning, from statistics alone, checked by hand.
 
-Whatever engine gathers the statistics, these are the results a scorecard shows.
+Whatever engine gathers the statistics, these are the results a scorecard shows. The
+values are checked here; their intervals in test_intervals.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 from typing import Any
 
 import pytest
 
+from qualiscore.engine import measures
 from qualiscore.engine.measures import (
     DETRACTOR_MAX,
     PROMOTER_MIN,
@@ -23,7 +26,6 @@ from qualiscore.engine.measures import (
     RatioSums,
     Total,
     Truths,
-    finish,
     is_evidence,
     percentile,
     percentile_ranks,
@@ -35,6 +37,11 @@ KINDS = ["count", "sum", "mean", "median", "percentile", "min", "max", "share", 
 
 def m(kind: str, p: float | None = None) -> Measure:
     return Measure(kind, p=p)
+
+
+def finish(measure: Measure, stats: Any) -> MeasureResult:
+    """The result without its interval (test_intervals checks those)."""
+    return dataclasses.replace(measures.finish(measure, stats, 0.95), interval=None)
 
 
 def test_every_kind_has_one_statistics_type() -> None:
@@ -157,7 +164,7 @@ def test_percentile_ranks_name_one_or_two_order_statistics(n: int, p: float, ran
 ])
 def test_percentile_interpolates_between_closest_ranks(values: list[float], p: float, expected: float) -> None:
     assert percentile(values, p) == expected
-    stats = Ranked(len(values) + 1, len(values), tuple(float(values[r]) for r in percentile_ranks(len(values), p)))
+    stats = Ranked(len(values) + 1, len(values), tuple(float(values[r]) for r in measures.ranks(len(values), p, 0.95)))
     kind = "median" if p == 50 else "percentile"
     result = finish(m(kind, None if kind == "median" else p), stats)
     assert result == MeasureResult(expected, len(values), 1, inputs={"p": float(p)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -213,19 +214,25 @@ def test_scorecards_csv_header_and_rows() -> None:
         card("A1/2026-04", "A1", [100, 100, 0], vetoes=(veto,), grade="不合格"),
         card("A2/2026-04", "A2", [None, None, None]),
     ]
+    cards[0] = dataclasses.replace(cards[0], stability=0.7125, uncertain=True, dimensions=(dataclasses.replace(
+        cards[0].dimensions[0], indicators=(dataclasses.replace(cards[0].dimensions[0].indicators[0],
+                                                                interval=(87.5, 100.0)),
+                                            *cards[0].dimensions[0].indicators[1:])),))
     rows = parse_csv(scorecards_csv(cards, ["agent_id"], ["i0", "i1", "i2", "missing"]))
     assert rows[0] == ["subject", "agent_id", "period", "scheme_version", "records", "score", "grade", "decided_by",
-                       "vetoes", "i0.value", "i0.points", "i1.value", "i1.points", "i2.value", "i2.points",
-                       "missing.value", "missing.points"]
+                       "vetoes", "stability", "uncertain",
+                       *(f"{i}.{part}" for i in ("i0", "i1", "i2", "missing") for part in ("value", "low", "high",
+                                                                                          "points"))]
     assert len(rows) == 3
     assert all(len(r) == len(rows[0]) for r in rows)
     # score 66.666… printed with 2 decimals; points too
-    assert rows[1][:9] == ["A1/2026-04", "A1", "2026-04", "v1", "3", "66.67", "不合格", "veto:promise", "promise"]
-    assert rows[1][9:15] == ["100", "100.00", "100", "100.00", "0", "0.00"]
-    assert rows[1][15:] == ["", ""]  # an indicator the card does not have
-    # no score → empty score and grade, empty points
-    assert rows[2][5:9] == ["", "", "none", ""]
-    assert rows[2][9:15] == [""] * 6
+    assert rows[1][:11] == ["A1/2026-04", "A1", "2026-04", "v1", "3", "66.67", "不合格", "veto:promise", "promise",
+                            "0.7125", "true"]
+    assert rows[1][11:23] == ["100", "87.5", "100.0", "100.00", "100", "", "", "100.00", "0", "", "", "0.00"]
+    assert rows[1][23:] == ["", "", "", ""]  # an indicator the card does not have
+    # no score → empty score and grade, empty points, no stability
+    assert rows[2][5:11] == ["", "", "none", "", "", "false"]
+    assert rows[2][11:23] == [""] * 12
 
 
 def test_scorecards_csv_quotes_formula_like_keys() -> None:

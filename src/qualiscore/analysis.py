@@ -159,19 +159,22 @@ class Result:
     def scorecards_frame(self) -> pl.DataFrame:
         """scorecards.csv as a Polars frame: one row per subject, the same columns and values.
 
-        ``records`` is an integer, ``score`` and each ``<indicator>.points`` a number, each
-        ``<indicator>.value`` a number, boolean or text as its values are; every other
-        column is text, as written (an empty cell is null).
+        ``records`` is an integer, ``score``, ``stability`` and each ``<indicator>.low``,
+        ``.high`` and ``.points`` a number, ``uncertain`` a boolean, each ``<indicator>.value``
+        a number, boolean or text as its values are; every other column is text, as written
+        (an empty cell is null).
         """
         pl = _polars()
         run, ids = self.run, indicator_ids(self.run)
         columns = ["subject", *key_columns(run.group_by), "period", "scheme_version", "records", "score", "grade",
-                   "decided_by", "vetoes", *(f"{i}.{part}" for i in ids for part in ("value", "points"))]
+                   "decided_by", "vetoes", "stability", "uncertain",
+                   *(f"{i}.{part}" for i in ids for part in ("value", "low", "high", "points"))]
         frame = _read_csv(pl, scorecards_csv(run.scorecards, run.group_by, ids), columns)
         values = [{i.id: i.value for i in c.indicators} for c in run.scorecards]
         return frame.with_columns(
             pl.col("records").cast(pl.Int64), pl.col("score").cast(pl.Float64),
-            *(pl.col(f"{i}.points").cast(pl.Float64) for i in ids),
+            pl.col("stability").cast(pl.Float64), pl.col("uncertain") == "true",
+            *(pl.col(f"{i}.{part}").cast(pl.Float64) for i in ids for part in ("low", "high", "points")),
             *(_typed(pl, f"{i}.value", [v.get(i) for v in values]) for i in ids))
 
     def rejects_frame(self) -> pl.DataFrame:

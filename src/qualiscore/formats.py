@@ -127,7 +127,7 @@ _FIXED = ("subject", "period", "scheme_version", "records", "score", "grade", "d
 
 def scorecards_parquet(run: Run) -> bytes:
     """One row per scorecard: subject, keys, period, scheme_version, records, score, grade,
-    decided_by, vetoes, then ``<id>.value`` and ``<id>.points`` of every indicator."""
+    decided_by, vetoes, stability, uncertain, then ``<id>.value``, ``.low``, ``.high`` and ``.points``."""
     pl = _polars()
     cards = run.scorecards
     group = list(run.group_by)
@@ -143,17 +143,22 @@ def scorecards_parquet(run: Run) -> bytes:
         "grade": [c.grade for c in cards],
         "decided_by": [c.decided_by for c in cards],
         "vetoes": [[v.id for v in c.vetoes] for c in cards],
+        "stability": [c.stability for c in cards],
+        "uncertain": [c.uncertain for c in cards],
     }
     schema: dict[str, Any] = {
         "subject": pl.String, **dict.fromkeys(keys, pl.String), "period": pl.String,
         "scheme_version": pl.String, "records": pl.Int64, "score": pl.Float64, "grade": pl.String,
-        "decided_by": pl.String, "vetoes": pl.List(pl.String),
+        "decided_by": pl.String, "vetoes": pl.List(pl.String), "stability": pl.Float64, "uncertain": pl.Boolean,
     }
     by_card = [{i.id: i for i in c.indicators} for c in cards]
     for iid in ids:
         found = [by.get(iid) for by in by_card]
         values = [None if i is None else _plain(i.value) for i in found]
         data[f"{iid}.value"], schema[f"{iid}.value"] = _typed_column(pl, values)
+        for end, name in enumerate(("low", "high")):
+            data[f"{iid}.{name}"] = [None if i is None or i.interval is None else i.interval[end] for i in found]
+            schema[f"{iid}.{name}"] = pl.Float64
         data[f"{iid}.points"] = [None if i is None else _rounded(i.points, c.decimals) for i, c in zip(found, cards)]
         schema[f"{iid}.points"] = pl.Float64
     frame = pl.DataFrame(data, schema=schema)

@@ -350,6 +350,14 @@ class TestCase:
 
 
 @dataclass(frozen=True, slots=True)
+class Confidence:
+    """How sure a scorecard must say it is: the intervals' level and the stability an uncertain grade is below."""
+
+    level: float = 0.95
+    stable_at: float = 0.8
+
+
+@dataclass(frozen=True, slots=True)
 class Scheme:
     """One version of a scheme, compiled once and shared read-only by every engine and report.
 
@@ -385,6 +393,7 @@ class Scheme:
     sampling: SamplingPlan | None = None
     # How reviewers' results on the same records are compared (`qualiscore calibrate`); None: not declared.
     calibration: Calibration | None = None
+    confidence: Confidence = field(default_factory=Confidence)
 
     @property
     def indicators(self) -> tuple[Indicator, ...]:
@@ -577,6 +586,7 @@ def compile_document(doc: Document) -> Scheme:
         sources=sources,
         sampling=compile_sampling(doc, data["sampling"]) if "sampling" in data else None,
         calibration=compile_calibration(data["calibration"], contract, dimensions) if "calibration" in data else None,
+        confidence=Confidence(**{k: float(v) for k, v in (data.get("confidence") or {}).items()}),
     )
 
 

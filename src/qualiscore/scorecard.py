@@ -47,6 +47,7 @@ class IndicatorResult:
     # The record source it measures ("surveys"; "complaints ÷ interactions" for a ratio of two
     # measures); None in a scheme with one table.
     source: str | None = None
+    interval: tuple[float, float] | None = None  # the value's confidence interval (engine.intervals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,9 @@ class Scorecard:
     dimensions: tuple[DimensionResult, ...]
     vetoes: tuple[VetoResult, ...]
     decimals: int = 2
+    # Share of plausible draws of the indicators that keep the grade (engine.stability); None without a grade.
+    stability: float | None = None
+    uncertain: bool = False  # stability below the scheme's confidence.stable_at
 
     @property
     def indicators(self) -> tuple[IndicatorResult, ...]:
@@ -196,6 +200,7 @@ def scorecard_dict(card: Scorecard) -> dict[str, Any]:
                 "effective_weight": _num(quantize(i.effective_weight, d + 2)),
                 "contribution": _num(contrib.get(i.id)) if i.counted else 0,
                 "target": i.target,
+                "interval": None if i.interval is None else [_value(i.interval[0]), _value(i.interval[1])],
                 **({"source": i.source} if i.source is not None else {}),
             })
         dims.append({
@@ -225,6 +230,8 @@ def scorecard_dict(card: Scorecard) -> dict[str, Any]:
         "note": card.note,
         "dimensions": dims,
         "vetoes": [_veto_dict(v) for v in card.vetoes],
+        "stability": card.stability,
+        "uncertain": card.uncertain,
     }
 
 
@@ -287,22 +294,23 @@ def scorecards_csv(cards: Sequence[Scorecard], group_fields: Sequence[str], indi
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     header = ["subject", *group_fields, "period", "scheme_version", "records", "score", "grade", "decided_by",
-              "vetoes"]
+              "vetoes", "stability", "uncertain"]
     for iid in indicator_ids:
-        header += [f"{iid}.value", f"{iid}.points"]
+        header += [f"{iid}.value", f"{iid}.low", f"{iid}.high", f"{iid}.points"]
     w.writerow(header)
     for c in cards:
         d = c.decimals
         by_id = {i.id: i for i in c.indicators}
         row = [c.subject, *(c.keys.get(g, "") for g in group_fields), c.period or "", c.scheme_version,
                c.records, _fixed(quantize(c.score, d), d), c.grade or "", c.decided_by,
-               ";".join(v.id for v in c.vetoes)]
+               ";".join(v.id for v in c.vetoes), c.stability, c.uncertain]
         for iid in indicator_ids:
             ind = by_id.get(iid)
             if ind is None:
-                row += ["", ""]
+                row += ["", "", "", ""]
                 continue
-            row += [_value(ind.value), _fixed(quantize(ind.points, d), d)]
+            low, high = ind.interval or (None, None)
+            row += [_value(ind.value), _value(low), _value(high), _fixed(quantize(ind.points, d), d)]
         w.writerow([safe_cell(x) for x in row])
     return buf.getvalue()
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ..model import Measure
+from . import intervals
 
 __all__ = [
     "DETRACTOR_MAX",
@@ -42,6 +43,7 @@ __all__ = [
     "percentile_p",
     "percentile_ranks",
     "quotient",
+    "ranks",
 ]
 
 
@@ -56,6 +58,7 @@ class MeasureResult:
     denominator: float | None = None
     inputs: Mapping[str, Any] | None = None
     evidence: tuple[str, ...] = ()
+    interval: tuple[float, float] | None = None  # at the scheme's confidence level; see intervals
 
 
 # -- statistics, one type per family of kinds. ``evidence`` holds the id texts of the
@@ -82,6 +85,8 @@ class RatioSums:
     numerator: float  # sum of the used numerators (0.0 when none)
     denominator: float
     evidence: tuple[str, ...] = ()  # records whose numerator is truthy
+    # Sums of numerator², denominator² and their products, for the interval (intervals.ratio_interval).
+    squares: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,7 @@ class Total:
     known: int
     total: float
     evidence: tuple[str, ...] = ()
+    squares: float = 0.0  # the sum of the squared known values, for the t-interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +133,10 @@ class Extreme:
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    """``median`` and ``percentile``: the known values at ``percentile_ranks(known, percentile_p(m))``.
+    """``median`` and ``percentile``: the known values at ``ranks(known, percentile_p(m), level)``.
 
-    Only one or two order statistics, so an engine never has to collect a subject's values.
+    Only the percentile's one or two order statistics and its interval's two, so an engine
+    never has to collect a subject's values.
     """
 
     measured: int
@@ -190,6 +197,14 @@ def percentile_ranks(n: int, p: float) -> tuple[int, ...]:
     return (lower, min(lower + 1, n - 1)) if fraction else (lower,)
 
 
+def ranks(n: int, p: float, level: float) -> tuple[int, ...]:
+    """The 0-based ranks, ascending, whose values a Ranked holds: the percentile's, then its interval's."""
+    wanted = set(percentile_ranks(n, p))
+    for a, b, _ in intervals.order_statistic_ends(n, p, level) or ():
+        wanted.update((a, b))
+    return tuple(sorted(wanted))
+
+
 def _interpolate(n: int, p: float, ranked: Sequence[float]) -> float:
     _, fraction = _rank(n, p)
     a = float(ranked[0])
@@ -205,76 +220,98 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
 # -- finish
 
 
-def finish(m: Measure, stats: Statistics) -> MeasureResult:
-    """The result of measure ``m`` from its statistics over one subject's records."""
+def finish(m: Measure, stats: Statistics, level: float) -> MeasureResult:
+    """The result of measure ``m`` from its statistics over one subject's records, its interval at ``level``."""
     family = STATISTICS.get(m.kind)
     if family is None or type(stats) is not family:
         wanted = family.__name__ if family is not None else "no statistics (unknown kind)"
         raise TypeError(f"a {m.kind} measure is finished from {wanted}, not {type(stats).__name__}")
     kind = m.kind
     if isinstance(stats, Truths):
-        return _truths(kind, stats)
+        return _truths(kind, stats, level)
     if isinstance(stats, RatioSums):
         value = stats.numerator / stats.denominator if stats.used and stats.denominator != 0 else None
+        interval = None if value is None else intervals.ratio_interval(
+            stats.numerator, stats.denominator, *stats.squares, stats.used, level)
         return MeasureResult(value, stats.used, stats.measured - stats.used, stats.numerator, stats.denominator,
-                             evidence=_sorted(stats.evidence))
+                             evidence=_sorted(stats.evidence), interval=interval)
     if isinstance(stats, First):
         return MeasureResult(stats.value, stats.known, stats.measured - stats.known, evidence=_sorted(stats.evidence))
     if isinstance(stats, Promoters):
-        return _nps(stats)
+        return _nps(stats, level)
     n, skipped, evidence = stats.known, stats.measured - stats.known, _sorted(stats.evidence)
     if not n:
         return MeasureResult(None, 0, skipped, evidence=evidence)
     if isinstance(stats, Total):
+        interval = intervals.mean_interval(stats.total, stats.squares, n, level)
         if kind == "sum":
-            return MeasureResult(stats.total, n, skipped, stats.total, None, evidence=evidence)
-        return MeasureResult(stats.total / n, n, skipped, stats.total, n, evidence=evidence)
+            interval = None if interval is None else (interval[0] * n, interval[1] * n)
+            return MeasureResult(stats.total, n, skipped, stats.total, None, evidence=evidence, interval=interval)
+        return MeasureResult(stats.total / n, n, skipped, stats.total, n, evidence=evidence, interval=interval)
     if isinstance(stats, Extreme):
         return MeasureResult(stats.value, n, skipped, evidence=evidence)
     p = percentile_p(m)
-    return MeasureResult(_interpolate(n, p, stats.values), n, skipped, inputs={"p": p}, evidence=evidence)
+    at = dict(zip(ranks(n, p, level), stats.values, strict=True))
+    value = _interpolate(n, p, [at[r] for r in percentile_ranks(n, p)])
+    ends = intervals.order_statistic_ends(n, p, level)
+    interval = None
+    if ends is not None:
+        (a, b, w), (c, d, v) = ends
+        interval = at[a] + w * (at[b] - at[a]), at[c] + v * (at[d] - at[c])
+    return MeasureResult(value, n, skipped, inputs={"p": p}, evidence=evidence, interval=interval)
 
 
-def nothing_measured(m: Measure) -> MeasureResult:
+def nothing_measured(m: Measure, level: float) -> MeasureResult:
     """The result of ``m`` for a subject with no record in its source (e.g. an agent without complaints)."""
-    return finish(m, _NOTHING[STATISTICS[m.kind]])
+    return finish(m, _NOTHING[STATISTICS[m.kind]], level)
 
 
-def quotient(numerator: MeasureResult, denominator: MeasureResult) -> MeasureResult:
+def quotient(numerator: MeasureResult, denominator: MeasureResult, level: float, *,
+             exposure: bool) -> MeasureResult:
     """A ratio of two measures (complaints ÷ interactions): their values divided, over the denominator's sample.
 
     Undefined (None) when either value is, or the denominator's is 0; the sample is the
-    denominator's, so ``min_sample`` asks for enough of what is divided by.
+    denominator's, so ``min_sample`` asks for enough of what is divided by. When the
+    denominator is an ``exposure`` (a count of records: interactions served), it is taken as
+    fixed and the interval is the numerator's divided by it; otherwise both vary
+    (intervals.delta_quotient).
     """
     a, b = _number(numerator.value), _number(denominator.value)
     value = a / b if a is not None and b is not None and b != 0 else None
-    return MeasureResult(value, denominator.sample, denominator.skipped, a, b)
+    interval = None
+    if value is not None and numerator.interval is not None and (exposure or denominator.interval is not None):
+        assert a is not None and b is not None
+        interval = intervals.delta_quotient(a, numerator.interval, b, None if exposure else denominator.interval,
+                                            level)
+    return MeasureResult(value, denominator.sample, denominator.skipped, a, b, interval=interval)
 
 
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _truths(kind: str, s: Truths) -> MeasureResult:
+def _truths(kind: str, s: Truths, level: float) -> MeasureResult:
     evidence = _sorted(s.evidence)
     skipped = s.measured - s.known
     if kind == "count":  # a null is simply not true: nothing is skipped
-        return MeasureResult(s.true, s.measured, 0, s.true, s.measured, evidence=evidence)
+        return MeasureResult(s.true, s.measured, 0, s.true, s.measured, evidence=evidence,
+                             interval=intervals.poisson_interval(s.true, level))
     if kind == "share":
         return MeasureResult(s.true / s.known if s.known else None, s.known, skipped, s.true, s.known,
-                             evidence=evidence)
+                             evidence=evidence, interval=intervals.wilson_interval(s.true, s.known, level))
     if not s.known:
         return MeasureResult(None, 0, skipped, evidence=evidence)
     value = s.true > 0 if kind == "any" else s.true == s.known
     return MeasureResult(value, s.known, skipped, s.true, s.known, evidence=evidence)
 
 
-def _nps(s: Promoters) -> MeasureResult:
+def _nps(s: Promoters, level: float) -> MeasureResult:
     """Net promoter score, −100…100: percent promoters minus percent detractors."""
     n = s.known
     value = 100.0 * (s.promoters - s.detractors) / n if n else None
     inputs = {"promoters": s.promoters, "passives": n - s.promoters - s.detractors, "detractors": s.detractors}
-    return MeasureResult(value, n, s.measured - n, s.promoters - s.detractors, n, inputs, _sorted(s.evidence))
+    return MeasureResult(value, n, s.measured - n, s.promoters - s.detractors, n, inputs, _sorted(s.evidence),
+                         intervals.nps_interval(s.promoters, s.detractors, n, level))
 
 
 def _sorted(evidence: tuple[str, ...]) -> tuple[str, ...]:

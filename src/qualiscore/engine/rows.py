@@ -73,7 +73,7 @@ class RowEngine:
 
     # -- measures
     def measure(self, m: Measure, records: Sequence[Record]) -> MeasureResult:
-        return finish(m, self.statistics(m, records))
+        return finish(m, self.statistics(m, records), self.scheme.confidence.level)
 
     def statistics(self, m: Measure, records: Sequence[Record]) -> Statistics:
         """The statistics of ``m`` over ``records`` (see measures.STATISTICS)."""
@@ -92,7 +92,9 @@ class RowEngine:
                     for a, b in pairs if a is not None and b is not None]
             return measures.RatioSums(len(pairs), len(used), common.fsum(a for a, _ in used),
                                       common.fsum(b for _, b in used),
-                                      tuple(i for i, (a, _b) in zip(ids, pairs) if a))
+                                      tuple(i for i, (a, _b) in zip(ids, pairs) if a),
+                                      (common.fsum(a * a for a, _ in used), common.fsum(b * b for _, b in used),
+                                       common.fsum(a * b for a, b in used)))
         assert m.expr is not None
         get = _getter(self.evaluator, m.expr, constants)
         values = [get(r) for r in records]
@@ -109,12 +111,12 @@ class RowEngine:
             return measures.Promoters(measured, len(nums), sum(1 for v in nums if v >= measures.PROMOTER_MIN),
                                       sum(1 for v in nums if v <= measures.DETRACTOR_MAX), evidence)
         if family is measures.Total:
-            return measures.Total(measured, len(nums), common.fsum(nums), evidence)
+            return measures.Total(measured, len(nums), common.fsum(nums), evidence, common.fsum(x * x for x in nums))
         if family is measures.Extreme:
             extreme = (min if m.kind == "min" else max)(nums) if nums else None
             return measures.Extreme(measured, len(nums), extreme, evidence)
         nums.sort()
-        ranks = measures.percentile_ranks(len(nums), measures.percentile_p(m))
+        ranks = measures.ranks(len(nums), measures.percentile_p(m), self.scheme.confidence.level)
         return measures.Ranked(measured, len(nums), tuple(nums[r] for r in ranks), evidence)
 
     # -- subjects

@@ -27,6 +27,7 @@ from ..scorecard import (
 )
 from . import common
 from .measures import MeasureResult
+from .stability import Varying, stability
 
 __all__ = ["MeasureResult", "build_scorecard", "grade_for", "triggered_vetoes"]
 
@@ -220,6 +221,7 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
     dim_shares = iter(shares(tuple(dim.weight for dim, _, counted, *_ in dims if counted)))
     parts = []
     dim_results = []
+    varying: list[Varying] = []  # scored indicators whose value is an estimate, for the grade's stability
     for dim, items, counted, share_of, dscore, dnote in dims:
         d_share = next(dim_shares) if counted else 0.0
         if dscore is not None and counted:
@@ -238,8 +240,11 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
                 effective_weight=eff, contribution=cpoints * eff / 100.0 if cpoints is not None else 0.0,
                 rule=rule, reason="; ".join(r for r in (na_reason, note) if r) or None,
                 numerator=res.numerator, denominator=res.denominator, inputs=dict(res.inputs or {}),
-                target=ind.target, source=_source_text(scheme, ind.measure),
+                target=ind.target, source=_source_text(scheme, ind.measure), interval=res.interval,
             ))
+            if na_reason is None and res.interval is not None and eff:
+                varying.append(Varying(eff / 100.0, points, common.as_number(res.value), res.interval,  # type: ignore[arg-type]
+                                       ind.measure.kind, ind.scoring, ind_rules.score))
         dim_results.append(DimensionResult(dim.id, dim.name, dscore, dim.weight, 100.0 * d_share,
                                            STATUS_SCORED if any_scored else STATUS_NA, bool(counted),
                                            tuple(inds), dnote))
@@ -251,11 +256,18 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
         score, note = None, "no indicator is applicable, so there is no score"
     score_grade = grade_for(scheme, rounded(score, scheme.decimals))
     grade, decided_by = common.apply_vetoes(scheme, score_grade, vetoes)
+    sure = None
+    if score is not None and grade is not None:
+        def graded(total: float) -> str | None:
+            return common.apply_vetoes(scheme, grade_for(scheme, rounded(total, scheme.decimals)), vetoes)[0]
+
+        sure = stability(scheme, subject, score, varying, graded, grade)
     return Scorecard(
         subject=subject, keys=dict(keys), period=period, scheme_id=scheme.id, scheme_version=scheme.version,
         scheme_sha256=scheme.sha256, records=n_records, score=score, grade=grade, score_grade=score_grade,
         decided_by=decided_by, note=note, dimensions=tuple(dim_results), vetoes=tuple(vetoes),
-        decimals=scheme.decimals,
+        decimals=scheme.decimals, stability=sure,
+        uncertain=sure is not None and sure < scheme.confidence.stable_at,
     )
 
 
@@ -266,7 +278,7 @@ def _measured_card(scheme: Scheme, subject: str, keys: Mapping[str, str], period
         IndicatorResult(id=ind.id, name=ind.name, measure=ind.measure.kind, value=res.value, sample=res.sample,
                         skipped=res.skipped, status=STATUS_NA, points=None, counted=False, counted_points=None,
                         weight=ind.weight, effective_weight=0.0, contribution=0.0, numerator=res.numerator,
-                        denominator=res.denominator, inputs=dict(res.inputs or {}))
+                        denominator=res.denominator, inputs=dict(res.inputs or {}), interval=res.interval)
         for ind in dim.indicators for res in (measured[ind.id],))) for dim in scheme.dimensions)
     return Scorecard(subject=subject, keys=dict(keys), period=period, scheme_id=scheme.id,
                      scheme_version=scheme.version, scheme_sha256=scheme.sha256, records=n_records, score=None,
@@ -286,8 +298,9 @@ def _source_text(scheme: Scheme, m: Measure) -> str | None:
 
 def _canonical(res: MeasureResult) -> MeasureResult:
     canonical = common.canonical
+    interval = None if res.interval is None else (canonical(res.interval[0]), canonical(res.interval[1]))
     return MeasureResult(canonical(res.value), res.sample, res.skipped, canonical(res.numerator),
-                         canonical(res.denominator), res.inputs, res.evidence)
+                         canonical(res.denominator), res.inputs, res.evidence, interval)
 
 
 @functools.lru_cache(maxsize=4096)

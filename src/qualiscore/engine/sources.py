@@ -239,9 +239,10 @@ def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run])
 
         def result(key: str, m: Measure, scheme: Scheme = scheme, found: Mapping = found) -> MeasureResult:
             if m.terms is not None:
-                return quotient(result(f"{key}/0", m.terms[0]), result(f"{key}/1", m.terms[1]))
+                return quotient(result(f"{key}/0", m.terms[0]), result(f"{key}/1", m.terms[1]),
+                                scheme.confidence.level, exposure=m.terms[1].kind == "count")
             got = found.get(source_of(scheme, m), {}).get(key)
-            return nothing_measured(m) if got is None else _measured(got)
+            return nothing_measured(m, scheme.confidence.level) if got is None else _measured(got)
 
         measured = {ind.id: result(f"i:{ind.id}", ind.measure) for ind in scheme.indicators}
         whens = [None if v.when is None else dataclasses.replace(
@@ -268,4 +269,5 @@ def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run])
 
 def _measured(ind: IndicatorResult) -> MeasureResult:
     """A view indicator's result as the measure result it was built from."""
-    return MeasureResult(ind.value, ind.sample, ind.skipped, ind.numerator, ind.denominator, ind.inputs or None)
+    return MeasureResult(ind.value, ind.sample, ind.skipped, ind.numerator, ind.denominator, ind.inputs or None,
+                         interval=ind.interval)

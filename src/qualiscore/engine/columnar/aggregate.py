@@ -42,7 +42,8 @@ def score(plan: CompiledScheme, result: ExecutionResult) -> list[Scorecard]:
 
     def columns(k: int, m: Measure, veto: bool) -> MeasureColumns:
         return MeasureColumns(k, plan.measures[id(m)], veto=veto, id_field=plan.id_field,
-                              id_kind=plan.kinds.get(plan.id_field), zone=plan.zone, columns=frame.columns)
+                              id_kind=plan.kinds.get(plan.id_field), zone=plan.zone, columns=frame.columns,
+                              level=scheme.confidence.level)
 
     indicators = [columns(k, ind.measure, False) for k, ind in enumerate(scheme.indicators)]
     # A veto on an indicator reads the indicator's statistics; only a veto without a threshold gathers evidence.
@@ -57,10 +58,13 @@ def score(plan: CompiledScheme, result: ExecutionResult) -> list[Scorecard]:
     veto_stats = {k: m.statistics(table) for k, m in vetoes.items()}
     labels = table.get_column(LABEL).to_list() if LABEL in table.columns else [None] * table.height
     cards = []
+    level = scheme.confidence.level
     for k, (keys, label, scored) in enumerate(zip(subjects, labels, table.get_column("__scored").to_list())):
-        measured = {ind.id: finish(ind.measure, stats[k]) for ind, stats in zip(scheme.indicators, indicator_stats)}
+        measured = {ind.id: finish(ind.measure, stats[k], level)
+                    for ind, stats in zip(scheme.indicators, indicator_stats)}
         triggered = triggered_vetoes(scheme, measured, [
-            None if veto.when is None else finish(veto.when, veto_stats[v][k]) for v, veto in enumerate(scheme.vetoes)])
+            None if veto.when is None else finish(veto.when, veto_stats[v][k], level)
+            for v, veto in enumerate(scheme.vetoes)])
         cards.append(build_scorecard(scheme, plan.grouping.subject(keys, label), keys, label, scored,
                                      measured, triggered))
     clock.lap("scorecards")

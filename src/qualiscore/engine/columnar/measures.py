@@ -37,8 +37,9 @@ class MeasureColumns:
     """
 
     def __init__(self, index: int, plan: MeasurePlan, *, veto: bool, id_field: str, id_kind: str | None,
-                 zone: ZoneInfo, columns: Collection[str]) -> None:
+                 zone: ZoneInfo, columns: Collection[str], level: float) -> None:
         self.plan = plan
+        self.level = level
         self.measure = plan.measure
         self.family = measures.STATISTICS[plan.measure.kind]
         self.prefix = f"m{index}_"
@@ -87,9 +88,14 @@ class MeasureColumns:
         assert self.plan.numerator is not None and self.plan.denominator is not None
         n, d = self.plan.numerator.translated, self.plan.denominator.translated
         used = self._count("used", n.not_null() & d.not_null())
+        columns = []
         for what, t in (("numerator", n), ("denominator", d)):
             column = self._column(what, pl.when(used).then(t.value.cast(pl.Float64)))
             self.aggs += [column.sum(), column.is_nan().sum().alias(self._name(what + "_nans"))]
+            columns.append(column)
+        num, den = columns
+        self.aggs += [(num * num).sum().alias(self._name("nn")), (den * den).sum().alias(self._name("dd")),
+                      (num * den).sum().alias(self._name("nd"))]
         if self.veto:
             self._gather_evidence(is_true(n))
 
@@ -130,14 +136,17 @@ class MeasureColumns:
         return values
 
     def _gather_total(self, x: Translated) -> None:
-        self.aggs.append(self._known_values(x).sum().alias(self._name("total")))
+        values = self._known_values(x)
+        self.aggs += [values.sum().alias(self._name("total")), (values * values).sum().alias(self._name("squares"))]
+        if x.kind in INTLIKE:  # squares summed as 64-bit integers: exact while they stay below 2**53
+            self.aggs.append(values.cast(pl.Float64).pow(2).sum().alias(self._name("abs_squares")))
 
     def _gather_extreme(self, x: Translated) -> None:
         values = self._known_values(x)
         self.aggs.append((values.min() if self.measure.kind == "min" else values.max()).alias(self._name("extreme")))
 
     def _gather_ranked(self, x: Translated) -> None:
-        # Each subject's known values in order; statistics() keeps the one or two percentile_ranks.
+        # Each subject's known values in order; statistics() keeps the few that measures.ranks names.
         self.aggs.append(self._known_values(x).drop_nulls().sort().alias(self._name("sorted")))
 
     _GATHER: ClassVar[Mapping[type[Statistics], Callable[[MeasureColumns, Translated], None]]] = {
@@ -177,14 +186,14 @@ class MeasureColumns:
 
     def _read_ratio(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
         out: list[Statistics] = []
-        for measured, used, numerator, denominator, ev in zip(
+        for measured, used, numerator, denominator, nn, dd, nd, ev in zip(
                 self._list(table, "measured"), self._list(table, "used"), self._list(table, "numerator"),
-                self._list(table, "denominator"), evidence):
-            numerator = (numerator or 0.0) + 0.0  # + 0.0: a -0.0 sum is 0.0, as math.fsum gives
-            denominator = (denominator or 0.0) + 0.0
-            if not (math.isfinite(numerator) and math.isfinite(denominator)):
+                self._list(table, "denominator"), self._list(table, "nn"), self._list(table, "dd"),
+                self._list(table, "nd"), evidence):
+            sums = tuple((x or 0.0) + 0.0 for x in (numerator, denominator, nn, dd, nd))  # -0.0 is 0.0, as in fsum
+            if not all(math.isfinite(x) for x in sums):
                 raise Fallback("a ratio sum overflows")
-            out.append(measures.RatioSums(measured, used, numerator, denominator, ev))
+            out.append(measures.RatioSums(measured, used, sums[0], sums[1], ev, (sums[2], sums[3], sums[4])))
         return out
 
     def _read_truths(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
@@ -206,18 +215,20 @@ class MeasureColumns:
             self._list(table, "detractors"), evidence)]
 
     def _read_total(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
-        if self._name("abs_sum") in table.columns and (table.get_column(self._name("abs_sum")) > EXACT_INT).any():
-            raise Fallback("an integer sum beyond 64 bits")
+        for what in ("abs_sum", "abs_squares"):
+            if self._name(what) in table.columns and (table.get_column(self._name(what)) > EXACT_INT).any():
+                raise Fallback("an integer sum beyond 64 bits")
         out: list[Statistics] = []
-        for measured, known, total, ev in zip(
-                self._list(table, "measured"), self._list(table, "known"), self._list(table, "total"), evidence):
+        for measured, known, total, squares, ev in zip(
+                self._list(table, "measured"), self._list(table, "known"), self._list(table, "total"),
+                self._list(table, "squares"), evidence):
             if not known:
                 out.append(measures.Total(measured, 0, 0.0, ev))
                 continue
-            total = float(total) + 0.0
-            if not math.isfinite(total):
+            total, squares = float(total) + 0.0, float(squares) + 0.0
+            if not (math.isfinite(total) and math.isfinite(squares)):
                 raise Fallback("a sum overflows")
-            out.append(measures.Total(measured, known, total, ev))
+            out.append(measures.Total(measured, known, total, ev, squares))
         return out
 
     def _read_extreme(self, table: pl.DataFrame, evidence: list[tuple[Any, ...]]) -> list[Statistics]:
@@ -230,7 +241,7 @@ class MeasureColumns:
         out: list[Statistics] = []
         for measured, known, ordered, ev in zip(
                 self._list(table, "measured"), self._list(table, "known"), self._list(table, "sorted"), evidence):
-            ranks = measures.percentile_ranks(known, p)
+            ranks = measures.ranks(known, p, self.level)
             out.append(measures.Ranked(measured, known, tuple(float(ordered[r]) for r in ranks), ev))
         return out
 
