@@ -227,7 +227,7 @@ def _scanned(directory: Path) -> dict[str, bytes]:
 
 
 def _leaks(files: dict[str, bytes], values: set[str]) -> list[tuple[str, str]]:
-    mobile = re.compile(rb"(?<!\d)1[3-9]\d{9}(?!\d)")
+    mobile = re.compile(rb"(?<![\d.])1[3-9]\d{9}(?![\d.])")  # not the digits of a decimal fraction
     found = [(name, v) for name, data in files.items() for v in values if v.encode() in data]
     email = re.compile(rb"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
     found += [(name, m.group().decode()) for name, data in files.items() for m in mobile.finditer(data)]

@@ -161,14 +161,15 @@ def draw(scheme: Scheme, period: str, data: Dataset) -> Sample:
     quotas = _quotas(plan, {k: len(v) for k, v in strata.items()})
     # A dropped personal field is no column; a redacted one shows [redacted]; text is redacted (redaction.py).
     columns = tuple(c for c in plan.fields or tuple(f.name for f in contract.fields) if contract.policy(c) != "drop")
-    shown = [(c, contract.policy(c) == "redact") for c in columns]
+    text = {f.name for f in contract.fields if f.type == "string"}  # free text; numbers and dates are left alone
+    shown = [(c, contract.policy(c) == "redact", c in text) for c in columns]
     rows: list[tuple[str, ...]] = []
     counts = []
     for stratum in sorted(strata):
         ranked = sorted(strata[stratum], key=lambda c: (-c[0], c[1]))[:quotas[stratum]]
         for _, _, record in sorted(ranked, key=lambda c: c[1]):
-            rows.append((stratum, *(REDACTED if hidden else redact(key_text(record.get(c))) or ""
-                                    for c, hidden in shown)))
+            rows.append((stratum, *(REDACTED if hidden else (redact(key_text(record.get(c))) or "") if free
+                                    else key_text(record.get(c)) for c, hidden, free in shown)))
         eligible = len(strata[stratum])
         counts.append(Stratum(stratum, eligible + excluded.get(stratum, 0), excluded.get(stratum, 0), eligible,
                               len(ranked)))
