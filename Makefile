@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[report,stats,excel]'
+	$(BIN)/python -m pip install --quiet -e '.[fast,report,stats,excel]'
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
@@ -27,7 +27,8 @@ demo: $(STAMP)
 	$(BIN)/qualiscore validate rules/
 	$(BIN)/qualiscore test rules/
 	@echo "== 2. score the sample quarter (April-June 2026) with cs-quality 2026Q2"
-	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o $(DEMO_OUT) --report
+	$(BIN)/qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o $(DEMO_OUT) --report \
+	  --format xlsx
 	@echo "== 3. why did the first agent get this grade?"
 	$(BIN)/qualiscore explain $(DEMO_OUT) --subject A001/2026-04
 	@echo "== 4. can an auditor confirm the run? (recomputes it from the scheme and data)"
@@ -45,8 +46,9 @@ demo: $(STAMP)
 	  || echo "(exit 1: some items are not calibrated yet; docs/inspection.md says what to do)"
 	$(BIN)/qualiscore verify $(DEMO_OUT)-w28
 	@echo
-	@echo "Results are in $(DEMO_OUT)/: report.html (open it in a browser), scorecards.csv (one line"
-	@echo "per agent and month), scorecards.jsonl (every number explained), rejects.csv (rows not scored,"
+	@echo "Results are in $(DEMO_OUT)/: report.html (open it in a browser), scorecards.xlsx and"
+	@echo "scorecards.csv (one line per agent and month, each value with its 95% interval and each grade's"
+	@echo "stability: docs/confidence.md), scorecards.jsonl (every number explained), rejects.csv (rows not scored,"
 	@echo "with reasons), manifest.json (scheme, input and output hashes), row-digests.bin (a digest per"
 	@echo "input line, so verify can name a line changed later). The third quarter, scored from the"
 	@echo "call log, surveys, QA inspections and complaint tickets, is in $(DEMO_OUT)-q3/; week 28's"

@@ -355,5 +355,5 @@ def assert_same_outputs(run: Run, reference: Run) -> None:
 def test_every_topic_has_cases() -> None:
     topics = {c.id.split("/")[0] for c in CASES}
     assert topics == {"measures", "scoring", "not-applicable", "vetoes", "rounding", "periods", "grouping",
-                      "derive", "end-to-end", "sources"}
+                      "derive", "end-to-end", "sources", "intervals"}
     assert len({c.id for c in CASES}) == len(CASES), "two cases share a name"

@@ -243,14 +243,17 @@ def test_95_percent_intervals_cover_known_true_values_93_to_97_percent_of_the_ti
     scheme.write_text(SIMULATION, encoding="utf-8")
     subjects = 10_000 if SLOW else 1_000
     result = qs.score(scheme, [str(_simulated(tmp_path / "sim.csv", subjects, seed=20261203))], engine="columnar")
-    covered = dict.fromkeys([*TRUTH, "total"], 0)
+    covered, intervals_given = dict.fromkeys([*TRUTH, "total"], 0), dict.fromkeys([*TRUTH, "total"], 0)
     for card in result.scorecards:
         for ind in card.indicators:
             truth = CSAT_TOTAL * ind.sample if ind.id == "total" else TRUTH[ind.id]
-            assert ind.interval is not None, (card.subject, ind.id)
+            if ind.interval is None:  # a 90th percentile of fewer than 35 values has no 95% upper bound
+                assert ind.id == "p90" and ind.sample < 35, (card.subject, ind.id)
+                continue
+            intervals_given[ind.id] += 1
             covered[ind.id] += ind.interval[0] <= truth <= ind.interval[1]
-    coverage = {k: v / len(result.scorecards) for k, v in covered.items()}
-    assert len(result.scorecards) == subjects
+    coverage = {k: v / intervals_given[k] for k, v in covered.items()}
+    assert len(result.scorecards) == subjects and min(intervals_given.values()) > 0.99 * subjects
     assert all(0.93 <= c <= 0.97 for c in coverage.values()), str(coverage)
 
 

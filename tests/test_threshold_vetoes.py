@@ -75,7 +75,8 @@ def test_explain_shows_the_value_and_the_threshold(cli: Cli, out: Path, subject:
 
 def test_explain_lists_a_threshold_veto_beside_a_record_veto(cli: Cli, out: Path) -> None:
     lines = cli("explain", "out", "--subject", "A7/2026-04").output.splitlines()
-    assert lines[-3] == "Grade 不合格: decided by veto promise (the score alone gives 良好)"
+    assert lines[-4] == "Grade 不合格: decided by veto promise (the score alone gives 良好)"
+    assert lines[-3].startswith("Stability 100%")  # a grade a veto sets is certain
     assert lines[-2].endswith("; abandon_rate 0.5 > 0.25")
     assert lines[-1].endswith("; 1 record(s): C62")
 

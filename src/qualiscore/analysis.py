@@ -111,6 +111,7 @@ class Summary:
     versions: tuple[str, ...]  # "cs-quality 2026Q2", each version that scored
     most_rejected: str  # the most frequent reasons rows were rejected ("" when none was)
     sources: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)  # name -> read, scored, rejected
+    uncertain: int = 0  # scorecards whose grade is uncertain (docs/confidence.md)
 
     @classmethod
     def of(cls, run: Run) -> Summary:
@@ -119,7 +120,8 @@ class Summary:
         grades = {g: counted[g] for g in dict.fromkeys(order) if counted.get(g)}
         return cls(run.rows_read, run.rows_scored, run.rows_rejected, grades,
                    tuple(f"{s.id} {s.version}" for s in run.schemes),
-                   reject_reasons(run.problems) if run.problems else "", run.by_source())
+                   reject_reasons(run.problems) if run.problems else "", run.by_source(),
+                   sum(c.uncertain for c in run.scorecards))
 
     @property
     def scorecards(self) -> int:
@@ -131,11 +133,20 @@ class Summary:
         return [f"  {name:<{width}}  read {read} = scored {scored} + rejected {rejected}"
                 for name, (read, scored, rejected) in self.sources.items()]
 
+    def uncertain_line(self) -> str | None:
+        """How many grades more records could change, when any could."""
+        if not self.uncertain:
+            return None
+        return (f"{self.uncertain} grade(s) uncertain: more records could change them "
+                "(the stability column; docs/confidence.md)")
+
     def __str__(self) -> str:
         dist = ", ".join(f"{g} {n}" for g, n in self.grades.items())
         lines = [f"rows read {self.rows_read} = scored {self.rows_scored} + rejected {self.rows_rejected}",
                  *self.source_lines(),
                  f"{self.scorecards} scorecard(s) by {', '.join(self.versions)}: {dist or 'none'}"]
+        if (uncertain := self.uncertain_line()) is not None:
+            lines.append(uncertain)
         if self.most_rejected:
             lines.append(f"most rejected: {self.most_rejected}")
         return "\n".join(lines)

@@ -25,9 +25,12 @@ def _fmt(x: Any, decimals: int | None = None) -> str:
     return str(x)
 
 
-def _value(ind: Mapping[str, Any]) -> str:
+def _value(ind: Mapping[str, Any], level: float | None) -> str:
     v = ind["value"]
     text = f"{ind['measure']} = {_fmt(v)}"
+    if ind.get("interval") and level is not None:
+        low, high = ind["interval"]
+        text += f" [{_pct(level)} CI {low:.4g} – {high:.4g}]"
     num, den = ind.get("numerator"), ind.get("denominator")
     if ind["measure"] in ("share", "ratio", "count", "mean") and num is not None and den is not None:
         text += f" ({_fmt(num)}/{_fmt(den)})"
@@ -46,6 +49,8 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
     """The tree of ``card``; ``approval`` is a line on the scheme's approval, shown under the first line."""
     d = decimals
     scheme = card["scheme"]
+    confidence = card.get("confidence") or {}
+    level = confidence.get("level")
     lines = [
         f"{redact(card['subject'])} · {scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}) · "
         f"{card['records']} record(s)"
@@ -67,7 +72,7 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
         inds = dim["indicators"]
         for ii, ind in enumerate(inds):
             b2, s2 = ("└─ ", "   ") if ii == len(inds) - 1 else ("├─ ", "│  ")
-            lines.append(stem + b2 + f"{ind['name']} [{ind['id']}]: {_value(ind)}")
+            lines.append(stem + b2 + f"{ind['name']} [{ind['id']}]: {_value(ind, level)}")
             if ind["status"] == "scored":
                 detail = f"{ind['rule']} → {_fmt(ind['points'], d)} points"
             else:
@@ -97,6 +102,11 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
         lines.append(f"Grade {grade}: decided by veto {decided[5:]} (the score alone gives {card['score_grade'] or '—'})")
     else:
         lines.append("Grade: none (no score)")
+    if card.get("stability") is not None:
+        line = f"Stability {_pct(card['stability'])}: the share of plausible values of the indicators that keep {grade}"
+        if card.get("uncertain"):
+            line += f" — uncertain (below {_pct(confidence.get('stable_at', 0.8))}): more records could change it"
+        lines.append(line)
     for v in card["vetoes"]:
         effect = f"grade {v['grade']}" if v["effect"] == "grade" else f"grade capped at {v['grade']}"
         if v.get("measured") is not None:
@@ -106,6 +116,10 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
                 " …" if len(v["evidence"]) > 20 else "")
         lines.append(f"Veto {v['name']} [{v['id']}]: {effect} — {v['reason']}; {evidence}")
     return "\n".join(lines) + "\n"
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f}".rstrip("0").rstrip(".") + "%"
 
 
 _SYMBOLS = {"above": ">", "below": "<", "at_least": "≥", "at_most": "≤"}

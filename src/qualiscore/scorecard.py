@@ -103,7 +103,9 @@ class Scorecard:
     decimals: int = 2
     # Share of plausible draws of the indicators that keep the grade (engine.stability); None without a grade.
     stability: float | None = None
-    uncertain: bool = False  # stability below the scheme's confidence.stable_at
+    uncertain: bool = False  # stability below stable_at
+    level: float = 0.95  # the scheme's confidence level, of every interval
+    stable_at: float = 0.8
 
     @property
     def indicators(self) -> tuple[IndicatorResult, ...]:
@@ -232,6 +234,7 @@ def scorecard_dict(card: Scorecard) -> dict[str, Any]:
         "vetoes": [_veto_dict(v) for v in card.vetoes],
         "stability": card.stability,
         "uncertain": card.uncertain,
+        "confidence": {"level": card.level, "stable_at": card.stable_at},
     }
 
 

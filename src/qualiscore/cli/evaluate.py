@@ -137,6 +137,8 @@ def summary(run: Run, out: Path) -> None:
         echo(line)
     dist = ", ".join(f"{visible(g)} {n}" for g, n in facts.grades.items())
     echo(f"{facts.scorecards} scorecard(s) by {', '.join(facts.versions)}: {dist or 'none'}")
+    if (uncertain := facts.uncertain_line()) is not None:
+        echo(uncertain)
     echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")
     for name in (n for n in ("scorecards.xlsx", "scorecards.parquet") if (out / n).is_file()):
         echo(f"{name.split('.')[1] + ':':<11} {out / name}")

@@ -52,6 +52,10 @@ class SubjectMove:
     new_score: float | None
     delta: float | None
     causes: tuple[IndicatorDelta, ...] = ()
+    # The share of plausible draws of the indicators that keep each grade (engine.stability).
+    old_stability: float | None = None
+    new_stability: float | None = None
+    uncertain: bool = False  # either grade is uncertain: more records could change it
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +65,9 @@ class SubjectMove:
             "old_score": self.old_score,
             "new_score": self.new_score,
             "delta": self.delta,
+            "old_stability": self.old_stability,
+            "new_stability": self.new_stability,
+            "uncertain": self.uncertain,
             "causes": [{"indicator": c.id, "old": c.old, "new": c.new, "delta": _round(c.delta, 6)}
                        for c in self.causes],
         }
@@ -127,6 +134,8 @@ class Impact:
     old_mean_score: float | None
     new_mean_score: float | None
     decimals: int = 2
+    # Subjects whose grade under either version is uncertain, least stable first.
+    uncertain: tuple[SubjectMove, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,6 +155,7 @@ class Impact:
             "dimensions": [d.as_dict() for d in self.dimensions],
             "vetoes_triggered": [{"subject": s, "veto": v} for s, v in self.vetoes_triggered],
             "vetoes_cleared": [{"subject": s, "veto": v} for s, v in self.vetoes_cleared],
+            "uncertain": [m.as_dict() for m in self.uncertain],
         }
 
 
@@ -195,6 +205,7 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
     matrix = [[0] * len(grades) for _ in grades]
     moves: list[tuple[float, SubjectMove]] = []
     changed: list[SubjectMove] = []
+    uncertain: list[SubjectMove] = []
     for subject in subjects:
         old_card, new_card = old_cards.get(subject), new_cards.get(subject)
         old_grade = old_card.grade if old_card is not None and old_card.grade is not None else None
@@ -206,9 +217,14 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
         raw_delta = new_score - old_score if old_score is not None and new_score is not None else None
         move = SubjectMove(subject, old_grade, new_grade, rounded(old_score, decimals),
                            rounded(new_score, decimals), _round(raw_delta, decimals),
-                           _causes(old_card, new_card, decimals))
+                           _causes(old_card, new_card, decimals),
+                           old_card.stability if old_card is not None else None,
+                           new_card.stability if new_card is not None else None,
+                           any(c is not None and c.uncertain for c in (old_card, new_card)))
         if old_grade != new_grade:
             changed.append(move)
+        if move.uncertain:
+            uncertain.append(move)
         if raw_delta is not None:
             moves.append((raw_delta, move))
     moves.sort(key=lambda m: (-abs(m[0]), m[1].subject))
@@ -237,7 +253,12 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
         old_mean_score=_round(mean(old_scores), decimals),
         new_mean_score=_round(mean(new_scores), decimals),
         decimals=decimals,
+        uncertain=tuple(sorted(uncertain, key=lambda m: (_least_stable(m), m.subject))),
     )
+
+
+def _least_stable(m: SubjectMove) -> float:
+    return min(x for x in (m.old_stability, m.new_stability, 1.0) if x is not None)
 
 
 def _run(scheme: Scheme, files: Sequence[str], encoding: str | None, pseudonymise_key: bytes | None) -> Run:

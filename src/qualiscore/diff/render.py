@@ -162,6 +162,13 @@ def _what(c: Change) -> str:
     return f"{show(c.new if c.new is not None else c.old)} ({'added' if c.old is None else 'removed'})"
 
 
+UNCERTAIN_SHOWN = 20
+
+
+def _stability(share: float | None) -> str:
+    return "—" if share is None else f"{100 * share:.1f}%"
+
+
 def _impact_text(imp: Impact, style: Style) -> list[str]:
     d = imp.decimals
     out = [style(f"Impact on {', '.join(imp.data)}", bold=True),
@@ -180,7 +187,15 @@ def _impact_text(imp: Impact, style: Style) -> list[str]:
     out.append(style(f"  {len(imp.grade_changes)} subject(s) change grade", bold=True))
     for m in imp.grade_changes:
         out.append(f"    {m.subject}: {m.old_grade or NO_GRADE} → {m.new_grade or NO_GRADE}  "
-                   f"({_from_to(m.old_score, m.new_score, d)})")
+                   f"({_from_to(m.old_score, m.new_score, d)}){'  uncertain' if m.uncertain else ''}")
+    out.append("")
+    out.append(style(f"  {len(imp.uncertain)} subject(s) with an uncertain grade (stability "
+                     f"{imp.old_version} → {imp.new_version}; more records could change it)", bold=True))
+    for m in imp.uncertain[:UNCERTAIN_SHOWN]:
+        out.append(f"    {m.subject}: {m.old_grade or NO_GRADE} {_stability(m.old_stability)} → "
+                   f"{m.new_grade or NO_GRADE} {_stability(m.new_stability)}")
+    if len(imp.uncertain) > UNCERTAIN_SHOWN:
+        out.append(f"    … and {len(imp.uncertain) - UNCERTAIN_SHOWN} more (--format json lists them all)")
     out.append("")
     out.append(style(f"  Largest score movements (top {TOP_MOVES})", bold=True))
     if not imp.movements:
@@ -283,6 +298,15 @@ def _impact_markdown(imp: Impact) -> list[str]:
         out += [f"| {_md_cell(m.subject)} | {_md_cell(m.old_grade or NO_GRADE)} | "
                 f"{_md_cell(m.new_grade or NO_GRADE)} | {fmt_number(m.old_score, d)} | {fmt_number(m.new_score, d)} |"
                 for m in imp.grade_changes]
+    else:
+        out.append("None.")
+    out += ["", f"### Subjects with an uncertain grade ({len(imp.uncertain)})", ""]
+    if imp.uncertain:
+        out += ["More records could change these grades: the share of plausible values of the indicators that "
+                "keep each grade is below the scheme's threshold.", "",
+                "| subject | old grade | stability | new grade | stability |", "|---|---|---:|---|---:|"]
+        out += [f"| {_md_cell(m.subject)} | {_md_cell(m.old_grade or NO_GRADE)} | {_stability(m.old_stability)} | "
+                f"{_md_cell(m.new_grade or NO_GRADE)} | {_stability(m.new_stability)} |" for m in imp.uncertain]
     else:
         out.append("None.")
     out += ["", f"### Largest score movements (top {TOP_MOVES})", ""]

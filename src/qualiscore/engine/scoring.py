@@ -243,8 +243,7 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
                 target=ind.target, source=_source_text(scheme, ind.measure), interval=res.interval,
             ))
             if na_reason is None and res.interval is not None and eff:
-                varying.append(Varying(eff / 100.0, points, common.as_number(res.value), res.interval,  # type: ignore[arg-type]
-                                       ind.measure.kind, ind.scoring, ind_rules.score))
+                varying.append(Varying(eff / 100.0, res.interval, ind_rules.score, ind.scoring.kind == "map"))
         dim_results.append(DimensionResult(dim.id, dim.name, dscore, dim.weight, 100.0 * d_share,
                                            STATUS_SCORED if any_scored else STATUS_NA, bool(counted),
                                            tuple(inds), dnote))
@@ -258,16 +257,14 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
     grade, decided_by = common.apply_vetoes(scheme, score_grade, vetoes)
     sure = None
     if score is not None and grade is not None:
-        def graded(total: float) -> str | None:
-            return common.apply_vetoes(scheme, grade_for(scheme, rounded(total, scheme.decimals)), vetoes)[0]
-
-        sure = stability(scheme, subject, score, varying, graded, grade)
+        sure = stability(scheme, score, varying, lambda g: common.apply_vetoes(scheme, g, vetoes)[0], grade)
     return Scorecard(
         subject=subject, keys=dict(keys), period=period, scheme_id=scheme.id, scheme_version=scheme.version,
         scheme_sha256=scheme.sha256, records=n_records, score=score, grade=grade, score_grade=score_grade,
         decided_by=decided_by, note=note, dimensions=tuple(dim_results), vetoes=tuple(vetoes),
         decimals=scheme.decimals, stability=sure,
-        uncertain=sure is not None and sure < scheme.confidence.stable_at,
+        uncertain=sure is not None and sure < scheme.confidence.stable_at, level=scheme.confidence.level,
+        stable_at=scheme.confidence.stable_at,
     )
 
 
