@@ -47,11 +47,13 @@ COMPARED = ("scorecards.jsonl", "scorecards.csv", "rejects.csv")
 
 
 ENGINE_NAMES = {"reference": "rows", "columnar": "columnar"}
+KEY = b"differential-test-key-0123456789"  # for schemes with personal fields (privacy.py)
 
 
 def evaluate_on(engine: str, schemes: list[Any], paths: list[str], **given: Any) -> Run:
     """The façade on one engine; the Run then names no engine, so that both engines' manifests compare."""
-    run = evaluate(schemes, paths, RunOptions(engine=ENGINE_NAMES[engine], **given))  # type: ignore[arg-type]
+    run = evaluate(schemes, paths, RunOptions(engine=ENGINE_NAMES[engine],  # type: ignore[arg-type]
+                                              pseudonymise_key=KEY, **given))
     assert run.options["engine"] == ENGINE_NAMES[engine]
     return dataclasses.replace(run, options={**run.options, "engine": None})
 
@@ -297,6 +299,11 @@ def schemes(draw: Any) -> dict[str, Any]:
         doc["rounding"] = {"decimals": draw(st.integers(0, 3))}
     if derived:
         doc["derive"] = {name: src for name, src, _ in derived}
+    personal = draw(st.sampled_from([None, None, None, {"agent": "pseudonymise"}, {"id": "pseudonymise"},
+                                     {"agent": "pseudonymise", "id": "pseudonymise", "team": "pseudonymise",
+                                      "channel": "pseudonymise"}, {"txt": "redact"}, {"txt": "drop"}]))
+    if personal:  # de-identified as read; one that the scheme cannot allow is refused by validation
+        doc["records"]["personal"] = personal
     if vetoes:
         doc["vetoes"] = vetoes
     return doc

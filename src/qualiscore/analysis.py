@@ -50,7 +50,7 @@ SchemeSource = str | os.PathLike[str] | Scheme | Sequence[Scheme]
 
 def score(scheme: SchemeSource, data: Any, *, by: str | Sequence[str] | None = None,
           as_of: dt.date | None = None, engine: EngineName = "auto", encoding: str | None = None,
-          sheet: str | None = None) -> Result:
+          sheet: str | None = None, pseudonymise_key: bytes | None = None) -> Result:
     """Score ``data`` with ``scheme``: the same scorecards and rejects as ``qualiscore evaluate``.
 
     ``scheme`` is a scheme file, a directory of its versions (each subject period scored by
@@ -60,6 +60,7 @@ def score(scheme: SchemeSource, data: Any, *, by: str | Sequence[str] | None = N
     ``by`` regroups (``"team"`` or ``["team", "channel"]``), ``as_of`` picks the version in
     force on that day for all records, ``engine`` is ``"auto"`` (columnar when Polars is
     installed), ``"columnar"`` or ``"rows"``; ``encoding`` and ``sheet`` apply to files only.
+    ``pseudonymise_key``: the secret key of a scheme that pseudonymises personal fields (docs/privacy.md).
     """
     fields = (by,) if isinstance(by, str) else tuple(by) if by is not None else None
     scheme_path = os.fspath(scheme) if isinstance(scheme, (str, os.PathLike)) else None
@@ -72,7 +73,7 @@ def score(scheme: SchemeSource, data: Any, *, by: str | Sequence[str] | None = N
     else:
         source, paths = _source(data, encoding, sheet)
     options = RunOptions(engine=engine, by=fields, as_of=as_of, encoding=encoding, sheet=sheet,
-                         scheme_path=scheme_path, data=paths)
+                         scheme_path=scheme_path, data=paths, pseudonymise_key=pseudonymise_key)
     return Result(execute(schemes, source, options), options)
 
 

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from .redaction import redact
+
 
 def _fmt(x: Any, decimals: int | None = None) -> str:
     if x is None:
@@ -50,7 +52,7 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
     confidence = card.get("confidence") or {}
     level = confidence.get("level")
     lines = [
-        f"{card['subject']} · {scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}) · "
+        f"{redact(card['subject'])} · {scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}) · "
         f"{card['records']} record(s)"
     ]
     if approval:

@@ -19,20 +19,26 @@ from ._display import visible
 from .errors import QualiscoreError
 from .manifest import sha256_file
 from .records import split_sheet
+from .redaction import redact
 from .runs import recorded_path, rerun
 from .scorecard import scorecards_jsonl
 
 MAX_NAMED = 20  # lines, and subjects, named per input; the rest are counted
 
 
-def explain(manifest: Mapping[str, Any], out: Path, root: Path | None,
-            changed: Sequence[str]) -> Iterator[tuple[str, str, str | None, Any, Any]]:
-    """(input path, message, subject, published, now) for each changed line, then each subject moved."""
+def explain(manifest: Mapping[str, Any], out: Path, root: Path | None, changed: Sequence[str],
+            pseudonymise_key: bytes | None = None) -> Iterator[tuple[str, str, str | None, Any, Any]]:
+    """(input path, message, subject, published, now) for each changed line, then each subject moved.
+
+    A changed line's text is quoted with personal numbers and addresses redacted, and not at all when
+    the run declares personal fields (its manifest's ``privacy``): the line holds their raw values.
+    """
     published = _published_digests(manifest, out)
+    quote = "privacy" not in manifest
     for entry in manifest["inputs"]:
         if entry["path"] in changed and entry["format"] != "sql":  # a query's rows have no lines to name
-            yield from _lines(entry, published.get(entry["path"]), root)
-    yield from _moves(manifest, out, root, changed)
+            yield from _lines(entry, published.get(entry["path"]), root, quote)
+    yield from _moves(manifest, out, root, changed, pseudonymise_key)
 
 
 def _published_digests(manifest: Mapping[str, Any], out: Path) -> dict[str, rowdigests.Digests]:
@@ -48,7 +54,7 @@ def _published_digests(manifest: Mapping[str, Any], out: Path) -> dict[str, rowd
 
 
 def _lines(entry: Mapping[str, Any], before: rowdigests.Digests | None,
-           root: Path | None) -> Iterator[tuple[str, str, str | None, Any, Any]]:
+           root: Path | None, quote: bool = True) -> Iterator[tuple[str, str, str | None, Any, Any]]:
     source = entry["path"]
     if before is None:
         yield source, (f"the lines of {source} that changed cannot be named: the run's {rowdigests.FILE} is "
@@ -70,8 +76,9 @@ def _lines(entry: Mapping[str, Any], before: rowdigests.Digests | None,
         elif change.kind == "removed":
             message = f"{where} (as numbered at the run) was removed"
         else:
-            text = rowdigests.line_text(real, change.number) if noun == "line" else None
-            message = f"{where} {_verb(change.kind)}" + (f"; it now reads: {visible(text)}" if text else "")
+            text = rowdigests.line_text(real, change.number) if noun == "line" and quote else None
+            message = f"{where} {_verb(change.kind)}" + (f"; it now reads: {visible(redact(text) or '')}" if text
+                                                         else "")
         yield source, message, where, None, None
     if len(found) > MAX_NAMED:
         yield source, f"… and {len(found) - MAX_NAMED} more changed {noun}s in {source}", None, None, None
@@ -84,8 +91,8 @@ def _verb(kind: str) -> str:
     return {"changed": "was changed", "added": "was added", "removed": "were removed"}.get(kind, kind)
 
 
-def _moves(manifest: Mapping[str, Any], out: Path, root: Path | None,
-           changed: Sequence[str]) -> Iterator[tuple[str, str, str | None, Any, Any]]:
+def _moves(manifest: Mapping[str, Any], out: Path, root: Path | None, changed: Sequence[str],
+           pseudonymise_key: bytes | None = None) -> Iterator[tuple[str, str, str | None, Any, Any]]:
     """Each subject whose score or grade differs when the inputs as they are now are scored."""
     where = ", ".join(changed)
     cards_path = out / "scorecards.jsonl"
@@ -94,7 +101,7 @@ def _moves(manifest: Mapping[str, Any], out: Path, root: Path | None,
             None, None, None
         return
     try:
-        now = rerun(manifest, root)
+        now = rerun(manifest, root, pseudonymise_key=pseudonymise_key)
     except QualiscoreError as exc:
         yield where, f"scored as they are now, the inputs fail: {exc.message}", None, None, None
         return

@@ -24,6 +24,7 @@ from . import rowdigests
 from ._display import json_shown
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import indicator_ids, render_formats
+from .model import PRIVACY_POLICIES
 from .provenance import FORMAT, MANIFEST, SAMPLE_FORMAT, manifest_dict, sha256_bytes, sha256_file
 from .rulesrepo import OBJECT_ID
 from .scorecard import rejects_csv, scorecards_csv, scorecards_jsonl
@@ -200,6 +201,16 @@ def _date(value: Any, pointer: str, path: Path) -> None:
     _damaged(path, pointer, "a date (YYYY-MM-DD) that exists", value)
 
 
+def _key_id(value: Any, pointer: str, path: Path) -> None:
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
+        _damaged(path, pointer, "a key id (16 lower-case hex digits)", value)
+
+
+def _policy(value: Any, pointer: str, path: Path) -> None:
+    if value not in PRIVACY_POLICIES:
+        _damaged(path, pointer, "pseudonymise, redact or drop", value)
+
+
 def _object_id(value: Any, pointer: str, path: Path) -> None:
     if not isinstance(value, str) or not OBJECT_ID.fullmatch(value):
         _damaged(path, pointer, "a git object id (40 or 64 lower-case hex digits)", value)
@@ -266,6 +277,7 @@ def _object(required: Mapping[str, Check], optional: Mapping[str, Check] | None 
 
 
 _TEXTS = _list(_TEXT)
+_PRIVACY = _object({"fields": _mapping(_TEXT, _mapping(_TEXT, _policy)), "key_id": _or_null(_key_id)})
 _ENGINE = _object({"name": _TEXT, "version": _TEXT, "engine": _TEXT})
 _SCHEMES = _list(_object({"id": _TEXT, "version": _TEXT, "path": _TEXT, "sha256": _sha256,
                           "effective_from": _date, "effective_to": _or_null(_date), "scorecards": _count},
@@ -290,11 +302,14 @@ _MANIFEST = _object({
     "options": _object({}, {"by": _or_null(_TEXTS), "engine": _or_null(_TEXT), "encoding": _or_null(_TEXT),
                             "max_rejects": _or_null(_TEXT), "as_of": _or_null(_date),
                             "scheme_path": _or_null(_TEXT), "data": _TEXTS, "formats": _TEXTS,
-                            "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL}),
+                            "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL,
+                            "pseudonymise_key_id": _key_id}),
     "outputs": _mapping(_file_name, _sha256),
 }, {
     # a scheme with several record sources: rows read = scored + rejected for each
     "sources": _mapping(_TEXT, _object({"read": _count, "scored": _count, "rejected": _count})),
+    # personal fields: policy by source and field, and the id of the pseudonymisation key
+    "privacy": _PRIVACY,
 })
 
 # An inspection sample (`qualiscore sample`): the scheme and inputs as a run's, the period, the outputs.
@@ -305,9 +320,9 @@ _SAMPLE_MANIFEST = _object({
     "inputs": _INPUTS,
     "period": _TEXT,
     "rows": _object({"read": _count, "rejected": _count, "in_period": _count, "sampled": _count}),
-    "options": _object({}),
+    "options": _object({}, {"pseudonymise_key_id": _key_id}),
     "outputs": _mapping(_file_name, _sha256),
-})
+}, {"privacy": _PRIVACY})
 
 # --------------------------------------------------------------------------- files the manifest names
 

@@ -38,11 +38,14 @@ FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime"
 PeriodUnit = Literal["day", "week", "month", "quarter", "year"]
 # What an indicator or dimension that does not count contributes: its weight to the others, 0 or 100.
 NotApplicableRule = Literal["redistribute", "zero", "full"]
+# What outputs hold of a personal field (privacy.py): a keyed token, "[redacted]", or nothing at all.
+PrivacyPolicy = Literal["pseudonymise", "redact", "drop"]
 
 # In the order the schema lists them: a measure's kind is the first of these keys it has.
 MEASURE_KINDS: tuple[MeasureKind, ...] = get_args(MeasureKind)
 SCORING_KINDS: tuple[ScoringKind, ...] = get_args(ScoringKind)
 THRESHOLD_TESTS: tuple[ThresholdTest, ...] = get_args(ThresholdTest)
+PRIVACY_POLICIES: tuple[PrivacyPolicy, ...] = get_args(PrivacyPolicy)
 # Measure kinds whose value is true or false, never a number a threshold could compare.
 TRUTH_KINDS: frozenset[MeasureKind] = frozenset({"any", "all"})
 
@@ -100,6 +103,12 @@ class RecordContract:
     timezone: str
     fields: tuple[Field, ...]
     other_columns: Literal["ignore", "refuse"] = "ignore"  # an input's columns no field reads
+    # Personal fields and what outputs may hold of them (privacy.py): (field, policy), in the written order.
+    personal: tuple[tuple[str, PrivacyPolicy], ...] = ()
+
+    def policy(self, name: str) -> PrivacyPolicy | None:
+        """The privacy policy of field ``name``; None when it is not declared personal."""
+        return dict(self.personal).get(name)
 
     def field(self, name: str) -> Field:
         """Look a field up by the name expressions use; fields stay a tuple to keep the written order."""
@@ -608,7 +617,8 @@ def compile_contract(rec: Mapping[str, Any]) -> RecordContract:
         )
         for name, f in rec["fields"].items()
     )
-    return RecordContract(rec["id"], rec.get("timezone", "UTC"), fields, rec.get("other_columns", "ignore"))
+    personal = tuple((name, policy) for name, policy in (rec.get("personal") or {}).items())
+    return RecordContract(rec["id"], rec.get("timezone", "UTC"), fields, rec.get("other_columns", "ignore"), personal)
 
 
 # --------------------------------------------------------------------------- calibration

@@ -101,6 +101,8 @@ class RunOptions:
     data: tuple[str, ...] = field(default=())
     allow_empty: bool = False  # publish a run that scores no row
     allow_missing_columns: bool = False  # publish although a field's column is missing from an input
+    # The secret of pseudonymised fields (privacy.py); the manifest records only its id, never the key.
+    pseudonymise_key: bytes | None = field(default=None, repr=False, compare=False)
 
     def manifest_dict(self, engine_used: str) -> dict[str, Any]:
         """The ``options`` object of manifest.json (``formats``, ``sheet`` and the ``allow_*`` only when given)."""
@@ -121,6 +123,10 @@ class RunOptions:
             out["allow_empty"] = True
         if self.allow_missing_columns:
             out["allow_missing_columns"] = True
+        if self.pseudonymise_key is not None:
+            from .privacy import key_id
+
+            out["pseudonymise_key_id"] = key_id(self.pseudonymise_key)
         return out
 
     @classmethod

@@ -38,7 +38,10 @@ def sha256_file(path: str | Path) -> str:
 def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
     """The manifest object; ``outputs`` are the hashes of the files it vouches for (name -> sha256)."""
     rejected_by_source = Counter(source for source, _ in {(p.source, p.row) for p in run.problems})
+    from .privacy import privacy_manifest
+
     grades = Counter(c.grade or "(none)" for c in run.scorecards)
+    privacy = privacy_manifest(run.schemes, run.options.get("pseudonymise_key_id"))
     versions = Counter(c.scheme_version for c in run.scorecards)
     return {
         "format": FORMAT,
@@ -61,6 +64,8 @@ def manifest_dict(run: Run, outputs: Mapping[str, str]) -> dict[str, Any]:
         "grades": dict(sorted(grades.items())),
         "options": run.options,
         "outputs": dict(sorted(outputs.items())),
+        # personal fields (privacy.py): each one's policy by source, and the id of the key (never the key)
+        **({"privacy": privacy} if privacy is not None else {}),
     }
 
 

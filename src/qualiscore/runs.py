@@ -26,6 +26,7 @@ from .engine.sources import versions_for
 from .errors import Location, NothingScoredError, UsageError
 from .model import RecordContract, Scheme
 from .options import RunOptions
+from .privacy import protect, require_key
 from .records import Dataset, InputFile, Problem, read_records, split_sheet
 from .records.database import QueryTable, query_source
 from .rulesrepo import GitPlace
@@ -55,6 +56,8 @@ def execute(scheme: str | Path | Scheme | Sequence[Scheme],
     is run on its database first, and its rows are scored as a table in memory (records.database).
     """
     schemes = _schemes(scheme)
+    if not callable(data):  # records in hand (a scheme's own tests) are not an export: no key is needed
+        require_key(schemes, options.pseudonymise_key)
     names = {src.name for s in schemes for src in s.sources}
     schemes = versions_for(schemes, isinstance(data, Mapping) or (
         not callable(data) and not isinstance(data, ArrowStream)
@@ -136,8 +139,10 @@ def _reader(data: Sequence[str | Path] | Reader, options: RunOptions, progress: 
 
 
 def read_inputs(paths: Sequence[str | Path], contract: RecordContract, options: RunOptions) -> Dataset:
-    """``paths`` typed against ``contract``, read as ``options`` say (encoding, sheet), as a run reads them."""
-    return read_records([str(p) for p in paths], contract, encoding=options.encoding, sheet=options.sheet)
+    """``paths`` typed against ``contract``, read as ``options`` say (encoding, sheet), as a run reads them:
+    personal fields de-identified with the options' key."""
+    return protect(read_records([str(p) for p in paths], contract, encoding=options.encoding, sheet=options.sheet),
+                   contract, options.pseudonymise_key)
 
 
 def _scored(progress: Progress | None) -> EngineProgress | None:
@@ -146,7 +151,7 @@ def _scored(progress: Progress | None) -> EngineProgress | None:
 
 
 def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *,
-          queries: Mapping[str, QueryTable] | None = None) -> Run:
+          queries: Mapping[str, QueryTable] | None = None, pseudonymise_key: bytes | None = None) -> Run:
     """The run ``manifest`` records, computed again from its scheme and inputs by the reference engine.
 
     Relative paths are resolved against ``base`` (default: the current directory). The
@@ -154,6 +159,7 @@ def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *,
     asked again: the repository may have moved on since), so it renders to the published
     bytes when nothing changed; ``verify`` checks the recorded places by themselves.
     ``queries``: the rows of the run's query files, already read again (by ``verify``), by recorded path.
+    ``pseudonymise_key``: the key of a run that pseudonymised personal fields (privacy.py).
     """
     root = Path(base) if base is not None else None
     recorded: dict[str, Any] = dict(manifest.get("options", {}))
@@ -172,7 +178,7 @@ def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *,
     elif queries:
         data = next(iter(queries.values()))
     schemes = load_versions(recorded_path(scheme_path, root))  # their place in git is the one recorded
-    run = execute(schemes, data, dataclasses.replace(options, engine="rows"))
+    run = execute(schemes, data, dataclasses.replace(options, engine="rows", pseudonymise_key=pseudonymise_key))
     return _as_recorded(dataclasses.replace(run, options=recorded), manifest)
 
 

@@ -41,8 +41,10 @@ from typing import Any
 from .errors import ExpressionError, UsageError
 from .expressions import Evaluator
 from .model import SamplingPlan, Scheme, Source
+from .privacy import REDACTED, key_id, privacy_manifest
 from .provenance import SAMPLE_FORMAT
 from .records import Dataset, InputFile, Problem
+from .redaction import redact
 from .scorecard import rejects_csv
 
 FORMAT = SAMPLE_FORMAT
@@ -157,13 +159,17 @@ def draw(scheme: Scheme, period: str, data: Dataset) -> Sample:
             continue
         strata.setdefault(stratum, []).append((_key(plan.seed or scheme.id, period, rid, weight), rid, record))
     quotas = _quotas(plan, {k: len(v) for k, v in strata.items()})
-    columns = plan.fields or tuple(f.name for f in contract.fields)
+    # A dropped personal field is no column; a redacted one shows [redacted]; text is redacted (redaction.py).
+    columns = tuple(c for c in plan.fields or tuple(f.name for f in contract.fields) if contract.policy(c) != "drop")
+    text = {f.name for f in contract.fields if f.type == "string"}  # free text; numbers and dates are left alone
+    shown = [(c, contract.policy(c) == "redact", c in text) for c in columns]
     rows: list[tuple[str, ...]] = []
     counts = []
     for stratum in sorted(strata):
         ranked = sorted(strata[stratum], key=lambda c: (-c[0], c[1]))[:quotas[stratum]]
         for _, _, record in sorted(ranked, key=lambda c: c[1]):
-            rows.append((stratum, *(key_text(record.get(c)) for c in columns)))
+            rows.append((stratum, *(REDACTED if hidden else (redact(key_text(record.get(c))) or "") if free
+                                    else key_text(record.get(c)) for c, hidden, free in shown)))
         eligible = len(strata[stratum])
         counts.append(Stratum(stratum, eligible + excluded.get(stratum, 0), excluded.get(stratum, 0), eligible,
                               len(ranked)))
@@ -214,6 +220,7 @@ def render(sample: Sample, options: Mapping[str, Any], *, xlsx: bool = False) ->
 
         files[WORKBOOK] = sheets_xlsx([("sample", ("stratum", *sample.columns), sample.rows)])
     rejected = {(p.source, p.row) for p in sample.problems}
+    privacy = privacy_manifest([sample.scheme], options.get("pseudonymise_key_id"))
     manifest = {
         "format": FORMAT,
         "engine": {"name": "qualiscore", "version": __version__, "engine": options.get("engine", "rows")},
@@ -226,6 +233,7 @@ def render(sample: Sample, options: Mapping[str, Any], *, xlsx: bool = False) ->
                  "sampled": len(sample.rows)},
         "options": dict(options),
         "outputs": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        **({"privacy": privacy} if privacy is not None else {}),
     }
     files["manifest.json"] = (json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode()
     return files
@@ -240,16 +248,18 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
 
 
 def options_dict(scheme_path: str | None, data: Sequence[str], period: str, engine: str, encoding: str | None,
-                 sheet: str | None, xlsx: bool) -> dict[str, Any]:
-    """What the manifest records to draw the sample again."""
+                 sheet: str | None, xlsx: bool, pseudonymise_key: bytes | None = None) -> dict[str, Any]:
+    """What the manifest records to draw the sample again (of a pseudonymisation key, its id only)."""
     return {"scheme_path": scheme_path, "data": list(data), "period": period, "engine": engine,
-            "encoding": encoding, "sheet": sheet, "formats": ["xlsx"] if xlsx else []}
+            "encoding": encoding, "sheet": sheet, "formats": ["xlsx"] if xlsx else [],
+            **({"pseudonymise_key_id": key_id(pseudonymise_key)} if pseudonymise_key is not None else {})}
 
 
 def read_source(scheme: Scheme, data: Sequence[str], engine: str, encoding: str | None,
-                sheet: str | None, period: str) -> Dataset:
+                sheet: str | None, period: str, pseudonymise_key: bytes | None = None) -> Dataset:
     """The sampled source's inputs (``NAME=PATH`` of the sampled source, or plain paths) typed by ``engine``:
-    every row's problems, and the records of the period (the others are never drawn)."""
+    every row's problems, and the records of the period (the others are never drawn); personal fields
+    de-identified with ``pseudonymise_key`` (privacy.py)."""
     from .engine import engine_named, resolve_engine
     from .engine.subjects import period_bounds
     from .options import RunOptions
@@ -266,7 +276,8 @@ def read_source(scheme: Scheme, data: Sequence[str], engine: str, encoding: str 
         else:
             paths.append(item)
     contract = scheme.records if source is None else source.contract
-    options = RunOptions(engine=engine, encoding=encoding, sheet=sheet)  # type: ignore[arg-type]
+    options = RunOptions(engine=engine, encoding=encoding, sheet=sheet,  # type: ignore[arg-type]
+                         pseudonymise_key=pseudonymise_key)
     plan = plan_of(scheme)
     _, first, last = period_bounds(period_start(period, plan.every), plan.every)
     rows = engine_named(resolve_engine(engine)).read(paths, contract, options)
@@ -280,7 +291,8 @@ def _period_field(scheme: Scheme) -> str:
     return source.period if source is not None and source.period else scheme.subject.period.field
 
 
-def resample(manifest: Mapping[str, Any], base: Any = None) -> dict[str, bytes]:
+def resample(manifest: Mapping[str, Any], base: Any = None, *,
+             pseudonymise_key: bytes | None = None) -> dict[str, bytes]:
     """The files of the sample ``manifest`` records, drawn again from its scheme and inputs (reference engine)."""
     from .rulesrepo import GitPlace
     from .runs import recorded_path
@@ -295,7 +307,7 @@ def resample(manifest: Mapping[str, Any], base: Any = None) -> dict[str, bytes]:
                                  git=GitPlace.from_manifest(recorded_scheme.get("git")))
     data = [str(recorded_path(i["path"], root)) for i in manifest["inputs"]]
     dataset = read_source(scheme, data, "rows", options.get("encoding"), options.get("sheet"),
-                          str(manifest["period"]))
+                          str(manifest["period"]), pseudonymise_key)
     sample = draw(scheme, str(manifest["period"]), dataclasses.replace(
         dataset, inputs=tuple(dataclasses.replace(i, path=rec["path"]) for i, rec in zip(
             dataset.inputs, manifest["inputs"])), problems=tuple(dataclasses.replace(

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import hashlib
 import heapq
 import json
 import math
@@ -781,7 +782,7 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
         "inspection_id", "interaction_id", "reviewer_id", "inspected_at", "score", "forbidden_phrase",
         "unauthorised_promise",
     ),
-    "complaints": ("ticket_id", "agent_id", "team", "filed_at", "category", "interaction_id"),
+    "complaints": ("ticket_id", "agent_id", "team", "filed_at", "category", "interaction_id", "customer_phone"),
 }
 
 COMPLAINT_CATEGORIES: tuple[str, ...] = ("服务态度", "处理时效", "问题未解决", "业务差错", "其他")
@@ -843,6 +844,13 @@ def _corrupt_source(table: str, row: list[str], kind: int, k: int, orphan: str) 
         row[3] = "2026-02-30T10:00:00+08:00"
     else:
         row[1] = ""  # agent_id missing
+
+
+def _customer_phone(seed: int, interaction_id: str) -> str:
+    """The mobile number a complaint was filed from: personal data, made up from a hash (no draw of the generator,
+    so every other value stays as it was)."""
+    digits = str(int.from_bytes(hashlib.sha256(f"{seed}:{interaction_id}".encode()).digest()[:8], "big"))
+    return f"1{3 + int(digits[0]) % 7}{digits[-9:]:0>9}"
 
 
 def _qa_score(transcript: str, resolved: bool, forbidden: bool, promise: bool, z: float) -> int:
@@ -922,7 +930,8 @@ def _tables(n: int, seed: int, start: str, months: int, agents: int | None,
                 0 if r < 0.4 else 1 if r < 0.65 else 3 if r < 0.85 else 4)
             delay = 7200 + rnd() * 165_600 if rnd() < 0.7 else 172_800 + rnd() * 1_123_200  # 2 h–2 d, else to 15 d
             later.append((_seconds_later(started, delay), "complaints",
-                          ["", agent_id, team, "", COMPLAINT_CATEGORIES[c], interaction_id if rnd() < 0.8 else ""]))
+                          ["", agent_id, team, "", COMPLAINT_CATEGORIES[c], interaction_id if rnd() < 0.8 else "",
+                           _customer_phone(seed, interaction_id)]))
         for moment, table, derived in later:
             if moment >= end:
                 continue

@@ -18,6 +18,7 @@ from .errors import DataError, Location, QualiscoreError, SchemeValidationError
 from .loader import load_path
 from .model import RecordContract, Scheme, TestCase, compile_tests
 from .options import RunOptions
+from .privacy import without_personal
 from .records import Dataset, records_from_dicts
 from .runs import execute
 from .schemes import load_scheme
@@ -188,7 +189,8 @@ def _inputs(scheme: Scheme, test: TestCase, base: Path, file: str) -> Any:
 def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResult:
     label = f"{scheme.id} {scheme.version}"
     try:
-        run = execute(scheme, _inputs(scheme, test, base, file), RunOptions(engine="rows"))
+        # A scheme's own worked examples are not exports: their subjects are named by the values as written.
+        run = execute(without_personal(scheme), _inputs(scheme, test, base, file), RunOptions(engine="rows"))
     except QualiscoreError as exc:
         text = exc.format()
         cut = f"\n… ({len(text) - MAX_ERROR_CHARS:,} more characters)" if len(text) > MAX_ERROR_CHARS else ""

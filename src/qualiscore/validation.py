@@ -32,6 +32,7 @@ from .model import (
     ITEM_TYPES,
     MEASURE_KINDS,
     NUMERIC_ITEM_TYPES,
+    PRIVACY_POLICIES,
     THRESHOLD_TESTS,
     TRUTH_KINDS,
     time_zone,
@@ -284,6 +285,8 @@ class _Lint:
         self.constants = dict_of(self.data.get("constants"))
         self.derive = dict_of(self.data.get("derive"))
         self.used: set[str] = set()
+        self.shown: set[str] = set()  # fields only listed in an output (a sample's columns), never read
+        self.in_expressions: set[str] = set()
         # Constant folding: the values of constants, and of derived values that use no record value.
         self.folder = _folder(self.constants)
         self.values = {n: v for n, v in self.constants.items() if n not in self.fields and n not in self.derive}
@@ -305,6 +308,7 @@ class _Lint:
         self.grades()
         self.tests()
         self.calibration()
+        self.personal()
         self.unused()
         return self.findings
 
@@ -604,6 +608,7 @@ class _Lint:
         except ExpressionError:
             return None
         self.used.update(expr.names)
+        self.in_expressions.update(expr.names)
         if not errors and self.folder is not None:
             folded = self.folder.fold(expr, self.values)
             for err in folded.errors:
@@ -990,7 +995,7 @@ class _Lint:
         for key in ("strata", "fields"):
             for i, name in enumerate(list_of(plan.get(key))):
                 if isinstance(name, str):
-                    self.used.add(name)
+                    (self.used if key == "strata" else self.shown).add(name)
                     if name not in own:
                         self.field_missing(name, f"/sampling/{key}/{i}", own, base)
         names = {n: "field" for n in own}
@@ -1203,13 +1208,78 @@ class _Lint:
                 out.extend(n for n in sorted(names) if n in self.fields and n not in out)
         return out
 
+    # -- personal data
+    def personal(self) -> None:
+        """Personal fields exist; a redacted or dropped one is read by nothing (the scores would change);
+        a pseudonymised one is text, and means the same wherever it is matched (lookups, subject keys)."""
+        policies: dict[str | None, dict[str, Any]] = {}
+        for source, base, spec in self.contracts:
+            fields = dict_of(spec.get("fields"))
+            own = policies.setdefault(source, {})
+            for name, policy in dict_of(spec.get("personal")).items():
+                ptr = f"{base}/personal/{escape_pointer_token(str(name))}"
+                if not isinstance(name, str) or policy not in PRIVACY_POLICIES:
+                    continue  # the schema reports it
+                if name not in fields:
+                    self.field_missing(name, ptr, fields, base)
+                    continue
+                own[name] = policy
+                self.shown.add(name)
+                ftype = dict_of(fields[name]).get("type")
+                if policy != "pseudonymise" and name in self.used:
+                    what = "the record id" if name == spec.get("id") else "read by the scheme (a measure, " \
+                        "where, derived value, key, lookup, period or sampling rule)"
+                    self.add("error", "personal-policy",
+                             f"{name!r} is {what}, so to {policy} it would change the scores", ptr,
+                             f"pseudonymise it: its token keeps equal values equal ({name}: pseudonymise)")
+                elif policy == "pseudonymise" and ftype != "string":
+                    self.add("error", "personal-type",
+                             f"{name!r} is {_a(ftype)} field, but pseudonymise replaces a value by a text token",
+                             ptr, f"declare {name!r} with type: string (ids of digits are text too), or redact or "
+                             "drop it if nothing reads it")
+                elif policy == "pseudonymise" and name in self.in_expressions:
+                    self.add("warning", "personal-in-expression",
+                             f"expressions see the token of {name!r}, not its value: comparing it with a constant "
+                             "or taking part of its text gives another result than on the raw value", ptr,
+                             "use it only as a key, to count, or compared with null or another pseudonymised field")
+        self.personal_matches(policies)
+
+    def personal_matches(self, policies: Mapping[str | None, Mapping[str, Any]]) -> None:
+        """A lookup key and the id it matches, and a subject key in every source, share one policy."""
+        if not self.several:
+            return
+        specs = {name: spec for name, _, spec in self.contracts}
+        for source, base, spec in self.contracts:
+            for li, lk in enumerate(list_of(spec.get("lookup"))):
+                lk = dict_of(lk)
+                other, key = lk.get("from"), lk.get("key")
+                their_id = dict_of(specs.get(other)).get("id") if isinstance(other, str) else None
+                if not isinstance(key, str) or not isinstance(their_id, str):
+                    continue
+                mine, theirs = policies.get(source, {}).get(key), policies.get(other, {}).get(their_id)
+                if mine != theirs:
+                    self.add("error", "personal-mismatch",
+                             f"key {key!r} is {_policy(mine)} here, but the id {their_id!r} of {other} is "
+                             f"{_policy(theirs)}, so no row would match", f"{base}/lookup/{li}/key",
+                             f"declare both with the same policy (e.g. {key}: pseudonymise in {source} and "
+                             f"{their_id}: pseudonymise in {other})")
+        group_by = [n for n in list_of(dict_of(self.data.get("subject")).get("group_by")) if isinstance(n, str)]
+        for name in group_by:
+            seen = {source: policies.get(source, {}).get(name) for source, _, spec in self.contracts
+                    if name in dict_of(spec.get("fields"))}
+            if len(set(seen.values())) > 1:
+                described = ", ".join(f"{_policy(p)} in {s}" for s, p in seen.items())
+                self.add("error", "personal-mismatch",
+                         f"subject key {name!r} is {described}, so the sources' subjects would never meet",
+                         "/subject/group_by", f"declare {name!r} with the same policy in every source")
+
     # -- unused
     def unused(self) -> None:
         for _, base, spec in self.contracts:
             if spec.get("other_columns") == "refuse":
                 continue  # a field may be declared only so that its column is allowed
             for name in dict_of(spec.get("fields")):
-                if name not in self.used:
+                if name not in self.used and name not in self.shown:
                     self.add("warning", "unused-field", f"field {name!r} is not used by any expression or key",
                              f"{base}/fields/{name}", "remove it, or use it; unused fields are still type-checked",
                              key=True)
@@ -1221,6 +1291,10 @@ class _Lint:
             if name not in self.used:
                 self.add("warning", "unused-derived", f"derived value {name!r} is not used", f"/derive/{name}",
                          "remove it or use it in a measure", key=True)
+
+
+def _policy(policy: Any) -> str:
+    return {"pseudonymise": "pseudonymised", "redact": "redacted", "drop": "dropped"}.get(policy, "not personal")
 
 
 def _a(word: Any) -> str:

@@ -112,6 +112,9 @@ COMMANDS: Mapping[str, LazyCommand] = {
                           "Create an Ed25519 key pair NAME.pem (private) and NAME.pub.pem for signing runs."),
     "report": LazyCommand("qualiscore.cli.report:command",
                           "Write a readable report of OUTDIR, an output directory of `evaluate`."),
+    "reveal": LazyCommand("qualiscore.cli.reveal:command",
+                          "Show the values behind TOKENs of a pseudonymised run, read again from its inputs with its "
+                          "key."),
     "revise": LazyCommand("qualiscore.cli.revise:command",
                           "Write the next version of a scheme: new dates, a changelog to fill in, tests moved."),
     "sample": LazyCommand("qualiscore.cli.sample:command",

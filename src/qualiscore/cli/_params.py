@@ -1,4 +1,4 @@
-"""Option types shared by the commands that run a scheme (`evaluate`, `explain`)."""
+"""Option types shared by the commands that run a scheme (`evaluate`, `explain`, `sample`, `verify`, ...)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,23 @@ FIELDS = FieldList()
 REJECT_LIMIT = RejectLimitType()
 DATE = click.DateTime(["%Y-%m-%d"])
 
+
+
+class KeyFile(click.ParamType):
+    """``--pseudonymise-key FILE``: the key's bytes (privacy.read_key), never its path's text, so no command
+    passes the path on by mistake."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bytes:
+        if isinstance(value, bytes):
+            return value
+        from ..privacy import read_key
+
+        return read_key(value)  # a UsageError, which the group prints as every library error
+
+
+PSEUDONYMISE_KEY = click.option(
+    "--pseudonymise-key", "pseudonymise_key", type=KeyFile(), default=None, metavar="FILE",
+    help="The secret key of a scheme's pseudonymised personal fields (docs/privacy.md): the same key gives the "
+         "same tokens. Make one with `head -c 32 /dev/urandom > qualiscore.key`; the manifest records only its id.")

@@ -19,6 +19,7 @@ from ..diff import (
 )
 from ..errors import EXIT_FINDINGS, EXIT_OK
 from . import DSN_FILE, echo, style
+from ._params import PSEUDONYMISE_KEY
 
 
 @click.command("diff")
@@ -30,8 +31,10 @@ from . import DSN_FILE, echo, style
               help="Also score these records (CSV/JSONL/Excel/Parquet) with both versions and show the impact; "
                    "repeatable. For schemes with several record sources, NAME=FILE for each source's input.")
 @click.option("--encoding", default=None, help="With --data: input text encoding (default: UTF-8, else GB18030).")
+@PSEUDONYMISE_KEY
 @DSN_FILE
-def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str | None) -> None:
+def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str | None,
+            pseudonymise_key: bytes | None) -> None:
     """Show what changed between two versions of a scheme, rule by rule.
 
     OLD and NEW are scheme files, or REV:path to read a committed version with
@@ -56,7 +59,7 @@ def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str 
     old_scheme, new_scheme = check_document(old_doc), check_document(new_doc)
     changes = diff_documents(old_doc, new_doc)
     changelog = review_changelog(old_doc, new_doc, changes)
-    result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding) if data else None
+    result = impact(old_scheme, new_scheme, [str(p) for p in data], encoding, pseudonymise_key) if data else None
     if fmt == "json":
         echo(render_json(old_doc, new_doc, changes, result, changelog=changelog), nl=False)
     elif fmt == "md":

@@ -19,7 +19,7 @@ from ..publish import publish
 from ..runs import check_publishable, execute
 from ..signing import SIGNATURE_FILE, key_fingerprint, sign_manifest
 from . import DSN_FILE, command_line, echo
-from ._params import DATE, FIELDS, REJECT_LIMIT
+from ._params import DATE, FIELDS, PSEUDONYMISE_KEY, REJECT_LIMIT
 
 
 @click.command("evaluate")
@@ -59,13 +59,14 @@ from ._params import DATE, FIELDS, REJECT_LIMIT
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
               help="columnar (needs qualiscore[fast]) is fast; rows is the reference; both give the same bytes. "
                    "auto: columnar when installed.")
+@PSEUDONYMISE_KEY
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @DSN_FILE
 def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...] | None, encoding: str | None,
             max_rejects: RejectLimit | None, as_of: dt.datetime | None, sign_key: str | None, operator: str | None,
             force: bool,
             allow_empty: bool, allow_missing_columns: bool, with_report: bool, formats: tuple[str, ...],
-            sheet: str | None, engine: str, quiet: bool) -> None:
+            sheet: str | None, engine: str, pseudonymise_key: bytes | None, quiet: bool) -> None:
     """Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
@@ -95,7 +96,7 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     options = RunOptions(engine=cast(EngineName, engine), by=by, as_of=as_of.date() if as_of else None,
                          encoding=encoding, sheet=sheet, max_rejects=max_rejects, formats=formats,
                          scheme_path=scheme, data=data, allow_empty=allow_empty,
-                         allow_missing_columns=allow_missing_columns)
+                         allow_missing_columns=allow_missing_columns, pseudonymise_key=pseudonymise_key)
     with progress_bar(quiet) as bar:
         run = execute(scheme, data, options, progress=bar)
     check_publishable(run, options)
@@ -109,7 +110,8 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
 
             stage.write(files)  # the report reads the run from the stage, then is listed in its manifest
             signer = key_fingerprint(Path(sign_key)) if sign_key else None
-            report = build_report(stage.path, published=Published(Path(outdir).name, signer=signer))
+            report = build_report(stage.path, published=Published(Path(outdir).name, signer=signer),
+                                  pseudonymise_key=pseudonymise_key)
             files = with_outputs(run, files, {REPORT: report.encode("utf-8")})
         if sign_key:
             files[SIGNATURE_FILE] = sign_manifest(files[MANIFEST], Path(sign_key), operator=operator,

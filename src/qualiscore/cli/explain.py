@@ -19,7 +19,7 @@ from ..options import RunOptions
 from ..runs import execute
 from ..scorecard import scorecard_dict
 from . import DSN_FILE, echo, fail
-from ._params import DATE, FIELDS
+from ._params import DATE, FIELDS, PSEUDONYMISE_KEY
 
 
 @click.command("explain")
@@ -31,9 +31,10 @@ from ._params import DATE, FIELDS
 @click.option("--encoding", default=None, help="With SCHEME DATA: input text encoding.")
 @click.option("--as-of", type=DATE, default=None,
               help="With a directory of versions: use the version in force on this date.")
+@PSEUDONYMISE_KEY
 @DSN_FILE
 def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...] | None, encoding: str | None,
-            as_of: dt.datetime | None) -> None:
+            as_of: dt.datetime | None, pseudonymise_key: bytes | None) -> None:
     """Explain one scorecard: every value, band, weight and contribution.
 
     SOURCE is an output directory of `evaluate`, or a scheme followed by data files.
@@ -57,7 +58,8 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
     else:
         if len(source) < 2:
             raise click.UsageError("give an output directory, or a scheme followed by data files")
-        options = RunOptions(engine="rows", by=by, as_of=as_of.date() if as_of else None, encoding=encoding)
+        options = RunOptions(engine="rows", by=by, as_of=as_of.date() if as_of else None, encoding=encoding,
+                             pseudonymise_key=pseudonymise_key)
         run = execute(source[0], source[1:], options)
         match = [c for c in run.scorecards if c.subject == subject]
         if not match:

@@ -8,6 +8,7 @@ import click
 
 from ..report import FORMATS, write_report
 from . import echo
+from ._params import PSEUDONYMISE_KEY
 
 
 @click.command("report")
@@ -21,7 +22,9 @@ from . import echo
               help="Output directory of `evaluate --by FIELD` to chart as a breakdown (repeatable).")
 @click.option("--no-recompute", is_flag=True,
               help="Do not re-evaluate the scheme's breakdowns (team, channel…) from the run's inputs.")
-def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...], no_recompute: bool) -> None:
+@PSEUDONYMISE_KEY
+def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...], no_recompute: bool,
+            pseudonymise_key: bytes | None) -> None:
     """Write a readable report of OUTDIR, an output directory of `evaluate`.
 
     The HTML page needs no network (charts, styles and data are inlined) and needs
@@ -39,5 +42,6 @@ def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...],
       qualiscore report out/ --format md -o review.md
       qualiscore report out/ --by-dir out-team --by-dir out-channel
     """
-    target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute)
+    target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute,
+                          pseudonymise_key=pseudonymise_key)
     echo(f"report: {target} ({target.stat().st_size:,} bytes)")

@@ -24,6 +24,7 @@ from ..sampling import (
 from ..schemes import load_versions
 from ..signing import SIGNATURE_FILE, sign_manifest
 from . import command_line, echo
+from ._params import PSEUDONYMISE_KEY
 
 
 @click.command("sample")
@@ -46,10 +47,11 @@ from . import command_line, echo
 @click.option("--operator", default=None, metavar="NAME",
               help="Who draws the signed sample (default: the login name). Needs --sign-key.")
 @click.option("--force", is_flag=True, help="Replace OUTDIR even if it holds more than an earlier output.")
+@PSEUDONYMISE_KEY
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, formats: tuple[str, ...],
             encoding: str | None, sheet: str | None, engine: str, sign_key: str | None, operator: str | None,
-            force: bool, quiet: bool) -> None:
+            force: bool, pseudonymise_key: bytes | None, quiet: bool) -> None:
     """Draw the inspection sample of one PERIOD from DATA with SCHEME's sampling plan.
 
     SCHEME is a scheme file, or a directory of its versions (the version in force on the
@@ -71,9 +73,10 @@ def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, format
     if operator is not None and not sign_key:
         raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
     chosen = chosen_version(load_versions(scheme, locate=True), period)
-    dataset = read_source(chosen, data, engine, encoding, sheet, period)
+    dataset = read_source(chosen, data, engine, encoding, sheet, period, pseudonymise_key)
     drawn = draw(chosen, period, dataset)
-    options = options_dict(scheme, data, period, resolve_engine(engine), encoding, sheet, "xlsx" in formats)
+    options = options_dict(scheme, data, period, resolve_engine(engine), encoding, sheet, "xlsx" in formats,
+                           pseudonymise_key)
     files = render(drawn, options, xlsx="xlsx" in formats)
     if sign_key:
         files[SIGNATURE_FILE] = sign_manifest(files[MANIFEST], Path(sign_key), operator=operator,

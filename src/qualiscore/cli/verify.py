@@ -13,6 +13,7 @@ from ..manifest import read_manifest, write_file_atomically
 from ..verdict import FORMATS
 from ..verify import EXIT_SIGNER_UNCHECKED, Report, verify
 from . import DSN_FILE, command_line, echo, style
+from ._params import PSEUDONYMISE_KEY
 
 
 @click.command("verify")
@@ -39,9 +40,11 @@ from . import DSN_FILE, command_line, echo, style
                    ".json, .md or .html) and print the verdict as text.")
 @click.option("--record-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="KEY",
               help="Sign the verification record with your Ed25519 private key (see `qualiscore keygen`).")
+@PSEUDONYMISE_KEY
 @DSN_FILE
 def command(outdir: str, base: str | None, trusted_keys: str | None, public_key: str | None, rules_rev: str | None,
-            rules_repo: str | None, fmt: str | None, record_path: str | None, record_key: str | None) -> None:
+            rules_repo: str | None, fmt: str | None, record_path: str | None, record_key: str | None,
+            pseudonymise_key: bytes | None) -> None:
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed it.
 
     Checks the signature (manifest.json.sig) and whether its key is trusted, the SHA-256
@@ -75,6 +78,8 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     found to check the signer (the mildest: any other problem's status comes first);
     18 a query input (.sql) could not be run again to check its rows: no DSN given
     (QUALISCORE_DSN or --dsn-file), or the database refused;
+    19 the run pseudonymised personal fields and no --pseudonymise-key was given;
+    20 the key given is not the run's (its id differs from the manifest's);
     2 --rules-repo is not a repository or has no revision REV.
     Examples:
       qualiscore verify out/
@@ -91,7 +96,7 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     """
     record_fmt = _record_format(fmt, record_path, record_key)
     report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys, rules_rev=rules_rev,
-                    rules_repo=rules_repo)
+                    rules_repo=rules_repo, pseudonymise_key=pseudonymise_key)
     if record_fmt is not None:
         record = verdict.build(report, read_manifest(outdir), command=command_line())
         if record_key is not None:
@@ -158,6 +163,7 @@ def _print(report: Report, outdir: str) -> None:
             kinds = {d.kind for d in report.discrepancies}
             why = "an input was a table in memory, which no file holds" if "input-in-memory" in kinds \
                 else "the query's rows could not be read again" if "input-unreachable" in kinds \
+                else "the run's pseudonymisation key was not given" if kinds & {"key-missing", "key-mismatch"} \
                 else "the scheme or an input is not the one the run used"
             echo(f"  (not recomputed: {why})")
         for line in report.approved:

@@ -18,6 +18,7 @@ from .._plain import is_number
 from ..errors import UsageError
 from ..model import Scheme
 from ..options import RunOptions
+from ..privacy import joint
 from ..scorecard import Scorecard, rounded
 
 if TYPE_CHECKING:
@@ -176,11 +177,12 @@ def _numeric(v: Any) -> float | None:
 
 
 def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.PathLike[str]] | str,
-           encoding: str | None = None) -> Impact:
+           encoding: str | None = None, pseudonymise_key: bytes | None = None) -> Impact:
     """Score ``paths`` with both versions (each reading them with its own contract) and compare.
 
     Effective dates are ignored: the point is to back-test the new rules on old data.
-    Subjects are matched by subject key.
+    Subjects are matched by subject key. A field either version declares personal is
+    de-identified on both sides (privacy.joint), so no raw value is shown and subjects still meet.
     """
     files = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     if bool(old_scheme.sources) != bool(new_scheme.sources):
@@ -190,8 +192,9 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
             f"{', '.join(s.name for s in several.sources)}, so no one set of records is scored by both",
             hint="compare the rules without --data, and score each version on its own data with `qualiscore "
                  "evaluate`; or write the next version with the same sources (`qualiscore revise`)")
-    old_run = _run(old_scheme, files, encoding)
-    new_run = _run(new_scheme, files, encoding)
+    old_scheme, new_scheme = joint(old_scheme, new_scheme), joint(new_scheme, old_scheme)
+    old_run = _run(old_scheme, files, encoding, pseudonymise_key)
+    new_run = _run(new_scheme, files, encoding, pseudonymise_key)
     decimals = max(old_scheme.decimals, new_scheme.decimals)
     old_cards = {c.subject: c for c in old_run.scorecards}
     new_cards = {c.subject: c for c in new_run.scorecards}
@@ -258,13 +261,13 @@ def _least_stable(m: SubjectMove) -> float:
     return min(x for x in (m.old_stability, m.new_stability, 1.0) if x is not None)
 
 
-def _run(scheme: Scheme, files: Sequence[str], encoding: str | None) -> Run:
+def _run(scheme: Scheme, files: Sequence[str], encoding: str | None, pseudonymise_key: bytes | None) -> Run:
     """``files`` read with the scheme's own contract and scored as `evaluate` scores them (the engine it
     would choose): the one place this package runs a scheme. Imported here, so that reading a changelog
     (validation) never loads the engine."""
     from ..runs import execute
 
-    return execute(scheme, files, RunOptions(encoding=encoding))
+    return execute(scheme, files, RunOptions(encoding=encoding, pseudonymise_key=pseudonymise_key))
 
 
 def _grade_order(old: Scheme, new: Scheme) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from ..errors import ExpressionError
 from ..expressions import Evaluator, Expression, as_number
 from ..model import Measure, RecordContract, Scheme
 from ..options import RunOptions
+from ..privacy import protect
 from ..records import Dataset, Problem, read_records, records_from_table
 from ..scorecard import Scorecard
 from . import common, measures, routing
@@ -239,20 +240,23 @@ def reader(source: Source, options: RunOptions) -> Callable[[RecordContract], Da
     """A function typing ``source`` against a version's record contract.
 
     A Dataset is already typed: every version scores it as it is. Arrow data is a table
-    in memory, read as a Parquet file is (records.arrow).
+    in memory, read as a Parquet file is (records.arrow). Files and tables read here have
+    the contract's personal fields de-identified at once (privacy.protect).
     """
     if isinstance(source, DatasetRows):
         return lambda _contract: source.dataset
     if isinstance(source, Dataset):
         return lambda _contract: source
+    key = options.pseudonymise_key
     if isinstance(source, ArrowStream):
         from ..records.arrow import table_of
 
         table = table_of(source)  # converted and hashed once, typed against each version's contract
-        return lambda contract: records_from_table(table, contract)
+        return lambda contract: protect(records_from_table(table, contract), contract, key)
     paths = source_paths(source)
     assert paths is not None
-    return lambda contract: read_records(list(paths), contract, encoding=options.encoding, sheet=options.sheet)
+    return lambda contract: protect(read_records(list(paths), contract, encoding=options.encoding,
+                                                 sheet=options.sheet), contract, key)
 
 
 def _problem_order(p: Problem) -> tuple[str, int, str]:

@@ -24,6 +24,7 @@ from ..errors import QualiscoreError
 from ..manifest import find_recorded, read_manifest
 from ..model import Scheme
 from ..options import RunOptions
+from ..redaction import redact
 from ..runs import execute, read_inputs, recorded_options
 from ..scorecard import scorecard_dict
 from .files import read_cards
@@ -92,7 +93,7 @@ def _rows_from_cards(cards: Iterable[Mapping[str, Any]], fields: Sequence[str]) 
     rows = []
     for c in cards:
         keys = c.get("keys") or {}
-        value = "/".join(str(keys.get(f, "")) for f in fields)
+        value = redact("/".join(str(keys.get(f, "")) for f in fields)) or ""  # a label shows no phone or e-mail
         rows.append(BreakdownRow(value, c.get("period"), (c.get("scheme") or {}).get("version"),
                                  finite_float(c.get("score")), c.get("grade"), int(c.get("records") or 0)))
     return tuple(rows)
@@ -102,7 +103,7 @@ def _mean_rows(pairs: Iterable[tuple[str, Mapping[str, Any]]]) -> tuple[Breakdow
     """Mean subject score per (value, period): for record-level schemes or composite subject keys."""
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for value, c in pairs:
-        groups[(value, c.get("period") or "")].append(c)
+        groups[(redact(value) or "", c.get("period") or "")].append(c)
     rows = []
     for (value, period), cs in sorted(groups.items()):
         scores = [float(c["score"]) for c in cs if c.get("score") is not None]
@@ -158,7 +159,8 @@ def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir:
 
 
 def collect_breakdowns(outdir: Path, manifest: Mapping[str, Any], cards: Sequence[Mapping[str, Any]],
-                       schemes: Sequence[Scheme], by_dirs: Sequence[Path], recompute: bool) -> Breakdowns:
+                       schemes: Sequence[Scheme], by_dirs: Sequence[Path], recompute: bool,
+                       pseudonymise_key: bytes | None = None) -> Breakdowns:
     """The scheme's breakdowns of a run: from ``by_dirs`` first, then its own scorecards, then recomputed."""
     descriptions = field_descriptions(schemes)
     fields = list(dict.fromkeys(f for s in schemes for f in s.subject.breakdowns))
@@ -184,13 +186,13 @@ def collect_breakdowns(outdir: Path, manifest: Mapping[str, Any], cards: Sequenc
     if todo and not recompute:
         notes.append(f"Breakdowns by {', '.join(todo)} were not recomputed (--no-recompute).")
     elif todo:
-        shown += _recomputed(todo, outdir, manifest, schemes, cards, descriptions, notes)
+        shown += _recomputed(todo, outdir, manifest, schemes, cards, descriptions, notes, pseudonymise_key)
     return Breakdowns(tuple(fields), tuple(shown), tuple(notes))
 
 
 def _recomputed(todo: Sequence[str], outdir: Path, manifest: Mapping[str, Any], schemes: Sequence[Scheme],
                 cards: Sequence[Mapping[str, Any]], descriptions: Mapping[str, str],
-                notes: list[str]) -> list[Breakdown]:
+                notes: list[str], pseudonymise_key: bytes | None = None) -> list[Breakdown]:
     """Breakdowns by the ``todo`` fields from the run's own inputs, read with its own options (encoding,
     sheet, as_of): pooled records, or record means. Both engines give the same scorecards, so the one
     installed here scores them."""
@@ -200,7 +202,8 @@ def _recomputed(todo: Sequence[str], outdir: Path, manifest: Mapping[str, Any], 
         notes.append(f"{cannot}: {why}.")
         return []
     try:
-        options = dataclasses.replace(recorded_options(manifest), engine="auto", data=tuple(map(str, paths)))
+        options = dataclasses.replace(recorded_options(manifest), engine="auto", data=tuple(map(str, paths)),
+                                      pseudonymise_key=pseudonymise_key)
     except QualiscoreError as exc:
         notes.append(f"{cannot}: {exc.message}")
         return []

@@ -18,13 +18,15 @@ FORMATS = ("html", "md")
 
 
 def build_report(outdir: str | Path, *, fmt: str = "html", by_dirs: Sequence[str | Path] = (),
-                 recompute: bool = True, published: Published | None = None) -> str:
+                 recompute: bool = True, published: Published | None = None,
+                 pseudonymise_key: bytes | None = None) -> str:
     """The report of the output directory ``outdir`` as text: ``html`` (self-contained page) or ``md``.
 
     ``by_dirs`` are output directories of ``evaluate --by FIELD`` to chart as breakdowns;
     without them (and unless ``recompute`` is false) the scheme's breakdown fields are
     re-evaluated from the run's own inputs when they are on disk and unchanged.
     ``published``: the report is one of the run's outputs (``evaluate --report``).
+    ``pseudonymise_key``: the key of a run that pseudonymised personal fields, to recompute breakdowns.
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown report format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
@@ -34,12 +36,14 @@ def build_report(outdir: str | Path, *, fmt: str = "html", by_dirs: Sequence[str
         return sample_report(outdir, fmt)
     if fmt == "html":
         plotly_modules()  # fail before any work when plotly is missing
-    view = build_view(load_run(outdir, by_dirs=by_dirs, recompute=recompute, published=published))
+    view = build_view(load_run(outdir, by_dirs=by_dirs, recompute=recompute, published=published,
+                               pseudonymise_key=pseudonymise_key))
     return render_markdown(view) if fmt == "md" else render_html(view)
 
 
 def write_report(outdir: str | Path, path: str | Path | None = None, fmt: str = "html", *,
-                 by_dirs: Sequence[str | Path] = (), recompute: bool = True) -> Path:
+                 by_dirs: Sequence[str | Path] = (), recompute: bool = True,
+                 pseudonymise_key: bytes | None = None) -> Path:
     """Write the report (default ``OUTDIR/report.html`` or ``report.md``) atomically; return its path.
 
     A report written into ``outdir`` is recorded with its SHA-256 in ``OUTDIR/reports.json``
@@ -56,7 +60,8 @@ def write_report(outdir: str | Path, path: str | Path | None = None, fmt: str = 
                           "would make the run fail `qualiscore verify`",
                           hint="give the report another name with -o, e.g. -o "
                                f"{out / ('report-2.' + fmt)}, or write it outside {out}")
-    data = build_report(outdir, fmt=fmt, by_dirs=by_dirs, recompute=recompute).encode("utf-8")
+    data = build_report(outdir, fmt=fmt, by_dirs=by_dirs, recompute=recompute,
+                        pseudonymise_key=pseudonymise_key).encode("utf-8")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_file_atomically(target, data)

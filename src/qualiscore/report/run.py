@@ -83,7 +83,7 @@ def _grade_order(schemes: Sequence[Scheme], cards: Sequence[Mapping[str, Any]]) 
 
 
 def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recompute: bool = True,
-             published: Published | None = None) -> RunOutput:
+             published: Published | None = None, pseudonymise_key: bytes | None = None) -> RunOutput:
     """Everything the report shows, read from ``outdir`` (and the run's inputs for breakdowns).
 
     ``published``: ``outdir`` is the staging directory of a run whose outputs will include the report.
@@ -100,7 +100,8 @@ def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recomput
     output_problems = check_outputs(manifest, out)
     signature = ((Signature(published.signer, None, None) if published.signer else None) if published is not None
                  else _signature(out))
-    breakdowns = collect_breakdowns(out, manifest, cards, schemes, [Path(d) for d in by_dirs], recompute)
+    breakdowns = collect_breakdowns(out, manifest, cards, schemes, [Path(d) for d in by_dirs], recompute,
+                                    pseudonymise_key)
     return RunOutput(out, manifest, "" if published is not None else digest, tuple(cards), tuple(rejects),
                      tuple(schemes), tuple(_grade_order(schemes, cards)), tuple(notes), tuple(output_problems), signature,
                      published is not None, published.name if published is not None else out.name,

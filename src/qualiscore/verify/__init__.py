@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__, inputchanges
 from ..errors import DamagedOutputError
 from ..manifest import MANIFEST, RECORD_FILES, REPORTS_FILE, read_manifest, read_reports, sha256_file
+from ..privacy import key_id
 from ..provenance import SAMPLE_FORMAT
 from ..records import split_sheet
 from ..records.arrow import FORMAT as TABLE_FORMAT
@@ -45,6 +46,8 @@ EXIT_OUTPUT_CHANGED = 13
 EXIT_NOT_REPRODUCED = 14
 EXIT_SIGNER_UNCHECKED = 17  # the mildest: a valid signature whose key nothing said to trust
 EXIT_INPUT_UNREACHABLE = 18  # a query input cannot be run again (no DSN, the database refuses): not recomputed
+EXIT_KEY_MISSING = 19  # the run pseudonymised personal fields and no --pseudonymise-key was given: not recomputed
+EXIT_KEY_MISMATCH = 20  # the key given is not the one the run was made with (its id differs): not recomputed
 
 _EXIT = {
     "signature": EXIT_SIGNATURE,
@@ -63,6 +66,8 @@ _EXIT = {
     "recompute-failed": EXIT_NOT_REPRODUCED,
     "signer-unchecked": EXIT_SIGNER_UNCHECKED,
     "scheme-git-mismatch": EXIT_NOT_REPRODUCED,
+    "key-missing": EXIT_KEY_MISSING,
+    "key-mismatch": EXIT_KEY_MISMATCH,
 }
 
 
@@ -130,7 +135,7 @@ class Report:
 
 def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None,
            trusted_keys: str | Path | None = None, rules_rev: str | None = None,
-           rules_repo: str | Path | None = None) -> Report:
+           rules_repo: str | Path | None = None, pseudonymise_key: bytes | None = None) -> Report:
     """Check the signature and its signer, every hash the manifest records, then recompute and compare.
 
     The signer is looked up in ``trusted_keys`` or ``public_key`` (either requires a
@@ -138,6 +143,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     also requires every scheme of the run to be exactly its file at that revision of the
     rules repository: ``rules_repo``, or the repository holding the scheme file
     (UsageError when ``rules_repo`` is not a repository or has no such revision).
+    ``pseudonymise_key``: the key of a run that pseudonymised personal fields, which recomputing it needs.
     """
     out = Path(outdir)
     manifest = read_manifest(out)
@@ -190,22 +196,40 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
             found.append(Discrepancy("output-extra", name, f"{name}/ is a folder the run did not write"))
         elif name not in outputs and name not in RECORD_FILES and name not in later:
             found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
+    found.extend(_key_problems(manifest, pseudonymise_key))
     changed = [d.file for d in found if d.kind == "input-changed"]
     if changed and manifest["format"] != SAMPLE_FORMAT and not any(
             d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory", "input-unreachable")
             for d in found):
         found += [Discrepancy("input-changed", file, message, subject=subject, published=old, recomputed=new)
-                  for file, message, subject, old, new in inputchanges.explain(manifest, out, root, changed)]
+                  for file, message, subject, old, new in inputchanges.explain(manifest, out, root, changed,
+                                                                               pseudonymise_key)]
     recomputed = False
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing", "input-in-memory",
-                          "input-unreachable") for d in found):
+                          "input-unreachable", "key-missing", "key-mismatch") for d in found):
         recomputed = True
-        found.extend(_recompute(manifest, out, root, queries))
+        found.extend(_recompute(manifest, out, root, queries, pseudonymise_key))
     found = _dedupe(found)
     checks = _checks(manifest, found, seen, rows_seen, signed.status, recomputed, rules_rev, later)
     return Report(str(out), tuple(found), recomputed, signed.envelope.fingerprint if signed.envelope else None,
                   tuple(sorted(later)), schemes.notes, schemes.approved, signed.status, signed.envelope, signed.owner,
                   signed.trusted_keys, checks, sha256_file(out / MANIFEST))
+
+
+def _key_problems(manifest: Mapping[str, Any], key: bytes | None) -> list[Discrepancy]:
+    """A run that pseudonymised personal fields is recomputed only with its own key (the ids must match)."""
+    recorded = (manifest.get("privacy") or {}).get("key_id")
+    if recorded is None:
+        return []
+    if key is None:
+        return [Discrepancy("key-missing", MANIFEST, "the run pseudonymised personal fields with the key "
+                            f"{recorded}, and no --pseudonymise-key was given, so it was not recomputed",
+                            details=("give the key the run was made with: --pseudonymise-key FILE",))]
+    if key_id(key) != recorded:
+        return [Discrepancy("key-mismatch", MANIFEST, f"the key given (id {key_id(key)}) is not the key the run "
+                            f"was made with (id {recorded}), so it was not recomputed",
+                            details=("give the key the run was made with: the ids must match",))]
+    return []
 
 
 def _in_memory(entry: Mapping[str, Any]) -> Discrepancy:

@@ -26,7 +26,8 @@ from .discrepancy import Discrepancy
 UNRECOMPUTED = ("report.html",)
 
 def _recompute(manifest: dict[str, Any], out: Path, root: Path | None,
-               queries: Mapping[str, QueryTable] | None = None) -> list[Discrepancy]:
+               queries: Mapping[str, QueryTable] | None = None,
+               pseudonymise_key: bytes | None = None) -> list[Discrepancy]:
     listed = [name for name in manifest["outputs"] if name in UNRECOMPUTED]
     published = {name: (out / name).read_bytes() for name in listed
                  if (out / name).is_file() and sha256_file(out / name) == manifest["outputs"][name]}
@@ -34,9 +35,10 @@ def _recompute(manifest: dict[str, Any], out: Path, root: Path | None,
         if manifest["format"] == SAMPLE_FORMAT:  # an inspection sample: drawn again
             from ..sampling import resample
 
-            fresh = resample(manifest, root)
+            fresh = resample(manifest, root, pseudonymise_key=pseudonymise_key)
         else:
-            fresh = render_outputs(rerun(manifest, root, queries=queries), published)
+            fresh = render_outputs(rerun(manifest, root, queries=queries, pseudonymise_key=pseudonymise_key),
+                                   published)
     except QualiscoreError as exc:
         return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
     found = []

@@ -42,7 +42,7 @@ class ColumnarEngine:
     def evaluate(self, schemes: Sequence[Scheme], source: Source, options: RunOptions, *,
                  progress: Progress | None = None) -> Run:
         ordered = routing.versions_to_use(schemes, options.as_of)
-        inputs = Inputs.of(source, options)
+        inputs = Inputs.of(source, options, personal=any(s.records.personal for s in ordered))
         try:
             run = _score_one(ordered[0], inputs, options.by) if len(ordered) == 1 else \
                 score_versions(ordered, inputs, options.by)
@@ -64,7 +64,7 @@ class ColumnarEngine:
             return source
         if isinstance(source, Dataset):
             return rows.ENGINE.read(source, contract, options)
-        return read_inputs(Inputs.of(source, options), contract)
+        return read_inputs(Inputs.of(source, options, personal=bool(contract.personal)), contract)
 
 
 ENGINE = ColumnarEngine()

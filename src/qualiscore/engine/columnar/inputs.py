@@ -60,7 +60,9 @@ class Inputs:
     typed: ColumnarData | None = None  # rows typed already (a source joined by a lookup)
 
     @classmethod
-    def of(cls, source: Source, options: RunOptions) -> Inputs:
+    def of(cls, source: Source, options: RunOptions, *, personal: bool = False) -> Inputs:
+        """``personal``: a contract declares personal fields, so files and tables are read by the records
+        package, de-identified (privacy.protect), and scored as a Dataset is: no raw value reaches a frame."""
         from .reader import ColumnarData
 
         if isinstance(source, ColumnarData):
@@ -69,8 +71,10 @@ class Inputs:
         if isinstance(source, DatasetRows):
             source = source.dataset
         table = table_of(source) if isinstance(source, ArrowStream) else None
-        return cls(source_paths(source), reader(table if table is not None else source, options), options.encoding,
-                   options.sheet, table)
+        read = reader(table if table is not None else source, options)
+        if personal:
+            return cls(None, read, options.encoding, options.sheet)
+        return cls(source_paths(source), read, options.encoding, options.sheet, table)
 
 
 @dataclass
