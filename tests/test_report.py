@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from qualiscore import __version__
 from qualiscore._install import install_hint
 from qualiscore.cli import cli
 from qualiscore.errors import DamagedOutputError
@@ -133,7 +134,7 @@ def test_run_facts(page: str, outdir: Path) -> None:
     manifest_sha = hashlib.sha256((outdir / "manifest.json").read_bytes()).hexdigest()
     run = section(page, "run")
     for fact in ("cs-quality", "2026Q2", "客服服务质量评价方案（2026年第二季度）", "服务质量委员会, 2026-03-20",
-                 "read 3,000 = scored 2,970 + rejected 30", manifest_sha, "qualiscore 0.1.0",
+                 "read 3,000 = scored 2,970 + rejected 30", manifest_sha, f"qualiscore {__version__}",
                  "2026-04-01 – 2026-06-30"):
         assert fact in run, fact
     assert "Data period 数据期间</dt><dd>2026-04 – 2026-06</dd>" in run
