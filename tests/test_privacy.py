@@ -8,7 +8,9 @@ inside the workbook's XML too.
 
 from __future__ import annotations
 
+import base64
 import csv
+import gzip
 import json
 import re
 import zipfile
@@ -215,7 +217,7 @@ def _personal_values() -> set[str]:
 
 
 def _scanned(directory: Path) -> dict[str, bytes]:
-    """Every file's bytes; a workbook's XML parts as well, unzipped."""
+    """Every file's bytes; a workbook's XML parts as well, unzipped, and the report's gzipped explanations."""
     out = {}
     for path in sorted(directory.rglob("*")):
         if path.is_file():
@@ -223,6 +225,8 @@ def _scanned(directory: Path) -> dict[str, bytes]:
             if path.suffix == ".xlsx":
                 with zipfile.ZipFile(path) as book:
                     out.update({f"{path}!{name}": book.read(name) for name in book.namelist()})
+            for k, blob in enumerate(re.findall(rb'type="application/gzip\+base64"[^>]*>([^<]+)<', out[str(path)])):
+                out[f"{path}!explanations{k}"] = gzip.decompress(base64.b64decode(blob))
     return out
 
 

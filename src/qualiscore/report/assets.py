@@ -158,7 +158,7 @@ PAGE_SCRIPT = """
     if (ev.target && /^subject-(filter|unsure)$/.test(ev.target.id)) { find(); }
   });
   document.addEventListener("DOMContentLoaded", function () {
-    // report.html?find=A017 opens the list filtered; &unsure, to the grades that may change
+    // report.html?find=TEXT opens the list filtered; &unsure, to the grades that may change
     var asked = new URLSearchParams(location.search), box = document.getElementById("subject-filter");
     var only = document.getElementById("subject-unsure");
     if (!box) { return; }
