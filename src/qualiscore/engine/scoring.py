@@ -242,8 +242,8 @@ def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], perio
                 numerator=res.numerator, denominator=res.denominator, inputs=dict(res.inputs or {}),
                 target=ind.target, source=_source_text(scheme, ind.measure), interval=res.interval,
             ))
-            if na_reason is None and res.interval is not None and eff:
-                varying.append(Varying(eff / 100.0, res.interval, ind_rules.score, ind.scoring.kind == "map"))
+            if na_reason is None and res.interval is not None and eff and ind.scoring.kind != "map":
+                varying.append(Varying(eff / 100.0, res.interval, ind_rules.score))
         dim_results.append(DimensionResult(dim.id, dim.name, dscore, dim.weight, 100.0 * d_share,
                                            STATUS_SCORED if any_scored else STATUS_NA, bool(counted),
                                            tuple(inds), dnote))

@@ -8,8 +8,9 @@ columns and are taken as independent, so the score's standard error is the root 
 sum of their squares, and the score is taken as normally distributed around itself. The
 stability is the probability of the rounded score landing in a grade band that, after the
 vetoes that triggered (a rule breach is a fact, not an estimate), gives the scorecard's
-grade. An indicator whose points do not change across its interval adds nothing; a
-scorecard none of whose points can move is certain (1).
+grade. An indicator whose points do not change across its interval adds nothing, nor does
+a ``map`` scoring (its keys have no order); a scorecard none of whose points can move is
+certain (1).
 
 Written once and run after any engine on the scorecard's own numbers, with no random
 draws, so every engine and every run gives the same bytes; and cheap (two evaluations of
@@ -34,17 +35,14 @@ _NORMAL = NormalDist()
 
 @dataclass(frozen=True, slots=True)
 class Varying:
-    """A scored indicator whose value is an estimate: its share of the total and its rule's points at the interval's ends."""
+    """A scored indicator whose value is an estimate and whose rule orders values (not a ``map``)."""
 
     weight: float  # share of the total score, 0–1
     interval: tuple[float, float]
-    score: Callable[[Any], tuple[float | None, str | None, str | None]]
-    mappable: bool  # a map scoring: its keys have no order, so an interval says nothing of its points
+    score: Callable[[Any], tuple[float | None, str | None, str | None]]  # the indicator's rule
 
     def spread(self, z: float) -> float:
         """The standard error, in points of the total score, this indicator's sampling error puts on it."""
-        if self.mappable:
-            return 0.0
         low, high = (self.score(x)[0] for x in self.interval)
         if low is None or high is None:
             return 0.0
