@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import importlib.util
+import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +50,26 @@ def cli() -> Cli:
 
 REFERENCE = "rows"
 HAS_POLARS = importlib.util.find_spec("polars") is not None
+HAS_SPARK = HAS_POLARS and importlib.util.find_spec("pyspark") is not None
+NO_SPARK = ("pyspark is not installed (pip install -e '.[spark]')" if not HAS_SPARK else
+            "no Java runtime: Spark needs Java 17 or later" if not (shutil.which("java") or os.environ.get("JAVA_HOME"))
+            else None)
 ENGINES = [
     REFERENCE,
     pytest.param("columnar", marks=pytest.mark.skipif(not HAS_POLARS, reason="polars is not installed")),
+    pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.skipif(NO_SPARK is not None, reason=str(NO_SPARK))]),
 ]
+SPARK_MASTER = "local[2]"
+
+
+@pytest.fixture(scope="session")
+def spark() -> Any:
+    """One local Spark session per test process (each pytest-xdist worker starts its own)."""
+    if NO_SPARK is not None:
+        pytest.skip(NO_SPARK)
+    from qualiscore.engine.spark import session
+
+    return session(SPARK_MASTER)
 
 # In-memory records, or one input file read as a real export would be; by source name for a
 # scheme with several sources.
@@ -102,5 +120,7 @@ class Engine:
 
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> Engine:
+    if request.param == "spark":
+        request.getfixturevalue("spark")  # started once, then the active session every run uses
     return Engine(request.param)
 

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from .errors import Location, RejectLimitError, UsageError
 
-EngineName = Literal["auto", "rows", "columnar"]
-ENGINES: tuple[EngineName, ...] = ("auto", "rows", "columnar")
+EngineName = Literal["auto", "rows", "columnar", "spark"]
+ENGINES: tuple[EngineName, ...] = ("auto", "rows", "columnar", "spark")
 
 # The one grammar of --max-rejects: ASCII digits only (no sign, no "_", no other scripts' digits).
 _COUNT = re.compile(r"[0-9]+", re.ASCII)
@@ -103,6 +103,9 @@ class RunOptions:
     allow_missing_columns: bool = False  # publish although a field's column is missing from an input
     # The secret of pseudonymised fields (privacy.py); the manifest records only its id, never the key.
     pseudonymise_key: bytes | None = field(default=None, repr=False, compare=False)
+    # Where the spark engine runs (a Spark master URL; None: the active session, else every local core).
+    # How a run was computed, not what it computed: the manifest records the engine, not the cluster.
+    spark_master: str | None = field(default=None, compare=False)
 
     def manifest_dict(self, engine_used: str) -> dict[str, Any]:
         """The ``options`` object of manifest.json (``formats``, ``sheet`` and the ``allow_*`` only when given)."""

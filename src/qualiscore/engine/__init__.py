@@ -1,8 +1,9 @@
 """Evaluation: records in, scorecards out, by the engine asked for.
 
 Engines implement protocol.Engine and are registered by name here, imported only
-when chosen: ``rows``, the reference engine, and ``columnar`` (Polars, from
-``qualiscore[fast]``), which ``auto`` chooses when Polars is installed. What a measure
+when chosen: ``rows``, the reference engine, ``columnar`` (Polars, from
+``qualiscore[fast]``), which ``auto`` chooses when Polars is installed, and ``spark``
+(``qualiscore[spark]``), which reads and shuffles on Spark and scores with the columnar engine. What a measure
 means (measures), whom a scorecard is about (subjects), which version scores it
 (routing) and how it is scored (scoring) are written once, for every engine.
 """
@@ -117,7 +118,22 @@ def _columnar() -> Engine:
     return columnar.ENGINE
 
 
-_ENGINES: dict[str, Callable[[], Engine]] = {"rows": _rows, "columnar": _columnar}
+def _spark() -> Engine:
+    try:
+        import pyarrow  # noqa: F401
+        import pyspark  # noqa: F401
+
+        from . import columnar  # noqa: F401
+    except ImportError:
+        from .._install import install_hint
+
+        raise UsageError(f"--engine spark needs pyspark, pyarrow and polars: {install_hint('spark')}") from None
+    from .spark import ENGINE
+
+    return ENGINE
+
+
+_ENGINES: dict[str, Callable[[], Engine]] = {"rows": _rows, "columnar": _columnar, "spark": _spark}
 ENGINE_NAMES = tuple(_ENGINES)
 
 

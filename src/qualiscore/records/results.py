@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 PROBLEM_CODES = (
@@ -56,6 +56,9 @@ class InputFile:
     source: str | None = None  # the scheme's record source it was read for, in a scheme with `sources:`
     server: str | None = None  # a query: the server it ran on, "postgresql://host:port/dbname" (no credentials)
     rows_sha256: str | None = None  # a query: the SHA-256 of the rows it returned, as an Arrow IPC stream
+    # Line digests computed where the file was read (rowdigests: unit, 4-byte values), for an input the
+    # machine writing the outputs cannot open (a Spark executor read it).
+    digests: tuple[str, bytes] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

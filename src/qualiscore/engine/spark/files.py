@@ -1,0 +1,109 @@
+"""The input files of a Spark run: files, directories and globs, local or any URI the cluster's Spark reads.
+
+Each argument is expanded in the order given: a file is itself; a directory is every
+readable file beneath it (``.csv``, ``.parquet``, …; names starting with ``_`` or ``.``,
+such as ``_SUCCESS``, left out, as Spark leaves them); a glob is its matches. Files
+under one argument are sorted by name, so the inputs, their order and the names rejects
+and the manifest give them are the same on every run. A local file is named as the
+argument names it (relative stays relative); a file of a URI (``hdfs://``, ``s3a://``)
+by its URI as Spark lists it.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import DataError, Location
+from ...records.engine_api import check_file, input_format
+from ...records.inputs import split_sheet
+
+_GLOB = set("*?[{")
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One input file: ``name`` as problems and the manifest give it, ``uri`` as Spark reads it."""
+
+    name: str
+    uri: str
+
+
+def expand(spark: Any, paths: Sequence[str]) -> list[Listed]:
+    """Every input file of ``paths``, in order; DataError (``file-not-found``) for an argument that names none."""
+    out: list[Listed] = []
+    for arg in paths:
+        out.extend(_remote(spark, arg) if "://" in arg else _local(arg))
+    seen: dict[str, str] = {}
+    for item in out:
+        key = os.path.realpath(split_sheet(item.name)[0]) if "://" not in item.name else item.uri
+        if key in seen:
+            raise DataError(f"is the same file as {seen[key]!r}", location=Location(item.name),
+                            hint="pass each input file (or sheet) once", code="duplicate-input")
+        seen[key] = item.name
+    return out
+
+
+def local_path(uri: str) -> str | None:
+    """The local path of a ``file:`` URI as Spark writes it (``file:/a/b``), else None."""
+    if not uri.startswith("file:"):
+        return None
+    rest = uri[len("file:"):]
+    while rest.startswith("//"):
+        rest = rest[1:]
+    return rest
+
+
+def _local(arg: str) -> list[Listed]:
+    path = split_sheet(arg)[0]
+    if os.path.isfile(path):
+        return [Listed(arg, _uri(path))]
+    if os.path.isdir(path):
+        found = sorted(os.path.join(top, name) for top, dirs, names in os.walk(path)
+                       for name in names if _readable(name) and not _hidden(os.path.relpath(top, path)))
+    elif _GLOB & set(arg):
+        found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+    else:
+        check_file(path, arg)  # no such file
+        found = []
+    if not found:
+        raise DataError("names no readable records file", location=Location(arg), code="file-not-found",
+                        hint="a directory or glob must hold .csv, .tsv, .jsonl, .xlsx or .parquet files")
+    return [Listed(p, _uri(p)) for p in found]
+
+
+def _remote(spark: Any, arg: str) -> list[Listed]:
+    from pyspark.errors import AnalysisException
+
+    try:
+        rows = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(arg)
+                .select("path").collect())
+    except AnalysisException as exc:
+        raise DataError(f"cannot be listed: {str(exc).splitlines()[0]}", location=Location(arg),
+                        code="file-not-found", hint="check the URI and the cluster's access to it") from None
+    found = sorted(r.path for r in rows if _readable(r.path.rsplit("/", 1)[-1]))
+    if not found:
+        raise DataError("names no readable records file", location=Location(arg), code="file-not-found",
+                        hint="a directory or glob must hold .csv, .tsv, .jsonl, .xlsx or .parquet files")
+    return [Listed(p, p) for p in found]
+
+
+def _readable(name: str) -> bool:
+    if _hidden(name):
+        return False
+    try:
+        input_format(name, name)
+    except DataError:
+        return False
+    return True
+
+
+def _hidden(name: str) -> bool:
+    return any(part.startswith(("_", ".")) and part not in (".", "..") for part in name.split(os.sep))
+
+
+def _uri(path: str) -> str:
+    return "file:" + os.path.abspath(path)
