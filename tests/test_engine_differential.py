@@ -30,8 +30,9 @@ from hypothesis import strategies as st
 
 pl = pytest.importorskip("polars")
 
+from conftest import NO_SPARK  # noqa: E402
 from qualiscore.engine import Run, evaluate  # noqa: E402
-from qualiscore.errors import QualiscoreError  # noqa: E402
+from qualiscore.errors import QualiscoreError, UsageError  # noqa: E402
 from qualiscore.manifest import render_outputs  # noqa: E402
 from qualiscore.options import RunOptions  # noqa: E402
 from qualiscore.schemes import load_scheme, load_versions  # noqa: E402
@@ -46,7 +47,20 @@ COMPARED = ("scorecards.jsonl", "scorecards.csv", "rejects.csv")
 # --------------------------------------------------------------------------- running both engines
 
 
-ENGINE_NAMES = {"reference": "rows", "columnar": "columnar"}
+ENGINE_NAMES = {"reference": "rows", "columnar": "columnar", "spark": "spark"}
+# The engines held to the reference; the spark engine's Spark session is a session-scoped fixture.
+COMPARED_ENGINES = ["columnar", pytest.param("spark", marks=[pytest.mark.spark,
+                                                              pytest.mark.skipif(NO_SPARK is not None,
+                                                                                 reason=str(NO_SPARK))])]
+SPARK_EXAMPLES = int(os.environ.get("QUALISCORE_SPARK_EXAMPLES", "12"))
+
+
+@pytest.fixture(params=COMPARED_ENGINES)
+def compared(request: pytest.FixtureRequest) -> str:
+    """The engine a test compares with the reference."""
+    if request.param == "spark":
+        request.getfixturevalue("spark")
+    return str(request.param)
 KEY = b"differential-test-key-0123456789"  # for schemes with personal fields (privacy.py)
 
 
@@ -68,9 +82,10 @@ def _run(engine: str, schemes: list[Any], paths: list[str], by: list[str] | None
     return "run", run
 
 
-def assert_same(schemes: list[Any], paths: list[str], by: list[str] | None = None) -> Run | None:
+def assert_same(schemes: list[Any], paths: list[str], by: list[str] | None = None,
+                other: str = "columnar") -> Run | None:
     kind_a, a = _run("reference", schemes, paths, by)
-    kind_b, b = _run("columnar", schemes, paths, by)
+    kind_b, b = _run(other, schemes, paths, by)
     assert kind_a == kind_b, (kind_a, a, kind_b, b)
     if kind_a != "run":
         assert a[0] == b[0], (a, b)
@@ -85,7 +100,7 @@ def assert_same(schemes: list[Any], paths: list[str], by: list[str] | None = Non
         if fa[name] != fb[name]:
             la, lb = fa[name].decode().splitlines(), fb[name].decode().splitlines()
             diff = next(((i, x, y) for i, (x, y) in enumerate(zip(la, lb)) if x != y), (len(la), len(la), len(lb)))
-            raise AssertionError(f"{name} differs at line {diff[0]}:\nreference: {diff[1]}\ncolumnar:  {diff[2]}")
+            raise AssertionError(f"{name} differs at line {diff[0]}:\nreference: {diff[1]}\n{other}:  {diff[2]}")
     assert fa["manifest.json"] == fb["manifest.json"]
     return a
 
@@ -100,12 +115,12 @@ def assert_same(schemes: list[Any], paths: list[str], by: list[str] | None = Non
     ("cs-quality/2026Q1.yaml", ["interactions-q1q2.csv"]),
     ("cs-quality/2026Q2.yaml", ["interactions-q1q2.csv", "interactions.csv"]),
 ])
-def test_bundled_schemes_give_identical_outputs(scheme: str, data: list[str]) -> None:
-    run = assert_same(load_versions(RULES / scheme), [str(SAMPLE / d) for d in data])
+def test_bundled_schemes_give_identical_outputs(scheme: str, data: list[str], compared: str) -> None:
+    run = assert_same(load_versions(RULES / scheme), [str(SAMPLE / d) for d in data], other=compared)
     assert run is not None and run.scorecards
 
 
-def test_bundled_scheme_on_parquet_and_jsonl(tmp_path: Path) -> None:
+def test_bundled_scheme_on_parquet_and_jsonl(tmp_path: Path, compared: str) -> None:
     typed = tmp_path / "typed.parquet"
     pl.scan_csv(SAMPLE / "interactions.csv", infer_schema_length=None).sink_parquet(typed)
     text = tmp_path / "text.parquet"
@@ -116,14 +131,14 @@ def test_bundled_scheme_on_parquet_and_jsonl(tmp_path: Path) -> None:
             out.write(json.dumps({k: (v or None) for k, v in row.items()}, ensure_ascii=False) + "\n")
     scheme = [load_scheme(RULES / "cs-quality" / "2026Q2.yaml")]
     for paths in ([typed], [text], [jsonl], [typed, SAMPLE / "interactions-q1q2.csv"]):
-        assert_same(scheme, [str(p) for p in paths])
+        assert_same(scheme, [str(p) for p in paths], other=compared)
 
 
-def test_by_regrouping(tmp_path: Path) -> None:
+def test_by_regrouping(tmp_path: Path, compared: str) -> None:
     scheme = [load_scheme(RULES / "cs-quality" / "2026Q2.yaml")]
-    assert_same(scheme, [str(SAMPLE / "interactions.csv")], by=["team"])
-    assert_same(scheme, [str(SAMPLE / "interactions.csv")], by=["team", "channel"])
-    assert_same(scheme, [str(SAMPLE / "interactions.csv")], by=["nope"])
+    assert_same(scheme, [str(SAMPLE / "interactions.csv")], by=["team"], other=compared)
+    assert_same(scheme, [str(SAMPLE / "interactions.csv")], by=["team", "channel"], other=compared)
+    assert_same(scheme, [str(SAMPLE / "interactions.csv")], by=["nope"], other=compared)
 
 
 # --------------------------------------------------------------------------- random schemes
@@ -379,7 +394,7 @@ def write(path: Path, fmt: str, rows: list[list[str]], rnd: random.Random) -> No
         frame.write_parquet(path)
 
 
-def _check(tmp: Path, doc: dict[str, Any], rows: list[list[str]], seed: int) -> None:
+def _check(tmp: Path, doc: dict[str, Any], rows: list[list[str]], seed: int, other: str = "columnar") -> None:
     rnd = random.Random(seed)
     path = tmp / "diff" / "v1.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -397,7 +412,7 @@ def _check(tmp: Path, doc: dict[str, Any], rows: list[list[str]], seed: int) -> 
         write(f, fk, part, rnd)
         files.append(str(f))
     by = rnd.choice([None, None, None, ["team"], ["channel", "agent"]])
-    assert_same([scheme], files, by=by)
+    assert_same([scheme], files, by=by, other=other)
 
 
 FAST = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -427,13 +442,27 @@ def test_random_schemes_and_datasets_many(tmp_path_factory: pytest.TempPathFacto
     _check(tmp_path_factory.mktemp("diff"), doc, rows, seed)
 
 
+ON_SPARK = settings(max_examples=SPARK_EXAMPLES, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.spark
+@ON_SPARK
+@given(doc=schemes(), rows=datasets(), seed=st.integers(0, 2**16))
+def test_random_schemes_and_datasets_on_spark(spark: Any, tmp_path_factory: pytest.TempPathFactory,
+                                              doc: dict[str, Any], rows: list[list[str]], seed: int) -> None:
+    """The same random cases on Spark (local mode): QUALISCORE_SPARK_EXAMPLES of them (make test: 12)."""
+    _check(tmp_path_factory.mktemp("diff"), doc, rows, seed, other="spark")
+
+
 # --------------------------------------------------------------------------- larger synthetic data
 
 SYNTH_ROWS = 200_000 if os.environ.get("QUALISCORE_SLOW") else 20_000
 
 
 @pytest.mark.parametrize("kind", ["cs", "qa"])
-def test_synthetic_data_in_many_batches(tmp_path: Path, kind: str) -> None:
+def test_synthetic_data_in_many_batches(tmp_path: Path, kind: str, compared: str) -> None:
     """Enough rows for Polars to work in many batches and threads; dirty rows and fix-ups included."""
     from qualiscore import synth
 
@@ -447,20 +476,21 @@ def test_synthetic_data_in_many_batches(tmp_path: Path, kind: str) -> None:
     parquet = tmp_path / f"{kind}.parquet"
     pl.scan_csv(path, infer_schema_length=None).sink_parquet(parquet)
     for p in (path, parquet):
-        run = assert_same([load_scheme(scheme)], [str(p)])
+        run = assert_same([load_scheme(scheme)], [str(p)], other=compared)
         assert run is not None and run.rows_rejected
 
 
 # --------------------------------------------------------------------------- versions and dates
 
-def _versioned(tmp: Path) -> list[Any]:
+def _versioned(tmp: Path, same_contract: bool = False) -> list[Any]:
     out = []
     for version, start, end, target in (("v1", "2026-01-01", "2026-01-31", 60), ("v2", "2026-02-01", None, 30)):
         doc = {
             "format": "qualiscore/v1", "scheme": "diff", "version": version, "effective_from": start,
             "subject": {"group_by": ["agent"], "period": {"field": "day", "every": "month"}},
             # The versions' contracts differ: a row may be read by one version and refused by the other.
-            "records": {"id": "id", "fields": {**FIELDS, "x": {"type": "number", "nullable": True}} if version == "v1"
+            "records": {"id": "id", "fields": {**FIELDS, "x": {"type": "number", "nullable": True}}
+                        if version == "v1" or same_contract
                         else {**FIELDS, "channel": {"type": "string", "enum": ["chat", "phone", "email", "sms"]}}},
             "constants": {"t": target},
             "derive": {"fast": "x <= t"},
@@ -497,6 +527,26 @@ def test_version_routing(tmp_path_factory: pytest.TempPathFactory, rows: list[li
         assert render_outputs(ref) == render_outputs(col)
 
 
+@pytest.mark.spark
+@ON_SPARK
+@given(rows=datasets(), seed=st.integers(0, 2**16))
+def test_version_routing_on_spark(spark: Any, tmp_path_factory: pytest.TempPathFactory, rows: list[list[str]],
+                                  seed: int) -> None:
+    """Versions that read one record contract, routed on Spark as by the reference."""
+    tmp = tmp_path_factory.mktemp("versions")
+    schemes_ = _versioned(tmp, same_contract=True)
+    f = tmp / "data.csv"
+    write(f, "csv", rows, random.Random(seed))
+    assert_same(schemes_, [str(f)], other="spark")
+
+
+def test_spark_refuses_versions_with_different_contracts(spark: Any, tmp_path: Path) -> None:
+    f = tmp_path / "data.csv"
+    write(f, "csv", [], random.Random(0))
+    with pytest.raises(UsageError, match="different record contracts"):
+        evaluate_on("spark", _versioned(tmp_path), [str(f)])
+
+
 def test_excel_workbook(tmp_path: Path) -> None:
     """Workbooks are read by records.read_records as a whole, then scored by the columnar query."""
     openpyxl = pytest.importorskip("openpyxl")
@@ -523,11 +573,11 @@ HOSTILE = sorted((ROOT / "tests" / "fixtures" / "hostile" / "data").glob("*")) \
 
 @pytest.mark.parametrize("encoding", [None, "utf-8"])
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
-def test_hostile_inputs(tmp_path: Path, path: Path, encoding: str | None) -> None:
+def test_hostile_inputs(tmp_path: Path, path: Path, encoding: str | None, compared: str) -> None:
     """Broken exports (tests/fixtures/hostile): the same rejects, or the same refusal."""
     scheme = [load_scheme(RULES / "cs-quality" / "2026Q2.yaml")]
     kind_a, a = _run_encoded("reference", scheme, [str(path)], encoding)
-    kind_b, b = _run_encoded("columnar", scheme, [str(path)], encoding)
+    kind_b, b = _run_encoded(compared, scheme, [str(path)], encoding)
     assert kind_a == kind_b, (kind_a, a, kind_b, b)
     if kind_a == "run":
         assert render_outputs(a) == render_outputs(b)
@@ -543,7 +593,7 @@ def _run_encoded(engine: str, schemes: list[Any], paths: list[str], encoding: st
 
 
 @pytest.mark.parametrize("case", ["long-transcript", "oversized-cell", "huge-numbers"])
-def test_extreme_cells(tmp_path: Path, case: str) -> None:
+def test_extreme_cells(tmp_path: Path, case: str, compared: str) -> None:
     rows = (SAMPLE / "interactions.csv").read_text(encoding="utf-8").splitlines()
     out = [rows[0]]
     for i, line in enumerate(rows[1:80]):
@@ -558,4 +608,4 @@ def test_extreme_cells(tmp_path: Path, case: str) -> None:
         out.append(",".join(cells))
     path = tmp_path / f"{case}.csv"
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    assert_same([load_scheme(RULES / "cs-quality" / "2026Q2.yaml")], [str(path)])
+    assert_same([load_scheme(RULES / "cs-quality" / "2026Q2.yaml")], [str(path)], other=compared)

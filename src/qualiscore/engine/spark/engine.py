@@ -176,6 +176,12 @@ class _Job:
             rows = binary.withColumn("__group", tag("path")).groupBy("__group").applyInArrow(together, out_schema)
         rows = rows.persist()
         sent = payloads(r[0] for r in rows.filter(F.col(META).isNotNull()).select(META).collect())
+        seen = {p.index for p in sent if isinstance(p, FileRead)} | {p.order for p in sent if isinstance(p, Failed)}
+        for item in wanted if groups is None else []:
+            k = index[_key(item.uri)]
+            if k not in seen:  # Spark plans no task for an empty file: read it here
+                sent.extend(payloads(read_files([(k, names[k], b"")], contract, options, schema).column(META)
+                                     .to_pylist()))
         _raise_first(sent)
         reads = sorted((p for p in sent if isinstance(p, FileRead)), key=lambda r: r.index)
         return rows.filter(F.col(META).isNull()).drop(META), reads
