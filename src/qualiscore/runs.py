@@ -25,7 +25,7 @@ from .engine.protocol import ArrowStream, Source
 from .engine.sources import versions_for
 from .errors import Location, NothingScoredError, UsageError
 from .model import RecordContract, Scheme
-from .options import RunOptions
+from .options import EngineName, RunOptions
 from .privacy import protect, require_key
 from .records import Dataset, InputFile, Problem, read_records, split_sheet
 from .records.database import QueryTable, query_source
@@ -151,8 +151,10 @@ def _scored(progress: Progress | None) -> EngineProgress | None:
 
 
 def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *,
-          queries: Mapping[str, QueryTable] | None = None, pseudonymise_key: bytes | None = None) -> Run:
-    """The run ``manifest`` records, computed again from its scheme and inputs by the reference engine.
+          queries: Mapping[str, QueryTable] | None = None, pseudonymise_key: bytes | None = None,
+          engine: EngineName = "rows", spark_master: str | None = None) -> Run:
+    """The run ``manifest`` records, computed again from its scheme and inputs by the reference engine
+    (or ``engine``: "spark" for inputs only a cluster reads, on ``spark_master``).
 
     Relative paths are resolved against ``base`` (default: the current directory). The
     Run carries the paths, options and scheme files' places in git as recorded (git is not
@@ -167,18 +169,19 @@ def rerun(manifest: Mapping[str, Any], base: str | Path | None = None, *,
     scheme_path = options.scheme_path or manifest["schemes"][0]["path"]
     queries = queries or {}
     inputs = manifest.get("inputs", [])
-    data: Any = [str(recorded_path(i["path"], root)) for i in inputs]
+    data: Any = [recorded_input(i["path"], root) for i in inputs]
     if any(i.get("source") for i in inputs):  # a scheme with several sources: each source's inputs
         data = {}
         for i in inputs:
             if i["path"] in queries:
                 data[i["source"]] = queries[i["path"]]
             else:
-                data.setdefault(i["source"], []).append(str(recorded_path(i["path"], root)))
+                data.setdefault(i["source"], []).append(recorded_input(i["path"], root))
     elif queries:
         data = next(iter(queries.values()))
     schemes = load_versions(recorded_path(scheme_path, root))  # their place in git is the one recorded
-    run = execute(schemes, data, dataclasses.replace(options, engine="rows", pseudonymise_key=pseudonymise_key))
+    run = execute(schemes, data, dataclasses.replace(options, engine=engine, pseudonymise_key=pseudonymise_key,
+                                                     spark_master=spark_master))
     return _as_recorded(dataclasses.replace(run, options=recorded), manifest)
 
 
@@ -195,6 +198,12 @@ def recorded_path(path: str, base: Path | None) -> Path:
     """A path as a manifest records it, resolved against ``base`` (None: the current directory)."""
     p = Path(path)
     return p if p.is_absolute() or base is None else base / p
+
+
+def recorded_input(path: str, base: Path | None) -> str:
+    """An input as a manifest records it, to read again: a path resolved against ``base``; a URI (``hdfs://…``,
+    which the spark engine reads) as it is."""
+    return path if "://" in path else str(recorded_path(path, base))
 
 
 def _as_recorded(run: Run, manifest: Mapping[str, Any]) -> Run:

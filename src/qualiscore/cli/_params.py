@@ -55,3 +55,9 @@ PSEUDONYMISE_KEY = click.option(
     "--pseudonymise-key", "pseudonymise_key", type=KeyFile(), default=None, metavar="FILE",
     help="The secret key of a scheme's pseudonymised personal fields (docs/privacy.md): the same key gives the "
          "same tokens. Make one with `head -c 32 /dev/urandom > qualiscore.key`; the manifest records only its id.")
+
+
+SPARK_MASTER = click.option(
+    "--spark-master", default=None, metavar="URL",
+    help="With --engine spark: the Spark master (local[4], spark://host:7077, yarn, k8s://…); default: the "
+         "session spark-submit started, else every core of this machine (docs/scale-out.md).")

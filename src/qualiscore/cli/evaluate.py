@@ -19,7 +19,7 @@ from ..publish import publish
 from ..runs import check_publishable, execute
 from ..signing import SIGNATURE_FILE, key_fingerprint, sign_manifest
 from . import DSN_FILE, command_line, echo
-from ._params import DATE, FIELDS, PSEUDONYMISE_KEY, REJECT_LIMIT
+from ._params import DATE, FIELDS, PSEUDONYMISE_KEY, REJECT_LIMIT, SPARK_MASTER
 
 
 @click.command("evaluate")
@@ -57,8 +57,10 @@ from ._params import DATE, FIELDS, PSEUDONYMISE_KEY, REJECT_LIMIT
                    "or scorecards.parquet; repeat for both.")
 @click.option("--sheet", default=None, help="Worksheet of .xlsx inputs (default: the first); or write book.xlsx#Sheet.")
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
-              help="columnar (needs qualiscore[fast]) is fast; rows is the reference; both give the same bytes. "
-                   "auto: columnar when installed.")
+              help="columnar (needs qualiscore[fast]) is fast; rows is the reference; spark (needs qualiscore[spark] "
+                   "and Java 17+) reads DATA (files, directories, globs, hdfs:// or s3a:// URIs) on a Spark cluster; "
+                   "all give the same bytes. auto: columnar when installed.")
+@SPARK_MASTER
 @PSEUDONYMISE_KEY
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @DSN_FILE
@@ -66,7 +68,8 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
             max_rejects: RejectLimit | None, as_of: dt.datetime | None, sign_key: str | None, operator: str | None,
             force: bool,
             allow_empty: bool, allow_missing_columns: bool, with_report: bool, formats: tuple[str, ...],
-            sheet: str | None, engine: str, pseudonymise_key: bytes | None, quiet: bool) -> None:
+            sheet: str | None, engine: str, spark_master: str | None, pseudonymise_key: bytes | None,
+            quiet: bool) -> None:
     """Score DATA (CSV, JSONL, Excel .xlsx or Parquet) with SCHEME and write scorecards to OUTDIR.
 
     SCHEME is a scheme file, or a directory of its versions: each subject period is
@@ -88,6 +91,8 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
       qualiscore evaluate rules/cs-quality/2026Q3.yaml interactions=calls.csv surveys=survey.csv \
           inspections=qa.csv complaints=tickets.csv -o out/
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --sign-key committee.pem --operator 张三
+      qualiscore evaluate rules/cs-quality/2026Q2.yaml 'hdfs://nn/cs/2026/*.parquet' -o out/ --engine spark \
+          --spark-master yarn
     """
     if operator is not None and not sign_key:
         raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
@@ -96,7 +101,8 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
     options = RunOptions(engine=cast(EngineName, engine), by=by, as_of=as_of.date() if as_of else None,
                          encoding=encoding, sheet=sheet, max_rejects=max_rejects, formats=formats,
                          scheme_path=scheme, data=data, allow_empty=allow_empty,
-                         allow_missing_columns=allow_missing_columns, pseudonymise_key=pseudonymise_key)
+                         allow_missing_columns=allow_missing_columns, pseudonymise_key=pseudonymise_key,
+                         spark_master=spark_master)
     with progress_bar(quiet) as bar:
         run = execute(scheme, data, options, progress=bar)
     check_publishable(run, options)

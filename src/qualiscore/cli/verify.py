@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
 from .. import verdict
 from ..errors import OutputError, UsageError
 from ..manifest import read_manifest, write_file_atomically
+from ..options import EngineName
 from ..verdict import FORMATS
 from ..verify import EXIT_SIGNER_UNCHECKED, Report, verify
 from . import DSN_FILE, command_line, echo, style
-from ._params import PSEUDONYMISE_KEY
+from ._params import PSEUDONYMISE_KEY, SPARK_MASTER
 
 
 @click.command("verify")
@@ -40,11 +42,15 @@ from ._params import PSEUDONYMISE_KEY
                    ".json, .md or .html) and print the verdict as text.")
 @click.option("--record-key", type=click.Path(exists=True, dir_okay=False), default=None, metavar="KEY",
               help="Sign the verification record with your Ed25519 private key (see `qualiscore keygen`).")
+@click.option("--engine", type=click.Choice(["rows", "spark"]), default="rows", show_default=True,
+              help="What recomputes the run: rows, the reference, or spark, whose executors also hash the inputs "
+                   "recorded as URIs (hdfs://, s3a://) that this machine cannot open (needs qualiscore[spark]).")
+@SPARK_MASTER
 @PSEUDONYMISE_KEY
 @DSN_FILE
 def command(outdir: str, base: str | None, trusted_keys: str | None, public_key: str | None, rules_rev: str | None,
             rules_repo: str | None, fmt: str | None, record_path: str | None, record_key: str | None,
-            pseudonymise_key: bytes | None) -> None:
+            engine: str, spark_master: str | None, pseudonymise_key: bytes | None) -> None:
     """Confirm that OUTDIR was produced by its scheme and inputs, untouched, and who signed it.
 
     Checks the signature (manifest.json.sig) and whether its key is trusted, the SHA-256
@@ -87,6 +93,7 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
       qualiscore verify out/ --rules-rev approved/2026Q2
       qualiscore verify out/ --rules-rev main --rules-repo ~/rules --format json
       qualiscore verify out/ --rules-rev approved/2026Q2 -o audit/2026-04-verification.html
+      qualiscore verify out/ --engine spark --spark-master yarn
 
     The verification record (--format json|md|html, or -o FILE) names the
     verifier, the time, the tool version, the signer, every hash and every check
@@ -96,7 +103,8 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     """
     record_fmt = _record_format(fmt, record_path, record_key)
     report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys, rules_rev=rules_rev,
-                    rules_repo=rules_repo, pseudonymise_key=pseudonymise_key)
+                    rules_repo=rules_repo, pseudonymise_key=pseudonymise_key, engine=cast(EngineName, engine),
+                    spark_master=spark_master)
     if record_fmt is not None:
         record = verdict.build(report, read_manifest(outdir), command=command_line())
         if record_key is not None:

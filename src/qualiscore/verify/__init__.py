@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__, inputchanges
 from ..errors import DamagedOutputError
 from ..manifest import MANIFEST, RECORD_FILES, REPORTS_FILE, read_manifest, read_reports, sha256_file
+from ..options import EngineName
 from ..privacy import key_id
 from ..provenance import SAMPLE_FORMAT
 from ..records import split_sheet
@@ -135,7 +136,8 @@ class Report:
 
 def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: str | Path | None = None,
            trusted_keys: str | Path | None = None, rules_rev: str | None = None,
-           rules_repo: str | Path | None = None, pseudonymise_key: bytes | None = None) -> Report:
+           rules_repo: str | Path | None = None, pseudonymise_key: bytes | None = None,
+           engine: EngineName = "rows", spark_master: str | None = None) -> Report:
     """Check the signature and its signer, every hash the manifest records, then recompute and compare.
 
     The signer is looked up in ``trusted_keys`` or ``public_key`` (either requires a
@@ -144,6 +146,8 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     rules repository: ``rules_repo``, or the repository holding the scheme file
     (UsageError when ``rules_repo`` is not a repository or has no such revision).
     ``pseudonymise_key``: the key of a run that pseudonymised personal fields, which recomputing it needs.
+    ``engine``: what recomputes the run, the reference ("rows") or "spark" (on ``spark_master``), whose
+    executors also hash the inputs given as URIs (``hdfs://…``), which this machine cannot open.
     """
     out = Path(outdir)
     manifest = read_manifest(out)
@@ -165,14 +169,21 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     for s in manifest["schemes"]:
         path = recorded_path(s["path"], root)
         seen[s["path"]] = sha256_file(path) if path.is_file() else None
+    remote = [i["path"] for i in manifest["inputs"] if "://" in i["path"]]
+    hashed = _cluster_hashes(remote, spark_master) if remote and engine == "spark" else {}
     for i in manifest["inputs"]:
         if i["format"] == TABLE_FORMAT:
             found.append(_in_memory(i))
             continue
-        path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
-        seen[i["path"]] = sha256_file(path) if path.is_file() else None
+        if i["path"] in remote:
+            seen[i["path"]] = hashed.get(i["path"])
+        else:
+            path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
+            seen[i["path"]] = sha256_file(path) if path.is_file() else None
         if seen[i["path"]] is None:
-            found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing"))
+            cluster = " (or, read by a cluster, not checked: verify with --engine spark)" \
+                if i["path"] in remote and engine != "spark" else ""
+            found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing{cluster}"))
         elif seen[i["path"]] != i["sha256"]:
             what = "the query file {} was edited" if i["format"] == QUERY_FORMAT else "input {} was changed"
             found.append(Discrepancy("input-changed", i["path"], f"{what.format(i['path'])} after the run"))
@@ -197,7 +208,7 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         elif name not in outputs and name not in RECORD_FILES and name not in later:
             found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
     found.extend(_key_problems(manifest, pseudonymise_key))
-    changed = [d.file for d in found if d.kind == "input-changed"]
+    changed = [d.file for d in found if d.kind == "input-changed" and d.file not in remote]
     if changed and manifest["format"] != SAMPLE_FORMAT and not any(
             d.kind in ("scheme-changed", "scheme-missing", "input-missing", "input-in-memory", "input-unreachable")
             for d in found):
@@ -208,12 +219,22 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     if not any(d.kind in ("scheme-changed", "scheme-missing", "input-changed", "input-missing", "input-in-memory",
                           "input-unreachable", "key-missing", "key-mismatch") for d in found):
         recomputed = True
-        found.extend(_recompute(manifest, out, root, queries, pseudonymise_key))
+        found.extend(_recompute(manifest, out, root, queries, pseudonymise_key, engine, spark_master))
     found = _dedupe(found)
     checks = _checks(manifest, found, seen, rows_seen, signed.status, recomputed, rules_rev, later)
     return Report(str(out), tuple(found), recomputed, signed.envelope.fingerprint if signed.envelope else None,
                   tuple(sorted(later)), schemes.notes, schemes.approved, signed.status, signed.envelope, signed.owner,
                   signed.trusted_keys, checks, sha256_file(out / MANIFEST))
+
+
+def _cluster_hashes(uris: Sequence[str], master: str | None) -> dict[str, str | None]:
+    """The SHA-256 of inputs only a cluster reads, computed by Spark's executors."""
+    from ..engine import engine_named
+    from ..engine.spark.files import file_hashes
+    from ..engine.spark.session import session
+
+    engine_named("spark")  # pyspark installed, or how to install it
+    return file_hashes(session(master), uris)
 
 
 def _key_problems(manifest: Mapping[str, Any], key: bytes | None) -> list[Discrepancy]:

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import QualiscoreError
 from ..formats import explain_difference
 from ..manifest import MANIFEST, render_outputs, sha256_file
+from ..options import EngineName
 from ..provenance import SAMPLE_FORMAT
 from ..records.database import QueryTable
 from ..runs import rerun
@@ -27,7 +28,8 @@ UNRECOMPUTED = ("report.html",)
 
 def _recompute(manifest: dict[str, Any], out: Path, root: Path | None,
                queries: Mapping[str, QueryTable] | None = None,
-               pseudonymise_key: bytes | None = None) -> list[Discrepancy]:
+               pseudonymise_key: bytes | None = None, engine: EngineName = "rows",
+               spark_master: str | None = None) -> list[Discrepancy]:
     listed = [name for name in manifest["outputs"] if name in UNRECOMPUTED]
     published = {name: (out / name).read_bytes() for name in listed
                  if (out / name).is_file() and sha256_file(out / name) == manifest["outputs"][name]}
@@ -37,8 +39,8 @@ def _recompute(manifest: dict[str, Any], out: Path, root: Path | None,
 
             fresh = resample(manifest, root, pseudonymise_key=pseudonymise_key)
         else:
-            fresh = render_outputs(rerun(manifest, root, queries=queries, pseudonymise_key=pseudonymise_key),
-                                   published)
+            fresh = render_outputs(rerun(manifest, root, queries=queries, pseudonymise_key=pseudonymise_key,
+                                         engine=engine, spark_master=spark_master), published)
     except QualiscoreError as exc:
         return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
     found = []

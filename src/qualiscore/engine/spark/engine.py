@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +50,8 @@ from .tasks import Failed, FileRead, GroupScored, read_files, score_group
 from .wire import META, payloads, spark_schema, to_wire
 
 ROWS_PER_GROUP = 1_000_000  # about this many rows per scoring task, and at least one task per core
+# Wall-clock seconds of each step of the last run on this driver, and its counts (the benchmark reads them).
+LAST_TIMINGS: dict[str, float] = {}
 
 
 class SparkEngine:
@@ -75,7 +78,14 @@ class SparkEngine:
         """Input files listed already (files.expand), each named as ``Listed.name``."""
         ordered, contract = _versions(schemes, options)
         job = _Job(session(options.spark_master), ordered, contract, options)
-        return self._finish(job.score(*job.read(list(listed))), options, progress)
+        LAST_TIMINGS.clear()
+        start = time.perf_counter()
+        rows, reads = job.read(list(listed))
+        LAST_TIMINGS["read"] = time.perf_counter() - start
+        run = job.score(rows, reads)
+        LAST_TIMINGS["score"] = time.perf_counter() - start - LAST_TIMINGS["read"]
+        LAST_TIMINGS["files"] = len(listed)
+        return self._finish(run, options, progress)
 
     def _finish(self, run: Run, options: RunOptions, progress: Progress | None) -> Run:
         if progress is not None:
@@ -254,6 +264,7 @@ class _Job:
             keys = list(group_fields(ordered[-1], options.by)) or [self.contract.id]
             keys = [k for k in keys if k in schema] or [SRC, ROW]
             groups = max(self.spark.sparkContext.defaultParallelism, math.ceil(total / ROWS_PER_GROUP))
+            LAST_TIMINGS["groups"] = groups
             bucket = F.pmod(F.xxhash64(*keys), F.lit(groups)).alias("__group")
 
             def each(table: pa.Table) -> pa.Table:

@@ -107,3 +107,30 @@ def _hidden(name: str) -> bool:
 
 def _uri(path: str) -> str:
     return "file:" + os.path.abspath(path)
+
+
+def file_hashes(spark: Any, uris: Sequence[str]) -> dict[str, str | None]:
+    """The SHA-256 of each file, computed by the executors that read it (None: the file cannot be read)."""
+    import hashlib
+
+    import pyarrow as pa
+    from pyspark.errors import AnalysisException
+
+    def each(batches: Any) -> Any:
+        for batch in batches:
+            paths, contents = batch.column(0).to_pylist(), batch.column(1).to_pylist()
+            yield pa.record_batch([pa.array(paths), pa.array([hashlib.sha256(c).hexdigest() for c in contents])],
+                                  names=["path", "sha256"])
+
+    found: dict[str, str | None] = {}
+    for uri in uris:  # one at a time: a missing file fails only its own listing
+        try:
+            files = spark.read.format("binaryFile").load(uri)
+            listed = files.inputFiles()
+            rows = files.select("path", "content").mapInArrow(each, "path string, sha256 string").collect()
+        except AnalysisException:
+            listed, rows = [], []
+        # Spark lists an empty file but plans no task to read it.
+        found[uri] = rows[0].sha256 if len(rows) == 1 else hashlib.sha256(b"").hexdigest() if len(listed) == 1 \
+            else None
+    return found
