@@ -94,6 +94,8 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
       qualiscore evaluate rules/cs-quality/2026Q2.yaml 'hdfs://nn/cs/2026/*.parquet' -o out/ --engine spark \
           --spark-master yarn
     """
+    if spark_master is not None and engine != "spark":
+        raise click.UsageError("--spark-master says where the spark engine runs: give --engine spark too")
     if operator is not None and not sign_key:
         raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
     if operator is not None and not operator.strip():

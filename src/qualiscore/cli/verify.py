@@ -101,6 +101,8 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     --record-key) and embeds itself as data, so `qualiscore check-record FILE`
     can confirm later that it is the record as written.
     """
+    if spark_master is not None and engine != "spark":
+        raise click.UsageError("--spark-master says where the spark engine runs: give --engine spark too")
     record_fmt = _record_format(fmt, record_path, record_key)
     report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys, rules_rev=rules_rev,
                     rules_repo=rules_repo, pseudonymise_key=pseudonymise_key, engine=cast(EngineName, engine),
