@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ...analysis import Result, SchemeSource
 from ...model import Scheme
@@ -59,17 +59,16 @@ def score(scheme: SchemeSource, data: Any, *, spark: Any = None, by: str | Seque
         paths = tuple(os.fspath(p) for p in data)
     options = RunOptions(engine="spark", by=fields, as_of=as_of, encoding=encoding, scheme_path=scheme_path,
                          data=paths or (DATAFRAME,))
-    schemes = scheme_path if scheme_path is not None else scheme
+    loaded: list[Scheme] = [scheme] if isinstance(scheme, Scheme) else \
+        load_versions(scheme_path, locate=True) if scheme_path is not None else list(cast(Sequence[Scheme], scheme))
     if paths is not None:
-        run = execute(schemes, list(paths), options)
+        run = execute(loaded, list(paths), options)
     else:
         with tempfile.TemporaryDirectory(prefix="qualiscore-dataframe-") as tmp:
             where = staging or os.path.join(tmp, "parts")
             data.write.mode("overwrite").parquet(where)
             parts = expand(spark, [where if "://" in where else os.path.abspath(where)])
             named = [Listed(f"{DATAFRAME}/part-{k:05d}.parquet", p.uri) for k, p in enumerate(parts)]
-            loaded = [schemes] if isinstance(schemes, Scheme) else load_versions(schemes, locate=True) \
-                if isinstance(schemes, str) else list(schemes)
             run = ENGINE.score_files(loaded, named, options)
     result = Result(run, options)
     return SparkResult(result, _frame(spark, result.scorecards_frame()), _frame(spark, result.rejects_frame()))

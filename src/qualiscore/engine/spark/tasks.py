@@ -67,7 +67,7 @@ class Failed:
     def of(cls, order: int, error: QualiscoreError, names: Mapping[str, str]) -> Failed:
         state = dict(error.__dict__)
         location = error.location
-        if location is not None and location.file in names:
+        if location is not None and location.file is not None and location.file in names:
             state["location"] = dataclasses.replace(location, file=names[location.file])
         state["message"] = _renamed(error.message, names)
         return cls(order, type(error), state)
