@@ -174,7 +174,7 @@ print("qualiscore.engine.columnar" in sys.modules, "polars" in sys.modules)
 
 
 def test_auto_is_columnar_when_polars_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert ENGINE_NAMES == ("rows", "columnar")
+    assert ENGINE_NAMES == ("rows", "columnar", "spark")
     assert resolve_engine("rows") == "rows" and resolve_engine("columnar") == "columnar"
     assert resolve_engine("auto") == ("columnar" if HAS_POLARS else "rows")
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)

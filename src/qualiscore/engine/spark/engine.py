@@ -272,7 +272,12 @@ class _Job:
 
             scored = (rows.withColumn(META, F.lit(None).cast("binary")).select(*schema, META, bucket)
                       .groupBy("__group").applyInArrow(each, spark_schema(schema)))
-            sent = payloads(r[0] for r in scored.select(META).collect())
+            before = self.spark.conf.get("spark.sql.shuffle.partitions")
+            self.spark.conf.set("spark.sql.shuffle.partitions", str(groups))  # one shuffle partition per group
+            try:
+                sent = payloads(r[0] for r in scored.select(META).collect())
+            finally:
+                self.spark.conf.set("spark.sql.shuffle.partitions", before)
             _raise_first(sent)
             rows.unpersist()
         else:  # nothing to score: what the columnar engine makes of no rows (or the error it raises)
