@@ -2,7 +2,7 @@
 
 Each argument is expanded in the order given: a file is itself; a directory is every
 readable file beneath it (``.csv``, ``.parquet``, …; names starting with ``_`` or ``.``,
-such as ``_SUCCESS``, left out, as Spark leaves them); a glob is its matches. Files
+such as ``_SUCCESS``, left out, as Spark leaves them); a glob is its readable matches. Files
 under one argument are sorted by name, so the inputs, their order and the names rejects
 and the manifest give them are the same on every run. A local file is named as the
 argument names it (relative stays relative); a file of a URI (``hdfs://``, ``s3a://``)
@@ -65,7 +65,7 @@ def _local(arg: str) -> list[Listed]:
         found = sorted(os.path.join(top, name) for top, dirs, names in os.walk(path)
                        for name in names if _readable(name) and not _hidden(os.path.relpath(top, path)))
     elif _GLOB & set(arg):
-        found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p))
+        found = sorted(p for p in glob.glob(arg, recursive=True) if os.path.isfile(p) and _readable(os.path.basename(p)))
     else:
         check_file(path, arg)  # no such file
         found = []
