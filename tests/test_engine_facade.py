@@ -182,9 +182,9 @@ def test_auto_is_columnar_when_polars_is_installed(monkeypatch: pytest.MonkeyPat
 
 
 def test_an_unknown_engine_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="there is no engine 'spark'") as err:
-        engine_named("spark")
-    assert err.value.hint == "choose from: auto, rows, columnar"
+    with pytest.raises(UsageError, match="there is no engine 'dask'") as err:
+        engine_named("dask")
+    assert err.value.hint == "choose from: auto, rows, columnar, spark"
 
 
 @needs_polars

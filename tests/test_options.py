@@ -159,7 +159,8 @@ def test_from_manifest_reads_back_what_manifest_dict_wrote() -> None:
 
 
 def test_from_manifest_of_an_unknown_engine_is_the_reference() -> None:
-    assert RunOptions.from_manifest({"engine": "spark"}).engine == "rows"
+    assert RunOptions.from_manifest({"engine": "dask"}).engine == "rows"
+    assert RunOptions.from_manifest({"engine": "spark"}).engine == "spark"
 
 
 @pytest.mark.parametrize(("options", "says"), [
