@@ -49,9 +49,8 @@ COMPARED = ("scorecards.jsonl", "scorecards.csv", "rejects.csv")
 
 ENGINE_NAMES = {"reference": "rows", "columnar": "columnar", "spark": "spark"}
 # The engines held to the reference; the spark engine's Spark session is a session-scoped fixture.
-COMPARED_ENGINES = ["columnar", pytest.param("spark", marks=[pytest.mark.spark,
-                                                              pytest.mark.skipif(NO_SPARK is not None,
-                                                                                 reason=str(NO_SPARK))])]
+ON_SPARK_MARKS = [pytest.mark.spark, pytest.mark.skipif(NO_SPARK is not None, reason=str(NO_SPARK))]
+COMPARED_ENGINES = ["columnar", pytest.param("spark", marks=ON_SPARK_MARKS)]
 SPARK_EXAMPLES = int(os.environ.get("QUALISCORE_SPARK_EXAMPLES", "12"))
 
 
@@ -571,7 +570,10 @@ HOSTILE = sorted((ROOT / "tests" / "fixtures" / "hostile" / "data").glob("*")) \
     if (ROOT / "tests" / "fixtures" / "hostile" / "data").is_dir() else []
 
 
-@pytest.mark.parametrize("encoding", [None, "utf-8"])
+# On Spark each export is read once, with the encoding found: the same reader runs on the executor.
+@pytest.mark.parametrize(("encoding", "compared"), [
+    (None, "columnar"), ("utf-8", "columnar"), pytest.param(None, "spark", marks=ON_SPARK_MARKS)],
+    indirect=["compared"])
 @pytest.mark.parametrize("path", HOSTILE, ids=[p.name for p in HOSTILE])
 def test_hostile_inputs(tmp_path: Path, path: Path, encoding: str | None, compared: str) -> None:
     """Broken exports (tests/fixtures/hostile): the same rejects, or the same refusal."""
