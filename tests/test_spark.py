@@ -91,6 +91,25 @@ def test_ids_repeated_across_files_reject_every_occurrence(spark: Any, tmp_path:
     assert rejects.count("I-DUP") >= 3 and "part-1.csv row" in rejects and "I-TWICE" in rejects
 
 
+def test_files_read_as_bytes_through_spark(spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """How files on HDFS or S3 are read (Spark's binaryFile, a copy on the executor): here local files, sent the
+    same way; ids across files and an empty file (for which Spark plans no task) included."""
+    from qualiscore.engine.spark import engine
+
+    monkeypatch.setattr(engine._Job, "read_in_place", False)
+
+    def edit(k: int, row: list[str]) -> list[str]:
+        row[0] = "I-DUP" if k in (4, 9) else row[0]
+        return row
+
+    paths = [str(p) for p in _split(tmp_path, 2, edit=edit)]
+    assert "part-0.csv row" in _assert_same(paths)["rejects.csv"].decode()
+    empty = tmp_path / "parts" / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(Exception, match="empty"):
+        _outputs("spark", [*paths, str(empty)])
+
+
 def test_empty_and_header_only_files(spark: Any, tmp_path: Path) -> None:
     paths = [str(p) for p in _split(tmp_path, 2)]
     empty, header = tmp_path / "parts" / "empty.csv", tmp_path / "parts" / "header.csv"

@@ -49,6 +49,7 @@ from .session import session
 from .tasks import Failed, FileRead, GroupScored, read_files, score_group
 from .wire import META, payloads, spark_schema, to_wire
 
+MAX_READ_TASKS = 10_000  # local files are read one per task, up to this many tasks
 ROWS_PER_GROUP = 1_000_000  # about this many rows per scoring task, and at least one task per core
 # Wall-clock seconds of each step of the last run on this driver, and its counts (the benchmark reads them).
 LAST_TIMINGS: dict[str, float] = {}
@@ -135,6 +136,8 @@ def _typed_here(source: Source, contract: RecordContract, options: RunOptions) -
 class _Job:
     """One Spark run of one scheme's versions (which share one record contract)."""
 
+    read_in_place = True  # local files read by the executors where they are (False: their bytes through Spark)
+
     def __init__(self, spark: Any, ordered: Sequence[Scheme], contract: RecordContract, options: RunOptions) -> None:
         self.spark = spark
         self.ordered = tuple(ordered)
@@ -164,26 +167,32 @@ class _Job:
         wanted = [listed[i] for g in groups for i in g] if groups is not None else listed
         index = {_key(item.uri): k for k, item in enumerate(listed)}
         names = [item.name for item in listed]
-        binary = self.spark.read.format("binaryFile").load([item.uri for item in wanted]).select("path", "content")
+        files = self._files(wanted)
         out_schema = spark_schema(schema)
+
+        def source(uri: str, content: bytes | None) -> bytes | str:
+            """A file's bytes as Spark read them, or the local path an executor reads in place."""
+            return content if content is not None else local_path(uri) or ""
+
         if groups is None:
             def each(batches: Any) -> Any:
                 for batch in batches:
                     for uri, content in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist()):
                         k = index[_key(uri)]
-                        yield from read_files([(k, names[k], content)], contract, options, schema).to_batches()
+                        yield from read_files([(k, names[k], source(uri, content))], contract, options,
+                                              schema).to_batches()
 
-            rows = binary.mapInArrow(each, out_schema)
+            rows = files.mapInArrow(each, out_schema)
         else:
             group_of = {i: g for g, members in enumerate(groups) for i in members}
             tag = F.udf(lambda uri: group_of[index[_key(uri)]], "int")
 
             def together(table: pa.Table) -> pa.Table:
-                files = sorted((index[_key(u)], c) for u, c in zip(table.column("path").to_pylist(),
-                                                                   table.column("content").to_pylist()))
-                return read_files([(k, names[k], c) for k, c in files], contract, options, schema)
+                found = sorted((index[_key(u)], source(u, c)) for u, c in zip(table.column("path").to_pylist(),
+                                                                              table.column("content").to_pylist()))
+                return read_files([(k, names[k], c) for k, c in found], contract, options, schema)
 
-            rows = binary.withColumn("__group", tag("path")).groupBy("__group").applyInArrow(together, out_schema)
+            rows = files.withColumn("__group", tag("path")).groupBy("__group").applyInArrow(together, out_schema)
         rows = rows.persist()
         sent = payloads(r[0] for r in rows.filter(F.col(META).isNotNull()).select(META).collect())
         seen = {p.index for p in sent if isinstance(p, FileRead)} | {p.order for p in sent if isinstance(p, Failed)}
@@ -195,6 +204,21 @@ class _Job:
         _raise_first(sent)
         reads = sorted((p for p in sent if isinstance(p, FileRead)), key=lambda r: r.index)
         return rows.filter(F.col(META).isNull()).drop(META), reads
+
+    def _files(self, wanted: list[Listed]) -> Any:
+        """One row per file, ``path`` and ``content``: Spark reads the bytes of a URI's files (binaryFile: any file
+        system the cluster reads); a local file's content is left null, for the executor to read in place, so a
+        file of any size is read without a copy (local mode, or a directory every executor mounts)."""
+        in_place = [self.read_in_place and local_path(item.uri) is not None for item in wanted]
+        local = [item.uri for item, here in zip(wanted, in_place) if here]
+        remote = [item.uri for item, here in zip(wanted, in_place) if not here]
+        parts = []
+        if local:
+            rdd = self.spark.sparkContext.parallelize([(uri, None) for uri in local], min(len(local), MAX_READ_TASKS))
+            parts.append(self.spark.createDataFrame(rdd, "path string, content binary"))
+        if remote:
+            parts.append(self.spark.read.format("binaryFile").load(remote).select("path", "content"))
+        return parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
 
     # -- 2. duplicate ids across files
     def _components(self, rows: Any, reads: list[FileRead]) -> list[list[int]]:

@@ -79,19 +79,22 @@ class Failed:
         return error
 
 
-def read_files(items: Sequence[tuple[int, str, bytes]], contract: RecordContract, options: RunOptions,
+def read_files(items: Sequence[tuple[int, str, bytes | str]], contract: RecordContract, options: RunOptions,
                schema: Mapping[str, pl.DataType]) -> pa.Table:
-    """Input files, given as (index, name, bytes), read together: their typed rows (``__src`` the index) and a
-    FileRead each, or what refused them."""
+    """Input files, given as (index, name, its bytes or the local path to read in place), read together: their
+    typed rows (``__src`` the index) and a FileRead each, or what refused them."""
     with tempfile.TemporaryDirectory(prefix="qualiscore-spark-") as tmp:
         local: list[str] = []
         for k, (_index, name, content) in enumerate(items):
             real, _sheet = split_sheet(name)
-            folder = os.path.join(tmp, str(k))
-            os.mkdir(folder)
-            path = os.path.join(folder, os.path.basename(real.rstrip("/")) or "input")
-            with open(path, "wb") as out:
-                out.write(content)
+            if isinstance(content, str):
+                path = content
+            else:  # bytes Spark read: a local copy, keeping the file's name (its suffix says its format)
+                folder = os.path.join(tmp, str(k))
+                os.mkdir(folder)
+                path = os.path.join(folder, os.path.basename(real.rstrip("/")) or "input")
+                with open(path, "wb") as out:
+                    out.write(content)
             local.append(path + name[len(real):])  # the sheet, if named
         names = {path: item[1] for path, item in zip(local, items)}
         order = min(i for i, _, _ in items)
@@ -133,6 +136,6 @@ def _problem(problem: Problem, names: Mapping[str, str]) -> Problem:
 
 def _renamed(text: str, names: Mapping[str, str]) -> str:
     """``text`` with each local copy's path replaced by the input's name (a duplicate id names the other file)."""
-    for path, name in names.items():
+    for path, name in sorted(names.items(), key=lambda item: -len(item[0])):  # a path within another: longer first
         text = text.replace(path, name)
     return text
