@@ -37,7 +37,7 @@ from ...records import Dataset, InputFile, Problem
 from ...records.engine_api import UNFORESEEN_ERRORS, RejectedValue, Typer
 from ..columnar import ENGINE as COLUMNAR
 from ..columnar.fallback import Fallback
-from ..columnar.frames import RAGGED, ROW, SRC, SUS, WEIRD, frame_of_records
+from ..columnar.frames import RAGGED, ROW, SRC, SUS, WEIRD, check_typed, frame_of_records
 from ..columnar.inputs import Inputs
 from ..columnar.reader import ColumnarData, read_inputs
 from ..lookups import DatasetRows
@@ -123,6 +123,7 @@ def _typed_here(source: Source, contract: RecordContract, options: RunOptions) -
     if isinstance(source, Dataset):
         index = {i.path: k for k, i in enumerate(source.inputs)}
         try:
+            check_typed(contract, source.records)
             frame = frame_of_records(contract, source.records, [(index[s], r) for s, r in source.origins])
         except Fallback:
             return source
