@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from ..._polars import pl
 
 META = "__meta"  # a pickled payload; null on a row of the typed frame
+WIRE_ROWS = 65_536  # rows per Arrow batch sent to Spark
 _WIRE = {pl.Int32: pa.int32(), pl.Int64: pa.int64(), pl.Float64: pa.float64(), pl.Boolean: pa.bool_(),
          pl.Date: pa.date32(), pl.String: pa.string()}
 
@@ -53,7 +54,9 @@ def to_wire(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pa.Table:
     target = wire_schema(schema)
     cols = [pl.col(n).cast(pl.Int64) if isinstance(t, pl.Datetime) else pl.col(n) for n, t in schema.items()]
     table = frame.select(cols).with_columns(pl.lit(None, pl.Binary).alias(META)).to_arrow()
-    return table.cast(target)
+    # In slices: an Arrow string column holds at most 2 GiB of text, and Spark takes batches anyway.
+    slices = [table.slice(k, WIRE_ROWS).cast(target) for k in range(0, table.num_rows, WIRE_ROWS)]
+    return pa.concat_tables(slices) if slices else table.cast(target)
 
 
 def from_wire(table: pa.Table, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
