@@ -53,10 +53,11 @@ def to_wire(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pa.Table:
     """Rows of a typed frame (in ``schema``'s column order) as Spark takes them."""
     target = wire_schema(schema)
     cols = [pl.col(n).cast(pl.Int64) if isinstance(t, pl.Datetime) else pl.col(n) for n, t in schema.items()]
-    table = frame.select(cols).with_columns(pl.lit(None, pl.Binary).alias(META)).to_arrow()
-    # In slices: an Arrow string column holds at most 2 GiB of text, and Spark takes batches anyway.
-    slices = [table.slice(k, WIRE_ROWS).cast(target) for k in range(0, table.num_rows, WIRE_ROWS)]
-    return pa.concat_tables(slices) if slices else table.cast(target)
+    rows = frame.select(cols).with_columns(pl.lit(None, pl.Binary).alias(META))
+    # In slices, each converted on its own: an Arrow string column holds at most 2 GiB of text.
+    slices = [rows.slice(k, WIRE_ROWS).to_arrow(compat_level=pl.CompatLevel.oldest()).cast(target)
+              for k in range(0, rows.height, WIRE_ROWS)]
+    return pa.concat_tables(slices) if slices else rows.to_arrow().cast(target)
 
 
 def from_wire(table: pa.Table, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
