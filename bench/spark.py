@@ -55,7 +55,7 @@ MASTER = "local[2]"
 LOCAL_CORES = 2
 PARTS = 8
 LOGS = OUT / "spark-logs"  # the stderr of each failed run
-DEFAULT_HEAP = "1g (Spark's default)"  # spark.driver.memory when --driver-memory is not given
+DEFAULT_HEAP = "half the machine's memory (a local session's default)"  # when --driver-memory is not given
 SECTION = "## Spark local[2] beside the columnar engine"
 # Cluster estimate: cores per executor and executor counts.
 EXECUTOR_CORES = 4
@@ -482,8 +482,8 @@ def limits(run: dict[str, Any]) -> list[str]:
         "when there are several files; files that share ids are read again together in one task.",
         "- **The JVM heap.** Persisted rows go to disk when the heap is short, but the duplicate-id "
         "group-by and the shuffle's sorts need working memory in it: `spark.executor.memory` on a cluster; "
-        "on `local[N]`, `spark.driver.memory`, which is 1g unless set (`qualiscore.engine.spark.session` "
-        "does not raise it; `--driver-memory` here does).",
+        "on `local[N]`, `spark.driver.memory`, which a session `qualiscore.engine.spark.session` starts "
+        "sets to half the machine's memory (`--driver-memory` here, or `SPARK_DRIVER_MEMORY`, overrides).",
     ]
 
 
