@@ -197,3 +197,24 @@ def test_copy_of_sample_under_a_uri(spark: Any, tmp_path: Path) -> None:
     ref = evaluate(load_scheme(SCHEME), [str(SAMPLE / "interactions.csv")], RunOptions(engine="rows"))
     assert render_outputs(run)["scorecards.csv"] == render_outputs(ref)["scorecards.csv"]
     assert run.dataset.inputs[0].sha256 == ref.dataset.inputs[0].sha256
+
+
+def test_a_failed_spark_job_is_an_error_with_a_hint(spark: Any, cli: Cli, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spark itself failing (here: a file it cannot read as the listing said) is exit 21, not a traceback."""
+    from qualiscore.engine.spark import engine
+
+    path = tmp_path / "interactions.csv"
+    shutil.copy(SAMPLE / "interactions.csv", path)
+    monkeypatch.setattr(engine._Job, "read_in_place", False)
+    real = engine._Job._files
+
+    def vanishing(job: Any, wanted: Any) -> Any:
+        files = real(job, wanted)
+        path.unlink()  # gone between listing and reading
+        return files
+
+    monkeypatch.setattr(engine._Job, "_files", vanishing)
+    result = cli("evaluate", str(SCHEME), str(path), "-o", str(tmp_path / "out"), "--engine", "spark")
+    assert result.exit_code == 21, result.output
+    assert "error[spark-job] the Spark job failed" in result.output and "hint:" in result.output

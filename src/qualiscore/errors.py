@@ -25,6 +25,7 @@ EXIT_MEMORY = 7  # the process ran out of memory (an address-space or container 
 EXIT_DATABASE = 8  # a .sql input: the database cannot be reached, or it refused the query
 EXIT_NOTHING_SCORED = 15  # evaluate: no row scored, or a field's column missing from an input; nothing published
 EXIT_DAMAGED_OUTPUT = 16  # an output directory's manifest.json is not what evaluate writes
+EXIT_SPARK = 21  # --engine spark: the Spark job failed (an executor out of memory or lost, a file unreadable there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,3 +179,11 @@ class DamagedOutputError(OutputError):
 
     exit_code = EXIT_DAMAGED_OUTPUT
     code = "damaged-manifest"
+
+
+class SparkJobError(QualiscoreError):
+    """The Spark job of ``--engine spark`` failed in Spark itself, not on a rule or a row: its first line, and
+    what to change."""
+
+    exit_code = EXIT_SPARK
+    code = "spark-job"

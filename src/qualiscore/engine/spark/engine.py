@@ -21,16 +21,17 @@ A run goes in four steps (docs/scale-out.md):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from ..._polars import pl
-from ...errors import UsageError
+from ...errors import SparkJobError, UsageError
 from ...model import RecordContract, Scheme
 from ...options import RunOptions
 from ...records import Dataset, InputFile, Problem
@@ -62,9 +63,14 @@ class SparkEngine:
 
     def evaluate(self, schemes: Sequence[Scheme], source: Source, options: RunOptions, *,
                  progress: Progress | None = None) -> Run:
+        with _spark_errors():
+            return self._evaluate(schemes, source, options, progress)
+
+    def _evaluate(self, schemes: Sequence[Scheme], source: Source, options: RunOptions,
+                  progress: Progress | None) -> Run:
         paths = source_paths(source)
         if paths is not None:
-            return self.score_files(schemes, expand(session(options.spark_master), paths), options, progress=progress)
+            return self._score_files(schemes, expand(session(options.spark_master), paths), options, progress)
         ordered, contract = _versions(schemes, options)
         typed = _typed_here(source, contract, options)
         if isinstance(typed, ColumnarData):
@@ -77,6 +83,11 @@ class SparkEngine:
     def score_files(self, schemes: Sequence[Scheme], listed: Sequence[Listed], options: RunOptions, *,
                     progress: Progress | None = None) -> Run:
         """Input files listed already (files.expand), each named as ``Listed.name``."""
+        with _spark_errors():
+            return self._score_files(schemes, listed, options, progress)
+
+    def _score_files(self, schemes: Sequence[Scheme], listed: Sequence[Listed], options: RunOptions,
+                     progress: Progress | None) -> Run:
         ordered, contract = _versions(schemes, options)
         job = _Job(session(options.spark_master), ordered, contract, options)
         LAST_TIMINGS.clear()
@@ -323,6 +334,24 @@ class _Job:
         empty = ColumnarData(Dataset((), (), (), inputs), pl.DataFrame(schema=self.schema), self.contract)
         run = COLUMNAR.evaluate(self.ordered, empty, dataclasses.replace(self.options, engine="columnar"))
         return GroupScored(run.scorecards, run.problems, run.group_by)
+
+
+@contextlib.contextmanager
+def _spark_errors() -> Iterator[None]:
+    """A failure of Spark itself (an executor out of memory or lost, a file it cannot read) as SparkJobError."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    try:
+        yield
+    except (PySparkException, Py4JError) as exc:
+        text = str(exc).strip()
+        first = next((line.strip() for line in text.splitlines() if "Error" in line or "Exception" in line),
+                     text.splitlines()[0] if text else type(exc).__name__)
+        raise SparkJobError(f"the Spark job failed: {first[:500]}", hint=(
+            "an executor short of memory is the usual cause: give executors more (spark.executor.memory and "
+            "spark.executor.memoryOverhead; in local mode SPARK_DRIVER_MEMORY), or split large input files "
+            "(docs/scale-out.md); Spark's own log has the whole error")) from None
 
 
 def _key(uri: str) -> str:
