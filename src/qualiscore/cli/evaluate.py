@@ -88,10 +88,10 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data/sample/interactions.csv -o out/
       qualiscore evaluate rules/cs-quality/ data/sample/interactions-q1q2.csv -o out/
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --by team
-      qualiscore evaluate rules/cs-quality/2026Q3.yaml interactions=calls.csv surveys=survey.csv \
+      qualiscore evaluate rules/cs-quality/2026Q3.yaml interactions=calls.csv surveys=survey.csv \\
           inspections=qa.csv complaints=tickets.csv -o out/
       qualiscore evaluate rules/cs-quality/2026Q2.yaml data.csv -o out/ --sign-key committee.pem --operator 张三
-      qualiscore evaluate rules/cs-quality/2026Q2.yaml 'hdfs://nn/cs/2026/*.parquet' -o out/ --engine spark \
+      qualiscore evaluate rules/cs-quality/2026Q2.yaml 'hdfs://nn/cs/2026/*.parquet' -o out/ --engine spark \\
           --spark-master yarn
     """
     if spark_master is not None and engine != "spark":
