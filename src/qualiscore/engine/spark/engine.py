@@ -272,9 +272,11 @@ class _Job:
                 if reader is None or p.record_id is None or (read.index, p.row) in seen:
                     continue
                 try:
-                    seen[(read.index, p.row)] = reader.text(p.record_id)
+                    value = reader.text(p.record_id)
                 except (RejectedValue, *UNFORESEEN_ERRORS):
                     continue
+                if not (isinstance(value, int) and not -(2**63) <= value < 2**63):  # what a typed frame holds
+                    seen[(read.index, p.row)] = value
         records = [{self.contract.id: v} for v in seen.values()]
         frame = frame_of_records(self.contract, records, list(seen))
         return frame.select(pl.col(c) for c in self.schema)
