@@ -21,12 +21,11 @@ from ..model import Measure, RecordContract, Scheme
 from ..options import RunOptions
 from ..privacy import protect
 from ..records import Dataset, Problem, read_records, records_from_table
-from ..scorecard import Scorecard
 from . import common, measures, routing
 from .lookups import DatasetRows
 from .measures import MeasureResult, Statistics, finish
 from .protocol import ArrowStream, Progress, Run, Source, source_paths
-from .scoring import build_scorecard, triggered_vetoes
+from .scoring import Subjects, build_scorecards
 from .subjects import Grouping, group_fields, id_text, no_period_problem, subject_order
 
 Record = dict[str, Any]
@@ -120,15 +119,11 @@ class RowEngine:
         return measures.Ranked(measured, len(nums), tuple(nums[r] for r in ranks), evidence)
 
     # -- subjects
-    def scorecard(self, subject: str, keys: Mapping[str, str], period: str | None,
-                  records: Sequence[Record]) -> Scorecard:
+    def measured(self, records: Sequence[Record]) -> tuple[dict[str, MeasureResult], dict[str, MeasureResult]]:
+        """One subject's indicators and vetoes' ``when`` measured (what scoring.Subjects holds per subject)."""
         records = sorted(records, key=lambda r: id_text(r.get(self.id_field)) or "")
-        measured = {
-            ind.id: self.measure(ind.measure, records) for dim in self.scheme.dimensions for ind in dim.indicators
-        }
-        vetoes = triggered_vetoes(self.scheme, measured, [
-            None if veto.when is None else self.measure(veto.when, records) for veto in self.scheme.vetoes])
-        return build_scorecard(self.scheme, subject, keys, period, len(records), measured, vetoes)
+        return ({ind.id: self.measure(ind.measure, records) for ind in self.scheme.indicators},
+                {veto.id: self.measure(veto.when, records) for veto in self.scheme.vetoes if veto.when is not None})
 
 
 def score(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = None,
@@ -148,11 +143,17 @@ def score(scheme: Scheme, dataset: Dataset, *, by: Sequence[str] | None = None,
             label = grouping.period_label(day)
         keys = grouping.keys(rec)
         groups.setdefault(subject_order(keys, label), (keys, label, []))[2].append(rec)
-    cards = []
-    for _, (keys, label, recs) in sorted(groups.items()):
-        cards.append(engine.scorecard(grouping.subject(keys, label), keys, label, recs))
+    subjects = [group for _, group in sorted(groups.items())]
+    measured = []
+    for _, _, recs in subjects:
+        measured.append(engine.measured(recs))
         if progress is not None:
             progress(len(recs))
+    cards = build_scorecards(scheme, Subjects(
+        [grouping.subject(keys, label) for keys, label, _ in subjects], [keys for keys, _, _ in subjects],
+        [label for _, label, _ in subjects], [len(recs) for _, _, recs in subjects],
+        {ind.id: [m[ind.id] for m, _ in measured] for ind in scheme.indicators},
+        {veto.id: [w[veto.id] for _, w in measured] for veto in scheme.vetoes if veto.when is not None}))
     all_problems = tuple(sorted([*dataset.problems, *problems], key=_problem_order))
     return Run((scheme,), tuple(cards), all_problems, dataset, grouping.fields, {"by": list(by) if by else None})
 

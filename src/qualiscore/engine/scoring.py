@@ -1,9 +1,11 @@
 """From measured values to a scorecard: points, weights, not-applicable rules, grade, vetoes.
 
-Shared by both engines (only measuring differs between them), so a scorecard is the same
-bytes whichever engine measured it. It runs once per subject, 75,000 times for a quarter
-of a large contact centre, so what depends only on the scheme (rule texts, fills, each
-indicator's scoring) is worked out once per scheme, as its :class:`_SchemeScoring`.
+Shared by every engine (only measuring differs between them), so a scorecard is the same
+bytes whichever engine measured it. It runs over columns, every subject of a run at once
+(75,000 for a quarter of a large contact centre): what depends only on the scheme (rule
+texts, fills, each indicator's scoring) is worked out once per scheme, as its
+:class:`_SchemeScoring`, and what many subjects share (the weight shares of one set of
+applicable indicators, what one set of vetoes does to a grade) once per run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 from ..model import Dimension, Indicator, Measure, Scheme, Scoring
 from ..scorecard import (
@@ -26,10 +28,11 @@ from ..scorecard import (
     rounded,
 )
 from . import common
+from .intervals import z_value
 from .measures import MeasureResult
-from .stability import Varying, stability
+from .stability import spread, stability
 
-__all__ = ["MeasureResult", "build_scorecard", "grade_for", "triggered_vetoes"]
+__all__ = ["MeasureResult", "Subjects", "build_scorecards", "grade_for", "triggered_vetoes"]
 
 
 # (points, rule matched, why there are no points)
@@ -150,137 +153,211 @@ def _scoring_of(scheme: Scheme) -> _SchemeScoring:
     return found
 
 
-def triggered_vetoes(scheme: Scheme, indicators: Mapping[str, MeasureResult],
-                     vetoes: Sequence[MeasureResult | None]) -> list[VetoResult]:
-    """The scheme's vetoes that trigger, with their evidence.
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    """A run's subjects as columns, in subject order: what scoring reads, one entry per subject.
 
-    ``vetoes`` holds, in scheme order, each veto's ``when`` measured (None for a veto on an
-    indicator, which reads the indicator's result in ``indicators``). A veto without a
-    threshold triggers when its measure is true or non-zero, with the ids of the records
-    that made it so. A threshold veto compares the value, cut to 12 significant digits as
-    on the scorecard, with its threshold; a value that is not applicable (below the
-    indicator's min_sample, nothing measured, undefined) or not a number never triggers,
-    and its evidence is the value and the threshold.
+    Scoring runs over columns, all subjects at once, so what is the same for many
+    subjects (the shares of a set of applicable indicators, a grade's band, what a set
+    of vetoes does to a grade) is worked out once, not once per subject.
     """
-    found = []
-    for veto, res in zip(scheme.vetoes, vetoes, strict=True):
+
+    names: Sequence[str]
+    keys: Sequence[Mapping[str, str]]
+    periods: Sequence[str | None]
+    records: Sequence[int]
+    measured: Mapping[str, Sequence[MeasureResult]]  # each indicator's results, by indicator id
+    # Each veto's ``when`` measured, by veto id: the vetoes with a ``when`` only (a veto on an
+    # indicator reads the indicator's results).
+    whens: Mapping[str, Sequence[MeasureResult]]
+
+    @classmethod
+    def one(cls, subject: str, keys: Mapping[str, str], period: str | None, records: int,
+            measured: Mapping[str, MeasureResult], whens: Mapping[str, MeasureResult]) -> Subjects:
+        return cls((subject,), (keys,), (period,), (records,), {k: (v,) for k, v in measured.items()},
+                   {k: (v,) for k, v in whens.items()})
+
+
+def triggered_vetoes(scheme: Scheme, subjects: Subjects) -> list[tuple[VetoResult, ...]]:
+    """The scheme's vetoes each subject triggers, with their evidence, in scheme order.
+
+    A veto without a threshold triggers when its measure is true or non-zero, with the
+    ids of the records that made it so. A threshold veto compares the value, cut to 12
+    significant digits as on the scorecard, with its threshold; a value that is not
+    applicable (below the indicator's min_sample, nothing measured, undefined) or not a
+    number never triggers, and its evidence is the value and the threshold.
+    """
+    columns: list[list[VetoResult | None]] = []
+    indicators = _scoring_of(scheme).indicators
+    for veto in scheme.vetoes:
         threshold = veto.threshold
         if threshold is None:
-            if res is not None and common.veto_triggered(res.value):
-                found.append(VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, res.evidence))
+            columns.append([VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, res.evidence)
+                            if common.veto_triggered(res.value) else None for res in subjects.whens[veto.id]])
             continue
-        min_sample = 1
         if veto.indicator is not None:
-            res, min_sample = indicators[veto.indicator], _scoring_of(scheme).indicators[veto.indicator].min_sample
-        assert res is not None, f"veto {veto.id} was not measured"
-        value = common.canonical(res.value)
-        x = common.threshold_value(value, res.sample, min_sample)
-        if x is not None and threshold.holds(x):
-            found.append(VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, (),
-                                    VetoMeasurement(veto.tested(), value, threshold.test, threshold.limit)))
-    return found
-
-
-def build_scorecard(scheme: Scheme, subject: str, keys: Mapping[str, str], period: str | None, n_records: int,
-                    measured: Mapping[str, MeasureResult], vetoes: Sequence[VetoResult]) -> Scorecard:
-    """Points, weights, not-applicable rules, total, grade and vetoes from measured values."""
-    if scheme.measured_only:
-        return _measured_card(scheme, subject, keys, period, n_records, measured, vetoes)
-    # Which indicators count, with which points (and why), and each dimension's score. Weights
-    # become shares in exact rational arithmetic (see shares), so weights are truly relative:
-    # scaling them never moves a score across a rounding tie.
-    dims = []
-    for dim_rules in _scoring_of(scheme).dimensions:
-        items = []
-        counted: dict[str, tuple[float, str | None]] = {}
-        for ind_rules in dim_rules.indicators:
-            ind = ind_rules.ind
-            res = _canonical(measured[ind.id])
-            points, rule, reason = None, None, common.not_applicable_reason(ind.min_sample, res.value, res.sample)
-            if reason is None:
-                points, rule, reason = ind_rules.score(res.value)
-            if reason is None:
-                counted[ind.id] = (points, None)  # type: ignore[assignment]
-            else:
-                points = None
-                if ind_rules.fill is not None:
-                    counted[ind.id] = (ind_rules.fill, ind_rules.fill_note)
-            items.append((ind_rules, res, points, rule, reason))
-        if counted:
-            inner = shares(tuple(i.ind.weight for i in dim_rules.indicators if i.ind.id in counted))
-            dscore: float | None = common.fsum(sh * p for sh, (p, _) in zip(inner, counted.values()))
-            dnote = None
-        elif dim_rules.fill is not None:
-            counted = {i.ind.id: (dim_rules.fill, dim_rules.fill_note) for i in dim_rules.indicators}
-            inner = shares(tuple(i.ind.weight for i in dim_rules.indicators))
-            dscore, dnote = dim_rules.fill, dim_rules.fill_note
+            results, min_sample = subjects.measured[veto.indicator], indicators[veto.indicator].min_sample
         else:
-            inner, dscore, dnote = (), None, "no indicator applies; weight redistributed"
-        dims.append((dim_rules.dim, items, counted, dict(zip(counted, inner)), dscore, dnote))
-
-    dim_shares = iter(shares(tuple(dim.weight for dim, _, counted, *_ in dims if counted)))
-    parts = []
-    dim_results = []
-    varying: list[Varying] = []  # scored indicators whose value is an estimate, for the grade's stability
-    for dim, items, counted, share_of, dscore, dnote in dims:
-        d_share = next(dim_shares) if counted else 0.0
-        if dscore is not None and counted:
-            parts.append(d_share * dscore)
-        inds = []
-        any_scored = False
-        for ind_rules, res, points, rule, na_reason in items:
-            ind = ind_rules.ind
-            cpoints, note = counted.get(ind.id, (None, None))
-            eff = 100.0 * d_share * share_of[ind.id] if cpoints is not None else 0.0
-            any_scored = any_scored or na_reason is None
-            inds.append(IndicatorResult(
-                id=ind.id, name=ind.name, measure=ind.measure.kind, value=res.value, sample=res.sample,
-                skipped=res.skipped, status=STATUS_SCORED if na_reason is None else STATUS_NA,
-                points=points, counted=cpoints is not None, counted_points=cpoints, weight=ind.weight,
-                effective_weight=eff, contribution=cpoints * eff / 100.0 if cpoints is not None else 0.0,
-                rule=rule, reason="; ".join(r for r in (na_reason, note) if r) or None,
-                numerator=res.numerator, denominator=res.denominator, inputs=dict(res.inputs or {}),
-                target=ind.target, source=_source_text(scheme, ind.measure), interval=res.interval,
-            ))
-            if na_reason is None and res.interval is not None and eff and ind.scoring.kind != "map":
-                varying.append(Varying(eff / 100.0, res.interval, ind_rules.score))
-        dim_results.append(DimensionResult(dim.id, dim.name, dscore, dim.weight, 100.0 * d_share,
-                                           STATUS_SCORED if any_scored else STATUS_NA, bool(counted),
-                                           tuple(inds), dnote))
-
-    if parts:
-        score: float | None = common.fsum(parts)
-        note = None
-    else:
-        score, note = None, "no indicator is applicable, so there is no score"
-    score_grade = grade_for(scheme, rounded(score, scheme.decimals))
-    grade, decided_by = common.apply_vetoes(scheme, score_grade, vetoes)
-    sure = None
-    if score is not None and grade is not None:
-        sure = stability(scheme, score, varying, lambda g: common.apply_vetoes(scheme, g, vetoes)[0], grade)
-    return Scorecard(
-        subject=subject, keys=dict(keys), period=period, scheme_id=scheme.id, scheme_version=scheme.version,
-        scheme_sha256=scheme.sha256, records=n_records, score=score, grade=grade, score_grade=score_grade,
-        decided_by=decided_by, note=note, dimensions=tuple(dim_results), vetoes=tuple(vetoes),
-        decimals=scheme.decimals, stability=sure,
-        uncertain=sure is not None and sure < scheme.confidence.stable_at, level=scheme.confidence.level,
-        stable_at=scheme.confidence.stable_at,
-    )
+            results, min_sample = subjects.whens[veto.id], 1
+        column: list[VetoResult | None] = []
+        for res in results:
+            value = common.canonical(res.value)
+            x = common.threshold_value(value, res.sample, min_sample)
+            column.append(VetoResult(veto.id, veto.name, veto.effect, veto.grade, veto.reason, (),
+                                     VetoMeasurement(veto.tested(), value, threshold.test, threshold.limit))
+                          if x is not None and threshold.holds(x) else None)
+        columns.append(column)
+    if not columns:
+        return [()] * len(subjects.names)
+    return [tuple(v for v in row if v is not None) for row in zip(*columns)]
 
 
-def _measured_card(scheme: Scheme, subject: str, keys: Mapping[str, str], period: str | None, n_records: int,
-                   measured: Mapping[str, MeasureResult], vetoes: Sequence[VetoResult]) -> Scorecard:
+@dataclass(frozen=True, slots=True)
+class _IndicatorColumn:
+    """One indicator's results and points for every subject."""
+
+    rules: _IndicatorScoring
+    results: list[MeasureResult]  # canonical
+    points: list[float | None]  # None when not applicable
+    rules_matched: list[str | None]
+    reasons: list[str | None]  # why not applicable, or None
+    counted: list[tuple[float, str | None] | None]  # points counted and the note of a fill; None: not counted
+
+    @classmethod
+    def of(cls, rules: _IndicatorScoring, column: Sequence[MeasureResult]) -> _IndicatorColumn:
+        ind, fill = rules.ind, (rules.fill, rules.fill_note)
+        results = list(map(_canonical, column))
+        scored = [rules.score(r.value) if why is None else (None, None, why) for r, why in zip(results, (
+            common.not_applicable_reason(ind.min_sample, r.value, r.sample) for r in results))]
+        counted = [cast("tuple[float, None]", (p, None)) if why is None
+                   else cast("tuple[float, str | None]", fill) if rules.fill is not None else None
+                   for p, _, why in scored]
+        return cls(rules, results, [p if why is None else None for p, _, why in scored],
+                   [rule for _, rule, _ in scored], [why for _, _, why in scored], counted)
+
+
+@dataclass(frozen=True, slots=True)
+class _Dimension:
+    """A dimension of one subject: its score and how much each of its indicators counts in it."""
+
+    score: float | None
+    note: str | None
+    counted: tuple[tuple[float, str | None] | None, ...]  # per indicator, as in _IndicatorColumn.counted
+    shares: tuple[float, ...]  # per indicator: its share of the dimension (0 when not counted)
+
+
+def _dimension(rules: _DimensionScoring, counted: tuple[tuple[float, str | None] | None, ...],
+               cache: dict[tuple[bool, ...], tuple[float, ...]]) -> _Dimension:
+    """Weights become shares in exact rational arithmetic (see shares), so weights are truly
+    relative: scaling them never moves a score across a rounding tie."""
+    which = tuple(c is not None for c in counted)
+    inner = cache.get(which)
+    if inner is None:
+        weights = [i.ind.weight for i, c in zip(rules.indicators, which) if c] or [i.ind.weight for i in rules.indicators]
+        it = iter(shares(tuple(weights)))
+        inner = cache[which] = tuple(next(it) if c else 0.0 for c in which) if any(which) else tuple(it)
+    if any(which):
+        return _Dimension(common.fsum(sh * c[0] for sh, c in zip(inner, counted) if c is not None), None,
+                          counted, inner)
+    if rules.fill is not None:
+        return _Dimension(rules.fill, rules.fill_note, tuple((rules.fill, rules.fill_note) for _ in counted), inner)
+    return _Dimension(None, "no indicator applies; weight redistributed", counted, tuple(0.0 for _ in counted))
+
+
+def build_scorecards(scheme: Scheme, subjects: Subjects) -> list[Scorecard]:
+    """Points, weights, not-applicable rules, total, grade, vetoes and stability of every subject."""
+    vetoes = triggered_vetoes(scheme, subjects)
+    if scheme.measured_only:
+        return [_measured_card(scheme, subjects, k, vetoes[k]) for k in range(len(subjects.names))]
+    rules = _scoring_of(scheme)
+    columns = [[_IndicatorColumn.of(i, subjects.measured[i.ind.id]) for i in d.indicators] for d in rules.dimensions]
+    source = {i.id: _source_text(scheme, i.measure) for i in scheme.indicators}
+    per_dimension = []
+    for d, cols in zip(rules.dimensions, columns):
+        cache: dict[tuple[bool, ...], tuple[float, ...]] = {}
+        per_dimension.append([_dimension(d, counted, cache) for counted in zip(*(c.counted for c in cols))])
+    dimension_shares: dict[tuple[bool, ...], tuple[float, ...]] = {}
+    weights = tuple(d.dim.weight for d in rules.dimensions)
+    decisions: dict[tuple[str | None, tuple[str, ...]], tuple[str | None, str]] = {}
+
+    def decided(grade: str | None, vetoes: Sequence[VetoResult]) -> tuple[str | None, str]:
+        """common.apply_vetoes, once for each grade and set of vetoes (what they do depends on their ids alone)."""
+        key = (grade, tuple(v.id for v in vetoes))
+        found = decisions.get(key)
+        if found is None:
+            found = decisions[key] = common.apply_vetoes(scheme, grade, vetoes)
+        return found
+
+    z = z_value(scheme.confidence.level)
+    cards = []
+    for k, dims in enumerate(zip(*per_dimension)):
+        which = tuple(any(c is not None for c in d.counted) for d in dims)
+        d_shares = dimension_shares.get(which)
+        if d_shares is None:
+            it = iter(shares(tuple(w for w, c in zip(weights, which) if c)))
+            d_shares = dimension_shares[which] = tuple(next(it) if c else 0.0 for c in which)
+        parts = [sh * d.score for sh, d, c in zip(d_shares, dims, which) if c and d.score is not None]
+        dim_results = []
+        spreads: list[float] = []  # each estimated, scored indicator's standard error in points of the score
+        for d_rules, cols, d, d_share, counts in zip(rules.dimensions, columns, dims, d_shares, which):
+            inds = []
+            for col, (cpoints, note), share in zip(cols, (c or (None, None) for c in d.counted), d.shares):
+                ind, res, na_reason = col.rules.ind, col.results[k], col.reasons[k]
+                eff = 100.0 * d_share * share if cpoints is not None else 0.0
+                inds.append(IndicatorResult(
+                    id=ind.id, name=ind.name, measure=ind.measure.kind, value=res.value, sample=res.sample,
+                    skipped=res.skipped, status=STATUS_SCORED if na_reason is None else STATUS_NA,
+                    points=col.points[k], counted=cpoints is not None, counted_points=cpoints, weight=ind.weight,
+                    effective_weight=eff, contribution=cpoints * eff / 100.0 if cpoints is not None else 0.0,
+                    rule=col.rules_matched[k], reason=na_reason if note is None else _joined(na_reason, note),
+                    numerator=res.numerator, denominator=res.denominator, inputs=dict(res.inputs or {}),
+                    target=ind.target, source=source[ind.id], interval=res.interval,
+                ))
+                if na_reason is None and res.interval is not None and eff and ind.scoring.kind != "map":
+                    spreads.append(spread(eff / 100.0, res.interval, col.rules.score, z))
+            dim_results.append(DimensionResult(
+                d_rules.dim.id, d_rules.dim.name, d.score, d_rules.dim.weight, 100.0 * d_share,
+                STATUS_SCORED if any(r is None for r in (c.reasons[k] for c in cols)) else STATUS_NA, counts,
+                tuple(inds), d.note))
+        score: float | None = common.fsum(parts) if parts else None
+        note = None if parts else "no indicator is applicable, so there is no score"
+        score_grade = grade_for(scheme, rounded(score, scheme.decimals))
+        grade, decided_by = decided(score_grade, vetoes[k])
+        sure = None
+        if score is not None and grade is not None:
+            sure = stability(scheme, score, spreads, functools.partial(_final_grade, decided, vetoes[k]), grade)
+        cards.append(Scorecard(
+            subject=subjects.names[k], keys=dict(subjects.keys[k]), period=subjects.periods[k],
+            scheme_id=scheme.id, scheme_version=scheme.version, scheme_sha256=scheme.sha256,
+            records=subjects.records[k], score=score, grade=grade, score_grade=score_grade, decided_by=decided_by,
+            note=note, dimensions=tuple(dim_results), vetoes=vetoes[k], decimals=scheme.decimals, stability=sure,
+            uncertain=sure is not None and sure < scheme.confidence.stable_at, level=scheme.confidence.level,
+            stable_at=scheme.confidence.stable_at,
+        ))
+    return cards
+
+
+def _joined(reason: str | None, note: str) -> str:
+    return note if reason is None else f"{reason}; {note}"
+
+
+def _final_grade(decided: Callable[[str | None, Sequence[VetoResult]], tuple[str | None, str]],
+                 vetoes: Sequence[VetoResult], grade: str | None) -> str | None:
+    return decided(grade, vetoes)[0]
+
+
+def _measured_card(scheme: Scheme, subjects: Subjects, k: int, vetoes: tuple[VetoResult, ...]) -> Scorecard:
     """A source's view (engine.sources): each indicator's measured value as it was measured, nothing scored."""
     dims = tuple(DimensionResult(dim.id, dim.name, None, dim.weight, 0.0, STATUS_NA, False, tuple(
         IndicatorResult(id=ind.id, name=ind.name, measure=ind.measure.kind, value=res.value, sample=res.sample,
                         skipped=res.skipped, status=STATUS_NA, points=None, counted=False, counted_points=None,
                         weight=ind.weight, effective_weight=0.0, contribution=0.0, numerator=res.numerator,
                         denominator=res.denominator, inputs=dict(res.inputs or {}), interval=res.interval)
-        for ind in dim.indicators for res in (measured[ind.id],))) for dim in scheme.dimensions)
-    return Scorecard(subject=subject, keys=dict(keys), period=period, scheme_id=scheme.id,
-                     scheme_version=scheme.version, scheme_sha256=scheme.sha256, records=n_records, score=None,
-                     grade=None, score_grade=None, decided_by="none", note=None, dimensions=dims,
-                     vetoes=tuple(vetoes), decimals=scheme.decimals)
+        for ind in dim.indicators for res in (subjects.measured[ind.id][k],))) for dim in scheme.dimensions)
+    return Scorecard(subject=subjects.names[k], keys=dict(subjects.keys[k]), period=subjects.periods[k],
+                     scheme_id=scheme.id, scheme_version=scheme.version, scheme_sha256=scheme.sha256,
+                     records=subjects.records[k], score=None, grade=None, score_grade=None, decided_by="none",
+                     note=None, dimensions=dims, vetoes=vetoes, decimals=scheme.decimals)
 
 
 def _source_text(scheme: Scheme, m: Measure) -> str | None:

@@ -40,7 +40,7 @@ from ..scorecard import IndicatorResult, Scorecard
 from .lookups import looked_up, lookup_fields
 from .measures import MeasureResult, nothing_measured, quotient
 from .protocol import Progress, Rows, Run
-from .scoring import build_scorecard, triggered_vetoes
+from .scoring import Subjects, build_scorecards
 from .subjects import subject_order
 
 if TYPE_CHECKING:
@@ -230,7 +230,7 @@ def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run])
     for name, run in runs.items():
         for card in run.scorecards:
             cards.setdefault((subject_order(card.keys, card.period), card.scheme_version), {})[name] = card
-    scorecards = []
+    columns: dict[str, tuple[Scheme, list[Any]]] = {}  # by version: the subjects' columns (scoring.Subjects)
     for (_, version), parts in sorted(cards.items()):
         scheme = by_version[version]
         some = next(iter(parts.values()))
@@ -245,11 +245,17 @@ def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run])
             return nothing_measured(m, scheme.confidence.level) if got is None else _measured(got)
 
         measured = {ind.id: result(f"i:{ind.id}", ind.measure) for ind in scheme.indicators}
-        whens = [None if v.when is None else dataclasses.replace(
-            result(f"v:{v.id}", v.when), evidence=evidence.get(v.id, ())) for v in scheme.vetoes]
-        scorecards.append(build_scorecard(scheme, some.subject, some.keys, some.period,
-                                          sum(c.records for c in parts.values()), measured,
-                                          triggered_vetoes(scheme, measured, whens)))
+        whens = {v.id: dataclasses.replace(result(f"v:{v.id}", v.when), evidence=evidence.get(v.id, ()))
+                 for v in scheme.vetoes if v.when is not None}
+        columns.setdefault(version, (scheme, []))[1].append(
+            (some.subject, some.keys, some.period, sum(c.records for c in parts.values()), measured, whens))
+    scorecards = []
+    for scheme, rows in columns.values():
+        scorecards.extend(build_scorecards(scheme, Subjects(
+            [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows],
+            {ind.id: [r[4][ind.id] for r in rows] for ind in scheme.indicators},
+            {v.id: [r[5][v.id] for r in rows] for v in scheme.vetoes if v.when is not None})))
+    scorecards.sort(key=lambda c: (subject_order(c.keys, c.period), c.scheme_version))
     inputs: list[InputFile] = []
     problems: list[Problem] = []
     missing: list[tuple[str, str]] = []

@@ -21,39 +21,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
 from ..model import Scheme
-from .intervals import z_value
 
-__all__ = ["Varying", "stability"]
+__all__ = ["spread", "stability"]
 
 _NORMAL = NormalDist()
 
 
-@dataclass(frozen=True, slots=True)
-class Varying:
-    """A scored indicator whose value is an estimate and whose rule orders values (not a ``map``)."""
+def spread(weight: float, interval: tuple[float, float], score: Callable[[Any], tuple[float | None, str | None, str | None]],
+           z: float) -> float:
+    """The standard error, in points of the total score, an indicator's sampling error puts on it.
 
-    weight: float  # share of the total score, 0–1
-    interval: tuple[float, float]
-    score: Callable[[Any], tuple[float | None, str | None, str | None]]  # the indicator's rule
-
-    def spread(self, z: float) -> float:
-        """The standard error, in points of the total score, this indicator's sampling error puts on it."""
-        low, high = (self.score(x)[0] for x in self.interval)
-        if low is None or high is None:
-            return 0.0
-        return self.weight * abs(high - low) / (2.0 * z)
+    ``weight`` is its share of the total score (0–1), ``interval`` its value's interval and
+    ``score`` its rule (points first).
+    """
+    low, high = (score(x)[0] for x in interval)
+    if low is None or high is None:
+        return 0.0
+    return weight * abs(high - low) / (2.0 * z)
 
 
-def stability(scheme: Scheme, score: float, varying: Sequence[Varying],
+def stability(scheme: Scheme, score: float, spreads: Sequence[float],
               final: Callable[[str | None], str | None], grade: str | None) -> float:
-    """The probability, to 3 decimals, that the score's grade after the vetoes (``final``) is ``grade``."""
-    z = z_value(scheme.confidence.level)
-    sd = math.sqrt(math.fsum(v.spread(z) ** 2 for v in varying))
+    """The probability, to 3 decimals, that the score's grade after the vetoes (``final``) is ``grade``.
+
+    ``spreads`` are the scored indicators' :func:`spread`: those whose value is an estimate and
+    whose rule orders values (not a ``map``).
+    """
+    sd = math.sqrt(math.fsum(s ** 2 for s in spreads))
     if sd == 0.0:
         return 1.0
     half = 0.5 * 10.0 ** -scheme.decimals  # a score rounds up into a band from half a unit below its minimum

@@ -3,7 +3,7 @@
 See "How a run goes" (step 3) in the package docstring. Rows are grouped by the values of
 their key fields and the label of their period; each group's key texts and name come from
 engine.subjects, its measures' statistics from :mod:`.measures`, their meaning from
-measures.finish, and the scorecard from scoring.build_scorecard, as in the reference engine.
+measures.finish, and the scorecards from scoring.build_scorecards, as in the reference engine.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..._polars import pl
 from ...model import Measure
 from ...scorecard import Scorecard
 from ..measures import finish
-from ..scoring import build_scorecard, triggered_vetoes
+from ..scoring import Subjects, build_scorecards
 from ..subjects import subject_order
 from .clock import Clock
 from .fallback import Fallback
@@ -57,16 +57,14 @@ def score(plan: CompiledScheme, result: ExecutionResult) -> list[Scorecard]:
     indicator_stats = [m.statistics(table) for m in indicators]
     veto_stats = {k: m.statistics(table) for k, m in vetoes.items()}
     labels = table.get_column(LABEL).to_list() if LABEL in table.columns else [None] * table.height
-    cards = []
     level = scheme.confidence.level
-    for k, (keys, label, scored) in enumerate(zip(subjects, labels, table.get_column("__scored").to_list())):
-        measured = {ind.id: finish(ind.measure, stats[k], level)
-                    for ind, stats in zip(scheme.indicators, indicator_stats)}
-        triggered = triggered_vetoes(scheme, measured, [
-            None if veto.when is None else finish(veto.when, veto_stats[v][k], level)
-            for v, veto in enumerate(scheme.vetoes)])
-        cards.append(build_scorecard(scheme, plan.grouping.subject(keys, label), keys, label, scored,
-                                     measured, triggered))
+    cards = build_scorecards(scheme, Subjects(
+        [plan.grouping.subject(keys, label) for keys, label in zip(subjects, labels)], subjects, labels,
+        table.get_column("__scored").to_list(),
+        {ind.id: [finish(ind.measure, s, level) for s in stats] for ind, stats in zip(scheme.indicators,
+                                                                                       indicator_stats)},
+        {veto.id: [finish(veto.when, s, level) for s in veto_stats[v]] for v, veto in enumerate(scheme.vetoes)
+         if veto.when is not None}))
     clock.lap("scorecards")
     return cards
 
