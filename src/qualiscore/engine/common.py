@@ -1,7 +1,7 @@
 """Rules every engine shares from measured values on: canonical numbers, not-applicable, vetoes, grades.
 
 Only gathering statistics differs between the engines; everything decided from
-measured values lives here or in scoring.build_scorecard, so they cannot drift apart.
+measured values lives here or in scoring.build_scorecards, so they cannot drift apart.
 """
 
 from __future__ import annotations

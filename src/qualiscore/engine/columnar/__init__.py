@@ -44,7 +44,7 @@ How a run goes
    of every subject (:mod:`.measures`), streaming over the narrow frame (rejected rows are
    masked, not filtered into a copy; the ids of veto evidence come from the evidence rows
    alone); then, per subject, measures.finish gives each measure's result and
-   scoring.build_scorecard the scorecard. With several versions, :mod:`.routing` first sends
+   scoring.build_scorecards the scorecards. With several versions, :mod:`.routing` first sends
    each row to the version in force on its period start (engine.routing decides, once per
    distinct value).
 
