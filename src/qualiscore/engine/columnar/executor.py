@@ -21,6 +21,7 @@ from .frames import (
     SUS,
     WEIRD,
     check_frame,
+    flagged_cells,
     frame_of_records,
     in_origin_order,
     typed_csv,
@@ -65,6 +66,7 @@ class Executor:
         self._typers: dict[int, dict[str, FieldTyper]] = {}
         self.work = Workspace()
         self.fix_ups = FixUps(plan, self.row_typer)
+        self.flagged: dict[int, pl.DataFrame] = {}  # input index -> its flagged cells (frames.flagged_cells)
 
     def run(self) -> ExecutionResult:
         typed = self.inputs.typed
@@ -125,15 +127,26 @@ class Executor:
 
     def main_query(self, fast: list[Input]) -> pl.LazyFrame:
         """Typing, derived values and measure expressions of every fast input: one streaming query."""
-        return self.plan.narrow(pl.concat([self._typed(inp) for inp in fast], how="vertical"))
+        return self.main_queries(fast)[0]
+
+    def main_queries(self, fast: list[Input]) -> list[pl.LazyFrame]:
+        """The main query, then each input's flagged cells (frames.flagged_cells): queries over the same
+        typed frames, collected together in one streaming pass."""
+        typed = [self._typed(inp) for inp in fast]
+        narrow = self.plan.narrow(pl.concat(typed, how="vertical"))
+        id_pos = self.row_typer.id_pos
+        return [narrow, *(flagged_cells(t, self.contract, inp, id_pos) for t, inp in zip(typed, fast))]
 
     def _main_pass(self, fast: list[Input]) -> pl.DataFrame:
+        """The narrow frame of ``fast``; each input's flagged cells go to ``self.flagged``."""
         for attempt in range(3):
-            query = self.main_query(fast)
+            queries = self.main_queries(fast)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    return query.collect(engine="streaming")
+                    nf, *cells = pl.collect_all(queries, engine="streaming")
+                self.flagged.update({inp.index: c for inp, c in zip(fast, cells)})
+                return nf
             except Fallback:
                 raise
             except pl.exceptions.SchemaError as exc:
@@ -206,7 +219,9 @@ class Executor:
             frame_of_records(self.contract, [], []).lazy()).collect()
         if not in_origin_order(nf):
             nf = nf.sort([SRC, ROW])
-        result = self.fix_ups.apply(nf, inputs, py)
+        flagged = {i.index: self.flagged[i.index] for i in inputs
+                   if i.route in ("csv", "lines", "parquet") and i.index in self.flagged}
+        result = self.fix_ups.apply(nf, inputs, py, flagged)
         clock.lap("fix-ups")
         return result
 

@@ -20,7 +20,7 @@ from typing import Any
 from ..._polars import pl
 from ...errors import ExpressionError
 from ...expressions import Evaluator
-from ...records import Dataset, InputFile, Problem
+from ...records import MAX_VALUE_CHARS, Dataset, InputFile, Problem
 from ...records.engine_api import MISSING, clip_value, quote_value
 from ..subjects import as_date, id_text, no_period_problem
 from .fallback import Fallback
@@ -29,6 +29,7 @@ from .frames import (
     DFAIL,
     PDATE,
     RAGGED,
+    RAW_ID,
     ROW,
     SRC,
     STATE,
@@ -38,10 +39,11 @@ from .frames import (
     fold_column,
     frame_of_records,
     python_value,
+    raw_column,
 )
 from .inputs import Input
 from .plan import CompiledScheme, from_python
-from .pyrows import PythonRows, RowTyper
+from .pyrows import CellOutcomes, PythonRows, RowTyper
 from .translate import NOT_CONSTANT
 
 
@@ -147,7 +149,9 @@ class FixUps:
             out[int(i) + 1] = cells
         return out
 
-    def apply(self, nf: pl.DataFrame, inputs: list[Input], py: PythonRows | None) -> ExecutionResult:
+    def apply(self, nf: pl.DataFrame, inputs: list[Input], py: PythonRows | None,
+              cells: Mapping[int, pl.DataFrame] | None = None) -> ExecutionResult:
+        """Decide the flagged rows of ``nf``; ``cells`` holds each fast input's flagged cells (frames.flagged_cells)."""
         plan, row_typer = self.plan, self.row_typer
         by_index = {i.index: i for i in inputs}
         id_name = self.contract.id
@@ -156,15 +160,33 @@ class FixUps:
         rejected: set[int] = set()
         records: dict[int, dict[str, Any]] = {}
         raw_ids: dict[int, str | None] = {}
+        raw_id_frames: list[pl.DataFrame] = []
         id_patch: dict[int, Any] = {}
         fast_routes = {i.index for i in inputs if i.route in ("csv", "lines", "parquet")}
 
         flagged = (nf.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("__pos"), SRC, ROW, SUS, RAGGED, DFAIL)
                    .filter((pl.col(SUS) != 0) | pl.col(RAGGED) | pl.col(DFAIL)).drop(DFAIL))
+        # Stage 1a: the flagged cells of the fast inputs, checked by the records package's rules once per
+        # distinct cell; the answers reach the rows by joins, not by a loop over the rows.
+        accepted: set[int] = set()
+        for src, side in (cells or {}).items():
+            if src not in fast_routes:
+                continue
+            got = self._check_cells(flagged.filter((pl.col(SRC) == src) & (pl.col(SUS) != 0) & ~pl.col(RAGGED)),
+                                    by_index[src], side)
+            if got is None:
+                continue
+            typing_problems.extend(got.problems)
+            rejected.update(got.rejected)
+            accepted.update(got.accepted)
+            id_patch.update(got.ids)
+            raw_id_frames.append(got.raw_ids)
+            flagged = flagged.filter((pl.col(SRC) != src) | ~pl.col("__pos").is_in(got.rejected.implode()))
         by_src: dict[int, list[tuple[int, int, int, bool]]] = {}
         for pos, src, row, sus, ragged in flagged.iter_rows():
             by_src.setdefault(src, []).append((pos, row, sus, ragged))
-        # Stage 1: type the flagged rows with the records package's rules.
+        # Stage 1b: the other flagged rows (ragged rows, expressions to evaluate, rows read row by row, and
+        # the rows of 1a whose every flagged cell was accepted) typed by the records package row by row.
         for src, items in by_src.items():
             inp = by_index[src]
             if src not in fast_routes:
@@ -175,18 +197,22 @@ class FixUps:
             nfields = len(self.contract.fields)
             wanted: set[int] = set()
             for _pos, _row, sus, _ragged in items:
-                wanted |= _bits(sus, nfields)
+                if _pos not in accepted:
+                    wanted |= _bits(sus, nfields)
             raw = self._fetch(inp, [row for _, row, _, _ in items], wanted)
             full_rows = []
             for pos, row, sus, ragged in items:
-                cells = raw[row]
+                cells_of = raw[row]
                 if ragged:
-                    typing_problems.append(row_typer.ragged(inp, cells, row))
+                    typing_problems.append(row_typer.ragged(inp, cells_of, row))
                     rejected.add(pos)
                     id_patch[pos] = None
                     continue
+                if pos in accepted:
+                    full_rows.append((pos, row))
+                    continue
                 # Only the unsure cells can fail: type them with the records package's readers.
-                probs, idv, rid = row_typer.check_cells(inp, cells, row, sorted(_bits(sus, nfields)))
+                probs, idv, rid = row_typer.check_cells(inp, cells_of, row, sorted(_bits(sus, nfields)))
                 raw_ids[pos] = rid
                 if id_kind is not None and idv is not MISSING:
                     id_patch[pos] = idv
@@ -212,7 +238,8 @@ class FixUps:
                 patches[fold_column(id_name)] = folds
             nf = _patch(nf, patches)
         # Stage 2: duplicate ids reject every occurrence.
-        dup_problems = self._duplicates(nf, inputs, py, raw_ids, fast_routes, rejected) if id_kind else []
+        dup_problems = self._duplicates(nf, inputs, py, raw_ids, raw_id_frames, fast_routes, rejected) \
+            if id_kind else []
         typing_rejected = set(rejected)
         # Stage 3: derive and measure the accepted flagged rows with the row Evaluator.
         run_problems: list[Problem] = []
@@ -229,12 +256,70 @@ class FixUps:
         dataset = self._dataset(inputs, py, typing_problems + dup_problems)
         return ExecutionResult(frame, dataset, run_problems, errors, inputs)
 
+    def _check_cells(self, flagged: pl.DataFrame, inp: Input, side: pl.DataFrame) -> CheckedCells | None:
+        """The flagged rows of one fast input whose flagged cells are checked once per distinct cell.
+
+        ``flagged``: (__pos, SRC, ROW, SUS, RAGGED) of the input's rows with flagged cells; ``side``: those
+        rows' cells (frames.flagged_cells). Each distinct cell of a field is typed by the records package
+        (RowTyper.cell_outcomes), so its Problem is worded by the records package itself; joins take the
+        answers to the rows. None when a column holds values this cannot key (the rows are then
+        checked row by row).
+        """
+        if side.height != flagged.height or any(not _keyable(t) for t in side.schema.values()):
+            return None
+        rows = flagged.select("__pos", ROW, SUS).join(side.drop(SRC, SUS), on=ROW, how="left",
+                                                       maintain_order="left")
+        id_pos = self.row_typer.id_pos
+        failed: list[pl.DataFrame] = []
+        ids: dict[int, Any] = {}
+        for k in range(len(self.contract.fields)):
+            sub = rows.filter((pl.col(SUS) & (1 << min(k, 62))) != 0)
+            if not sub.height:
+                continue
+            col = raw_column(k)
+            if col in rows.columns:
+                raw = pl.col(col)
+                key = raw.cast(pl.String) if rows.schema[col].is_float() else raw  # -0.0 is not 0.0 here
+                keyed = sub.select("__pos", ROW, raw, key.alias("__key"))
+                distinct = keyed.select(col, "__key").unique(subset="__key", maintain_order=True)
+                out = self.row_typer.cell_outcomes(inp, k, distinct.get_column(col).to_list())
+                answers = distinct.select("__key").with_columns(_answers(out))
+                joined = keyed.join(answers, on="__key", how="left", nulls_equal=True, maintain_order="left")
+            else:  # no column: one answer for every row
+                out = self.row_typer.cell_outcomes(inp, k, [None])
+                joined = sub.select("__pos", ROW).with_columns(a.gather([0] * sub.height) for a in _answers(out))
+            if k == id_pos:
+                ids.update(zip(joined.get_column("__pos").to_list(),
+                               [out.values[i] for i in joined.get_column("__i").to_list()]))
+            failed.append(joined.filter(~pl.col("__ok")).select("__pos", ROW, pl.lit(k, pl.Int32).alias("__k"),
+                                                                 "__shown", "__code", "__reason"))
+        problems = pl.concat(failed, how="vertical").sort(ROW, "__k") if failed else None
+        if problems is None or not problems.height:
+            bad = pl.Series("__pos", [], dtype=pl.Int64)
+            found: list[Problem] = []
+        else:
+            bad = problems.get_column("__pos").unique()
+            if RAW_ID in rows.columns:
+                rids = _clipped(problems.join(rows.select("__pos", RAW_ID), on="__pos", how="left",
+                                              maintain_order="left").get_column(RAW_ID))
+            else:
+                rids = [None] * problems.height
+            names = self.row_typer.typer.names
+            found = [Problem(inp.source, row, rid, names[k], shown, code, reason)
+                     for (row, k, shown, code, reason), rid in zip(
+                         problems.select(ROW, "__k", "__shown", "__code", "__reason").iter_rows(), rids)]
+        good = rows.filter(~pl.col("__pos").is_in(bad.implode())).get_column("__pos")
+        raw_ids = rows.select("__pos", RAW_ID) if RAW_ID in rows.columns else rows.select(
+            "__pos", pl.lit(None, pl.String).alias(RAW_ID))
+        return CheckedCells(found, bad, good.to_list(), ids, raw_ids)
+
     def _has_id(self) -> bool:
         return any(f.name == self.contract.id for f in self.contract.fields)
 
     # -- duplicates
     def _duplicates(self, nf: pl.DataFrame, inputs: list[Input], py: PythonRows | None,
-                    raw_ids: dict[int, str | None], fast_routes: set[int], rejected: set[int]) -> list[Problem]:
+                    raw_ids: dict[int, str | None], raw_id_frames: Sequence[pl.DataFrame], fast_routes: set[int],
+                    rejected: set[int]) -> list[Problem]:
         id_name = self.contract.id
         kind = FIELD_KINDS[self.contract.field(id_name).type]
         keys = [id_name] + ([fold_column(id_name)] if kind == "datetime" else [])
@@ -279,6 +364,10 @@ class FixUps:
         if not dups.height:
             return []
         by_index = {i.index: i for i in inputs}
+        at_dups = dups.get_column("__pos").drop_nulls().implode()
+        for ids in raw_id_frames:  # the id cells of flagged rows, as the main pass read them
+            found = ids.filter(pl.col("__pos").is_in(at_dups))
+            raw_ids.update(zip(found.get_column("__pos").to_list(), found.get_column(RAW_ID).to_list()))
         # Raw id texts of the fast-route occurrences that were not fetched already.
         need: dict[int, list[tuple[int, int]]] = {}
         for pos, src, row in dups.select("__pos", SRC, ROW).iter_rows():
@@ -455,3 +544,34 @@ def _from_field(value: Any, kind: str | None) -> Any:
     if kind == "int" and not -(2**63) <= value < 2**63:
         raise Fallback("an integer beyond 64 bits")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedCells:
+    """What FixUps._check_cells decided for one input's rows with flagged cells."""
+
+    problems: list[Problem]  # by row, then field
+    rejected: pl.Series  # positions in the narrow frame
+    accepted: list[int]  # positions whose every flagged cell was accepted (evaluated row by row next)
+    ids: dict[int, Any]  # position -> the typed id (None: refused), where the id cell was flagged
+    raw_ids: pl.DataFrame  # __pos, RAW_ID: each row's id cell as read
+
+
+def _keyable(dtype: pl.DataType) -> bool:
+    """Cells of these types are grouped by value and their Python values are what records.tables types."""
+    return (dtype == pl.String or dtype == pl.Boolean or dtype == pl.Date or dtype.is_integer() or dtype.is_float()
+            or isinstance(dtype, (pl.Datetime, pl.Duration)))
+
+
+def _answers(out: CellOutcomes) -> list[pl.Series]:
+    """The columns of CellOutcomes, __i indexing its values."""
+    return [pl.Series("__i", range(len(out.ok)), dtype=pl.Int64), pl.Series("__ok", out.ok, dtype=pl.Boolean),
+            pl.Series("__shown", out.shown, dtype=pl.String), pl.Series("__code", out.codes, dtype=pl.String),
+            pl.Series("__reason", out.reasons, dtype=pl.String)]
+
+
+def _clipped(values: pl.Series) -> list[str | None]:
+    """clip_value of each value; it leaves a text of at most MAX_VALUE_CHARS characters as it is."""
+    if values.dtype == pl.String and not (values.str.len_chars() > MAX_VALUE_CHARS).any():
+        return values.to_list()
+    return [clip_value(v) for v in values.to_list()]

@@ -30,6 +30,12 @@ WEIRD = "__weird"  # a row only the row-by-row reader reads (quotes, carriage re
 DFAIL = "__dfail"  # a derived value or measure expression the vectorised form may get wrong
 STATE = "__state"  # 0: scored; 1: rejected by the contract (or a duplicate id); 2: rejected later (derive, period)
 PDATE = "__pdate"  # the day of the subject period field
+RAW_ID = "__rawid"  # the id cell as read, in the frame of flagged cells (flagged_cells)
+
+
+def raw_column(position: int) -> str:
+    """The column of a field's cell as read (before typing), by the field's place in the contract."""
+    return f"__raw{position}"
 
 
 def fold_column(name: str) -> str:
@@ -56,6 +62,41 @@ def _field_columns(contract: RecordContract, typed: Mapping[str, Typed]) -> list
             fold = t.fold if t.fold is not None else pl.lit(False)
             cols.append(fold.fill_null(False).alias(fold_column(f.name)))
     return cols
+
+
+def _raw_columns(contract: RecordContract, cells: Mapping[str, str | None],
+                 floats: set[str] | None = None) -> list[pl.Expr]:
+    """Each field's cell as read, for the flagged cells' checks (:func:`flagged_cells`); Parquet
+    decimals as the floats records.tables reads."""
+    out = []
+    for k, f in enumerate(contract.fields):
+        name = cells.get(f.name)
+        if name is not None:
+            col = pl.col(name).cast(pl.Float64) if floats and name in floats else pl.col(name)
+            out.append(col.alias(raw_column(k)))
+    return out
+
+
+def flagged_cells(lf: pl.LazyFrame, contract: RecordContract, inp: Input, id_pos: int | None) -> pl.LazyFrame:
+    """The flagged rows of one input's typed frame: each flagged cell as read (null where not flagged),
+    and the id cell (RAW_ID).
+
+    Collected in the same streaming pass as the narrow frame, so no flagged row is read twice.
+    A text cell is never null here: an empty one is "", as csv.reader gives it.
+    """
+    text = inp.kind == "csv"
+    cols = [pl.col(SRC), pl.col(ROW), pl.col(SUS)]
+    for k, f in enumerate(contract.fields):
+        if inp.cells.get(f.name) is None:
+            continue
+        raw = pl.col(raw_column(k))
+        if text:
+            raw = raw.fill_null("")
+        if k == id_pos:
+            cols.append(raw.alias(RAW_ID))
+        flagged = (pl.col(SUS) & (1 << min(k, 62))) != 0
+        cols.append(pl.when(flagged).then(raw).alias(raw_column(k)))
+    return lf.filter((pl.col(SUS) != 0) & ~pl.col(RAGGED) & ~pl.col(WEIRD)).select(cols)
 
 
 def _staged(lf: pl.LazyFrame, typed: Mapping[str, Typed]) -> pl.LazyFrame:
@@ -104,6 +145,7 @@ def typed_lines(inp: Input, contract: RecordContract, typers: Mapping[str, Field
         ragged.alias(RAGGED),
         weird.alias(WEIRD),
         *_field_columns(contract, typed),
+        *_raw_columns(contract, {n: None if i is None else f"__c{i}" for n, i in inp.cells.items()}),
     )
 
 
@@ -136,6 +178,7 @@ def typed_csv(inp: Input, contract: RecordContract, typers: Mapping[str, FieldTy
         blank.alias(RAGGED),  # blank rows: the check after the pass decides
         too_long.alias(WEIRD),
         *_field_columns(contract, typed),
+        *_raw_columns(contract, {n: None if i is None else names[i] for n, i in inp.cells.items()}),
     )
 
 
@@ -162,6 +205,8 @@ def typed_parquet(inp: Input, contract: RecordContract, typers: Mapping[str, Fie
         pl.lit(False).alias(RAGGED),
         pl.lit(False).alias(WEIRD),
         *_field_columns(contract, typed),
+        *_raw_columns(contract, {n: c for n, c in inp.columns.items()},
+                      {c for c, t in inp.schema.items() if t == pl.Float64}),
     )
 
 

@@ -122,12 +122,46 @@ class RowTyper:
                 id_value = value
         return problems, id_value, raw_id
 
+    def cell_outcomes(self, inp: Input, position: int, cells: Sequence[Any]) -> CellOutcomes:
+        """The records package's answer for each of some distinct cells of one field (the field at
+        ``position`` in the contract), as check_cells would give it for any row holding that cell."""
+        _name, _idx, conv = self.plan(inp)[position]
+        reader = self.readers[position]
+        out = CellOutcomes([], [], [], [], [])
+        for raw in cells:
+            try:
+                value = conv(raw)
+            except (RejectedValue, *UNFORESEEN_ERRORS) as exc:
+                p = problem_from_error(exc, reader, inp.source, 0, None, raw)
+                out.add(False, None, p.value, p.code, p.reason)
+            else:
+                out.add(True, value, None, None, None)
+        return out
+
     def ragged(self, inp: Input, cells: list[str], rownum: int) -> Problem:
         id_cell = self.id_cell(inp)
         rid = cells[id_cell] if id_cell is not None and id_cell < len(cells) else None
         return Problem(inp.source, rownum, clip_value(rid), None, None, "ragged-row",
                        f"the row has {len(cells)} cells but the header has {inp.ncols}; look for an unquoted "
                        "delimiter or a missing quote, or quote cells that contain the delimiter")
+
+
+@dataclass(frozen=True, slots=True)
+class CellOutcomes:
+    """What typing each of some cells gave: accepted and its value, or the Problem's value, code and reason."""
+
+    ok: list[bool]
+    values: list[Any]
+    shown: list[str | None]  # Problem.value
+    codes: list[str | None]
+    reasons: list[str | None]
+
+    def add(self, ok: bool, value: Any, shown: str | None, code: str | None, reason: str | None) -> None:
+        self.ok.append(ok)
+        self.values.append(value)
+        self.shown.append(shown)
+        self.codes.append(code)
+        self.reasons.append(reason)
 
 
 @dataclass
