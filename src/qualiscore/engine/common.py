@@ -23,6 +23,8 @@ def canonical(value: Any) -> Any:
     bytes, far below any precision a score can show.
     """
     if isinstance(value, float) and math.isfinite(value):
+        if value.is_integer() and -1e12 < value < 1e12:  # 12 digits write it exactly (counts, sums of scores)
+            return value
         return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
     return value
 
