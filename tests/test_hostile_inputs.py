@@ -754,17 +754,21 @@ DATA_CASES = [
                      r"\(bad byte at offset {offset};.*\), but line 3 is UTF-8"),
     DataCase("xlsx-far-cells", "xlsx-far-cells.xlsx", 0, 4, 0, subjects=("A001/2026-04", "A002/2026-04",
                                                                          "A003/2026-04")),
+    # What only a hand-written sheet holds and the Excel reader (calamine) reads: typed as read, the value
+    # in the rejects (text in a number cell, a date cell that is no date); a cell stored twice keeps its
+    # last value, rows out of order are put where their numbers say.
+    DataCase("xlsx-number-cell-text", "xlsx-number-cell-text.xlsx", 0, 4, 1, _rej("not-integer", "csat", 3)),
+    DataCase("xlsx-date-cell-not-a-date", "xlsx-date-cell-not-a-date.xlsx", 0, 4, 1,
+             _rej("bad-datetime", "started_at", 3)),
+    DataCase("xlsx-cell-twice", "xlsx-cell-twice.xlsx", 0, 4, 0),
+    DataCase("xlsx-rows-out-of-order", "xlsx-rows-out-of-order.xlsx", 0, 4, 0),
     *(DataCase(name, f"{name}.xlsx", 4, message=rf"in/{name}\.xlsx: row {row}: error\[unreadable\] "
                                                 rf"sheet 'Sheet1': {re.escape(what)}")
       for name, row, what in [
-          ("xlsx-number-cell-text", 3, "cell K3 is a number cell holding 'five', which is not a number"),
           ("xlsx-shared-string-missing", 3, "cell D3 refers to shared string 99, but the workbook has 1"),
-          ("xlsx-date-cell-not-a-date", 3, "cell E3 is a date cell holding '2026-13-45', not an ISO 8601 date"),
           ("xlsx-boolean-cell-word", 3, "cell I3 is a boolean cell holding 'maybe', not 0 or 1"),
           ("xlsx-cell-reference-bad", 3, "a cell of row 3 is at 'K!3', which is no cell reference"),
-          ("xlsx-cell-twice", 3, "cell K3 is stored after column K: the cells are out of order or repeated"),
           ("xlsx-row-beyond-excel", 1048577, "row 1,048,577 is beyond the last row of a sheet (1,048,576)"),
-          ("xlsx-rows-out-of-order", 3, "row 3 is stored after row 4: the rows are out of order or repeated"),
       ]),
     DataCase("xlsx-truncated-xml", "xlsx-truncated-xml.xlsx", 4,
              message=r"in/xlsx-truncated-xml\.xlsx: error\[unreadable\] sheet 'Sheet1' cannot be read after row 5: "
@@ -791,14 +795,20 @@ def place(case: DataCase, tmp_path: Path) -> Path:
 
 def count_data_rows(path: Path, encoding: str) -> int:
     """Data rows, counted here without qualiscore: CSV by the csv module, JSON Lines by line."""
-    if path.suffix == ".xlsx":  # openpyxl's own reading, which is slow but simple
+    if path.suffix == ".xlsx":  # calamine's own reading, or openpyxl's (slow but sparse) for a far-reaching sheet
         import openpyxl
+        import python_calamine
 
         book = openpyxl.load_workbook(path, read_only=True)
         try:
             sheet = book.worksheets[0]
-            sheet.reset_dimensions()  # else every row of a sheet that reaches XFD is 16,384 cells
-            filled = [r for r in sheet.iter_rows(values_only=True) if any(v not in (None, "") for v in r)]
+            if (sheet.max_row or 0) * (sheet.max_column or 0) <= 1_000_000:  # calamine holds one grid
+                # openpyxl cannot read the hand-made cells some fixtures hold (text in a number cell)
+                with python_calamine.CalamineWorkbook.from_path(path) as grid:
+                    filled = [r for r in grid.get_sheet_by_index(0).to_python() if any(v != "" for v in r)]
+            else:
+                sheet.reset_dimensions()  # else every row of a sheet that reaches XFD is 16,384 cells
+                filled = [r for r in sheet.iter_rows(values_only=True) if any(v not in (None, "") for v in r)]
         finally:
             book.close()
         return max(len(filled) - 1, 0)

@@ -1,4 +1,5 @@
-"""The Excel reader: the values openpyxl gives, read sparsely, and every damaged part refused with its place."""
+"""The Excel reader: calamine's reading with the values openpyxl gave, the same records as the CSV of the
+same rows, far-reaching sheets read sparsely, and every damaged part calamine refuses refused with its place."""
 
 from __future__ import annotations
 
@@ -49,37 +50,48 @@ def row(number: int, cell: str) -> str:
 
 # --------------------------------------------------------------------------- damaged parts
 
-DAMAGED = [
-    ("number-holds-text", row(2, '<c r="B2"><v>abc</v></c>'), 2, "cell B2 is a number cell holding 'abc'"),
+DAMAGED = [  # what calamine refuses: the exact reader names the place
     ("number-with-comma", row(2, '<c r="B2" t="n"><v>1,5</v></c>'), 2, "cell B2 is a number cell holding '1,5'"),
-    ("number-inf", row(2, '<c r="B2"><v>inf</v></c>'), 2, "cell B2 is a number cell holding 'inf'"),
     ("number-5000-digits", row(2, '<c r="B2"><v>' + "9" * 5000 + "</v></c>"), 2,
      "cell B2 is a number cell of 5,000 digits"),
     ("shared-string-out-of-range", row(2, '<c r="B2" t="s"><v>7</v></c>'), 2,
      "cell B2 refers to shared string 7, but the workbook has 1"),
-    ("shared-string-negative", row(2, '<c r="B2" t="s"><v>-1</v></c>'), 2,
-     "cell B2 refers to shared string -1, but the workbook has 1"),
-    ("shared-string-not-an-index", row(2, '<c r="B2" t="s"><v>x</v></c>'), 2,
-     "cell B2 refers to shared string 'x', which is no index"),
-    ("date-cell-not-a-date", row(2, '<c r="B2" t="d"><v>notadate</v></c>'), 2,
-     "cell B2 is a date cell holding 'notadate', not an ISO 8601 date"),
     ("boolean-cell-word", row(2, '<c r="B2" t="b"><v>maybe</v></c>'), 2,
      "cell B2 is a boolean cell holding 'maybe', not 0 or 1"),
     ("unknown-cell-type", row(2, '<c r="B2" t="zz"><v>1</v></c>'), 2, "cell B2 has the unknown type 'zz'"),
-    ("style-not-a-number", row(2, '<c r="B2" s="x"><v>1</v></c>'), 2, "cell B2 has the style 'x'"),
     ("reference-with-symbol", row(2, '<c r="B!2"><v>1</v></c>'), 2, "a cell of row 2 is at 'B!2'"),
     ("reference-digits-first", row(2, '<c r="2B"><v>1</v></c>'), 2, "a cell of row 2 is at '2B'"),
     ("reference-four-letters", row(2, '<c r="ABCD2"><v>1</v></c>'), 2, "a cell of row 2 is at 'ABCD2'"),
     ("reference-beyond-xfd", row(2, '<c r="XFE2"><v>1</v></c>'), 2, "cell XFE2 is beyond the last column"),
-    ("reference-other-row", row(2, '<c r="B5"><v>1</v></c>'), 2, "cell B5 is stored in row 2"),
-    ("cell-twice", row(2, '<c r="B2"><v>1</v></c><c r="B2"><v>2</v></c>'), 2,
-     "cell B2 is stored after column B"),
-    ("cells-out-of-order", row(2, '<c r="C2"><v>1</v></c><c r="B2"><v>2</v></c>'), 2,
-     "cell B2 is stored after column C"),
     ("row-number-word", '<row r="two">' + inline("A2", "x") + "</row>", 2, "a row is numbered 'two'"),
     ("row-beyond-excel", row(1_048_577, ""), 1_048_577, "row 1,048,577 is beyond the last row"),
     ("row-zero", '<row r="0"></row>', 2, "a row is numbered '0'"),
 ]
+
+
+# What only a hand-written worksheet holds and calamine reads without complaint: read as calamine reads
+# it (a cell stored twice keeps its last value, cells go where their references say, text in a number
+# cell is that text), so the row is typed like any other and a wrong value lands in the rejects.
+READ_AS_STORED = [
+    ("number-holds-text", row(2, '<c r="B2"><v>abc</v></c>'), [], [(2, "not-number", "abc")]),
+    ("number-inf", row(2, '<c r="B2"><v>inf</v></c>'), [], [(2, "not-finite", "inf")]),
+    ("shared-string-negative", row(2, '<c r="B2" t="s"><v>-1</v></c>'), [], [(2, "not-number", "x")]),
+    ("shared-string-not-an-index", row(2, '<c r="B2" t="s"><v>x</v></c>'), [], [(2, "not-number", "x")]),
+    ("date-cell-not-a-date", row(2, '<c r="B2" t="d"><v>notadate</v></c>'), [], [(2, "not-number", "notadate")]),
+    ("style-not-a-number", row(2, '<c r="B2" s="x"><v>1</v></c>'), [(2, "x2", 1.0)], []),
+    ("reference-other-row", row(2, '<c r="B5"><v>1</v></c>'), [(2, "x2", None)], [(5, "missing-value", None)]),
+    ("cell-twice", row(2, '<c r="B2"><v>1</v></c><c r="B2"><v>2</v></c>'), [(2, "x2", 2.0)], []),
+    ("cells-out-of-order", row(2, '<c r="C2"><v>1</v></c><c r="B2"><v>2</v></c>'), [(2, "x2", 2.0)], []),
+]
+
+
+@pytest.mark.parametrize(("case", "rows", "records", "problems"), READ_AS_STORED, ids=[c[0] for c in READ_AS_STORED])
+def test_what_calamine_reads_is_typed_as_read(tmp_path: Path, case: str, rows: str, records: list[Any],
+                                              problems: list[Any]) -> None:
+    path = book(tmp_path / "d.xlsx", [HEADER, rows], shared=["x"])
+    ds = read_records([path], contract(Field("n", "number", nullable=True)))
+    assert [(o[1], r["id"], r["n"]) for o, r in zip(ds.origins, ds.records)] == records
+    assert [(p.row, p.code, p.value) for p in ds.problems] == problems
 
 
 @pytest.mark.parametrize(("case", "rows", "line", "message"), DAMAGED, ids=[c[0] for c in DAMAGED])
@@ -144,8 +156,10 @@ def test_cells_far_out_cost_nothing_and_keep_their_row_numbers(tmp_path: Path,
 
 
 def test_rows_and_cells_without_references_follow_the_previous_ones(tmp_path: Path) -> None:
+    """A row without a number follows the row before; a cell without a reference, the cell before.
+    (A row without a number whose cells name another row is read as calamine counts it.)"""
     rows = [HEADER, '<row><c t="inlineStr"><is><t>a</t></is></c><c><v>1</v></c></row>',
-            '<row><c r="A7" t="inlineStr"><is><t>b</t></is></c><c><v>2</v></c></row>']
+            '<row r="7"><c t="inlineStr"><is><t>b</t></is></c><c><v>2</v></c></row>']
     ds = read_records([book(tmp_path / "r.xlsx", rows)], contract(Field("n", "integer")))
     assert [(o[1], r["id"], r["n"]) for o, r in zip(ds.origins, ds.records)] == [(2, "a", 1), (7, "b", 2)]
 
@@ -179,7 +193,10 @@ CELL = st.one_of(
     st.booleans(),
     st.integers(-(2**53), 2**53),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
-    st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), max_size=12),
+    # openpyxl writes text of white space alone without xml:space="preserve", which XML readers (calamine)
+    # may drop; Excel preserves it, and typing reads such text as empty anyway.
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs"]), max_size=12).filter(
+        lambda text: text.strip() != ""),
     st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)).map(
         lambda d: d.replace(microsecond=0)),
     st.dates(min_value=dt.date(1900, 3, 1)),

@@ -1,26 +1,51 @@
-"""Excel workbooks: the chosen worksheet read cell by cell, as sparsely as it is stored.
+"""Excel workbooks: the chosen worksheet read by calamine, its values as openpyxl gives them.
 
-openpyxl opens the workbook (its parts, shared strings and number formats); the rows of
-the sheet are read here, from its XML, because a worksheet is a file anyone can write:
+python-calamine (Rust) opens the workbook and reads the sheet, about twenty times as fast
+as openpyxl; its values are turned into the ones the earlier openpyxl reader gave, so the
+same rows type to the same records, rejects and scorecards: whole numbers are ints (below
+10**16), numbers formatted as dates are date-times (midnight for a whole day), times of
+day are times, ``[h]:mm:ss`` durations are timedeltas (to the millisecond, in either the
+1900 or the 1904 date system), booleans are booleans, a formula is its cached value, and
+an empty cell is ``None``. A number formatted as a date that is outside Excel's dates
+stays the number.
 
-* Only the cells that are stored cost time. A cell at ``XFD40000`` or a header cell in
-  the last column does not turn every row into 16,384 cells, rows missing between two
-  rows are not produced one by one, and only the columns the contract reads are kept.
-* A damaged part is refused with its place: a cell whose value does not fit its type
-  (a number cell holding text, a shared string that does not exist, a date cell that is
-  no date), a cell or row reference that is no place on a sheet or lies beyond Excel's
-  1,048,576 rows and 16,384 columns, rows or cells out of order or stored twice (openpyxl
-  would drop or overwrite them without a word), XML that does not parse. Each is a
-  :class:`DataError` naming the file, the sheet, the cell or row and what to do.
+Before calamine reads the sheet, one pass over its XML (decompressed in chunks, searched
+by compiled patterns, not parsed) does what calamine does not:
 
-The values are openpyxl's: numbers, shared and inline strings (without phonetic runs),
-booleans, ISO 8601 date cells, and numbers formatted as dates turned into dates with
-the workbook's epoch. A number formatted as a date that is outside Excel's dates stays
-the number (openpyxl would make it the text ``#VALUE!``).
+* Error cells (``#DIV/0!``, ``#N/A``, …) keep their text, as openpyxl gave it (calamine
+  reads them as empty); a number of 16 digits or more keeps all of them (calamine reads
+  a float).
+* calamine holds a sheet as one grid from its first to its last cell, so a cell at
+  ``XFD1048576`` would ask for hundreds of gigabytes. The pass finds the farthest row and
+  column any cell names; a sheet whose grid would exceed ``MAX_GRID_CELLS``, or that names
+  rows or columns in a way the pass cannot follow, is read by the exact reader below.
+
+The exact reader is the streaming XML reader of earlier versions (openpyxl opens the
+workbook's parts; the rows are read here, as sparsely as they are stored). It reads the
+sheets calamine should not, and every sheet calamine refuses, naming the damaged place:
+a cell whose value does not fit its type, a cell or row reference that is no place on a
+sheet or lies beyond Excel's 1,048,576 rows and 16,384 columns, rows or cells out of order
+or stored twice, XML that does not parse. Each is a :class:`DataError` naming the file,
+the sheet, the cell or row and what to do.
+
+What calamine reads without complaint is read as calamine reads it; only a hand-written
+worksheet holds such things, never a spreadsheet program's: a cell stored twice keeps its
+last value, cells and rows out of order are put where their references say, a cell whose
+reference names another row goes to that row (a row without a number is the one after the
+row before), a number cell holding text is that text, a shared string that is no index is
+the first, a style that is no number is the default style (python-calamine 0.8, the last
+for Python 3.10, also reads a boolean cell holding a word as TRUE). A cell of type ``d``
+holding a date alone is a midnight date-time. Text of white space alone is kept only when
+the XML says to (``xml:space="preserve"``, as Excel writes it); it types as empty either way.
+
+An encrypted (password-protected) workbook is not a zip archive but an OLE file: it is
+refused with what to do. The first worksheet is read unless one is named (hidden sheets
+too; a chart sheet holds no table).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import zipfile
@@ -35,7 +60,9 @@ from .tables import missing_library, table_plan, type_table_rows
 
 MAX_ROWS = 1_048_576  # Excel's limits: a reference beyond them is no cell of a sheet
 MAX_COLUMNS = 16_384  # XFD
+MAX_GRID_CELLS = 1 << 27  # calamine's grid of a sheet, first to last cell: 4 GiB at most (32 bytes a cell)
 
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted workbook, or an old .xls
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL, _VALUE, _INLINE = f"{_MAIN}row", f"{_MAIN}c", f"{_MAIN}v", f"{_MAIN}is"
 _TEXT, _RUN = f"{_MAIN}t", f"{_MAIN}r"
@@ -44,6 +71,7 @@ _ROW_NUMBER = re.compile(r"\s*([0-9]+)(?:\.0*)?\s*")  # openpyxl reads 2.0 as ro
 _NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
 _HINT_DAMAGED = ("the workbook is damaged (or was not written by a spreadsheet program): open it in Excel "
                  "and save it again, or export the sheet as CSV UTF-8")
+_WHOLE = 1e16  # whole floats below this are ints, as openpyxl read the digits Excel writes for them
 
 
 def _not_a_workbook(source: str, detail: str) -> DataError:
@@ -55,55 +83,74 @@ def _not_a_workbook(source: str, detail: str) -> DataError:
     )
 
 
+def _unreadable(source: str, exc: BaseException) -> DataError:
+    return DataError(
+        f"cannot be read as an Excel workbook: {type(exc).__name__}: {exc}",
+        location=Location(source),
+        hint="open it in Excel and save it again as .xlsx, or export the sheet as CSV UTF-8",
+        code="unreadable",
+    )
+
+
+class _Sheet:
+    """The chosen worksheet: its name (``title``, as openpyxl named it) and place among the sheets."""
+
+    __slots__ = ("index", "title")
+
+    def __init__(self, title: str, index: int) -> None:
+        self.title = title
+        self.index = index
+
+
 class Workbook:
-    """An Excel workbook opened to read one worksheet (read-only, cached values of formulas)."""
+    """An Excel workbook opened to read one worksheet (cached values of formulas)."""
 
     def __init__(self, path: str, source: str, sheet: str | None) -> None:
         try:
-            import openpyxl
+            import python_calamine
         except ImportError:
-            raise missing_library(source, "Excel workbooks", "openpyxl", "excel") from None
-        import warnings
-
+            raise missing_library(source, "Excel workbooks", "python-calamine", "excel") from None
+        self.path = path
         self.source = source
         with open(path, "rb") as f:
-            magic = f.read(4)
-        if magic != b"PK\x03\x04":
+            magic = f.read(8)
+        if magic == _OLE:
+            raise DataError(
+                "is password-protected (encrypted), or an old .xls workbook named .xlsx",
+                location=Location(source),
+                hint="open it in Excel, remove the password (File > Info > Protect Workbook) and save it as "
+                     ".xlsx, or export the sheet as CSV UTF-8",
+                code="format",
+            )
+        if magic[:4] != b"PK\x03\x04":
             raise _not_a_workbook(source, "it is not a zip archive")
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # unsupported extensions, missing styles: not our business
-                self.book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-        except zipfile.BadZipFile as exc:
+            self.book = python_calamine.CalamineWorkbook.from_path(path)
+        except python_calamine.ZipError as exc:
             raise _not_a_workbook(source, f"damaged zip archive: {exc}") from None
-        except OSError:
-            raise
-        except Exception as exc:  # openpyxl raises many kinds on malformed parts
-            raise DataError(
-                f"cannot be read as an Excel workbook: {type(exc).__name__}: {exc}",
-                location=Location(source),
-                hint="open it in Excel and save it again as .xlsx, or export the sheet as CSV UTF-8",
-                code="unreadable",
-            ) from None
+        except python_calamine.CalamineError as exc:
+            raise _unreadable(source, exc) from None
         try:
             self.sheet = self._choose(sheet)
         except BaseException:
             self.book.close()
             raise
 
-    def _choose(self, wanted: str | None) -> Any:
-        book = self.book
-        names = list(book.sheetnames)
+    def _choose(self, wanted: str | None) -> _Sheet:
+        from python_calamine import SheetTypeEnum
+
+        sheets = list(self.book.sheets_metadata)
+        names = [s.name for s in sheets]
         if wanted is None:
-            sheets = book.worksheets
-            if not sheets:
-                raise DataError(
-                    "is empty: the workbook has no worksheet",
-                    location=Location(self.source),
-                    hint="put the records on a worksheet, with column headers in the first row",
-                    code="empty",
-                )
-            return sheets[0]
+            for index, meta in enumerate(sheets):
+                if meta.typ == SheetTypeEnum.WorkSheet:
+                    return _Sheet(meta.name, index)
+            raise DataError(
+                "is empty: the workbook has no worksheet",
+                location=Location(self.source),
+                hint="put the records on a worksheet, with column headers in the first row",
+                code="empty",
+            )
         name = wanted if wanted in names else None
         if name is None:  # Excel sheet names are unique regardless of case
             folded = [n for n in names if n.casefold() == wanted.strip().casefold()]
@@ -120,19 +167,348 @@ class Workbook:
                 else "the workbook has no sheets",
                 code="format",
             )
-        ws = book[name]
-        if not hasattr(ws, "iter_rows"):
+        index = names.index(name)
+        if sheets[index].typ != SheetTypeEnum.WorkSheet:
             raise DataError(
                 f"sheet {name!r} is a chart sheet, not a table",
                 location=Location(self.source),
                 hint="name the worksheet that holds the records",
                 code="format",
             )
-        return ws
+        return _Sheet(name, index)
 
     def close(self) -> None:
         self.book.close()
 
+
+# --------------------------------------------------------------------------- the pass over the sheet's XML
+
+_CHUNK = 1 << 22  # bytes of the sheet's XML searched at a time
+_CARRY = 1 << 16  # bytes kept from one chunk to the next, so a cell cut in two is searched whole
+# Quotes and white space as one kind each, and a namespace prefix (x:c, x:r) as a space, so one
+# pattern finds every r attribute however it is written.
+_NORMAL = bytes.maketrans(b"'\t\n\r:", b'"    ')
+_ERROR = re.compile(rb' t *= *"e"')
+_LONG = re.compile(rb"<v>(-?[0-9]{16,})</v>")
+_TAG = re.compile(rb'<(?:[\w.-]+ )?c\s([^>]*)>')
+_ATTR_R = re.compile(rb'\sr="([A-Za-z]{1,3})([0-9]{1,7})"')
+_ATTR_T = re.compile(rb'\st="([^"]*)"')
+_VALUE_END = re.compile(rb"<(?:[\w.-]+ )?v>([^<]*)</")
+_DIMENSION = re.compile(rb'<(?:[\w.-]+ )?dimension +ref="(?:[A-Za-z]+[0-9]+ )?([A-Za-z]{1,3})([0-9]{1,7})"')
+_REF_AT = re.compile(rb' r="([A-Za-z]{0,3})([0-9]{1,7})"')
+_CELL_END = re.compile(rb"</(?:[\w.-]+ )?c>")
+
+
+def _at_most(text: str, digits: bool) -> str:
+    """A pattern for column letters (or row digits) not after ``text``: shorter, or as long and not greater.
+
+    Letters may be none (a row's r attribute), digits at least one; letters in either case.
+    """
+    alphabet = "0123456789" if digits else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    unit = "[0-9]" if digits else "[A-Za-z]"
+
+    def one(c: str) -> str:
+        return c if digits else f"[{c}{c.lower()}]"
+
+    def below(c: str) -> str:
+        rest = alphabet[:alphabet.index(c)]
+        if not rest:
+            return ""
+        return f"[{rest[0]}-{rest[-1]}]" if digits else f"[{rest[0]}-{rest[-1]}{rest[0].lower()}-{rest[-1].lower()}]"
+
+    shortest = 1 if digits else 0
+    options = [f"{unit}{{{shortest},{len(text) - 1}}}"] if len(text) > shortest else []
+    for i, c in enumerate(text):
+        lower = below(c)
+        if lower:
+            rest = len(text) - i - 1
+            options.append("".join(one(x) for x in text[:i]) + lower + (f"{unit}{{{rest}}}" if rest else ""))
+    options.append("".join(one(x) for x in text))
+    return "(?:" + "|".join(options) + ")"
+
+
+class _Scan:
+    """What one pass over the sheet's XML found: how far its cells reach, error cells and long numbers."""
+
+    def __init__(self) -> None:
+        self.columns = 1  # at least the farthest column and row an r attribute names
+        self.rows = 1
+        self.unsure = False  # an r attribute the pass cannot follow: how far the cells reach is unknown
+        self.patches: dict[tuple[int, int], Any] = {}  # (row, column), both 1-based -> value
+
+    def safe(self) -> bool:
+        """Whether calamine may read the sheet: its grid fits, and every reference is one of a sheet."""
+        return (not self.unsure and self.rows <= MAX_ROWS and self.columns <= MAX_COLUMNS
+                and self.rows * self.columns <= MAX_GRID_CELLS)
+
+    def pattern(self) -> re.Pattern[bytes]:
+        """An r attribute beyond the farthest cell yet, or written otherwise than r="A1"."""
+        near = _at_most(_column_letters(self.columns), False) + _at_most(str(self.rows), True)
+        return re.compile(f' r(?:="(?!{near}")| +=|= +)'.encode())
+
+    def reach(self, buf: bytes, at: int) -> None:
+        """Take in the r attribute at ``at``, which goes beyond the farthest yet."""
+        match = _REF_AT.match(buf, at)
+        if match is None or int(match[2]) == 0:
+            self.unsure = True
+            return
+        if match[1]:
+            self.columns = max(self.columns, _column_number(match[1].decode().upper()))
+        row = int(match[2])
+        # Rows rise all through a sheet: counted by their digits, so the pattern changes seldom.
+        self.rows = max(self.rows, row if row > MAX_ROWS else min(10 ** len(match[2]) - 1, MAX_ROWS))
+
+    def cells(self, buf: bytes, end: int) -> None:
+        """Error cells and long numbers that start before ``end``, as patches."""
+        if b'"e"' in buf:
+            for found in _ERROR.finditer(buf, 0, end):
+                self._patch(buf, buf.rfind(b"<", 0, found.start()), found.start(), error=True)
+        for found in _LONG.finditer(buf, 0, end):
+            self._patch(buf, buf.rfind(b"<c ", 0, found.start()), found.start(), error=False)
+
+    def _patch(self, buf: bytes, start: int, at: int, *, error: bool) -> None:
+        tag = _TAG.match(buf, start) if start >= 0 else None
+        if tag is None or (not error and tag.end() > at):
+            self.unsure = self.unsure or error  # an error cell that cannot be placed: the exact reader reads it
+            return
+        attrs = b" " + tag[1]
+        ref = _ATTR_R.search(attrs)
+        kind = _ATTR_T.search(attrs)
+        if tag[1].endswith(b"/"):
+            return  # no value
+        value = _VALUE_END.search(buf, tag.end())
+        close = _CELL_END.search(buf, tag.end())
+        if ref is None or value is None or (close is not None and close.start() < value.start()):
+            self.unsure = self.unsure or error
+            return
+        place = (int(ref[2]), _column_number(ref[1].decode().upper()))
+        if error:
+            self.patches[place] = value[1].decode("utf-8", "replace")
+        elif value.start() == at and (kind is None or kind[1] == b"n"):
+            self.patches[place] = int(value[1])
+
+
+def _sheet_part(archive: zipfile.ZipFile, title: str) -> str | None:
+    """The zip member holding the worksheet named ``title`` (None when the workbook's parts do not say)."""
+    import posixpath
+    import xml.etree.ElementTree as ET
+
+    relation = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        root = ET.fromstring(archive.read("_rels/.rels"))
+        book = next(r.get("Target", "") for r in root if r.get("Type", "").endswith("/officeDocument")).lstrip("/")
+        folder = posixpath.dirname(book)
+        workbook = ET.fromstring(archive.read(book))
+        rid = next(s.get(relation) for s in workbook.iter(f"{_MAIN}sheet") if s.get("name") == title)
+        rels = ET.fromstring(archive.read(posixpath.join(folder, "_rels", posixpath.basename(book) + ".rels")))
+        part = next(r.get("Target", "") for r in rels if r.get("Id") == rid)
+    except (KeyError, StopIteration, ET.ParseError, zipfile.BadZipFile, ValueError, zlib.error, EOFError):
+        return None
+    return part.lstrip("/") if part.startswith("/") else posixpath.normpath(posixpath.join(folder, part))
+
+
+def _scan(path: str, title: str) -> _Scan | None:
+    """One pass over the sheet's XML; None when it cannot be made (the exact reader then reads the sheet)."""
+    scan = _Scan()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, title)
+            if part is None:
+                return None
+            with archive.open(part) as stream:
+                buf = stream.read(_CHUNK).translate(_NORMAL)
+                declared = _DIMENSION.search(buf, 0, 1 << 14)
+                if declared is not None:
+                    scan.columns = max(1, _column_number(declared[1].decode().upper()))
+                    scan.rows = max(1, int(declared[2]))
+                pattern = scan.pattern()
+                while True:
+                    chunk = stream.read(_CHUNK).translate(_NORMAL)
+                    buf += chunk
+                    end = max(0, len(buf) - _CARRY) if chunk else len(buf)
+                    at = 0
+                    while (found := pattern.search(buf, at)) is not None and found.start() < end:
+                        scan.reach(buf, found.start())
+                        if not scan.safe():
+                            return scan
+                        pattern = scan.pattern()
+                        at = found.start() + 1
+                    scan.cells(buf, end)
+                    if not chunk:
+                        return scan
+                    buf = buf[end:]
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, RuntimeError):
+        return None  # calamine or the exact reader says what is wrong
+
+
+# --------------------------------------------------------------------------- reading the rows
+
+
+def read_xlsx(book: Workbook, source: str, out: Collector) -> int:
+    """Type every row of the chosen worksheet; returns rows read (empty rows excluded)."""
+    title = book.sheet.title
+    grid = _calamine_rows(book)
+    if grid is not None:
+        return _type_rows(grid, title, source, out, exact=False)
+    rows = _exact_rows(book, title, source)
+    try:
+        return _type_rows(rows, title, source, out, exact=True)
+    finally:
+        rows.close()  # the sheet's stream stays open until its generator ends
+
+
+def _sheet_rows(book: Workbook, title: str, source: str) -> Iterator[tuple[int, dict[int, Any]]]:
+    """The sheet's rows that hold a value, each as {column: value} (1-based), values as openpyxl gives them."""
+    grid = _calamine_rows(book)
+    if grid is None:
+        yield from _exact_rows(book, title, source)
+        return
+    value = _value
+    for number, row in grid:
+        yield number, {c: v for c, raw in enumerate(row, 1) if (v := value(raw)) is not None}
+
+
+def _calamine_rows(book: Workbook) -> Iterator[tuple[int, list[Any]]] | None:
+    """The sheet's rows that hold a value as calamine reads them, patched by the pass over the XML
+    (lists from column A; raw values, "" empty); None when the exact reader must read the sheet."""
+    import python_calamine
+
+    scan = _scan(book.path, book.sheet.title)
+    if scan is None or not scan.safe():
+        return None
+    try:
+        sheet = book.book.get_sheet_by_index(book.sheet.index)
+    except python_calamine.CalamineError:
+        return None  # damaged: the exact reader names the place
+    except BaseException as exc:  # a panic in the Rust reader is a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        return None
+    start, end = sheet.start, sheet.end
+    if start is None or end is None:
+        return iter(())
+    if end[0] >= MAX_ROWS or end[1] >= MAX_COLUMNS:
+        return None
+    return _grid_rows(sheet, start, scan.patches)
+
+
+def _grid_rows(sheet: Any, start: tuple[int, int], patches: dict[tuple[int, int], Any]
+               ) -> Iterator[tuple[int, list[Any]]]:
+    first_column = start[1]  # rows are counted from row 1 (empty lists before the first), columns from start
+    pad = [""] * first_column
+    by_row: dict[int, dict[int, Any]] = {}
+    for (r, c), v in patches.items():
+        by_row.setdefault(r, {})[c] = v
+    for number, found in enumerate(sheet.iter_rows(), 1):
+        row = found
+        if first_column:
+            row = pad + row
+        fix = by_row.get(number)
+        if fix:
+            for c, v in fix.items():
+                if c <= len(row):
+                    row[c - 1] = v
+        if row.count("") != len(row):
+            yield number, row
+
+
+_DATE, _DATETIME = dt.date, dt.datetime
+
+
+def _value(v: Any) -> Any:
+    """A calamine value as openpyxl gave it: "" is None, a whole float an int, a date a midnight date-time."""
+    kind = type(v)
+    if kind is str:
+        return v or None
+    if kind is float:
+        return int(v) if v.is_integer() and -_WHOLE < v < _WHOLE else v
+    if kind is _DATE:
+        return _DATETIME(v.year, v.month, v.day)
+    return v
+
+
+def _type_rows(rows: Iterator[tuple[int, Any]], title: str, source: str, out: Collector, *, exact: bool) -> int:
+    """Find the header (the first row with a cell), then type the rows under it.
+
+    Rows are {column: value} from the exact reader, lists of calamine's values from column A else.
+    """
+    header: list[str] | None = None
+    header_row = 0
+    for number, found in rows:
+        cells = found if exact else {c: v for c, raw in enumerate(found, 1) if (v := _value(raw)) is not None}
+        texts = {column: _header_text(value) for column, value in cells.items()}
+        if any(not (isinstance(v, str) and not v.strip()) for v in cells.values()):
+            width = max((c for c, text in texts.items() if text), default=0)
+            header = [texts.get(c, "") for c in range(1, width + 1)]
+            header_row = number
+            break
+    if header is None:
+        raise DataError(
+            f"is empty: sheet {title!r} needs a header row naming its columns",
+            location=Location(source),
+            hint="put column headers in the first row of the sheet, records below",
+            code="empty",
+        )
+    plan, id_cell = table_plan(header, source, header_row, out)
+    # Keep only the columns the contract reads, in a row of their own.
+    used = sorted({idx for _, idx, _ in plan if idx >= 0})
+    where = {idx: pos for pos, idx in enumerate(used)}
+    plan = [(name, where[idx] if idx >= 0 else -1, conv) for name, idx, conv in plan]
+    columns = [idx + 1 for idx in used]
+
+    def exact_records() -> Iterator[tuple[int, list[Any]]]:
+        for number, cells in rows:
+            if all(v == "" for v in cells.values()):
+                continue  # an empty spreadsheet row: not read, but it keeps its number
+            yield number, [cells.get(c) for c in columns]
+
+    def records() -> Iterator[tuple[int, list[Any]]]:
+        value = _value
+        for number, row in rows:  # only rows that hold a value
+            width = len(row)
+            yield number, [value(row[i]) if i < width else None for i in used]
+
+    return type_table_rows(exact_records() if exact else records(), plan,
+                           where.get(id_cell) if id_cell is not None else None, len(used),
+                           source, out, skip_blank=False)
+
+
+def _exact_rows(book: Workbook, title: str, source: str) -> Generator[tuple[int, dict[int, Any]]]:
+    """The sheet's stored rows read by the exact reader; damage becomes a located DataError."""
+    import warnings
+
+    try:
+        import openpyxl
+    except ImportError:
+        raise missing_library(source, "this Excel workbook", "openpyxl", "excel") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unsupported extensions, missing styles: not our business
+            workbook = openpyxl.load_workbook(book.path, read_only=True, data_only=True, keep_links=False)
+    except zipfile.BadZipFile as exc:
+        raise _not_a_workbook(source, f"damaged zip archive: {exc}") from None
+    except OSError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on malformed parts
+        raise _unreadable(source, exc) from None
+    row: int | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for row, cells in _SheetCells(workbook[title], workbook).rows():
+                yield row, cells
+    except _Damaged as damage:
+        raise DataError(f"sheet {title!r}: {damage.message}", location=Location(source, row=damage.row),
+                        hint=_HINT_DAMAGED, code="unreadable") from None
+    except (SyntaxError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
+        after = f" after row {row}" if row is not None else ""
+        raise DataError(f"sheet {title!r} cannot be read{after}: {type(exc).__name__}: {exc}",
+                        location=Location(source), hint=_HINT_DAMAGED, code="unreadable") from None
+    finally:
+        workbook.close()
+
+
+# --------------------------------------------------------------------------- the exact reader
 
 class _Damaged(Exception):
     """A part of the sheet that is not what Excel writes: where (row) and what."""
@@ -162,11 +538,11 @@ def _column_number(letters: str) -> int:
 class _SheetCells:
     """The stored rows of one worksheet, each as {column: value}, in order, every damage refused."""
 
-    def __init__(self, book: Workbook) -> None:
+    def __init__(self, sheet: Any, book: Any) -> None:
         from openpyxl.utils.datetime import from_excel, from_ISO8601
 
-        ws = cast(Any, book.sheet)  # the read-only sheet's parts are openpyxl's own attributes
-        workbook = cast(Any, book.book)
+        ws = cast(Any, sheet)  # the read-only sheet's parts are openpyxl's own attributes
+        workbook = cast(Any, book)
         self.ws = ws
         self.strings = ws._shared_strings
         self.epoch = workbook.epoch
@@ -306,69 +682,6 @@ def _number(text: str) -> int | float:
     except ValueError:  # more digits than Python converts
         raise ValueError(f"is a number cell of {len(text.strip()):,} digits") from None
 
-
-def read_xlsx(book: Workbook, source: str, out: Collector) -> int:
-    """Type every row of the chosen worksheet, streaming; returns rows read (empty rows excluded)."""
-    title = book.sheet.title
-    rows = _sheet_rows(book, title, source)
-    try:
-        return _type_rows(rows, title, source, out)
-    finally:
-        rows.close()  # the sheet's stream stays open until its generator ends
-
-
-def _type_rows(rows: Iterator[tuple[int, dict[int, Any]]], title: str, source: str, out: Collector) -> int:
-    """Find the header (the first row with a cell), then type the rows under it."""
-    header: list[str] | None = None
-    header_row = 0
-    for number, cells in rows:
-        texts = {column: _header_text(value) for column, value in cells.items()}
-        if any(not (isinstance(v, str) and not v.strip()) for v in cells.values()):
-            width = max((c for c, text in texts.items() if text), default=0)
-            header = [texts.get(c, "") for c in range(1, width + 1)]
-            header_row = number
-            break
-    if header is None:
-        raise DataError(
-            f"is empty: sheet {title!r} needs a header row naming its columns",
-            location=Location(source),
-            hint="put column headers in the first row of the sheet, records below",
-            code="empty",
-        )
-    plan, id_cell = table_plan(header, source, header_row, out)
-    # Keep only the columns the contract reads, in a row of their own.
-    used = sorted({idx for _, idx, _ in plan if idx >= 0})
-    where = {idx: pos for pos, idx in enumerate(used)}
-    plan = [(name, where[idx] if idx >= 0 else -1, conv) for name, idx, conv in plan]
-    columns = [idx + 1 for idx in used]
-
-    def records() -> Iterator[tuple[int, list[Any]]]:
-        for number, cells in rows:
-            if all(v == "" for v in cells.values()):
-                continue  # an empty spreadsheet row: not read, but it keeps its number
-            yield number, [cells.get(c) for c in columns]
-
-    return type_table_rows(records(), plan, where.get(id_cell) if id_cell is not None else None, len(used),
-                           source, out, skip_blank=False)
-
-
-def _sheet_rows(book: Workbook, title: str, source: str) -> Generator[tuple[int, dict[int, Any]]]:
-    """The sheet's stored rows; damage (in a cell, a row, the XML or the zip) becomes a located DataError."""
-    import warnings
-
-    row: int | None = None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for row, cells in _SheetCells(book).rows():
-                yield row, cells
-    except _Damaged as damage:
-        raise DataError(f"sheet {title!r}: {damage.message}", location=Location(source, row=damage.row),
-                        hint=_HINT_DAMAGED, code="unreadable") from None
-    except (SyntaxError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
-        after = f" after row {row}" if row is not None else ""
-        raise DataError(f"sheet {title!r} cannot be read{after}: {type(exc).__name__}: {exc}",
-                        location=Location(source), hint=_HINT_DAMAGED, code="unreadable") from None
 
 
 def _header_text(value: Any) -> str:
