@@ -122,26 +122,46 @@ class FieldTyper:
         hits = sum(1 for v in self.sample if shape.match(v))
         return bool(self.sample) and hits >= FAST_SHAPE_SHARE * len(self.sample)
 
-    def _finish(self, stages: list[list[pl.Expr]], blank: pl.Expr, value: pl.Expr, ok: pl.Expr,
-                fold: pl.Expr | None = None) -> Typed:
+    def _finish(self, stages: list[list[pl.Expr]], blank: pl.Expr, value: pl.Expr, ok: pl.Expr | None,
+                fold: pl.Expr | None = None, *, native: bool = False) -> Typed:
         """Decide each cell: typed, null, or unsure (sus). Only two booleans are materialised; the
-        expensive parts of ``value`` are staged columns already."""
+        expensive parts of ``value`` are staged columns already.
+
+        ``ok`` None: every non-blank cell types (no parse can fail). ``native``: ``blank`` is the
+        column's nulls, where ``value`` is null already (a typed column).
+        """
         v = value.cast(DTYPES[self.kind])
+        checks = self._checks(v) if self._has_checks() else None
+        required = pl.lit(not self.field.nullable)
+        if ok is None and checks is None:
+            # Nothing can fail: no staged booleans, only the blank rule.
+            if native:
+                return Typed(v, blank & required if not self.field.nullable else pl.lit(False), fold, stages)
+            stages = [*stages, [blank.alias(self.tmp + "_blank")]]
+            blank_c = self.col("_blank")
+            final = pl.when(blank_c).then(None).otherwise(v)
+            f = pl.when(blank_c).then(False).otherwise(fold.fill_null(False)) if fold is not None else None
+            return Typed(final, blank_c & required, f, stages)
+        good = pl.lit(True) if ok is None else ok.fill_null(False)
+        if checks is not None:
+            good = good & ~checks
         # (Names of the typers' own temporary columns never start with "_".)
-        stages = [*stages, [blank.alias(self.tmp + "_blank"),
-                            (ok.fill_null(False) & ~self._checks(v)).alias(self.tmp + "_good")]]
-        blank_c, good = self.col("_blank"), self.col("_good")
-        sus = (~blank_c & ~good) | (blank_c & pl.lit(not self.field.nullable))
-        final = pl.when(blank_c | ~good).then(None).otherwise(v)
-        f = pl.when(blank_c | ~good).then(False).otherwise(fold.fill_null(False)) if fold is not None else None
+        stages = [*stages, [blank.alias(self.tmp + "_blank"), good.alias(self.tmp + "_good")]]
+        blank_c, good_c = self.col("_blank"), self.col("_good")
+        sus = (~blank_c & ~good_c) | (blank_c & required)
+        final = pl.when(blank_c | ~good_c).then(None).otherwise(v)
+        f = pl.when(blank_c | ~good_c).then(False).otherwise(fold.fill_null(False)) if fold is not None else None
         return Typed(final, sus, f, stages)
+
+    def _has_checks(self) -> bool:
+        return self.allowed is not None or self.lo is not None or self.hi is not None
 
     # -- text cells (CSV, or string columns of Parquet)
     def text(self, raw: pl.Expr) -> Typed:
         t = self.field.type
         blank = is_blank(raw)
         if t == "string":
-            return self._finish([], blank, raw, pl.lit(True))
+            return self._finish([], blank, raw, None)
         if t == "integer":
             ok = raw.str.contains(r"^[+-]?[0-9]{1,18}$")
             return self._finish([], blank, _int(raw), ok)
@@ -477,18 +497,20 @@ class FieldTyper:
         t = self.field.type
         isnull = col.is_null()
 
-        def done(value: pl.Expr, ok: pl.Expr, fold: pl.Expr | None = None, stages: list[list[pl.Expr]] | None = None
-                 ) -> Typed:
-            return self._finish(stages or [], isnull, value, ok, fold)
+        def done(value: pl.Expr, ok: pl.Expr | None, fold: pl.Expr | None = None,
+                 stages: list[list[pl.Expr]] | None = None) -> Typed:
+            return self._finish(stages or [], isnull, value, ok, fold, native=True)
 
         if dtype.is_integer():
             if t == "integer":
+                if dtype in _WITHIN_INT64:  # every value fits: nothing to check
+                    return done(col.cast(pl.Int64), None)
                 return done(col.cast(pl.Int64, strict=False), col.cast(pl.Int64, strict=False).is_not_null())
             if t in ("number", "duration"):
                 big = col.cast(pl.Float64).abs() > EXACT_INT
                 return done(col.cast(pl.Float64), ~big)
             if t == "string":
-                return done(col.cast(pl.String), pl.lit(True))
+                return done(col.cast(pl.String), None)
             return None
         if dtype.is_float():
             x = col.cast(pl.Float64)
@@ -500,13 +522,13 @@ class FieldTyper:
             return None
         if dtype == pl.Boolean:
             if t == "boolean":
-                return done(col, pl.lit(True))
+                return done(col, None)
             if t == "string":
-                return done(pl.when(col).then(pl.lit("true")).otherwise(pl.lit("false")), pl.lit(True))
+                return done(pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false")), None)
             return None
         if dtype == pl.Date:
             if t == "date":
-                return done(col, pl.lit(True))
+                return done(col, None)
             return None
         if isinstance(dtype, pl.Datetime) and dtype.time_unit in ("us", "ms") and t in ("date", "datetime"):
             micros = col.dt.epoch("us")
@@ -526,6 +548,9 @@ class FieldTyper:
         if dtype == pl.String:
             return self.text(col)
         return None
+
+
+_WITHIN_INT64 = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32)
 
 
 def _fits(value: Any, kind: str) -> bool:

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import array
+import functools
 import re
+import sys
 
 from ..._polars import pl
 
-_WS: str | None = None
+
+@functools.cache
+def _whitespace_chars() -> str:
+    """Every character str.isspace() accepts (the blank-cell rule), found in every code point.
+
+    All code points as one string, decoded from UTF-32 (building it with chr() one by one costs
+    several times more, at the start of every run).
+    """
+    points = array.array("I" if array.array("I").itemsize == 4 else "L", range(sys.maxunicode + 1))
+    everything = points.tobytes().decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be",
+                                          "surrogatepass")
+    return "".join(c for c in re.findall(r"\s", everything) if c.isspace())
 
 
 def whitespace_class() -> str:
-    """Every character str.isspace() accepts (the blank-cell rule), as a regex class body."""
-    global _WS
-    if _WS is None:
-        everything = "".join(map(chr, range(0x110000)))
-        chars = [c for c in re.findall(r"\s", everything) if c.isspace()]
-        _WS = "".join(f"\\x{{{ord(c):x}}}" for c in chars)
-    return _WS
-
-
-def _whitespace_chars() -> str:
-    return "".join(chr(int(h, 16)) for h in whitespace_class()[3:-1].split("}\\x{"))
+    """Every character str.isspace() accepts, as a regex class body."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in _whitespace_chars())
 
 
 def is_blank(raw: pl.Expr) -> pl.Expr:

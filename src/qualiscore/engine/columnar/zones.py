@@ -37,41 +37,35 @@ class Zone:
         self.name = name
         self.zone = ZoneInfo(name)
         self.utc = name in ("UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu")
-        self._hours: dict[int, tuple[int, bool] | None] = {}
         self._tables: dict[tuple[int, int], tuple[list[int], list[int], list[bool], int | None]] = {}
 
-    def _hour(self, hour: int) -> tuple[int, bool] | None:
-        """(offset µs, fold) valid for every instant of this UTC hour, or None if it changes inside."""
-        hit = self._hours.get(hour, _MISSING)
-        if hit is not _MISSING:
-            return hit
+    def _at(self, hour: int) -> tuple[int, bool] | None:
+        """(offset µs, fold) at the first instant of a UTC hour; None where Python cannot say."""
         try:
-            base = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(hours=hour)
-            a = base.astimezone(self.zone)
-            b = (base + dt.timedelta(microseconds=3_599_999_999)).astimezone(self.zone)
-        except (OverflowError, ValueError):
-            self._hours[hour] = None
+            a = dt.datetime.fromtimestamp(hour * 3600, self.zone)
+        except (OverflowError, ValueError, OSError):
             return None
-        oa, ob = a.utcoffset(), b.utcoffset()
-        if oa != ob or a.fold != b.fold or oa is None:
-            out = None
-        else:
-            out = (int(oa / dt.timedelta(microseconds=1)), bool(a.fold))
-        self._hours[hour] = out
-        return out
+        offset = a.utcoffset()
+        return None if offset is None else (offset // dt.timedelta(microseconds=1), bool(a.fold))
 
     def table(self, lo_year: int, hi_year: int) -> tuple[list[int], list[int], list[bool], int | None]:
         """(hours, offset µs, fold) for every UTC hour of the years lo..hi whose offset and fold are
-        uniform, and the offset if it is the same for all of them with no fold (else None)."""
+        uniform, and the offset if it is the same for all of them with no fold (else None).
+
+        An hour counts as uniform when its first instant and the next hour's agree: an hour that
+        ends where the offset changes is left out too (its cells are typed by Python), and one
+        zoneinfo call per hour is enough.
+        """
         key = (lo_year, hi_year)
         got = self._tables.get(key)
         if got is None:
             first = (dt.datetime(lo_year, 1, 1) - _EPOCH) // dt.timedelta(hours=1)
             last = (dt.datetime(hi_year, 12, 31, 23) - _EPOCH) // dt.timedelta(hours=1)
+            at = [self._at(h) for h in range(first, last + 2)]
             hours, offsets, folds = [], [], []
-            for h in range(first, last + 1):
-                v = self._hour(h)
-                if v is not None:
+            for i, h in enumerate(range(first, last + 1)):
+                v = at[i]
+                if v is not None and v == at[i + 1]:
                     hours.append(h)
                     offsets.append(v[0])
                     folds.append(v[1])
@@ -81,7 +75,6 @@ class Zone:
         return got
 
 
-_MISSING: Any = object()
 _EPOCH = dt.datetime(1970, 1, 1)
 _MIN_US = (dt.date(1, 1, 1).toordinal() - 719163) * 86_400_000_000
 _MAX_US = (dt.date(9999, 12, 31).toordinal() - 719163 + 1) * 86_400_000_000 - 1
