@@ -362,8 +362,9 @@ def tables(results: list[dict[str, Any]], start: dict[str, Any], xl: dict[str, A
 
 
 def section(results: list[dict[str, Any]], start: dict[str, Any], xl: dict[str, Any], argv: list[str],
-            source: str) -> list[str]:
+            source: str, load: tuple[float, float]) -> list[str]:
     info = {"qualiscore": source, **machine()}
+    info["load average (1 min), start → end of the run"] = f"{load[0]:.1f} → {load[1]:.1f}"
     info["DuckDB"] = subprocess.run(python("-c", "import duckdb; print(duckdb.__version__)"), capture_output=True,
                                     text=True).stdout.strip() or "not installed"
     return [
@@ -433,6 +434,7 @@ def main() -> None:
         head, _, changed = before.partition("+")
         source = f"working tree at {head}" + (", src/ with uncommitted changes" if changed else "")
 
+    load_start = os.getloadavg()[0]
     results = []
     for n in sizes:
         for shape in shapes:
@@ -445,7 +447,7 @@ def main() -> None:
         source += " — **src/ changed during the run: the measurements may mix versions of qualiscore**"
         print("\nwarning: src/ changed during the run (use --commit to measure one version)", file=sys.stderr)
 
-    lines = section(results, start, xl, sys.argv[1:], source)
+    lines = section(results, start, xl, sys.argv[1:], source, (load_start, os.getloadavg()[0]))
     print("\n".join(lines))
     if not args.no_write:
         write_section(lines)
