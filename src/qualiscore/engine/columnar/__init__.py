@@ -29,15 +29,27 @@ How a run goes
    grouping fields, period day and one column per measure expression. Long texts such as
    transcripts are never materialised. The first rows of each column choose the fastest
    expressions for the shapes they show; other shapes are still typed exactly (step 2).
+   A typed column (Parquet, a table in memory) is not parsed: its values are cast, and
+   only what its type does not guarantee is checked (NaN, the contract's range and enum,
+   instants Python cannot hold); a column that cannot break the contract (Boolean, Date,
+   integers within 64 bits) is kept as it is. The same pass (``pl.collect_all`` over the
+   same typed frames, so each input is read once) also collects each input's *flagged*
+   rows: their flagged cells as read, and their id cell (:func:`.frames.flagged_cells`).
 
 2. **Exact fix-ups** (:mod:`.fixups`). A cell the vectorised parsers are not sure about
    (anything outside the common forms, every value that breaks the contract) and a row whose
    vectorised expression might differ from the row Evaluator (integer overflow, a NaN
-   comparison, a rounding tie, an error) is flagged. Only those rows are read again and
-   typed, derived and measured by the reference code (the records package's field readers,
-   :mod:`qualiscore.records.engine_api`; the row Evaluator), which decides their problems
-   and values. Duplicate ids reject every occurrence. A CSV whose delimiter count shows
-   short rows, or that has blank rows, is read again line by line
+   comparison, a rounding tie, an error) is flagged. Each *distinct* flagged cell of a field
+   is typed once by the records package's own reader (:meth:`.pyrows.RowTyper.cell_outcomes`:
+   the FieldReader and problem_from_error of :mod:`qualiscore.records.engine_api`), and joins
+   take its answer (accepted, or the Problem's value, code and reason) to every row holding
+   it: a rejected row's problems are worded by the records package itself, with no loop over
+   the rows and no second reading of the input. Only rare rows are still read again and
+   typed, derived and measured by the reference code one by one: rows whose every flagged
+   cell was accepted (a valid but unusual shape), rows whose expressions the Evaluator must
+   compute, rows with the wrong cell count, and cells of types Polars cannot group by
+   (nested Parquet columns). Duplicate ids reject every occurrence. A CSV whose delimiter
+   count shows short rows, or that has blank rows, is read again line by line
    (:func:`.frames.typed_lines`), where every row's cell count is seen.
 
 3. **One group_by** (:mod:`.aggregate`) gathers the statistics of every indicator and veto
