@@ -69,6 +69,9 @@ class FieldTyper:
         # The first values of the column: they choose the fastest expressions that type the usual
         # shapes; a value of another shape is still typed exactly (by Python), only more slowly.
         self.sample = [v for v in sample if isinstance(v, str) and v.strip()]
+        # The years the zone tables cover: those of texts, and of typed dates and date-times.
+        self.years = sample_years([v for v in sample if isinstance(v, (str, dt.date))]) \
+            if f.type in ("date", "datetime") else (1, 1)
         self.kind = FIELD_KINDS[f.type]
         base_text, base_value = PARSER_BUILDERS[f.type](f, zone.zone)
         self.allowed: list[Any] | None = None
@@ -361,7 +364,7 @@ class FieldTyper:
             return self._finish([s1], blank, col("local").cast(pl.Datetime("us")), ok, pl.lit(False))
         s2 = [ok.alias(tmp + "okdt"), pl.when(ok).then(col("local") - off_us).alias(tmp + "utc")]
         if not self.zone.utc:
-            lo, hi = sample_years(self.sample)
+            lo, hi = self.years
             hours, _offsets, _folds, constant = self.zone.table(lo, hi)
             if constant == off_us:
                 known = (col("utc") // 3_600_000_000 >= hours[0]) & (col("utc") // 3_600_000_000 <= hours[-1])
@@ -380,7 +383,7 @@ class FieldTyper:
         """
         if self.zone.utc:
             return utc, pl.lit(False), []
-        lo, hi = sample_years(self.sample)
+        lo, hi = self.years
         hours, offsets, folds, constant = self.zone.table(lo, hi)
         hour = utc // 3_600_000_000
         tmp = self.tmp
