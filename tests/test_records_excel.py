@@ -240,3 +240,267 @@ def _openpyxl_rows(path: Path) -> dict[int, dict[int, Any]]:
         return out
     finally:
         book_.close()
+
+
+# --------------------------------------------------------------------------- calamine's reading
+
+
+def _cs_contract() -> RecordContract:
+    from qualiscore.schemes import load_scheme
+
+    return load_scheme(Path(__file__).resolve().parents[1] / "rules" / "cs-quality" / "2026Q2.yaml").records
+
+
+def _typed(name: str, text: str) -> Any:
+    """A CSV export's text as a spreadsheet holds it: numbers, booleans, times of day, local date-times."""
+    import re
+
+    if text == "" or name in ("interaction_id", "agent_id", "team", "channel", "transcript"):
+        return text or None
+    if re.fullmatch(r"-?[0-9]+", text):
+        return int(text)
+    if re.fullmatch(r"-?[0-9]+\.[0-9]+", text):
+        return float(text)
+    if text in ("true", "false"):
+        return text == "true"
+    clock = re.fullmatch(r"([01][0-9]):([0-5][0-9]):([0-5][0-9])", text)
+    if clock:
+        return dt.time(*map(int, clock.groups()))
+    if name == "started_at" and text.endswith("+08:00"):
+        try:
+            return dt.datetime.fromisoformat(text[:-6])
+        except ValueError:
+            return text
+    return text
+
+
+def _synth_pair(tmp_path: Path, n: int) -> tuple[Path, Path]:
+    import csv
+
+    from qualiscore import synth
+
+    csv_path = tmp_path / "records.csv"
+    synth.write_csv(csv_path, n, seed=11, dirty=0.05)
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("records")
+    with open(csv_path, encoding="utf-8", newline="") as f:
+        rows = csv.reader(f)
+        header = next(rows)
+        ws.append(header)
+        for cells in rows:
+            ws.append([_typed(name, text) for name, text in zip(header, cells)])
+    xlsx_path = tmp_path / "records.xlsx"
+    wb.save(xlsx_path)
+    return csv_path, xlsx_path
+
+
+def test_the_same_rows_as_csv_give_the_same_records_and_rejects(tmp_path: Path) -> None:
+    """Typed cells (numbers, booleans, date-times, times of day as durations) give what their CSV text gives."""
+    csv_path, xlsx_path = _synth_pair(tmp_path, 600)
+    contract_ = _cs_contract()
+    a = read_records([csv_path], contract_)
+    b = read_records([xlsx_path], contract_)
+    assert b.problems, "the synthetic rows are meant to include broken ones"
+    assert [o[1] for o in a.origins] == [o[1] for o in b.origins]
+    assert list(a.records) == list(b.records)
+    assert [(p.row, p.record_id, p.field, p.value, p.code, p.reason) for p in a.problems] == \
+        [(p.row, p.record_id, p.field, p.value, p.code, p.reason) for p in b.problems]
+
+
+@pytest.mark.parametrize("engine", ["rows", "columnar"])
+def test_evaluate_writes_the_same_scorecards_and_rejects_as_from_csv(tmp_path: Path, engine: str) -> None:
+    import subprocess
+    import sys
+
+    if engine == "columnar":
+        pytest.importorskip("polars")
+    csv_path, xlsx_path = _synth_pair(tmp_path, 800)
+    scheme = Path(__file__).resolve().parents[1] / "rules" / "cs-quality" / "2026Q2.yaml"
+    outputs = {}
+    for path in (csv_path, xlsx_path):
+        out = tmp_path / f"out-{path.suffix[1:]}"
+        res = subprocess.run([sys.executable, "-m", "qualiscore", "evaluate", str(scheme), path.name, "-o", str(out),
+                              "-q", "--engine", engine], cwd=tmp_path, capture_output=True, text=True)
+        assert res.returncode == 0, res.stderr[-2000:]
+        outputs[path.suffix] = out
+    assert (outputs[".csv"] / "scorecards.csv").read_bytes() == (outputs[".xlsx"] / "scorecards.csv").read_bytes()
+    rejects = {k: (v / "rejects.csv").read_text(encoding="utf-8").replace("records.csv,", "SOURCE,")
+               .replace("records.xlsx,", "SOURCE,") for k, v in outputs.items()}
+    assert rejects[".csv"] == rejects[".xlsx"] and rejects[".csv"].count("\n") > 10
+
+
+@pytest.mark.parametrize("epoch", ["1900", "1904"])
+def test_date_times_times_and_durations_to_the_millisecond(tmp_path: Path, epoch: str) -> None:
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    wb = openpyxl.Workbook()
+    if epoch == "1904":
+        wb.epoch = CALENDAR_MAC_1904
+    ws = wb.active
+    ws.append(["id", "started", "day", "handle", "longest", "early"])
+    ws.append(["a", dt.datetime(2026, 4, 1, 10, 0, 0, 123000), dt.date(2026, 4, 30), dt.time(0, 2, 59, 500000),
+               dt.timedelta(hours=30, milliseconds=5), dt.datetime(1904, 1, 2, 23, 59, 59, 999000)])
+    ws.append(["b", dt.datetime(2026, 12, 31, 23, 59, 59, 1000), dt.datetime(2026, 5, 1, 0, 0), dt.time(23, 59, 59),
+               dt.timedelta(0), dt.datetime(1904, 3, 1)])
+    wb.save(tmp_path / "t.xlsx")
+    ds = read_records([tmp_path / "t.xlsx"], contract(
+        Field("started", "datetime"), Field("day", "date"), Field("handle", "duration"),
+        Field("longest", "duration"), Field("early", "datetime")))
+    assert ds.problems == ()
+    got = [(r["started"].replace(tzinfo=None), r["day"], r["handle"], r["longest"], r["early"].replace(tzinfo=None))
+           for r in ds.records]
+    assert got == [
+        (dt.datetime(2026, 4, 1, 10, 0, 0, 123000), dt.date(2026, 4, 30), 179.5, 108000.005,
+         dt.datetime(1904, 1, 2, 23, 59, 59, 999000)),
+        (dt.datetime(2026, 12, 31, 23, 59, 59, 1000), dt.date(2026, 5, 1), 86399.0, 0.0, dt.datetime(1904, 3, 1)),
+    ]
+
+
+def test_booleans_and_whole_numbers_are_read_as_written(tmp_path: Path) -> None:
+    """A whole number is an int (an id 1001 is "1001", 1 and 0 are booleans); a float stays a float."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["id", "ok", "flag", "n", "ratio"])
+    ws.append([1001, True, 1, 3, 0.25])
+    ws.append([2002, False, 0, -0.0, 1e20])
+    wb.save(tmp_path / "b.xlsx")
+    ds = read_records([tmp_path / "b.xlsx"], contract(
+        Field("ok", "boolean"), Field("flag", "boolean"), Field("n", "integer"), Field("ratio", "string")))
+    assert ds.problems == ()
+    assert [(r["id"], r["ok"], r["flag"], r["n"], r["ratio"]) for r in ds.records] == [
+        ("1001", True, True, 3, "0.25"), ("2002", False, False, 0, "1e+20")]
+
+
+def test_a_number_of_many_digits_keeps_them_all(tmp_path: Path) -> None:
+    """calamine reads a float; the digits stored (by a program other than Excel) are kept, as before."""
+    rows = [HEADER, '<row r="2"><c r="A2"><v>1234567890123456789</v></c><c r="B2" t="n"><v>-98765432109876543</v>'
+                    "</c></row>"]
+    ds = read_records([book(tmp_path / "l.xlsx", rows)], contract(Field("n", "integer")))
+    assert [(r["id"], r["n"]) for r in ds.records] == [("1234567890123456789", -98765432109876543)]
+
+
+FORMULAS = [HEADER.replace("</row>", inline("C1", "s") + inline("D1", "b") + "</row>"),
+            '<row r="2">' + inline("A2", "x2") + '<c r="B2"><f>1+1</f><v>2</v></c>'
+            '<c r="C2" t="str"><f>"a"&amp;"b"</f><v>ab</v></c><c r="D2" t="b"><f>TRUE()</f><v>1</v></c></row>',
+            '<row r="3">' + inline("A3", "x3") + '<c r="B3" s="0" t="e"><f>1/0</f><v>#DIV/0!</v></c>'
+            '<c r="C3" t="e"><v>#N/A</v></c><c r="D3" t="b"><v>0</v></c></row>',
+            '<row r="4">' + inline("A4", "x4") + "<c r='B4' t = 'e'><v>#VALUE!</v></c>"
+            '<c r="C4" t="str"><f>A4</f><v>12345678901234567</v></c><c r="D4" t="b"><v>0</v></c></row>']
+
+
+@pytest.mark.parametrize("chunk", [None, 37])
+def test_formulas_are_their_cached_values_and_errors_their_text(tmp_path: Path, chunk: int | None,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error cell (#DIV/0!, #N/A) is its text, not an empty cell: a nullable number field rejects it."""
+    if chunk is not None:  # the pass over the XML, in pieces smaller than a cell
+        monkeypatch.setattr(excel, "_CHUNK", chunk)
+        monkeypatch.setattr(excel, "_CARRY", 200)
+    path = book(tmp_path / "f.xlsx", FORMULAS)
+    ds = read_records([path], contract(Field("n", "number", nullable=True), Field("s", "string", nullable=True),
+                                       Field("b", "boolean")))
+    assert [(r["id"], r["n"], r["s"], r["b"]) for r in ds.records] == [("x2", 2.0, "ab", True)]
+    assert [(p.row, p.field, p.value, p.code) for p in ds.problems] == [
+        (3, "n", "#DIV/0!", "not-number"), (4, "n", "#VALUE!", "not-number")]
+    opened = excel.Workbook(str(path), str(path), None)
+    try:
+        rows = dict(excel._sheet_rows(opened, "Sheet1", str(path)))
+    finally:
+        opened.close()
+    assert rows[3] == {1: "x3", 2: "#DIV/0!", 3: "#N/A", 4: False}
+    assert rows[4][3] == "12345678901234567"  # a formula's text result stays text
+
+
+def test_a_normal_workbook_is_read_by_calamine_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def exact(*args: Any) -> Any:
+        raise AssertionError("the exact reader was used")
+
+    monkeypatch.setattr(excel, "_exact_rows", exact)
+    excel._KEPT.clear()
+    path = book(tmp_path / "n.xlsx", FORMULAS, dimension="A1:D4")
+    ds = read_records([path], contract(Field("n", "number", nullable=True)))
+    assert ds.rows_read == 3
+
+
+FAR = [HEADER, row(2, '<c r="B2"><v>1</v></c>'),
+       '<row r="3">' + inline("A3", "x3") + "<c r = 'B3'><v>2</v></c><c r='XFD3'><v>9</v></c></row>",
+       row(1_048_576, '<c r="B1048576"><v>3</v></c>')]
+
+
+@pytest.mark.parametrize("dimension", ["A1:B3", "A1:XFD1048576"])
+def test_cells_far_out_are_read_sparsely_whatever_the_dimension_says(tmp_path: Path, dimension: str) -> None:
+    """calamine would hold XFD1048576 cells (hundreds of gigabytes): such a sheet goes to the exact reader,
+    also when its dimension says it is small, or its references are written with spaces and single quotes."""
+    path = book(tmp_path / "far.xlsx", FAR, dimension=dimension)
+    scan = excel._scan(str(path), "Sheet1")
+    assert scan is not None and not scan.safe()
+    ds = read_records([path], contract(Field("n", "integer")))
+    assert [(o[1], r["id"], r["n"]) for o, r in zip(ds.origins, ds.records)] == [
+        (2, "x2", 1), (3, "x3", 2), (1_048_576, "x1048576", 3)]
+
+
+def test_data_away_from_a1_keeps_its_rows_and_columns(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["C3"], ws["D3"] = "id", "n"
+    ws["C5"], ws["D5"] = "a", 1
+    ws["D7"] = 2
+    wb.save(tmp_path / "away.xlsx")
+    ds = read_records([tmp_path / "away.xlsx"], contract(Field("n", "integer")))
+    assert [(o[1], r["id"], r["n"]) for o, r in zip(ds.origins, ds.records)] == [(5, "a", 1)]
+    assert [(p.row, p.field, p.code) for p in ds.problems] == [(7, "id", "missing-value")]
+
+
+def _two_sheets(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    calls = wb.active
+    calls.title = "Calls"
+    calls.append(["id"])
+    calls.append(["c1"])
+    chats = wb.create_sheet("Chats")
+    chats.append(["id"])
+    chats.append(["h1"])
+    chats.append(["h2"])
+    wb.save(path)
+    return path
+
+
+def test_a_sheet_is_chosen_by_name_or_is_the_first(tmp_path: Path) -> None:
+    path = _two_sheets(tmp_path / "two.xlsx")
+    assert [r["id"] for r in read_records([path], contract()).records] == ["c1"]
+    assert [r["id"] for r in read_records([path], contract(), sheet="Chats").records] == ["h1", "h2"]
+    assert [r["id"] for r in read_records([f"{path}#chats"], contract()).records] == ["h1", "h2"]
+
+
+def test_a_sheet_that_does_not_exist_is_refused_with_the_names_that_do(tmp_path: Path) -> None:
+    path = _two_sheets(tmp_path / "two.xlsx")
+    with pytest.raises(DataError) as info:
+        read_records([path], contract(), sheet="Call")
+    err = info.value
+    assert err.code == "format" and err.location is not None and err.location.file == str(path)
+    assert err.message == "has no sheet 'Call'; its sheets are: 'Calls', 'Chats'"
+    assert err.hint == f"name one of its sheets, e.g. {path}#Calls"
+
+
+@pytest.mark.parametrize(("content", "code", "message"), [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000), "format", "is password-protected (encrypted)"),
+    (b"id,n\na,1\n", "format", "is not an Excel .xlsx workbook (it is not a zip archive)"),
+    (b"PK\x03\x04" + bytes(100), "format", "is not an Excel .xlsx workbook (damaged zip archive"),
+], ids=["encrypted", "text", "damaged-zip"])
+def test_a_file_that_is_no_workbook_is_refused(tmp_path: Path, content: bytes, code: str, message: str) -> None:
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as info:
+        read_records([path], contract())
+    assert info.value.code == code and info.value.message.startswith(message), info.value.message
+    assert info.value.location is not None and info.value.location.file == str(path) and info.value.hint
+
+
+def test_a_zip_that_is_no_workbook_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "z.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("hello.txt", "not a workbook")
+    with pytest.raises(DataError) as info:
+        read_records([path], contract())
+    assert info.value.code == "unreadable" and info.value.message.startswith("cannot be read as an Excel workbook")

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import os
 import re
 import zipfile
 import zlib
@@ -185,9 +186,9 @@ class Workbook:
 
 _CHUNK = 1 << 22  # bytes of the sheet's XML searched at a time
 _CARRY = 1 << 16  # bytes kept from one chunk to the next, so a cell cut in two is searched whole
-# Quotes and white space as one kind each, and a namespace prefix (x:c, x:r) as a space, so one
-# pattern finds every r attribute however it is written.
-_NORMAL = bytes.maketrans(b"'\t\n\r:", b'"    ')
+# Quotes and white space as one kind each, so one pattern finds every r attribute however it is
+# written, and a namespace prefix (x:c) as a space.
+_NORMAL = bytes.maketrans(b"'\t\n\r\x0c:", b'"     ')
 _ERROR = re.compile(rb' t *= *"e"')
 _LONG = re.compile(rb"<v>(-?[0-9]{16,})</v>")
 _TAG = re.compile(rb'<(?:[\w.-]+ )?c\s([^>]*)>')
@@ -195,7 +196,7 @@ _ATTR_R = re.compile(rb'\sr="([A-Za-z]{1,3})([0-9]{1,7})"')
 _ATTR_T = re.compile(rb'\st="([^"]*)"')
 _VALUE_END = re.compile(rb"<(?:[\w.-]+ )?v>([^<]*)</")
 _DIMENSION = re.compile(rb'<(?:[\w.-]+ )?dimension +ref="(?:[A-Za-z]+[0-9]+ )?([A-Za-z]{1,3})([0-9]{1,7})"')
-_REF_AT = re.compile(rb' r="([A-Za-z]{0,3})([0-9]{1,7})"')
+_REF_AT = re.compile(rb'r="([A-Za-z]{0,3})([0-9]{1,7})"')
 _CELL_END = re.compile(rb"</(?:[\w.-]+ )?c>")
 
 
@@ -244,10 +245,12 @@ class _Scan:
     def pattern(self) -> re.Pattern[bytes]:
         """An r attribute beyond the farthest cell yet, or written otherwise than r="A1"."""
         near = _at_most(_column_letters(self.columns), False) + _at_most(str(self.rows), True)
-        return re.compile(f' r(?:="(?!{near}")| +=|= +)'.encode())
+        return re.compile(f'r(?:="(?!{near}")| +=|= +)'.encode())
 
     def reach(self, buf: bytes, at: int) -> None:
         """Take in the r attribute at ``at``, which goes beyond the farthest yet."""
+        if at == 0 or buf[at - 1] not in b' "':
+            return  # another attribute whose name ends in r (header="0.5")
         match = _REF_AT.match(buf, at)
         if match is None or int(match[2]) == 0:
             self.unsure = True
@@ -261,9 +264,13 @@ class _Scan:
     def cells(self, buf: bytes, end: int) -> None:
         """Error cells and long numbers that start before ``end``, as patches."""
         if b'"e"' in buf:
-            for found in _ERROR.finditer(buf, 0, end):
+            for found in _ERROR.finditer(buf):
+                if found.start() >= end:
+                    break
                 self._patch(buf, buf.rfind(b"<", 0, found.start()), found.start(), error=True)
-        for found in _LONG.finditer(buf, 0, end):
+        for found in _LONG.finditer(buf):
+            if found.start() >= end:
+                break
             self._patch(buf, buf.rfind(b"<c ", 0, found.start()), found.start(), error=False)
 
     def _patch(self, buf: bytes, start: int, at: int, *, error: bool) -> None:
@@ -368,28 +375,50 @@ def _sheet_rows(book: Workbook, title: str, source: str) -> Iterator[tuple[int, 
         yield number, {c: v for c, raw in enumerate(row, 1) if (v := value(raw)) is not None}
 
 
+# The last sheet calamine read, with its patches, keyed by the file's identity and the sheet: the row
+# digests written with a run read the same sheet again, and take it from here.
+_KEPT: list[tuple[tuple[Any, ...], Any, dict[tuple[int, int], Any]]] = []
+
+
+def _identity(book: Workbook) -> tuple[Any, ...] | None:
+    try:
+        st = os.stat(book.path)
+    except OSError:
+        return None
+    return os.path.realpath(book.path), st.st_size, st.st_mtime_ns, st.st_ino, book.sheet.title
+
+
 def _calamine_rows(book: Workbook) -> Iterator[tuple[int, list[Any]]] | None:
     """The sheet's rows that hold a value as calamine reads them, patched by the pass over the XML
     (lists from column A; raw values, "" empty); None when the exact reader must read the sheet."""
     import python_calamine
 
-    scan = _scan(book.path, book.sheet.title)
-    if scan is None or not scan.safe():
-        return None
-    try:
-        sheet = book.book.get_sheet_by_index(book.sheet.index)
-    except python_calamine.CalamineError:
-        return None  # damaged: the exact reader names the place
-    except BaseException as exc:  # a panic in the Rust reader is a BaseException
-        if type(exc).__name__ != "PanicException":
-            raise
-        return None
+    key = _identity(book)
+    kept = _KEPT[0] if _KEPT and key is not None and _KEPT[0][0] == key else None
+    if kept is not None:
+        sheet, patches = kept[1], kept[2]
+    else:
+        _KEPT.clear()
+        scan = _scan(book.path, book.sheet.title)
+        if scan is None or not scan.safe():
+            return None
+        try:
+            sheet = book.book.get_sheet_by_index(book.sheet.index)
+        except python_calamine.CalamineError:
+            return None  # damaged: the exact reader names the place
+        except BaseException as exc:  # a panic in the Rust reader is a BaseException
+            if type(exc).__name__ != "PanicException":
+                raise
+            return None
+        patches = scan.patches
     start, end = sheet.start, sheet.end
     if start is None or end is None:
         return iter(())
     if end[0] >= MAX_ROWS or end[1] >= MAX_COLUMNS:
         return None
-    return _grid_rows(sheet, start, scan.patches)
+    if key is not None and kept is None:
+        _KEPT.append((key, sheet, patches))
+    return _grid_rows(sheet, start, patches)
 
 
 def _grid_rows(sheet: Any, start: tuple[int, int], patches: dict[tuple[int, int], Any]
@@ -464,9 +493,12 @@ def _type_rows(rows: Iterator[tuple[int, Any]], title: str, source: str, out: Co
 
     def records() -> Iterator[tuple[int, list[Any]]]:
         value = _value
-        for number, row in rows:  # only rows that hold a value
-            width = len(row)
-            yield number, [value(row[i]) if i < width else None for i in used]
+        last = used[-1] if used else -1
+        for number, row in rows:  # only rows that hold a value, as wide as the sheet
+            if len(row) > last:
+                yield number, [value(row[i]) for i in used]
+            else:
+                yield number, [value(row[i]) if i < len(row) else None for i in used]
 
     return type_table_rows(exact_records() if exact else records(), plan,
                            where.get(id_cell) if id_cell is not None else None, len(used),
