@@ -372,7 +372,8 @@ def _sheet_rows(book: Workbook, title: str, source: str) -> Iterator[tuple[int, 
         return
     value = _value
     for number, row in grid:
-        yield number, {c: v for c, raw in enumerate(row, 1) if (v := value(raw)) is not None}
+        yield number, {c: v for c, raw in enumerate(row, 1)
+                       if (v := raw if raw.__class__ is str and raw else value(raw)) is not None}
 
 
 # The last sheet calamine read, with its patches, keyed by the file's identity and the sheet: the row
@@ -495,8 +496,8 @@ def _type_rows(rows: Iterator[tuple[int, Any]], title: str, source: str, out: Co
         value = _value
         last = used[-1] if used else -1
         for number, row in rows:  # only rows that hold a value, as wide as the sheet
-            if len(row) > last:
-                yield number, [value(row[i]) for i in used]
+            if len(row) > last:  # text (most cells) is itself
+                yield number, [v if v.__class__ is str and v else value(v) for v in map(row.__getitem__, used)]
             else:
                 yield number, [value(row[i]) if i < len(row) else None for i in used]
 
