@@ -22,11 +22,13 @@ by compiled patterns, not parsed) does what calamine does not:
 
 The exact reader is the streaming XML reader of earlier versions (openpyxl opens the
 workbook's parts; the rows are read here, as sparsely as they are stored). It reads the
-sheets calamine should not, and every sheet calamine refuses, naming the damaged place:
-a cell whose value does not fit its type, a cell or row reference that is no place on a
-sheet or lies beyond Excel's 1,048,576 rows and 16,384 columns, rows or cells out of order
-or stored twice, XML that does not parse. Each is a :class:`DataError` naming the file,
-the sheet, the cell or row and what to do.
+sheets calamine should not, and every sheet calamine refuses (calamine's errors name no
+place), refusing what is damaged with its place: a cell whose value does not fit its type,
+a cell or row reference that is no place on a sheet or lies beyond Excel's 1,048,576 rows
+and 16,384 columns, rows or cells out of order or stored twice, XML that does not parse.
+Each is a :class:`DataError` naming the file, the sheet, the cell or row and what to do.
+The last sheet calamine read is kept (one, keyed by the file's identity), so the row
+digests written with a run do not read the workbook again.
 
 What calamine reads without complaint is read as calamine reads it; only a hand-written
 worksheet holds such things, never a spreadsheet program's: a cell stored twice keeps its
