@@ -325,6 +325,7 @@ def test_missing_openpyxl_and_polars_say_what_to_install(tmp_path: Path, monkeyp
     monkeypatch.setitem(sys.modules, "polars", None)
     monkeypatch.delitem(sys.modules, "qualiscore._polars", raising=False)
     monkeypatch.setitem(sys.modules, "openpyxl", None)
+    monkeypatch.setitem(sys.modules, "python_calamine", None)  # which reads workbooks; openpyxl writes them
     with pytest.raises(DataError) as info:
         read_records([path], contract())
     assert info.value.hint == install_hint("fast") and "polars" in info.value.message
