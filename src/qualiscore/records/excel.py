@@ -356,7 +356,7 @@ def _scan(path: str, title: str) -> _Scan | None:
 def read_xlsx(book: Workbook, source: str, out: Collector) -> int:
     """Type every row of the chosen worksheet; returns rows read (empty rows excluded)."""
     title = book.sheet.title
-    grid = _calamine_rows(book)
+    grid = _calamine_rows(book, keep=True)
     if grid is not None:
         return _type_rows(grid, title, source, out, exact=False)
     rows = _exact_rows(book, title, source)
@@ -367,8 +367,9 @@ def read_xlsx(book: Workbook, source: str, out: Collector) -> int:
 
 
 def _sheet_rows(book: Workbook, title: str, source: str) -> Iterator[tuple[int, dict[int, Any]]]:
-    """The sheet's rows that hold a value, each as {column: value} (1-based), values as openpyxl gives them."""
-    grid = _calamine_rows(book)
+    """The sheet's rows that hold a value, each as {column: value} (1-based), values as openpyxl gives them
+    (the row digests of a run: the sheet ``read_xlsx`` just read is taken, not read again)."""
+    grid = _calamine_rows(book, keep=False)
     if grid is None:
         yield from _exact_rows(book, title, source)
         return
@@ -378,8 +379,8 @@ def _sheet_rows(book: Workbook, title: str, source: str) -> Iterator[tuple[int, 
                        if (v := raw if raw.__class__ is str and raw else value(raw)) is not None}
 
 
-# The last sheet calamine read, with its patches, keyed by the file's identity and the sheet: the row
-# digests written with a run read the same sheet again, and take it from here.
+# The last sheet read_xlsx read by calamine, with its patches, keyed by the file's identity and the
+# sheet: the row digests written with a run read the same sheet again, and take it from here.
 _KEPT: list[tuple[tuple[Any, ...], Any, dict[tuple[int, int], Any]]] = []
 
 
@@ -391,17 +392,20 @@ def _identity(book: Workbook) -> tuple[Any, ...] | None:
     return os.path.realpath(book.path), st.st_size, st.st_mtime_ns, st.st_ino, book.sheet.title
 
 
-def _calamine_rows(book: Workbook) -> Iterator[tuple[int, list[Any]]] | None:
+def _calamine_rows(book: Workbook, *, keep: bool) -> Iterator[tuple[int, list[Any]]] | None:
     """The sheet's rows that hold a value as calamine reads them, patched by the pass over the XML
-    (lists from column A; raw values, "" empty); None when the exact reader must read the sheet."""
+    (lists from column A; raw values, "" empty); None when the exact reader must read the sheet.
+
+    ``keep``: read the sheet afresh and keep it; else take the kept sheet when it is this one.
+    """
     import python_calamine
 
     key = _identity(book)
-    kept = _KEPT[0] if _KEPT and key is not None and _KEPT[0][0] == key else None
+    kept = _KEPT[0] if not keep and _KEPT and key is not None and _KEPT[0][0] == key else None
+    _KEPT.clear()
     if kept is not None:
         sheet, patches = kept[1], kept[2]
     else:
-        _KEPT.clear()
         scan = _scan(book.path, book.sheet.title)
         if scan is None or not scan.safe():
             return None
@@ -419,7 +423,7 @@ def _calamine_rows(book: Workbook) -> Iterator[tuple[int, list[Any]]] | None:
         return iter(())
     if end[0] >= MAX_ROWS or end[1] >= MAX_COLUMNS:
         return None
-    if key is not None and kept is None:
+    if keep and key is not None:
         _KEPT.append((key, sheet, patches))
     return _grid_rows(sheet, start, patches)
 
