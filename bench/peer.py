@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from run import OUT, READ_CHILD, RESULTS, ROOT, SCHEME, data_files, gib, machine, run_child
-from spark import snapshot, working_tree_state
+from spark import snapshot, working_tree_state, write_section
 
 SQL = ROOT / "bench" / "peer_cs_quality.sql"
 SECTION = "## qualiscore against a hand-written DuckDB query"
@@ -390,21 +390,6 @@ def section(results: list[dict[str, Any]], start: dict[str, Any], xl: dict[str, 
     ]
 
 
-def write_section(lines: list[str]) -> None:
-    """Replace this benchmark's section of RESULTS.md (up to the next level-2 heading), or append it."""
-    old = RESULTS.read_text(encoding="utf-8").splitlines() if RESULTS.exists() else ["# Benchmark results"]
-    start = next((k for k, line in enumerate(old) if line.strip() == SECTION), None)
-    if start is None:
-        while old and not old[-1].strip():
-            old.pop()
-        new = [*old, "", *lines]
-    else:
-        end = next((k for k in range(start + 1, len(old)) if old[k].startswith("## ")), len(old))
-        tail = old[end:]
-        new = [*old[:start], *lines, *(["", *tail] if tail else [])]
-    RESULTS.write_text("\n".join(new) + "\n", encoding="utf-8")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1000000,10000000", help="comma-separated row counts (default 1M,10M)")
@@ -450,7 +435,7 @@ def main() -> None:
     lines = section(results, start, xl, sys.argv[1:], source, (load_start, os.getloadavg()[0]))
     print("\n".join(lines))
     if not args.no_write:
-        write_section(lines)
+        write_section(lines, SECTION)
         print(f"\nwritten to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     if any(not r["check"]["equal"] for r in results):
         raise SystemExit("the DuckDB query and qualiscore differ (see above)")

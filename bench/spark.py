@@ -534,10 +534,10 @@ def _java_version() -> str:
     return out[0].strip() if out else "unknown"
 
 
-def write_section(lines: list[str]) -> None:
-    """Replace this benchmark's section of RESULTS.md (up to the next level-2 heading), or append it."""
+def write_section(lines: list[str], section: str = SECTION) -> None:
+    """Replace the section of RESULTS.md headed ``section`` (up to the next level-2 heading), or append it."""
     old = RESULTS.read_text(encoding="utf-8").splitlines() if RESULTS.exists() else ["# Benchmark results"]
-    start = next((k for k, line in enumerate(old) if line.strip() == SECTION), None)
+    start = next((k for k, line in enumerate(old) if line.strip() == section), None)
     if start is None:
         while old and not old[-1].strip():
             old.pop()
