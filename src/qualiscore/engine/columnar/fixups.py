@@ -15,6 +15,7 @@ import functools
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from ..._polars import pl
@@ -157,6 +158,7 @@ class FixUps:
         id_name = self.contract.id
         id_kind = FIELD_KINDS[self.contract.field(id_name).type] if self._has_id() else None
         typing_problems: list[Problem] = []
+        checked: list[Problem] = []  # the problems of stage 1a, by input, row and field already
         rejected: set[int] = set()
         records: dict[int, dict[str, Any]] = {}
         raw_ids: dict[int, str | None] = {}
@@ -169,14 +171,14 @@ class FixUps:
         # Stage 1a: the flagged cells of the fast inputs, checked by the records package's rules once per
         # distinct cell; the answers reach the rows by joins, not by a loop over the rows.
         accepted: set[int] = set()
-        for src, side in (cells or {}).items():
+        for src, side in sorted((cells or {}).items()):  # in input order, as the problems are listed
             if src not in fast_routes:
                 continue
             got = self._check_cells(flagged.filter((pl.col(SRC) == src) & (pl.col(SUS) != 0) & ~pl.col(RAGGED)),
                                     by_index[src], side)
             if got is None:
                 continue
-            typing_problems.extend(got.problems)
+            checked.extend(got.problems)
             rejected.update(got.rejected)
             accepted.update(got.accepted)
             id_patch.update(got.ids)
@@ -253,7 +255,7 @@ class FixUps:
             nf = self._no_period(nf, rejected, by_index, run_problems)
         errors = [(int(nf[SRC][p]), int(nf[ROW][p]), c) for p, c in measure_errors if p not in rejected]
         frame = nf.drop(SUS, RAGGED, WEIRD, DFAIL).with_columns(_state(nf.height, typing_rejected, rejected))
-        dataset = self._dataset(inputs, py, typing_problems + dup_problems)
+        dataset = self._dataset(inputs, py, typing_problems + dup_problems, checked)
         return ExecutionResult(frame, dataset, run_problems, errors, inputs)
 
     def _check_cells(self, flagged: pl.DataFrame, inp: Input, side: pl.DataFrame) -> CheckedCells | None:
@@ -304,10 +306,10 @@ class FixUps:
                                               maintain_order="left").get_column(RAW_ID))
             else:
                 rids = [None] * problems.height
-            names = self.row_typer.typer.names
-            found = [Problem(inp.source, row, rid, names[k], shown, code, reason)
-                     for (row, k, shown, code, reason), rid in zip(
-                         problems.select(ROW, "__k", "__shown", "__code", "__reason").iter_rows(), rids)]
+            names = pl.Series(self.row_typer.typer.names, dtype=pl.String)
+            cols = problems.select(ROW, pl.lit(names).gather(pl.col("__k")).alias("__field"), "__shown", "__code", "__reason")
+            found = list(map(Problem, repeat(inp.source), *(c.to_list() for c in cols.get_columns()[:1]), rids,
+                             *(c.to_list() for c in cols.get_columns()[1:])))
         good = rows.filter(~pl.col("__pos").is_in(bad.implode())).get_column("__pos")
         raw_ids = rows.select("__pos", RAW_ID) if RAW_ID in rows.columns else rows.select(
             "__pos", pl.lit(None, pl.String).alias(RAW_ID))
@@ -499,13 +501,20 @@ class FixUps:
             rejected.add(pos)
         return nf
 
-    def _dataset(self, inputs: list[Input], py: PythonRows | None, problems: list[Problem]) -> Dataset:
+    def _dataset(self, inputs: list[Input], py: PythonRows | None, problems: list[Problem],
+                 in_order: Sequence[Problem] = ()) -> Dataset:
+        """The Dataset of a run's inputs and problems; ``in_order``: problems sorted already (alone, they
+        need no sort: there are as many as rejected cells)."""
         if py is not None:
             problems = problems + list(py.collector.problems)
-        rank = {i.source: i.index for i in inputs}
-        order = self.row_typer.typer.order
-        problems.sort(key=lambda p: (rank.get(p.source, len(rank)), p.row,
-                                     -1 if p.field is None else order.get(p.field, -1)))
+        if problems:
+            problems = [*in_order, *problems]
+            rank = {i.source: i.index for i in inputs}
+            order = self.row_typer.typer.order
+            problems.sort(key=lambda p: (rank.get(p.source, len(rank)), p.row,
+                                         -1 if p.field is None else order.get(p.field, -1)))
+        else:
+            problems = list(in_order)
         rejected: dict[str, set[int]] = {}
         for p in problems:
             rejected.setdefault(p.source, set()).add(p.row)
