@@ -443,7 +443,7 @@ def table(rows: list[dict[str, Any]], ref: dict[str, Any], ref_rate: float, ref_
         "",
         "Where the evaluate time goes (seconds, from `columnar.LAST_TIMINGS`):",
         "",
-        "| rows | input | main pass | CSV checks | fix-ups | group_by | scorecards (build_scorecard) |",
+        "| rows | input | main pass | CSV checks | fix-ups | group_by | scorecards (build_scorecards) |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
