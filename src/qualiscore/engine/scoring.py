@@ -171,12 +171,6 @@ class Subjects:
     # indicator reads the indicator's results).
     whens: Mapping[str, Sequence[MeasureResult]]
 
-    @classmethod
-    def one(cls, subject: str, keys: Mapping[str, str], period: str | None, records: int,
-            measured: Mapping[str, MeasureResult], whens: Mapping[str, MeasureResult]) -> Subjects:
-        return cls((subject,), (keys,), (period,), (records,), {k: (v,) for k, v in measured.items()},
-                   {k: (v,) for k, v in whens.items()})
-
 
 def triggered_vetoes(scheme: Scheme, subjects: Subjects) -> list[tuple[VetoResult, ...]]:
     """The scheme's vetoes each subject triggers, with their evidence, in scheme order.
