@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test test-slow lint bench bench-peer clean browser postgres
+.PHONY: demo test test-slow lint bench bench-peer clean browser postgres messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ demo: $(STAMP)
 	@echo "call log, surveys, QA inspections and complaint tickets, is in $(DEMO_OUT)-q3/; week 28's"
 	@echo "inspection sample in $(DEMO_OUT)-w28/ (sample.xlsx for the reviewers) and their findings per agent"
 	@echo "in $(DEMO_OUT)-w28-reviews/. The whole inspection week is walked through in docs/inspection.md."
+
+# After adding or changing a message: extract every message, merge it into each language's catalog
+# (src/qualiscore/locale/*/LC_MESSAGES/qualiscore.po), compile the .mo; lists what still needs translating.
+messages: $(TEST_STAMP)
+	$(BIN)/python -m qualiscore.i18n.catalog
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench

@@ -27,6 +27,14 @@ from qualiscore.cli import cli as qualiscore
 from qualiscore.engine import Run
 from qualiscore.model import Scheme
 
+# --------------------------------------------------------------------------- language
+
+# Messages are English unless a test asks for another language (--lang, QUALISCORE_LANG or the
+# locale): whatever the machine's locale, and for subprocesses and Spark's workers too.
+for _variable in ("QUALISCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+    os.environ.pop(_variable, None)
+os.environ["LANG"] = "C.UTF-8"
+
 # --------------------------------------------------------------------------- CLI
 
 # cli("evaluate", scheme, data, "-o", out) -> Result; see the fixture.

@@ -64,7 +64,8 @@ def test_validate_loads_its_own_command_only() -> None:
 def test_importing_the_cli_adds_only_the_group_and_click() -> None:
     added = modules_after("import qualiscore.cli") - modules_after("import qualiscore")
     assert "qualiscore.cli" in added
-    assert within(added, ("qualiscore",)) <= {"qualiscore.cli", "qualiscore.errors", "qualiscore._display"}
+    assert within(added, ("qualiscore",)) <= {"qualiscore.cli", "qualiscore.errors", "qualiscore._display",
+                                             "qualiscore.i18n"}
     third_party = {n.split(".")[0] for n in added} - set(sys.stdlib_module_names) - {"qualiscore", "click"}
     assert not third_party
 

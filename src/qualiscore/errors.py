@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import TYPE_CHECKING
 
+from .i18n import _
+
 if TYPE_CHECKING:  # validation imports this module
     from .validation import Finding
 
@@ -50,9 +52,9 @@ class Location:
                 parts.append(str(self.column))
         text = ":".join(parts)
         if self.row is not None:
-            text += f": row {self.row}"
+            text += _(": row {row}", row=self.row)
             if self.field:
-                text += f", field {self.field!r}"
+                text += _(", field {field!r}", field=self.field)
         return text
 
     def shifted(self, columns: int) -> Location:
@@ -89,9 +91,10 @@ class QualiscoreError(Exception):
     def format(self) -> str:
         head = f"{self.location}: " if self.location else ""
         pointer = f" {self.location.pointer}:" if self.location and self.location.pointer else ""
-        text = f"{head}error[{self.code}]{pointer} {self.message}"
+        text = _("{where}error[{code}]{pointer} {message}", where=head, code=self.code, pointer=pointer,
+                 message=self.message)
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += "\n  " + _("hint: {hint}", hint=self.hint)
         return text
 
     def __str__(self) -> str:
@@ -125,9 +128,10 @@ class SchemeValidationError(QualiscoreError):
         errors = [f for f in findings if f.severity == "error"]
         first = errors[0] if errors else None
         super().__init__(
-            f"scheme has {len(errors)} error(s)" + (f"; first: {first.message}" if first else ""),
+            _("scheme has {n} error(s)", n=len(errors))
+            + (_("; first: {message}", message=first.message) if first else ""),
             location=first.location if first else Location(path),
-            hint="run `qualiscore validate` on the scheme to see every finding",
+            hint=_("run `qualiscore validate` on the scheme to see every finding"),
         )
 
     def format(self) -> str:

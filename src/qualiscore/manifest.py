@@ -303,7 +303,7 @@ _MANIFEST = _object({
                             "max_rejects": _or_null(_TEXT), "as_of": _or_null(_date),
                             "scheme_path": _or_null(_TEXT), "data": _TEXTS, "formats": _TEXTS,
                             "sheet": _or_null(_TEXT), "allow_empty": _BOOL, "allow_missing_columns": _BOOL,
-                            "pseudonymise_key_id": _key_id}),
+                            "pseudonymise_key_id": _key_id, "language": _TEXT}),
     "outputs": _mapping(_file_name, _sha256),
 }, {
     # a scheme with several record sources: rows read = scored + rejected for each

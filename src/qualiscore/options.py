@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from .errors import Location, RejectLimitError, UsageError
+from .i18n import LANGUAGES, language
 
 EngineName = Literal["auto", "rows", "columnar", "spark"]
 ENGINES: tuple[EngineName, ...] = ("auto", "rows", "columnar", "spark")
@@ -106,6 +107,9 @@ class RunOptions:
     # Where the spark engine runs (a Spark master URL; None: the active session, else every local core).
     # How a run was computed, not what it computed: the manifest records the engine, not the cluster.
     spark_master: str | None = field(default=None, compare=False)
+    # The language of the reasons in rejects.csv and other sentences a run writes: the one in force when the
+    # options were made, so that `verify` recomputes the run in the language it was published in.
+    language: str = field(default_factory=language)
 
     def manifest_dict(self, engine_used: str) -> dict[str, Any]:
         """The ``options`` object of manifest.json (``formats``, ``sheet`` and the ``allow_*`` only when given)."""
@@ -126,6 +130,8 @@ class RunOptions:
             out["allow_empty"] = True
         if self.allow_missing_columns:
             out["allow_missing_columns"] = True
+        if self.language != LANGUAGES[0]:
+            out["language"] = self.language
         if self.pseudonymise_key is not None:
             from .privacy import key_id
 
@@ -153,6 +159,9 @@ class RunOptions:
         except ValueError:
             raise UsageError(f"manifest.json: options/as_of {as_of_text!r} is not a date (YYYY-MM-DD)") from None
         limit = text("max_rejects")
+        lang = text("language") or LANGUAGES[0]
+        if lang not in LANGUAGES:
+            raise UsageError(f"manifest.json: options/language {lang!r} is not one of {', '.join(LANGUAGES)}")
         engine = text("engine") or "rows"
         return cls(
             engine=engine if engine in ENGINES else "rows",
@@ -166,4 +175,5 @@ class RunOptions:
             data=texts("data"),
             allow_empty=options.get("allow_empty") is True,
             allow_missing_columns=options.get("allow_missing_columns") is True,
+            language=lang,
         )

@@ -12,7 +12,9 @@ command line's own newlines and colours reach the terminal.
 
 from __future__ import annotations
 
+import copy
 import importlib
+import inspect
 import io
 import os
 import re
@@ -26,8 +28,17 @@ import click
 from .. import __version__
 from .._display import visible
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
+from ..i18n import LANGUAGES, _, language_of, translated, translated_plural, using
 
-__all__ = ["COMMANDS", "DSN_FILE", "LazyCommand", "cli", "command_line", "echo", "fail", "main", "style"]
+__all__ = ["COMMANDS", "DSN_FILE", "Command", "LazyCommand", "cli", "command_line", "echo", "fail", "main",
+           "style"]
+
+# click's own texts ("Usage:", "Missing argument …") go through gettext's global domain;
+# they are looked up in qualiscore's catalog instead, in the language of the command line.
+for _name, _module in list(sys.modules.items()):
+    if _name.startswith("click.") and hasattr(_module, "_") and hasattr(_module, "ngettext"):
+        _module._ = translated  # type: ignore[attr-defined]
+        _module.ngettext = translated_plural  # type: ignore[attr-defined]
 
 # What click.style writes for the colours the commands use (red, green, yellow, cyan, bold,
 # dim, reset). Each only changes how text already shown looks; no other sequence is let through.
@@ -75,6 +86,74 @@ DSN_FILE = click.option(
     help="For a .sql query input: read the database's DSN (postgresql://USER:PASSWORD@HOST:PORT/DB or "
          "mysql://…) from this file, one line, kept private; default: the environment variable QUALISCORE_DSN "
          "(see docs/database.md).")
+
+
+def _lang_given(args: list[str]) -> str | None:
+    """The value of ``--lang`` in ``args`` (before a ``--``), read before click parses them, so that
+    its usage errors and ``--help`` (whatever their place on the line) are in that language."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return None
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+    return None
+
+
+# `--lang` of the group and of every command: the language of what qualiscore prints and of the
+# human-readable files it writes (docs/languages.md). Its value is applied in `_Translated.parse_args`.
+class _Language(click.ParamType):
+    name = "language"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(LANGUAGES) + "]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        lang = language_of(value)
+        if lang is None:
+            self.fail(_("{value!r} is not a language qualiscore speaks: use one of {languages}",
+                        value=value, languages=", ".join(LANGUAGES)), param, ctx)
+        return lang
+
+
+LANG = click.Option(
+    ["--lang"], type=_Language(), default=None, expose_value=False,
+    help="The language of messages, help and reports: en or zh-CN (default: QUALISCORE_LANG, else the "
+         "locale's language, LC_ALL / LC_MESSAGES / LANG; English for any other).")
+
+
+class _Translated(click.Command):
+    """Help in the language chosen: its texts are the catalog's keys, translated when shown."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        lang = _lang_given(args)
+        if lang is not None and language_of(lang) is not None:
+            ctx.find_root().with_resource(using(lang))
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        shown = copy.copy(self)
+        shown.help = translated(inspect.cleandoc(self.help)) if self.help else self.help
+        shown.epilog = translated(inspect.cleandoc(self.epilog)) if self.epilog else self.epilog
+        shown.params = [_translated_param(p) for p in self.params]
+        super(_Translated, shown).format_help(ctx, formatter)
+
+
+def _translated_param(param: click.Parameter) -> click.Parameter:
+    if not isinstance(param, click.Option) or not param.help:
+        return param
+    shown = copy.copy(param)
+    shown.help = translated(inspect.cleandoc(param.help))
+    return shown
+
+
+class Command(_Translated):
+    """Every qualiscore command: ``@click.command(name, cls=Command)``; adds ``--lang``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(LANG)
 
 
 ARGV = "qualiscore.argv"  # where the group keeps the command line in click's context
@@ -136,7 +215,7 @@ COMMANDS: Mapping[str, LazyCommand] = {
 }
 
 
-class _Group(click.Group):
+class _Group(_Translated, click.Group):
     """Loads a command only when it is asked for (click's LazyGroup), and turns the library's
     errors into click exceptions that keep their exit codes."""
 
@@ -161,9 +240,9 @@ class _Group(click.Group):
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows = []
         for name in names:
-            command = self.commands.get(name) or click.Command(name, help=COMMANDS[name].help)
+            command = self.commands.get(name) or click.Command(name, help=translated(COMMANDS[name].help))
             rows.append((name, command.get_short_help_str(limit)))
-        with formatter.section("Commands"):
+        with formatter.section(translated("Commands")):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -181,14 +260,15 @@ class _Group(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except OSError as exc:
-            fail(f"error[io] {exc.filename or ''}: {exc.strerror or exc}", EXIT_OUTPUT)
+            fail(_("error[io] {file}: {reason}", file=exc.filename or "", reason=exc.strerror or exc), EXIT_OUTPUT)
         except MemoryError:
-            fail("error[out-of-memory] the process ran out of memory; nothing was written, and an earlier "
-                 "output directory is as it was\n  hint: allow the process more memory (ulimit -v, the "
-                 "container's limit), or split the input by period and run once per part", EXIT_MEMORY)
+            fail(_("error[out-of-memory] the process ran out of memory; nothing was written, and an earlier "
+                   "output directory is as it was\n  hint: allow the process more memory (ulimit -v, the "
+                   "container's limit), or split the input by period and run once per part"), EXIT_MEMORY)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             params=[LANG])
 @click.version_option(__version__, "--version", prog_name="qualiscore")
 def cli() -> None:
     """Score customer-service quality from readable, versioned YAML schemes.

@@ -15,11 +15,11 @@ from ..errors import EXIT_FINDINGS, NothingScoredError, OutputError
 from ..options import RejectLimit
 from ..runs import reject_reasons
 from ..schemes import load_scheme
-from . import echo
+from . import Command, echo
 from ._params import REJECT_LIMIT
 
 
-@click.command("calibrate")
+@click.command("calibrate", cls=Command)
 @click.argument("scheme", type=click.Path(exists=True, dir_okay=False))
 @click.argument("results", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "outdir", default=None, type=click.Path(file_okay=False),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from ..verdict import check_record
-from . import echo, style
+from . import Command, echo, style
 
 
-@click.command("check-record")
+@click.command("check-record", cls=Command)
 @click.argument("record", type=click.Path(exists=True, dir_okay=False))
 @click.option("--signed-by", metavar="FINGERPRINT", default=None,
               help="Require the record to be signed by this key (its SHA256:… fingerprint, as keygen prints it).")

@@ -18,11 +18,11 @@ from ..diff import (
     review_changelog,
 )
 from ..errors import EXIT_FINDINGS, EXIT_OK
-from . import DSN_FILE, echo, style
+from . import DSN_FILE, Command, echo, style
 from ._params import PSEUDONYMISE_KEY
 
 
-@click.command("diff")
+@click.command("diff", cls=Command)
 @click.argument("old")
 @click.argument("new")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True,

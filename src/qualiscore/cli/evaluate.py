@@ -18,11 +18,11 @@ from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
 from ..runs import check_publishable, execute
 from ..signing import SIGNATURE_FILE, key_fingerprint, sign_manifest
-from . import DSN_FILE, command_line, echo
+from . import DSN_FILE, Command, command_line, echo
 from ._params import DATE, FIELDS, PSEUDONYMISE_KEY, REJECT_LIMIT, SPARK_MASTER
 
 
-@click.command("evaluate")
+@click.command("evaluate", cls=Command)
 @click.argument("scheme", type=click.Path(exists=True))
 @click.argument("data", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),

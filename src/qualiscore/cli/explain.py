@@ -18,11 +18,11 @@ from ..manifest import read_manifest
 from ..options import RunOptions
 from ..runs import execute
 from ..scorecard import scorecard_dict
-from . import DSN_FILE, echo, fail
+from . import DSN_FILE, Command, echo, fail
 from ._params import DATE, FIELDS, PSEUDONYMISE_KEY
 
 
-@click.command("explain")
+@click.command("explain", cls=Command)
 @click.argument("source", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--subject", required=True, help="Subject key, e.g. A017/2026-05 (see scorecards.csv).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from ..starter import starter_scheme
-from . import echo
+from . import Command, echo
 
 
-@click.command("init")
+@click.command("init", cls=Command)
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--scheme", "scheme_id", default=None, help="Scheme id (default: the parent directory's name).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")

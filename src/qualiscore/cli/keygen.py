@@ -9,10 +9,10 @@ import click
 
 from ..signing import generate_keypair
 from ..trust import FORMAT, TRUSTED_KEYS, entry
-from . import echo
+from . import Command, echo
 
 
-@click.command("keygen")
+@click.command("keygen", cls=Command)
 @click.argument("name", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--owner", default=None, metavar="NAME",
               help="Who holds the key, as the entry for trusted-keys.yaml names it (default: NAME's file name).")

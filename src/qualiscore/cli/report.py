@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from ..report import FORMATS, write_report
-from . import echo
+from . import Command, echo
 from ._params import PSEUDONYMISE_KEY
 
 
-@click.command("report")
+@click.command("report", cls=Command)
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Report file (default: OUTDIR/report.html or OUTDIR/report.md). A report written into OUTDIR "

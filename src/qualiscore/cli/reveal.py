@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from ..reveal import FORMATS, render, reveal
-from . import echo
+from . import Command, echo
 from ._params import KeyFile
 
 
-@click.command("reveal")
+@click.command("reveal", cls=Command)
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("tokens", nargs=-1)
 @click.option("--pseudonymise-key", "pseudonymise_key", type=KeyFile(), required=True, metavar="FILE",

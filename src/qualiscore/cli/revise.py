@@ -12,7 +12,7 @@ import click
 from ..errors import EXIT_FINDINGS
 from ..revise import Revision, revise, write_revision
 from ..testing import iter_results
-from . import echo, style
+from . import Command, echo, style
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
@@ -26,7 +26,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
     raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD")
 
 
-@click.command("revise")
+@click.command("revise", cls=Command)
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("version")
 @click.option("--from", "start", metavar="DATE", callback=_date,

@@ -23,11 +23,11 @@ from ..sampling import (
 )
 from ..schemes import load_versions
 from ..signing import SIGNATURE_FILE, sign_manifest
-from . import command_line, echo
+from . import Command, command_line, echo
 from ._params import PSEUDONYMISE_KEY
 
 
-@click.command("sample")
+@click.command("sample", cls=Command)
 @click.argument("scheme", type=click.Path(exists=True))
 @click.argument("data", nargs=-1, required=True, type=click.Path())
 @click.option("--period", required=True, metavar="PERIOD",

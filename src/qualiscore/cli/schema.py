@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from ..validation import scheme_schema
-from . import echo
+from . import Command, echo
 
 
-@click.command("schema")
+@click.command("schema", cls=Command)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the schema to this file instead of standard output.")
 def command(output: Path | None) -> None:

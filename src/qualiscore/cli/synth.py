@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from .. import synth
-from . import echo
+from . import Command, echo
 
 
-@click.command("synth")
+@click.command("synth", cls=Command)
 @click.argument("kind", type=click.Choice(["cs", "qa", "qa-reviews", "cs-sources", "reviews"]))
 @click.option("-n", "rows", type=click.IntRange(min=0), default=1000, show_default=True, help="Number of rows.")
 @click.option("--seed", type=int, default=7, show_default=True)

@@ -11,10 +11,10 @@ import click
 from .._display import visible
 from ..errors import EXIT_FINDINGS
 from ..testing import TestResult, iter_results
-from . import DSN_FILE, echo, style
+from . import DSN_FILE, Command, echo, style
 
 
-@click.command("test")
+@click.command("test", cls=Command)
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing tests.")

@@ -13,10 +13,10 @@ from .._display import display_width, visible
 from ..datacheck import SAMPLE_ROWS, Sampled, check_data
 from ..errors import EXIT_FINDINGS
 from ..validation import checked_files, validate_paths
-from . import DSN_FILE, echo, style
+from . import DSN_FILE, Command, echo, style
 
 
-@click.command("validate")
+@click.command("validate", cls=Command)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json for CI and editors.")

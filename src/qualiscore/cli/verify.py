@@ -14,11 +14,11 @@ from ..manifest import read_manifest, write_file_atomically
 from ..options import EngineName
 from ..verdict import FORMATS
 from ..verify import EXIT_SIGNER_UNCHECKED, Report, verify
-from . import DSN_FILE, command_line, echo, style
+from . import DSN_FILE, Command, command_line, echo, style
 from ._params import PSEUDONYMISE_KEY, SPARK_MASTER
 
 
-@click.command("verify")
+@click.command("verify", cls=Command)
 @click.argument("outdir", type=click.Path(exists=True, file_okay=False))
 @click.option("--base", type=click.Path(exists=True, file_okay=False), default=None,
               help="Directory the manifest's relative paths are resolved against (default: current).")

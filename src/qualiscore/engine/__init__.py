@@ -15,6 +15,7 @@ import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import UsageError
+from ..i18n import using
 from ..model import RecordContract, Scheme
 from ..options import RunOptions
 from ..records import Dataset
@@ -45,8 +46,15 @@ def evaluate(schemes: Scheme | Sequence[Scheme], source: Source | Mapping[str, S
     ``Run.options`` is what the manifest records. Without them, as callers wrote it
     before RunOptions (``evaluate(scheme, dataset, by=..., progress=...)``), it is the
     reference engine and ``Run.options`` holds ``by`` alone, as it always did.
-    ``progress(n)`` is told of n more records scored.
+    ``progress(n)`` is told of n more records scored. Its sentences (reject reasons) are in
+    ``options.language``.
     """
+    with using(options.language if options is not None else None):
+        return _evaluate(schemes, source, options, by=by, progress=progress)
+
+
+def _evaluate(schemes: Scheme | Sequence[Scheme], source: Source | Mapping[str, Source], options: RunOptions | None,
+              *, by: Sequence[str] | None, progress: Progress | None) -> Run:
     from .sources import versions_for
 
     versions = tuple(versions_for((schemes,) if isinstance(schemes, Scheme) else schemes,

@@ -22,6 +22,7 @@ import pyarrow as pa
 from ... import rowdigests
 from ..._polars import pl
 from ...errors import QualiscoreError
+from ...i18n import using
 from ...model import RecordContract, Scheme
 from ...options import RunOptions
 from ...records import Dataset, InputFile, Problem
@@ -83,7 +84,7 @@ def read_files(items: Sequence[tuple[int, str, bytes | str]], contract: RecordCo
                schema: Mapping[str, pl.DataType]) -> pa.Table:
     """Input files, given as (index, name, its bytes or the local path to read in place), read together: their
     typed rows (``__src`` the index) and a FileRead each, or what refused them."""
-    with tempfile.TemporaryDirectory(prefix="qualiscore-spark-") as tmp:
+    with using(options.language), tempfile.TemporaryDirectory(prefix="qualiscore-spark-") as tmp:
         local: list[str] = []
         for k, (_index, name, content) in enumerate(items):
             real, _sheet = split_sheet(name)
@@ -120,7 +121,8 @@ def score_group(table: pa.Table, schemes: Sequence[Scheme], options: RunOptions,
     frame = from_wire(table, schema).sort([SRC, ROW])
     data = ColumnarData(Dataset((), (), (), inputs), frame, schemes[0].records)
     try:
-        run = COLUMNAR.evaluate(schemes, data, dataclasses.replace(options, engine="columnar"))
+        with using(options.language):
+            run = COLUMNAR.evaluate(schemes, data, dataclasses.replace(options, engine="columnar"))
     except QualiscoreError as error:
         return meta_table([Failed.of(0, error, {})], schema)
     cards = run.scorecards
