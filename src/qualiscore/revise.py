@@ -55,6 +55,7 @@ from ._plain import dict_of, list_of
 from .diff.changelog import PLACEHOLDER_PREFIX, changelog_findings
 from .engine.subjects import period_bounds
 from .errors import Location, QualiscoreError, SchemeLoadError, SchemeValidationError, UsageError
+from .i18n import _, ngettext
 from .loader import Document, load_path, load_text
 from .validation import Finding, iter_findings, iter_version_findings, scheme_files
 
@@ -88,9 +89,10 @@ class Shift:
 
     def describe(self) -> str:
         if self.months:
-            return f"{self.months} month{'s' if self.months != 1 else ''}"
-        weeks = f" ({self.days // 7} weeks)" if self.days % 7 == 0 and self.days else ""
-        return f"{self.days} day{'s' if self.days != 1 else ''}{weeks}"
+            return ngettext("{n} month", "{n} months", self.months)
+        if self.days % 7 == 0 and self.days:
+            return ngettext("{n} day ({weeks} weeks)", "{n} days ({weeks} weeks)", self.days, weeks=self.days // 7)
+        return ngettext("{n} day", "{n} days", self.days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ class Revision:
 
 def placeholder_line(old_version: str) -> str:
     """The changelog line a new version starts with, for the committee to replace."""
-    return f"{PLACEHOLDER_PREFIX}: list every change from {old_version}, one line per change"
+    return f"{PLACEHOLDER_PREFIX}: " + _("list every change from {version}, one line per change", version=old_version)
 
 
 # --------------------------------------------------------------------------- the revision
@@ -158,26 +160,27 @@ def revise(source: str | Path, version: str, *, start: dt.date | None = None, en
     data = dict_of(doc.data)
     old_version = str(data["version"])
     if version == old_version:
-        raise UsageError(f"VERSION {version} is the version of {source} itself", location=doc.locate("/version"),
-                         hint="name the next version, e.g. 2026Q3 after 2026Q2")
+        raise UsageError(_("VERSION {version} is the version of {source} itself", version=version, source=source),
+                         location=doc.locate("/version"), hint=_("name the next version, e.g. 2026Q3 after 2026Q2"))
     old_from = dt.date.fromisoformat(data["effective_from"])
     if data.get("effective_to") is None:
-        raise UsageError(f"{old_version} has no effective_to: it is in force with no end, so a next version would "
-                         "overlap it", location=doc.locate("/effective_from"),
-                         hint=f"an approved version is not edited: give {old_version} an end date only if the "
-                              "committee agrees, then revise it")
+        raise UsageError(_("{version} has no effective_to: it is in force with no end, so a next version would "
+                           "overlap it", version=old_version), location=doc.locate("/effective_from"),
+                         hint=_("an approved version is not edited: give {version} an end date only if the "
+                                "committee agrees, then revise it", version=old_version))
     old_to = dt.date.fromisoformat(data["effective_to"])
     new_from = start or old_to + dt.timedelta(days=1)
     new_to = end or _same_length(old_from, old_to, new_from)
     if new_to < new_from:
-        raise UsageError(f"--to {new_to} is before the new version starts ({new_from})",
-                         hint="give an end date on or after effective_from")
+        raise UsageError(_("--to {end} is before the new version starts ({start})", end=new_to, start=new_from),
+                         hint=_("give an end date on or after effective_from"))
     weekly = _counts_weekdays(data)
     shift = _shift(old_from, new_from, weekly)
     path = Path(output) if output is not None else source.with_name(f"{version}{source.suffix or '.yaml'}")
     if path.resolve() == source.resolve():
-        raise UsageError(f"-o {path} is the old version itself, which is never edited", location=Location(
-            file=str(source)), hint="write the new version to its own file, e.g. VERSION.yaml next to it")
+        raise UsageError(_("-o {path} is the old version itself, which is never edited", path=path),
+                         location=Location(file=str(source)),
+                         hint=_("write the new version to its own file, e.g. VERSION.yaml next to it"))
     editor = _Editor(doc, source, path, old_version, version, shift)
     editor.metadata(new_from, new_to)
     editor.tests()
@@ -186,10 +189,11 @@ def revise(source: str | Path, version: str, *, start: dt.date | None = None, en
     problems = _validate(new_doc, path, doc)
     errors = [f for f in problems if f.severity == "error"]
     if errors:
-        raise UsageError(f"{path} would not validate, so nothing was written: "
-                         + "; ".join(f.message for f in errors),
+        raise UsageError(_("{path} would not validate, so nothing was written: {errors}", path=path,
+                           errors=_("; ").join(f.message for f in errors)),
                          location=Location(file=str(path)),
-                         hint="; ".join(filter(None, [errors[0].hint, "or choose other dates with --from and --to"])))
+                         hint=_("; ").join(filter(None, [errors[0].hint,
+                                                          _("or choose other dates with --from and --to")])))
     return Revision(source, path, text, str(data["scheme"]), old_version, version, new_from, new_to, shift, weekly,
                     editor.test_count, editor.moved, editor.kept, tuple(editor.fixtures.values()),
                     tuple(editor.fixtures_kept), tuple(problems), tuple(map(str, dict_of(data.get("sources")))))
@@ -200,8 +204,10 @@ def write_revision(revision: Revision, *, force: bool = False) -> None:
     if not force:
         existing = [str(p) for p in revision.targets if p.exists()]
         if existing:
-            raise UsageError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; nothing was "
-                             "written", hint="use --force to replace, or -o to write the new version elsewhere")
+            raise UsageError(ngettext("{files} already exists; nothing was written",
+                                      "{files} already exist; nothing was written", len(existing),
+                                      files=", ".join(existing)),
+                             hint=_("use --force to replace, or -o to write the new version elsewhere"))
     for fixture in revision.fixtures:
         fixture.path.parent.mkdir(parents=True, exist_ok=True)
         fixture.path.write_bytes(fixture.data)
@@ -211,8 +217,8 @@ def write_revision(revision: Revision, *, force: bool = False) -> None:
 
 def _check_version(version: str) -> None:
     if not _VERSION.fullmatch(version) or len(version) > 64:
-        raise UsageError(f"VERSION {version!r} is not a version name: letters, digits, '.', '_' and '-', starting "
-                         "with a letter or digit, at most 64 characters", hint="e.g. 2026Q3")
+        raise UsageError(_("VERSION {version!r} is not a version name: letters, digits, '.', '_' and '-', starting "
+                           "with a letter or digit, at most 64 characters", version=version), hint=_("e.g. 2026Q3"))
 
 
 def _same_length(old_from: dt.date, old_to: dt.date, new_from: dt.date) -> dt.date:
@@ -261,14 +267,14 @@ def _reload(text: str, path: Path, expected: Any) -> Document:
     except SchemeLoadError as exc:
         raise _internal(path, exc.message) from None
     if doc.data != expected:
-        raise _internal(path, "the edited text does not read back as the intended document")
+        raise _internal(path, _("the edited text does not read back as the intended document"))
     return doc
 
 
 def _internal(path: Path, why: str) -> QualiscoreError:
-    return QualiscoreError(f"could not write {path} by editing the old version in place: {why}",
+    return QualiscoreError(_("could not write {path} by editing the old version in place: {why}", path=path, why=why),
                            location=Location(file=str(path)), code="revise-failed",
-                           hint="nothing was written; copy the file by hand, and please report this with the file")
+                           hint=_("nothing was written; copy the file by hand, and please report this with the file"))
 
 
 def _validate(doc: Document, path: Path, source: Document) -> list[Finding]:
@@ -316,9 +322,9 @@ class _Editor:
         self.edits: list[_Edit] = []
         root = yaml.compose(self.text, Loader=yaml.SafeLoader)
         if not isinstance(root, yaml.MappingNode) or root.flow_style:
-            raise UsageError(f"{source} is written as one {{…}} mapping; revise edits schemes written as "
-                             "`key: value` lines", location=Location(file=str(source), line=1),
-                             hint="write the top level as one `key: value` line per key")
+            raise UsageError(_("{source} is written as one {{…}} mapping; revise edits schemes written as "
+                               "`key: value` lines", source=source), location=Location(file=str(source), line=1),
+                             hint=_("write the top level as one `key: value` line per key"))
         self.top = {k.value: (k, v) for k, v in root.value if isinstance(k, yaml.ScalarNode)}
         superseded = self.data.get("supersedes")
         self.renames = _renames(old_version, version, None if superseded is None else str(superseded))
@@ -378,7 +384,7 @@ class _Editor:
 
     def approval_comment(self) -> list[str]:
         who = self.data.get("approved_by")
-        return ["# Not approved yet. When the committee approves this version, fill in and uncomment:",
+        return ["# " + _("Not approved yet. When the committee approves this version, fill in and uncomment:"),
                 f"# approved_by: {who if isinstance(who, str) and who.strip() else '…'}",
                 "# approved_on: YYYY-MM-DD"]
 
@@ -480,9 +486,10 @@ class _Editor:
         try:
             raw = original.read_bytes()
         except OSError as exc:
-            raise UsageError(f"cannot read the records file of test {test.get('name')!r}: {exc.strerror or exc}",
+            raise UsageError(_("cannot read the records file of test {name!r}: {reason}", name=test.get("name"),
+                               reason=exc.strerror or exc),
                              location=self.doc.locate(f"/tests/{index}/records_file"),
-                             hint="fix records_file in the old version, or give the file") from None
+                             hint=_("fix records_file in the old version, or give the file")) from None
         new_name = posixpath.join(posixpath.dirname(name), _fixture_name(posixpath.basename(name), self.old_version,
                                                                          self.version, self.shift))
         target = self.path.parent / new_name
@@ -537,10 +544,10 @@ class _Editor:
         limit = len(text)
         for edit in ordered:
             if edit.end > limit:
-                raise _internal(self.path, f"two edits overlap at character {edit.start}")
+                raise _internal(self.path, _("two edits overlap at character {index}", index=edit.start))
             if edit.start == edit.end and edit.start < len(text) and text[edit.start - 1:edit.start] not in (
                     "\n", ""):
-                raise _internal(self.path, "an insertion falls inside a line")
+                raise _internal(self.path, _("an insertion falls inside a line"))
             if edit.start == edit.end == len(text) and text and not text.endswith("\n"):
                 text += self.nl
             text = text[:edit.start] + edit.text + text[edit.end:]

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_FINDINGS
+from ..i18n import _
 from ..revise import Revision, revise, write_revision
 from ..testing import iter_results
 from . import Command, echo, style
@@ -23,7 +24,7 @@ def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.d
             return dt.date.fromisoformat(value)
     except ValueError:
         pass
-    raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD")
+    raise click.BadParameter(_("{value!r} is not a date; write it as YYYY-MM-DD", value=value))
 
 
 @click.command("revise", cls=Command)
@@ -66,50 +67,58 @@ def command(source: Path, version: str, start: dt.date | None, end: dt.date | No
 
 def _report(r: Revision) -> int:
     """Print what was written, how it checks, and what the committee does next; the number of failing tests."""
-    echo(f"wrote {r.path}")
-    echo(f"  {r.scheme} {r.version}: in force {r.effective_from} … {r.effective_to}, supersedes {r.old_version}")
-    echo("  changelog: one placeholder line, to replace with the changes of this version")
-    echo("  approval: approved_by and approved_on left as comments, to fill in on approval")
-    keeps = "its weekday" if r.weekday_aligned else "its day of the month" if r.shift.months else "its time of day"
-    echo(f"  tests: {r.tests}, with {r.dates_moved} record date(s) moved {r.shift.describe()} later "
-               f"(each keeps {keeps})")
+    echo(_("wrote {path}", path=r.path))
+    echo("  " + _("{scheme} {version}: in force {start} … {end}, supersedes {old}", scheme=r.scheme, version=r.version,
+                  start=r.effective_from, end=r.effective_to, old=r.old_version))
+    echo("  " + _("changelog: one placeholder line, to replace with the changes of this version"))
+    echo("  " + _("approval: approved_by and approved_on left as comments, to fill in on approval"))
+    if r.weekday_aligned:
+        keeps = _("each keeps its weekday")
+    elif r.shift.months:
+        keeps = _("each keeps its day of the month")
+    else:
+        keeps = _("each keeps its time of day")
+    echo("  " + _("tests: {tests}, with {moved} record date(s) moved {shift} later ({keeps})", tests=r.tests,
+                  moved=r.dates_moved, shift=r.shift.describe(), keeps=keeps))
     for copy in r.fixtures:
-        echo(f"wrote {copy.path}")
-        echo(f"  copy of {copy.source} with {copy.moved} date(s) moved")
+        echo(_("wrote {path}", path=copy.path))
+        echo("  " + _("copy of {source} with {moved} date(s) moved", source=copy.source, moved=copy.moved))
     unread = r.dates_kept + sum(copy.kept for copy in r.fixtures)
     if unread:
-        echo(style(f"  note: {unread} date(s) could not be read and were left as they were; "
-                               "check the tests", fg="yellow"))
+        echo(style("  " + _("note: {n} date(s) could not be read and were left as they were; check the tests",
+                            n=unread), fg="yellow"))
     for name in r.fixtures_kept:
-        echo(style(f"  note: {name} is not CSV or JSON Lines: its test keeps its old dates", fg="yellow"))
+        echo(style("  " + _("note: {name} is not CSV or JSON Lines: its test keeps its old dates", name=name),
+                   fg="yellow"))
 
     results = list(iter_results([r.path]))
     failed = [t for t in results if not t.passed]
-    warnings = ", ".join(sorted({f.code for f in r.findings})) or "none"
-    echo(f"checked: validates ({len(r.findings)} warning(s): {warnings}); "
-               f"{len(results) - len(failed)} of {len(results)} test(s) pass")
+    warnings = ", ".join(sorted({f.code for f in r.findings})) or _("none")
+    echo(_("checked: validates ({n} warning(s): {codes}); {passed} of {total} test(s) pass", n=len(r.findings),
+           codes=warnings, passed=len(results) - len(failed), total=len(results)))
     for f in r.findings:
         echo(f"  {f.format()}")
     for t in failed:
-        echo(style(f"  FAIL {t.name}", fg="red"))
+        echo(style("  " + _("FAIL {name}", name=t.name), fg="red"))
         if t.error:
             echo("    " + t.error.replace("\n", "\n    "))
         for m in t.mismatches:
-            echo(f"    {m.what}: expected {m.expected!r}, got {m.actual!r}")
+            echo("    " + _("{what}: expected {expected!r}, got {actual!r}", what=m.what, expected=m.expected,
+                            actual=m.actual))
 
     folder = r.path.parent
     checked = f"{folder}/" if folder == r.source.parent else str(r.path)
-    echo("")
-    echo("Next steps for the committee:")
-    echo(f"  1. edit {r.path}: change the rules, and replace the TODO line of the changelog with")
-    echo("     one line per change, naming what changed (the id or name of the indicator, dimension,")
-    echo("     grade, veto or constant)")
-    echo(f"  2. check it:         qualiscore validate {checked}")
-    echo(f"  3. run its tests:    qualiscore test {r.path}")
-    echo("     (update the expected results of the tests your changes affect)")
-    echo("  4. see the effect on last quarter's data:")
     data = " ".join(f"--data {name}=LAST_QUARTER_{name.upper()}.csv" for name in r.sources) or "--data LAST_QUARTER.csv"
-    echo(f"     qualiscore diff {r.source} {r.path} {data}")
-    echo("  5. on approval: uncomment approved_by and approved_on, fill them in, and delete the")
-    echo("     \"Not approved yet\" line above them")
+    echo("")
+    echo(_("Next steps for the committee:\n"
+           "  1. edit {path}: change the rules, and replace the TODO line of the changelog with\n"
+           "     one line per change, naming what changed (the id or name of the indicator, dimension,\n"
+           "     grade, veto or constant)\n"
+           "  2. check it:         qualiscore validate {checked}\n"
+           "  3. run its tests:    qualiscore test {path}\n"
+           "     (update the expected results of the tests your changes affect)\n"
+           "  4. see the effect on last quarter's data:\n"
+           "     qualiscore diff {source} {path} {data}\n"
+           "  5. on approval: uncomment approved_by and approved_on, fill them in, and delete the\n"
+           "     \"Not approved yet\" line above them", path=r.path, checked=checked, source=r.source, data=data))
     return len(failed)

@@ -35,6 +35,7 @@ from typing import Any
 
 from .._plain import dict_of, list_of
 from ..errors import Location, SchemeLoadError
+from ..i18n import N_, _
 from ..loader import Document, load_path
 from ..validation import Finding
 from .changes import Change, diff_documents
@@ -55,6 +56,24 @@ _SETTING_TERMS: dict[str, tuple[str, ...]] = {
                  "调休", "工作日", "周末"),
     "timezone": ("timezone", "时区"),
     "records.id": ("records.id", "编号"),
+}
+
+# How a changed rule is named: "indicator fcr (首次解决率)", "the calendar".
+_KIND_WORDS: dict[str, str] = {
+    "indicator": N_("indicator {id}"),
+    "dimension": N_("dimension {id}"),
+    "veto": N_("veto {id}"),
+    "grade": N_("grade {id}"),
+    "constant": N_("constant {id}"),
+    "derived": N_("derived {id}"),
+    "field": N_("field {id}"),
+}
+_SETTING_WORDS: dict[str, str] = {
+    "subject": N_("the subject"),
+    "rounding": N_("the rounding"),
+    "calendar": N_("the calendar"),
+    "timezone": N_("the timezone"),
+    "records.id": N_("the record id (records.id)"),
 }
 
 _WORD = re.compile(r"[A-Za-z0-9_.]+")
@@ -89,11 +108,11 @@ class Unmentioned:
     def named_by(self, most: int = 4) -> str:
         """The first few terms as ``a, b or c``: what a changelog line could name."""
         shown = list(self.terms[:most])
-        return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+        return shown[0] if len(shown) == 1 else _("{terms} or {last}", terms=", ".join(shown[:-1]), last=shown[-1])
 
     def summary(self) -> str:
         """The changes as ``path: old → new``, joined."""
-        return "; ".join(_change_text(c) for c in self.changes)
+        return _("; ").join(_change_text(c) for c in self.changes)
 
     def as_dict(self) -> dict[str, Any]:
         return {"what": self.what, "terms": list(self.terms), "line": self.line,
@@ -147,9 +166,10 @@ def review_changelog(old: Document, new: Document, changes: Sequence[Change]) ->
     supersedes = _text(n.get("supersedes"))
     old_version = _text(o.get("version"))
     if supersedes is None:
-        reason = f"{version} names no version it supersedes"
+        reason = _("{version} names no version it supersedes", version=version)
     elif supersedes != old_version:
-        reason = f"{version} lists its changes from {supersedes}, not from {old_version}"
+        reason = _("{version} lists its changes from {supersedes}, not from {old}", version=version,
+                   supersedes=supersedes, old=old_version)
     else:
         reason = None
     rules = [c for c in changes if _needs_line(c)]
@@ -174,10 +194,10 @@ def changelog_findings(docs: Iterable[Document]) -> list[Finding]:
             if is_placeholder(line):
                 found.append(Finding(
                     "warning", "changelog-placeholder",
-                    "this changelog line is still a placeholder" + (f" for the changes from {supersedes}"
-                                                                    if supersedes else ""),
+                    _("this changelog line is still a placeholder for the changes from {version}", version=supersedes)
+                    if supersedes else _("this changelog line is still a placeholder"),
                     doc.locate(f"/changelog/{i}"),
-                    "replace it with one line per change, naming what changed (e.g. the indicator id)"))
+                    _("replace it with one line per change, naming what changed (e.g. the indicator id)")))
         old = _superseded(doc, supersedes, docs) if supersedes else None
         if old is None:
             continue
@@ -186,8 +206,9 @@ def changelog_findings(docs: Iterable[Document]) -> list[Finding]:
             where = Location(file=doc.path, line=item.line) if item.line else doc.locate("/changelog")
             found.append(Finding(
                 "warning", "changelog-unmentioned",
-                f"{item.what} changed from {supersedes} but no changelog line names it: {item.summary()}",
-                where, f"add a changelog line that names {item.named_by()}"))
+                _("{what} changed from {version} but no changelog line names it: {changes}", what=item.what,
+                  version=supersedes, changes=item.summary()),
+                where, _("add a changelog line that names {terms}", terms=item.named_by())))
     return found
 
 
@@ -308,9 +329,10 @@ class _Index:
     def describe(self, thing: tuple[str, str]) -> str:
         kind, ident = thing
         if kind == "setting":
-            return {"records.id": "the record id (records.id)"}.get(ident, f"the {ident}")
+            return _(_SETTING_WORDS[ident])
         names = self.names.get(thing, [])
-        return f"{kind} {ident}" + (f" ({' / '.join(names)})" if names else "")
+        what = _(_KIND_WORDS[kind], id=ident)
+        return _("{what} ({names})", what=what, names=" / ".join(names)) if names else what
 
 
 def _symbols(spec: Any) -> list[str]:
@@ -361,4 +383,4 @@ def _line(doc: Document, pointer: str) -> int | None:
 def _change_text(c: Change) -> str:
     if c.old is not None and c.new is not None:
         return f"{c.path} {show(c.old)} → {show(c.new)}"
-    return f"{c.path} {'removed' if c.new is None else 'added'}"
+    return _("{path} removed", path=c.path) if c.new is None else _("{path} added", path=c.path)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._plain import dict_of, list_of, number_or_none
+from ..i18n import N_, _
 from ..loader import Document
 from ..model import THRESHOLD_TESTS
 from .values import (
@@ -52,25 +53,25 @@ from .values import (
     show,
 )
 
-# Categories in the order they are printed, with their headings.
+# Categories in the order they are printed, with their headings (translated where they are shown).
 CATEGORIES: dict[str, str] = {
-    "metadata": "Metadata",
-    "records": "Record contract",
-    "subject": "Subject",
-    "settings": "Rounding and calendar",
-    "constants": "Constants",
-    "derived": "Derived values",
-    "structure": "Dimensions and indicators",
-    "weights": "Weights",
-    "measures": "Measures",
-    "scoring": "Scoring",
-    "applicability": "Sample size and not-applicable rules",
-    "targets": "Targets",
-    "vetoes": "Vetoes",
-    "sampling": "Sampling plan",
-    "grades": "Grades",
-    "text": "Names, descriptions and labels",
-    "tests": "Tests",
+    "metadata": N_("Metadata"),
+    "records": N_("Record contract"),
+    "subject": N_("Subject"),
+    "settings": N_("Rounding and calendar"),
+    "constants": N_("Constants"),
+    "derived": N_("Derived values"),
+    "structure": N_("Dimensions and indicators"),
+    "weights": N_("Weights"),
+    "measures": N_("Measures"),
+    "scoring": N_("Scoring"),
+    "applicability": N_("Sample size and not-applicable rules"),
+    "targets": N_("Targets"),
+    "vetoes": N_("Vetoes"),
+    "sampling": N_("Sampling plan"),
+    "grades": N_("Grades"),
+    "text": N_("Names, descriptions and labels"),
+    "tests": N_("Tests"),
 }
 
 # Every kind of change, and its category.
@@ -130,6 +131,14 @@ KINDS: dict[str, str] = {
     "test-added": "tests",
     "test-removed": "tests",
     "test-changed": "tests",
+}
+
+# The notes of a holiday or workday added to or removed from the calendar.
+_DAY_NOTES: dict[tuple[str, str], str] = {
+    ("holidays", "added"): N_("holiday added"),
+    ("holidays", "removed"): N_("holiday removed"),
+    ("workdays", "added"): N_("workday added"),
+    ("workdays", "removed"): N_("workday removed"),
 }
 
 _METADATA_KEYS = ("scheme", "version", "title", "description", "effective_from", "effective_to", "supersedes",
@@ -262,7 +271,7 @@ class _Differ:
             if key == "title":  # the title defaults to the scheme id
                 a = o.get("scheme") if a is None else a
                 b = n.get("scheme") if b is None else b
-            note = "the two files are different schemes" if key == "scheme" else None
+            note = _("the two files are different schemes") if key == "scheme" else None
             self.value("metadata", key, a, b, f"/{key}", f"/{key}", note=note)
         if str(o.get("version")) != str(n.get("version")):
             return
@@ -273,11 +282,11 @@ class _Differ:
             if tag in ("replace", "delete"):
                 for i in range(i1, i2):
                     self.add("metadata", "changelog", old_lines[i], None, f"/changelog/{i}", None,
-                             "changelog line removed")
+                             _("changelog line removed"))
             if tag in ("replace", "insert"):
                 for j in range(j1, j2):
                     self.add("metadata", "changelog", None, new_lines[j], None, f"/changelog/{j}",
-                             "changelog line added")
+                             _("changelog line added"))
 
     # -- record contract
 
@@ -289,10 +298,10 @@ class _Differ:
             return
         if not old_sources:
             self.add("source-removed", "records", _source_text(self.old.get("records")), None, "/records", None,
-                     "one table becomes several sources")
+                     _("one table becomes several sources"))
         if not new_sources:
             self.add("source-added", "records", None, _source_text(self.new.get("records")), None, "/records",
-                     "several sources become one table")
+                     _("several sources become one table"))
         for name, spec in new_sources.items():
             if name not in old_sources:
                 self.add("source-added", f"sources.{name}", None, _source_text(spec), None, pointer("sources", name))
@@ -373,7 +382,7 @@ class _Differ:
         o, n = dict_of(self.old.get("subject")), dict_of(self.new.get("subject"))
         self.value("subject-changed", "subject.group_by", o.get("group_by"), n.get("group_by"),
                    "/subject/group_by", "/subject/group_by", default=[],
-                   note="the subject key changes, so scorecards of the two versions do not match one to one")
+                   note=_("the subject key changes, so scorecards of the two versions do not match one to one"))
         op, np_ = o.get("period"), n.get("period")
         if op is None or np_ is None:
             self.value("subject-changed", "subject.period", op, np_, "/subject/period", "/subject/period")
@@ -398,11 +407,11 @@ class _Differ:
             for i, day in enumerate(olist):
                 if day not in nlist:
                     self.add("calendar-changed", f"calendar.{key}", day, None, f"/calendar/{key}/{i}",
-                             f"/calendar/{key}", f"{key[:-1]} removed")
+                             f"/calendar/{key}", _(_DAY_NOTES[key, "removed"]))
             for j, day in enumerate(nlist):
                 if day not in olist:
                     self.add("calendar-changed", f"calendar.{key}", None, day, f"/calendar/{key}",
-                             f"/calendar/{key}/{j}", f"{key[:-1]} added")
+                             f"/calendar/{key}/{j}", _(_DAY_NOTES[key, "added"]))
 
     # -- constants and derived values
 
@@ -418,9 +427,11 @@ class _Differ:
                 for key in [*old, *(k for k in value if k not in old)]:
                     kp = pointer("constants", name, key)
                     if key not in value:
-                        self.add("constant-changed", f"constants.{name}.{key}", old[key], None, kp, ptr, "key removed")
+                        self.add("constant-changed", f"constants.{name}.{key}", old[key], None, kp, ptr,
+                                 _("key removed"))
                     elif key not in old:
-                        self.add("constant-changed", f"constants.{name}.{key}", None, value[key], ptr, kp, "key added")
+                        self.add("constant-changed", f"constants.{name}.{key}", None, value[key], ptr, kp,
+                                 _("key added"))
                     else:
                         self.value("constant-changed", f"constants.{name}.{key}", old[key], value[key], kp, kp)
             elif isinstance(old, list) and isinstance(value, list):
@@ -428,7 +439,7 @@ class _Differ:
                     continue
                 ok, nk = [canonical(v) for v in old], [canonical(v) for v in value]
                 if sorted(ok) == sorted(nk):
-                    note = "same items, different order"
+                    note = _("same items, different order")
                 else:
                     note = _added_removed([v for v, k in zip(value, nk) if k not in ok],
                                           [v for v, k in zip(old, ok) if k not in nk])
@@ -462,7 +473,8 @@ class _Differ:
             path = f"dimensions.{did}"
             if did not in odims:
                 self.add("dimension-added", path, None, _name(dim, did), None, ptr,
-                         f"weight {show(dim.get('weight'))} ({percent(_share(self.new, did))} of the total)")
+                         _("weight {weight} ({share} of the total)", weight=show(dim.get("weight")),
+                           share=percent(_share(self.new, did))))
                 continue
             odim, optr = odims[did]
             self.value("dimension-renamed", f"{path}.name", odim.get("name"), dim.get("name"),
@@ -472,34 +484,36 @@ class _Differ:
             if not same_value(odim.get("weight"), dim.get("weight")):
                 before, after = _share(self.old, did), _share(self.new, did)
                 self.add("weight-changed", f"{path}.weight", odim.get("weight"), dim.get("weight"),
-                         f"{optr}/weight", f"{ptr}/weight", _share_note("the total", before, after))
+                         f"{optr}/weight", f"{ptr}/weight", _share_note(None, before, after))
             self.value("not-applicable-changed", f"{path}.when_not_applicable", odim.get("when_not_applicable"),
                        dim.get("when_not_applicable"), f"{optr}/when_not_applicable",
                        f"{ptr}/when_not_applicable", default="redistribute")
         for did, (dim, ptr) in odims.items():
             if did not in ndims:
                 self.add("dimension-removed", f"dimensions.{did}", _name(dim, did), None, ptr, None,
-                         f"weight {show(dim.get('weight'))} ({percent(_share(self.old, did))} of the total)")
+                         _("weight {weight} ({share} of the total)", weight=show(dim.get("weight")),
+                           share=percent(_share(self.old, did))))
         for iid, (did, ind, ptr) in ninds.items():
             path = f"dimensions.{did}.indicators.{iid}"
             if iid not in oinds:
                 self.add("indicator-added", path, None, _indicator_text(ind, iid), None, ptr,
-                         f"effective weight {percent(neff.get(iid))}")
+                         _("effective weight {share}", share=percent(neff.get(iid))))
                 continue
             odid, oind, optr = oinds[iid]
             if odid != did:
-                self.add("indicator-moved", path, odid, did, optr, ptr, f"moved from dimension {odid} to {did}")
+                self.add("indicator-moved", path, odid, did, optr, ptr,
+                         _("moved from dimension {old} to {new}", old=odid, new=did))
             self.indicator(path, iid, oind, ind, optr, ptr, did)
         for iid, (did, ind, ptr) in oinds.items():
             if iid not in ninds:
                 self.add("indicator-removed", f"dimensions.{did}.indicators.{iid}", _indicator_text(ind, iid), None,
-                         ptr, None, f"effective weight {percent(oeff.get(iid))}")
+                         ptr, None, _("effective weight {share}", share=percent(oeff.get(iid))))
         for iid, (did, _ind, ptr) in ninds.items():
             if iid in oinds and iid in oeff and iid in neff and not math.isclose(
                     oeff[iid], neff[iid], rel_tol=1e-9, abs_tol=1e-9):
                 self.add("effective-weight-changed", f"dimensions.{did}.indicators.{iid}.effective_weight",
                          round(oeff[iid], 4), round(neff[iid], 4), f"{oinds[iid][2]}/weight", f"{ptr}/weight",
-                         "share of the total score in %, all indicators applicable")
+                         _("share of the total score in %, all indicators applicable"))
 
     def indicator(self, path: str, iid: str, o: dict[str, Any], n: dict[str, Any], optr: str, nptr: str,
                   did: str) -> None:
@@ -514,7 +528,7 @@ class _Differ:
             before = _indicator_share(self.old, iid)
             after = _indicator_share(self.new, iid)
             self.add("weight-changed", f"{path}.weight", o.get("weight"), n.get("weight"), f"{optr}/weight",
-                     f"{nptr}/weight", _share_note(f"dimension {did}", before, after))
+                     f"{nptr}/weight", _share_note(did, before, after))
         self.value("target-changed", f"{path}.target", o.get("target"), n.get("target"), f"{optr}/target",
                    f"{nptr}/target")
         self.value("min-sample-changed", f"{path}.min_sample", o.get("min_sample"), n.get("min_sample"),
@@ -527,7 +541,8 @@ class _Differ:
         o, n = dict_of(o), dict_of(n)
         ok, nk = measure_kind(o), measure_kind(n)
         if ok != nk:
-            self.add(kind, path, measure_text(o), measure_text(n), optr, nptr, f"measure kind {ok} → {nk}")
+            self.add(kind, path, measure_text(o), measure_text(n), optr, nptr,
+                     _("measure kind {old} → {new}", old=ok, new=nk))
         elif ok == "ratio":
             orat, nrat = dict_of(o["ratio"]), dict_of(n["ratio"])
             for part in ("numerator", "denominator"):
@@ -544,23 +559,25 @@ class _Differ:
                      f"{optr}/where", f"{nptr}/where")
         self.value(kind, f"{path}.p", o.get("p"), n.get("p"), f"{optr}/p", f"{nptr}/p")
         self.value(kind, f"{path}.source", o.get("source"), n.get("source"), f"{optr}/source", f"{nptr}/source",
-                   note="the measure reads another record source")
+                   note=_("the measure reads another record source"))
 
     def scoring(self, path: str, o: Any, n: Any, optr: str, nptr: str) -> None:
         o, n = dict_of(o), dict_of(n)
         ok, nk = scoring_kind(o), scoring_kind(n)
         if ok != nk:
             self.add("scoring-changed", path, scoring_text(o), scoring_text(n), optr, nptr,
-                     f"scoring kind {ok} → {nk}")
+                     _("scoring kind {old} → {new}", old=ok, new=nk))
             return
         if ok == "bands":
             ob, nb = list_of(o["bands"]), list_of(n["bands"])
             for i in range(max(len(ob), len(nb))):
                 bpath, bo, bn = f"{path}.bands[{i}]", f"{optr}/bands/{i}", f"{nptr}/bands/{i}"
                 if i >= len(ob):
-                    self.add("scoring-changed", bpath, None, band_text(nb[i]), f"{optr}/bands", bn, "band added")
+                    self.add("scoring-changed", bpath, None, band_text(nb[i]), f"{optr}/bands", bn,
+                             _("band added"))
                 elif i >= len(nb):
-                    self.add("scoring-changed", bpath, band_text(ob[i]), None, bo, f"{nptr}/bands", "band removed")
+                    self.add("scoring-changed", bpath, band_text(ob[i]), None, bo, f"{nptr}/bands",
+                             _("band removed"))
                 else:
                     a, b = dict_of(ob[i]), dict_of(nb[i])
                     for key in ("min", "max", "points"):
@@ -584,10 +601,10 @@ class _Differ:
                 kp = f"{path}.map.{key}"
                 if key not in b:
                     self.add("scoring-changed", kp, a[key], None, optr + pointer("map", key), f"{nptr}/map",
-                             "map entry removed")
+                             _("map entry removed"))
                 elif key not in a:
                     self.add("scoring-changed", kp, None, b[key], f"{optr}/map", nptr + pointer("map", key),
-                             "map entry added")
+                             _("map entry added"))
                 else:
                     self.value("scoring-changed", kp, a[key], b[key], optr + pointer("map", key),
                                nptr + pointer("map", key))
@@ -628,8 +645,8 @@ class _Differ:
             else:
                 okey, nkey = _tested_key(o), _tested_key(n)
                 self.add("veto-when-changed", f"{path}.{nkey}", _tested_text(o), _tested_text(n), f"{optr}/{okey}",
-                         f"{nptr}/{nkey}", "the veto tests an indicator's value instead of a measure"
-                         if nkey == "indicator" else "the veto tests a measure instead of an indicator's value")
+                         f"{nptr}/{nkey}", _("the veto tests an indicator's value instead of a measure")
+                         if nkey == "indicator" else _("the veto tests a measure instead of an indicator's value"))
         else:
             self.measure("veto-when-changed", f"{path}.when", o.get("when"), n.get("when"), f"{optr}/when",
                          f"{nptr}/when")
@@ -638,9 +655,9 @@ class _Differ:
             self.value("veto-threshold-changed", f"{path}.{ot[0]}", ot[1], nt[1], f"{optr}/{ot[0]}",
                        f"{nptr}/{nt[0]}")
         elif ot != nt:
-            note = ("threshold added: the veto compares the measured value, no longer triggering on any true or "
-                    "non-zero value" if ot is None else "threshold removed: the veto triggers on any true or "
-                    "non-zero value" if nt is None else None)
+            note = (_("threshold added: the veto compares the measured value, no longer triggering on any true or "
+                      "non-zero value") if ot is None else _("threshold removed: the veto triggers on any true or "
+                                                             "non-zero value") if nt is None else None)
             self.add("veto-threshold-changed", f"{path}.threshold", _threshold_text(ot), _threshold_text(nt),
                      f"{optr}/{ot[0]}" if ot else None, f"{nptr}/{nt[0]}" if nt else None, note)
 
@@ -650,7 +667,8 @@ class _Differ:
         for name, (grade, ptr) in ng.items():
             path = f"grades.{name}"
             if name not in og:
-                self.add("grade-added", path, None, grade.get("min"), None, f"{ptr}/min", "grade added (min)")
+                self.add("grade-added", path, None, grade.get("min"), None, f"{ptr}/min",
+                         _("grade added (min)"))
             else:
                 old, optr = og[name]
                 self.value("grade-min-changed", f"{path}.min", old.get("min"), grade.get("min"), f"{optr}/min",
@@ -658,7 +676,7 @@ class _Differ:
         for name, (grade, ptr) in og.items():
             if name not in ng:
                 self.add("grade-removed", f"grades.{name}", grade.get("min"), None, f"{ptr}/min", None,
-                         "grade removed (min)")
+                         _("grade removed (min)"))
 
     def tests(self) -> None:
         ot = _index_by(self.old.get("tests"), "name", "tests")
@@ -673,7 +691,7 @@ class _Differ:
             differing = [k for k in dict.fromkeys([*a, *b]) if not same_value(a.get(k), b.get(k))]
             if differing:
                 self.add("test-changed", path, _test_text(old), _test_text(test), optr, ptr,
-                         "changed: " + ", ".join(differing))
+                         _("changed: {keys}", keys=", ".join(differing)))
         for name, (test, ptr) in ot.items():
             if name not in nt:
                 self.add("test-removed", f"tests.{name}", _test_text(test), None, ptr, None)
@@ -688,10 +706,10 @@ class _Differ:
 def _added_removed(added: Sequence[Any], removed: Sequence[Any]) -> str:
     parts = []
     if added:
-        parts.append("added " + ", ".join(show(v) for v in added))
+        parts.append(_("added {values}", values=", ".join(show(v) for v in added)))
     if removed:
-        parts.append("removed " + ", ".join(show(v) for v in removed))
-    return "; ".join(parts) or "reordered"
+        parts.append(_("removed {values}", values=", ".join(show(v) for v in removed)))
+    return _("; ").join(parts) or _("reordered")
 
 
 def _name(item: Mapping[str, Any], default: str) -> str:
@@ -711,21 +729,23 @@ def _field_text(spec: Any) -> str:
 
 def _source_text(spec: Any) -> str:
     spec = dict_of(spec)
-    text = f"id {spec.get('id')}, {len(dict_of(spec.get('fields')))} field(s)"
+    text = _("id {id}, {n} field(s)", id=spec.get("id"), n=len(dict_of(spec.get("fields"))))
     for lk in _lookups(spec):
-        text += f"; {lk}"
+        text += _("; {lookup}", lookup=lk)
     return text
 
 
 def _lookups(spec: Mapping[str, Any]) -> list[str]:
     """A source's lookups as the words a diff shows: ``agent_id, team from interactions by interaction_id``."""
-    return [f"{', '.join(map(str, list_of(lk.get('fields'))))} from {lk.get('from')} by {lk.get('key')}"
+    return [_("{fields} from {source} by {key}", fields=", ".join(map(str, list_of(lk.get("fields")))),
+              source=lk.get("from"), key=lk.get("key"))
             for lk in map(dict_of, list_of(spec.get("lookup")))]
 
 
 def _indicator_text(ind: Mapping[str, Any], iid: str) -> str:
-    return (f"{_name(ind, iid)}: {measure_text(ind.get('measure'))}; {scoring_text(ind.get('scoring'))}; "
-            f"weight {show(ind.get('weight'))}")
+    return _("{name}: {measure}; {scoring}; weight {weight}", name=_name(ind, iid),
+             measure=measure_text(ind.get("measure")), scoring=scoring_text(ind.get("scoring")),
+             weight=show(ind.get("weight")))
 
 
 def _effect(veto: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -762,8 +782,8 @@ def _tested_text(veto: Mapping[str, Any]) -> str:
 
 def _veto_text(veto: Mapping[str, Any]) -> str:
     threshold = _threshold_text(_threshold(veto))
-    tested = _tested_text(veto) + (f"; {threshold}" if threshold else "")
-    return f"when {tested} → {_effect_text(_effect(veto))}"
+    tested = _tested_text(veto) + (_("; {threshold}", threshold=threshold) if threshold else "")
+    return _("when {tested} → {effect}", tested=tested, effect=_effect_text(_effect(veto)))
 
 
 _TEST_DEFAULTS: dict[str, Any] = {"tolerance": 1e-6}
@@ -771,12 +791,14 @@ _TEST_DEFAULTS: dict[str, Any] = {"tolerance": 1e-6}
 
 def _test_text(test: Mapping[str, Any]) -> str:
     if "records_file" in test:
-        source = f"records from {test['records_file']}"
+        source = _("records from {file}", file=test["records_file"])
     else:
-        source = f"{len(list_of(test.get('records')))} record(s)"
-    subject = f"subject {test['subject']}, " if test.get("subject") is not None else ""
-    expect = ", ".join(str(k) for k in dict_of(test.get("expect")))
-    return f"{subject}{source}; expects {expect or 'nothing'}"
+        source = _("{n} record(s)", n=len(list_of(test.get("records"))))
+    expect = ", ".join(str(k) for k in dict_of(test.get("expect"))) or _("nothing")
+    if test.get("subject") is not None:
+        return _("subject {subject}, {records}; expects {expect}", subject=test["subject"], records=source,
+                 expect=expect)
+    return _("{records}; expects {expect}", records=source, expect=expect)
 
 
 def _test_normal(test: Mapping[str, Any]) -> dict[str, Any]:
@@ -860,8 +882,15 @@ def _effective_weights(data: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def _share_note(parent: str, before: float | None, after: float | None) -> str:
+def _share_note(dimension: str | None, before: float | None, after: float | None) -> str:
+    """The share of a weight in its dimension (or, for a dimension's weight, None: in the total) before and after."""
     if before is not None and after is not None and math.isclose(before, after, rel_tol=1e-9, abs_tol=1e-9):
-        return f"share of {parent} unchanged at {percent(after)} (proportional rescale)"
-    return f"share of {parent} {percent(before)} → {percent(after)}"
+        if dimension is None:
+            return _("share of the total unchanged at {share} (proportional rescale)", share=percent(after))
+        return _("share of dimension {dimension} unchanged at {share} (proportional rescale)", dimension=dimension,
+                 share=percent(after))
+    if dimension is None:
+        return _("share of the total {old} → {new}", old=percent(before), new=percent(after))
+    return _("share of dimension {dimension} {old} → {new}", dimension=dimension, old=percent(before),
+             new=percent(after))
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .._display import mean
 from .._plain import is_number
 from ..errors import UsageError
+from ..i18n import N_, _
 from ..model import Scheme
 from ..options import RunOptions
 from ..privacy import joint
@@ -24,7 +25,7 @@ from ..scorecard import Scorecard, rounded
 if TYPE_CHECKING:
     from ..engine import Run
 
-NO_GRADE = "(none)"  # the grade column/row of subjects without a grade (or absent from one run)
+NO_GRADE = N_("(none)")  # the grade column/row of subjects without a grade (or absent from one run); shown translated
 TOP_MOVES = 10
 
 
@@ -188,10 +189,11 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
     if bool(old_scheme.sources) != bool(new_scheme.sources):
         one, several = (old_scheme, new_scheme) if new_scheme.sources else (new_scheme, old_scheme)
         raise UsageError(
-            f"{one.version} reads one table and {several.version} reads the record sources "
-            f"{', '.join(s.name for s in several.sources)}, so no one set of records is scored by both",
-            hint="compare the rules without --data, and score each version on its own data with `qualiscore "
-                 "evaluate`; or write the next version with the same sources (`qualiscore revise`)")
+            _("{one} reads one table and {several} reads the record sources {sources}, so no one set of records "
+              "is scored by both", one=one.version, several=several.version,
+              sources=", ".join(s.name for s in several.sources)),
+            hint=_("compare the rules without --data, and score each version on its own data with `qualiscore "
+                   "evaluate`; or write the next version with the same sources (`qualiscore revise`)"))
     old_scheme, new_scheme = joint(old_scheme, new_scheme), joint(new_scheme, old_scheme)
     old_run = _run(old_scheme, files, encoding, pseudonymise_key)
     new_run = _run(new_scheme, files, encoding, pseudonymise_key)
@@ -202,7 +204,7 @@ def impact(old_scheme: Scheme, new_scheme: Scheme, paths: Sequence[str | os.Path
 
     grades = _grade_order(old_scheme, new_scheme)
     index = {g: i for i, g in enumerate(grades)}
-    matrix = [[0] * len(grades) for _ in grades]
+    matrix = [[0] * len(grades) for _grade in grades]
     moves: list[tuple[float, SubjectMove]] = []
     changed: list[SubjectMove] = []
     uncertain: list[SubjectMove] = []

@@ -12,6 +12,7 @@ import os
 
 from .._git import git
 from ..errors import Location, SchemeLoadError, SchemeValidationError, UsageError
+from ..i18n import _
 from ..loader import MAX_BYTES, Document, load_path, load_text
 from ..model import Scheme, compile_document
 from ..validation import iter_findings
@@ -32,9 +33,10 @@ def load_side(spec: str) -> Document:
         except SchemeLoadError as exc:
             if exc.code == "file-not-found":
                 raise UsageError(
-                    f"no such file: {spec}",
+                    _("no such file: {file}", file=spec),
                     location=Location(file=spec),
-                    hint="give a scheme file, or REV:path to read a committed version (e.g. HEAD~1:rules/x/2026Q1.yaml)",
+                    hint=_("give a scheme file, or REV:path to read a committed version (e.g. "
+                           "HEAD~1:rules/x/2026Q1.yaml)"),
                 ) from None
             raise
     return load_text(_git_show(rev, rel, spec), spec)
@@ -42,23 +44,24 @@ def load_side(spec: str) -> Document:
 
 def _git_show(rev: str, rel: str, spec: str) -> bytes:
     where = Location(file=spec)
-    hint = ("check the revision (`git log --oneline`) and the path inside the repository: relative to its "
-            "top directory, or starting with ./ for the current directory")
+    hint = _("check the revision (`git log --oneline`) and the path inside the repository: relative to its "
+             "top directory, or starting with ./ for the current directory")
     if rev.startswith("-"):
-        raise UsageError(f"{spec}: a revision cannot start with '-'", location=where, hint=hint)
+        raise UsageError(_("{spec}: a revision cannot start with '-'", spec=spec), location=where, hint=hint)
     try:
         result = git(["show", f"{rev}:{rel}"], limit=MAX_BYTES)
     except OSError as exc:
-        raise UsageError(f"cannot run git to read {spec}: {exc.strerror or exc}", location=where,
-                         hint="install git, or give the scheme as a file path") from None
+        raise UsageError(_("cannot run git to read {spec}: {reason}", spec=spec, reason=exc.strerror or exc),
+                         location=where, hint=_("install git, or give the scheme as a file path")) from None
     out = result.out
     if result.truncated:  # refused before reading more; the loader says why
         return out
     if result.status != 0:
-        raise UsageError(f"cannot read {spec} from git: {result.first_error}", location=where, hint=hint)
+        raise UsageError(_("cannot read {spec} from git: {reason}", spec=spec, reason=result.first_error),
+                         location=where, hint=hint)
     if out.startswith(f"tree {rev}:{rel}\n".encode()):
-        raise UsageError(f"{spec} is a directory in git, not a scheme file", location=where,
-                         hint="name the scheme file, e.g. REV:rules/cs-quality/2026Q1.yaml")
+        raise UsageError(_("{spec} is a directory in git, not a scheme file", spec=spec), location=where,
+                         hint=_("name the scheme file, e.g. REV:rules/cs-quality/2026Q1.yaml"))
     return out
 
 

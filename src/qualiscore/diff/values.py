@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from .._plain import dict_of, is_number, list_of
+from ..i18n import _
 from ..loader import escape_pointer_token
 from ..model import MEASURE_KINDS, SCORING_KINDS, MeasureKind, ScoringKind
 
@@ -119,7 +120,7 @@ def measure_text(spec: Any) -> str:
     if "where" in spec:
         text += f", where {expr_text(spec['where'])}"
     if "source" in spec:
-        text += f", of {spec['source']}"
+        text += _(", of {source}", source=spec["source"])
     return text
 
 
@@ -134,7 +135,7 @@ def band_text(band: Any) -> str:
         parts.append(f"≥ {show(b['min'])}")
     if "max" in b:
         parts.append(f"≤ {show(b['max'])}")
-    cond = " and ".join(parts) or "otherwise"
+    cond = _(" and ").join(parts) or _("otherwise")
     return f"{cond} → {show(b.get('points'))}"
 
 
