@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, Location, UsageError
+from ..i18n import _
 from .collect import Collector, type_mapping
 from .excel import Workbook, read_xlsx
 from .fields import Typer
@@ -57,9 +58,10 @@ def read_records(
     def claim(key: tuple[str, str | None], source: str) -> None:
         if key in seen:
             raise DataError(
-                f"is the same file as {seen[key]!r}" + (f" (sheet {key[1]!r})" if key[1] is not None else ""),
+                _("is the same file as {other!r} (sheet {sheet!r})", other=seen[key], sheet=key[1])
+                if key[1] is not None else _("is the same file as {other!r}", other=seen[key]),
                 location=Location(source),
-                hint="pass each input file (or sheet) once",
+                hint=_("pass each input file (or sheet) once"),
                 code="duplicate-input",
             )
         seen[key] = source
@@ -71,12 +73,12 @@ def read_records(
         fmt = input_format(path, source)
         real = os.path.realpath(path)
         if sheet_in_path is not None and fmt != "xlsx":  # cannot happen: split only after .xlsx
-            raise DataError("a sheet can only be chosen in an Excel workbook", location=Location(source),
+            raise DataError(_("a sheet can only be chosen in an Excel workbook"), location=Location(source),
                             code="format")
         try:
             if fmt == "xlsx":
                 workbooks += 1
-                sha, _ = hash_file(path)
+                sha, _head = hash_file(path)
                 book = Workbook(path, source, sheet_in_path if sheet_in_path is not None else sheet)
                 try:
                     title = book.sheet.title
@@ -93,9 +95,9 @@ def read_records(
                 sha, head = hash_file(path)
                 if head != b"PAR1":
                     raise DataError(
-                        "is not a Parquet file (it does not start with PAR1)",
+                        _("is not a Parquet file (it does not start with PAR1)"),
                         location=Location(source),
-                        hint=f"check the file; qualiscore reads {KNOWN_FORMATS} files",
+                        hint=_("check the file; qualiscore reads {formats} files", formats=_(KNOWN_FORMATS)),
                         code="format",
                     )
                 read = read_parquet(path, source, out)
@@ -110,22 +112,22 @@ def read_records(
                 inputs.append((source, sha, "jsonl", codec, read, None))
         except UnicodeDecodeError as exc:  # only if the file changed between scan and read
             raise DataError(
-                f"cannot be decoded: {exc}",
+                _("cannot be decoded: {error}", error=exc),
                 location=Location(source),
-                hint="pass --encoding with the file's real encoding",
+                hint=_("pass --encoding with the file's real encoding"),
                 code="encoding",
             ) from None
         except OSError as exc:
             raise DataError(
-                f"cannot be read: {exc.strerror or exc}",
+                _("cannot be read: {error}", error=exc.strerror or exc),
                 location=Location(source),
-                hint="check the file's permissions",
+                hint=_("check the file's permissions"),
                 code="unreadable",
             ) from None
     if sheet is not None and not workbooks:
         raise UsageError(
-            f"sheet {sheet!r} was given, but no input is an Excel workbook",
-            hint="a sheet applies to .xlsx inputs only; leave it out for CSV, JSONL and Parquet",
+            _("sheet {sheet!r} was given, but no input is an Excel workbook", sheet=sheet),
+            hint=_("a sheet applies to .xlsx inputs only; leave it out for CSV, JSONL and Parquet"),
         )
     return out.finish(inputs)
 
@@ -157,7 +159,7 @@ def records_from_dicts(
                     None,
                     clip_value(obj),
                     "not-an-object",
-                    f"record {index} is {json_kind(obj)}, not a mapping of field names to values",
+                    _("record {index} is {kind}, not a mapping of field names to values", index=index, kind=json_kind(obj)),
                 )
             )
             continue

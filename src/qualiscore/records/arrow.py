@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from ..errors import UsageError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from .._polars import pl
@@ -70,7 +71,7 @@ def table_of(data: Any, name: str = MEMORY) -> Table:
     except ImportError:
         from .._install import install_hint
 
-        raise UsageError(f"reading a table in memory needs polars: {install_hint('fast')}") from None
+        raise UsageError(_("reading a table in memory needs polars: {hint}", hint=install_hint('fast'))) from None
     if isinstance(data, pl.LazyFrame):
         frame = data.collect()
     elif isinstance(data, pl.DataFrame):
@@ -79,12 +80,12 @@ def table_of(data: Any, name: str = MEMORY) -> Table:
         try:
             frame = pl.DataFrame(data)
         except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-            raise UsageError(f"cannot read {type(data).__name__} as a table: {exc}",
-                             hint="pass a Polars or pandas DataFrame, or Arrow data (a pyarrow Table)") from None
+            raise UsageError(_("cannot read {kind} as a table: {error}", kind=type(data).__name__, error=exc),
+                             hint=_("pass a Polars or pandas DataFrame, or Arrow data (a pyarrow Table)")) from None
     else:
-        raise UsageError(f"a {type(data).__name__} is not a table",
-                         hint="pass input file paths, a Polars or pandas DataFrame, or Arrow data (a pyarrow Table, "
-                              "anything with __arrow_c_stream__)")
+        raise UsageError(_("a {kind} is not a table", kind=type(data).__name__),
+                         hint=_("pass input file paths, a Polars or pandas DataFrame, or Arrow data (a pyarrow Table, "
+                                "anything with __arrow_c_stream__)"))
     return Table(frame, arrow_sha256(frame), name)
 
 

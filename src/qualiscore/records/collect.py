@@ -11,6 +11,7 @@ import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..i18n import _
 from .fields import UNFORESEEN_ERRORS, Typer, problem_from_error
 from .results import Dataset, InputFile, Problem, clip_value, quote_value
 from .values import RejectedValue
@@ -62,22 +63,12 @@ class Collector:
         if typer.id_reader is not None:
             id_name = typer.id_reader.name
             for key, occurrences in self.repeated.items():
-                with_key = "" if self.unique_with is None else f" with {self.unique_with} {quote_value(key[1])}"
                 for src, row, accepted_at, rid in occurrences:
-                    others = [o for o in occurrences if (o[0], o[1]) != (src, row)]
-                    where = [f"row {o[1]}" if o[0] == src else f"{o[0]} row {o[1]}" for o in others[:10]]
-                    more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+                    others = [(o[0], o[1]) for o in occurrences if (o[0], o[1]) != (src, row)]
+                    reason = duplicate_id_reason(rid, src, others, None if self.unique_with is None
+                                                 else (self.unique_with, key[1]))
                     self.problems.append(
-                        Problem(
-                            src,
-                            row,
-                            clip_value(rid),
-                            id_name,
-                            clip_value(rid),
-                            "duplicate-id",
-                            f"id {quote_value(rid)}{with_key} also appears in {', '.join(where)}{more}; ids must be "
-                            "unique, so every occurrence is rejected: remove the duplicates or correct the ids",
-                        )
+                        Problem(src, row, clip_value(rid), id_name, clip_value(rid), "duplicate-id", reason)
                     )
                     if accepted_at >= 0:
                         drop.add(accepted_at)
@@ -138,8 +129,8 @@ def type_mapping(obj: Mapping[Any, Any], src: str, row: int, out: Collector) -> 
                     reader.name,
                     None,
                     "missing-column",
-                    f"the record has no {reader.source!r} ({closest_hint(reader.source, keys)}); "
-                    "add the key, or map it with `column:` in the contract",
+                    _("the record has no {key!r} ({closest}); add the key, or map it with `column:` in the "
+                      "contract", key=reader.source, closest=closest_hint(reader.source, keys)),
                 )
             )
             continue
@@ -178,7 +169,7 @@ def column_index(header: list[str], source_name: str, field_name: str) -> int | 
         if len(hits) == 1:
             return hits[0]
         if len(hits) > 1:
-            return f"column {wanted!r} appears {len(hits)} times in the header"
+            return _("column {column!r} appears {n} times in the header", column=wanted, n=len(hits))
     return None
 
 
@@ -187,11 +178,41 @@ def closest_hint(wanted: str, available: Iterable[str]) -> str:
     names = [a for a in available if isinstance(a, str)]
     close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.5)
     if close:
-        return f"closest is {close[0]!r}"
+        return _("closest is {name!r}", name=close[0])
     if not names:
-        return "there are none"
+        return _("there are none")
     shown = ", ".join(repr(n) for n in names[:12]) + (", …" if len(names) > 12 else "")
-    return f"available: {shown}"
+    return _("available: {names}", names=shown)
+
+
+# The reasons both engines give, worded here once.
+
+def missing_column_reason(column: str, header: Iterable[str]) -> str:
+    """The reason of each row of an input whose header lacks a required field's column."""
+    return _("column {column!r} is not in the header ({closest}); rename the column, or map it with `column:` in "
+             "the contract", column=column, closest=closest_hint(column, header))
+
+
+def ragged_row_reason(cells: int, columns: int) -> str:
+    """The reason of a CSV row whose number of cells is not the header's."""
+    return _("the row has {cells} cells but the header has {columns}; look for an unquoted delimiter or a missing "
+             "quote, or quote cells that contain the delimiter", cells=cells, columns=columns)
+
+
+def duplicate_id_reason(rid: Any, source: str, others: Sequence[tuple[str, int]],
+                        with_value: tuple[str, Any] | None = None) -> str:
+    """The reason of one occurrence, in ``source``, of an id that ``others`` (source, row) hold too
+    (``with_value``: the field, and its value, that joins the id in the check)."""
+    where = ", ".join(_("row {row}", row=row) if src == source else _("{source} row {row}", source=src, row=row)
+                      for src, row in others[:10])
+    if len(others) > 10:
+        where = _("{rows} and {n} more", rows=where, n=len(others) - 10)
+    if with_value is not None:
+        return _("id {id} with {field} {value} also appears in {rows}; ids must be unique, so every occurrence is "
+                 "rejected: remove the duplicates or correct the ids", id=quote_value(rid), field=with_value[0],
+                 value=quote_value(with_value[1]), rows=where)
+    return _("id {id} also appears in {rows}; ids must be unique, so every occurrence is rejected: remove the "
+             "duplicates or correct the ids", id=quote_value(rid), rows=where)
 
 
 def always_none(_cell: Any) -> None:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from ..errors import DatabaseError, DataError, Location, UsageError
+from ..i18n import N_, _
 from .arrow import Table, arrow_sha256
 from .inputs import check_file
 
@@ -52,8 +53,9 @@ MAX_QUERY_BYTES = 1 << 20  # a query file is a query, not a dump
 CONNECT_TIMEOUT = 15  # seconds
 # libpq's environment: any of these lets psycopg connect without a DSN.
 LIBPQ_VARIABLES = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD", "PGSERVICE")
-DSN_HINT = (f"set {DSN_VARIABLE}=postgresql://USER:PASSWORD@HOST:5432/DBNAME (or mysql://…), or pass "
-            "--dsn-file FILE naming a private file that holds that one line")
+# Shown as _(DSN_HINT).
+DSN_HINT = N_("set QUALISCORE_DSN=postgresql://USER:PASSWORD@HOST:5432/DBNAME (or mysql://…), or pass "
+              "--dsn-file FILE naming a private file that holds that one line")
 
 Dialect = Literal["postgresql", "mysql"]
 Kind = Literal["string", "integer", "number", "boolean", "date", "datetime", "instant", "duration", "time"]
@@ -129,15 +131,15 @@ def parse_dsn(text: str, where: str = DSN_VARIABLE) -> Dsn:
     scheme = text.split("://", 1)[0].lower() if "://" in text else ""
     dialect = _SCHEMES.get(scheme)
     if dialect is None:
-        raise UsageError(f"the DSN in {where} is not a postgresql:// or mysql:// URL",
-                         hint="write it as postgresql://USER:PASSWORD@HOST:5432/DBNAME or "
-                              "mysql://USER:PASSWORD@HOST:3306/DBNAME")
+        raise UsageError(_("the DSN in {where} is not a postgresql:// or mysql:// URL", where=where),
+                         hint=_("write it as postgresql://USER:PASSWORD@HOST:5432/DBNAME or "
+                                "mysql://USER:PASSWORD@HOST:3306/DBNAME"))
     try:
         url = urlsplit(text)
         port = url.port
     except ValueError:
-        raise UsageError(f"the DSN in {where} has a port that is not a number from 0 to 65535",
-                         hint="write the port as digits after the host, e.g. HOST:5432") from None
+        raise UsageError(_("the DSN in {where} has a port that is not a number from 0 to 65535", where=where),
+                         hint=_("write the port as digits after the host, e.g. HOST:5432")) from None
     params = tuple((k, unquote(v)) for k, _, v in (p.partition("=") for p in url.query.split("&") if p))
     return Dsn(dialect, text, unquote(url.hostname) if url.hostname else None, port,
                unquote(url.path.lstrip("/")) or None, unquote(url.username) if url.username is not None else None,
@@ -164,10 +166,12 @@ def _read_dsn_file(path: str) -> str:
         with open(path, encoding="utf-8-sig") as f:
             lines = [line.strip() for line in f.read(64 << 10).splitlines() if line.strip()]
     except (OSError, UnicodeDecodeError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
-        raise UsageError(f"--dsn-file {path} cannot be read: {why}", hint=DSN_HINT) from None
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else _("it is not UTF-8 text")
+        raise UsageError(_("--dsn-file {path} cannot be read: {error}", path=path, error=why),
+                         hint=_(DSN_HINT)) from None
     if len(lines) != 1:
-        raise UsageError(f"--dsn-file {path} must hold one line, the DSN; it holds {len(lines)}", hint=DSN_HINT)
+        raise UsageError(_("--dsn-file {path} must hold one line, the DSN; it holds {n}", path=path, n=len(lines)),
+                         hint=_(DSN_HINT))
     return lines[0]
 
 
@@ -189,21 +193,22 @@ def read_query_file(path: str) -> QueryFile:
         with open(path, "rb") as f:
             data = f.read(MAX_QUERY_BYTES + 1)
     except OSError as exc:
-        raise DataError(f"cannot be read: {exc.strerror or exc}", location=Location(path),
-                        hint="check the file's permissions", code="unreadable") from None
+        raise DataError(_("cannot be read: {error}", error=exc.strerror or exc), location=Location(path),
+                        hint=_("check the file's permissions"), code="unreadable") from None
     if len(data) > MAX_QUERY_BYTES:
-        raise DataError(f"is larger than {MAX_QUERY_BYTES:,} bytes: a query file holds one SELECT query",
-                        location=Location(path), hint="keep the query in the file, and the data in the database",
+        raise DataError(_("is larger than {limit:,} bytes: a query file holds one SELECT query", limit=MAX_QUERY_BYTES),
+                        location=Location(path), hint=_("keep the query in the file, and the data in the database"),
                         code="format")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise DataError(f"is not UTF-8 text (bad byte at offset {exc.start})", location=Location(path, line=line),
-                        hint="save the query file as UTF-8", code="encoding") from None
+        raise DataError(_("is not UTF-8 text (bad byte at offset {offset})", offset=exc.start),
+                        location=Location(path, line=line), hint=_("save the query file as UTF-8"),
+                        code="encoding") from None
     if not strip_comments(text).strip(" \t\r\n;"):
-        raise DataError("holds no query", location=Location(path),
-                        hint="write one SELECT query, e.g. SELECT * FROM interactions ORDER BY interaction_id",
+        raise DataError(_("holds no query"), location=Location(path),
+                        hint=_("write one SELECT query, e.g. SELECT * FROM interactions ORDER BY interaction_id"),
                         code="empty")
     return QueryFile(path, text, hashlib.sha256(data).hexdigest())
 
@@ -273,14 +278,14 @@ def query_source(paths: Sequence[str | os.PathLike[str]], encoding: str | None, 
     if not queries:
         return None
     if len(given) > 1:
-        raise UsageError(f"a query file must be the only input of its run: {queries[0]} was given with "
-                         f"{len(given) - 1} other input(s)",
-                         hint="score the query's rows on their own, or put every record in the one query "
-                              "(UNION ALL)")
+        raise UsageError(_("a query file must be the only input of its run: {query} was given with "
+                           "{n} other input(s)", query=queries[0], n=len(given) - 1),
+                         hint=_("score the query's rows on their own, or put every record in the one query "
+                                "(UNION ALL)"))
     if encoding is not None or sheet is not None:
-        raise UsageError(f"{'--encoding' if encoding is not None else '--sheet'} applies to input files; "
-                         f"{queries[0]} is a query (UTF-8), read from the database",
-                         hint="leave the option out")
+        raise UsageError(_("{option} applies to input files; {query} is a query (UTF-8), read from the database",
+                           option="--encoding" if encoding is not None else "--sheet", query=queries[0]),
+                         hint=_("leave the option out"))
     return read_query(queries[0])
 
 
@@ -294,7 +299,7 @@ def read_query(path: str, dsn: Dsn | None = None, *, limit: int | None = None) -
     query = read_query_file(path)
     dsn = dsn if dsn is not None else find_dsn()
     if dsn is None:
-        raise UsageError(f"{path} is a query, and no database was given to run it on", hint=DSN_HINT)
+        raise UsageError(_("{path} is a query, and no database was given to run it on", path=path), hint=_(DSN_HINT))
     run = _run_postgresql if dsn.dialect == "postgresql" else _run_mysql
     result = run(query, dsn, limit)
     frame = frame_of(result.columns, result.rows, path)
@@ -311,16 +316,17 @@ class Result:
 
 
 def _unreachable(query: QueryFile, dsn: Dsn, exc: BaseException) -> DatabaseError:
-    return DatabaseError(f"cannot connect to {dsn.server}: {dsn.scrub(str(exc))}",
+    return DatabaseError(_("cannot connect to {server}: {error}", server=dsn.server, error=dsn.scrub(str(exc))),
                          location=Location(query.path), code="database-unreachable",
-                         hint="check the host, port, database name, user and password of the DSN "
-                              f"({DSN_VARIABLE} or --dsn-file), and that the server accepts connections from here")
+                         hint=_("check the host, port, database name, user and password of the DSN "
+                                "({variable} or --dsn-file), and that the server accepts connections from here",
+                                variable=DSN_VARIABLE))
 
 
 def _missing_connector(query: QueryFile, module: str) -> DataError:
     from .tables import missing_library
 
-    return missing_library(query.path, "a query", module, "db")
+    return missing_library(query.path, _("a query"), module, "db")
 
 
 # PostgreSQL's type names → kinds; psycopg names each column's type.
@@ -353,8 +359,8 @@ def _run_postgresql(query: QueryFile, dsn: Dsn, limit: int | None) -> Result:
             cursor = psycopg.RawCursor(conn)
             cursor.execute(query.text, (), binary=True)
             if cursor.description is None:
-                raise DatabaseError("the query returns no rows: a query file holds one SELECT",
-                                    location=Location(query.path), hint="write a SELECT query")
+                raise DatabaseError(_("the query returns no rows: a query file holds one SELECT"),
+                                    location=Location(query.path), hint=_("write a SELECT query"))
             columns = tuple((c.name, _POSTGRES_KINDS.get(_type_name(psycopg, c.type_code)),
                              _type_name(psycopg, c.type_code)) for c in cursor.description)
             rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
@@ -376,10 +382,10 @@ def _query_failed(query: QueryFile, dsn: Dsn, server: str, exc: Any) -> Database
     primary = getattr(diag, "message_primary", None) or str(exc)
     position = getattr(diag, "statement_position", None)
     hint = getattr(diag, "message_hint", None)
-    return DatabaseError(f"the query failed on {server}: {dsn.scrub(primary)}",
+    return DatabaseError(_("the query failed on {server}: {error}", server=server, error=dsn.scrub(primary)),
                          location=sql_location(query.path, query.text, int(position) if position else None),
-                         hint=dsn.scrub(hint) if hint else "correct the query in the file, and check that the "
-                                                          "user may read the tables it names")
+                         hint=dsn.scrub(hint) if hint else _("correct the query in the file, and check that the "
+                                                            "user may read the tables it names"))
 
 
 # MySQL's field types (pymysql.constants.FIELD_TYPE) → kinds.
@@ -431,18 +437,18 @@ def _run_mysql(query: QueryFile, dsn: Dsn, limit: int | None) -> Result:
             cursor.execute("START TRANSACTION READ ONLY")
             cursor.execute(text)  # no arguments: % is left alone
             if cursor.description is None:
-                raise DatabaseError("the query returns no rows: a query file holds one SELECT",
-                                    location=Location(query.path), hint="write a SELECT query")
+                raise DatabaseError(_("the query returns no rows: a query file holds one SELECT"),
+                                    location=Location(query.path), hint=_("write a SELECT query"))
             columns = mysql_columns(cursor.description)
             rows = list(cursor.fetchall() if limit is None else cursor.fetchmany(limit))
             conn.rollback()
     except pymysql.Error as exc:
         message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
         line = re.search(r"at line (\d+)", message)
-        raise DatabaseError(f"the query failed on {server}: {dsn.scrub(message)}",
+        raise DatabaseError(_("the query failed on {server}: {error}", server=server, error=dsn.scrub(message)),
                             location=sql_location(query.path, query.text, None, int(line.group(1)) if line else None),
-                            hint="correct the query in the file, and check that the user may read the tables it "
-                                 "names") from None
+                            hint=_("correct the query in the file, and check that the user may read the tables it "
+                                   "names")) from None
     finally:
         conn.close()
     return Result(columns, list(rows), server)
@@ -456,12 +462,12 @@ def frame_of(columns: Sequence[tuple[str, Kind | None, str]], rows: Sequence[Seq
     except ImportError:
         from .tables import missing_library
 
-        raise missing_library(path, "a query's rows", "polars", "fast") from None
+        raise missing_library(path, _("a query's rows"), "polars", "fast") from None
     names = [name for name, _, _ in columns]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
-        raise DatabaseError(f"the query returns two columns named {twice!r}", location=Location(path),
-                            hint="give each column its own name (… AS name)")
+        raise DatabaseError(_("the query returns two columns named {name!r}", name=twice), location=Location(path),
+                            hint=_("give each column its own name (… AS name)"))
     dtypes: dict[Kind, Any] = {"string": pl.String, "integer": pl.Int64, "number": pl.Float64,
                                "boolean": pl.Boolean, "date": pl.Date, "datetime": pl.Datetime("us"),
                                "instant": pl.Datetime("us"), "duration": pl.Duration("us"), "time": pl.Time}
@@ -470,16 +476,18 @@ def frame_of(columns: Sequence[tuple[str, Kind | None, str]], rows: Sequence[Seq
         values = [row[index] for row in rows]
         kind = kind or _text_kind(values)
         if kind is None or (kind == "string" and any(isinstance(v, (bytes, bytearray, memoryview)) for v in values)):
-            raise DataError(f"column {name!r} of the query is of type {type_name}, which a record field cannot read",
+            raise DataError(_("column {name!r} of the query is of type {type}, which a record field cannot read",
+                              name=name, type=type_name),
                             location=Location(path, field=name), code="format",
-                            hint=f"cast it in the query, e.g. CAST({name} AS text) (or varchar/char for MySQL), "
-                                 "or leave it out")
+                            hint=_("cast it in the query, e.g. CAST({name} AS text) (or varchar/char for MySQL), "
+                                   "or leave it out", name=name))
         try:
             column = pl.Series(name, list(_CONVERT[kind](values)), dtype=dtypes[kind], strict=True)
         except (OverflowError, TypeError, ValueError, pl.exceptions.PolarsError) as exc:
-            raise DataError(f"column {name!r} of the query ({type_name}) has a value out of range: {exc}",
+            raise DataError(_("column {name!r} of the query ({type}) has a value out of range: {error}", name=name,
+                              type=type_name, error=exc),
                             location=Location(path, field=name), code="format",
-                            hint="cast the column in the query to a type that holds every value") from None
+                            hint=_("cast the column in the query to a type that holds every value")) from None
         series.append(column.dt.replace_time_zone("UTC") if kind == "instant" else column)
     return pl.DataFrame(series).rechunk()
 

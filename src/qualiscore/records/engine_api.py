@@ -33,6 +33,11 @@ Wording a problem
 * ``quote_value`` — a raw value as a reason sentence quotes it (shortened, ``repr``).
 * ``closest_hint`` — ``(wanted, names) -> "closest is 'x'"`` (or the names there are), for
   a missing column or key.
+* ``missing_column_reason`` — ``(column, header) ->`` the reason of each row of an input
+  whose header lacks a required field's column (in the language in force, as every reason).
+* ``ragged_row_reason`` — ``(cells, columns) ->`` the reason of a CSV row of the wrong width.
+* ``duplicate_id_reason`` — ``(id, source, others, with_value=None) ->`` the reason of one
+  occurrence of an id that ``others`` ((source, row) pairs) hold too.
 
 Planning and collecting rows
 
@@ -78,7 +83,10 @@ from .collect import (
     always_none,
     closest_hint,
     column_index,
+    duplicate_id_reason,
     hashable_or_none,
+    missing_column_reason,
+    ragged_row_reason,
 )
 from .fields import UNFORESEEN_ERRORS, FieldReader, Typer, problem_from_error
 from .inputs import KNOWN_FORMATS, check_file, hash_file, input_format, scan_text, split_sheet
@@ -103,11 +111,14 @@ __all__ = [
     "clip_value",
     "closest_hint",
     "column_index",
+    "duplicate_id_reason",
     "hash_file",
     "hashable_or_none",
     "input_format",
+    "missing_column_reason",
     "problem_from_error",
     "quote_value",
+    "ragged_row_reason",
     "read_csv",
     "read_frame",
     "read_jsonl",

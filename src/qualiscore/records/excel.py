@@ -57,6 +57,7 @@ from collections.abc import Generator, Iterator
 from typing import Any, cast
 
 from ..errors import DataError, Location
+from ..i18n import N_, _
 from .collect import Collector
 from .inputs import KNOWN_FORMATS, split_sheet
 from .tables import missing_library, table_plan, type_table_rows
@@ -72,25 +73,26 @@ _TEXT, _RUN = f"{_MAIN}t", f"{_MAIN}r"
 _REFERENCE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]+)")
 _ROW_NUMBER = re.compile(r"\s*([0-9]+)(?:\.0*)?\s*")  # openpyxl reads 2.0 as row 2, and so do we
 _NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\s*")
-_HINT_DAMAGED = ("the workbook is damaged (or was not written by a spreadsheet program): open it in Excel "
-                 "and save it again, or export the sheet as CSV UTF-8")
+_HINT_DAMAGED = N_("the workbook is damaged (or was not written by a spreadsheet program): open it in Excel "
+                   "and save it again, or export the sheet as CSV UTF-8")  # shown as _(_HINT_DAMAGED)
 _WHOLE = 1e16  # whole floats below this are ints, as openpyxl read the digits Excel writes for them
 
 
 def _not_a_workbook(source: str, detail: str) -> DataError:
     return DataError(
-        f"is not an Excel .xlsx workbook ({detail})",
+        _("is not an Excel .xlsx workbook ({detail})", detail=detail),
         location=Location(source),
-        hint=f"save it from Excel as .xlsx; if it is a text export, name it .csv. qualiscore reads {KNOWN_FORMATS} files",
+        hint=_("save it from Excel as .xlsx; if it is a text export, name it .csv. qualiscore reads {formats} files",
+               formats=_(KNOWN_FORMATS)),
         code="format",
     )
 
 
 def _unreadable(source: str, exc: BaseException) -> DataError:
     return DataError(
-        f"cannot be read as an Excel workbook: {type(exc).__name__}: {exc}",
+        _("cannot be read as an Excel workbook: {kind}: {error}", kind=type(exc).__name__, error=exc),
         location=Location(source),
-        hint="open it in Excel and save it again as .xlsx, or export the sheet as CSV UTF-8",
+        hint=_("open it in Excel and save it again as .xlsx, or export the sheet as CSV UTF-8"),
         code="unreadable",
     )
 
@@ -112,25 +114,25 @@ class Workbook:
         try:
             import python_calamine
         except ImportError:
-            raise missing_library(source, "Excel workbooks", "python-calamine", "excel") from None
+            raise missing_library(source, _("Excel workbooks"), "python-calamine", "excel") from None
         self.path = path
         self.source = source
         with open(path, "rb") as f:
             magic = f.read(8)
         if magic == _OLE:
             raise DataError(
-                "is password-protected (encrypted), or an old .xls workbook named .xlsx",
+                _("is password-protected (encrypted), or an old .xls workbook named .xlsx"),
                 location=Location(source),
-                hint="open it in Excel, remove the password (File > Info > Protect Workbook) and save it as "
-                     ".xlsx, or export the sheet as CSV UTF-8",
+                hint=_("open it in Excel, remove the password (File > Info > Protect Workbook) and save it as "
+                       ".xlsx, or export the sheet as CSV UTF-8"),
                 code="format",
             )
         if magic[:4] != b"PK\x03\x04":
-            raise _not_a_workbook(source, "it is not a zip archive")
+            raise _not_a_workbook(source, _("it is not a zip archive"))
         try:
             self.book = python_calamine.CalamineWorkbook.from_path(path)
         except python_calamine.ZipError as exc:
-            raise _not_a_workbook(source, f"damaged zip archive: {exc}") from None
+            raise _not_a_workbook(source, _("damaged zip archive: {error}", error=exc)) from None
         except python_calamine.CalamineError as exc:
             raise _unreadable(source, exc) from None
         try:
@@ -149,9 +151,9 @@ class Workbook:
                 if meta.typ == SheetTypeEnum.WorkSheet:
                     return _Sheet(meta.name, index)
             raise DataError(
-                "is empty: the workbook has no worksheet",
+                _("is empty: the workbook has no worksheet"),
                 location=Location(self.source),
-                hint="put the records on a worksheet, with column headers in the first row",
+                hint=_("put the records on a worksheet, with column headers in the first row"),
                 code="empty",
             )
         name = wanted if wanted in names else None
@@ -163,19 +165,19 @@ class Workbook:
             close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.5)
             base = split_sheet(self.source)[0]
             raise DataError(
-                f"has no sheet {wanted!r}; its sheets are: {shown}",
+                _("has no sheet {sheet!r}; its sheets are: {sheets}", sheet=wanted, sheets=shown),
                 location=Location(self.source),
-                hint=f"name one of its sheets, e.g. {base}#{close[0] if close else names[0]}"
+                hint=_("name one of its sheets, e.g. {example}", example=f"{base}#{close[0] if close else names[0]}")
                 if names
-                else "the workbook has no sheets",
+                else _("the workbook has no sheets"),
                 code="format",
             )
         index = names.index(name)
         if sheets[index].typ != SheetTypeEnum.WorkSheet:
             raise DataError(
-                f"sheet {name!r} is a chart sheet, not a table",
+                _("sheet {sheet!r} is a chart sheet, not a table", sheet=name),
                 location=Location(self.source),
-                hint="name the worksheet that holds the records",
+                hint=_("name the worksheet that holds the records"),
                 code="format",
             )
         return _Sheet(name, index)
@@ -480,9 +482,9 @@ def _type_rows(rows: Iterator[tuple[int, Any]], title: str, source: str, out: Co
             break
     if header is None:
         raise DataError(
-            f"is empty: sheet {title!r} needs a header row naming its columns",
+            _("is empty: sheet {sheet!r} needs a header row naming its columns", sheet=title),
             location=Location(source),
-            hint="put column headers in the first row of the sheet, records below",
+            hint=_("put column headers in the first row of the sheet, records below"),
             code="empty",
         )
     plan, id_cell = table_plan(header, source, header_row, out)
@@ -519,13 +521,13 @@ def _exact_rows(book: Workbook, title: str, source: str) -> Generator[tuple[int,
     try:
         import openpyxl
     except ImportError:
-        raise missing_library(source, "this Excel workbook", "openpyxl", "excel") from None
+        raise missing_library(source, _("this Excel workbook"), "openpyxl", "excel") from None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # unsupported extensions, missing styles: not our business
             workbook = openpyxl.load_workbook(book.path, read_only=True, data_only=True, keep_links=False)
     except zipfile.BadZipFile as exc:
-        raise _not_a_workbook(source, f"damaged zip archive: {exc}") from None
+        raise _not_a_workbook(source, _("damaged zip archive: {error}", error=exc)) from None
     except OSError:
         raise
     except Exception as exc:  # openpyxl raises many kinds on malformed parts
@@ -537,12 +539,14 @@ def _exact_rows(book: Workbook, title: str, source: str) -> Generator[tuple[int,
             for row, cells in _SheetCells(workbook[title], workbook).rows():
                 yield row, cells
     except _Damaged as damage:
-        raise DataError(f"sheet {title!r}: {damage.message}", location=Location(source, row=damage.row),
-                        hint=_HINT_DAMAGED, code="unreadable") from None
+        raise DataError(_("sheet {sheet!r}: {problem}", sheet=title, problem=damage.message), location=Location(source, row=damage.row),
+                        hint=_(_HINT_DAMAGED), code="unreadable") from None
     except (SyntaxError, ValueError, zipfile.BadZipFile, zlib.error, EOFError, KeyError) as exc:
-        after = f" after row {row}" if row is not None else ""
-        raise DataError(f"sheet {title!r} cannot be read{after}: {type(exc).__name__}: {exc}",
-                        location=Location(source), hint=_HINT_DAMAGED, code="unreadable") from None
+        message = (_("sheet {sheet!r} cannot be read after row {row}: {kind}: {error}", sheet=title, row=row,
+                     kind=type(exc).__name__, error=exc) if row is not None else
+                   _("sheet {sheet!r} cannot be read: {kind}: {error}", sheet=title, kind=type(exc).__name__, error=exc))
+        raise DataError(message,
+                        location=Location(source), hint=_(_HINT_DAMAGED), code="unreadable") from None
     finally:
         workbook.close()
 
@@ -612,12 +616,14 @@ class _SheetCells:
         else:
             match = _ROW_NUMBER.fullmatch(text)
             if match is None or int(match[1]) < 1:
-                raise _Damaged(last + 1, f"a row is numbered {text[:20]!r}, which is no row number")
+                raise _Damaged(last + 1, _("a row is numbered {text!r}, which is no row number", text=text[:20]))
             number = int(match[1])
         if number <= last:
-            raise _Damaged(number, f"row {number} is stored after row {last}: the rows are out of order or repeated")
+            raise _Damaged(number, _("row {row} is stored after row {last}: the rows are out of order or repeated",
+                                     row=number, last=last))
         if number > MAX_ROWS:
-            raise _Damaged(number, f"row {number:,} is beyond the last row of a sheet ({MAX_ROWS:,})")
+            raise _Damaged(number, _("row {row:,} is beyond the last row of a sheet ({limit:,})", row=number,
+                                     limit=MAX_ROWS))
         return number
 
     def _cells(self, row: Any, number: int) -> dict[int, Any]:
@@ -633,11 +639,11 @@ class _SheetCells:
             else:
                 column = self._column(reference, number, column)
             if column > MAX_COLUMNS:
-                raise _Damaged(number, f"cell {reference} is beyond the last column of a sheet (XFD)")
+                raise _Damaged(number, _("cell {cell} is beyond the last column of a sheet (XFD)", cell=reference))
             try:
                 value = self._value(element)
             except (ValueError, TypeError, IndexError, OverflowError) as exc:
-                raise _Damaged(number, f"cell {reference} {exc}") from None
+                raise _Damaged(number, _("cell {cell} {problem}", cell=reference, problem=exc)) from None
             if value is not None:
                 cells[column] = value
         return cells
@@ -646,13 +652,14 @@ class _SheetCells:
     def _column(reference: str, number: int, previous: int) -> int:
         match = _REFERENCE.fullmatch(reference)
         if match is None:
-            raise _Damaged(number, f"a cell of row {number} is at {reference[:20]!r}, which is no cell reference")
+            raise _Damaged(number, _("a cell of row {row} is at {reference!r}, which is no cell reference", row=number,
+                                     reference=reference[:20]))
         column = _column_number(match[1])
         if int(match[2]) != number:
-            raise _Damaged(number, f"cell {reference} is stored in row {number}")
+            raise _Damaged(number, _("cell {cell} is stored in row {row}", cell=reference, row=number))
         if column <= previous:
-            raise _Damaged(number, f"cell {reference} is stored after column {_column_letters(previous)}: "
-                                   "the cells are out of order or repeated")
+            raise _Damaged(number, _("cell {cell} is stored after column {column}: the cells are out of order or "
+                                     "repeated", cell=reference, column=_column_letters(previous)))
         return column
 
     def _value(self, cell: Any) -> Any:
@@ -668,7 +675,7 @@ class _SheetCells:
             number = _number(text)
             style = cell.get("s") or "0"
             if not style.isdigit():
-                raise ValueError(f"has the style {style[:20]!r}, which is no style number")
+                raise ValueError(_("has the style {style!r}, which is no style number", style=style[:20]))
             if int(style) not in self.date_styles:
                 return number
             try:
@@ -679,22 +686,23 @@ class _SheetCells:
             try:
                 index = int(text)
             except ValueError:
-                raise ValueError(f"refers to shared string {text[:20]!r}, which is no index") from None
+                raise ValueError(_("refers to shared string {text!r}, which is no index", text=text[:20])) from None
             if not 0 <= index < len(self.strings):
-                raise IndexError(f"refers to shared string {index}, but the workbook has {len(self.strings)}")
+                raise IndexError(_("refers to shared string {index}, but the workbook has {n}", index=index,
+                                   n=len(self.strings)))
             return self.strings[index]
         if kind == "b":
             if text.strip() not in ("0", "1"):
-                raise ValueError(f"is a boolean cell holding {text[:20]!r}, not 0 or 1")
+                raise ValueError(_("is a boolean cell holding {text!r}, not 0 or 1", text=text[:20]))
             return text.strip() == "1"
         if kind == "d":
             try:
                 return self.from_iso(text)
             except ValueError:
-                raise ValueError(f"is a date cell holding {text[:20]!r}, not an ISO 8601 date") from None
+                raise ValueError(_("is a date cell holding {text!r}, not an ISO 8601 date", text=text[:20])) from None
         if kind in ("str", "e"):  # a formula's text result; an error such as #DIV/0!
             return text
-        raise ValueError(f"has the unknown type {kind[:20]!r}")
+        raise ValueError(_("has the unknown type {kind!r}", kind=kind[:20]))
 
 
 def _inline_text(inline: Any) -> str:
@@ -713,13 +721,13 @@ def _inline_text(inline: Any) -> str:
 
 def _number(text: str) -> int | float:
     if _NUMBER.fullmatch(text) is None:
-        raise ValueError(f"is a number cell holding {text[:20]!r}, which is not a number")
+        raise ValueError(_("is a number cell holding {text!r}, which is not a number", text=text[:20]))
     if "." in text or "e" in text or "E" in text:
         return float(text)
     try:
         return int(text)
     except ValueError:  # more digits than Python converts
-        raise ValueError(f"is a number cell of {len(text.strip()):,} digits") from None
+        raise ValueError(_("is a number cell of {n:,} digits", n=len(text.strip()))) from None
 
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..errors import DataError
+from ..i18n import _
 from ..model import time_zone
 from .results import Problem, clip_value, quote_value
 from .values import PARSER_BUILDERS, RejectedValue
@@ -31,7 +32,7 @@ class FieldReader:
         self.nullable = field.nullable
         builder = PARSER_BUILDERS.get(field.type)
         if builder is None:
-            raise ValueError(f"field {field.name!r} has unknown type {field.type!r}")
+            raise ValueError(_("field {name!r} has unknown type {type!r}", name=field.name, type=field.type))
         base_text, base_value = builder(field, zone)
         check = self._make_check(field, base_text, base_value)
         nullable = field.nullable
@@ -40,10 +41,8 @@ class FieldReader:
         def null() -> None:
             if nullable:
                 return None
-            raise RejectedValue(
-                "missing-value",
-                f"{name!r} is empty but required; fill it in, or declare the field `nullable: true`",
-            )
+            raise RejectedValue("missing-value", _(
+                "{name!r} is empty but required; fill it in, or declare the field `nullable: true`", name=name))
 
         if field.type == "string" and check is None:
 
@@ -99,25 +98,24 @@ class FieldReader:
         hi = field.maximum if numeric else None
         if allowed is None and lo is None and hi is None:
             return None
-        unit = " seconds" if field.type == "duration" else ""
+        seconds = field.type == "duration"
 
         def check(v: Any, raw: Any) -> Any:
             if allowed is not None and v not in allowed:
-                raise RejectedValue(
-                    "not-in-enum", f"{quote_value(raw)} is not one of: {shown}; use one of these values"
-                )
+                raise RejectedValue("not-in-enum", _("{value} is not one of: {allowed}; use one of these values",
+                                                     value=quote_value(raw), allowed=shown))
             if lo is not None and v < lo:
-                raise RejectedValue(
-                    "below-minimum",
-                    f"{quote_value(raw)} is below the minimum {_number_text(lo)}{unit}; "
-                    "correct the value or the contract",
-                )
+                raise RejectedValue("below-minimum", _(
+                    "{value} is below the minimum {minimum} seconds; correct the value or the contract",
+                    value=quote_value(raw), minimum=_number_text(lo)) if seconds else _(
+                    "{value} is below the minimum {minimum}; correct the value or the contract",
+                    value=quote_value(raw), minimum=_number_text(lo)))
             if hi is not None and v > hi:
-                raise RejectedValue(
-                    "above-maximum",
-                    f"{quote_value(raw)} is above the maximum {_number_text(hi)}{unit}; "
-                    "correct the value or the contract",
-                )
+                raise RejectedValue("above-maximum", _(
+                    "{value} is above the maximum {maximum} seconds; correct the value or the contract",
+                    value=quote_value(raw), maximum=_number_text(hi)) if seconds else _(
+                    "{value} is above the maximum {maximum}; correct the value or the contract",
+                    value=quote_value(raw), maximum=_number_text(hi)))
             return v
 
         return check
@@ -150,8 +148,8 @@ class Typer:
         zone = time_zone(contract.timezone) if isinstance(contract.timezone, str) else None
         if zone is None:
             raise DataError(
-                f"unknown time zone {contract.timezone!r} in the record contract",
-                hint="set records.timezone to an IANA name such as Asia/Shanghai or UTC",
+                _("unknown time zone {zone!r} in the record contract", zone=contract.timezone),
+                hint=_("set records.timezone to an IANA name such as Asia/Shanghai or UTC"),
                 code="bad-timezone",
             )
         self.readers = tuple(FieldReader(f, zone) for f in contract.fields)
@@ -176,6 +174,7 @@ def problem_from_error(
         reader.name,
         clip_value(raw),
         _FALLBACK_CODE.get(reader.field.type, "not-string"),
-        f"{quote_value(raw)} cannot be read as {reader.field.type} ({exc}); correct the value",
+        _("{value} cannot be read as {type} ({error}); correct the value", value=quote_value(raw),
+          type=reader.field.type, error=exc),
     )
 

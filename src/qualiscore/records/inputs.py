@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError, Location, UsageError
+from ..i18n import N_, _
 
 _CHUNK = 1 << 20  # bytes read at a time to hash and decode
 _SUFFIXES = {
@@ -24,7 +25,7 @@ _SUFFIXES = {
     ".pq": "parquet",
 }
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-KNOWN_FORMATS = ".csv, .tsv, .jsonl, .ndjson, .xlsx and .parquet"
+KNOWN_FORMATS = N_(".csv, .tsv, .jsonl, .ndjson, .xlsx and .parquet")  # shown as _(KNOWN_FORMATS)
 
 
 def split_sheet(path: str | Path) -> tuple[str, str | None]:
@@ -51,16 +52,16 @@ def split_sheet(path: str | Path) -> tuple[str, str | None]:
 def check_file(path: str, source: str) -> None:
     if not os.path.exists(path):
         raise DataError(
-            "no such file",
+            _("no such file"),
             location=Location(source),
-            hint="check the path; it is relative to the current directory",
+            hint=_("check the path; it is relative to the current directory"),
             code="file-not-found",
         )
     if os.path.isdir(path):
         raise DataError(
-            "is a directory, not a records file",
+            _("is a directory, not a records file"),
             location=Location(source),
-            hint="pass the data files themselves (e.g. data/*.csv)",
+            hint=_("pass the data files themselves (e.g. data/*.csv)"),
             code="file-not-found",
         )
 
@@ -69,15 +70,15 @@ def input_format(path: str, source: str) -> str:
     fmt = _SUFFIXES.get(os.path.splitext(path)[1].lower())
     if fmt is None:
         suffix = os.path.splitext(path)[1] or "(none)"
-        extra = (
-            " (an old .xls workbook: open it in Excel and save it as .xlsx, or as CSV UTF-8)"
-            if suffix.lower() in (".xls", ".et", ".ods")
-            else ""
-        )
+        if suffix.lower() in (".xls", ".et", ".ods"):
+            hint = _("qualiscore reads {formats} files; rename the file or convert it (an old .xls workbook: open it "
+                     "in Excel and save it as .xlsx, or as CSV UTF-8)", formats=_(KNOWN_FORMATS))
+        else:
+            hint = _("qualiscore reads {formats} files; rename the file or convert it", formats=_(KNOWN_FORMATS))
         raise DataError(
-            f"unknown input format {suffix!r}",
+            _("unknown input format {suffix!r}", suffix=suffix),
             location=Location(source),
-            hint=f"qualiscore reads {KNOWN_FORMATS} files; rename the file or convert it" + extra,
+            hint=hint,
             code="format",
         )
     return fmt
@@ -96,9 +97,10 @@ def hash_file(path: str) -> tuple[str, bytes]:
 
 def _decode_error(path: str, encoding: str, offset: int, line: int) -> DataError:
     return DataError(
-        f"cannot be decoded as {encoding}: bad byte at line {line}, byte offset {offset}",
+        _("cannot be decoded as {encoding}: bad byte at line {line}, byte offset {offset}", encoding=encoding,
+          line=line, offset=offset),
         location=Location(path, line=line),
-        hint="pass --encoding with the file's real encoding (e.g. --encoding gb18030), or re-save it as UTF-8",
+        hint=_("pass --encoding with the file's real encoding (e.g. --encoding gb18030), or re-save it as UTF-8"),
         code="encoding",
     )
 
@@ -125,16 +127,17 @@ def first_utf8_line(path: str) -> int | None:
 
 def _mixed_error(source: str, utf8: int, offset: int, line: int) -> DataError:
     """A file whose lines are in two encodings, located at the first line not in the encoding it starts with."""
-    other = f"line {line} is not UTF-8 (bad byte at offset {offset}; perhaps GB18030)"
     if utf8 < line:
-        message = f"mixes encodings: line {utf8} is UTF-8, but {other}"
+        message = _("mixes encodings: line {utf8} is UTF-8, but line {line} is not UTF-8 (bad byte at offset "
+                    "{offset}; perhaps GB18030)", utf8=utf8, line=line, offset=offset)
     else:
-        message = f"mixes encodings: {other}, but line {utf8} is UTF-8"
+        message = _("mixes encodings: line {line} is not UTF-8 (bad byte at offset {offset}; perhaps GB18030), "
+                    "but line {utf8} is UTF-8", utf8=utf8, line=line, offset=offset)
     return DataError(
         message,
         location=Location(source, line=max(line, utf8)),
-        hint="save the whole file in one encoding (UTF-8), or pass --encoding to read every line "
-        "with one codec (e.g. --encoding gb18030)",
+        hint=_("save the whole file in one encoding (UTF-8), or pass --encoding to read every line "
+               "with one codec (e.g. --encoding gb18030)"),
         code="encoding",
     )
 
@@ -184,8 +187,8 @@ def scan_text(path: str, source: str, encoding: str | None) -> tuple[str, str]:
             codec = codecs.lookup(encoding).name
         except LookupError:
             raise UsageError(
-                f"unknown encoding {encoding!r}",
-                hint="use a Python codec name such as utf-8, gb18030, gbk or utf-16",
+                _("unknown encoding {encoding!r}", encoding=encoding),
+                hint=_("use a Python codec name such as utf-8, gb18030, gbk or utf-16"),
             ) from None
         if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
             codec = "utf-8-sig"
@@ -211,8 +214,8 @@ def scan_text(path: str, source: str, encoding: str | None) -> tuple[str, str]:
         return hasher.hexdigest(), "gb18030"
     offset, line = failure
     raise DataError(
-        f"is neither UTF-8 nor GB18030: bad byte at line {line}, byte offset {offset}",
+        _("is neither UTF-8 nor GB18030: bad byte at line {line}, byte offset {offset}", line=line, offset=offset),
         location=Location(source, line=line),
-        hint="pass --encoding with the file's real encoding, or re-save it as UTF-8",
+        hint=_("pass --encoding with the file's real encoding, or re-save it as UTF-8"),
         code="encoding",
     )

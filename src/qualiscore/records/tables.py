@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..errors import DataError, Location
+from ..i18n import _
 from .collect import (
     Collector,
     RowPlan,
     always_missing_column,
     always_none,
-    closest_hint,
     column_index,
+    missing_column_reason,
     type_row,
 )
 from .fields import FieldReader
@@ -50,7 +51,7 @@ def table_plan(
             raise DataError(
                 idx,
                 location=Location(source, line=header_line, field=fr.name),
-                hint="rename one of the columns so each field reads exactly one",
+                hint=_("rename one of the columns so each field reads exactly one"),
                 code="ambiguous-column",
             )
         if pos == typer.id_pos:
@@ -61,10 +62,7 @@ def table_plan(
             out.missing_columns.append((source, fr.name))
             plan.append((fr.name, -1, always_none))
         else:
-            message = (
-                f"column {fr.source!r} is not in the header ({closest_hint(fr.source, header)}); "
-                "rename the column, or map it with `column:` in the contract"
-            )
+            message = missing_column_reason(fr.source, header)
             plan.append((fr.name, -1, always_missing_column(message)))
     return plan, id_cell
 
@@ -101,7 +99,8 @@ def missing_library(source: str, what: str, module: str, extra: str) -> DataErro
     from .._install import install_hint
 
     return DataError(
-        f"cannot be read: reading {what} needs the {module} package, which is not installed",
+        _("cannot be read: reading {what} needs the {module} package, which is not installed", what=what,
+          module=module),
         location=Location(source),
         hint=install_hint(extra),
         code="unreadable",
@@ -113,13 +112,13 @@ def read_parquet(path: str, source: str, out: Collector) -> int:
     try:
         from .._polars import pl
     except ImportError:
-        raise missing_library(source, "Parquet files", "polars", "fast") from None
+        raise missing_library(source, _("Parquet files"), "polars", "fast") from None
 
     def unreadable(exc: Exception) -> DataError:
         return DataError(
-            f"cannot be read as Parquet: {type(exc).__name__}: {exc}",
+            _("cannot be read as Parquet: {kind}: {error}", kind=type(exc).__name__, error=exc),
             location=Location(source),
-            hint="write the file again (it may be truncated), or export the records as CSV UTF-8",
+            hint=_("write the file again (it may be truncated), or export the records as CSV UTF-8"),
             code="unreadable",
         )
 

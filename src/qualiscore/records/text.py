@@ -9,13 +9,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import DataError, Location
+from ..i18n import _
 from .collect import (
     Collector,
     RowPlan,
     always_missing_column,
     always_none,
-    closest_hint,
     column_index,
+    missing_column_reason,
+    ragged_row_reason,
     type_mapping,
     type_row,
 )
@@ -35,9 +37,9 @@ def read_csv(path: str, source: str, encoding: str, tab: bool, out: Collector) -
             skipped += 1
         if not first:
             raise DataError(
-                "is empty: a CSV file needs a header row naming its columns",
+                _("is empty: a CSV file needs a header row naming its columns"),
                 location=Location(source, line=1),
-                hint="export the data with column headers in the first row",
+                hint=_("export the data with column headers in the first row"),
                 code="empty",
             )
         if tab:
@@ -68,9 +70,9 @@ def _type_csv_rows(
             rownum += 1
     except StopIteration:
         raise DataError(
-            "is empty: a CSV file needs a header row naming its columns",
+            _("is empty: a CSV file needs a header row naming its columns"),
             location=Location(source, line=1),
-            hint="export the data with column headers in the first row",
+            hint=_("export the data with column headers in the first row"),
             code="empty",
         ) from None
     except csv.Error as exc:
@@ -88,7 +90,7 @@ def _type_csv_rows(
             raise DataError(
                 idx,
                 location=Location(source, line=rownum, field=fr.name),
-                hint="rename one of the columns so each field reads exactly one",
+                hint=_("rename one of the columns so each field reads exactly one"),
                 code="ambiguous-column",
             )
         cells_of.append(idx)
@@ -98,10 +100,7 @@ def _type_csv_rows(
             out.missing_columns.append((source, fr.name))
             plan.append((fr.name, 0, always_none))
         else:
-            message = (
-                f"column {fr.source!r} is not in the header ({closest_hint(fr.source, header)}); "
-                "rename the column, or map it with `column:` in the contract"
-            )
+            message = missing_column_reason(fr.source, header)
             plan.append((fr.name, 0, always_missing_column(message)))
     id_pos = typer.id_pos
     id_cell = cells_of[id_pos] if id_pos is not None else None
@@ -129,8 +128,7 @@ def _type_csv_rows(
                     None,
                     None,
                     "ragged-row",
-                    f"the row has {len(row)} cells but the header has {ncols}; look for an unquoted "
-                    "delimiter or a missing quote, or quote cells that contain the delimiter",
+                    ragged_row_reason(len(row), ncols),
                 )
             )
             continue
@@ -143,9 +141,9 @@ def _type_csv_rows(
 
 def _csv_error(source: str, row: int, exc: csv.Error) -> DataError:
     return DataError(
-        f"cannot be read as CSV near row {row}: {exc}",
+        _("cannot be read as CSV near row {row}: {error}", row=row, error=exc),
         location=Location(source, row=row),
-        hint="check that quotes are balanced and that no cell is larger than 128 KB",
+        hint=_("check that quotes are balanced and that no cell is larger than 128 KB"),
         code="csv",
     )
 
@@ -190,28 +188,29 @@ def read_jsonl(path: str, source: str, encoding: str, is_json: bool, out: Collec
                     continue
             if is_json and read == 0 and not _is_object_line(line):
                 raise DataError(
-                    "is a JSON document, not JSON Lines (one object per line)",
+                    _("is a JSON document, not JSON Lines (one object per line)"),
                     location=Location(source, line=lineno),
-                    hint="write one JSON object per line and name the file .jsonl",
+                    hint=_("write one JSON object per line and name the file .jsonl"),
                     code="format",
                 )
             read += 1
             try:
                 obj = loads(line)
                 if _SURROGATE_ESCAPE.search(line) and _has_lone_surrogate(obj):
-                    raise ValueError("a \\u escape is half of a surrogate pair, not a character")
+                    raise ValueError(_("a \\u escape is half of a surrogate pair, not a character"))
             except (ValueError, RecursionError) as exc:
                 what = (
-                    f"{exc.msg} at column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                    _("{error} at column {column}", error=exc.msg, column=exc.colno)
+                    if isinstance(exc, json.JSONDecodeError) else str(exc)
                 )
                 out.problems.append(_line_problem(source, lineno, line, "bad-json",
-                                                  f"the line is not valid JSON ({what}); it may be truncated: "
-                                                  "write one complete JSON object per line"))
+                                                  _("the line is not valid JSON ({error}); it may be truncated: "
+                                                    "write one complete JSON object per line", error=what)))
                 continue
             if not isinstance(obj, dict):
                 out.problems.append(_line_problem(source, lineno, line, "not-an-object",
-                                                  f"the line holds {json_kind(obj)}, not an object; write one "
-                                                  "{...} object per line"))
+                                                  _("the line holds {kind}, not an object; write one "
+                                                    "{{...}} object per line", kind=json_kind(obj))))
                 continue
             type_mapping(obj, source, lineno, out)
     return read

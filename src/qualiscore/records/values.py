@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ..i18n import _
 from .results import quote_value
 
 if TYPE_CHECKING:
@@ -48,14 +49,14 @@ _SLASHED = re.compile(
 def json_kind(value: Any) -> str:
     """What a JSON value is, for a reason sentence: "a number", "an object", ..."""
     if isinstance(value, bool):
-        return "a boolean"
+        return _("a boolean")
     if isinstance(value, (int, float)):
-        return "a number"
+        return _("a number")
     if isinstance(value, Mapping):
-        return "an object"
+        return _("an object")
     if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"a {type(value).__name__}"
+        return _("a list")
+    return _("a {type}", type=type(value).__name__)
 
 
 def _parse_iso_datetime(text: str, zone: ZoneInfo) -> dt.datetime:
@@ -129,10 +130,9 @@ def boolean_tables(field: Field) -> tuple[dict[str, bool], dict[str, bool]]:
 def _bool_hint(field: Field) -> str:
     trues = list(field.true_values) if field.true_values is not None else ["true", "1", "yes", "Y", "是"]
     falses = list(field.false_values) if field.false_values is not None else ["false", "0", "no", "N", "否"]
-    return (
-        f"use one of {', '.join(map(str, trues))} for true or {', '.join(map(str, falses))} for false, "
-        "or declare the export's words with true_values/false_values"
-    )
+    return _("use one of {trues} for true or {falses} for false, "
+             "or declare the export's words with true_values/false_values",
+             trues=", ".join(map(str, trues)), falses=", ".join(map(str, falses)))
 
 
 # Builders: field type -> (text parser, JSON value parser). Text parsers get a cell that
@@ -150,13 +150,14 @@ def _build_string(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], C
             return "true" if v else "false"
         if isinstance(v, (int, float)):
             return str(v)
-        raise RejectedValue("not-string", f"{json_kind(v)} is not a text value; write the value as a string")
+        raise RejectedValue("not-string", _("{kind} is not a text value; write the value as a string", kind=json_kind(v)))
 
     return text, value
 
 
 def _not_finite(raw: Any) -> RejectedValue:
-    return RejectedValue("not-finite", f"{quote_value(raw)} is not a finite number; use a real number or leave the cell empty")
+    return RejectedValue("not-finite", _("{value} is not a finite number; use a real number or leave the cell empty",
+                                         value=quote_value(raw)))
 
 
 def _finite_number(v: Any, bad: Callable[[Any], RejectedValue]) -> float:
@@ -177,7 +178,8 @@ def _build_integer(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], 
     isfinite = math.isfinite
 
     def bad(raw: Any) -> RejectedValue:
-        return RejectedValue("not-integer", f"{quote_value(raw)} is not an integer; write a whole number such as 12")
+        return RejectedValue("not-integer", _("{value} is not an integer; write a whole number such as 12",
+                                              value=quote_value(raw)))
 
     def text(s: str) -> int:
         if s.isascii() and "_" not in s:
@@ -214,10 +216,12 @@ def _build_number(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], C
     isfinite = math.isfinite
 
     def bad(raw: Any) -> RejectedValue:
-        hint = "write a plain decimal such as 1234.5 or 1.2e3"
         if isinstance(raw, str) and ("," in raw or "%" in raw):
-            hint += " (no thousands separators, units or % signs)"
-        return RejectedValue("not-number", f"{quote_value(raw)} is not a number; {hint}")
+            return RejectedValue("not-number", _(
+                "{value} is not a number; write a plain decimal such as 1234.5 or 1.2e3 "
+                "(no thousands separators, units or % signs)", value=quote_value(raw)))
+        return RejectedValue("not-number", _("{value} is not a number; write a plain decimal such as 1234.5 or 1.2e3",
+                                             value=quote_value(raw)))
 
     def text(s: str) -> float:
         if s.isascii() and "_" not in s:
@@ -238,7 +242,6 @@ def _build_number(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], C
 
 def _build_boolean(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], Callable[[Any], Any]]:
     exact, folded = boolean_tables(field)
-    hint = _bool_hint(field)
 
     def text(s: str) -> bool:
         t = s.strip()
@@ -246,7 +249,8 @@ def _build_boolean(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], 
         if r is None:
             r = folded.get(t.casefold())
             if r is None:
-                raise RejectedValue("not-boolean", f"{quote_value(s)} is not a boolean; {hint}")
+                raise RejectedValue("not-boolean", _("{value} is not a boolean; {hint}", value=quote_value(s),
+                                                     hint=_bool_hint(field)))
         return r
 
     def value(v: Any) -> bool:
@@ -254,7 +258,8 @@ def _build_boolean(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], 
             return v
         if isinstance(v, int):
             return text(str(v))
-        raise RejectedValue("not-boolean", f"{quote_value(v)} is not a boolean; {hint}")
+        raise RejectedValue("not-boolean", _("{value} is not a boolean; {hint}", value=quote_value(v),
+                                             hint=_bool_hint(field)))
 
     return text, value
 
@@ -264,10 +269,13 @@ def _build_date(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], Cal
     as_datetime = _datetime_text(zone, fmt)
     fromiso = dt.date.fromisoformat
     cache: dict[str, dt.date] = {}
-    if fmt:
-        how = f"does not match the format {fmt!r}; fix the value or the field's `format:`"
-    else:
-        how = 'is not a date; write YYYY-MM-DD, or declare the export\'s `format:` (e.g. "%d-%m-%Y")'
+
+    def bad(raw: Any) -> RejectedValue:
+        if fmt:
+            return RejectedValue("bad-date", _("{value} does not match the format {format!r}; fix the value or the "
+                                               "field's `format:`", value=quote_value(raw), format=fmt))
+        return RejectedValue("bad-date", _('{value} is not a date; write YYYY-MM-DD, or declare the export\'s '
+                                           '`format:` (e.g. "%d-%m-%Y")', value=quote_value(raw)))
 
     def text(s: str) -> dt.date:
         d = cache.get(s)
@@ -277,11 +285,11 @@ def _build_date(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], Cal
                 d = as_datetime(t).date() if fmt else fromiso(t)
             except (ValueError, OverflowError):
                 if fmt:
-                    raise RejectedValue("bad-date", f"{quote_value(s)} {how}") from None
+                    raise bad(s) from None
                 try:
                     d = as_datetime(t).date()
                 except (ValueError, OverflowError):
-                    raise RejectedValue("bad-date", f"{quote_value(s)} {how}") from None
+                    raise bad(s) from None
             if len(cache) < _CACHE_LIMIT:
                 cache[s] = d
         return d
@@ -291,10 +299,10 @@ def _build_date(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], Cal
             try:
                 return _to_zone(v, zone).date()
             except OverflowError:
-                raise RejectedValue("bad-date", f"{quote_value(v)} is out of range") from None
+                raise RejectedValue("bad-date", _("{value} is out of range", value=quote_value(v))) from None
         if isinstance(v, dt.date):
             return v
-        raise RejectedValue("bad-date", f"{json_kind(v)} is not a date; write the date as text YYYY-MM-DD")
+        raise RejectedValue("bad-date", _("{kind} is not a date; write the date as text YYYY-MM-DD", kind=json_kind(v)))
 
     return text, value
 
@@ -302,27 +310,27 @@ def _build_date(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], Cal
 def _build_datetime(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any], Callable[[Any], Any]]:
     fmt = field.format
     parse = _datetime_text(zone, fmt)
-    if fmt:
-        how = f"does not match the format {fmt!r}; fix the value or the field's `format:`"
-    else:
-        how = (
-            "is not a date-time; write ISO 8601 such as 2026-05-14T09:30:00 (add Z or +08:00 for "
-            "an offset), or declare the export's `format:`"
-        )
 
     def text(s: str) -> dt.datetime:
         try:
             return parse(s)
         except (ValueError, OverflowError):
-            raise RejectedValue("bad-datetime", f"{quote_value(s)} {how}") from None
+            if fmt:
+                raise RejectedValue("bad-datetime", _(
+                    "{value} does not match the format {format!r}; fix the value or the field's `format:`",
+                    value=quote_value(s), format=fmt)) from None
+            raise RejectedValue("bad-datetime", _(
+                "{value} is not a date-time; write ISO 8601 such as 2026-05-14T09:30:00 (add Z or +08:00 for "
+                "an offset), or declare the export's `format:`", value=quote_value(s))) from None
 
     def value(v: Any) -> dt.datetime:
         if isinstance(v, dt.datetime):
             try:
                 return _to_zone(v, zone)
             except OverflowError:
-                raise RejectedValue("bad-datetime", f"{quote_value(v)} is out of range") from None
-        raise RejectedValue("bad-datetime", f"{json_kind(v)} is not a date-time; write it as ISO 8601 text")
+                raise RejectedValue("bad-datetime", _("{value} is out of range", value=quote_value(v))) from None
+        raise RejectedValue("bad-datetime", _("{kind} is not a date-time; write it as ISO 8601 text",
+                                              kind=json_kind(v)))
 
     return text, value
 
@@ -332,10 +340,9 @@ def _build_duration(field: Field, zone: ZoneInfo) -> tuple[Callable[[str], Any],
     clock = _CLOCK.fullmatch
 
     def bad(raw: Any) -> RejectedValue:
-        return RejectedValue(
-            "bad-duration",
-            f"{quote_value(raw)} is not a duration; write seconds (179), MM:SS (02:59) or HH:MM:SS (00:02:59)",
-        )
+        return RejectedValue("bad-duration", _(
+            "{value} is not a duration; write seconds (179), MM:SS (02:59) or HH:MM:SS (00:02:59)",
+            value=quote_value(raw)))
 
     def text(s: str) -> float:
         if s.isascii() and "_" not in s:

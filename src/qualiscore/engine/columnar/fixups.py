@@ -22,7 +22,7 @@ from ..._polars import pl
 from ...errors import ExpressionError
 from ...expressions import Evaluator
 from ...records import MAX_VALUE_CHARS, Dataset, InputFile, Problem
-from ...records.engine_api import MISSING, clip_value, quote_value
+from ...records.engine_api import MISSING, clip_value, duplicate_id_reason
 from ..subjects import as_date, id_text, no_period_problem
 from .fallback import Fallback
 from .fields import FIELD_KINDS
@@ -405,13 +405,10 @@ class FixUps:
         for occurrences in groups.values():
             for src, row, pos, rid in occurrences:
                 source = by_index[src].source
-                others = [o for o in occurrences if (o[0], o[1]) != (src, row)]
-                where = [f"row {o[1]}" if o[0] == src else f"{by_index[o[0]].source} row {o[1]}" for o in others[:10]]
-                more = f" and {len(others) - 10} more" if len(others) > 10 else ""
+                others = [(by_index[o[0]].source, o[1]) for o in occurrences if (o[0], o[1]) != (src, row)]
                 problems.append(Problem(
                     source, row, clip_value(rid), id_name, clip_value(rid), "duplicate-id",
-                    f"id {quote_value(rid)} also appears in {', '.join(where)}{more}; ids must be unique, so "
-                    "every occurrence is rejected: remove the duplicates or correct the ids"))
+                    duplicate_id_reason(rid, source, others)))
                 if pos is not None:
                     rejected.add(pos)
         return problems

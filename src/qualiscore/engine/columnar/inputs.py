@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._polars import pl
 from ...errors import DataError, Location
+from ...i18n import _
 from ...model import RecordContract
 from ...options import RunOptions
 from ...records import Dataset
@@ -170,8 +171,8 @@ class Hasher:
         for inp in inputs:
             if inp.index in self.errors:
                 exc = self.errors[inp.index]
-                raise DataError(f"cannot be read: {getattr(exc, 'strerror', None) or exc}",
-                                location=Location(inp.source), hint="check the file's permissions",
+                raise DataError(_("cannot be read: {error}", error=getattr(exc, 'strerror', None) or exc),
+                                location=Location(inp.source), hint=_("check the file's permissions"),
                                 code="unreadable")
             if not inp.sha and inp.index in self.digests:
                 inp.sha = self.digests[inp.index]
@@ -214,8 +215,8 @@ def prepare_inputs(paths: Sequence[str | Path] | str | Path, encoding: str | Non
                 raise WholeDataset(source)
             key = os.path.realpath(path)
             if key in seen:
-                raise DataError(f"is the same file as {seen[key]!r}", location=Location(source),
-                                hint="pass each input file (or sheet) once", code="duplicate-input")
+                raise DataError(_("is the same file as {other!r}", other=seen[key]), location=Location(source),
+                                hint=_("pass each input file (or sheet) once"), code="duplicate-input")
         except DataError:
             # The reference reads (and may refuse) the earlier files before it checks this one.
             for earlier in inputs:
@@ -237,15 +238,15 @@ def check_parquet(inp: Input) -> None:
     with open(inp.path, "rb") as f:
         head = f.read(4)
     if head != b"PAR1":
-        raise DataError("is not a Parquet file (it does not start with PAR1)", location=Location(inp.source),
-                        hint=f"check the file; qualiscore reads {KNOWN_FORMATS} files", code="format")
+        raise DataError(_("is not a Parquet file (it does not start with PAR1)"), location=Location(inp.source),
+                        hint=_("check the file; qualiscore reads {formats} files", formats=_(KNOWN_FORMATS)), code="format")
     try:
         inp.schema = dict(pl.read_parquet_schema(inp.path))
     except OSError:
         raise
     except Exception as exc:
-        raise DataError(f"cannot be read as Parquet: {type(exc).__name__}: {exc}", location=Location(inp.source),
-                        hint="write the file again (it may be truncated), or export the records as CSV UTF-8",
+        raise DataError(_("cannot be read as Parquet: {kind}: {error}", kind=type(exc).__name__, error=exc), location=Location(inp.source),
+                        hint=_("write the file again (it may be truncated), or export the records as CSV UTF-8"),
                         code="unreadable") from None
 
 
@@ -288,9 +289,9 @@ def read_csv_header(inp: Input, typer: Typer) -> bool:
             first = f.readline()
             skipped += 1
         if not first:
-            raise DataError("is empty: a CSV file needs a header row naming its columns",
+            raise DataError(_("is empty: a CSV file needs a header row naming its columns"),
                             location=Location(inp.source, line=1),
-                            hint="export the data with column headers in the first row", code="empty")
+                            hint=_("export the data with column headers in the first row"), code="empty")
     if inp.fmt == "tsv":
         delim = "\t"
     elif "," not in first and ("\t" in first or ";" in first):
@@ -315,7 +316,7 @@ def read_csv_header(inp: Input, typer: Typer) -> bool:
         idx = column_index(header, fr.source, fr.name)
         if isinstance(idx, str):
             raise DataError(idx, location=Location(inp.source, line=skipped + 1, field=fr.name),
-                            hint="rename one of the columns so each field reads exactly one",
+                            hint=_("rename one of the columns so each field reads exactly one"),
                             code="ambiguous-column")
         inp.cells[fr.name] = idx
         if idx is None and fr.nullable:
@@ -360,7 +361,7 @@ def parquet_columns(inp: Input, typer: Typer) -> None:
         idx = column_index(inp.header, fr.source, fr.name)
         if isinstance(idx, str):
             raise DataError(idx, location=Location(inp.source, line=None, field=fr.name),
-                            hint="rename one of the columns so each field reads exactly one",
+                            hint=_("rename one of the columns so each field reads exactly one"),
                             code="ambiguous-column")
         inp.cells[fr.name] = idx
         inp.columns[fr.name] = None if idx is None else inp.header[idx]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import DataError, Location
+from ...i18n import _
 from ...model import RecordContract
 from ...records import Problem
 from ...records.engine_api import (
@@ -22,10 +23,11 @@ from ...records.engine_api import (
     always_missing_column,
     always_none,
     clip_value,
-    closest_hint,
     hash_file,
     hashable_or_none,
+    missing_column_reason,
     problem_from_error,
+    ragged_row_reason,
     read_csv,
     read_frame,
     read_jsonl,
@@ -59,8 +61,7 @@ class RowTyper:
                 elif fr.nullable:
                     got.append((fr.name, pad, always_none))
                 else:
-                    message = (f"column {fr.source!r} is not in the header ({closest_hint(fr.source, inp.header)}); "
-                               "rename the column, or map it with `column:` in the contract")
+                    message = missing_column_reason(fr.source, inp.header)
                     got.append((fr.name, pad, always_missing_column(message)))
             self.plans[inp.index] = got
         return got
@@ -142,8 +143,7 @@ class RowTyper:
         id_cell = self.id_cell(inp)
         rid = cells[id_cell] if id_cell is not None and id_cell < len(cells) else None
         return Problem(inp.source, rownum, clip_value(rid), None, None, "ragged-row",
-                       f"the row has {len(cells)} cells but the header has {inp.ncols}; look for an unquoted "
-                       "delimiter or a missing quote, or quote cells that contain the delimiter")
+                       ragged_row_reason(len(cells), inp.ncols))
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,11 +202,11 @@ def read_python(inputs: Sequence[Input], contract: RecordContract, encoding: str
             else:
                 inp.rows_read = read_jsonl(inp.path, inp.source, inp.codec, inp.fmt == "json", out)
         except UnicodeDecodeError as exc:
-            raise DataError(f"cannot be decoded: {exc}", location=Location(inp.source),
-                            hint="pass --encoding with the file's real encoding", code="encoding") from None
+            raise DataError(_("cannot be decoded: {error}", error=exc), location=Location(inp.source),
+                            hint=_("pass --encoding with the file's real encoding"), code="encoding") from None
         except OSError as exc:
-            raise DataError(f"cannot be read: {exc.strerror or exc}", location=Location(inp.source),
-                            hint="check the file's permissions", code="unreadable") from None
+            raise DataError(_("cannot be read: {error}", error=exc.strerror or exc), location=Location(inp.source),
+                            hint=_("check the file's permissions"), code="unreadable") from None
         inp.missing = [name for src, name in out.missing_columns if src == inp.source]
     rows = PythonRows(out)
     rows.by_origin = dict(zip(out.origins, out.records))
