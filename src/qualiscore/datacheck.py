@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DataError, Location, QualiscoreError
+from .i18n import _
 from .validation import Finding
 
 if TYPE_CHECKING:
@@ -107,10 +108,10 @@ def _query_shape(path: str) -> list[Finding]:
     if has_order_by(read_query_file(path).text):
         return []
     return [Finding("warning", "query-unordered",
-                    "the query has no ORDER BY: the server may return its rows in another order on another day, "
-                    "so row numbers in rejects.csv and the SHA-256 of the rows that verify checks would differ",
+                    _("the query has no ORDER BY: the server may return its rows in another order on another day, "
+                      "so row numbers in rejects.csv and the SHA-256 of the rows that verify checks would differ"),
                     Location(path),
-                    "end the query with ORDER BY a column that identifies each row, e.g. ORDER BY interaction_id")]
+                    _("end the query with ORDER BY a column that identifies each row, e.g. ORDER BY interaction_id"))]
 
 
 def _query_sample(path: str, rows: int) -> tuple[Table, bool]:
@@ -134,32 +135,41 @@ def _moved(location: Location | None, sample_dir: str, path: str) -> Location:
 def _findings(run: Run, path: str, whole: bool) -> list[Finding]:
     from .runs import missing_columns, reject_reasons, unknown_columns
 
-    out = [Finding("error", "unknown-column", f"column {u.column!r} is read by no field of the contract"
-                   + (f" (did you mean {u.suggestion!r}?)" if u.suggestion else "")
-                   + ", which refuses other columns (other_columns: refuse): a run stops (exit 15)",
-                   Location(path, line=1, field=u.column), "rename the column to the field it means, remove it, "
-                   "or declare it in the contract") for u in unknown_columns(run)]
+    out = [Finding("error", "unknown-column",
+                   _("column {column!r} is read by no field of the contract{guess}, which refuses other columns "
+                     "(other_columns: refuse): a run stops (exit 15)", column=u.column, guess=_guess(u.suggestion)),
+                   Location(path, line=1, field=u.column),
+                   _("rename the column to the field it means, remove it, or declare it in the contract"))
+           for u in unknown_columns(run)]
     for m in missing_columns(run):
-        guess = f" (did you mean {m.suggestion!r}?)" if m.suggestion else ""
-        effect = ("a run stops (exit 15; with --allow-missing-columns every row reads it as empty)" if m.nullable
-                  else "a run stops (exit 15; with --allow-missing-columns every row is rejected)")
+        effect = (_("a run stops (exit 15; with --allow-missing-columns every row reads it as empty)") if m.nullable
+                  else _("a run stops (exit 15; with --allow-missing-columns every row is rejected)"))
         out.append(Finding("error", "missing-column",
-                           f"field {m.field!r} reads column {m.column!r}, which is not in the header{guess}: "
-                           f"{effect}", Location(path, line=1, field=m.field),
-                           f"rename the column in the export, or set `column:` of field {m.field!r} to the "
-                           "header's name"))
+                           _("field {field!r} reads column {column!r}, which is not in the header{guess}: {effect}",
+                             field=m.field, column=m.column, guess=_guess(m.suggestion), effect=effect),
+                           Location(path, line=1, field=m.field),
+                           _("rename the column in the export, or set `column:` of field {field!r} to the header's "
+                             "name", field=m.field)))
     rejected = [p for p in run.problems if p.code != "missing-column"]
     if rejected:
         rows = len({p.row for p in rejected})
         first = min(rejected, key=lambda p: p.row)
-        scope = "of its" if whole else "of the first"
+        values = {"rows": rows, "total": run.rows_read, "reasons": reject_reasons(rejected), "row": first.row,
+                  "reason": first.reason}
         out.append(Finding("warning", "sample-rejects",
-                           f"{rows} {scope} {run.rows_read} row(s) would be rejected: {reject_reasons(rejected)}; "
-                           f"the first, row {first.row}: {first.reason}",
+                           _("{rows} of its {total} row(s) would be rejected: {reasons}; the first, row {row}: "
+                             "{reason}", **values) if whole else
+                           _("{rows} of the first {total} row(s) would be rejected: {reasons}; the first, row {row}: "
+                             "{reason}", **values),
                            Location(path, row=first.row, field=first.field),
-                           "fix the export, or the scheme's records contract; rejects.csv of a run lists every "
-                           "row and why"))
+                           _("fix the export, or the scheme's records contract; rejects.csv of a run lists every "
+                             "row and why")))
     return out
+
+
+def _guess(suggestion: str | None) -> str:
+    """`` (did you mean 'x'?)`` after a column's name, or nothing."""
+    return _(" (did you mean {name!r}?)", name=suggestion) if suggestion else ""
 
 
 def _sample(path: str, dest: Path, rows: int, sheet: str | None) -> tuple[str, bool]:

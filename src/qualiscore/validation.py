@@ -15,7 +15,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -27,6 +27,7 @@ import jsonschema
 from . import expressions
 from ._plain import dict_of, list_of, number_or_none
 from .errors import ExpressionError, Location, SchemeLoadError
+from .i18n import N_, _
 from .loader import Document, escape_pointer_token, load_path
 from .model import (
     ITEM_TYPES,
@@ -42,6 +43,13 @@ from .model import (
 # An error refuses the scheme; a warning is printed and the scheme is still used.
 Severity = Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+# The severity as a reader sees it in the text form; `severity` itself (and JSON) keeps the code.
+SEVERITY_WORDS: dict[str, str] = {"error": N_("error"), "warning": N_("warning")}
+
+
+def severity_word(severity: str) -> str:
+    """``error`` or ``warning`` in the current language."""
+    return _(SEVERITY_WORDS[severity]) if severity in SEVERITY_WORDS else severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,10 +62,14 @@ class Finding:
     location: Location
     hint: str | None = None
 
-    def format(self) -> str:
+    def format(self, *, mark: Callable[[str], str] | None = None) -> str:
+        """``file:line:col: error[code] /pointer: message — hint``, the severity word in the current
+        language (``mark`` may dress it, e.g. in colour)."""
+        word = severity_word(self.severity)
         pointer = f" {self.location.pointer}:" if self.location.pointer else ""
-        hint = f" — {self.hint}" if self.hint else ""
-        return f"{self.location}: {self.severity}[{self.code}]{pointer} {self.message}{hint}"
+        text = _("{where}: {severity}[{code}]{pointer} {message}", where=str(self.location),
+                 severity=mark(word) if mark else word, code=self.code, pointer=pointer, message=self.message)
+        return text + _(" — {hint}", hint=self.hint) if self.hint else text
 
     def as_dict(self) -> dict[str, Any]:
         loc = self.location
@@ -115,6 +127,18 @@ def _schema_findings(doc: Document) -> Iterator[Finding]:
         yield from explain_schema_error(doc, error)
 
 
+# The thing a oneOf chooses the kind of, by the keys of its alternatives (the code keeps the English word).
+_KIND_OF = {"sampling": N_("sampling"), "measure": N_("measure"), "scoring": N_("scoring"), "veto": N_("veto"),
+            "test": N_("test")}
+# jsonschema's own messages for the bounds, written as it writes them, so that they can be translated.
+_BOUND_MESSAGES = {
+    "minimum": N_("{value!r} is less than the minimum of {limit!r}"),
+    "maximum": N_("{value!r} is greater than the maximum of {limit!r}"),
+    "exclusiveMinimum": N_("{value!r} is less than or equal to the minimum of {limit!r}"),
+    "exclusiveMaximum": N_("{value!r} is greater than or equal to the maximum of {limit!r}"),
+}
+
+
 def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> Iterator[Finding]:
     pointer = _pointer(error.absolute_path)
     where = doc.locate(pointer)
@@ -127,10 +151,10 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         for key in extra:
             kp = f"{pointer}/{escape_pointer_token(str(key))}"
             close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(allowed)}"
+            hint = _did_you_mean(close[0]) if close else _("allowed keys: {keys}", keys=", ".join(allowed))
             if "：" in str(key):
-                hint = f"{hint}; '：' is a full-width colon (U+FF1A): type ':' (half-width) after a key"
-            yield Finding("error", "unknown-key", f"unknown key {key!r}", doc.locate(kp, key=True), hint)
+                hint = _("{hint}; '：' is a full-width colon (U+FF1A): type ':' (half-width) after a key", hint=hint)
+            yield Finding("error", "unknown-key", _("unknown key {key!r}", key=key), doc.locate(kp, key=True), hint)
         return
     if validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
@@ -139,17 +163,18 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         if isinstance(error.instance, dict) and difflib.get_close_matches(
                 name, [k for k in error.instance if k not in known], n=1):
             return  # a misspelt key: the unknown-key finding already says "did you mean"
-        yield Finding("error", "missing-key", f"missing required key {name!r}", where,
-                      f"add `{name}:` here (see docs/scheme-format.md)")
+        yield Finding("error", "missing-key", _("missing required key {key!r}", key=name), where,
+                      _("add `{key}:` here (see docs/scheme-format.md)", key=name))
         return
     if validator == "oneOf" and isinstance(error.instance, dict) and "sources" in _one_of_kinds(schema):
         if "records" in error.instance:
-            yield Finding("error", "records-and-sources", "a scheme reads one table (`records:`) or several "
-                          "sources (`sources:`), not both", doc.locate("/sources", key=True),
-                          "keep one: move the table under sources:, or remove sources:")
+            yield Finding("error", "records-and-sources", _("a scheme reads one table (`records:`) or several "
+                          "sources (`sources:`), not both"), doc.locate("/sources", key=True),
+                          _("keep one: move the table under sources:, or remove sources:"))
         else:
-            yield Finding("error", "missing-key", "missing required key 'records' (or 'sources', for several "
-                          "record sources)", where, "add `records:` with the data contract (see docs/scheme-format.md)")
+            yield Finding("error", "missing-key", _("missing required key 'records' (or 'sources', for several "
+                          "record sources)"), where,
+                          _("add `records:` with the data contract (see docs/scheme-format.md)"))
         return
     if validator == "oneOf" and isinstance(error.instance, dict):
         kinds = _one_of_kinds(schema)
@@ -159,12 +184,12 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         if not present:
             if set(error.instance) - set(schema.get("properties", {})):
                 return  # an unknown key is reported on its own, with a suggestion
-            yield Finding("error", f"{what}-kind", f"{what} needs one of: {', '.join(kinds)}", where,
-                          f"add exactly one of {', '.join(kinds)}")
+            yield Finding("error", f"{what}-kind", _("{what} needs one of: {kinds}", what=_(_KIND_OF[what]),
+                          kinds=", ".join(kinds)), where, _("add exactly one of {kinds}", kinds=", ".join(kinds)))
             return
         if len(present) > 1:
-            yield Finding("error", f"{what}-kind", f"{what} has several kinds: {', '.join(present)}", where,
-                          "keep exactly one")
+            yield Finding("error", f"{what}-kind", _("{what} has several kinds: {kinds}", what=_(_KIND_OF[what]),
+                          kinds=", ".join(present)), where, _("keep exactly one"))
             return
         # One kind present but its content is wrong: report the deepest cause.
         for sub in sorted(error.context, key=lambda e: -len(e.absolute_path)):
@@ -172,12 +197,12 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
                 yield from explain_schema_error(doc, sub)
                 return
     if validator == "enum":
-        yield Finding("error", "invalid-value", f"{error.instance!r} is not one of {error.validator_value}",
-                      where, _enum_hint(error.instance, schema["enum"]))
+        yield Finding("error", "invalid-value", _("{value!r} is not one of {allowed}", value=error.instance,
+                      allowed=error.validator_value), where, _enum_hint(error.instance, schema["enum"]))
         return
     if validator == "const":
-        yield Finding("error", "invalid-value", f"{error.instance!r} must be {error.validator_value!r}", where,
-                      f"write {error.validator_value}")
+        yield Finding("error", "invalid-value", _("{value!r} must be {expected!r}", value=error.instance,
+                      expected=error.validator_value), where, _("write {expected}", expected=error.validator_value))
         return
     if validator == "type":
         expected = error.validator_value
@@ -187,37 +212,54 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
             last = pointer.rsplit("/", 1)[-1]
             fraction = ("/scoring/" in pointer and last in ("min", "max", "from", "to", "equals")) or (
                 pointer.startswith("/vetoes/") and last in THRESHOLD_TESTS)
-            yield Finding("error", "percent-text", f"{str(error.instance).strip()} is written as text; write "
-                          f"{_fraction(percent) if fraction else f'{percent * 100:g}'}", where,
-                          "shares are fractions between 0 and 1, written without %" if fraction else
-                          "write the number without %")
+            yield Finding("error", "percent-text", _("{text} is written as text; write {number}",
+                          text=str(error.instance).strip(),
+                          number=_fraction(percent) if fraction else f"{percent * 100:g}"), where,
+                          _("shares are fractions between 0 and 1, written without %") if fraction else
+                          _("write the number without %"))
             return
-        yield Finding("error", "wrong-type", f"{_short(error.instance)} is not of type {expected}", where,
-                      _type_hint(pointer, expected))
+        yield Finding("error", "wrong-type", _("{value} is not of type {expected}", value=_short(error.instance),
+                      expected=expected), where, _type_hint(pointer, expected))
         return
     if validator == "pattern":
-        hint = "use YYYY-MM-DD" if "[0-9]{4}" in str(error.validator_value) else (
-            "use letters, digits and underscores, starting with a letter")
-        yield Finding("error", "invalid-value", f"{_short(error.instance)} does not have the expected form", where,
-                      hint)
+        hint = _("use YYYY-MM-DD") if "[0-9]{4}" in str(error.validator_value) else (
+            _("use letters, digits and underscores, starting with a letter"))
+        yield Finding("error", "invalid-value", _("{value} does not have the expected form",
+                      value=_short(error.instance)), where, hint)
         return
     if validator in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
         allowed = list((schema.get("properties") or {}).keys())
         one = schema.get("maxProperties") == 1
-        yield Finding("error", "schema", f"give {'exactly one' if one else 'at least one'} of "
-                      f"{' or '.join(allowed)} here", where,
-                      f"keep only one of {', '.join(k for k in allowed if k in error.instance)}" if one
+        keys = _(" or ").join(allowed)
+        yield Finding("error", "schema", _("give exactly one of {keys} here", keys=keys) if one else
+                      _("give at least one of {keys} here", keys=keys), where,
+                      _("keep only one of {keys}", keys=", ".join(k for k in allowed if k in error.instance)) if one
                       and error.instance else None)
         return
     if validator == "uniqueItems" and isinstance(error.instance, list):
         dupes = [v for i, v in enumerate(error.instance) if v in error.instance[:i]]
-        yield Finding("error", "schema", f"{_short(dupes[0]) if dupes else 'an item'} is listed twice", where,
-                      "list each item once")
+        yield Finding("error", "schema", _("{value} is listed twice", value=_short(dupes[0])) if dupes else
+                      _("an item is listed twice"), where, _("list each item once"))
         return
-    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        yield Finding("error", "out-of-range", error.message, where, None)
+    if validator in _BOUND_MESSAGES:
+        yield Finding("error", "out-of-range", _(_BOUND_MESSAGES[validator], value=error.instance,
+                      limit=error.validator_value), where, None)
         return
-    yield Finding("error", "schema", error.message, where, None)
+    yield Finding("error", "schema", _schema_message(error), where, None)
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    """jsonschema's message for the keywords the lint does not explain, in the current language."""
+    value, limit = error.instance, error.validator_value
+    if error.validator in ("minItems", "minLength"):
+        return (_("{value!r} should be non-empty", value=value) if limit == 1 else
+                _("{value!r} is too short", value=value))
+    if error.validator in ("maxItems", "maxLength"):
+        return (_("{value!r} is expected to be empty", value=value) if limit == 0 else
+                _("{value!r} is too long", value=value))
+    if error.validator in ("anyOf", "oneOf") and "is not valid under any" in error.message:
+        return _("{value!r} is not valid under any of the given schemas", value=value)
+    return error.message  # a keyword the scheme schema does not use
 
 
 _PERCENT_TEXT = re.compile(r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*[%％]\s*")
@@ -239,15 +281,19 @@ def _one_of_kinds(schema: Mapping[str, Any]) -> list[str]:
     return [next(iter(alt["required"])) for alt in schema.get("oneOf", ()) if alt.get("required")]
 
 
+def _did_you_mean(name: str) -> str:
+    return _("did you mean {name!r}?", name=name)
+
+
 def _enum_hint(value: Any, allowed: list[Any]) -> str:
     close = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1)
-    return f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(map(str, allowed))}"
+    return _did_you_mean(close[0]) if close else _("use one of {values}", values=", ".join(map(str, allowed)))
 
 
 def _type_hint(pointer: str, expected: Any) -> str:
     if "effective" in pointer or pointer.endswith(("approved_on", "valid_from", "valid_to")):
-        return "write the date as YYYY-MM-DD"
-    return f"write a value of type {expected}"
+        return _("write the date as YYYY-MM-DD")
+    return _("write a value of type {expected}", expected=expected)
 
 
 def _short(value: Any) -> str:
@@ -256,6 +302,24 @@ def _short(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- lint helpers
+
+# What a name of the scheme is, as the name-clash finding says it.
+_NAME_KINDS = {"field": N_("field"), "constant": N_("constant"), "derived value": N_("derived value")}
+# A reference to nothing, by what it should name.
+_NOT_OF_THIS_SCHEME = {
+    "indicator": N_("{name!r} is not an indicator of this scheme"),
+    "dimension": N_("{name!r} is not a dimension of this scheme"),
+    "veto": N_("{name!r} is not a veto of this scheme"),
+    "grade": N_("{name!r} is not a grade of this scheme"),
+    "source": N_("{name!r} is not a source of this scheme"),
+}
+# An id used twice, by what it identifies.
+_ID_USED = {
+    "dimension": N_("dimension id {value!r} is already used (line {line})"),
+    "indicator": N_("indicator id {value!r} is already used (line {line})"),
+    "veto": N_("veto id {value!r} is already used (line {line})"),
+    "grade": N_("grade id {value!r} is already used (line {line})"),
+}
 
 
 def _strs(value: Any) -> list[str]:
@@ -278,7 +342,7 @@ class _Lint:
         self.several = "sources" in self.data
         # Every field by name (the first source that declares it, for its type); per source, with lookups.
         self.fields: dict[str, Any] = {}
-        for _, _, spec in self.contracts:
+        for _source, _base, spec in self.contracts:
             for name, f in dict_of(spec.get("fields")).items():
                 self.fields.setdefault(name, f)
         self.available: dict[str, dict[str, Any]] = {}
@@ -320,28 +384,31 @@ class _Lint:
             if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
                 day = _parse_date(value)
                 if day is None:
-                    self.add("error", "invalid-date", f"{value!r} is not a calendar date", f"/{key}",
-                             "check the month and day")
+                    self.add("error", "invalid-date", _("{value!r} is not a calendar date", value=value), f"/{key}",
+                             _("check the month and day"))
                 else:
                     dates[key] = day
         if "effective_from" in dates and "effective_to" in dates and dates["effective_from"] > dates["effective_to"]:
             self.add("error", "effective-range",
-                     f"effective_from {self.data['effective_from']} is after effective_to {self.data['effective_to']}",
-                     "/effective_to", "swap the dates or correct one of them")
+                     _("effective_from {start} is after effective_to {end}", start=self.data["effective_from"],
+                       end=self.data["effective_to"]),
+                     "/effective_to", _("swap the dates or correct one of them"))
         if "approved_on" in dates and "effective_from" in dates and dates["approved_on"] > dates["effective_from"]:
             self.add("warning", "approved-after-effective",
-                     f"approved_on {self.data['approved_on']} is after effective_from {self.data['effective_from']}: "
-                     "the version would apply to days before it was approved",
-                     "/approved_on", "check the approval date, or start the version on or after it")
+                     _("approved_on {approved} is after effective_from {start}: the version would apply to days "
+                       "before it was approved", approved=self.data["approved_on"], start=self.data["effective_from"]),
+                     "/approved_on", _("check the approval date, or start the version on or after it"))
         self.dates = dates
         version = self.data.get("version")
         stem = Path(self.doc.path).stem
         if isinstance(version, str) and self.doc.path.endswith((".yaml", ".yml")) and stem != version:
-            self.add("warning", "version-filename", f"version {version!r} differs from the file name {stem!r}",
-                     "/version", f"rename the file to {version}.yaml or set version: {stem}")
+            self.add("warning", "version-filename",
+                     _("version {version!r} differs from the file name {stem!r}", version=version, stem=stem),
+                     "/version", _("rename the file to {version}.yaml or set version: {stem}", version=version,
+                                   stem=stem))
         if version is not None and self.data.get("supersedes") == version:
-            self.add("error", "supersedes-self", "a version cannot supersede itself", "/supersedes",
-                     "name the previous version")
+            self.add("error", "supersedes-self", _("a version cannot supersede itself"), "/supersedes",
+                     _("name the previous version"))
         self.calendar()
 
     def calendar(self) -> None:
@@ -352,21 +419,22 @@ class _Lint:
             for i, value in enumerate(list_of(cal.get(key))):
                 day = _parse_date(value)
                 if isinstance(value, str) and day is None:
-                    self.add("error", "invalid-date", f"{value!r} is not a calendar date",
-                             f"/calendar/{key}/{i}", "use YYYY-MM-DD")
+                    self.add("error", "invalid-date", _("{value!r} is not a calendar date", value=value),
+                             f"/calendar/{key}/{i}", _("use YYYY-MM-DD"))
                 elif day is not None:
                     days.setdefault(day, i)
         for day, i in sorted(listed["workdays"].items()):
             if day in listed["holidays"]:
                 line = self.doc.locate(f"/calendar/holidays/{listed['holidays'][day]}").line
                 self.add("error", "calendar-conflict",
-                         f"{day} is listed both as a holiday (line {line}) and as a make-up workday",
+                         _("{day} is listed both as a holiday (line {line}) and as a make-up workday", day=day,
+                           line=line),
                          f"/calendar/workdays/{i}",
-                         "a day is either off or worked: remove it from holidays or from workdays")
+                         _("a day is either off or worked: remove it from holidays or from workdays"))
 
     # -- record contract
     def contract(self) -> None:
-        for _, base, rec in self.contracts:
+        for _source, base, rec in self.contracts:
             self.one_contract(base, rec)
         if self.several:
             self.lookups()
@@ -383,38 +451,45 @@ class _Lint:
             self.used.add(rid)
         tz = rec.get("timezone")
         if isinstance(tz, str) and time_zone(tz) is None:
-            self.add("error", "unknown-timezone", f"{tz!r} is not an IANA time zone name", f"{base}/timezone",
-                     _zone_hint(tz))
+            self.add("error", "unknown-timezone", _("{zone!r} is not an IANA time zone name", zone=tz),
+                     f"{base}/timezone", _zone_hint(tz))
         for name, spec in fields.items():
             spec = dict_of(spec)
             ptr = f"{base}/fields/{escape_pointer_token(name)}"
             ftype = spec.get("type")
             lo, hi = number_or_none(spec.get("minimum")), number_or_none(spec.get("maximum"))
             if lo is not None and hi is not None and lo > hi:
-                self.add("error", "field-option", f"minimum {lo:g} is greater than maximum {hi:g}",
-                         f"{ptr}/minimum", "swap them")
+                self.add("error", "field-option", _("minimum {low:g} is greater than maximum {high:g}", low=lo,
+                                                     high=hi), f"{ptr}/minimum", _("swap them"))
             if ("minimum" in spec or "maximum" in spec) and ftype not in ("integer", "number", "duration", None):
-                self.add("error", "field-option", f"minimum/maximum do not apply to a {ftype} field",
-                         f"{ptr}/type", "remove them or change the type")
+                self.add("error", "field-option", _("minimum/maximum do not apply to a {type} field", type=ftype),
+                         f"{ptr}/type", _("remove them or change the type"))
             if "format" in spec and ftype not in ("date", "datetime"):
-                self.add("error", "field-option", f"format applies to date and datetime fields, not {ftype}",
-                         f"{ptr}/format", "remove format or change the type")
+                self.add("error", "field-option", _("format applies to date and datetime fields, not {type}",
+                                                     type=ftype), f"{ptr}/format",
+                         _("remove format or change the type"))
             elif isinstance(spec.get("format"), str) and (why := _format_problem(spec["format"])):
-                self.add("error", "field-option", f"format {spec['format']!r} cannot read a date: {why}",
-                         f"{ptr}/format", "use strptime directives, e.g. %Y-%m-%d %H:%M:%S or %d/%m/%Y")
+                self.add("error", "field-option", _("format {format!r} cannot read a date: {why}",
+                                                     format=spec["format"], why=why), f"{ptr}/format",
+                         _("use strptime directives, e.g. %Y-%m-%d %H:%M:%S or %d/%m/%Y"))
             for i, item in enumerate(list_of(spec.get("enum"))):
                 if not _enum_item_fits(item, ftype):
-                    what = "an integer" if ftype == "integer" else "a number"
-                    self.add("error", "field-option", f"enum value {_short(item)} is not {what}, so no value equals it",
-                             f"{ptr}/enum/{i}", f"write it as {what}, or remove it")
+                    integer = ftype == "integer"
+                    self.add("error", "field-option",
+                             _("enum value {value} is not an integer, so no value equals it", value=_short(item))
+                             if integer else
+                             _("enum value {value} is not a number, so no value equals it", value=_short(item)),
+                             f"{ptr}/enum/{i}",
+                             _("write it as an integer, or remove it") if integer else
+                             _("write it as a number, or remove it"))
             for key in ("true_values", "false_values"):
                 if key in spec and ftype != "boolean":
-                    self.add("error", "field-option", f"{key} applies to boolean fields only", f"{ptr}/{key}",
-                             "remove it or change the type to boolean")
+                    self.add("error", "field-option", _("{key} applies to boolean fields only", key=key),
+                             f"{ptr}/{key}", _("remove it or change the type to boolean"))
             both = set(_strs(spec.get("true_values"))) & set(_strs(spec.get("false_values")))
             if both:
-                self.add("error", "field-option", f"{sorted(both)} listed as both true and false",
-                         f"{ptr}/false_values", "a text can mean only one of true or false")
+                self.add("error", "field-option", _("{values} listed as both true and false", values=sorted(both)),
+                         f"{ptr}/false_values", _("a text can mean only one of true or false"))
 
     def subject(self) -> None:
         """Keys, breakdowns and the period, found in every source (its own fields or looked up)."""
@@ -422,8 +497,8 @@ class _Lint:
         main = self.main_fields()
         if self.several and not list_of(subject.get("group_by")):
             self.add("error", "sources-need-group-by",
-                     "a scheme with several sources scores subjects (an agent, a team), not single records",
-                     "/sources", "add subject.group_by, or keep one source under records:", key=True)
+                     _("a scheme with several sources scores subjects (an agent, a team), not single records"),
+                     "/sources", _("add subject.group_by, or keep one source under records:"), key=True)
         for i, name in enumerate(list_of(subject.get("group_by"))):
             if not isinstance(name, str):
                 continue
@@ -432,22 +507,25 @@ class _Lint:
                 self.field_missing(name, f"/subject/group_by/{i}", main, self.contracts[0][1])
             elif dict_of(main[name]).get("type") in ("number", "datetime", "duration"):
                 self.add("error", "field-type",
-                         f"group_by field {name!r} is a {main[name].get('type')}; subjects need exact keys",
-                         f"/subject/group_by/{i}", "group by a string, integer, boolean or date field")
+                         _("group_by field {name!r} is a {type}; subjects need exact keys", name=name,
+                           type=main[name].get("type")),
+                         f"/subject/group_by/{i}", _("group by a string, integer, boolean or date field"))
             else:
-                self.in_every_source(name, main[name], f"to group by (subject.group_by/{i})")
+                self.in_every_source(name, main[name], i)
         for i, name in enumerate(list_of(subject.get("breakdowns"))):
             if isinstance(name, str):
                 self.used.add(name)
                 if name not in main:
                     self.field_missing(name, f"/subject/breakdowns/{i}", main, self.contracts[0][1])
                     continue
-                lacking = [s for s, _, _ in self.contracts if name not in self.available.get(s or "", {})]
+                lacking = [s for s, _b, _s in self.contracts if name not in self.available.get(s or "", {})]
                 if self.several and lacking:
                     self.add("warning", "breakdown-not-in-source",
-                             f"breakdown {name!r} is not a field of {', '.join(map(repr, lacking))}, so results "
-                             f"cannot be regrouped by it (evaluate --by, the report's breakdowns)",
-                             f"/subject/breakdowns/{i}", f"take {name!r} into {lacking[0]!r} with lookup")
+                             _("breakdown {name!r} is not a field of {sources}, so results cannot be regrouped by it "
+                               "(evaluate --by, the report's breakdowns)", name=name,
+                               sources=", ".join(map(repr, lacking))),
+                             f"/subject/breakdowns/{i}",
+                             _("take {name!r} into {source!r} with lookup", name=name, source=lacking[0]))
         period = dict_of(subject.get("period"))
         pf = period.get("field")
         if isinstance(pf, str):
@@ -456,48 +534,57 @@ class _Lint:
                 self.field_missing(pf, "/subject/period/field", main, self.contracts[0][1])
             elif pf in main and dict_of(main[pf]).get("type") not in ("date", "datetime"):
                 self.add("error", "field-type",
-                         f"period field {pf!r} is a {dict_of(main[pf]).get('type')}, not a date or datetime",
-                         "/subject/period/field", "choose a date or datetime field")
+                         _("period field {name!r} is a {type}, not a date or datetime", name=pf,
+                           type=dict_of(main[pf]).get("type")),
+                         "/subject/period/field", _("choose a date or datetime field"))
         if not self.several:
             return
         for name, base, spec in self.contracts:
             own = spec.get("period")
             fields = self.available.get(name or "", {})
             if own is not None and not period:
-                self.add("error", "source-period", f"source {name!r} names a period field, but the subject has no "
-                         "period", f"{base}/period", "add subject.period, or remove this source's period")
+                self.add("error", "source-period",
+                         _("source {source!r} names a period field, but the subject has no period", source=name),
+                         f"{base}/period", _("add subject.period, or remove this source's period"))
             elif isinstance(own, str):
                 self.used.add(own)
                 if own not in fields:
                     self.field_missing(own, f"{base}/period", fields, base)
                 elif dict_of(fields[own]).get("type") not in ("date", "datetime"):
-                    self.add("error", "field-type", f"period field {own!r} of source {name!r} is a "
-                             f"{dict_of(fields[own]).get('type')}, not a date or datetime", f"{base}/period",
-                             "choose a date or datetime field")
+                    self.add("error", "field-type",
+                             _("period field {name!r} of source {source!r} is a {type}, not a date or datetime",
+                               name=own, source=name, type=dict_of(fields[own]).get("type")), f"{base}/period",
+                             _("choose a date or datetime field"))
             elif isinstance(pf, str) and pf in main and pf not in fields:
                 self.add("error", "unknown-field",
-                         f"source {name!r} has no field {pf!r} to cut its records into periods", base,
-                         f"look {pf!r} up from another source (lookup), or name this source's own date field "
-                         "with period:", key=True)
+                         _("source {source!r} has no field {name!r} to cut its records into periods", source=name,
+                           name=pf), base,
+                         _("look {name!r} up from another source (lookup), or name this source's own date field "
+                           "with period:", name=pf), key=True)
 
     def main_fields(self) -> dict[str, Any]:
         """The fields of the main source (the first of `sources:`, or `records:`), with its lookups."""
         return self.available.get(self.contracts[0][0] or "", {})
 
-    def in_every_source(self, name: str, spec: Any, what: str) -> None:
-        """A subject key every source has, with one type: keys of different types never match."""
+    def in_every_source(self, name: str, spec: Any, index: int) -> None:
+        """A subject key (``subject.group_by/index``) every source has, with one type: keys of different
+        types never match."""
         if not self.several:
             return
-        for source, base, _ in self.contracts:
+        for source, base, _spec in self.contracts:
             theirs = self.available.get(source or "", {})
             if name not in theirs:
-                self.add("error", "unknown-field", f"source {source!r} has no field {name!r} {what}", base,
-                         f"add {name!r} to its fields, or take it from another source with lookup", key=True)
-            elif dict_of(theirs[name]).get("type") != dict_of(spec).get("type"):
-                self.add("error", "key-type", f"{name!r} is {_a(dict_of(theirs[name]).get('type'))} in source "
-                         f"{source!r} but {_a(dict_of(spec).get('type'))} in {self.contracts[0][0]!r}, so their "
-                         "subjects would never meet", base, "declare it with the same type in every source",
+                self.add("error", "unknown-field",
+                         _("source {source!r} has no field {name!r} to group by (subject.group_by/{index})",
+                           source=source, name=name, index=index), base,
+                         _("add {name!r} to its fields, or take it from another source with lookup", name=name),
                          key=True)
+            elif dict_of(theirs[name]).get("type") != dict_of(spec).get("type"):
+                self.add("error", "key-type",
+                         _("{name!r} is {a_type} in source {source!r} but {other_type} in {main!r}, so their "
+                           "subjects would never meet", name=name, a_type=_a(dict_of(theirs[name]).get("type")),
+                           source=source, other_type=_a(dict_of(spec).get("type")), main=self.contracts[0][0]),
+                         base, _("declare it with the same type in every source"), key=True)
 
     def lookups(self) -> None:
         """Every lookup names a source, a key of the other source's id type and fields it has; no cycle."""
@@ -524,8 +611,9 @@ class _Lint:
                     continue
                 if other == name or other in resolving:
                     loop = " → ".join([*resolving[resolving.index(other):], other])
-                    self.add("error", "lookup-cycle", f"lookups go round in a circle: {loop}", f"{ptr}/from",
-                             "a source may take fields only from sources that do not take fields from it")
+                    self.add("error", "lookup-cycle", _("lookups go round in a circle: {loop}", loop=loop),
+                             f"{ptr}/from",
+                             _("a source may take fields only from sources that do not take fields from it"))
                     continue
                 theirs = fields_of(other)
                 key = lk.get("key")
@@ -537,9 +625,10 @@ class _Lint:
                     elif isinstance(their_id, str) and their_id in theirs and (
                             dict_of(out[key]).get("type") != dict_of(theirs[their_id]).get("type")):
                         self.add("error", "key-type",
-                                 f"key {key!r} is {_a(dict_of(out[key]).get('type'))}, but the id {their_id!r} of "
-                                 f"{other} is {_a(dict_of(theirs[their_id]).get('type'))}, so no row would match",
-                                 f"{ptr}/key", "declare both with the same type")
+                                 _("key {key!r} is {a_type}, but the id {id!r} of {other} is {other_type}, so no "
+                                   "row would match", key=key, a_type=_a(dict_of(out[key]).get("type")), id=their_id,
+                                   other=other, other_type=_a(dict_of(theirs[their_id]).get("type"))),
+                                 f"{ptr}/key", _("declare both with the same type"))
                 for fi, fname in enumerate(list_of(lk.get("fields"))):
                     if not isinstance(fname, str):
                         continue
@@ -547,8 +636,9 @@ class _Lint:
                     if fname not in theirs:
                         self.field_missing(fname, f"{ptr}/fields/{fi}", theirs, bases[other])
                     elif fname in out:
-                        self.add("error", "name-clash", f"{fname!r} is already a field of source {name!r}",
-                                 f"{ptr}/fields/{fi}", "look up only fields the source lacks, or rename its own")
+                        self.add("error", "name-clash",
+                                 _("{name!r} is already a field of source {source!r}", name=fname, source=name),
+                                 f"{ptr}/fields/{fi}", _("look up only fields the source lacks, or rename its own"))
                     else:
                         out[fname] = theirs[fname]
             resolving.pop()
@@ -563,11 +653,12 @@ class _Lint:
         fields = self.fields if fields is None else fields
         close = difflib.get_close_matches(name, list(fields), n=1)
         where = base.strip("/").replace("/", ".")
-        hint = f"did you mean {close[0]!r}?" if close else f"declare it under {where}.fields"
-        if not close and self.several:
-            hint += ", or take it from another source with lookup"
-        what = "the record contract" if not self.several else f"source {base.rsplit('/', 1)[-1]!r}"
-        self.add("error", "unknown-field", f"{name!r} is not a field of {what}", pointer, hint)
+        hint = (_did_you_mean(close[0]) if close else
+                _("declare it under {where}.fields, or take it from another source with lookup", where=where)
+                if self.several else _("declare it under {where}.fields", where=where))
+        message = (_("{name!r} is not a field of source {source!r}", name=name, source=base.rsplit("/", 1)[-1])
+                   if self.several else _("{name!r} is not a field of the record contract", name=name))
+        self.add("error", "unknown-field", message, pointer, hint)
 
     # -- names
     def names(self) -> None:
@@ -579,13 +670,14 @@ class _Lint:
                 if kind == "field" and seen.get(name) == "field":
                     continue  # sources may share field names (agent_id in each)
                 if name in seen:
-                    self.add("error", "name-clash", f"{name!r} is both a {seen[name]} and a {kind}",
-                             f"{base}/{name}", "rename one of them", key=True)
+                    self.add("error", "name-clash",
+                             _("{name!r} is both a {first} and a {second}", name=name, first=_(_NAME_KINDS[seen[name]]),
+                               second=_(_NAME_KINDS[kind])), f"{base}/{name}", _("rename one of them"), key=True)
                 else:
                     seen[name] = kind
                 if name in expressions.FUNCTIONS or name in ("True", "False", "None"):
-                    self.add("error", "name-clash", f"{name!r} is a built-in name", f"{base}/{name}",
-                             "choose another name", key=True)
+                    self.add("error", "name-clash", _("{name!r} is a built-in name", name=name), f"{base}/{name}",
+                             _("choose another name"), key=True)
 
     def known(self, derived: Iterable[str]) -> dict[str, str]:
         names = {n: "field" for n in self.fields}
@@ -630,14 +722,17 @@ class _Lint:
             if expr is None:
                 continue
             if name in expr.names:
-                self.findings.append(Finding("error", "derived-cycle", f"{name!r} is defined in terms of itself",
+                self.findings.append(Finding("error", "derived-cycle",
+                                             _("{name!r} is defined in terms of itself", name=name),
                                              _name_location(expr, name, self.doc.locate(ptr)),
-                                             "a derived value may use only fields, constants and earlier derived values"))
+                                             _("a derived value may use only fields, constants and earlier derived "
+                                               "values")))
             for used in sorted(expr.names & later - {name}):
                 self.findings.append(Finding("error", "derived-order",
-                                             f"{name!r} uses {used!r}, which is defined after it",
+                                             _("{name!r} uses {used!r}, which is defined after it", name=name,
+                                               used=used),
                                              _name_location(expr, used, self.doc.locate(ptr)),
-                                             f"move {used!r} above {name!r} in derive"))
+                                             _("move {used!r} above {name!r} in derive", used=used, name=name)))
 
     # -- measures, scoring, dimensions
     def measure(self, spec: Any, pointer: str, *, term: bool = False) -> None:
@@ -664,13 +759,14 @@ class _Lint:
         if "where" in spec:
             self.expression(spec["where"], f"{pointer}/where", names)
         if "percentile" in spec and "p" not in spec:
-            self.add("error", "percentile-p", "percentile needs p (0–100)", f"{pointer}/percentile", "add p: 90")
+            self.add("error", "percentile-p", _("percentile needs p (0–100)"), f"{pointer}/percentile",
+                     _("add p: 90"))
         if "p" in spec and "percentile" not in spec:
-            self.add("error", "percentile-p", "p applies to percentile only", f"{pointer}/p", "remove p")
+            self.add("error", "percentile-p", _("p applies to percentile only"), f"{pointer}/p", _("remove p"))
         if "value" in spec and not self.record_level:
             self.add("error", "value-needs-record-level",
-                     "`value` measures one record; this scheme groups records into subjects", f"{pointer}/value",
-                     "use an aggregate such as mean or share, or remove subject.group_by")
+                     _("`value` measures one record; this scheme groups records into subjects"), f"{pointer}/value",
+                     _("use an aggregate such as mean or share, or remove subject.group_by"))
         if self.several and len(self.findings) == before:
             self.derived_in_source(spec, pointer, source, fields)
 
@@ -679,9 +775,9 @@ class _Lint:
         named = spec.get("source")
         if not self.several:
             if named is not None:
-                self.add("error", "unknown-source", "this scheme reads one table (records:), so there is no "
-                         "source to name", f"{pointer}/source", "remove source, or declare the tables under sources:",
-                         key=True)
+                self.add("error", "unknown-source", _("this scheme reads one table (records:), so there is no "
+                         "source to name"), f"{pointer}/source",
+                         _("remove source, or declare the tables under sources:"), key=True)
             return ""
         if named is None:
             return self.contracts[0][0]
@@ -712,9 +808,9 @@ class _Lint:
             lacking = sorted(self.derived_fields(name) - set(fields))
             if lacking:
                 self.add("error", "unknown-name",
-                         f"derived value {name!r} uses {', '.join(map(repr, lacking))}, which source "
-                         f"{source!r} does not have", pointer,
-                         "measure it in a source that has those fields (source:), or look them up")
+                         _("derived value {name!r} uses {fields}, which source {source!r} does not have", name=name,
+                           fields=", ".join(map(repr, lacking)), source=source), pointer,
+                         _("measure it in a source that has those fields (source:), or look them up"))
 
     def derived_fields(self, name: str, seen: frozenset[str] = frozenset()) -> set[str]:
         """The fields a derived value reads, through the derived values it uses."""
@@ -731,25 +827,26 @@ class _Lint:
         """A ratio of two measures: both parts measures, each a number, no where/source on the ratio itself."""
         ratio = dict_of(spec.get("ratio"))
         if term:
-            self.add("error", "ratio-terms", "a ratio of measures cannot be one of the measures of another ratio",
-                     f"{pointer}/ratio", "divide two plain measures")
+            self.add("error", "ratio-terms", _("a ratio of measures cannot be one of the measures of another ratio"),
+                     f"{pointer}/ratio", _("divide two plain measures"))
             return
         for key in ("where", "source"):
             if key in spec:
-                self.add("error", "ratio-terms", f"a ratio of two measures takes no {key} of its own",
-                         f"{pointer}/{key}", f"put {key} on the numerator's or denominator's measure", key=True)
+                self.add("error", "ratio-terms", _("a ratio of two measures takes no {key} of its own", key=key),
+                         f"{pointer}/{key}", _("put {key} on the numerator's or denominator's measure", key=key),
+                         key=True)
         for part in ("numerator", "denominator"):
             value = ratio.get(part)
             if not isinstance(value, dict):
-                self.add("error", "ratio-terms", f"the ratio's {part} is an expression but the other part is a "
-                         "measure; write both as measures, e.g. {count: true, source: complaints}",
-                         f"{pointer}/ratio/{part}", "or both as expressions summed over one source's records")
+                self.add("error", "ratio-terms", _("the ratio's {part} is an expression but the other part is a "
+                         "measure; write both as measures, e.g. {{count: true, source: complaints}}", part=part),
+                         f"{pointer}/ratio/{part}", _("or both as expressions summed over one source's records"))
                 continue
             self.measure(value, f"{pointer}/ratio/{part}", term=True)
             kind = next((k for k in MEASURE_KINDS if k in value), None)
             if kind in TRUTH_KINDS or kind == "value":
-                self.add("error", "ratio-terms", f"a `{kind}` measure is not a quantity to divide",
-                         f"{pointer}/ratio/{part}/{kind}", "use count, sum, mean or another numeric measure",
+                self.add("error", "ratio-terms", _("a `{kind}` measure is not a quantity to divide", kind=kind),
+                         f"{pointer}/ratio/{part}/{kind}", _("use count, sum, mean or another numeric measure"),
                          key=True)
 
     def scoring(self, spec: Any, pointer: str, *, share: bool = False) -> None:
@@ -762,16 +859,16 @@ class _Lint:
         linear = dict_of(spec.get("linear"))
         lo, hi = number_or_none(linear.get("from")), number_or_none(linear.get("to"))
         if lo is not None and hi is not None and lo == hi:
-            self.add("error", "linear-degenerate", f"linear from and to are both {lo:g}", f"{pointer}/linear",
-                     "use pass: {min: …} for a threshold, or set different end points")
+            self.add("error", "linear-degenerate", _("linear from and to are both {value:g}", value=lo),
+                     f"{pointer}/linear", _("use pass: {{min: …}} for a threshold, or set different end points"))
         rule = dict_of(spec.get("pass"))
         plo, phi = number_or_none(rule.get("min")), number_or_none(rule.get("max"))
         if plo is not None and phi is not None and plo > phi:
-            self.add("error", "pass-empty", f"pass min {plo:g} is above max {phi:g}: nothing can pass",
-                     f"{pointer}/pass", "swap min and max")
+            self.add("error", "pass-empty", _("pass min {low:g} is above max {high:g}: nothing can pass", low=plo,
+                                               high=phi), f"{pointer}/pass", _("swap min and max"))
         if "default" in spec and "map" not in spec:
-            self.add("error", "scoring-default", "default applies to map scoring only", f"{pointer}/default",
-                     "remove default")
+            self.add("error", "scoring-default", _("default applies to map scoring only"), f"{pointer}/default",
+                     _("remove default"))
 
     def share_valued(self, measure: Any) -> bool:
         """Whether a measure's value lies between 0 and 1: a share, or a ratio that counts records
@@ -800,7 +897,8 @@ class _Lint:
         bounds: list[tuple[str, str, str, Any]] = []  # pointer, what, key, value
         for i, band in enumerate(list_of(spec.get("bands"))):
             band = dict_of(band)
-            bounds += [(f"{pointer}/bands/{i}/{k}", f"band {i + 1} {k}", k, band.get(k)) for k in ("min", "max")]
+            bounds += [(f"{pointer}/bands/{i}/{k}", _("band {n} {key}", n=i + 1, key=k), k, band.get(k))
+                       for k in ("min", "max")]
         for kind, keys in (("linear", ("from", "to")), ("pass", ("min", "max"))):
             rule = dict_of(spec.get(kind))
             bounds += [(f"{pointer}/{kind}/{k}", f"{kind} {k}", k, rule.get(k)) for k in keys]
@@ -820,13 +918,14 @@ class _Lint:
                 continue
             if _looks_percent(value):
                 self.add("error", "share-as-percent",
-                         f"{what} is {value:g}, but a share is between 0 and 1: did you mean "
-                         f"{_fraction(value / 100)}?", ptr, f"write {_fraction(value / 100)} for {value:g}%")
+                         _("{what} is {value:g}, but a share is between 0 and 1: did you mean {fraction}?",
+                           what=what, value=value, fraction=_fraction(value / 100)), ptr,
+                         _("write {fraction} for {value:g}%", fraction=_fraction(value / 100), value=value))
             elif (key == "min" and value > 1) or (key == "max" and value < 0) or key == "to":
                 # A linear `from` beyond the range only moves where zero points would be.
-                self.add("error", "band-unreachable" if what.startswith("band") else "share-unreachable",
-                         f"{what} {value:g} can never be reached: a share is between 0 and 1", ptr,
-                         "write a fraction between 0 and 1 (0.80 for 80%)")
+                self.add("error", "band-unreachable" if "/bands/" in ptr else "share-unreachable",
+                         _("{what} {value:g} can never be reached: a share is between 0 and 1", what=what,
+                           value=value), ptr, _("write a fraction between 0 and 1 (0.80 for 80%)"))
 
     def bands(self, bands: list[Any], pointer: str, *, share: bool = False) -> None:
         covered: list[tuple[float, float]] = []
@@ -842,17 +941,18 @@ class _Lint:
             a = lo if lo is not None else float("-inf")
             b = hi if hi is not None else float("inf")
             if a > b:
-                self.add("error", "band-empty", f"band min {lo:g} is above its max {hi:g}", ptr, "swap min and max")
+                self.add("error", "band-empty", _("band min {low:g} is above its max {high:g}", low=lo, high=hi), ptr,
+                         _("swap min and max"))
                 continue
             unordered = (hi is None and lo is not None and last_min is not None and lo > last_min) or (
                 lo is None and hi is not None and last_max is not None and hi < last_max)
             if unordered:
                 self.add("error", "bands-unordered",
-                         f"band {i + 1} is out of order (bands with only min go highest first, "
-                         "bands with only max lowest first)", ptr, "the first matching band wins; sort them")
+                         _("band {n} is out of order (bands with only min go highest first, bands with only max "
+                           "lowest first)", n=i + 1), ptr, _("the first matching band wins; sort them"))
             elif exhaustive or _covered(a, b, covered):
-                self.add("error", "band-unreachable", f"band {i + 1} can never match: earlier bands cover it",
-                         ptr, "bands are tried in order; put narrower bands first or fix the bounds")
+                self.add("error", "band-unreachable", _("band {n} can never match: earlier bands cover it", n=i + 1),
+                         ptr, _("bands are tried in order; put narrower bands first or fix the bounds"))
             covered.append((a, b))
             if lo is None and hi is None:
                 exhaustive = True
@@ -861,8 +961,8 @@ class _Lint:
             elif lo is None:
                 last_max = hi
         if not exhaustive and not _covered(float("-inf"), float("inf"), covered):
-            self.add("warning", "bands-not-exhaustive", "some values match no band and would get 0 points",
-                     pointer, "end with a catch-all band such as {points: 0}")
+            self.add("warning", "bands-not-exhaustive", _("some values match no band and would get 0 points"),
+                     pointer, _("end with a catch-all band such as {{points: 0}}"))
 
     def dimensions(self) -> None:
         dim_ids: dict[str, str] = {}
@@ -874,7 +974,7 @@ class _Lint:
             self.unique(dim.get("id"), dim_ids, f"{ptr}/id", "dimension")
             self.weight(dim.get("weight"), f"{ptr}/weight")
             self.weight_shares([dict_of(i).get("weight") for i in list_of(dim.get("indicators"))],
-                               f"{ptr}/indicators", f"the indicator weights of {dim.get('id')!r}")
+                               f"{ptr}/indicators", dim.get("id"))
             for ii, ind in enumerate(list_of(dim.get("indicators"))):
                 ind = dict_of(ind)
                 iptr = f"{ptr}/indicators/{ii}"
@@ -886,27 +986,28 @@ class _Lint:
                 self.scoring(ind.get("scoring"), f"{iptr}/scoring", share=self.share_valued(ind.get("measure")))
         self.dimension_ids, self.indicator_ids, self.indicator_measures = dim_ids, ind_ids, measures
         self.weight_shares([dict_of(d).get("weight") for d in list_of(self.data.get("dimensions"))],
-                           "/dimensions", "the dimension weights")
+                           "/dimensions", None, dimensions=True)
 
     def unique(self, value: Any, seen: dict[str, str], pointer: str, what: str) -> None:
         if not isinstance(value, str):
             return
         if value in seen:
             line = self.doc.locate(seen[value]).line
-            self.add("error", "duplicate-id", f"{what} id {value!r} is already used (line {line})", pointer,
-                     "ids must be unique across the scheme; rename one")
+            self.add("error", "duplicate-id", _(_ID_USED[what], value=value, line=line), pointer,
+                     _("ids must be unique across the scheme; rename one"))
         else:
             seen[value] = pointer
 
     def weight(self, value: Any, pointer: str) -> None:
         w = number_or_none(value)
         if w is not None and w <= 0:
-            self.add("error", "non-positive-weight", f"weight {w:g} must be greater than 0", pointer,
-                     "to switch an item off, remove it; weights are relative, any positive numbers")
+            self.add("error", "non-positive-weight", _("weight {weight:g} must be greater than 0", weight=w), pointer,
+                     _("to switch an item off, remove it; weights are relative, any positive numbers"))
 
-    def weight_shares(self, raw: list[Any], pointer: str, what: str) -> None:
+    def weight_shares(self, raw: list[Any], pointer: str, dimension: Any, *, dimensions: bool = False) -> None:
         """Weights that look like percentages (or fractions) but do not add up to 100 (or 1): each
-        counts for its share of the sum, which is not the number written."""
+        counts for its share of the sum, which is not the number written. They are the weights of the
+        dimensions, or of the indicators of ``dimension`` (its id)."""
         weights = [number_or_none(w) for w in raw]
         if len(weights) < 2 or any(w is None or w <= 0 for w in weights):
             return  # a missing or non-positive weight is reported on its own
@@ -915,11 +1016,14 @@ class _Lint:
         whole = 100.0 if total > 2 else 1.0
         if math.isclose(total, whole) or not 0.8 * whole <= total <= 1.2 * whole:
             return
-        shares = ", ".join(f"{w:g} is {100 * w / total:.1f}%" for w in numbers)
-        unit = "percentages" if whole == 100 else "fractions"
-        self.add("warning", "weights-not-100",
-                 f"{what} sum to {total:g}, not {whole:g}, so {shares}", f"{pointer}/0/weight",
-                 f"make them sum to {whole:g} if they are meant as {unit}")
+        shares = _(", ").join(_("{weight:g} is {share:.1f}%", weight=w, share=100 * w / total) for w in numbers)
+        message = (_("the dimension weights sum to {total:g}, not {whole:g}, so {shares}", total=total, whole=whole,
+                     shares=shares) if dimensions else
+                   _("the indicator weights of {dimension!r} sum to {total:g}, not {whole:g}, so {shares}",
+                     dimension=dimension, total=total, whole=whole, shares=shares))
+        self.add("warning", "weights-not-100", message, f"{pointer}/0/weight",
+                 _("make them sum to {whole:g} if they are meant as percentages", whole=whole) if whole == 100 else
+                 _("make them sum to {whole:g} if they are meant as fractions", whole=whole))
 
     # -- vetoes and grades
     def vetoes(self) -> None:
@@ -935,9 +1039,9 @@ class _Lint:
             for key, grade in dict_of(veto.get("effect")).items():
                 if isinstance(grade, str) and grade_names and grade not in grade_names:
                     close = difflib.get_close_matches(grade, sorted(grade_names), n=1)
-                    self.add("error", "unknown-grade", f"veto grade {grade!r} is not one of the grades",
+                    self.add("error", "unknown-grade", _("veto grade {grade!r} is not one of the grades", grade=grade),
                              f"{ptr}/effect/{key}",
-                             f"did you mean {close[0]!r}?" if close else "use a name listed under grades")
+                             _did_you_mean(close[0]) if close else _("use a name listed under grades"))
         self.veto_ids = seen
 
     def threshold(self, veto: Mapping[str, Any], pointer: str) -> None:
@@ -945,8 +1049,9 @@ class _Lint:
         of a measure or of an indicator that exists; a share's threshold is a fraction."""
         tests = [t for t in THRESHOLD_TESTS if t in veto]
         for extra in tests[1:]:
-            self.add("error", "veto-threshold", f"a veto compares with one threshold; this one has {' and '.join(tests)}",
-                     f"{pointer}/{extra}", "keep one; for a range, write a veto for each end", key=True)
+            self.add("error", "veto-threshold",
+                     _("a veto compares with one threshold; this one has {tests}", tests=_(" and ").join(tests)),
+                     f"{pointer}/{extra}", _("keep one; for a range, write a veto for each end"), key=True)
         iid = veto.get("indicator")
         measure = veto.get("when")
         if isinstance(iid, str):
@@ -954,8 +1059,8 @@ class _Lint:
                 self.ref_missing(iid, self.indicator_measures, f"{pointer}/indicator", "indicator", key=False)
                 return
             if not tests:
-                self.add("error", "veto-threshold", f"a veto on indicator {iid!r} needs a threshold",
-                         f"{pointer}/indicator", "add one of above, below, at_least or at_most", key=True)
+                self.add("error", "veto-threshold", _("a veto on indicator {id!r} needs a threshold", id=iid),
+                         f"{pointer}/indicator", _("add one of above, below, at_least or at_most"), key=True)
                 return
             measure = self.indicator_measures[iid]
         if not tests or ("when" in veto and "indicator" in veto):
@@ -963,13 +1068,14 @@ class _Lint:
         test = tests[0]
         why = self.not_numeric(measure)
         if why is not None:
-            of = f" (indicator {iid!r})" if isinstance(iid, str) else ""
-            self.add("error", "veto-not-numeric", f"a threshold compares a number, but {why}{of}",
-                     f"{pointer}/{test}", "measure a number (count or share of the condition, for example), or "
-                     "remove the threshold to veto whenever the measure is true", key=True)
+            self.add("error", "veto-not-numeric",
+                     _("a threshold compares a number, but {why} (indicator {id!r})", why=why, id=iid)
+                     if isinstance(iid, str) else _("a threshold compares a number, but {why}", why=why),
+                     f"{pointer}/{test}", _("measure a number (count or share of the condition, for example), or "
+                                            "remove the threshold to veto whenever the measure is true"), key=True)
         elif self.share_valued(measure):
             side = "min" if test in ("above", "at_least") else "max"
-            self.share_bounds([(f"{pointer}/{test}", f"threshold {test}", side, veto.get(test))])
+            self.share_bounds([(f"{pointer}/{test}", _("threshold {test}", test=test), side, veto.get(test))])
 
     # -- sampling plan
     def sampling(self) -> None:
@@ -983,14 +1089,15 @@ class _Lint:
         spec = next((s for n, _, s in self.contracts if (n or "") == source), {})
         base = next((b for n, b, _ in self.contracts if (n or "") == source), "/records")
         if spec.get("lookup"):
-            self.add("error", "sampling-source", f"source {source!r} takes fields from other sources, which a "
-                     "sample of its export alone cannot have", "/sampling/source" if "source" in plan else "/sampling",
-                     "sample the source the others look up (e.g. interactions)", key="source" in plan)
+            self.add("error", "sampling-source", _("source {source!r} takes fields from other sources, which a "
+                     "sample of its export alone cannot have", source=source),
+                     "/sampling/source" if "source" in plan else "/sampling",
+                     _("sample the source the others look up (e.g. interactions)"), key="source" in plan)
         period = spec.get("period") or dict_of(dict_of(self.data.get("subject")).get("period")).get("field")
         if not isinstance(period, str):
-            self.add("error", "sampling-period", "a sampling plan draws one sample per period, but the scheme's "
-                     "subject has no period field", "/sampling/every", "add subject.period (its field dates "
-                     "each record)", key=True)
+            self.add("error", "sampling-period", _("a sampling plan draws one sample per period, but the scheme's "
+                     "subject has no period field"), "/sampling/every",
+                     _("add subject.period (its field dates each record)"), key=True)
         own = dict_of(spec.get("fields"))
         for key in ("strata", "fields"):
             for i, name in enumerate(list_of(plan.get(key))):
@@ -1015,15 +1122,15 @@ class _Lint:
         spec = dict_of(measure)
         kind = next((k for k in MEASURE_KINDS if k in spec), None)
         if kind in TRUTH_KINDS:
-            return f"an `{kind}` measure is true or false"
+            return _("an `{kind}` measure is true or false", kind=kind)
         if kind != "value":
             return None
         source = spec["value"]
         if self.boolean(source):
-            return "this `value` is true or false"
+            return _("this `value` is true or false")
         ftype = dict_of(self.fields.get(source.strip())).get("type") if isinstance(source, str) else None
         if ftype in ("string", "date", "datetime"):
-            return f"this `value` is the {ftype} field {source.strip()!r}"
+            return _("this `value` is the {type} field {name!r}", type=ftype, name=source.strip())
         return None
 
     def grades(self) -> None:
@@ -1036,16 +1143,16 @@ class _Lint:
             if m is None:
                 continue
             if previous is not None and m == previous:
-                self.add("error", "grades-overlap", f"two grades start at {m:g}; the second can never be given",
-                         f"/grades/{gi}/min", "give each grade its own min")
+                self.add("error", "grades-overlap", _("two grades start at {min:g}; the second can never be given",
+                                                       min=m), f"/grades/{gi}/min", _("give each grade its own min"))
             elif previous is not None and m > previous:
-                self.add("error", "grades-unordered", "grades must be listed highest first",
-                         f"/grades/{gi}/min", "sort grades by min, descending")
+                self.add("error", "grades-unordered", _("grades must be listed highest first"),
+                         f"/grades/{gi}/min", _("sort grades by min, descending"))
             previous = m
         mins = [m for m in (number_or_none(g.get("min")) for g in grades) if m is not None]
         if grades and len(mins) == len(grades) and min(mins) != 0:
-            self.add("error", "grades-gap", f"grades do not reach 0 (lowest min is {min(mins):g})",
-                     f"/grades/{len(grades) - 1}/min", "give the lowest grade min: 0 so every score has a grade")
+            self.add("error", "grades-gap", _("grades do not reach 0 (lowest min is {min:g})", min=min(mins)),
+                     f"/grades/{len(grades) - 1}/min", _("give the lowest grade min: 0 so every score has a grade"))
 
     # -- tests
     def tests(self) -> None:
@@ -1078,13 +1185,15 @@ class _Lint:
             return []
         if not isinstance(value, dict):
             if self.several and len(self.contracts) > 1:
-                self.add("error", "unknown-source", f"this scheme reads several sources, so a test's {key} says "
-                         "which source each belongs to", f"{pointer}/{key}",
-                         f"write {key}: {{{self.contracts[0][0]}: …, {self.contracts[1][0]}: …}}", key=True)
+                self.add("error", "unknown-source", _("this scheme reads several sources, so a test's {key} says "
+                         "which source each belongs to", key=key), f"{pointer}/{key}",
+                         _("write {key}: {{{first}: …, {second}: …}}", key=key, first=self.contracts[0][0],
+                           second=self.contracts[1][0]), key=True)
             return [f"{pointer}/{key}"]
         if not self.several:
-            self.add("error", "unknown-source", f"this scheme reads one table (records:), so a test's {key} is "
-                     "not by source", f"{pointer}/{key}", f"give {key} without source names", key=True)
+            self.add("error", "unknown-source", _("this scheme reads one table (records:), so a test's {key} is "
+                     "not by source", key=key), f"{pointer}/{key}", _("give {key} without source names", key=key),
+                     key=True)
             return []
         out = []
         for name in value:
@@ -1101,8 +1210,11 @@ class _Lint:
         field = dict_of(dict_of(self.data.get("subject")).get("period")).get("field")
         if start is None or not isinstance(field, str) or (end is not None and end < start):
             return  # an inverted range is reported on its own
-        span = f"{start} to {end}" if end is not None else f"from {start}"
-        within = f"between {start} and {end}" if end is not None else f"on or after {start}"
+        span = _("{start} to {end}", start=start, end=end) if end is not None else _("from {start}", start=start)
+        within = (_("date the test's records between {start} and {end}", start=start, end=end) if end is not None
+                  else _("date the test's records on or after {start}", start=start))
+        check = (_("check a period between {start} and {end}", start=start, end=end) if end is not None
+                 else _("check a period on or after {start}", start=start))
 
         def outside(day: dt.date) -> bool:
             return day < start or (end is not None and day > end)
@@ -1112,9 +1224,9 @@ class _Lint:
             day = _parse_date(value[:10]) if isinstance(value, str) else _day_of(value)
             if day is not None and outside(day):
                 self.add("warning", "test-outside-effective",
-                         f"test record {ri + 1} is dated {day}, outside this version's effective range ({span})",
-                         f"{pointer}/records/{ri}/{escape_pointer_token(field)}",
-                         f"date the test's records {within}")
+                         _("test record {n} is dated {day}, outside this version's effective range ({span})",
+                           n=ri + 1, day=day, span=span),
+                         f"{pointer}/records/{ri}/{escape_pointer_token(field)}", within)
                 return
         subject = test.get("subject")
         match = re.search(r"(\d{4})-(\d{2})(?:-(\d{2}))?$", subject) if isinstance(subject, str) else None
@@ -1126,17 +1238,17 @@ class _Lint:
         last = first if match[3] else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
         if last < start or (end is not None and first > end):
             self.add("warning", "test-outside-effective",
-                     f"test subject period {match[0]} is outside this version's effective range ({span})",
-                     f"{pointer}/subject", f"check a period {within}")
+                     _("test subject period {period} is outside this version's effective range ({span})",
+                       period=match[0], span=span),
+                     f"{pointer}/subject", check)
 
     def grade_names(self) -> set[str]:
         return {g["name"] for g in map(dict_of, list_of(self.data.get("grades"))) if isinstance(g.get("name"), str)}
 
     def ref_missing(self, name: str, known: Mapping[str, Any], pointer: str, what: str, *, key: bool = True) -> None:
         close = difflib.get_close_matches(name, list(known), n=1)
-        article = "an" if what[0] in "aeiou" else "a"
-        self.add("error", "unknown-reference", f"{name!r} is not {article} {what} of this scheme", pointer,
-                 f"did you mean {close[0]!r}?" if close else None,
+        self.add("error", "unknown-reference", _(_NOT_OF_THIS_SCHEME[what], name=name), pointer,
+                 _did_you_mean(close[0]) if close else None,
                  key=key and pointer.rsplit("/", 2)[-2] != "vetoes")
 
     # -- calibration (`qualiscore calibrate`)
@@ -1146,10 +1258,12 @@ class _Lint:
         spec = dict_of(self.data["calibration"])
         if self.several or not self.record_level:
             self.add("error", "calibration-scheme",
-                     "calibration compares reviewers' rows of single records, but this scheme "
-                     + ("reads several sources" if self.several else "groups records into subjects"),
-                     "/calibration", "declare calibration on a record-level form: one table (records:), no group_by",
-                     key=True)
+                     _("calibration compares reviewers' rows of single records, but this scheme reads several "
+                       "sources") if self.several else
+                     _("calibration compares reviewers' rows of single records, but this scheme groups records "
+                       "into subjects"),
+                     "/calibration",
+                     _("declare calibration on a record-level form: one table (records:), no group_by"), key=True)
             return
         fields = self.fields
         record_id = dict_of(self.data.get("records")).get("id")
@@ -1157,43 +1271,46 @@ class _Lint:
         if isinstance(reviewer, str):  # a field of the form, or a column of the reviewers' files only
             self.used.add(reviewer)
             if reviewer == record_id:
-                self.add("error", "calibration-item", f"the reviewer {reviewer!r} is the record id",
-                         "/calibration/reviewer", "name the field that says who reviewed the row")
+                self.add("error", "calibration-item", _("the reviewer {name!r} is the record id", name=reviewer),
+                         "/calibration/reviewer", _("name the field that says who reviewed the row"))
         items: list[tuple[int | None, str]]
         if "items" in spec:
             items = [(i, n) for i, n in enumerate(list_of(spec["items"])) if isinstance(n, str)]
         else:
             items = [(None, n) for n in self.value_fields()]
             if not items:
-                self.add("error", "calibration-item", "no indicator's `value:` measure reads a field, so there "
-                         "is no item to compare", "/calibration", "list the fields to compare under items", key=True)
+                self.add("error", "calibration-item", _("no indicator's `value:` measure reads a field, so there "
+                         "is no item to compare"), "/calibration", _("list the fields to compare under items"),
+                         key=True)
         seen: set[str] = set()
         for index, name in items:
             pointer = "/calibration" if index is None else f"/calibration/items/{index}"
             if name in seen:
-                self.add("error", "calibration-item", f"item {name!r} is listed twice", pointer, "list it once")
+                self.add("error", "calibration-item", _("item {name!r} is listed twice", name=name), pointer,
+                         _("list it once"))
                 continue
             seen.add(name)
             if name not in fields:
                 self.field_missing(name, pointer)
             elif name in (record_id, reviewer):
                 self.add("error", "calibration-item",
-                         f"{name!r} is the {'record id' if name == record_id else 'reviewer'}, not a checklist item",
-                         pointer, "list only the fields reviewers score")
+                         _("{name!r} is the record id, not a checklist item", name=name) if name == record_id else
+                         _("{name!r} is the reviewer, not a checklist item", name=name),
+                         pointer, _("list only the fields reviewers score"))
             elif dict_of(fields[name]).get("type") not in ITEM_TYPES:
                 self.add("error", "calibration-item",
-                         f"item {name!r} is {_a(dict_of(fields[name]).get('type'))}; agreement is measured on "
-                         "boolean, string, integer, number and duration fields", pointer,
-                         "compare the checklist answers, not dates")
+                         _("item {name!r} is {a_type}; agreement is measured on boolean, string, integer, number "
+                           "and duration fields", name=name, a_type=_a(dict_of(fields[name]).get("type"))), pointer,
+                         _("compare the checklist answers, not dates"))
         for name, level in dict_of(spec.get("levels")).items():
             pointer = f"/calibration/levels/{escape_pointer_token(str(name))}"
             if name not in seen:
-                self.add("error", "calibration-level", f"{name!r} has a level but is not an item", pointer,
-                         "add it to items, or remove its level", key=True)
+                self.add("error", "calibration-level", _("{name!r} has a level but is not an item", name=name),
+                         pointer, _("add it to items, or remove its level"), key=True)
             elif level != "nominal" and dict_of(fields.get(name)).get("type") not in NUMERIC_ITEM_TYPES:
                 self.add("error", "calibration-level",
-                         f"item {name!r} is a string, so its values are only equal or not: level {level} needs "
-                         "numbers", pointer, "use nominal, or make the field a number")
+                         _("item {name!r} is a string, so its values are only equal or not: level {level} needs "
+                           "numbers", name=name, level=level), pointer, _("use nominal, or make the field a number"))
 
     def value_fields(self) -> list[str]:
         """The fields an indicator's `value:` measure reads: the default calibration items."""
@@ -1227,21 +1344,25 @@ class _Lint:
                 self.shown.add(name)
                 ftype = dict_of(fields[name]).get("type")
                 if policy != "pseudonymise" and name in self.used:
-                    what = "the record id" if name == spec.get("id") else "read by the scheme (a measure, " \
-                        "where, derived value, key, lookup, period or sampling rule)"
                     self.add("error", "personal-policy",
-                             f"{name!r} is {what}, so to {policy} it would change the scores", ptr,
-                             f"pseudonymise it: its token keeps equal values equal ({name}: pseudonymise)")
+                             _("{name!r} is the record id, so to {policy} it would change the scores", name=name,
+                               policy=policy) if name == spec.get("id") else
+                             _("{name!r} is read by the scheme (a measure, where, derived value, key, lookup, period "
+                               "or sampling rule), so to {policy} it would change the scores", name=name,
+                               policy=policy), ptr,
+                             _("pseudonymise it: its token keeps equal values equal ({name}: pseudonymise)", name=name))
                 elif policy == "pseudonymise" and ftype != "string":
                     self.add("error", "personal-type",
-                             f"{name!r} is {_a(ftype)} field, but pseudonymise replaces a value by a text token",
-                             ptr, f"declare {name!r} with type: string (ids of digits are text too), or redact or "
-                             "drop it if nothing reads it")
+                             _("{name!r} is {a_type} field, but pseudonymise replaces a value by a text token",
+                               name=name, a_type=_a(ftype)),
+                             ptr, _("declare {name!r} with type: string (ids of digits are text too), or redact or "
+                                    "drop it if nothing reads it", name=name))
                 elif policy == "pseudonymise" and name in self.in_expressions:
                     self.add("warning", "personal-in-expression",
-                             f"expressions see the token of {name!r}, not its value: comparing it with a constant "
-                             "or taking part of its text gives another result than on the raw value", ptr,
-                             "use it only as a key, to count, or compared with null or another pseudonymised field")
+                             _("expressions see the token of {name!r}, not its value: comparing it with a constant "
+                               "or taking part of its text gives another result than on the raw value", name=name),
+                             ptr, _("use it only as a key, to count, or compared with null or another pseudonymised "
+                                    "field"))
         self.personal_matches(policies)
 
     def personal_matches(self, policies: Mapping[str | None, Mapping[str, Any]]) -> None:
@@ -1259,46 +1380,55 @@ class _Lint:
                 mine, theirs = policies.get(source, {}).get(key), policies.get(other, {}).get(their_id)
                 if mine != theirs:
                     self.add("error", "personal-mismatch",
-                             f"key {key!r} is {_policy(mine)} here, but the id {their_id!r} of {other} is "
-                             f"{_policy(theirs)}, so no row would match", f"{base}/lookup/{li}/key",
-                             f"declare both with the same policy (e.g. {key}: pseudonymise in {source} and "
-                             f"{their_id}: pseudonymise in {other})")
+                             _("key {key!r} is {policy} here, but the id {id!r} of {other} is {other_policy}, so no "
+                               "row would match", key=key, policy=_policy(mine), id=their_id, other=other,
+                               other_policy=_policy(theirs)), f"{base}/lookup/{li}/key",
+                             _("declare both with the same policy (e.g. {key}: pseudonymise in {source} and "
+                               "{id}: pseudonymise in {other})", key=key, source=source, id=their_id, other=other))
         group_by = [n for n in list_of(dict_of(self.data.get("subject")).get("group_by")) if isinstance(n, str)]
         for name in group_by:
             seen = {source: policies.get(source, {}).get(name) for source, _, spec in self.contracts
                     if name in dict_of(spec.get("fields"))}
             if len(set(seen.values())) > 1:
-                described = ", ".join(f"{_policy(p)} in {s}" for s, p in seen.items())
+                described = _(", ").join(_("{policy} in {source}", policy=_policy(p), source=s) for s, p in seen.items())
                 self.add("error", "personal-mismatch",
-                         f"subject key {name!r} is {described}, so the sources' subjects would never meet",
-                         "/subject/group_by", f"declare {name!r} with the same policy in every source")
+                         _("subject key {name!r} is {policies}, so the sources' subjects would never meet", name=name,
+                           policies=described),
+                         "/subject/group_by", _("declare {name!r} with the same policy in every source", name=name))
 
     # -- unused
     def unused(self) -> None:
-        for _, base, spec in self.contracts:
+        for _source, base, spec in self.contracts:
             if spec.get("other_columns") == "refuse":
                 continue  # a field may be declared only so that its column is allowed
             for name in dict_of(spec.get("fields")):
                 if name not in self.used and name not in self.shown:
-                    self.add("warning", "unused-field", f"field {name!r} is not used by any expression or key",
-                             f"{base}/fields/{name}", "remove it, or use it; unused fields are still type-checked",
-                             key=True)
+                    self.add("warning", "unused-field", _("field {name!r} is not used by any expression or key",
+                                                          name=name), f"{base}/fields/{name}",
+                             _("remove it, or use it; unused fields are still type-checked"), key=True)
         for name in self.constants:
             if name not in self.used:
-                self.add("warning", "unused-constant", f"constant {name!r} is not used", f"/constants/{name}",
-                         "remove it or use it in an expression", key=True)
+                self.add("warning", "unused-constant", _("constant {name!r} is not used", name=name),
+                         f"/constants/{name}", _("remove it or use it in an expression"), key=True)
         for name in self.derive:
             if name not in self.used:
-                self.add("warning", "unused-derived", f"derived value {name!r} is not used", f"/derive/{name}",
-                         "remove it or use it in a measure", key=True)
+                self.add("warning", "unused-derived", _("derived value {name!r} is not used", name=name),
+                         f"/derive/{name}", _("remove it or use it in a measure"), key=True)
+
+
+# A personal field's policy as a finding says it.
+_POLICIES = {"pseudonymise": N_("pseudonymised"), "redact": N_("redacted"), "drop": N_("dropped")}
 
 
 def _policy(policy: Any) -> str:
-    return {"pseudonymise": "pseudonymised", "redact": "redacted", "drop": "dropped"}.get(policy, "not personal")
+    return _(_POLICIES[policy]) if policy in _POLICIES else _("not personal")
 
 
 def _a(word: Any) -> str:
-    return f"{'an' if str(word)[:1] in 'aeiou' else 'a'} {word}"
+    """A field type with its article ("a string", "an integer"), as a finding says it."""
+    if str(word)[:1] in "aeiou":
+        return _("an {type}", type=word)
+    return _("a {type}", type=word)
 
 
 def _folder(constants: Mapping[str, Any]) -> expressions.Folder | None:
@@ -1335,9 +1465,9 @@ def _zone_hint(name: str) -> str:
     folded = [z for z in names if z.casefold() == name.casefold()]
     close = folded or difflib.get_close_matches(name, sorted(names), n=1)
     if close:
-        return f"did you mean {close[0]!r}?"
-    return ("use an IANA name such as Asia/Shanghai or UTC; a name that depends on the machine "
-            "(localtime) would make the results depend on where they are computed")
+        return _did_you_mean(close[0])
+    return _("use an IANA name such as Asia/Shanghai or UTC; a name that depends on the machine "
+             "(localtime) would make the results depend on where they are computed")
 
 
 def _format_problem(fmt: str) -> str | None:
@@ -1409,12 +1539,12 @@ def resolve_reference(directory: Path | None, reference: str) -> Reference:
     sheet = _SHEET_SUFFIX.fullmatch(reference)
     file = sheet[1] if sheet and not (directory is not None and whole.exists()) else reference
     if file.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", file):
-        raise OutsideTree("is an absolute path")
+        raise OutsideTree(_("is an absolute path"))
     depth = 0
     for part in re.split(r"[\\/]", file):
         depth += -1 if part == ".." else 0 if part in ("", ".") else 1
         if depth < 0:
-            raise OutsideTree("climbs out of the directory with '..'")
+            raise OutsideTree(_("climbs out of the directory with '..'"))
     if directory is not None:
         root = os.path.realpath(directory)
         target = os.path.realpath(directory / file)
@@ -1423,7 +1553,7 @@ def resolve_reference(directory: Path | None, reference: str) -> Reference:
         except ValueError:  # another drive
             inside = False
         if not inside:
-            raise OutsideTree(f"leads out of the directory through a symbolic link (to {target})")
+            raise OutsideTree(_("leads out of the directory through a symbolic link (to {target})", target=target))
     return Reference(whole, base / file)
 
 
@@ -1439,18 +1569,22 @@ def reference_findings(doc: Document, pointer: str, what: str) -> Iterator[Findi
     on_disk = Path(doc.path).is_file()  # a scheme read from git or from text has no directory to look in
     directory = Path(doc.path).parent if on_disk else None
     if not reference.strip():
-        yield Finding("error", "invalid-value", f"{what} is empty", doc.locate(pointer), "name a file")
+        yield Finding("error", "invalid-value", _("{key} is empty", key=what), doc.locate(pointer), _("name a file"))
         return
     try:
         resolved = resolve_reference(directory, reference)
     except OutsideTree as why:
-        yield Finding("error", "file-outside-tree", f"{what} {_short(reference)} {why}", doc.locate(pointer),
-                      f"keep the file in {directory or 'the directory of this file'} or below, and write its "
-                      "path relative to that directory")
+        yield Finding("error", "file-outside-tree", _("{key} {path} {why}", key=what, path=_short(reference), why=why),
+                      doc.locate(pointer),
+                      _("keep the file in {directory} or below, and write its path relative to that directory",
+                        directory=directory) if directory else
+                      _("keep the file in the directory of this file or below, and write its path relative to that "
+                        "directory"))
         return
     if directory is not None and not resolved.file.is_file():
-        message = f"{what} {_short(reference)} is not a file: {resolved.file} does not exist"
-        hint = f"the path is relative to the directory of this file ({directory})"
+        message = _("{key} {path} is not a file: {file} does not exist", key=what, path=_short(reference),
+                    file=resolved.file)
+        hint = _("the path is relative to the directory of this file ({directory})", directory=directory)
         if what == "scheme":
             yield Finding("error", "file-not-found", message, doc.locate(pointer), hint)
         else:
@@ -1490,8 +1624,8 @@ def _non_finite(doc: Document) -> Iterator[Finding]:
     while stack:
         pointer, value = stack.pop()
         if isinstance(value, float) and not math.isfinite(value):
-            yield Finding("error", "non-finite", f"{value!r} is not a usable number", doc.locate(pointer),
-                          "write a finite number")
+            yield Finding("error", "non-finite", _("{value!r} is not a usable number", value=value),
+                          doc.locate(pointer), _("write a finite number"))
         elif isinstance(value, dict):
             stack.extend((f"{pointer}/{escape_pointer_token(str(k))}", v) for k, v in value.items())
         elif isinstance(value, list):
@@ -1617,25 +1751,27 @@ def _check_versions(docs: list[Document]) -> Iterator[Finding]:
         sup = dict_of(doc.data).get("supersedes")
         if isinstance(sup, str) and sup not in names:
             close = difflib.get_close_matches(sup, list(names), n=1)
-            yield Finding("error", "unknown-supersedes", f"supersedes {sup!r}, but no such version is in this directory",
-                          doc.locate("/supersedes"), f"did you mean {close[0]!r}?" if close else
-                          "check the version name, or add the superseded file")
+            yield Finding("error", "unknown-supersedes",
+                          _("supersedes {version!r}, but no such version is in this directory", version=sup),
+                          doc.locate("/supersedes"), _did_you_mean(close[0]) if close else
+                          _("check the version name, or add the superseded file"))
     if len(docs) > 1:
         for doc in docs:
             if not dict_of(dict_of(doc.data).get("subject")).get("period"):
                 yield Finding("warning", "versions-no-period",
-                              f"version {dict_of(doc.data).get('version')} has no subject.period, so records "
-                              "cannot be routed to the versions of this directory by date",
+                              _("version {version} has no subject.period, so records cannot be routed to the versions "
+                                "of this directory by date", version=dict_of(doc.data).get("version")),
                               doc.locate("/subject/period"),
-                              "add subject.period to every version, or evaluate one version (a file, or --as-of)")
+                              _("add subject.period to every version, or evaluate one version (a file, or --as-of)"))
     seen: dict[str, Document] = {}
     for doc in docs:
         version = str(dict_of(doc.data).get("version"))
         if version in seen:
-            yield Finding("error", "duplicate-version", f"version {version!r} is also defined in {seen[version].path}",
+            yield Finding("error", "duplicate-version",
+                          _("version {version!r} is also defined in {path}", version=version, path=seen[version].path),
                           doc.locate("/version"),
-                          "each version lives in one file; to start the next version from this one, delete this "
-                          f"copy and run: qualiscore revise {seen[version].path} NEW_VERSION")
+                          _("each version lives in one file; to start the next version from this one, delete this "
+                            "copy and run: qualiscore revise {path} NEW_VERSION", path=seen[version].path))
         seen[version] = doc
     ranged = []
     for doc in docs:
@@ -1650,9 +1786,10 @@ def _check_versions(docs: list[Document]) -> Iterator[Finding]:
             yield _overlap(d1, d2, s1, e1, s2)
         elif e1 + dt.timedelta(days=1) < s2:
             yield Finding("error", "versions-gap",
-                          f"no version covers {e1 + dt.timedelta(days=1)} to {s2 - dt.timedelta(days=1)} "
-                          f"(between {v1} and {v2})",
-                          d2.locate("/effective_from"), f"start {v2} on {e1 + dt.timedelta(days=1)}")
+                          _("no version covers {first} to {last} (between {earlier} and {later})",
+                            first=e1 + dt.timedelta(days=1), last=s2 - dt.timedelta(days=1), earlier=v1, later=v2),
+                          d2.locate("/effective_from"),
+                          _("start {version} on {day}", version=v2, day=e1 + dt.timedelta(days=1)))
 
 
 def _overlap(d1: Document, d2: Document, s1: dt.date, e1: dt.date | None, s2: dt.date) -> Finding:
@@ -1660,17 +1797,23 @@ def _overlap(d1: Document, d2: Document, s1: dt.date, e1: dt.date | None, s2: dt
     unapproved one or supersedes the later), never the approved one."""
     data1, data2 = dict_of(d1.data), dict_of(d2.data)
     v1, v2 = data1.get("version"), data2.get("version")
-    message = f"{v1} (from {s1}{' open-ended' if e1 is None else f' to {e1}'}) overlaps {v2} (from {s2})"
+    message = (_("{earlier} (from {start} open-ended) overlaps {later} (from {later_start})", earlier=v1, start=s1,
+                 later=v2, later_start=s2) if e1 is None else
+               _("{earlier} (from {start} to {end}) overlaps {later} (from {later_start})", earlier=v1, start=s1,
+                 end=e1, later=v2, later_start=s2))
     earlier_is_new = data1.get("supersedes") == v2 or ("approved_on" in data2 and "approved_on" not in data1)
     if earlier_is_new:
         return Finding("error", "versions-overlap", message, d1.locate("/effective_to" if e1 else "/effective_from"),
-                       f"end {v1} on {s2 - dt.timedelta(days=1)}, the day before {v2} starts")
+                       _("end {earlier} on {day}, the day before {later} starts", earlier=v1,
+                         day=s2 - dt.timedelta(days=1), later=v2))
     if e1 is None:
         return Finding("error", "versions-overlap", message, d2.locate("/effective_from"),
-                       f"{v1} has no effective_to, so every later start overlaps it; {v1} needs an end date "
-                       f"({s2 - dt.timedelta(days=1)}, the day before {v2} starts), which is a change to approve")
+                       _("{earlier} has no effective_to, so every later start overlaps it; {earlier} needs an end "
+                         "date ({day}, the day before {later} starts), which is a change to approve", earlier=v1,
+                         day=s2 - dt.timedelta(days=1), later=v2))
     return Finding("error", "versions-overlap", message, d2.locate("/effective_from"),
-                   f"start {v2} on {e1 + dt.timedelta(days=1)}, the day after {v1} ends")
+                   _("start {later} on {day}, the day after {earlier} ends", later=v2, day=e1 + dt.timedelta(days=1),
+                     earlier=v1))
 
 
 def validate_paths(paths: Iterable[str | Path]) -> list[Finding]:
@@ -1679,8 +1822,8 @@ def validate_paths(paths: Iterable[str | Path]) -> list[Finding]:
     for path in paths:
         p = Path(path)
         if not p.exists():
-            findings.append(Finding("error", "file-not-found", f"{path} does not exist", Location(str(path)),
-                                    "check the path"))
+            findings.append(Finding("error", "file-not-found", _("{path} does not exist", path=path),
+                                    Location(str(path)), _("check the path")))
             continue
         docs = []
         for file in checked_files(p) if p.is_dir() else [p]:

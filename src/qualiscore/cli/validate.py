@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ import click
 from .._display import display_width, visible
 from ..datacheck import SAMPLE_ROWS, Sampled, check_data
 from ..errors import EXIT_FINDINGS
+from ..i18n import _
 from ..validation import checked_files, validate_paths
 from . import DSN_FILE, Command, echo, style
 
@@ -52,11 +54,13 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool, data: tuple[str, ...
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         named = [p for p in missing if "=" in p]
-        hint = f" (to check the data of a source, write --data before each: --data {named[0]})" if named else ""
-        raise click.BadParameter(f"{', '.join(missing)} does not exist{hint}", param_hint="PATHS")
+        raise click.BadParameter(
+            _("{paths} does not exist (to check the data of a source, write --data before each: --data {named})",
+              paths=", ".join(missing), named=named[0]) if named else
+            _("{paths} does not exist", paths=", ".join(missing)), param_hint="PATHS")
     if data and len(paths) != 1:
-        raise click.BadParameter("--data checks data against one scheme: give one scheme file or directory of "
-                                 "versions", param_hint="PATHS")
+        raise click.BadParameter(_("--data checks data against one scheme: give one scheme file or directory of "
+                                   "versions"), param_hint="PATHS")
     findings = validate_paths(paths)
     files = [str(f) for p in paths for f in checked_files(p)]
     sampled: tuple[Sampled, ...] = ()
@@ -76,13 +80,15 @@ def command(paths: tuple[str, ...], fmt: str, strict: bool, data: tuple[str, ...
     else:
         for f in findings:
             colour = "red" if f.severity == "error" else "yellow"
-            line = f.format().replace(f"{f.severity}[", style(f.severity, fg=colour, bold=True) + "[", 1)
+            line = f.format(mark=partial(style, fg=colour, bold=True))
             echo(line + source_excerpt(f.location.file, f.location.line, f.location.column))
         for s in sampled:
-            what = "all" if s.whole else "the first"
-            echo(f"{s.path}: {what} {s.rows} row(s) checked, {s.rows - s.rejected} would be scored, "
-                 f"{s.rejected} rejected")
-        summary = f"{len(files) + len(data)} file(s) checked: {errors} error(s), {warnings} warning(s)"
+            counts = {"path": s.path, "rows": s.rows, "scored": s.rows - s.rejected, "rejected": s.rejected}
+            echo(_("{path}: all {rows} row(s) checked, {scored} would be scored, {rejected} rejected", **counts)
+                 if s.whole else
+                 _("{path}: the first {rows} row(s) checked, {scored} would be scored, {rejected} rejected", **counts))
+        summary = _("{files} file(s) checked: {errors} error(s), {warnings} warning(s)", files=len(files) + len(data),
+                    errors=errors, warnings=warnings)
         echo(style(summary, fg="red" if errors else "yellow" if warnings else "green"), err=bool(findings))
     if errors or (strict and warnings):
         sys.exit(EXIT_FINDINGS)
