@@ -23,6 +23,19 @@ def test_every_command_help_has_an_example(cli: Cli, name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_help_has_an_example_in_chinese(cli: Cli, name: str) -> None:
+    """The examples are the English ones, word for word, under a Chinese heading."""
+    english = cli(name, "--help").output
+    result = cli(name, "--help", "--lang", "zh-CN")
+    assert result.exit_code == 0
+    assert "示例" in result.output, f"`qualiscore {name} --help --lang zh-CN` shows no example"
+    shown = english.split("Example", 1)[1].split("\n", 1)[1]
+    for line in shown.splitlines():
+        if line.lstrip().startswith("qualiscore "):
+            assert line in result.output
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_the_command_table_matches_the_command(name: str) -> None:
     """`qualiscore --help` lists a command from the table without loading it: the table must say what it does."""
     command = group.get_command(click.Context(group), name)
