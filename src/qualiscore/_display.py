@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from .i18n import _
+
 
 def mean(values: Sequence[float]) -> float | None:
     """The arithmetic mean, or None when there is nothing to average."""
@@ -62,6 +64,6 @@ def visible(text: str) -> str:
 def json_shown(value: Any) -> str:
     """A value found in a JSON file, for a message saying what was expected instead: short, never a whole tree."""
     if isinstance(value, (dict, list)):
-        return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
+        return _("a JSON object") if isinstance(value, dict) else _("a JSON array")
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "…"

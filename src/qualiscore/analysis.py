@@ -22,7 +22,7 @@ import io
 import math
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -31,6 +31,7 @@ from .approval import approval_of
 from .errors import UsageError
 from .explain import explain_text
 from .formats import indicator_ids, key_columns
+from .i18n import _
 from .manifest import render_outputs
 from .model import Scheme
 from .options import EngineName, RunOptions
@@ -83,7 +84,7 @@ def _source(data: Any, encoding: str | None, sheet: str | None, name: str = MEMO
     (and the paths, as the manifest records them)."""
     if is_table(data):
         if encoding is not None or sheet is not None:
-            raise UsageError("encoding and sheet apply to input files, not to a table in memory")
+            raise UsageError(_("encoding and sheet apply to input files, not to a table in memory"))
         return table_of(data, name), ()
     paths = _paths(data)
     return list(paths), paths
@@ -94,10 +95,18 @@ def _paths(data: Any) -> tuple[str, ...]:
         return (os.fspath(data),)
     if isinstance(data, Sequence) and data and all(isinstance(p, (str, os.PathLike)) for p in data):
         return tuple(os.fspath(p) for p in data)
-    raise UsageError(f"cannot score a {type(data).__name__}",
-                     hint="pass input file paths, a Polars or pandas DataFrame, or Arrow data (a pyarrow Table, "
-                          "anything with __arrow_c_stream__); for a scheme with several sources, a dict of them "
-                          "by source name")
+    raise UsageError(_("cannot score a {kind}", kind=type(data).__name__),
+                     hint=_("pass input file paths, a Polars or pandas DataFrame, or Arrow data (a pyarrow Table, "
+                            "anything with __arrow_c_stream__); for a scheme with several sources, a dict of them "
+                            "by source name"))
+
+
+NO_GRADE = "(none)"  # the key of Summary.grades for scorecards without a grade
+
+
+def grade_name(grade: str) -> str:
+    """A grade of :attr:`Summary.grades` as shown: the scheme's own name, and "(none)" in the language of the day."""
+    return _("(none)") if grade == NO_GRADE else grade
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +124,8 @@ class Summary:
 
     @classmethod
     def of(cls, run: Run) -> Summary:
-        counted = Counter(c.grade or "(none)" for c in run.scorecards)
-        order = [g.name for s in run.schemes for g in s.grades] + ["(none)"]
+        counted = Counter(c.grade or NO_GRADE for c in run.scorecards)
+        order = [g.name for s in run.schemes for g in s.grades] + [NO_GRADE]
         grades = {g: counted[g] for g in dict.fromkeys(order) if counted.get(g)}
         return cls(run.rows_read, run.rows_scored, run.rows_rejected, grades,
                    tuple(f"{s.id} {s.version}" for s in run.schemes),
@@ -130,25 +139,34 @@ class Summary:
     def source_lines(self) -> list[str]:
         """Rows read = scored + rejected for each record source, when the scheme has several."""
         width = max((len(n) for n in self.sources), default=0)
-        return [f"  {name:<{width}}  read {read} = scored {scored} + rejected {rejected}"
+        return [f"  {name:<{width}}  " + _("read {read} = scored {scored} + rejected {rejected}", read=read,
+                                            scored=scored, rejected=rejected)
                 for name, (read, scored, rejected) in self.sources.items()]
+
+    def rows_line(self) -> str:
+        """Rows read = scored + rejected."""
+        return _("rows read {read} = scored {scored} + rejected {rejected}", read=self.rows_read,
+                 scored=self.rows_scored, rejected=self.rows_rejected)
+
+    def scorecards_line(self, shown: Callable[[str], str] = str) -> str:
+        """How many scorecards, by which versions, and how many of each grade (each grade name ``shown``)."""
+        dist = ", ".join(f"{shown(grade_name(g))} {n}" for g, n in self.grades.items())
+        return _("{n} scorecard(s) by {versions}: {grades}", n=self.scorecards, versions=", ".join(self.versions),
+                 grades=dist or _("none"))
 
     def uncertain_line(self) -> str | None:
         """How many grades more records could change, when any could."""
         if not self.uncertain:
             return None
-        return (f"{self.uncertain} grade(s) uncertain: more records could change them "
-                "(the stability column; docs/confidence.md)")
+        return _("{n} grade(s) uncertain: more records could change them "
+                 "(the stability column; docs/confidence.md)", n=self.uncertain)
 
     def __str__(self) -> str:
-        dist = ", ".join(f"{g} {n}" for g, n in self.grades.items())
-        lines = [f"rows read {self.rows_read} = scored {self.rows_scored} + rejected {self.rows_rejected}",
-                 *self.source_lines(),
-                 f"{self.scorecards} scorecard(s) by {', '.join(self.versions)}: {dist or 'none'}"]
+        lines = [self.rows_line(), *self.source_lines(), self.scorecards_line()]
         if (uncertain := self.uncertain_line()) is not None:
             lines.append(uncertain)
         if self.most_rejected:
-            lines.append(f"most rejected: {self.most_rejected}")
+            lines.append(_("most rejected: {reasons}", reasons=self.most_rejected))
         return "\n".join(lines)
 
 
@@ -204,10 +222,10 @@ class Result:
         if found is None:
             names = [c.subject for c in self.run.scorecards]
             close = difflib.get_close_matches(subject, names, n=3)
-            raise UsageError(f"there is no scorecard for subject {subject!r}",
-                             hint=f"did you mean {', '.join(map(repr, close))}?" if close else
-                             f"subjects are named as in scorecards.csv, e.g. {names[0]!r}" if names else
-                             "the run has no scorecards")
+            raise UsageError(_("there is no scorecard for subject {subject!r}", subject=subject),
+                             hint=_("did you mean {subjects}?", subjects=", ".join(map(repr, close))) if close else
+                             _("subjects are named as in scorecards.csv, e.g. {subject!r}", subject=names[0])
+                             if names else _("the run has no scorecards"))
         return found
 
     def explain(self, subject: str) -> str:
@@ -264,5 +282,5 @@ def _polars() -> Any:
     except ImportError:
         from ._install import install_hint
 
-        raise UsageError(f"data frames of a result need polars: {install_hint('fast')}") from None
+        raise UsageError(_("data frames of a result need polars: {command}", command=install_hint("fast"))) from None
     return pl

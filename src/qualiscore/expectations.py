@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from .errors import Location, QualiscoreError, SchemeLoadError
+from .i18n import _
 from .loader import Document, load_text
 from .revise import scalar_text
 from .testing import Mismatch, TestResult
@@ -58,7 +59,7 @@ def update_expectations(doc: Document, results: Iterable[TestResult]) -> Update:
     skipped: list[str] = []
     for result in results:
         if result.error is not None:
-            skipped.append(f"{result.name}: not run ({result.error.splitlines()[0]})")
+            skipped.append(_("{name}: not run ({error})", name=result.name, error=result.error.splitlines()[0]))
             continue
         test = _child(root, ("tests", result.pointer.rsplit("/", 1)[-1]))
         for m in result.mismatches:
@@ -66,9 +67,10 @@ def update_expectations(doc: Document, results: Iterable[TestResult]) -> Update:
             node = _child(test, ("expect", *m.path)) if m.path else None
             edit = _edit(node, m) if node is not None else None
             if edit is None:
-                why = ("written as lines of its own; correct it by hand" if node is not None
-                       else "no value to write")
-                skipped.append(f"{label} ({why}: expected {m.expected!r}, got {m.actual!r})")
+                why = (_("written as lines of its own; correct it by hand") if node is not None
+                       else _("no value to write"))
+                skipped.append(_("{label} ({why}: expected {expected!r}, got {actual!r})", label=label, why=why,
+                                 expected=m.expected, actual=m.actual))
                 continue
             edits.append(edit)
             _set(expected, ["tests", int(result.pointer.rsplit("/", 1)[-1]), "expect", *m.path], m.computed)
@@ -80,7 +82,7 @@ def update_expectations(doc: Document, results: Iterable[TestResult]) -> Update:
         except SchemeLoadError as exc:
             raise _failed(doc.path, exc.message) from None
         if back != expected:
-            raise _failed(doc.path, "the edited text does not read back as the intended document")
+            raise _failed(doc.path, _("the edited text does not read back as the intended document"))
     return Update(doc.path, doc.text, new, tuple(written), tuple(skipped))
 
 
@@ -137,10 +139,10 @@ def _apply(text: str, edits: Sequence[_Edit]) -> str:
 
 
 def _failed(path: str, why: str) -> QualiscoreError:
-    return QualiscoreError(f"could not write the computed values into {path}: {why}", location=Location(file=path),
-                           code="update-failed",
-                           hint="nothing was written; correct the expected values by hand, and please report this "
-                                "with the file")
+    return QualiscoreError(_("could not write the computed values into {path}: {why}", path=path, why=why),
+                           location=Location(file=path), code="update-failed",
+                           hint=_("nothing was written; correct the expected values by hand, and please report this "
+                                  "with the file"))
 
 
 def by_file(results: Iterable[TestResult]) -> Mapping[str, list[TestResult]]:

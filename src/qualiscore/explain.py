@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from .i18n import _
 from .redaction import redact
 
 
@@ -30,16 +31,17 @@ def _value(ind: Mapping[str, Any], level: float | None) -> str:
     text = f"{ind['measure']} = {_fmt(v)}"
     if ind.get("interval") and level is not None:
         low, high = ind["interval"]
-        text += f" [{_pct(level)} CI {low:.4g} – {high:.4g}]"
+        text += _(" [{level} CI {low:.4g} – {high:.4g}]", level=_pct(level), low=low, high=high)
     num, den = ind.get("numerator"), ind.get("denominator")
     if ind["measure"] in ("share", "ratio", "count", "mean") and num is not None and den is not None:
         text += f" ({_fmt(num)}/{_fmt(den)})"
     elif ind["measure"] == "nps" and ind.get("inputs"):
         i = ind["inputs"]
-        text += f" ({i.get('promoters')} promoters, {i.get('passives')} passives, {i.get('detractors')} detractors)"
-    text += f", sample {ind['sample']}"
+        text += _(" ({promoters} promoters, {passives} passives, {detractors} detractors)",
+                  promoters=i.get("promoters"), passives=i.get("passives"), detractors=i.get("detractors"))
+    text += _(", sample {sample}", sample=ind["sample"])
     if ind.get("skipped"):
-        text += f", {ind['skipped']} skipped as missing"
+        text += _(", {skipped} skipped as missing", skipped=ind["skipped"])
     if ind.get("source"):  # a scheme with several record sources: which one it measured
         text += f" · {ind['source']}"
     return text
@@ -52,8 +54,8 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
     confidence = card.get("confidence") or {}
     level = confidence.get("level")
     lines = [
-        f"{redact(card['subject'])} · {scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}) · "
-        f"{card['records']} record(s)"
+        _("{subject} · {scheme} {version} (sha256 {sha256}) · {records} record(s)", subject=redact(card["subject"]),
+          scheme=scheme["id"], version=scheme["version"], sha256=scheme["sha256"][:12], records=card["records"])
     ]
     if approval:
         lines.append(approval)
@@ -62,59 +64,69 @@ def explain_text(card: Mapping[str, Any], decimals: int = 2, approval: str | Non
         last_dim = di == len(dims) - 1
         branch, stem = ("└─ ", "   ") if last_dim else ("├─ ", "│  ")
         if dim["counted"]:
-            head = (f"{dim['name']} [{dim['id']}]  score {_fmt(dim['score'], d)} · weight {_fmt(dim['weight'])}"
-                    f" → effective {_fmt(dim['effective_weight'], d)}% → contributes {_fmt(dim['contribution'], d)}")
+            head = _("{name} [{id}]  score {score} · weight {weight} → effective {effective}% → contributes "
+                     "{contribution}", name=dim["name"], id=dim["id"], score=_fmt(dim["score"], d),
+                     weight=_fmt(dim["weight"]), effective=_fmt(dim["effective_weight"], d),
+                     contribution=_fmt(dim["contribution"], d))
         else:
-            head = f"{dim['name']} [{dim['id']}]  not applicable: {dim['reason']}"
+            head = _("{name} [{id}]  not applicable: {reason}", name=dim["name"], id=dim["id"], reason=dim["reason"])
         if dim["counted"] and dim.get("reason"):
-            head += f"  ({dim['reason']})"
+            head += _("  ({reason})", reason=dim["reason"])
         lines.append(branch + head)
         inds = dim["indicators"]
         for ii, ind in enumerate(inds):
             b2, s2 = ("└─ ", "   ") if ii == len(inds) - 1 else ("├─ ", "│  ")
-            lines.append(stem + b2 + f"{ind['name']} [{ind['id']}]: {_value(ind, level)}")
+            lines.append(stem + b2 + _("{name} [{id}]: {value}", name=ind["name"], id=ind["id"],
+                                       value=_value(ind, level)))
             if ind["status"] == "scored":
-                detail = f"{ind['rule']} → {_fmt(ind['points'], d)} points"
+                detail = _("{rule} → {points} points", rule=ind["rule"], points=_fmt(ind["points"], d))
             else:
-                detail = f"not applicable: {ind['reason']}"
+                detail = _("not applicable: {reason}", reason=ind["reason"])
             if ind["counted"]:
                 if ind["status"] != "scored":
-                    detail += f" → counts {_fmt(ind['counted_points'], d)} points"
-                detail += (f" · weight {_fmt(ind['weight'])} → effective {_fmt(ind['effective_weight'], d)}%"
-                           f" → contributes {_fmt(ind['contribution'], d)}")
+                    detail += _(" → counts {points} points", points=_fmt(ind["counted_points"], d))
+                detail += _(" · weight {weight} → effective {effective}% → contributes {contribution}",
+                            weight=_fmt(ind["weight"]), effective=_fmt(ind["effective_weight"], d),
+                            contribution=_fmt(ind["contribution"], d))
             elif dim["counted"]:
-                detail += " · weight redistributed to the other indicators"
+                detail += _(" · weight redistributed to the other indicators")
             if ind.get("target") is not None:
-                detail += f" · target {_fmt(ind['target'])}"
+                detail += _(" · target {target}", target=_fmt(ind["target"]))
             lines.append(stem + s2 + "   " + detail)
     parts = [dim["contribution"] for dim in dims if dim["counted"]]
     if card["score"] is None:
-        lines.append(f"Total: no score — {card['note']}")
+        lines.append(_("Total: no score — {note}", note=card["note"]))
     else:
         total = sum((Decimal(str(p)) for p in parts), Decimal(0))
-        lines.append(f"Total {_fmt(float(card['score']), d)} = " + " + ".join(_fmt(float(p), d) for p in parts)
+        lines.append(_("Total {score} = {parts}", score=_fmt(float(card["score"]), d),
+                       parts=" + ".join(_fmt(float(p), d) for p in parts))
                      + ("" if total == Decimal(str(card["score"])) else "  (!)"))
     grade = card["grade"]
     decided = card["decided_by"]
     if decided == "score":
-        lines.append(f"Grade {grade}: decided by the score")
+        lines.append(_("Grade {grade}: decided by the score", grade=grade))
     elif decided.startswith("veto:"):
-        lines.append(f"Grade {grade}: decided by veto {decided[5:]} (the score alone gives {card['score_grade'] or '—'})")
+        lines.append(_("Grade {grade}: decided by veto {veto} (the score alone gives {score_grade})", grade=grade,
+                       veto=decided[5:], score_grade=card["score_grade"] or "—"))
     else:
-        lines.append("Grade: none (no score)")
+        lines.append(_("Grade: none (no score)"))
     if card.get("stability") is not None:
-        line = f"Stability {_pct(card['stability'])}: the share of plausible values of the indicators that keep {grade}"
+        line = _("Stability {stability}: the share of plausible values of the indicators that keep {grade}",
+                 stability=_pct(card["stability"]), grade=grade)
         if card.get("uncertain"):
-            line += f" — uncertain (below {_pct(confidence.get('stable_at', 0.8))}): more records could change it"
+            line += _(" — uncertain (below {stable_at}): more records could change it",
+                      stable_at=_pct(confidence.get("stable_at", 0.8)))
         lines.append(line)
     for v in card["vetoes"]:
-        effect = f"grade {v['grade']}" if v["effect"] == "grade" else f"grade capped at {v['grade']}"
+        effect = (_("grade {grade}", grade=v["grade"]) if v["effect"] == "grade"
+                  else _("grade capped at {grade}", grade=v["grade"]))
         if v.get("measured") is not None:
             evidence = measured_text(v["measured"])
         else:
-            evidence = f"{len(v['evidence'])} record(s): " + ", ".join(v["evidence"][:20]) + (
-                " …" if len(v["evidence"]) > 20 else "")
-        lines.append(f"Veto {v['name']} [{v['id']}]: {effect} — {v['reason']}; {evidence}")
+            evidence = _("{n} record(s): {records}", n=len(v["evidence"]), records=", ".join(v["evidence"][:20]) + (
+                " …" if len(v["evidence"]) > 20 else ""))
+        lines.append(_("Veto {name} [{id}]: {effect} — {reason}; {evidence}", name=v["name"], id=v["id"],
+                       effect=effect, reason=v["reason"], evidence=evidence))
     return "\n".join(lines) + "\n"
 
 

@@ -54,6 +54,8 @@ from random import Random
 from statistics import NormalDist
 from typing import IO, Any
 
+from .i18n import _
+
 __all__ = [
     "COLUMNS",
     "FORBIDDEN_PHRASES",
@@ -235,7 +237,7 @@ def _parse_start(start: str) -> date:
     try:
         return date.fromisoformat(start)
     except (TypeError, ValueError):
-        raise ValueError(f"start must be a date YYYY-MM-DD, got {start!r}") from None
+        raise ValueError(_("start must be a date YYYY-MM-DD, got {start!r}", start=start)) from None
 
 
 def _add_months(day: date, months: int) -> date:
@@ -252,7 +254,7 @@ def _is_business_day(day: date) -> bool:
 
 def _days(first: date, months: int) -> list[date]:
     if months < 1:
-        raise ValueError(f"months must be at least 1, got {months}")
+        raise ValueError(_("months must be at least 1, got {months}", months=months))
     end = _add_months(first, months)
     return [first + timedelta(days=k) for k in range((end - first).days)]
 
@@ -296,7 +298,7 @@ def _ascending_uniforms(rnd: Callable[[], float], n: int) -> Iterator[float]:
 def _agents(seed: int, count: int) -> list[tuple[str, str, float]]:
     """(agent_id, team, skill) per agent, deterministic in seed and count."""
     if count < 1:
-        raise ValueError(f"agents must be at least 1, got {count}")
+        raise ValueError(_("agents must be at least 1, got {agents}", agents=count))
     rng = Random(seed * 7919 + 101)
     rnd = rng.random
     # one per slice of [0, 1], bent towards the top: most agents are competent, a few are weak
@@ -346,14 +348,14 @@ def _dirty_positions(seed: int, dirty: float) -> Iterator[int]:
 def _check(n: int, start: str, months: int, agents: int | None, dirty: float) -> None:
     """Refuse bad arguments up front (before a file is opened or a row produced)."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        raise ValueError(_("n must be a non-negative integer, got {n!r}", n=n))
     _parse_start(start)
     if months < 1:
-        raise ValueError(f"months must be at least 1, got {months}")
+        raise ValueError(_("months must be at least 1, got {months}", months=months))
     if agents is not None and agents < 1:
-        raise ValueError(f"agents must be at least 1, got {agents}")
+        raise ValueError(_("agents must be at least 1, got {agents}", agents=agents))
     if not 0.0 <= dirty <= 1.0:
-        raise ValueError(f"dirty must be a fraction in [0, 1], got {dirty}")
+        raise ValueError(_("dirty must be a fraction in [0, 1], got {dirty}", dirty=dirty))
 
 
 _BOOL_COLUMNS = (7, 8, 9, 13)  # indexes in COLUMNS
@@ -526,7 +528,7 @@ def _cs_rows(n: int, seed: int, start: str, months: int, agents: int | None, dir
             transcript = ""
         else:
             t = int(rnd() * n_topics)
-            need, steps, action, way, _ = topics[t]
+            need, steps, action, way, _unused = topics[t]
             parts = [greetings[int(rnd() * len(greetings))]]
             if rnd() < p_restate:
                 parts.append(_RESTATE[int(rnd() * 3)].format(need))
@@ -729,7 +731,7 @@ def _reviewed(truth: list[str], bias: float, noise: float, rnd: Callable[[], flo
 def _qa_review_rows(n: int, seed: int, start: str, reviewers: int, dirty: float) -> Iterator[list[str]]:
     _check(n, start, 1, None, dirty)
     if isinstance(reviewers, bool) or not isinstance(reviewers, int) or reviewers < 2:
-        raise ValueError(f"reviewers must be an integer of at least 2, got {reviewers!r}")
+        raise ValueError(_("reviewers must be an integer of at least 2, got {reviewers!r}", reviewers=reviewers))
     return _review_rows(n, seed, start, reviewers, dirty)
 
 
@@ -906,7 +908,7 @@ def _tables(n: int, seed: int, start: str, months: int, agents: int | None,
     for row in _cs_rows(n, seed, start, months, agents, 0.0):
         started = datetime.fromisoformat(row[4][:19])
         while pending and pending[0][0] <= started:
-            _, _, table, derived = heapq.heappop(pending)
+            _moment, _seq, table, derived = heapq.heappop(pending)
             yield emit(table, derived)
         yield emit("interactions", [row[c] for c in _INTERACTION_COLUMNS])
 
@@ -939,7 +941,7 @@ def _tables(n: int, seed: int, start: str, months: int, agents: int | None,
             heapq.heappush(pending, (moment, seq, table, derived))
             seq += 1
     while pending:
-        _, _, table, derived = heapq.heappop(pending)
+        _moment, _seq, table, derived = heapq.heappop(pending)
         yield emit(table, derived)
 
 
@@ -1000,7 +1002,7 @@ def _write_csv(path: Target, header: Iterable[str], rows: Iterable[list[str]]) -
 def _kw(kw: dict[str, Any], allowed: tuple[str, ...]) -> dict[str, Any]:
     unknown = sorted(set(kw) - set(allowed))
     if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(unknown)}")
+        raise TypeError(_("unexpected keyword argument(s): {names}", names=", ".join(unknown)))
     return kw
 
 
@@ -1129,7 +1131,7 @@ def write_reviews_csv(sample: str | os.PathLike[str], path: Target, *, seed: int
     """Write one review per row of the sample file ``sample`` (its ``interaction_id``, ``started_at`` and
     ``resolved_first_contact`` columns); deterministic for the same sample and arguments."""
     if reviewers < 1 or not 0 <= dirty <= 1:
-        raise ValueError("reviewers must be at least 1 and dirty between 0 and 1")
+        raise ValueError(_("reviewers must be at least 1 and dirty between 0 and 1"))
     with open(sample, encoding="utf-8", newline="") as f:
         sampled = list(csv.DictReader(f))
     rnd = Random(seed).random

@@ -15,6 +15,7 @@ from typing import Any
 
 from ._plain import is_number
 from .errors import DataError, Location, QualiscoreError, SchemeValidationError
+from .i18n import _
 from .loader import load_path
 from .model import RecordContract, Scheme, TestCase, compile_tests
 from .options import RunOptions
@@ -30,6 +31,7 @@ from .validation import TESTS_SUFFIX, OutsideTree, resolve_reference, tests_file
 SHOWN_VALUES = 3
 SHOWN_CHARS = 40
 MAX_ERROR_CHARS = 2000
+LOAD = "(load)"  # the name of the one result of a file that does not load or validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ def check(card: Scorecard | None, rejected: int, test: TestCase) -> list[Mismatc
     for iid, spec in (exp.get("indicators") or {}).items():
         ind = inds.get(iid)
         if ind is None:
-            out.append(Mismatch(f"indicators.{iid}", "present", "absent"))  # nothing to write
+            out.append(Mismatch(f"indicators.{iid}", _("present"), _("absent")))  # nothing to write
             continue
         for key, expected in spec.items():
             if key == "points":
@@ -142,9 +144,9 @@ def _clipped(value: Any) -> Any:
 def _some(values: Sequence[str]) -> str:
     """At most SHOWN_VALUES of ``values``, each clipped, and how many there are."""
     if not values:
-        return "none"
+        return _("none")
     shown = ", ".join(_clipped(v) for v in values[:SHOWN_VALUES])
-    return shown if len(values) <= SHOWN_VALUES else f"{shown}, … ({len(values)} in all)"
+    return shown if len(values) <= SHOWN_VALUES else _("{values}, … ({n} in all)", values=shown, n=len(values))
 
 
 def _fixture(test: TestCase, base: Path, file: str, reference: str, pointer: str = "/records_file") -> Path:
@@ -154,12 +156,13 @@ def _fixture(test: TestCase, base: Path, file: str, reference: str, pointer: str
     try:
         resolved = resolve_reference(base, reference)
     except OutsideTree as why:
-        raise DataError(f"records_file {reference!r} {why}", location=where, code="file-outside-tree",
-                        hint=f"keep the file in {base} or below") from None
+        raise DataError(_("records_file {reference!r} {why}", reference=reference, why=why), location=where,
+                        code="file-outside-tree", hint=_("keep the file in {base} or below", base=base)) from None
     if not resolved.file.is_file():
-        raise DataError(f"records_file {reference!r} names no file ({resolved.file} does not exist)",
+        raise DataError(_("records_file {reference!r} names no file ({path} does not exist)", reference=reference,
+                          path=resolved.file),
                         location=where, code="file-not-found",
-                        hint=f"the path is relative to the directory of {file} ({base})")
+                        hint=_("the path is relative to the directory of {file} ({base})", file=file, base=base))
     return resolved.path
 
 
@@ -193,7 +196,8 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
         run = execute(without_personal(scheme), _inputs(scheme, test, base, file), RunOptions(engine="rows"))
     except QualiscoreError as exc:
         text = exc.format()
-        cut = f"\n… ({len(text) - MAX_ERROR_CHARS:,} more characters)" if len(text) > MAX_ERROR_CHARS else ""
+        cut = ("\n" + _("… ({n:,} more characters)", n=len(text) - MAX_ERROR_CHARS)
+               if len(text) > MAX_ERROR_CHARS else "")
         return TestResult(file, label, test.name, error=text[:MAX_ERROR_CHARS] + cut)
     cards = run.scorecards
     card: Scorecard | None
@@ -202,7 +206,8 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
         if not match:
             subjects = _some([c.subject for c in cards])
             return TestResult(file, label, test.name,
-                              error=f"no scorecard for subject {_clipped(test.subject)!r} (have: {subjects})")
+                              error=_("no scorecard for subject {subject!r} (have: {subjects})",
+                                      subject=_clipped(test.subject), subjects=subjects))
         card = match[0]
     elif len(cards) == 1:
         card = cards[0]
@@ -210,7 +215,7 @@ def run_test(scheme: Scheme, test: TestCase, base: Path, file: str) -> TestResul
         card = None
     else:
         return TestResult(file, label, test.name,
-                          error=f"the records form {len(cards)} scorecards; say which with `subject:`")
+                          error=_("the records form {n} scorecards; say which with `subject:`", n=len(cards)))
     return TestResult(file, label, test.name, tuple(check(card, run.rows_rejected, test)), pointer=test.pointer,
                       card=card)
 
@@ -236,7 +241,7 @@ def iter_results(paths: Sequence[str | Path]) -> Iterator[TestResult]:
                 scheme = load_scheme(path)
                 tests = scheme.tests
         except QualiscoreError as exc:
-            yield TestResult(file, "?", "(load)", error=exc.format())
+            yield TestResult(file, "?", LOAD, error=exc.format())
             continue
         for test in tests:
             yield run_test(scheme, test, path.parent, file)

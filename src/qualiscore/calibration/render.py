@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from .._display import display_width, fmt_number
+from ..i18n import _
 from ..scorecard import rejects_csv, safe_cell
 from .agreement import TOTAL, Calibrated, ItemAgreement
 
@@ -25,16 +26,28 @@ def _num(x: float | None, decimals: int = 3) -> float | None:
 
 
 def _yes(flag: bool) -> str:
+    """A flag in calibration.csv: yes or no, whatever the language."""
     return "yes" if flag else "no"
+
+
+def _yes_shown(flag: bool) -> str:
+    """A flag in the tables people read."""
+    return _("yes") if flag else _("no")
+
+
+def _item_name(item: str) -> str:
+    """An item as the tables show it: the field's name, or "total" for the form's total score."""
+    return _("total") if item == TOTAL else item
 
 
 def counts_line(result: Calibrated) -> str:
     """rows read = used + rejected, as every command that reads data prints it."""
     ds = result.dataset
-    line = f"rows read {ds.rows_read} = used {ds.rows_accepted} + rejected {ds.rows_rejected}"
+    line = _("rows read {read} = used {used} + rejected {rejected}", read=ds.rows_read, used=ds.rows_accepted,
+             rejected=ds.rows_rejected)
     if result.unscored:
         rows = len({(p.source, p.row) for p in result.unscored})
-        line += f"; {rows} used row(s) have no total score (the form could not score them)"
+        line += _("; {n} used row(s) have no total score (the form could not score them)", n=rows)
     return line
 
 
@@ -55,21 +68,24 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 def _item_row(i: ItemAgreement) -> list[str]:
     kappa = f"{fmt_number(i.kappa, 3)} {_KAPPA[i.kappa_kind]}".rstrip() if i.kappa_kind else "—"
     agreement = "—" if i.agreement is None else f"{100 * i.agreement:.1f}%"
-    return [i.item, i.level, str(i.records), str(i.reviewers), fmt_number(i.alpha, 3), kappa,
-            str(i.kappa_records), agreement, _yes(i.calibrated)]
+    return [_item_name(i.item), i.level, str(i.records), str(i.reviewers), fmt_number(i.alpha, 3), kappa,
+            str(i.kappa_records), agreement, _yes_shown(i.calibrated)]
 
 
 def text(result: Calibrated) -> str:
     """The report printed by default: a table per item, then one per reviewer."""
     scheme = result.scheme
-    lines = [f"calibration of {scheme.id} {scheme.version}: {counts_line(result)}", ""]
-    header = ["item", "level", "records", "reviewers", "alpha", "kappa", "kappa n", "agreement", "calibrated"]
+    lines = [_("calibration of {scheme} {version}: {counts}", scheme=scheme.id, version=scheme.version,
+               counts=counts_line(result)), ""]
+    header = [_("item"), _("level"), _("records"), _("reviewers"), _("alpha"), _("kappa"), _("kappa n"),
+              _("agreement"), _("calibrated")]
     lines += _table(header, [_item_row(i) for i in result.items])
-    failing = [i.item for i in result.items if not i.calibrated]
-    lines += ["", f"calibrated: Krippendorff's alpha ≥ {result.min_alpha:g}. kappa: on the kappa n records every "
-              "reviewer rated (Cohen for two reviewers, Fleiss for more).",
-              "total: alpha compares the form's total scores; kappa and agreement compare the grades.",
-              "every item is calibrated" if not failing else f"not calibrated: {', '.join(failing)}", ""]
+    failing = [_item_name(i.item) for i in result.items if not i.calibrated]
+    lines += ["", _("calibrated: Krippendorff's alpha ≥ {min_alpha:g}. kappa: on the kappa n records every "
+                    "reviewer rated (Cohen for two reviewers, Fleiss for more).", min_alpha=result.min_alpha),
+              _("total: alpha compares the form's total scores; kappa and agreement compare the grades."),
+              _("every item is calibrated") if not failing else
+              _("not calibrated: {items}", items=", ".join(failing)), ""]
     items = [i.item for i in result.items if i.item != TOTAL]
     rows = []
     for r in result.reviewers:
@@ -80,9 +96,9 @@ def text(result: Calibrated) -> str:
             cells.append(rate + diff)
         cells.append("—" if r.total_difference is None else f"{r.total_difference:+.2f}")
         rows.append(cells)
-    lines.append("per reviewer: disagreement with the consensus and mean difference from it "
-                 "(+ lenient, − strict); total: mean score difference")
-    lines += _table(["reviewer", "rows", *items, TOTAL], rows)
+    lines.append(_("per reviewer: disagreement with the consensus and mean difference from it "
+                   "(+ lenient, − strict); total: mean score difference"))
+    lines += _table([_("reviewer"), _("rows"), *items, _("total")], rows)
     return "\n".join(lines) + "\n"
 
 
@@ -101,17 +117,19 @@ def markdown(result: Calibrated) -> str:
             cells.append(rate + ("" if d.mean_difference is None else f" ({d.mean_difference:+.2f})"))
         cells.append("—" if r.total_difference is None else f"{r.total_difference:+.2f}")
         reviewers.append(cells)
-    failing = [i.item for i in result.items if not i.calibrated]
+    failing = [_item_name(i.item) for i in result.items if not i.calibrated]
+    verdict = (_("every item is calibrated.") if not failing else
+               _("not calibrated: {items}.", items=", ".join(map(_cell, failing))))
     return "\n".join([
-        f"## Reviewer calibration · {_cell(scheme.id)} {_cell(scheme.version)}\n",
-        f"{_cell(counts_line(result))}. Calibrated: Krippendorff's alpha ≥ {result.min_alpha:g}; "
-        + ("every item is calibrated." if not failing else f"not calibrated: {', '.join(map(_cell, failing))}.")
+        _("## Reviewer calibration · {scheme} {version}", scheme=_cell(scheme.id), version=_cell(scheme.version))
         + "\n",
-        _table(["Item", "Level", "Records", "Reviewers", "Alpha", "Kappa", "Kappa n", "Agreement", "Calibrated"],
-               items, right=range(2, 8)),
-        "### Each reviewer against the consensus\n",
-        "Disagreement rate per item (mean difference: + lenient, − strict); total: mean score difference.\n",
-        _table(["Reviewer", "Rows", *map(_cell, names), "Total"], reviewers, right=range(1, len(names) + 3)),
+        _("{counts}. Calibrated: Krippendorff's alpha ≥ {min_alpha:g}; {verdict}", counts=_cell(counts_line(result)),
+          min_alpha=result.min_alpha, verdict=verdict) + "\n",
+        _table([_("Item"), _("Level"), _("Records"), _("Reviewers"), _("Alpha"), _("Kappa"), _("Kappa n"),
+                _("Agreement"), _("Calibrated")], items, right=range(2, 8)),
+        _("### Each reviewer against the consensus") + "\n",
+        _("Disagreement rate per item (mean difference: + lenient, − strict); total: mean score difference.") + "\n",
+        _table([_("Reviewer"), _("Rows"), *map(_cell, names), _("Total")], reviewers, right=range(1, len(names) + 3)),
     ])
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UsageError
+from ..i18n import _
 from ..model import Calibration, Field, RecordContract, Scheme
 from ..records import Dataset, read_records
 
@@ -15,8 +16,9 @@ def calibration_of(scheme: Scheme) -> Calibration:
     """The scheme's ``calibration:``, or a usage error saying how to declare one."""
     if scheme.calibration is None:
         raise UsageError(
-            f"scheme {scheme.id} {scheme.version} declares no calibration, so there is nothing to compare",
-            hint="add calibration: {reviewer: FIELD} to the scheme (docs/inspection.md, \"Calibrating reviewers\")",
+            _("scheme {scheme} {version} declares no calibration, so there is nothing to compare", scheme=scheme.id,
+              version=scheme.version),
+            hint=_("add calibration: {{reviewer: FIELD}} to the scheme (docs/inspection.md, \"Calibrating reviewers\")"),
         )
     return scheme.calibration
 

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import UsageError
+from ..i18n import _
 from ..model import AgreementLevel
 
 Matrix = Sequence[Sequence[float | None]]  # one row per reviewer, one column per record
@@ -30,7 +31,7 @@ def _libraries() -> tuple[ModuleType, ModuleType, ModuleType]:
     except ImportError as exc:
         from .._install import install_hint
 
-        raise UsageError(f"calibrate needs the statistics packages ({exc.name} is missing)",
+        raise UsageError(_("calibrate needs the statistics packages ({package} is missing)", package=exc.name),
                          hint=install_hint("stats")) from None
     return numpy, krippendorff, inter_rater
 
@@ -42,7 +43,7 @@ def _finite(value: Any) -> float | None:
 
 def alpha(matrix: Matrix, level: AgreementLevel) -> float | None:
     """Krippendorff's alpha at ``level``; None when undefined (fewer than two values in all, nothing pairable)."""
-    np, krippendorff, _ = _libraries()
+    np, krippendorff, _inter_rater = _libraries()
     data = np.array([[np.nan if v is None else v for v in row] for row in matrix], dtype=float)
     if data.shape[0] < 2 or len(np.unique(data[~np.isnan(data)])) < 2:
         return None
@@ -67,7 +68,7 @@ def kappa(rows: Sequence[Sequence[float]]) -> tuple[str, float | None]:
     """
     if not rows or len(rows[0]) < 2:
         return "", None
-    np, _, inter_rater = _libraries()
+    np, _krippendorff, inter_rater = _libraries()
     data = np.asarray(rows, dtype=float)
     categories = np.unique(data)
     if len(categories) < 2:
@@ -76,9 +77,9 @@ def kappa(rows: Sequence[Sequence[float]]) -> tuple[str, float | None]:
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         if data.shape[1] == 2:
-            table, _ = inter_rater.to_table(codes, bins=np.arange(len(categories) + 1) - 0.5)
+            table, _bins = inter_rater.to_table(codes, bins=np.arange(len(categories) + 1) - 0.5)
             return "cohen", _finite(inter_rater.cohens_kappa(table, return_results=False))
-        counts, _ = inter_rater.aggregate_raters(codes, n_cat=len(categories))
+        counts, _categories = inter_rater.aggregate_raters(codes, n_cat=len(categories))
         return "fleiss", _finite(inter_rater.fleiss_kappa(counts, method="fleiss"))
 
 

@@ -12,6 +12,7 @@ import click
 from ..calibration import calibrate
 from ..calibration.render import counts_line, files, items_csv, json_text, markdown, text
 from ..errors import EXIT_FINDINGS, NothingScoredError, OutputError
+from ..i18n import _
 from ..options import RejectLimit
 from ..runs import reject_reasons
 from ..schemes import load_scheme
@@ -60,10 +61,10 @@ def command(scheme: str, results: tuple[str, ...], outdir: str | None, fmt: str,
     if max_rejects is not None:
         max_rejects.check(dataset.rows_rejected, dataset.rows_read, dataset.inputs)
     if not dataset.rows_accepted:
-        what = counts_line(result) + (f"; most rejected: {reject_reasons(dataset.problems)}"
+        what = counts_line(result) + (_("; most rejected: {reasons}", reasons=reject_reasons(dataset.problems))
                                       if dataset.problems else "")
-        raise NothingScoredError(f"no reviewer's row could be used: {what}; nothing was written",
-                                 hint="check the files against the form's records contract and its reviewer field")
+        raise NothingScoredError(_("no reviewer's row could be used: {what}; nothing was written", what=what),
+                                 hint=_("check the files against the form's records contract and its reviewer field"))
     if outdir is not None:
         _write(Path(outdir), files(result))
     if fmt == "json":
@@ -75,10 +76,11 @@ def command(scheme: str, results: tuple[str, ...], outdir: str | None, fmt: str,
     else:
         echo(text(result), nl=False)
         if dataset.problems:
-            echo(f"most rejected: {reject_reasons(dataset.problems)}"
-                 + (f" (every row: {Path(outdir) / 'rejects.csv'})" if outdir else " (write them with -o DIR)"))
+            reasons = reject_reasons(dataset.problems)
+            echo(_("most rejected: {reasons} (every row: {path})", reasons=reasons, path=Path(outdir) / "rejects.csv")
+                 if outdir else _("most rejected: {reasons} (write them with -o DIR)", reasons=reasons))
         if outdir is not None:
-            echo(f"written: {', '.join(str(Path(outdir) / name) for name in files(result))}")
+            echo(_("written: {files}", files=", ".join(str(Path(outdir) / name) for name in files(result))))
     if not result.calibrated:
         raise click.exceptions.Exit(EXIT_FINDINGS)
 
@@ -99,5 +101,5 @@ def _write(outdir: Path, outputs: Mapping[str, bytes]) -> None:
                 Path(temp).unlink(missing_ok=True)
                 raise
     except OSError as exc:
-        raise OutputError(f"cannot write {outdir}: {exc.strerror or exc}",
-                          hint="check the free space, the path and the permissions") from None
+        raise OutputError(_("cannot write {path}: {reason}", path=outdir, reason=exc.strerror or exc),
+                          hint=_("check the free space, the path and the permissions")) from None

@@ -10,9 +10,10 @@ from typing import cast
 import click
 from tqdm import tqdm
 
-from .._display import visible
+from .._display import display_width, visible
 from ..analysis import Summary
 from ..engine import Run
+from ..i18n import _
 from ..manifest import MANIFEST, render_outputs, with_outputs
 from ..options import ENGINES, EngineName, RejectLimit, RunOptions
 from ..publish import publish
@@ -95,11 +96,11 @@ def command(scheme: str, data: tuple[str, ...], outdir: str, by: tuple[str, ...]
           --spark-master yarn
     """
     if spark_master is not None and engine != "spark":
-        raise click.UsageError("--spark-master says where the spark engine runs: give --engine spark too")
+        raise click.UsageError(_("--spark-master says where the spark engine runs: give --engine spark too"))
     if operator is not None and not sign_key:
-        raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
+        raise click.UsageError(_("--operator is recorded in the signature; give --sign-key too"))
     if operator is not None and not operator.strip():
-        raise click.UsageError("--operator must name who runs the run")
+        raise click.UsageError(_("--operator must name who runs the run"))
     options = RunOptions(engine=cast(EngineName, engine), by=by, as_of=as_of.date() if as_of else None,
                          encoding=encoding, sheet=sheet, max_rejects=max_rejects, formats=formats,
                          scheme_path=scheme, data=data, allow_empty=allow_empty,
@@ -134,24 +135,28 @@ REPORT = "report.html"
 
 def progress_bar(quiet: bool) -> tqdm:
     """A progress bar on stderr for runs longer than a second; silent when piped or with --quiet."""
-    return tqdm(total=0, desc="scoring", unit=" records", unit_scale=True, delay=1.0, leave=False,
+    return tqdm(total=0, desc=_("scoring"), unit=_(" records"), unit_scale=True, delay=1.0, leave=False,
                 disable=True if quiet else None, file=sys.stderr)
 
 
 def summary(run: Run, out: Path) -> None:
     facts = Summary.of(run)
-    echo(f"rows read {facts.rows_read} = scored {facts.rows_scored} + rejected {facts.rows_rejected}")
+    echo(facts.rows_line())
     for line in facts.source_lines():
         echo(line)
-    dist = ", ".join(f"{visible(g)} {n}" for g, n in facts.grades.items())
-    echo(f"{facts.scorecards} scorecard(s) by {', '.join(facts.versions)}: {dist or 'none'}")
+    echo(facts.scorecards_line(visible))
     if (uncertain := facts.uncertain_line()) is not None:
         echo(uncertain)
-    echo(f"scorecards: {out / 'scorecards.csv'} (full detail: {out / 'scorecards.jsonl'})")
-    for name in (n for n in ("scorecards.xlsx", "scorecards.parquet") if (out / n).is_file()):
-        echo(f"{name.split('.')[1] + ':':<11} {out / name}")
+    where = [(_("scorecards:"), _("{csv} (full detail: {jsonl})", csv=out / "scorecards.csv",
+                                   jsonl=out / "scorecards.jsonl"))]
+    where += [(name.split(".")[1] + ":", str(out / name))
+              for name in ("scorecards.xlsx", "scorecards.parquet") if (out / name).is_file()]
     if run.rows_rejected:
-        echo(f"rejects:    {out / 'rejects.csv'} (most rejected: {facts.most_rejected})")
-    echo(f"manifest:   {out / 'manifest.json'}")
+        where.append((_("rejects:"), _("{path} (most rejected: {reasons})", path=out / "rejects.csv",
+                                       reasons=facts.most_rejected)))
+    where.append((_("manifest:"), str(out / "manifest.json")))
     if (out / REPORT).is_file():
-        echo(f"report:     {out / REPORT}")
+        where.append((_("report:"), str(out / REPORT)))
+    width = max(11, *(display_width(label) for label, _text in where))
+    for label, text in where:
+        echo(label + " " * (width - display_width(label)) + " " + text)

@@ -14,6 +14,7 @@ from .._display import visible
 from ..approval import approval_of, published_approval
 from ..errors import EXIT_USAGE, DamagedOutputError, OutputError
 from ..explain import explain_text
+from ..i18n import N_, _
 from ..manifest import read_manifest
 from ..options import RunOptions
 from ..runs import execute
@@ -57,7 +58,7 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
             if isinstance(sha256, str) and fmt == "text" else None
     else:
         if len(source) < 2:
-            raise click.UsageError("give an output directory, or a scheme followed by data files")
+            raise click.UsageError(_("give an output directory, or a scheme followed by data files"))
         options = RunOptions(engine="rows", by=by, as_of=as_of.date() if as_of else None, encoding=encoding,
                              pseudonymise_key=pseudonymise_key)
         run = execute(source[0], source[1:], options)
@@ -75,9 +76,9 @@ def command(source: tuple[str, ...], subject: str, fmt: str, by: tuple[str, ...]
         try:
             text = explain_text(shown(card), decimals, line)
         except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:  # an edited scorecard
-            raise DamagedOutputError(f"the scorecard of {subject} is not complete ({type(exc).__name__}: {exc})",
-                                     code="damaged-output",
-                                     hint="the output was edited or damaged after the run; re-run evaluate") from None
+            raise DamagedOutputError(_("the scorecard of {subject} is not complete ({kind}: {reason})",
+                                       subject=subject, kind=type(exc).__name__, reason=exc),
+                                     code="damaged-output", hint=_(DAMAGED_HINT)) from None
         echo(text, nl=False)
 
 
@@ -91,18 +92,21 @@ def card_from_outdir(outdir: Path, subject: str) -> tuple[dict[str, Any], int]:
             for n, line in enumerate(f, 1):
                 card = json.loads(line)
                 if not isinstance(card, dict) or not isinstance(card.get("dimensions"), list):
-                    raise DamagedOutputError(f"{path}:{n} is not a scorecard", code="damaged-output",
-                                             hint="the output was edited or damaged after the run; re-run evaluate")
+                    raise DamagedOutputError(_("{path}:{line} is not a scorecard", path=path, line=n),
+                                             code="damaged-output", hint=_(DAMAGED_HINT))
                 if card.get("subject") == subject:
                     return card, _decimals(card)
                 subjects.append(card.get("subject"))
     except FileNotFoundError:
-        raise OutputError(f"{outdir} has no scorecards.jsonl", hint="give the -o directory of `qualiscore evaluate`") \
-            from None
+        raise OutputError(_("{outdir} has no scorecards.jsonl", outdir=outdir),
+                          hint=_("give the -o directory of `qualiscore evaluate`")) from None
     except (OSError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise DamagedOutputError(f"cannot read {path}: {exc}", code="damaged-output",
-                                 hint="the output was edited or damaged after the run; re-run evaluate") from None
+        raise DamagedOutputError(_("cannot read {path}: {reason}", path=path, reason=exc), code="damaged-output",
+                                 hint=_(DAMAGED_HINT)) from None
     no_subject(subject, subjects)
+
+
+DAMAGED_HINT = N_("the output was edited or damaged after the run; re-run evaluate")
 
 
 def _decimals(card: dict[str, Any]) -> int:
@@ -113,8 +117,9 @@ def _decimals(card: dict[str, Any]) -> int:
 def no_subject(subject: str, subjects: list[Any]) -> NoReturn:
     """A usage error naming the closest subjects there are."""
     close = difflib.get_close_matches(subject, [s for s in subjects if isinstance(s, str)], n=3)
-    hint = f"did you mean {', '.join(close)}?" if close else "subjects are listed in the first column of scorecards.csv"
-    fail(f"no scorecard for subject {subject!r} — {hint}", EXIT_USAGE)
+    hint = (_("did you mean {subjects}?", subjects=", ".join(close)) if close
+            else _("subjects are listed in the first column of scorecards.csv"))
+    fail(_("no scorecard for subject {subject!r} — {hint}", subject=subject, hint=hint), EXIT_USAGE)
 
 
 def shown(value: Any) -> Any:

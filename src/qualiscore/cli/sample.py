@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from .._display import display_width
 from ..engine import resolve_engine
+from ..i18n import _
 from ..options import ENGINES
 from ..provenance import MANIFEST
 from ..publish import publish
@@ -71,7 +73,7 @@ def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, format
       qualiscore sample rules/cs-quality/ calls.csv --period 2026-W28 -o sample-w28/ --format xlsx
     """
     if operator is not None and not sign_key:
-        raise click.UsageError("--operator is recorded in the signature; give --sign-key too")
+        raise click.UsageError(_("--operator is recorded in the signature; give --sign-key too"))
     chosen = chosen_version(load_versions(scheme, locate=True), period)
     dataset = read_source(chosen, data, engine, encoding, sheet, period, pseudonymise_key)
     drawn = draw(chosen, period, dataset)
@@ -87,16 +89,26 @@ def command(scheme: str, data: tuple[str, ...], period: str, outdir: str, format
     if quiet:
         return
     out = stage.out
-    echo(f"rows read {drawn.rows_read} = kept {drawn.rows_read - drawn.rows_rejected} + rejected "
-         f"{drawn.rows_rejected}; {drawn.in_period} in {period}")
-    width = max((len(s.key) for s in drawn.strata), default=7)
-    echo(f"{'stratum':<{width}}  population  excluded  eligible  sampled")
-    for s in drawn.strata:
-        echo(f"{s.key:<{width}}  {s.population:>10}  {s.excluded:>8}  {s.eligible:>8}  {s.sampled:>7}")
-    echo(f"sample {len(drawn.rows)} record(s) of {chosen.id} {chosen.version}: {Path(out) / SAMPLE}")
+    echo(_("rows read {read} = kept {kept} + rejected {rejected}; {in_period} in {period}", read=drawn.rows_read,
+           kept=drawn.rows_read - drawn.rows_rejected, rejected=drawn.rows_rejected, in_period=drawn.in_period,
+           period=period))
+    header = [_("stratum"), _("population"), _("excluded"), _("eligible"), _("sampled")]
+    rows = [[s.key, *map(str, (s.population, s.excluded, s.eligible, s.sampled))] for s in drawn.strata]
+    width = max((display_width(s.key) for s in drawn.strata), default=display_width(header[0]))
+    widths = [width, *(max(display_width(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header) if k)]
+    for cells in [header, *rows]:
+        echo("  ".join(_padded(cell, widths[k], left=k == 0) for k, cell in enumerate(cells)))
+    echo(_("sample {n} record(s) of {scheme} {version}: {path}", n=len(drawn.rows), scheme=chosen.id,
+           version=chosen.version, path=Path(out) / SAMPLE))
     if "xlsx" in formats:
-        echo(f"for reviewers: {Path(out) / WORKBOOK}")
-    echo(f"strata:  {Path(out) / STRATA}")
+        echo(_("for reviewers: {path}", path=Path(out) / WORKBOOK))
+    echo(_("strata:  {path}", path=Path(out) / STRATA))
     if drawn.rows_rejected:
-        echo(f"rejects: {Path(out) / REJECTS}")
-    echo(f"manifest: {Path(out) / 'manifest.json'} (confirm it with `qualiscore verify {out}`)")
+        echo(_("rejects: {path}", path=Path(out) / REJECTS))
+    echo(_("manifest: {path} (confirm it with `qualiscore verify {out}`)", path=Path(out) / "manifest.json", out=out))
+
+
+def _padded(cell: str, width: int, *, left: bool) -> str:
+    """``cell`` padded to ``width`` terminal cells: on the right (``left``-aligned), else on the left."""
+    pad = " " * max(0, width - display_width(cell))
+    return cell + pad if left else pad + cell

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from .. import synth
+from ..i18n import _
 from . import Command, echo
 
 
@@ -46,27 +47,28 @@ def command(kind: str, rows: int, seed: int, start: str, months: int, agents: in
       qualiscore synth reviews --sample sample-w28/sample.csv --dirty 0.05 -o reviews-w28.csv
     """
     if (kind == "reviews") != (sample is not None):
-        raise click.UsageError("--sample FILE goes with the kind reviews, and reviews needs it")
+        raise click.UsageError(_("--sample FILE goes with the kind reviews, and reviews needs it"))
     if kind in ("qa", "qa-reviews") and (months != 1 or agents is not None):
-        raise click.UsageError("--months and --agents apply to kinds cs and cs-sources only (qa covers one month)")
+        raise click.UsageError(_("--months and --agents apply to kinds cs and cs-sources only (qa covers one month)"))
     if reviewers is not None and kind != "qa-reviews":
-        raise click.UsageError("--reviewers applies to kind qa-reviews only")
+        raise click.UsageError(_("--reviewers applies to kind qa-reviews only"))
     if kind == "qa-reviews" and fmt != "csv":
-        raise click.UsageError("qa-reviews writes CSV only")
+        raise click.UsageError(_("qa-reviews writes CSV only"))
     if kind == "cs-sources" and (output == "-" or fmt != "csv"):
-        raise click.UsageError("cs-sources writes four CSV files: give their directory with -o DIR")
+        raise click.UsageError(_("cs-sources writes four CSV files: give their directory with -o DIR"))
     target: Any = sys.stdout if output == "-" else output
     try:
         if kind == "reviews":
             assert sample is not None
             written = synth.write_reviews_csv(sample, target, seed=seed, dirty=dirty)
             if output != "-":
-                echo(f"wrote {written} reviews to {output}", err=True)
+                echo(_("wrote {n} reviews to {output}", n=written, output=output), err=True)
             return
         if kind == "cs-sources":
             counts = synth.write_sources_csv(output, rows, seed=seed, start=start, months=months, agents=agents,
                                              dirty=dirty)
-            echo(f"wrote {', '.join(f'{n} {table}' for table, n in counts.items())} to {output}", err=True)
+            echo(_("wrote {tables} to {output}", tables=", ".join(f"{n} {table}" for table, n in counts.items()),
+                   output=output), err=True)
             return
         if kind == "qa-reviews":
             written = synth.write_qa_reviews_csv(target, rows, seed=seed, start=start, dirty=dirty,
@@ -80,4 +82,4 @@ def command(kind: str, rows: int, seed: int, start: str, months: int, agents: in
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if output != "-":
-        echo(f"wrote {written} rows to {output}", err=True)
+        echo(_("wrote {n} rows to {output}", n=written, output=output), err=True)

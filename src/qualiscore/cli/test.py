@@ -10,7 +10,8 @@ import click
 
 from .._display import visible
 from ..errors import EXIT_FINDINGS
-from ..testing import TestResult, iter_results
+from ..i18n import _
+from ..testing import LOAD, TestResult, iter_results
 from . import DSN_FILE, Command, echo, style
 
 
@@ -46,9 +47,9 @@ def command(paths: tuple[str, ...], fmt: str, verbose: bool, explain: bool, upda
       qualiscore test rules/cs-quality/2026Q3.yaml --update
     """
     if fmt == "json" and (explain or update):
-        raise click.UsageError("--explain and --update print text; leave out --format json")
+        raise click.UsageError(_("--explain and --update print text; leave out --format json"))
     if dry_run and not update:
-        raise click.UsageError("--dry-run goes with --update")
+        raise click.UsageError(_("--dry-run goes with --update"))
     results = list(iter_results(paths))
     failed = [r for r in results if not r.passed]
     if fmt == "json":
@@ -62,30 +63,40 @@ def command(paths: tuple[str, ...], fmt: str, verbose: bool, explain: bool, upda
         for r in results:
             if r.passed:
                 if verbose:
-                    echo(f"{style('PASS', fg='green')} {visible(r.file)} · {visible(r.name)}")
+                    echo(f"{style(_('PASS'), fg='green')} {_heading(r)}")
                 continue
-            echo(f"{style('FAIL', fg='red', bold=True)} {visible(r.file)} · {visible(r.name)}")
+            echo(f"{style(_('FAIL'), fg='red', bold=True)} {_heading(r)}")
             if r.error:
                 echo("  " + r.error.replace("\n", "\n  "))
             for m in r.mismatches:
-                echo(f"  {m.what}: expected {m.expected!r}, got {m.actual!r}")
+                echo("  " + _("{what}: expected {expected!r}, got {actual!r}", what=m.what, expected=m.expected,
+                              actual=m.actual))
             if explain and r.card is not None:
                 echo(_explanation(r))
-        colour = "red" if failed else "green"
-        echo(style(f"{len(results) - len(failed)} passed, {len(failed)} failed", fg=colour))
+        echo(_counts(results, failed))
         if update and failed:
             written = _update(failed, dry_run)
             if written and not dry_run:
                 echo()
-                echo("after the update:")
+                echo(_("after the update:"))
                 results = list(iter_results(paths))
                 failed = [r for r in results if not r.passed]
                 for r in failed:
-                    echo(f"{style('FAIL', fg='red', bold=True)} {visible(r.file)} · {visible(r.name)}")
-                colour = "red" if failed else "green"
-                echo(style(f"{len(results) - len(failed)} passed, {len(failed)} failed", fg=colour))
+                    echo(f"{style(_('FAIL'), fg='red', bold=True)} {_heading(r)}")
+                echo(_counts(results, failed))
     if failed:
         sys.exit(EXIT_FINDINGS)
+
+
+def _heading(result: TestResult) -> str:
+    """``file · test name`` of a result (a file that did not load: its test named "(load)")."""
+    name = _("(load)") if result.name == LOAD else visible(result.name)
+    return f"{visible(result.file)} · {name}"
+
+
+def _counts(results: list[TestResult], failed: list[TestResult]) -> str:
+    return style(_("{passed} passed, {failed} failed", passed=len(results) - len(failed), failed=len(failed)),
+                 fg="red" if failed else "green")
 
 
 def _explanation(result: TestResult) -> str:
@@ -96,7 +107,7 @@ def _explanation(result: TestResult) -> str:
 
     assert result.card is not None
     text = explain_text(shown(scorecard_dict(result.card)), result.card.decimals)
-    return "  how the scorecard was computed:\n" + "".join(f"    {line}\n" for line in text.splitlines()).rstrip("\n")
+    return "  " + _("how the scorecard was computed:") + "\n" + "".join(f"    {line}\n" for line in text.splitlines()).rstrip("\n")
 
 
 def _update(failed: list[TestResult], dry_run: bool) -> int:
@@ -107,9 +118,9 @@ def _update(failed: list[TestResult], dry_run: bool) -> int:
     count = 0
     for file, results in by_file(failed).items():
         echo()
-        if any(r.name == "(load)" for r in results):
-            echo(style(f"not updated: {file}", fg="yellow") + " — it does not load or validate; fix what "
-                 "`qualiscore validate` reports first")
+        if any(r.name == LOAD for r in results):
+            echo(style(_("not updated: {file}", file=file), fg="yellow")
+                 + _(" — it does not load or validate; fix what `qualiscore validate` reports first"))
             continue
         change = update_expectations(load_path(file), results)
         if change.new != change.old:
@@ -117,9 +128,13 @@ def _update(failed: list[TestResult], dry_run: bool) -> int:
             if not dry_run:
                 bom = b"\xef\xbb\xbf" if Path(file).read_bytes().startswith(b"\xef\xbb\xbf") else b""
                 Path(file).write_bytes(bom + change.new.encode("utf-8"))
-        verb = "would write" if dry_run else "wrote"
-        echo(f"{verb} {len(change.written)} value(s) in {file}" if change.written else f"nothing written in {file}")
+        if not change.written:
+            echo(_("nothing written in {file}", file=file))
+        elif dry_run:
+            echo(_("would write {n} value(s) in {file}", n=len(change.written), file=file))
+        else:
+            echo(_("wrote {n} value(s) in {file}", n=len(change.written), file=file))
         for why in change.skipped:
-            echo(style("  not updated: ", fg="yellow") + visible(why))
+            echo(style("  " + _("not updated: "), fg="yellow") + visible(why))
         count += len(change.written)
     return count
