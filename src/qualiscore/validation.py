@@ -17,7 +17,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, reduce
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -127,9 +127,21 @@ def _schema_findings(doc: Document) -> Iterator[Finding]:
         yield from explain_schema_error(doc, error)
 
 
-# The thing a oneOf chooses the kind of, by the keys of its alternatives (the code keeps the English word).
-_KIND_OF = {"sampling": N_("sampling"), "measure": N_("measure"), "scoring": N_("scoring"), "veto": N_("veto"),
-            "test": N_("test")}
+# What a oneOf chooses the kind of (its code is "<what>-kind"): a kind missing, or several given.
+_NEEDS_ONE_KIND = {
+    "sampling": N_("sampling needs one of: {kinds}"),
+    "measure": N_("measure needs one of: {kinds}"),
+    "scoring": N_("scoring needs one of: {kinds}"),
+    "veto": N_("veto needs one of: {kinds}"),
+    "test": N_("test needs one of: {kinds}"),
+}
+_SEVERAL_KINDS = {
+    "sampling": N_("sampling has several kinds: {kinds}"),
+    "measure": N_("measure has several kinds: {kinds}"),
+    "scoring": N_("scoring has several kinds: {kinds}"),
+    "veto": N_("veto has several kinds: {kinds}"),
+    "test": N_("test has several kinds: {kinds}"),
+}
 # jsonschema's own messages for the bounds, written as it writes them, so that they can be translated.
 _BOUND_MESSAGES = {
     "minimum": N_("{value!r} is less than the minimum of {limit!r}"),
@@ -184,12 +196,10 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
         if not present:
             if set(error.instance) - set(schema.get("properties", {})):
                 return  # an unknown key is reported on its own, with a suggestion
-            yield Finding("error", f"{what}-kind", _("{what} needs one of: {kinds}", what=_(_KIND_OF[what]),
-                          kinds=", ".join(kinds)), where, _("add exactly one of {kinds}", kinds=", ".join(kinds)))
+            yield Finding("error", f"{what}-kind", _(_NEEDS_ONE_KIND[what], kinds=", ".join(kinds)), where, _("add exactly one of {kinds}", kinds=", ".join(kinds)))
             return
         if len(present) > 1:
-            yield Finding("error", f"{what}-kind", _("{what} has several kinds: {kinds}", what=_(_KIND_OF[what]),
-                          kinds=", ".join(present)), where, _("keep exactly one"))
+            yield Finding("error", f"{what}-kind", _(_SEVERAL_KINDS[what], kinds=", ".join(present)), where, _("keep exactly one"))
             return
         # One kind present but its content is wrong: report the deepest cause.
         for sub in sorted(error.context, key=lambda e: -len(e.absolute_path)):
@@ -212,9 +222,9 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
             last = pointer.rsplit("/", 1)[-1]
             fraction = ("/scoring/" in pointer and last in ("min", "max", "from", "to", "equals")) or (
                 pointer.startswith("/vetoes/") and last in THRESHOLD_TESTS)
+            number = _fraction(percent) if fraction else f"{percent * 100:g}"
             yield Finding("error", "percent-text", _("{text} is written as text; write {number}",
-                          text=str(error.instance).strip(),
-                          number=_fraction(percent) if fraction else f"{percent * 100:g}"), where,
+                          text=str(error.instance).strip(), number=number), where,
                           _("shares are fractions between 0 and 1, written without %") if fraction else
                           _("write the number without %"))
             return
@@ -230,7 +240,7 @@ def explain_schema_error(doc: Document, error: jsonschema.ValidationError) -> It
     if validator in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
         allowed = list((schema.get("properties") or {}).keys())
         one = schema.get("maxProperties") == 1
-        keys = _(" or ").join(allowed)
+        keys = _joined(allowed, N_("{left} or {right}"))
         yield Finding("error", "schema", _("give exactly one of {keys} here", keys=keys) if one else
                       _("give at least one of {keys} here", keys=keys), where,
                       _("keep only one of {keys}", keys=", ".join(k for k in allowed if k in error.instance)) if one
@@ -303,8 +313,12 @@ def _short(value: Any) -> str:
 
 # --------------------------------------------------------------------------- lint helpers
 
-# What a name of the scheme is, as the name-clash finding says it.
-_NAME_KINDS = {"field": N_("field"), "constant": N_("constant"), "derived value": N_("derived value")}
+# A name given twice, by the tables that give it (fields come first, then constants, then derive).
+_NAME_CLASHES = {
+    ("field", "constant"): N_("{name!r} is both a field and a constant"),
+    ("field", "derived value"): N_("{name!r} is both a field and a derived value"),
+    ("constant", "derived value"): N_("{name!r} is both a constant and a derived value"),
+}
 # A reference to nothing, by what it should name.
 _NOT_OF_THIS_SCHEME = {
     "indicator": N_("{name!r} is not an indicator of this scheme"),
@@ -671,8 +685,8 @@ class _Lint:
                     continue  # sources may share field names (agent_id in each)
                 if name in seen:
                     self.add("error", "name-clash",
-                             _("{name!r} is both a {first} and a {second}", name=name, first=_(_NAME_KINDS[seen[name]]),
-                               second=_(_NAME_KINDS[kind])), f"{base}/{name}", _("rename one of them"), key=True)
+                             _(_NAME_CLASHES[seen[name], kind], name=name), f"{base}/{name}", _("rename one of them"),
+                             key=True)
                 else:
                     seen[name] = kind
                 if name in expressions.FUNCTIONS or name in ("True", "False", "None"):
@@ -1016,7 +1030,8 @@ class _Lint:
         whole = 100.0 if total > 2 else 1.0
         if math.isclose(total, whole) or not 0.8 * whole <= total <= 1.2 * whole:
             return
-        shares = _(", ").join(_("{weight:g} is {share:.1f}%", weight=w, share=100 * w / total) for w in numbers)
+        shares = _joined([_("{weight:g} is {share:.1f}%", weight=w, share=100 * w / total) for w in numbers],
+                         N_("{left}, {right}"))
         message = (_("the dimension weights sum to {total:g}, not {whole:g}, so {shares}", total=total, whole=whole,
                      shares=shares) if dimensions else
                    _("the indicator weights of {dimension!r} sum to {total:g}, not {whole:g}, so {shares}",
@@ -1048,9 +1063,9 @@ class _Lint:
         """A veto on a measured value: one threshold, compared with a number (not true or false),
         of a measure or of an indicator that exists; a share's threshold is a fraction."""
         tests = [t for t in THRESHOLD_TESTS if t in veto]
+        both = _joined(tests, N_("{left} and {right}"))
         for extra in tests[1:]:
-            self.add("error", "veto-threshold",
-                     _("a veto compares with one threshold; this one has {tests}", tests=_(" and ").join(tests)),
+            self.add("error", "veto-threshold", _("a veto compares with one threshold; this one has {tests}", tests=both),
                      f"{pointer}/{extra}", _("keep one; for a range, write a veto for each end"), key=True)
         iid = veto.get("indicator")
         measure = veto.get("when")
@@ -1390,7 +1405,8 @@ class _Lint:
             seen = {source: policies.get(source, {}).get(name) for source, _, spec in self.contracts
                     if name in dict_of(spec.get("fields"))}
             if len(set(seen.values())) > 1:
-                described = _(", ").join(_("{policy} in {source}", policy=_policy(p), source=s) for s, p in seen.items())
+                described = _joined([_("{policy} in {source}", policy=_policy(p), source=s) for s, p in seen.items()],
+                                    N_("{left}, {right}"))
                 self.add("error", "personal-mismatch",
                          _("subject key {name!r} is {policies}, so the sources' subjects would never meet", name=name,
                            policies=described),
@@ -1427,8 +1443,14 @@ def _policy(policy: Any) -> str:
 def _a(word: Any) -> str:
     """A field type with its article ("a string", "an integer"), as a finding says it."""
     if str(word)[:1] in "aeiou":
-        return _("an {type}", type=word)
-    return _("a {type}", type=word)
+        return _("an {field_type}", field_type=word)
+    return _("a {field_type}", field_type=word)
+
+
+def _joined(items: Iterable[str], pair: str) -> str:
+    """Items joined two by two with ``pair`` ("{left} and {right}"), in the current language."""
+    listed = list(items)
+    return reduce(lambda left, right: _(pair, left=left, right=right), listed) if listed else ""
 
 
 def _folder(constants: Mapping[str, Any]) -> expressions.Folder | None:
