@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .i18n import _
+
 __all__ = ["Calendar", "as_date"]
 
 
@@ -24,7 +26,7 @@ def as_date(value: object) -> date:
         return value.date()
     if isinstance(value, date):
         return value
-    raise TypeError(f"expected a date or datetime, got {type(value).__name__}")
+    raise TypeError(_("expected a date or datetime, got {kind}", kind=type(value).__name__))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +50,13 @@ class Calendar:
         weekend = frozenset(self.weekend)
         for day in weekend:
             if type(day) is not int or not 1 <= day <= 7:
-                raise ValueError(f"weekend days must be ISO weekday numbers 1-7, got {day!r}")
+                raise ValueError(_("weekend days must be ISO weekday numbers 1-7, got {day!r}", day=day))
         holidays = _date_set(self.holidays, "holidays")
         workdays = _date_set(self.workdays, "workdays")
         clash = holidays & workdays
         if clash:
             first = min(clash).isoformat()
-            raise ValueError(f"{first} is listed both as a holiday and as a make-up workday")
+            raise ValueError(_("{day} is listed both as a holiday and as a make-up workday", day=first))
         object.__setattr__(self, "weekend", weekend)
         object.__setattr__(self, "holidays", holidays)
         object.__setattr__(self, "workdays", workdays)
@@ -111,6 +113,7 @@ def _date_set(values: Iterable[object], what: str) -> frozenset[date]:
     days: set[date] = set()
     for value in frozenset(values):
         if isinstance(value, datetime) or not isinstance(value, date):
-            raise TypeError(f"{what} must be dates, got {type(value).__name__}: {value!r}")
+            raise TypeError(_("{what} must be dates, got {kind}: {value!r}", what=what, kind=type(value).__name__,
+                              value=value))
         days.add(value)
     return frozenset(days)

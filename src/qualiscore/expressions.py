@@ -42,6 +42,7 @@ import simpleeval
 
 from qualiscore.calendar import Calendar, as_date
 from qualiscore.errors import ExpressionError, Location
+from qualiscore.i18n import N_, _, ngettext
 
 __all__ = [
     "FUNCTIONS",
@@ -82,7 +83,7 @@ EVALUATION = "evaluation-error"
 NEVER_COMPUTABLE = "never-computable"
 EXCEL_HABIT = "excel-habit"
 
-_ALLOWED_HINT = (
+_ALLOWED_HINT = N_(
     "expressions may use fields, derived values, constants, literals, arithmetic, "
     "comparisons, in, and/or/not, 'a if c else b', constant[key] and the listed functions"
 )
@@ -104,12 +105,16 @@ class FunctionSpec:
     def arity_text(self) -> str:
         """How many arguments the function takes, in words."""
         if self.max_args is None:
-            return f"at least {self.min_args} arguments"
+            return _("at least {n} arguments", n=self.min_args)
         if self.min_args == self.max_args:
-            return f"exactly {self.min_args} argument" + ("s" if self.min_args != 1 else "")
+            return ngettext("exactly {n} argument", "exactly {n} arguments", self.min_args)
         if self.max_args == self.min_args + 1:
-            return f"{self.min_args} or {self.max_args} arguments"
-        return f"{self.min_args} to {self.max_args} arguments"
+            return _("{low} or {high} arguments", low=self.min_args, high=self.max_args)
+        return _("{low} to {high} arguments", low=self.min_args, high=self.max_args)
+
+    def help_text(self) -> str:
+        """The signature and what the function does, in the current language."""
+        return _("{signature}: {doc}", signature=self.signature, doc=_(self.doc))
 
 
 def _spec(name: str, min_args: int, max_args: int | None, signature: str, doc: str) -> FunctionSpec:
@@ -120,56 +125,56 @@ FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
     {
         s.name: s
         for s in (
-            _spec("abs", 1, 1, "abs(x)", "Absolute value of a number."),
-            _spec("min", 2, None, "min(a, b, ...)", "Smallest of the arguments; null if any is null."),
-            _spec("max", 2, None, "max(a, b, ...)", "Largest of the arguments; null if any is null."),
+            _spec("abs", 1, 1, "abs(x)", N_("Absolute value of a number.")),
+            _spec("min", 2, None, "min(a, b, ...)", N_("Smallest of the arguments; null if any is null.")),
+            _spec("max", 2, None, "max(a, b, ...)", N_("Largest of the arguments; null if any is null.")),
             _spec(
                 "round",
                 1,
                 2,
                 "round(x[, ndigits])",
-                "Round half to even (Python's round); an integer without ndigits.",
+                N_("Round half to even (Python's round); an integer without ndigits."),
             ),
-            _spec("coalesce", 2, None, "coalesce(a, b, ...)", "The first argument that is not null."),
-            _spec("len", 1, 1, "len(s_or_list)", "Number of characters of a text or items of a list."),
-            _spec("lower", 1, 1, "lower(s)", "The text in lower case."),
-            _spec("upper", 1, 1, "upper(s)", "The text in upper case."),
-            _spec("contains", 2, 2, "contains(text, sub)", "Whether sub occurs in text (case-sensitive)."),
+            _spec("coalesce", 2, None, "coalesce(a, b, ...)", N_("The first argument that is not null.")),
+            _spec("len", 1, 1, "len(s_or_list)", N_("Number of characters of a text or items of a list.")),
+            _spec("lower", 1, 1, "lower(s)", N_("The text in lower case.")),
+            _spec("upper", 1, 1, "upper(s)", N_("The text in upper case.")),
+            _spec("contains", 2, 2, "contains(text, sub)", N_("Whether sub occurs in text (case-sensitive).")),
             _spec(
                 "contains_any",
                 2,
                 2,
                 "contains_any(text, phrases)",
-                "Whether any of the phrases (a list) occurs in text; empty phrases are ignored.",
+                N_("Whether any of the phrases (a list) occurs in text; empty phrases are ignored."),
             ),
             _spec(
                 "count_matches",
                 2,
                 2,
                 "count_matches(text, phrases)",
-                "Total non-overlapping occurrences of the phrases in text (longest phrase wins at a position).",
+                N_("Total non-overlapping occurrences of the phrases in text (longest phrase wins at a position)."),
             ),
             _spec(
                 "minutes_between",
                 2,
                 2,
                 "minutes_between(start, end)",
-                "(end - start) in minutes, as a float.",
+                N_("(end - start) in minutes, as a float."),
             ),
-            _spec("hours_between", 2, 2, "hours_between(start, end)", "(end - start) in hours, as a float."),
+            _spec("hours_between", 2, 2, "hours_between(start, end)", N_("(end - start) in hours, as a float.")),
             _spec(
                 "days_between",
                 2,
                 2,
                 "days_between(start, end)",
-                "Calendar days from the date of start to the date of end (an integer).",
+                N_("Calendar days from the date of start to the date of end (an integer)."),
             ),
             _spec(
                 "business_days_between",
                 2,
                 2,
                 "business_days_between(start, end)",
-                "Business days in [start, end) by the scheme's calendar; negative if end < start.",
+                N_("Business days in [start, end) by the scheme's calendar; negative if end < start."),
             ),
         )
     }
@@ -187,48 +192,50 @@ class _Failure(Exception):
 
 
 _TYPE_NAMES = {
-    str: "text",
-    int: "integer",
-    float: "number",
-    bool: "boolean",
-    type(None): "null",
-    datetime: "datetime",
-    date: "date",
-    list: "list",
-    tuple: "list",
-    dict: "mapping",
-    timedelta: "duration",
+    str: N_("text"),
+    int: N_("integer"),
+    float: N_("number"),
+    bool: N_("boolean"),
+    type(None): N_("null"),
+    datetime: N_("datetime"),
+    date: N_("date"),
+    list: N_("list"),
+    tuple: N_("list"),
+    dict: N_("mapping"),
+    timedelta: N_("duration"),
 }
 
 
 def _type_name(value: object) -> str:
-    return _TYPE_NAMES.get(type(value), type(value).__name__)
+    """The kind of a value as messages name it, in the current language."""
+    name = _TYPE_NAMES.get(type(value))
+    return _(name) if name is not None else type(value).__name__
 
 
 def _need_text(fn: str, value: object) -> str:
     if not isinstance(value, str):
-        raise _Failure(f"{fn}() expects text, got {_type_name(value)}")
+        raise _Failure(_("{fn}() expects text, got {kind}", fn=fn, kind=_type_name(value)))
     return value
 
 
 def _need_number(fn: str, value: object) -> int | float:
     if not isinstance(value, (int, float)):
-        raise _Failure(f"{fn}() expects a number, got {_type_name(value)}")
+        raise _Failure(_("{fn}() expects a number, got {kind}", fn=fn, kind=_type_name(value)))
     return value
 
 
 def _phrases(fn: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise _Failure(
-            f"{fn}() expects a list of phrases as its second argument, got {_type_name(value)}",
-            hint="use contains(text, sub) for a single phrase, or a list constant",
+            _("{fn}() expects a list of phrases as its second argument, got {kind}", fn=fn, kind=_type_name(value)),
+            hint=_("use contains(text, sub) for a single phrase, or a list constant"),
         )
     phrases = []
     for phrase in value:
         if phrase is None:
             continue
         if not isinstance(phrase, str):
-            raise _Failure(f"{fn}() phrases must be text, got {_type_name(phrase)}")
+            raise _Failure(_("{fn}() phrases must be text, got {kind}", fn=fn, kind=_type_name(phrase)))
         if phrase:
             phrases.append(phrase)
     return tuple(phrases)
@@ -258,15 +265,15 @@ def _fn_round(x: Any, ndigits: Any = None) -> Any:
     if ndigits is None:
         return round(x)
     if not isinstance(ndigits, int):
-        raise _Failure(f"round() ndigits must be an integer, got {_type_name(ndigits)}")
+        raise _Failure(_("round() ndigits must be an integer, got {kind}", kind=_type_name(ndigits)))
     if abs(ndigits) > MAX_ROUND_DIGITS:
-        raise _Failure(f"round() ndigits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}")
+        raise _Failure(_("round() ndigits must be between -{limit} and {limit}", limit=MAX_ROUND_DIGITS))
     return round(x, ndigits)
 
 
 def _fn_len(x: Any) -> int:
     if not isinstance(x, (str, list, tuple, Mapping)):
-        raise _Failure(f"len() expects text or a list, got {_type_name(x)}")
+        raise _Failure(_("len() expects text or a list, got {kind}", kind=_type_name(x)))
     return len(x)
 
 
@@ -298,15 +305,15 @@ def _fn_count_matches(text: Any, phrases: Any) -> int:
 def _duration(fn: str, start: Any, end: Any) -> timedelta:
     for value in (start, end):
         if not isinstance(value, date):
-            raise _Failure(f"{fn}() expects dates or datetimes, got {_type_name(value)}")
+            raise _Failure(_("{fn}() expects dates or datetimes, got {kind}", fn=fn, kind=_type_name(value)))
     if isinstance(start, datetime) != isinstance(end, datetime):
-        raise _Failure(f"{fn}() cannot mix a date and a datetime")
+        raise _Failure(_("{fn}() cannot mix a date and a datetime", fn=fn))
     try:
         return end - start
     except TypeError:
         raise _Failure(
-            f"{fn}() cannot compare a datetime with a time zone and one without",
-            hint="give every datetime field a time zone in the record contract",
+            _("{fn}() cannot compare a datetime with a time zone and one without", fn=fn),
+            hint=_("give every datetime field a time zone in the record contract"),
         ) from None
 
 
@@ -322,7 +329,7 @@ def _dates(fn: str, start: Any, end: Any) -> tuple[date, date]:
     try:
         return as_date(start), as_date(end)
     except TypeError as exc:
-        raise _Failure(f"{fn}() {exc}") from None
+        raise _Failure(_("{fn}() {problem}", fn=fn, problem=exc)) from None
 
 
 def _fn_days_between(start: Any, end: Any) -> int:
@@ -357,8 +364,8 @@ assert set(_IMPLEMENTATIONS) | {"business_days_between"} == set(FUNCTIONS)
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SCALARS = frozenset({bool, int, float, type(None), datetime, date})
-_INT_HINT = "integers stay below 2**1023 (about 9e307), so that every integer is also a number"
-_SIZE_HINT = "expressions may not build very long texts or lists"
+_INT_HINT = N_("integers stay below 2**1023 (about 9e307), so that every integer is also a number")
+_SIZE_HINT = N_("expressions may not build very long texts or lists")
 
 
 def size_of(value: object, limit: int = MAX_SIZE) -> int:
@@ -390,20 +397,24 @@ def size_of(value: object, limit: int = MAX_SIZE) -> int:
 def _too_large(value: object, size: int) -> _Failure:
     if isinstance(value, str):
         return _Failure(
-            f"the result would be a text of {size:,} characters; the limit is {MAX_SIZE:,}", hint=_SIZE_HINT
+            _("the result would be a text of {size:,} characters; the limit is {limit:,}", size=size, limit=MAX_SIZE),
+            hint=_(_SIZE_HINT),
         )
     return _Failure(
-        f"the result would be a list larger than {MAX_SIZE:,} (counting its items and the characters "
-        "and items inside them)",
-        hint=_SIZE_HINT,
+        _("the result would be a list larger than {limit:,} (counting its items and the characters "
+          "and items inside them)", limit=MAX_SIZE),
+        hint=_(_SIZE_HINT),
     )
 
 
 def _int_too_large(bits: int | None) -> _Failure:
-    size = f"{bits:,} bits" if bits is not None else f"more than {MAX_INT_BITS:,} bits"
-    return _Failure(
-        f"the result would be an integer of {size}; the limit is {MAX_INT_BITS:,} bits", hint=_INT_HINT
-    )
+    if bits is None:
+        message = _("the result would be an integer of more than {limit:,} bits; the limit is {limit:,} bits",
+                    limit=MAX_INT_BITS)
+    else:
+        message = _("the result would be an integer of {bits:,} bits; the limit is {limit:,} bits",
+                    bits=bits, limit=MAX_INT_BITS)
+    return _Failure(message, hint=_(_INT_HINT))
 
 
 def check_value(value: object) -> None:
@@ -424,8 +435,8 @@ def check_value(value: object) -> None:
             raise _too_large(value, len(value))
         if not value.isascii() and _SURROGATE.search(value):
             raise _Failure(
-                "the result holds a lone surrogate (a \\ud800-\\udfff escape), which is not text",
-                hint="write the character itself",
+                _("the result holds a lone surrogate (a \\ud800-\\udfff escape), which is not text"),
+                hint=_("write the character itself"),
             )
     elif kind in (list, tuple, dict):
         size = size_of(value)
@@ -452,8 +463,8 @@ def _op_sub(a: Any, b: Any) -> Any:
     result = a - b
     if type(result) is timedelta:
         raise _Failure(
-            "cannot subtract dates or datetimes directly",
-            hint="use minutes_between, hours_between, days_between or business_days_between",
+            _("cannot subtract dates or datetimes directly"),
+            hint=_("use minutes_between, hours_between, days_between or business_days_between"),
         )
     return result
 
@@ -492,7 +503,7 @@ def _op_mod(a: Any, b: Any) -> Any:
         return None
     if isinstance(a, str):
         # '%' on text is printf-style formatting: refuse it, widths like '%0999999999d' allocate.
-        raise _Failure("'%' on text is not supported", hint="'%' is the remainder of numbers")
+        raise _Failure(_("'%' on text is not supported"), hint=_("'%' is the remainder of numbers"))
     try:
         return a % b
     except ZeroDivisionError:
@@ -503,9 +514,9 @@ def _op_pow(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
-        raise TypeError("unsupported operand types")
+        raise TypeError(_("unsupported operand types"))
     if abs(a) > simpleeval.MAX_POWER or abs(b) > simpleeval.MAX_POWER:
-        raise _Failure(f"refusing to compute a power this large (limit {simpleeval.MAX_POWER})")
+        raise _Failure(_("refusing to compute a power this large (limit {limit})", limit=simpleeval.MAX_POWER))
     if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_INT_BITS + 1:
         raise _int_too_large(None)  # check_value decides near the bound; this only avoids the work
     try:
@@ -513,7 +524,7 @@ def _op_pow(a: Any, b: Any) -> Any:
     except ZeroDivisionError:
         return None
     if type(result) is complex:
-        raise _Failure("the power of a negative number to a fraction is not a real number")
+        raise _Failure(_("the power of a negative number to a fraction is not a real number"))
     return result
 
 
@@ -674,18 +685,18 @@ def _as_source(source: object) -> str:
         return "True" if source else "False"
     if isinstance(source, int):
         if source.bit_length() > MAX_SOURCE * 4:
-            raise ExpressionError("this number is too long for an expression", code=TOO_LONG)
+            raise ExpressionError(_("this number is too long for an expression"), code=TOO_LONG)
         return str(source)
     if isinstance(source, float):
         if not math.isfinite(source):
             raise ExpressionError(
-                f"{source!r} is not a finite number", code=SYNTAX, hint="write a finite number"
+                _("{value!r} is not a finite number", value=source), code=SYNTAX, hint=_("write a finite number")
             )
         return repr(source)
     raise ExpressionError(
-        f"expected an expression (text, number or boolean), got {type(source).__name__}",
+        _("expected an expression (text, number or boolean), got {kind}", kind=type(source).__name__),
         code=SYNTAX,
-        hint="quote the expression in YAML",
+        hint=_("quote the expression in YAML"),
     )
 
 
@@ -697,7 +708,7 @@ def _syntax_error(source: str, base: Location | None, exc: SyntaxError) -> Expre
     msg = exc.msg or "invalid syntax"
     if "too many nested parentheses" in msg:
         return ExpressionError(
-            f"expression is nested too deeply (at most {MAX_DEPTH} levels)",
+            _("expression is nested too deeply (at most {limit} levels)", limit=MAX_DEPTH),
             location=_text_location(source, base, lineno, (exc.offset or 1) - 1),
             code=TOO_DEEP,
         )
@@ -716,15 +727,47 @@ def _syntax_error(source: str, base: Location | None, exc: SyntaxError) -> Expre
     else:
         col = min(exc.offset - 1, len(line))
     if len(_NEWLINE.split(text.rstrip())) > 1:
-        hint = "wrap an expression that spans several lines in parentheses"
+        hint = _("wrap an expression that spans several lines in parentheses")
     elif msg == "invalid syntax":
-        hint = "check for a missing operator, quote or parenthesis"
+        hint = _("check for a missing operator, quote or parenthesis")
     return ExpressionError(
-        f"syntax error: {msg}",
+        _("syntax error: {message}", message=_python_syntax(msg)),
         location=_text_location(source, base, lineno, col),
         hint=hint,
         code=SYNTAX,
     )
+
+
+# Python's words for the syntax errors met most, so that they can be translated; any other
+# message is shown as Python words it.
+_PYTHON_SYNTAX: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), m) for p, m in (
+    (r"invalid syntax", N_("invalid syntax")),
+    (r"incomplete expression", N_("incomplete expression")),
+    (r"invalid syntax\. Perhaps you forgot a comma\?", N_("invalid syntax. Perhaps you forgot a comma?")),
+    (r"'(?P<bracket>.)' was never closed", N_("'{bracket}' was never closed")),
+    (r"unmatched '(?P<bracket>.)'", N_("unmatched '{bracket}'")),
+    (r"closing parenthesis '(?P<closing>.)' does not match opening parenthesis '(?P<opening>.)'",
+     N_("closing parenthesis '{closing}' does not match opening parenthesis '{opening}'")),
+    (r"closing parenthesis '(?P<closing>.)' does not match opening parenthesis '(?P<opening>.)'"
+     r" on line (?P<line>\d+)",
+     N_("closing parenthesis '{closing}' does not match opening parenthesis '{opening}' on line {line}")),
+    (r"unterminated string literal \(detected at line (?P<line>\d+)\)",
+     N_("unterminated string literal (detected at line {line})")),
+    (r"unterminated triple-quoted string literal \(detected at line (?P<line>\d+)\)",
+     N_("unterminated triple-quoted string literal (detected at line {line})")),
+    (r"invalid decimal literal", N_("invalid decimal literal")),
+    (r"invalid character '(?P<char>.)' \(U\+(?P<code>[0-9A-F]+)\)", N_("invalid character '{char}' (U+{code})")),
+    (r"expected 'else' after 'if' expression", N_("expected 'else' after 'if' expression")),
+))
+
+
+def _python_syntax(message: str) -> str:
+    """Python's syntax error message, in the current language when it is one of _PYTHON_SYNTAX."""
+    for pattern, text in _PYTHON_SYNTAX:
+        match = pattern.fullmatch(message)
+        if match is not None:
+            return _(text, **match.groupdict())
+    return message
 
 
 # Excel's spellings, found outside quoted text: "<>", a lone "=", and upper-case AND/OR/NOT.
@@ -745,14 +788,14 @@ def _excel_habit(text: str) -> tuple[tuple[int, int], str, str] | None:
     lines = _NEWLINE.split(before)
     where = (len(lines), len(lines[-1]))
     caps = sorted(set(re.findall(r"\b(TRUE|FALSE)\b", bare)))
-    also = "".join(f" (and {c} → {c.capitalize()})" for c in caps)
+    also = "".join(_(" (and {word} → {fixed})", word=c, fixed=c.capitalize()) for c in caps)
     if match["ne"]:
-        return where, "'<>' means 'not equal' in Excel; write '!='" + also, "write a != b"
+        return where, _("'<>' means 'not equal' in Excel; write '!='") + also, _("write a != b")
     if match["eq"]:
-        return where, "'=' compares in Excel; write '=='" + also, "write a == b to compare"
+        return where, _("'=' compares in Excel; write '=='") + also, _("write a == b to compare")
     word = match["word"]
-    return where, f"{word} is Excel's spelling; write '{word.lower()}'" + also, (
-        f"write a {word.lower()} b in lower case" if word != "NOT" else "write not a in lower case")
+    return where, _("{word} is Excel's spelling; write '{fixed}'", word=word, fixed=word.lower()) + also, (
+        _("write a {word} b in lower case", word=word.lower()) if word != "NOT" else _("write not a in lower case"))
 
 
 def _depth_error(source: str, base: Location | None, tree: ast.AST) -> ExpressionError | None:
@@ -762,9 +805,9 @@ def _depth_error(source: str, base: Location | None, tree: ast.AST) -> Expressio
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             return ExpressionError(
-                f"expression is nested too deeply (at most {MAX_DEPTH} levels)",
+                _("expression is nested too deeply (at most {limit} levels)", limit=MAX_DEPTH),
                 location=node_location(source, base, node),
-                hint="split it into derived values",
+                hint=_("split it into derived values"),
                 code=TOO_DEEP,
             )
         for child in ast.iter_child_nodes(node):
@@ -774,23 +817,24 @@ def _depth_error(source: str, base: Location | None, tree: ast.AST) -> Expressio
     return None
 
 
+# The message and hint of each refused node, translated where they are reported.
 _REFUSED: dict[type, tuple[str, str | None]] = {
-    ast.Attribute: ("attribute access is not allowed", "use a function such as lower(x) instead of methods"),
-    ast.JoinedStr: ("f-strings are not allowed", None),
-    ast.FormattedValue: ("f-strings are not allowed", None),
-    ast.Dict: ("dict literals are not allowed", "define a mapping under constants and write name[key]"),
-    ast.Set: ("set literals are not allowed", "use a list: x in [1, 2, 3]"),
-    ast.ListComp: ("comprehensions are not allowed", None),
-    ast.SetComp: ("comprehensions are not allowed", None),
-    ast.DictComp: ("comprehensions are not allowed", None),
-    ast.GeneratorExp: ("generator expressions are not allowed", None),
-    ast.Lambda: ("lambdas are not allowed", None),
-    ast.NamedExpr: ("assignment expressions (:=) are not allowed", "use a derived value"),
-    ast.Starred: ("starred arguments (*x) are not allowed", "pass arguments one by one"),
-    ast.Await: ("await is not allowed", None),
-    ast.Yield: ("yield is not allowed", None),
-    ast.YieldFrom: ("yield is not allowed", None),
-    ast.Slice: ("slices are not allowed", "look up one key or index: name[key]"),
+    ast.Attribute: (N_("attribute access is not allowed"), N_("use a function such as lower(x) instead of methods")),
+    ast.JoinedStr: (N_("f-strings are not allowed"), None),
+    ast.FormattedValue: (N_("f-strings are not allowed"), None),
+    ast.Dict: (N_("dict literals are not allowed"), N_("define a mapping under constants and write name[key]")),
+    ast.Set: (N_("set literals are not allowed"), N_("use a list: x in [1, 2, 3]")),
+    ast.ListComp: (N_("comprehensions are not allowed"), None),
+    ast.SetComp: (N_("comprehensions are not allowed"), None),
+    ast.DictComp: (N_("comprehensions are not allowed"), None),
+    ast.GeneratorExp: (N_("generator expressions are not allowed"), None),
+    ast.Lambda: (N_("lambdas are not allowed"), None),
+    ast.NamedExpr: (N_("assignment expressions (:=) are not allowed"), N_("use a derived value")),
+    ast.Starred: (N_("starred arguments (*x) are not allowed"), N_("pass arguments one by one")),
+    ast.Await: (N_("await is not allowed"), None),
+    ast.Yield: (N_("yield is not allowed"), None),
+    ast.YieldFrom: (N_("yield is not allowed"), None),
+    ast.Slice: (N_("slices are not allowed"), N_("look up one key or index: name[key]")),
 }
 
 
@@ -808,14 +852,14 @@ class _Checker:
         error = ExpressionError(
             message,
             location=node_location(self.source, self.base, node),
-            hint=hint or _ALLOWED_HINT,
+            hint=hint or _(_ALLOWED_HINT),
             code=DISALLOWED,
         )
         self.errors.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), error))
 
     def name(self, node: ast.Name) -> bool:
         if node.id.startswith("_"):
-            self.refuse(node, f"names starting with '_' are not allowed ({node.id!r})")
+            self.refuse(node, _("names starting with '_' are not allowed ({name!r})", name=node.id))
             return False
         return True
 
@@ -827,11 +871,11 @@ class _Checker:
             if value is None or type(value) in (bool, int, float, str):
                 return
             if isinstance(value, bytes):
-                self.refuse(node, "bytes literals are not allowed", "use a text literal: 'abc'")
+                self.refuse(node, _("bytes literals are not allowed"), _("use a text literal: 'abc'"))
             elif value is Ellipsis:
-                self.refuse(node, "'...' is not allowed")
+                self.refuse(node, _("'...' is not allowed"))
             else:
-                self.refuse(node, f"{type(value).__name__} literals are not allowed")
+                self.refuse(node, _("{kind} literals are not allowed", kind=type(value).__name__))
         elif kind is ast.Name:
             assert isinstance(node, ast.Name)
             if self.name(node):
@@ -840,14 +884,14 @@ class _Checker:
             assert isinstance(node, ast.BinOp)
             if type(node.op) not in _BINOPS:
                 symbol = _SYMBOLS.get(type(node.op), type(node.op).__name__)
-                self.refuse(node, f"the operator '{symbol}' is not allowed")
+                self.refuse(node, _("the operator '{symbol}' is not allowed", symbol=symbol))
             self.visit(node.left)
             self.visit(node.right)
         elif kind is ast.UnaryOp:
             assert isinstance(node, ast.UnaryOp)
             if type(node.op) not in _UNARYOPS:
                 symbol = _SYMBOLS.get(type(node.op), type(node.op).__name__)
-                self.refuse(node, f"the operator '{symbol}' is not allowed")
+                self.refuse(node, _("the operator '{symbol}' is not allowed", symbol=symbol))
             self.visit(node.operand)
         elif kind is ast.BoolOp:
             assert isinstance(node, ast.BoolOp)
@@ -863,8 +907,8 @@ class _Checker:
                     word = _SYMBOLS[type(op)]
                     self.refuse(
                         comparator,
-                        f"'{word}' may only be followed by None",
-                        f"write 'x {word} None', or use == / != to compare values",
+                        _("'{word}' may only be followed by None", word=word),
+                        _("write 'x {word} None', or use == / != to compare values", word=word),
                     )
                     continue
                 self.visit(comparator)
@@ -881,13 +925,13 @@ class _Checker:
             if type(node.value) is not ast.Name:
                 self.refuse(
                     node,
-                    "only a constant can be subscripted",
-                    "define a mapping or list under constants and write name[key]",
+                    _("only a constant can be subscripted"),
+                    _("define a mapping or list under constants and write name[key]"),
                 )
             elif self.name(node.value):
                 self.names.add(node.value.id)
             if type(node.slice) is ast.Slice:
-                self.refuse(node.slice, *_REFUSED[ast.Slice])
+                self.refuse_kind(node.slice, ast.Slice)
             elif type(node.value) is ast.Name:
                 self.visit(node.slice)
         elif kind in (ast.List, ast.Tuple):
@@ -895,16 +939,23 @@ class _Checker:
             for element in node.elts:
                 self.visit(element)
         else:
-            message, hint = _REFUSED.get(kind, (f"{kind.__name__} is not allowed in expressions", None))
-            self.refuse(node, message, hint)
+            self.refuse_kind(node, kind)
+
+    def refuse_kind(self, node: ast.AST, kind: type) -> None:
+        """Refuse a node of a kind the language has no place for, with the words _REFUSED has for it."""
+        if kind not in _REFUSED:
+            self.refuse(node, _("{node} is not allowed in expressions", node=kind.__name__))
+            return
+        message, hint = _REFUSED[kind]
+        self.refuse(node, _(message), _(hint) if hint is not None else None)
 
     def call(self, node: ast.Call) -> None:
         func = node.func
         if type(func) is not ast.Name:
             self.refuse(
                 node,
-                "only the functions of the expression language can be called, by name",
-                "write e.g. lower(x), not x.lower()",
+                _("only the functions of the expression language can be called, by name"),
+                _("write e.g. lower(x), not x.lower()"),
             )
             return
         if not self.name(func):
@@ -912,12 +963,12 @@ class _Checker:
         self.functions.add(func.id)
         for keyword in node.keywords:
             if keyword.arg is None:
-                self.refuse(keyword, "'**' arguments are not allowed", "pass arguments by position")
+                self.refuse(keyword, _("'**' arguments are not allowed"), _("pass arguments by position"))
             else:
                 self.refuse(
                     keyword,
-                    f"keyword arguments are not allowed ({keyword.arg}=...)",
-                    "pass arguments by position",
+                    _("keyword arguments are not allowed ({name}=...)", name=keyword.arg),
+                    _("pass arguments by position"),
                 )
         for arg in node.args:
             self.visit(arg)
@@ -933,9 +984,10 @@ def _compile(source: object, location: Location | None) -> tuple[Expression | No
     if len(text_source) > MAX_SOURCE:
         return None, [
             ExpressionError(
-                f"expression is {len(text_source)} characters long; the limit is {MAX_SOURCE}",
+                _("expression is {length} characters long; the limit is {limit}",
+                  length=len(text_source), limit=MAX_SOURCE),
                 location=_text_location(text_source, location, 1, 0),
-                hint="split it into derived values",
+                hint=_("split it into derived values"),
                 code=TOO_LONG,
             )
         ]
@@ -943,9 +995,9 @@ def _compile(source: object, location: Location | None) -> tuple[Expression | No
     if not text.strip():
         return None, [
             ExpressionError(
-                "empty expression",
+                _("empty expression"),
                 location=location,
-                hint="write an expression, e.g. csat >= 4",
+                hint=_("write an expression, e.g. csat >= 4"),
                 code=SYNTAX,
             )
         ]
@@ -959,7 +1011,7 @@ def _compile(source: object, location: Location | None) -> tuple[Expression | No
     except (RecursionError, MemoryError):
         return None, [
             ExpressionError(
-                f"expression is nested too deeply (at most {MAX_DEPTH} levels)",
+                _("expression is nested too deeply (at most {limit} levels)", limit=MAX_DEPTH),
                 location=_text_location(text_source, location, 1, 0),
                 code=TOO_DEEP,
             )
@@ -967,7 +1019,8 @@ def _compile(source: object, location: Location | None) -> tuple[Expression | No
     except ValueError as exc:  # e.g. null bytes, on older Pythons
         return None, [
             ExpressionError(
-                f"syntax error: {exc}", location=_text_location(text_source, location, 1, 0), code=SYNTAX
+                _("syntax error: {message}", message=exc), location=_text_location(text_source, location, 1, 0),
+                code=SYNTAX,
             )
         ]
     depth_error = _depth_error(text_source, location, tree.body)
@@ -1003,8 +1056,13 @@ def parse(source: str | int | float | bool, *, location: Location | None = None)
     return expression
 
 
-_KINDS = {"field": "a field", "derived": "a derived value", "constant": "a constant"}
+_KINDS = {"field": N_("a field"), "derived": N_("a derived value"), "constant": N_("a constant")}
 _LITERAL_SPELLINGS = {"true": "True", "false": "False", "none": "None", "null": "None", "nil": "None"}
+
+
+def _kind_text(kind: str) -> str:
+    """What a kind of name is, in words: "a field", "a derived value", "a constant"."""
+    return _(_KINDS[kind]) if kind in _KINDS else kind
 
 
 def _suggest(word: str, candidates: Iterable[str]) -> str | None:
@@ -1061,8 +1119,9 @@ def iter_errors(
                 add(
                     node,
                     ExpressionError(
-                        f"{spec.name}() takes {spec.arity_text()}, got {len(node.args)}",
-                        hint=f"{spec.signature}: {spec.doc}",
+                        _("{name}() takes {arity}, got {count}", name=spec.name, arity=spec.arity_text(),
+                          count=len(node.args)),
+                        hint=spec.help_text(),
                         code=ARITY,
                     ),
                 )
@@ -1072,46 +1131,46 @@ def iter_errors(
                 add(
                     node,
                     ExpressionError(
-                        f"'{node.value.id}' is {_KINDS.get(kind, kind)}, not a constant; "
-                        "only constants can be subscripted",
-                        hint="define a mapping or list under constants and write name[key]",
+                        _("'{name}' is {kind}, not a constant; only constants can be subscripted",
+                          name=node.value.id, kind=_kind_text(kind)),
+                        hint=_("define a mapping or list under constants and write name[key]"),
                         code=SUBSCRIPT_NOT_CONSTANT,
                     ),
                 )
     found.sort(key=lambda item: item[0])
-    for _, error in found:
+    for _position, error in found:
         yield error
 
 
 def _unknown_name(name: str, names: Mapping[str, str]) -> ExpressionError:
     hint = None
     if name in ("TRUE", "FALSE"):
-        hint = f"{name} is Excel's spelling; write {name.capitalize()}"
+        hint = _("{word} is Excel's spelling; write {fixed}", word=name, fixed=name.capitalize())
     elif name.lower() in _LITERAL_SPELLINGS:
-        hint = f"did you mean {_LITERAL_SPELLINGS[name.lower()]}? (capitalised)"
+        hint = _("did you mean {spelling}? (capitalised)", spelling=_LITERAL_SPELLINGS[name.lower()])
     elif name in FUNCTIONS:
-        hint = f"'{name}' is a function: call it, e.g. {FUNCTIONS[name].signature}"
+        hint = _("'{name}' is a function: call it, e.g. {signature}", name=name, signature=FUNCTIONS[name].signature)
     else:
         match = _suggest(name, names)
         if match is not None:
-            hint = f"did you mean '{match}'?"
+            hint = _("did you mean '{match}'?", match=match)
         else:
-            hint = "declare it as a field, a derived value or a constant"
+            hint = _("declare it as a field, a derived value or a constant")
     return ExpressionError(
-        f"'{name}' is not a field, derived value or constant", hint=hint, code=UNKNOWN_NAME
+        _("'{name}' is not a field, derived value or constant", name=name), hint=hint, code=UNKNOWN_NAME
     )
 
 
 def _unknown_function(name: str, names: Mapping[str, str]) -> ExpressionError:
     match = _suggest(name, FUNCTIONS)
     if match is not None:
-        hint = f"did you mean '{match}'?"
+        hint = _("did you mean '{match}'?", match=match)
     else:
-        hint = "the functions are: " + ", ".join(sorted(FUNCTIONS))
+        hint = _("the functions are: {names}", names=", ".join(sorted(FUNCTIONS)))
     if name in names:
-        message = f"'{name}' is {_KINDS.get(names[name], names[name])}, not a function"
+        message = _("'{name}' is {kind}, not a function", name=name, kind=_kind_text(names[name]))
     else:
-        message = f"'{name}' is not a function of the expression language"
+        message = _("'{name}' is not a function of the expression language", name=name)
     return ExpressionError(message, hint=hint, code=UNKNOWN_FUNCTION)
 
 
@@ -1139,10 +1198,10 @@ def _check_constant(value: object, path: str) -> None:
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if type(key) not in (str, int, float, bool, date):
-                raise TypeError(f"constant {path} has a key of type {type(key).__name__}")
+                raise TypeError(_("constant {path} has a key of type {kind}", path=path, kind=type(key).__name__))
             _check_constant(item, f"{path}[{key!r}]")
     else:
-        raise TypeError(f"constant {path} is a {kind.__name__}; constants must be plain data")
+        raise TypeError(_("constant {path} is a {kind}; constants must be plain data", path=path, kind=kind.__name__))
 
 
 class Evaluator(simpleeval.SimpleEval):
@@ -1195,7 +1254,8 @@ class Evaluator(simpleeval.SimpleEval):
             self._env = _EMPTY
         if type(result) not in _VALUE_TYPES and not isinstance(result, Mapping):
             raise _evaluation_error(
-                expr, None, f"the expression produced an unsupported value ({type(result).__name__})", None
+                expr, None, _("the expression produced an unsupported value ({kind})", kind=type(result).__name__),
+                None,
             )
         return result
 
@@ -1205,7 +1265,7 @@ class Evaluator(simpleeval.SimpleEval):
         try:
             handler = self.nodes[type(node)]
         except KeyError:
-            raise _Failure(f"{type(node).__name__} is not allowed in expressions", node) from None
+            raise _Failure(_("{node} is not allowed in expressions", node=type(node).__name__), node) from None
         value = handler(node)
         # check_value, with its common cases inline: this runs for every node of every record.
         kind = type(value)
@@ -1239,7 +1299,7 @@ class Evaluator(simpleeval.SimpleEval):
         if value is _MISSING:
             value = self.constants.get(node.id, _MISSING)
             if value is _MISSING:
-                raise _Failure(f"'{node.id}' is not defined for this record", node)
+                raise _Failure(_("'{name}' is not defined for this record", name=node.id), node)
         return value
 
     def _eval_binop(self, node: Any) -> Any:
@@ -1251,24 +1311,27 @@ class Evaluator(simpleeval.SimpleEval):
             failure.node = failure.node or node
             raise
         except KeyError:
-            raise _Failure(f"the operator {type(node.op).__name__} is not allowed", node) from None
+            raise _Failure(_("the operator {name} is not allowed", name=type(node.op).__name__), node) from None
         except (TypeError, ValueError) as exc:
             symbol = _SYMBOLS.get(type(node.op), "?")
             raise _Failure(
-                f"cannot apply '{symbol}' to {_type_name(left)} and {_type_name(right)}", node
+                _("cannot apply '{symbol}' to {left} and {right}", symbol=symbol, left=_type_name(left),
+                  right=_type_name(right)), node
             ) from exc
         except (OverflowError, MemoryError) as exc:
-            raise _Failure(f"the result of '{_SYMBOLS.get(type(node.op), '?')}' is too large", node) from exc
+            raise _Failure(_("the result of '{symbol}' is too large", symbol=_SYMBOLS.get(type(node.op), "?")),
+                           node) from exc
 
     def _eval_unaryop(self, node: Any) -> Any:
         operand = self._eval(node.operand)
         try:
             return self.operators[type(node.op)](operand)
         except KeyError:
-            raise _Failure(f"the operator {type(node.op).__name__} is not allowed", node) from None
+            raise _Failure(_("the operator {name} is not allowed", name=type(node.op).__name__), node) from None
         except (TypeError, ValueError) as exc:
             symbol = _SYMBOLS.get(type(node.op), "?")
-            raise _Failure(f"cannot apply unary '{symbol}' to {_type_name(operand)}", node) from exc
+            raise _Failure(_("cannot apply unary '{symbol}' to {kind}", symbol=symbol, kind=_type_name(operand)),
+                           node) from exc
 
     def _eval_boolop(self, node: Any) -> Any:
         # Kleene logic: False decides 'and', True decides 'or', otherwise None wins over the rest.
@@ -1299,19 +1362,20 @@ class Evaluator(simpleeval.SimpleEval):
             kind = type(op)
             if kind is ast.Is or kind is ast.IsNot:
                 if right is not None:
-                    raise _Failure("'is' may only be followed by None", node)
+                    raise _Failure(_("'{word}' may only be followed by None", word="is"), node)
                 outcome: Any = (left is None) if kind is ast.Is else (left is not None)
             else:
                 try:
                     outcome = self.operators[kind](left, right)
                 except KeyError:
-                    raise _Failure(f"the comparison {kind.__name__} is not allowed", node) from None
+                    raise _Failure(_("the comparison {name} is not allowed", name=kind.__name__), node) from None
                 except (TypeError, ValueError) as exc:
                     symbol = _SYMBOLS.get(kind, "?")
                     if kind is ast.In or kind is ast.NotIn:
-                        message = f"cannot test '{symbol}' {_type_name(right)}"
+                        message = _("cannot test '{symbol}' {kind}", symbol=symbol, kind=_type_name(right))
                     else:
-                        message = f"cannot compare {_type_name(left)} and {_type_name(right)} with '{symbol}'"
+                        message = _("cannot compare {left} and {right} with '{symbol}'", left=_type_name(left),
+                                    right=_type_name(right), symbol=symbol)
                     raise _Failure(message, node) from exc
             if outcome is None:
                 result = None
@@ -1329,15 +1393,16 @@ class Evaluator(simpleeval.SimpleEval):
     def _eval_call(self, node: Any) -> Any:
         func = node.func
         if type(func) is not ast.Name or node.keywords:
-            raise _Failure("only the functions of the expression language can be called", node)
+            raise _Failure(_("only the functions of the expression language can be called"), node)
         name = func.id
         impl = self.functions.get(name)
         spec = FUNCTIONS.get(name)
         if impl is None or spec is None:
-            raise _Failure(f"'{name}' is not a function of the expression language", node)
+            raise _Failure(_("'{name}' is not a function of the expression language", name=name), node)
         count = len(node.args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
-            raise _Failure(f"{name}() takes {spec.arity_text()}, got {count}", node)
+            raise _Failure(_("{name}() takes {arity}, got {count}", name=name, arity=spec.arity_text(), count=count),
+                           node)
         if name == "coalesce":
             for arg in node.args:
                 value = self._eval(arg)
@@ -1355,15 +1420,16 @@ class Evaluator(simpleeval.SimpleEval):
             raise
         except (TypeError, ValueError, ArithmeticError) as exc:
             kinds = ", ".join(_type_name(a) for a in args)
-            raise _Failure(f"{name}() cannot handle ({kinds}): {exc}", node) from exc
+            raise _Failure(_("{name}() cannot handle ({kinds}): {problem}", name=name, kinds=kinds, problem=exc),
+                           node) from exc
 
     def _eval_subscript(self, node: Any) -> Any:
         base = node.value
         if type(base) is not ast.Name:
-            raise _Failure("only a constant can be subscripted", node)
+            raise _Failure(_("only a constant can be subscripted"), node)
         container = self.constants.get(base.id, _MISSING)
         if container is _MISSING:
-            raise _Failure(f"'{base.id}' is not a constant; only constants can be subscripted", node)
+            raise _Failure(_("'{name}' is not a constant; only constants can be subscripted", name=base.id), node)
         key = self._eval(node.slice)
         if key is None:
             return None
@@ -1373,7 +1439,8 @@ class Evaluator(simpleeval.SimpleEval):
             return None
         except TypeError as exc:
             raise _Failure(
-                f"cannot look up a {_type_name(key)} in '{base.id}' ({_type_name(container)})", node
+                _("cannot look up a {kind} in '{name}' ({container})", kind=_type_name(key), name=base.id,
+                  container=_type_name(container)), node
             ) from exc
 
     def _eval_list(self, node: Any) -> list[Any]:
@@ -1386,7 +1453,7 @@ class Evaluator(simpleeval.SimpleEval):
         try:
             return self.calendar.business_days_between(start, end)
         except TypeError as exc:
-            raise _Failure(f"business_days_between() {exc}") from None
+            raise _Failure(_("{fn}() {problem}", fn="business_days_between", problem=exc)) from None
 
 
 def _evaluation_error(
@@ -1401,9 +1468,11 @@ def _evaluation_error(
     if len(subject) > 80:
         subject = subject[:77] + "..."
     if code == NEVER_COMPUTABLE:
-        hint = f"{hint} ({_NEVER_HINT})" if hint else _NEVER_HINT
-        return ExpressionError(f"{subject!r} can never be computed: {message}", location=where, hint=hint, code=code)
-    return ExpressionError(f"cannot evaluate {subject!r}: {message}", location=where, hint=hint, code=code)
+        hint = _("{hint} ({reason})", hint=hint, reason=_(_NEVER_HINT)) if hint else _(_NEVER_HINT)
+        return ExpressionError(_("{subject!r} can never be computed: {message}", subject=subject, message=message),
+                               location=where, hint=hint, code=code)
+    return ExpressionError(_("cannot evaluate {subject!r}: {message}", subject=subject, message=message),
+                           location=where, hint=hint, code=code)
 
 
 def as_number(value: Any, expr: Expression, what: str) -> float:
@@ -1415,15 +1484,15 @@ def as_number(value: Any, expr: Expression, what: str) -> float:
     try:
         return float(value)
     except OverflowError:
-        message = f"{what} needs numbers, got an integer too large to be one"
+        message = _("{what} needs numbers, got an integer too large to be one", what=what)
     except (TypeError, ValueError):
-        message = f"{what} needs numbers, got {_type_name(value)}"
-    raise _evaluation_error(expr, None, message, "make the expression give a number, or null")
+        message = _("{what} needs numbers, got {kind}", what=what, kind=_type_name(value))
+    raise _evaluation_error(expr, None, message, _("make the expression give a number, or null"))
 
 
 # --------------------------------------------------------------------------- constant folding
 
-_NEVER_HINT = "it uses no record value, so it would fail for every record"
+_NEVER_HINT = N_("it uses no record value, so it would fail for every record")
 _UNKNOWN: Any = object()  # a part that uses record values, or whose folding ran out of budget
 _NODE_COST = 100  # work units of evaluating one node, besides the size of its value
 _PHRASE_COST = 5_000  # work units per phrase of count_matches (compiling its pattern)

@@ -28,6 +28,7 @@ from typing import Any, NoReturn, Protocol
 import yaml
 
 from qualiscore.errors import Location, SchemeLoadError
+from qualiscore.i18n import N_, _
 
 __all__ = [
     "MAX_BYTES",
@@ -79,15 +80,16 @@ _NON_STR_START = frozenset("0123456789+-.~nNtTfF")
 _YAML_TAG_PREFIX = "tag:yaml.org,2002:"
 _STYLES = {None: "plain", "": "plain", "'": "'", '"': '"', "|": "|", ">": ">"}
 
-_HINT_SYNTAX = (
+# Hints, translated where they are given.
+_HINT_SYNTAX = N_(
     "fix the YAML syntax near this position: check indentation (spaces, not tabs) and quote "
     "values that contain ': ', ' #', or start with a special character"
 )
-_HINT_ALIAS = "write the repeated content out in full; anchors (&name) and aliases (*name) are not supported"
-_HINT_TAG = "remove the tag; schemes use plain YAML values (quote a value to make it a string)"
-_HINT_DUPLICATE = "remove or rename one of the two entries; each key may appear once per mapping"
-_HINT_MERGE = "write the merged keys out in full; merge keys (<<) are not supported"
-_HINT_ENCODING = "save the file as plain UTF-8 text without control characters"
+_HINT_ALIAS = N_("write the repeated content out in full; anchors (&name) and aliases (*name) are not supported")
+_HINT_TAG = N_("remove the tag; schemes use plain YAML values (quote a value to make it a string)")
+_HINT_DUPLICATE = N_("remove or rename one of the two entries; each key may appear once per mapping")
+_HINT_MERGE = N_("write the merged keys out in full; merge keys (<<) are not supported")
+_HINT_ENCODING = N_("save the file as plain UTF-8 text without control characters")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,9 +215,9 @@ def load_path(path: str | os.PathLike[str]) -> Document:
         raise _unreadable(display, exc) from None
     if stat.S_ISDIR(info.st_mode):
         raise SchemeLoadError(
-            f"{display} is a directory, not a YAML file",
+            _("{path} is a directory, not a YAML file", path=display),
             location=Location(file=display),
-            hint="pass the path of a scheme file",
+            hint=_("pass the path of a scheme file"),
             code="file-unreadable",
         )
     if info.st_size > MAX_BYTES:
@@ -249,16 +251,16 @@ def load_text(text: str | bytes, path: str = "<string>") -> Document:
         raise _unmarked_yaml_error(exc, source, path) from None
     except RecursionError:  # defensive: the builder is iterative
         raise SchemeLoadError(
-            "YAML nesting is too deep to parse",
+            _("YAML nesting is too deep to parse"),
             location=Location(file=path),
-            hint=f"flatten the document; at most {MAX_DEPTH} nested levels are allowed",
+            hint=_("flatten the document; at most {limit} nested levels are allowed", limit=MAX_DEPTH),
             code="yaml-too-deep",
         ) from None
     except (ValueError, UnicodeError) as exc:  # defensive: should be unreachable
         raise SchemeLoadError(
-            f"cannot parse YAML: {exc}",
+            _("cannot parse YAML: {problem}", problem=exc),
             location=Location(file=path),
-            hint=_HINT_SYNTAX,
+            hint=_(_HINT_SYNTAX),
             code="yaml-syntax",
         ) from None
 
@@ -286,16 +288,21 @@ def _decode(text: str | bytes, path: str) -> str:
             raise _too_large(path, len(text.encode("utf-8", "surrogatepass")))
         source = text[1:] if text.startswith(_BOM) else text
     else:
-        raise TypeError(f"load_text() expects str or bytes, not {type(text).__name__}")
+        raise TypeError(_("load_text() expects str or bytes, not {kind}", kind=type(text).__name__))
     bad = _NOT_PRINTABLE.search(source)
     if bad is not None:
         line, column = _position(source, bad.start())
         char = bad.group()
-        kind = "a surrogate code point" if "\ud800" <= char <= "\udfff" else "a control character"
+        if "\ud800" <= char <= "\udfff":
+            message = _("a surrogate code point (U+{code:04X}) is not allowed in YAML; the file may be binary",
+                        code=ord(char))
+        else:
+            message = _("a control character (U+{code:04X}) is not allowed in YAML; the file may be binary",
+                        code=ord(char))
         raise SchemeLoadError(
-            f"{kind} (U+{ord(char):04X}) is not allowed in YAML; the file may be binary",
+            message,
             location=Location(file=path, line=line, column=column),
-            hint=_HINT_ENCODING,
+            hint=_(_HINT_ENCODING),
             code="yaml-encoding",
         )
     return source
@@ -306,9 +313,9 @@ def _encoding_error(raw: bytes, exc: UnicodeDecodeError, path: str) -> SchemeLoa
     valid = raw[: exc.start].decode("utf-8")  # everything before the first bad byte decodes
     line, column = _position(valid, len(valid))
     return SchemeLoadError(
-        f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}: {exc.reason})",
+        _("the file is not valid UTF-8 (byte 0x{byte:02x}: {reason})", byte=raw[exc.start], reason=exc.reason),
         location=Location(file=path, line=line, column=column),
-        hint="save the file as UTF-8 (a UTF-8 byte order mark is fine)",
+        hint=_("save the file as UTF-8 (a UTF-8 byte order mark is fine)"),
         code="yaml-encoding",
     )
 
@@ -350,24 +357,24 @@ def _mark_position(mark: _Mark, source: str) -> tuple[int, int]:
 
 def _too_large(path: str, size: int) -> SchemeLoadError:
     return SchemeLoadError(
-        f"the document is {size:,} bytes; at most {MAX_BYTES:,} are allowed",
+        _("the document is {size:,} bytes; at most {limit:,} are allowed", size=size, limit=MAX_BYTES),
         location=Location(file=path),
-        hint="split the scheme or remove unneeded content; schemes are small text files",
+        hint=_("split the scheme or remove unneeded content; schemes are small text files"),
         code="yaml-too-large",
     )
 
 
 def _not_found(path: str) -> SchemeLoadError:
-    return SchemeLoadError(f"file not found: {path}", location=Location(file=path),
-                           hint="check the path and the current directory", code="file-not-found")
+    return SchemeLoadError(_("file not found: {path}", path=path), location=Location(file=path),
+                           hint=_("check the path and the current directory"), code="file-not-found")
 
 
 def _unreadable(path: str, exc: BaseException) -> SchemeLoadError:
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return SchemeLoadError(
-        f"cannot read {path}: {reason}",
+        _("cannot read {path}: {reason}", path=path, reason=reason),
         location=Location(file=path),
-        hint="check that the path names a readable file",
+        hint=_("check that the path names a readable file"),
         code="file-unreadable",
     )
 
@@ -385,9 +392,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str, path: str) -> SchemeLo
         location = Location(file=path, line=line, column=column)
     if "maximum nesting depth" in problem:  # libyaml's own limit (1000), met while scanning ahead
         return SchemeLoadError(
-            f"the document is nested more than {MAX_DEPTH} levels deep",
+            _("the document is nested more than {limit} levels deep", limit=MAX_DEPTH),
             location=location,
-            hint=f"flatten the structure; at most {MAX_DEPTH} nested mappings/lists are allowed",
+            hint=_("flatten the structure; at most {limit} nested mappings/lists are allowed", limit=MAX_DEPTH),
             code="yaml-too-deep",
         )
     full_width = _full_width(source, mark.line if mark is not None else None, problem, path)
@@ -395,18 +402,77 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str, path: str) -> SchemeLo
         return full_width
     if mark is not None and 0 <= mark.index < len(source) and source[mark.index] == "\t":
         return SchemeLoadError(
-            "a tab character is not allowed here",
+            _("a tab character is not allowed here"),
             location=location,
-            hint="indent with spaces; YAML does not allow tabs for indentation",
+            hint=_("indent with spaces; YAML does not allow tabs for indentation"),
             code="yaml-syntax",
         )
-    message = problem
+    message = _yaml_words(problem)
     if exc.context and exc.problem:
-        message += f" ({exc.context}"
+        context = _yaml_words(exc.context)
         if exc.context_mark is not None and exc.context_mark is not exc.problem_mark:
-            message += f" that starts on line {exc.context_mark.line + 1}"
-        message += ")"
-    return SchemeLoadError(message, location=location, hint=_HINT_SYNTAX, code="yaml-syntax")
+            message = _("{problem} ({context} that starts on line {line})", problem=message, context=context,
+                        line=exc.context_mark.line + 1)
+        else:
+            message = _("{problem} ({context})", problem=message, context=context)
+    return SchemeLoadError(message, location=location, hint=_(_HINT_SYNTAX), code="yaml-syntax")
+
+
+# What the YAML parsers (libyaml and PyYAML) say most often, so that it can be translated; any
+# other problem is shown in the parser's words.
+_YAML_WORDS = {w: w for w in (
+    N_("invalid YAML"),
+    N_("mapping values are not allowed here"),
+    N_("mapping values are not allowed in this context"),
+    N_("could not find expected ':'"),
+    N_("could not find expected ':' (did you forget a space after the colon?)"),
+    N_("found character that cannot start any token"),
+    N_("found unexpected end of stream"),
+    N_("found unexpected ':'"),
+    N_("found unknown escape character"),
+    N_("found a tab character that violate indentation"),
+    N_("found a tab character where an indentation space is expected"),
+    N_("did not find expected key"),
+    N_("did not find expected node content"),
+    N_("did not find expected <document start>"),
+    N_("did not find expected ',' or ']'"),
+    N_("did not find expected ',' or '}}'"),
+    N_("did not find expected '-' indicator"),
+    N_("did not find expected comment or line break"),
+    N_("expected <block end>, but found '-'"),
+    N_("expected <block end>, but found '<block mapping start>'"),
+    N_("expected <block end>, but found '<scalar>'"),
+    N_("expected ',' or ']', but got '<scalar>'"),
+    N_("expected ',' or '}}', but got '<scalar>'"),
+    N_("block sequence entries are not allowed in this context"),
+    N_("block sequence entries are not allowed here"),
+    N_("while scanning a simple key"),
+    N_("while scanning a quoted scalar"),
+    N_("while scanning a plain scalar"),
+    N_("while scanning a block scalar"),
+    N_("while scanning for the next token"),
+    N_("while parsing a block mapping"),
+    N_("while parsing a block collection"),
+    N_("while parsing a block node"),
+    N_("while parsing a flow sequence"),
+    N_("while parsing a flow mapping"),
+    N_("while parsing a flow node"),
+    N_("while parsing a node"),
+    N_("while parsing a quoted scalar"),
+    N_("while scanning an anchor"),
+    N_("while scanning an alias"),
+    N_("while scanning a tag"),
+    N_("did not find expected alphabetic or numeric character"),
+)}
+
+
+def _yaml_words(text: str) -> str:
+    """A YAML parser's problem or context, in the current language when it is one of _YAML_WORDS.
+
+    The table's keys are messages, whose literal braces are doubled; the parser's text is not.
+    """
+    message = _YAML_WORDS.get(text.replace("{", "{{").replace("}", "}}"))
+    return _(message) if message is not None else text
 
 
 # Half-width quoted text and comments, where a full-width colon is only text.
@@ -429,10 +495,10 @@ def _full_width(source: str, line: int | None, problem: str, path: str) -> Schem
         key = _FULL_WIDTH_KEY.match(_QUOTED_OR_COMMENT.sub(lambda m: " " * len(m[0]), lines[number]))
         if key:
             return SchemeLoadError(
-                "full-width colon '：' (U+FF1A) — type ':' (half-width)",
+                _("full-width colon '：' (U+FF1A) — type ':' (half-width)"),
                 location=Location(file=path, line=number + 1, column=key.end()),
-                hint="switch the input method to English punctuation for YAML keys "
-                     f"(the YAML parser said: {problem})",
+                hint=_("switch the input method to English punctuation for YAML keys "
+                       "(the YAML parser said: {problem})", problem=_yaml_words(problem)),
                 code="yaml-full-width-colon",
             )
     return None
@@ -446,7 +512,7 @@ def _unmarked_yaml_error(exc: yaml.YAMLError, source: str, path: str) -> SchemeL
     else:
         location = Location(file=path)
     return SchemeLoadError(
-        f"cannot read YAML: {exc}", location=location, hint=_HINT_SYNTAX, code="yaml-syntax"
+        _("cannot read YAML: {problem}", problem=exc), location=location, hint=_(_HINT_SYNTAX), code="yaml-syntax"
     )
 
 
@@ -493,10 +559,11 @@ class _Builder:
                 self._check_node(event, stack)
                 if len(event.value) > MAX_SCALAR:
                     self._fail(
-                        f"a scalar has {len(event.value):,} characters; at most {MAX_SCALAR:,} are allowed",
+                        _("a scalar has {size:,} characters; at most {limit:,} are allowed",
+                          size=len(event.value), limit=MAX_SCALAR),
                         event,
                         self._pointer_for_next(stack),
-                        "shorten the value or keep large content in a separate file",
+                        _("shorten the value or keep large content in a separate file"),
                         "yaml-scalar-too-long",
                     )
                 if stack and stack[-1].is_map and stack[-1].key is None:
@@ -518,18 +585,18 @@ class _Builder:
                 self._check_node(event, stack)
                 if stack and stack[-1].is_map and stack[-1].key is None:
                     self._fail(
-                        "a mapping key must be a plain value, not a list or mapping",
+                        _("a mapping key must be a plain value, not a list or mapping"),
                         event,
                         stack[-1].pointer,
-                        "use a string as the key",
+                        _("use a string as the key"),
                         "yaml-key-not-scalar",
                     )
                 if len(stack) >= MAX_DEPTH:
                     self._fail(
-                        f"the document is nested more than {MAX_DEPTH} levels deep",
+                        _("the document is nested more than {limit} levels deep", limit=MAX_DEPTH),
                         event,
                         self._pointer_for_next(stack),
-                        f"flatten the structure; at most {MAX_DEPTH} nested mappings/lists are allowed",
+                        _("flatten the structure; at most {limit} nested mappings/lists are allowed", limit=MAX_DEPTH),
                         "yaml-too-deep",
                     )
                 container: dict[str, Any] | list[Any] = (
@@ -543,20 +610,20 @@ class _Builder:
                 stack.pop()
             elif isinstance(event, yaml.AliasEvent):
                 self._fail(
-                    f"alias *{event.anchor} is not allowed",
+                    _("alias *{name} is not allowed", name=event.anchor),
                     event,
                     self._pointer_for_next(stack),
-                    _HINT_ALIAS,
+                    _(_HINT_ALIAS),
                     "yaml-alias",
                 )
             elif isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
                     self._fail(
-                        "the file contains more than one YAML document",
+                        _("the file contains more than one YAML document"),
                         event,
                         None,
-                        "keep one scheme per file: remove the second '---' and what follows, or split the file",
+                        _("keep one scheme per file: remove the second '---' and what follows, or split the file"),
                         "yaml-multiple-documents",
                     )
         return self._document(root, root_event)
@@ -579,9 +646,9 @@ class _Builder:
         if not isinstance(root, dict):
             line, column = self.values[""]
             raise SchemeLoadError(
-                f"the top level is {_describe(root)}, but a scheme must be a mapping of keys to values",
+                _("the top level is {kind}, but a scheme must be a mapping of keys to values", kind=_describe(root)),
                 location=Location(file=self.path, line=line, column=column, pointer=""),
-                hint="start the file with `key: value` lines, e.g. `name: my-scheme`",
+                hint=_("start the file with `key: value` lines, e.g. `name: my-scheme`"),
                 code="yaml-not-mapping",
             )
         return Document(
@@ -596,9 +663,9 @@ class _Builder:
 
     def _empty(self) -> NoReturn:
         raise SchemeLoadError(
-            "the document is empty",
+            _("the document is empty"),
             location=Location(file=self.path, line=1, column=1, pointer=""),
-            hint="a scheme is a YAML mapping, e.g. `name: my-scheme`",
+            hint=_("a scheme is a YAML mapping, e.g. `name: my-scheme`"),
             code="yaml-empty",
         )
 
@@ -606,10 +673,10 @@ class _Builder:
         """Refuse anchors and explicit tags the moment they appear."""
         if event.anchor is not None:
             self._fail(
-                f"anchor &{event.anchor} is not allowed",
+                _("anchor &{name} is not allowed", name=event.anchor),
                 event,
                 self._pointer_for_next(stack),
-                _HINT_ALIAS,
+                _(_HINT_ALIAS),
                 "yaml-alias",
             )
         tag = event.tag
@@ -617,10 +684,10 @@ class _Builder:
             if tag.startswith(_YAML_TAG_PREFIX):
                 tag = "!!" + tag[len(_YAML_TAG_PREFIX) :]
             self._fail(
-                f"explicit tag {tag} is not allowed",
+                _("explicit tag {tag} is not allowed", tag=tag),
                 event,
                 self._pointer_for_next(stack),
-                _HINT_TAG,
+                _(_HINT_TAG),
                 "yaml-tag",
             )
 
@@ -635,17 +702,20 @@ class _Builder:
         position = self._content_position(event)
         pointer = f"{frame.pointer}/{escape_pointer_token(key)}"
         if key == "<<" and _STYLES.get(event.style) == "plain":
-            self._fail("merge key << is not allowed", event, pointer, _HINT_MERGE, "yaml-merge-key",
+            self._fail(_("merge key << is not allowed"), event, pointer, _(_HINT_MERGE), "yaml-merge-key",
                        position=position)
         first = frame.seen.get(key)
         if first is not None:
+            if event.value != key:
+                message = _("duplicate key {key!r} (written {written!r}); first defined on line {line}",
+                            key=key, written=event.value, line=first)
+            else:
+                message = _("duplicate key {key!r}; first defined on line {line}", key=key, line=first)
             self._fail(
-                f"duplicate key {key!r}"
-                + (f" (written {event.value!r})" if event.value != key else "")
-                + f"; first defined on line {first}",
+                message,
                 event,
                 pointer,
-                _HINT_DUPLICATE,
+                _(_HINT_DUPLICATE),
                 "yaml-duplicate-key",
                 position=position,
             )
@@ -751,23 +821,23 @@ class _Builder:
         digits = digits.lstrip("0") or "0"
         value = sign * int(digits, base) if len(digits) <= _INT_DIGITS[base] else None
         if value is None or not _INT_MIN <= value <= _INT_MAX:
-            shown = text if len(text) <= 24 else f"{text[:20]}… ({len(text):,} characters)"
+            shown = text if len(text) <= 24 else _("{start}… ({size:,} characters)", start=text[:20], size=len(text))
             self._fail(
-                f"the integer {shown} is too large: integers must fit in {MAX_INT_BITS} bits "
-                f"({_INT_MIN:,} to {_INT_MAX:,})",
+                _("the integer {shown} is too large: integers must fit in {bits} bits ({low:,} to {high:,})",
+                  shown=shown, bits=MAX_INT_BITS, low=_INT_MIN, high=_INT_MAX),
                 event,
                 self._pointer_for_next(stack),
-                "use a smaller number, a float such as 1e30, or quote the value to keep it as text",
+                _("use a smaller number, a float such as 1e30, or quote the value to keep it as text"),
                 "yaml-integer-too-large",
             )
         return value
 
     def _too_many_nodes(self, event: yaml.NodeEvent, stack: list[_Frame]) -> NoReturn:
         self._fail(
-            f"the document has more than {MAX_NODES:,} values",
+            _("the document has more than {limit:,} values", limit=MAX_NODES),
             event,
             self._pointer_for_next(stack),
-            "a scheme should be far smaller; remove generated or repeated content",
+            _("a scheme should be far smaller; remove generated or repeated content"),
             "yaml-too-many-nodes",
         )
 
@@ -807,11 +877,11 @@ def _key_text(value: Any, written: str) -> str:
 
 def _describe(value: Any) -> str:
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if value is None:
-        return "null"
+        return _("null")
     if isinstance(value, bool):
-        return "a boolean"
+        return _("a boolean")
     if isinstance(value, (int, float)):
-        return "a number"
-    return "a string"
+        return _("a number")
+    return _("a string")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from .calendar import Calendar
 from .errors import Location
 from .expressions import Expression, parse
+from .i18n import _
 from .loader import Document
 
 if TYPE_CHECKING:  # loaded with the run's schemes only
@@ -211,12 +212,12 @@ class Band:
         if self.label:
             return self.label
         if self.min is not None and self.max is not None:
-            return f"{_num(self.min)} ≤ value ≤ {_num(self.max)}"
+            return _("{low} ≤ value ≤ {high}", low=_num(self.min), high=_num(self.max))
         if self.min is not None:
-            return f"value ≥ {_num(self.min)}"
+            return _("value ≥ {low}", low=_num(self.min))
         if self.max is not None:
-            return f"value ≤ {_num(self.max)}"
-        return "otherwise"
+            return _("value ≤ {high}", high=_num(self.max))
+        return _("otherwise")
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,7 +489,7 @@ def compile_tests(raw: Any, doc: Document | None = None) -> tuple[TestCase, ...]
     """Separate from compile_document because tests may also live in a file of their own beside the scheme."""
     return tuple(
         TestCase(
-            name=str(t.get("name", f"test {ti + 1}")),
+            name=str(t["name"]) if "name" in t else _("test {n}", n=ti + 1),
             expect=t.get("expect") or {},
             records=_test_records(t["records"]) if "records" in t else None,
             records_file=t.get("records_file"),

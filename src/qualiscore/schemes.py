@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import rulesrepo
 from .errors import SchemeValidationError, UsageError
+from .i18n import _
 from .loader import load_path
 from .model import Scheme, compile_document
 from .validation import iter_findings, scheme_files, validate_paths
@@ -42,12 +43,13 @@ def load_versions(path: str | Path, *, locate: bool = False) -> list[Scheme]:
         raise SchemeValidationError(findings, str(p))
     files = scheme_files(p)
     if not files:
-        raise UsageError(f"{p} holds no .yaml scheme files", hint="give a scheme file or a directory of versions")
+        raise UsageError(_("{path} holds no .yaml scheme files", path=p),
+                         hint=_("give a scheme file or a directory of versions"))
     schemes = [load_scheme(f, locate=locate) for f in files]
     ids = sorted({s.id for s in schemes})
     if len(ids) > 1:
-        raise UsageError(f"{p} holds several schemes ({', '.join(ids)})",
-                         hint="give the directory of one scheme, e.g. rules/cs-quality/")
+        raise UsageError(_("{path} holds several schemes ({ids})", path=p, ids=", ".join(ids)),
+                         hint=_("give the directory of one scheme, e.g. rules/cs-quality/"))
     return sorted(schemes, key=lambda s: s.effective_from)
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import _
 from ..starter import starter_scheme
 from . import Command, echo
 
@@ -22,7 +23,7 @@ def command(path: Path, scheme_id: str | None, force: bool) -> None:
       qualiscore init rules/my-scheme/2026Q3.yaml
     """
     if path.exists() and not force:
-        raise click.UsageError(f"{path} already exists; use --force to overwrite it")
+        raise click.UsageError(_("{path} already exists; use --force to overwrite it", path=path))
     version = path.stem
     scheme_id = scheme_id or (path.parent.name if path.parent.name not in ("", ".") else "my-scheme")
     text = starter_scheme(scheme_id.lower(), version)
@@ -30,5 +31,5 @@ def command(path: Path, scheme_id: str | None, force: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(f"cannot write {path}: {exc.strerror}") from exc
-    echo(f"wrote {path}\nnext: edit it, then run `qualiscore validate {path}`")
+        raise click.ClickException(_("cannot write {path}: {reason}", path=path, reason=exc.strerror)) from exc
+    echo(_("wrote {path}\nnext: edit it, then run `qualiscore validate {path}`", path=path))

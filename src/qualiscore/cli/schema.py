@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import _
 from ..validation import scheme_schema
 from . import Command, echo
 
@@ -28,4 +29,4 @@ def command(output: Path | None) -> None:
         return
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, encoding="utf-8")
-    echo(f"wrote {output}")
+    echo(_("wrote {path}", path=output))
