@@ -34,7 +34,7 @@ def _value(ind: Mapping[str, Any], level: float | None) -> str:
         text += _(" [{level} CI {low:.4g} – {high:.4g}]", level=_pct(level), low=low, high=high)
     num, den = ind.get("numerator"), ind.get("denominator")
     if ind["measure"] in ("share", "ratio", "count", "mean") and num is not None and den is not None:
-        text += f" ({_fmt(num)}/{_fmt(den)})"
+        text += _(" ({numerator}/{denominator})", numerator=_fmt(num), denominator=_fmt(den))
     elif ind["measure"] == "nps" and ind.get("inputs"):
         i = ind["inputs"]
         text += _(" ({promoters} promoters, {passives} passives, {detractors} detractors)",

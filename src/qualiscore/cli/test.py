@@ -63,9 +63,9 @@ def command(paths: tuple[str, ...], fmt: str, verbose: bool, explain: bool, upda
         for r in results:
             if r.passed:
                 if verbose:
-                    echo(f"{style(_('PASS'), fg='green')} {_heading(r)}")
+                    echo(style(_("PASS"), fg="green") + " " + _heading(r))
                 continue
-            echo(f"{style(_('FAIL'), fg='red', bold=True)} {_heading(r)}")
+            echo(_failed(r))
             if r.error:
                 echo("  " + r.error.replace("\n", "\n  "))
             for m in r.mismatches:
@@ -82,7 +82,7 @@ def command(paths: tuple[str, ...], fmt: str, verbose: bool, explain: bool, upda
                 results = list(iter_results(paths))
                 failed = [r for r in results if not r.passed]
                 for r in failed:
-                    echo(f"{style(_('FAIL'), fg='red', bold=True)} {_heading(r)}")
+                    echo(_failed(r))
                 echo(_counts(results, failed))
     if failed:
         sys.exit(EXIT_FINDINGS)
@@ -92,6 +92,10 @@ def _heading(result: TestResult) -> str:
     """``file · test name`` of a result (a file that did not load: its test named "(load)")."""
     name = _("(load)") if result.name == LOAD else visible(result.name)
     return f"{visible(result.file)} · {name}"
+
+
+def _failed(result: TestResult) -> str:
+    return style(_("FAIL"), fg="red", bold=True) + " " + _heading(result)
 
 
 def _counts(results: list[TestResult], failed: list[TestResult]) -> str:
