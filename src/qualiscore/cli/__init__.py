@@ -13,6 +13,7 @@ command line's own newlines and colours reach the terminal.
 from __future__ import annotations
 
 import copy
+import gettext
 import importlib
 import inspect
 import io
@@ -24,9 +25,10 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import click
+import click._textwrap
 
 from .. import __version__
-from .._display import visible
+from .._display import display_width, visible
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
 from ..i18n import LANGUAGES, _, language_of, translated, translated_plural, using
 
@@ -36,8 +38,9 @@ __all__ = ["COMMANDS", "DSN_FILE", "Command", "LazyCommand", "cli", "command_lin
 # click's own texts ("Usage:", "Missing argument …") go through gettext's global domain;
 # they are looked up in qualiscore's catalog instead, in the language of the command line.
 for _name, _module in list(sys.modules.items()):
-    if _name.startswith("click.") and hasattr(_module, "_") and hasattr(_module, "ngettext"):
+    if _name.startswith("click.") and getattr(_module, "_", None) is gettext.gettext:
         _module._ = translated  # type: ignore[attr-defined]
+    if _name.startswith("click.") and getattr(_module, "ngettext", None) is gettext.ngettext:
         _module.ngettext = translated_plural  # type: ignore[attr-defined]
 
 # What click.style writes for the colours the commands use (red, green, yellow, cyan, bold,
@@ -88,6 +91,76 @@ DSN_FILE = click.option(
          "(see docs/database.md).")
 
 
+# Chinese (and any other wide) text has no spaces to break at and takes two columns a character.
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+_NO_LINE_START = set("，。、：；？！）」』》〉】…%")  # full-width punctuation stays with the text before it
+
+
+class _WideTextWrapper(click._textwrap.TextWrapper):
+    """click's help wrapper, measuring by terminal columns and breaking between wide characters
+    (never before closing punctuation, never inside an option name) when the text has any."""
+
+    def wrap(self, text: str) -> list[str]:
+        if not _WIDE.search(text):
+            return super().wrap(text)
+        self.break_on_hyphens = False
+        return super().wrap(text)
+
+    def _wrap_chunks(self, chunks: list[str]) -> list[str]:
+        if not any(_WIDE.search(c) for c in chunks):
+            return super()._wrap_chunks(chunks)
+        pieces: list[str] = []
+        for chunk in chunks:
+            for part in re.split(f"({_WIDE.pattern})", chunk):
+                if not part:
+                    continue
+                if pieces and (part[0] in _NO_LINE_START or pieces[-1][-1:] in "（「『《〈【"):
+                    pieces[-1] += part
+                else:
+                    pieces.append(part)
+        pieces.reverse()
+        lines: list[str] = []
+        while pieces:
+            indent = self.subsequent_indent if lines else self.initial_indent
+            room = max(self.width - display_width(indent), 2)
+            if lines and not pieces[-1].strip():
+                pieces.pop()
+                continue
+            line: list[str] = []
+            used = 0
+            while pieces and used + display_width(pieces[-1]) <= room:
+                used += display_width(pieces[-1])
+                line.append(pieces.pop())
+            if not line:  # one piece wider than the line: as much of it as fits
+                piece, taken = pieces.pop(), ""
+                for char in piece:
+                    if taken and display_width(taken + char) > room:
+                        break
+                    taken += char
+                line.append(taken)
+                if piece[len(taken):]:
+                    pieces.append(piece[len(taken):])
+            while line and not line[-1].strip():
+                line.pop()
+            lines.append(indent + "".join(line))
+        return lines
+
+
+click._textwrap.TextWrapper = _WideTextWrapper  # type: ignore[misc]
+
+
+class _Formatter(click.HelpFormatter):
+    def write_heading(self, heading: str) -> None:
+        if _WIDE.search(heading):  # "选项：", with the full-width colon Chinese takes
+            self.write(f"{'':>{self.current_indent}}{heading}：\n")
+        else:
+            super().write_heading(heading)
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
 def _lang_given(args: list[str]) -> str | None:
     """The value of ``--lang`` in ``args`` (before a ``--``), read before click parses them, so that
     its usage errors and ``--help`` (whatever their place on the line) are in that language."""
@@ -125,6 +198,8 @@ LANG = click.Option(
 
 class _Translated(click.Command):
     """Help in the language chosen: its texts are the catalog's keys, translated when shown."""
+
+    context_class = _Context
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         lang = _lang_given(args)

@@ -120,8 +120,13 @@ def update(lang: str, template_catalog: Catalog | None = None) -> Catalog:
     catalog = _read(path, lang)
     for part in sorted((path.parent / "parts").glob("*.po")):  # translations written beside it, merged in
         for message in _read(part, lang):
-            if message.id and message.string:
-                catalog[message.id] = Message(message.id, message.string, flags=())
+            if message.id and _translated(message):
+                known = catalog.get(message.id)
+                if known is None:
+                    catalog[message.id] = Message(message.id, message.string, flags=())
+                else:  # setting an existing id keeps its old string: replace the string itself
+                    known.string = message.string
+                    known.flags.discard("fuzzy")
     catalog.update(template_catalog or template(), no_fuzzy_matching=True, update_header_comment=False)
     catalog.obsolete.clear()
     catalog.fuzzy = False
@@ -131,6 +136,11 @@ def update(lang: str, template_catalog: Catalog | None = None) -> Catalog:
     catalog = _read(path, lang)  # compiled as the tests will read it
     _replace(path.with_suffix(".mo"), compiled(catalog))
     return catalog
+
+
+def _translated(message: Message) -> bool:
+    strings = message.string if isinstance(message.string, (tuple, list)) else (message.string,)
+    return bool(strings) and all(strings)
 
 
 def placeholders(text: str) -> list[str]:
@@ -150,21 +160,22 @@ def problems(lang: str) -> list[str]:
             continue
         have = catalog.get(message.id)
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
-        if have is None or not have.string or (isinstance(have.string, tuple) and not all(have.string)):
+        if have is None or not _translated(have):
             found.append(f"{ids[0]!r} ({message.locations[0][0]}): no {lang} translation")
             continue
         if have.fuzzy:
             found.append(f"{ids[0]!r}: the {lang} translation is marked fuzzy")
         strings = have.string if isinstance(have.string, tuple) else (have.string,)
-        want = sorted({p for i in ids for p in placeholders(str(i))})
+        # A language with fewer plural forms than English (Chinese has one) may use either form's placeholders.
+        wants = [sorted(set(placeholders(str(i)))) for i in ids]
         for translation in strings:
             try:
                 got = sorted(set(placeholders(str(translation))))
             except ValueError as exc:
                 found.append(f"{ids[0]!r}: the {lang} translation is not a valid format string ({exc})")
                 continue
-            if got != want:
-                found.append(f"{ids[0]!r}: placeholders {want} in English but {got} in {lang}")
+            if got not in wants:
+                found.append(f"{ids[0]!r}: placeholders {wants[-1]} in English but {got} in {lang}")
     mo = path.with_suffix(".mo")
     if not mo.is_file() or mo.read_bytes() != compiled(catalog):
         found.append(f"{mo} is not {path.name} compiled: run `make messages`")
@@ -180,7 +191,7 @@ def todo(lang: str, prefixes: list[str]) -> bytes:
         if not message.id or not any(w.startswith(p) for w, _line in message.locations for p in prefixes):
             continue
         known = have.get(message.id)
-        if known is None or not known.string or (isinstance(known.string, tuple) and not all(known.string)):
+        if known is None or not _translated(known):
             out.add(message.id, locations=message.locations)
     text = io.BytesIO()
     write_po(text, out, width=100, include_lineno=False, omit_header=True)
