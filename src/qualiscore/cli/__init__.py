@@ -207,6 +207,10 @@ class _Translated(click.Command):
             ctx.find_root().with_resource(using(lang))
         return super().parse_args(ctx, args)
 
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        self._help_option = None  # click keeps it, its help worded in the language of the first call
+        return super().get_help_option(ctx)
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         shown = copy.copy(self)
         shown.help = translated(inspect.cleandoc(self.help)) if self.help else self.help
