@@ -1500,8 +1500,26 @@ def _format_problem(fmt: str) -> str | None:
             warnings.simplefilter("ignore")  # Python 3.13 warns about a day without a year
             dt.datetime.strptime(sample.strftime(fmt), fmt)
     except ValueError as exc:
-        return str(exc)
+        return _strptime_problem(str(exc))
     return None
+
+
+# Python's strptime errors, worded as Python words them, so that they can be translated.
+_STRPTIME_PROBLEMS = (
+    (re.compile(r"'(?P<directive>.*)' is a bad directive in format '(?P<format>.*)'", re.S),
+     N_("'{directive}' is a bad directive in format '{format}'")),
+    (re.compile(r"stray % in format '(?P<format>.*)'", re.S), N_("stray % in format '{format}'")),
+    (re.compile(r"unconverted data remains: (?P<rest>.*)", re.S), N_("unconverted data remains: {rest}")),
+    (re.compile(r"time data (?P<data>.*) does not match format (?P<format>.*)", re.S),
+     N_("time data {data} does not match format {format}")),
+)
+
+
+def _strptime_problem(text: str) -> str:
+    for pattern, message in _STRPTIME_PROBLEMS:
+        if match := pattern.fullmatch(text):
+            return _(message, **match.groupdict())
+    return text
 
 
 _INTEGER_TEXT = re.compile(r"\s*[+-]?[0-9]+(?:\.0*)?\s*")
