@@ -60,7 +60,8 @@ def _scheme_with_derive(tmp_path: Path, expression: str) -> Path:
 
 
 @pytest.mark.parametrize(("expression", "code", "english", "chinese"), [
-    ("first_response_s =< 60", "excel-habit", "'=' compares in Excel; write '=='", "'=' 是 Excel 中比较的写法；请写作 '=='"),
+    ("first_response_s =< 60", "excel-habit", "'=' compares in Excel; write '=='",
+     "'=' 是 Excel 中比较的写法；请写作 '=='"),
     ("frist_response_s <= 60", "unknown-name", "'frist_response_s' is not a field, derived value or constant",
      "'frist_response_s' 不是字段、派生值或常量"),
     ("round(first_response_s, 1, 2) <= 60", "function-arity", "round() takes 1 or 2 arguments, got 3",
@@ -74,8 +75,8 @@ def _scheme_with_derive(tmp_path: Path, expression: str) -> Path:
      "the result would be a text of 120,000 characters; the limit is 100,000",
      "结果将是 120,000 个字符的文本；上限为 100,000"),
 ])
-def test_expression_errors_in_both_languages(cli: Cli, tmp_path: Path, expression: str, code: str, english: str,
-                                             chinese: str) -> None:
+def test_expression_errors_in_both_languages(cli: Cli, tmp_path: Path, expression: str, code: str,
+                                             english: str, chinese: str) -> None:
     en, zh = _both(cli, _scheme_with_derive(tmp_path, expression))
     assert en["code"] == code
     assert english in en["message"]
@@ -136,7 +137,8 @@ def test_band_words_in_both_languages() -> None:
      "没有找到应有的 ',' 或 '}'（解析行内映射时，从第 1 行开始）"),
     ("scheme: demo\ntitle\uff1a 客服\nversion: x\n".encode(), "yaml-full-width-colon",
      "full-width colon '：' (U+FF1A)", "全角冒号 '：'（U+FF1A）——请输入半角的 ':'"),
-    (b"scheme: caf\xe9\n", "yaml-encoding", "the file is not valid UTF-8 (byte 0xe9:", "文件不是有效的 UTF-8（字节 0xe9："),
+    (b"scheme: caf\xe9\n", "yaml-encoding", "the file is not valid UTF-8 (byte 0xe9:",
+     "文件不是有效的 UTF-8（字节 0xe9："),
     (b"# nothing\n", "yaml-empty", "the document is empty", "文档为空"),
     (b"- a\n- b\n", "yaml-not-mapping", "the top level is a list, but a scheme must be a mapping",
      "顶层是列表，但评价方案必须是由键和值组成的映射"),
@@ -183,7 +185,8 @@ def test_the_chinese_starter_is_the_english_one_with_chinese_comments() -> None:
     assert yaml.safe_load(english) == yaml.safe_load(chinese)
     english_comments = [line.partition("#")[2] for line in english.splitlines() if "#" in line]
     chinese_comments = [line.partition("#")[2] for line in chinese.splitlines() if "#" in line]
-    assert len(english_comments) == len(chinese_comments) == len(COMMENTS) + 2  # and the schema line, the check
+    # Every comment of COMMENTS, the schema line and the check:
+    assert len(english_comments) == len(chinese_comments) == len(COMMENTS) + 2
     assert english_comments[0] == chinese_comments[0]  # yaml-language-server: $schema=…
     assert all(en != zh and _CJK.search(zh) for en, zh in zip(english_comments[1:], chinese_comments[1:]))
     assert "# 各渠道的服务水平，单位为秒" in chinese and "# service level per channel, in seconds" in english

@@ -113,7 +113,7 @@ def _date_set(values: Iterable[object], what: str) -> frozenset[date]:
     days: set[date] = set()
     for value in frozenset(values):
         if isinstance(value, datetime) or not isinstance(value, date):
-            raise TypeError(_("{what} must be dates, got {kind}: {value!r}", what=what, kind=type(value).__name__,
-                              value=value))
+            raise TypeError(_("{what} must be dates, got {kind}: {value!r}",
+                              what=what, kind=type(value).__name__, value=value))
         days.add(value)
     return frozenset(days)

@@ -139,7 +139,8 @@ FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
             _spec("len", 1, 1, "len(s_or_list)", N_("Number of characters of a text or items of a list.")),
             _spec("lower", 1, 1, "lower(s)", N_("The text in lower case.")),
             _spec("upper", 1, 1, "upper(s)", N_("The text in upper case.")),
-            _spec("contains", 2, 2, "contains(text, sub)", N_("Whether sub occurs in text (case-sensitive).")),
+            _spec("contains", 2, 2, "contains(text, sub)",
+                  N_("Whether sub occurs in text (case-sensitive).")),
             _spec(
                 "contains_any",
                 2,
@@ -152,7 +153,8 @@ FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
                 2,
                 2,
                 "count_matches(text, phrases)",
-                N_("Total non-overlapping occurrences of the phrases in text (longest phrase wins at a position)."),
+                N_("Total non-overlapping occurrences of the phrases in text "
+                   "(longest phrase wins at a position)."),
             ),
             _spec(
                 "minutes_between",
@@ -161,7 +163,8 @@ FUNCTIONS: Mapping[str, FunctionSpec] = MappingProxyType(
                 "minutes_between(start, end)",
                 N_("(end - start) in minutes, as a float."),
             ),
-            _spec("hours_between", 2, 2, "hours_between(start, end)", N_("(end - start) in hours, as a float.")),
+            _spec("hours_between", 2, 2, "hours_between(start, end)",
+                  N_("(end - start) in hours, as a float.")),
             _spec(
                 "days_between",
                 2,
@@ -227,7 +230,8 @@ def _need_number(fn: str, value: object) -> int | float:
 def _phrases(fn: str, value: object) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise _Failure(
-            _("{fn}() expects a list of phrases as its second argument, got {kind}", fn=fn, kind=_type_name(value)),
+            _("{fn}() expects a list of phrases as its second argument, got {kind}",
+              fn=fn, kind=_type_name(value)),
             hint=_("use contains(text, sub) for a single phrase, or a list constant"),
         )
     phrases = []
@@ -397,7 +401,8 @@ def size_of(value: object, limit: int = MAX_SIZE) -> int:
 def _too_large(value: object, size: int) -> _Failure:
     if isinstance(value, str):
         return _Failure(
-            _("the result would be a text of {size:,} characters; the limit is {limit:,}", size=size, limit=MAX_SIZE),
+            _("the result would be a text of {size:,} characters; the limit is {limit:,}",
+              size=size, limit=MAX_SIZE),
             hint=_(_SIZE_HINT),
         )
     return _Failure(
@@ -516,7 +521,8 @@ def _op_pow(a: Any, b: Any) -> Any:
     if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
         raise TypeError(_("unsupported operand types"))
     if abs(a) > simpleeval.MAX_POWER or abs(b) > simpleeval.MAX_POWER:
-        raise _Failure(_("refusing to compute a power this large (limit {limit})", limit=simpleeval.MAX_POWER))
+        raise _Failure(_("refusing to compute a power this large (limit {limit})",
+                         limit=simpleeval.MAX_POWER))
     if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * math.log2(abs(a)) > MAX_INT_BITS + 1:
         raise _int_too_large(None)  # check_value decides near the bound; this only avoids the work
     try:
@@ -690,7 +696,9 @@ def _as_source(source: object) -> str:
     if isinstance(source, float):
         if not math.isfinite(source):
             raise ExpressionError(
-                _("{value!r} is not a finite number", value=source), code=SYNTAX, hint=_("write a finite number")
+                _("{value!r} is not a finite number", value=source),
+                code=SYNTAX,
+                hint=_("write a finite number"),
             )
         return repr(source)
     raise ExpressionError(
@@ -756,7 +764,8 @@ _PYTHON_SYNTAX: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), 
     (r"unterminated triple-quoted string literal \(detected at line (?P<line>\d+)\)",
      N_("unterminated triple-quoted string literal (detected at line {line})")),
     (r"invalid decimal literal", N_("invalid decimal literal")),
-    (r"invalid character '(?P<char>.)' \(U\+(?P<code>[0-9A-F]+)\)", N_("invalid character '{char}' (U+{code})")),
+    (r"invalid character '(?P<char>.)' \(U\+(?P<code>[0-9A-F]+)\)",
+     N_("invalid character '{char}' (U+{code})")),
     (r"expected 'else' after 'if' expression", N_("expected 'else' after 'if' expression")),
 ))
 
@@ -795,7 +804,8 @@ def _excel_habit(text: str) -> tuple[tuple[int, int], str, str] | None:
         return where, _("'=' compares in Excel; write '=='") + also, _("write a == b to compare")
     word = match["word"]
     return where, _("{word} is Excel's spelling; write '{fixed}'", word=word, fixed=word.lower()) + also, (
-        _("write a {word} b in lower case", word=word.lower()) if word != "NOT" else _("write not a in lower case"))
+        _("write a {word} b in lower case", word=word.lower()) if word != "NOT"
+        else _("write not a in lower case"))
 
 
 def _depth_error(source: str, base: Location | None, tree: ast.AST) -> ExpressionError | None:
@@ -819,10 +829,12 @@ def _depth_error(source: str, base: Location | None, tree: ast.AST) -> Expressio
 
 # The message and hint of each refused node, translated where they are reported.
 _REFUSED: dict[type, tuple[str, str | None]] = {
-    ast.Attribute: (N_("attribute access is not allowed"), N_("use a function such as lower(x) instead of methods")),
+    ast.Attribute: (N_("attribute access is not allowed"),
+                    N_("use a function such as lower(x) instead of methods")),
     ast.JoinedStr: (N_("f-strings are not allowed"), None),
     ast.FormattedValue: (N_("f-strings are not allowed"), None),
-    ast.Dict: (N_("dict literals are not allowed"), N_("define a mapping under constants and write name[key]")),
+    ast.Dict: (N_("dict literals are not allowed"),
+               N_("define a mapping under constants and write name[key]")),
     ast.Set: (N_("set literals are not allowed"), N_("use a list: x in [1, 2, 3]")),
     ast.ListComp: (N_("comprehensions are not allowed"), None),
     ast.SetComp: (N_("comprehensions are not allowed"), None),
@@ -1019,7 +1031,8 @@ def _compile(source: object, location: Location | None) -> tuple[Expression | No
     except ValueError as exc:  # e.g. null bytes, on older Pythons
         return None, [
             ExpressionError(
-                _("syntax error: {message}", message=exc), location=_text_location(text_source, location, 1, 0),
+                _("syntax error: {message}", message=exc),
+                location=_text_location(text_source, location, 1, 0),
                 code=SYNTAX,
             )
         ]
@@ -1149,7 +1162,8 @@ def _unknown_name(name: str, names: Mapping[str, str]) -> ExpressionError:
     elif name.lower() in _LITERAL_SPELLINGS:
         hint = _("did you mean {spelling}? (capitalised)", spelling=_LITERAL_SPELLINGS[name.lower()])
     elif name in FUNCTIONS:
-        hint = _("'{name}' is a function: call it, e.g. {signature}", name=name, signature=FUNCTIONS[name].signature)
+        hint = _("'{name}' is a function: call it, e.g. {signature}",
+                 name=name, signature=FUNCTIONS[name].signature)
     else:
         match = _suggest(name, names)
         if match is not None:
@@ -1198,10 +1212,12 @@ def _check_constant(value: object, path: str) -> None:
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if type(key) not in (str, int, float, bool, date):
-                raise TypeError(_("constant {path} has a key of type {kind}", path=path, kind=type(key).__name__))
+                raise TypeError(_("constant {path} has a key of type {kind}",
+                                  path=path, kind=type(key).__name__))
             _check_constant(item, f"{path}[{key!r}]")
     else:
-        raise TypeError(_("constant {path} is a {kind}; constants must be plain data", path=path, kind=kind.__name__))
+        raise TypeError(_("constant {path} is a {kind}; constants must be plain data",
+                          path=path, kind=kind.__name__))
 
 
 class Evaluator(simpleeval.SimpleEval):
@@ -1254,7 +1270,8 @@ class Evaluator(simpleeval.SimpleEval):
             self._env = _EMPTY
         if type(result) not in _VALUE_TYPES and not isinstance(result, Mapping):
             raise _evaluation_error(
-                expr, None, _("the expression produced an unsupported value ({kind})", kind=type(result).__name__),
+                expr, None, _("the expression produced an unsupported value ({kind})",
+                              kind=type(result).__name__),
                 None,
             )
         return result
@@ -1265,7 +1282,8 @@ class Evaluator(simpleeval.SimpleEval):
         try:
             handler = self.nodes[type(node)]
         except KeyError:
-            raise _Failure(_("{node} is not allowed in expressions", node=type(node).__name__), node) from None
+            raise _Failure(_("{node} is not allowed in expressions",
+                             node=type(node).__name__), node) from None
         value = handler(node)
         # check_value, with its common cases inline: this runs for every node of every record.
         kind = type(value)
@@ -1311,7 +1329,8 @@ class Evaluator(simpleeval.SimpleEval):
             failure.node = failure.node or node
             raise
         except KeyError:
-            raise _Failure(_("the operator {name} is not allowed", name=type(node.op).__name__), node) from None
+            raise _Failure(_("the operator {name} is not allowed",
+                             name=type(node.op).__name__), node) from None
         except (TypeError, ValueError) as exc:
             symbol = _SYMBOLS.get(type(node.op), "?")
             raise _Failure(
@@ -1319,7 +1338,8 @@ class Evaluator(simpleeval.SimpleEval):
                   right=_type_name(right)), node
             ) from exc
         except (OverflowError, MemoryError) as exc:
-            raise _Failure(_("the result of '{symbol}' is too large", symbol=_SYMBOLS.get(type(node.op), "?")),
+            raise _Failure(_("the result of '{symbol}' is too large",
+                             symbol=_SYMBOLS.get(type(node.op), "?")),
                            node) from exc
 
     def _eval_unaryop(self, node: Any) -> Any:
@@ -1327,10 +1347,12 @@ class Evaluator(simpleeval.SimpleEval):
         try:
             return self.operators[type(node.op)](operand)
         except KeyError:
-            raise _Failure(_("the operator {name} is not allowed", name=type(node.op).__name__), node) from None
+            raise _Failure(_("the operator {name} is not allowed",
+                             name=type(node.op).__name__), node) from None
         except (TypeError, ValueError) as exc:
             symbol = _SYMBOLS.get(type(node.op), "?")
-            raise _Failure(_("cannot apply unary '{symbol}' to {kind}", symbol=symbol, kind=_type_name(operand)),
+            raise _Failure(_("cannot apply unary '{symbol}' to {kind}",
+                             symbol=symbol, kind=_type_name(operand)),
                            node) from exc
 
     def _eval_boolop(self, node: Any) -> Any:
@@ -1368,13 +1390,15 @@ class Evaluator(simpleeval.SimpleEval):
                 try:
                     outcome = self.operators[kind](left, right)
                 except KeyError:
-                    raise _Failure(_("the comparison {name} is not allowed", name=kind.__name__), node) from None
+                    raise _Failure(_("the comparison {name} is not allowed",
+                                     name=kind.__name__), node) from None
                 except (TypeError, ValueError) as exc:
                     symbol = _SYMBOLS.get(kind, "?")
                     if kind is ast.In or kind is ast.NotIn:
                         message = _("cannot test '{symbol}' {kind}", symbol=symbol, kind=_type_name(right))
                     else:
-                        message = _("cannot compare {left} and {right} with '{symbol}'", left=_type_name(left),
+                        message = _("cannot compare {left} and {right} with '{symbol}'",
+                                    left=_type_name(left),
                                     right=_type_name(right), symbol=symbol)
                     raise _Failure(message, node) from exc
             if outcome is None:
@@ -1401,7 +1425,8 @@ class Evaluator(simpleeval.SimpleEval):
             raise _Failure(_("'{name}' is not a function of the expression language", name=name), node)
         count = len(node.args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
-            raise _Failure(_("{name}() takes {arity}, got {count}", name=name, arity=spec.arity_text(), count=count),
+            raise _Failure(_("{name}() takes {arity}, got {count}",
+                             name=name, arity=spec.arity_text(), count=count),
                            node)
         if name == "coalesce":
             for arg in node.args:
@@ -1420,7 +1445,8 @@ class Evaluator(simpleeval.SimpleEval):
             raise
         except (TypeError, ValueError, ArithmeticError) as exc:
             kinds = ", ".join(_type_name(a) for a in args)
-            raise _Failure(_("{name}() cannot handle ({kinds}): {problem}", name=name, kinds=kinds, problem=exc),
+            raise _Failure(_("{name}() cannot handle ({kinds}): {problem}",
+                             name=name, kinds=kinds, problem=exc),
                            node) from exc
 
     def _eval_subscript(self, node: Any) -> Any:
@@ -1429,7 +1455,8 @@ class Evaluator(simpleeval.SimpleEval):
             raise _Failure(_("only a constant can be subscripted"), node)
         container = self.constants.get(base.id, _MISSING)
         if container is _MISSING:
-            raise _Failure(_("'{name}' is not a constant; only constants can be subscripted", name=base.id), node)
+            raise _Failure(_("'{name}' is not a constant; only constants can be subscripted",
+                             name=base.id), node)
         key = self._eval(node.slice)
         if key is None:
             return None
@@ -1469,7 +1496,8 @@ def _evaluation_error(
         subject = subject[:77] + "..."
     if code == NEVER_COMPUTABLE:
         hint = _("{hint} ({reason})", hint=hint, reason=_(_NEVER_HINT)) if hint else _(_NEVER_HINT)
-        return ExpressionError(_("{subject!r} can never be computed: {message}", subject=subject, message=message),
+        return ExpressionError(_("{subject!r} can never be computed: {message}",
+                                 subject=subject, message=message),
                                location=where, hint=hint, code=code)
     return ExpressionError(_("cannot evaluate {subject!r}: {message}", subject=subject, message=message),
                            location=where, hint=hint, code=code)

@@ -85,7 +85,8 @@ _HINT_SYNTAX = N_(
     "fix the YAML syntax near this position: check indentation (spaces, not tabs) and quote "
     "values that contain ': ', ' #', or start with a special character"
 )
-_HINT_ALIAS = N_("write the repeated content out in full; anchors (&name) and aliases (*name) are not supported")
+_HINT_ALIAS = N_("write the repeated content out in full; anchors (&name) and aliases (*name) are not "
+                 "supported")
 _HINT_TAG = N_("remove the tag; schemes use plain YAML values (quote a value to make it a string)")
 _HINT_DUPLICATE = N_("remove or rename one of the two entries; each key may appear once per mapping")
 _HINT_MERGE = N_("write the merged keys out in full; merge keys (<<) are not supported")
@@ -294,7 +295,8 @@ def _decode(text: str | bytes, path: str) -> str:
         line, column = _position(source, bad.start())
         char = bad.group()
         if "\ud800" <= char <= "\udfff":
-            message = _("a surrogate code point (U+{code:04X}) is not allowed in YAML; the file may be binary",
+            message = _("a surrogate code point (U+{code:04X}) is not allowed in YAML; "
+                        "the file may be binary",
                         code=ord(char))
         else:
             message = _("a control character (U+{code:04X}) is not allowed in YAML; the file may be binary",
@@ -313,7 +315,8 @@ def _encoding_error(raw: bytes, exc: UnicodeDecodeError, path: str) -> SchemeLoa
     valid = raw[: exc.start].decode("utf-8")  # everything before the first bad byte decodes
     line, column = _position(valid, len(valid))
     return SchemeLoadError(
-        _("the file is not valid UTF-8 (byte 0x{byte:02x}: {reason})", byte=raw[exc.start], reason=exc.reason),
+        _("the file is not valid UTF-8 (byte 0x{byte:02x}: {reason})",
+          byte=raw[exc.start], reason=exc.reason),
         location=Location(file=path, line=line, column=column),
         hint=_("save the file as UTF-8 (a UTF-8 byte order mark is fine)"),
         code="yaml-encoding",
@@ -394,7 +397,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, source: str, path: str) -> SchemeLo
         return SchemeLoadError(
             _("the document is nested more than {limit} levels deep", limit=MAX_DEPTH),
             location=location,
-            hint=_("flatten the structure; at most {limit} nested mappings/lists are allowed", limit=MAX_DEPTH),
+            hint=_("flatten the structure; at most {limit} nested mappings/lists are allowed",
+                   limit=MAX_DEPTH),
             code="yaml-too-deep",
         )
     full_width = _full_width(source, mark.line if mark is not None else None, problem, path)
@@ -512,7 +516,8 @@ def _unmarked_yaml_error(exc: yaml.YAMLError, source: str, path: str) -> SchemeL
     else:
         location = Location(file=path)
     return SchemeLoadError(
-        _("cannot read YAML: {problem}", problem=exc), location=location, hint=_(_HINT_SYNTAX), code="yaml-syntax"
+        _("cannot read YAML: {problem}", problem=exc), location=location, hint=_(_HINT_SYNTAX),
+        code="yaml-syntax",
     )
 
 
@@ -596,7 +601,8 @@ class _Builder:
                         _("the document is nested more than {limit} levels deep", limit=MAX_DEPTH),
                         event,
                         self._pointer_for_next(stack),
-                        _("flatten the structure; at most {limit} nested mappings/lists are allowed", limit=MAX_DEPTH),
+                        _("flatten the structure; at most {limit} nested mappings/lists are allowed",
+                          limit=MAX_DEPTH),
                         "yaml-too-deep",
                     )
                 container: dict[str, Any] | list[Any] = (
@@ -623,7 +629,8 @@ class _Builder:
                         _("the file contains more than one YAML document"),
                         event,
                         None,
-                        _("keep one scheme per file: remove the second '---' and what follows, or split the file"),
+                        _("keep one scheme per file: remove the second '---' and what follows, "
+                          "or split the file"),
                         "yaml-multiple-documents",
                     )
         return self._document(root, root_event)
@@ -646,7 +653,8 @@ class _Builder:
         if not isinstance(root, dict):
             line, column = self.values[""]
             raise SchemeLoadError(
-                _("the top level is {kind}, but a scheme must be a mapping of keys to values", kind=_describe(root)),
+                _("the top level is {kind}, but a scheme must be a mapping of keys to values",
+                  kind=_describe(root)),
                 location=Location(file=self.path, line=line, column=column, pointer=""),
                 hint=_("start the file with `key: value` lines, e.g. `name: my-scheme`"),
                 code="yaml-not-mapping",
@@ -821,7 +829,8 @@ class _Builder:
         digits = digits.lstrip("0") or "0"
         value = sign * int(digits, base) if len(digits) <= _INT_DIGITS[base] else None
         if value is None or not _INT_MIN <= value <= _INT_MAX:
-            shown = text if len(text) <= 24 else _("{start}… ({size:,} characters)", start=text[:20], size=len(text))
+            shown = text if len(text) <= 24 else _("{start}… ({size:,} characters)",
+                                                   start=text[:20], size=len(text))
             self._fail(
                 _("the integer {shown} is too large: integers must fit in {bits} bits ({low:,} to {high:,})",
                   shown=shown, bits=MAX_INT_BITS, low=_INT_MIN, high=_INT_MAX),

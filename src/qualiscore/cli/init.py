@@ -31,5 +31,6 @@ def command(path: Path, scheme_id: str | None, force: bool) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(_("cannot write {path}: {reason}", path=path, reason=exc.strerror)) from exc
+        raise click.ClickException(_("cannot write {path}: {reason}",
+                                     path=path, reason=exc.strerror)) from exc
     echo(_("wrote {path}\nnext: edit it, then run `qualiscore validate {path}`", path=path))
