@@ -28,7 +28,7 @@ from qualiscore._install import install_hint
 from qualiscore.cli import cli
 from qualiscore.errors import DamagedOutputError
 from qualiscore.explain import explain_text
-from qualiscore.report import HEADINGS, build_report, load_run, write_report
+from qualiscore.report import HEADINGS, build_report, heading, load_run, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "cs-quality"
@@ -123,7 +123,7 @@ def section(text: str, sid: str) -> str:
 
 
 def test_every_section_heading_in_order(page: str) -> None:
-    positions = [page.index(f"<h2>{html.escape(h)}</h2>") for h in HEADINGS.values()]
+    positions = [page.index(f"<h2>{html.escape(heading(sid))}</h2>") for sid in HEADINGS]
     assert positions == sorted(positions)
     for sid in HEADINGS:
         assert f'<section id="{sid}">' in page
@@ -137,7 +137,7 @@ def test_run_facts(page: str, outdir: Path) -> None:
                  "read 3,000 = scored 2,970 + rejected 30", manifest_sha, f"qualiscore {__version__}",
                  "2026-04-01 – 2026-06-30"):
         assert fact in run, fact
-    assert "Data period 数据期间</dt><dd>2026-04 – 2026-06</dd>" in run
+    assert "Data period</dt><dd>2026-04 – 2026-06</dd>" in run
     assert "match their SHA-256 in manifest.json" in run
 
 
@@ -406,8 +406,8 @@ def test_multi_version_run(tmp_path_factory: pytest.TempPathFactory) -> None:
     assert "| Version | Dimension | Indicator |" in md
     assert "# Quality report · cs-quality 2026Q1, 2026Q2" in md
     # one mean score everywhere (its exact value, 65.455, is a rounding tie)
-    card = re.search(r'Mean score 平均分</div><div class="num">([\d.]+)<', text).group(1)
-    table = re.search(r'<td>Mean 平均</td><td class="n">([\d.]+)<', section(text, "scores")).group(1)
+    card = re.search(r'Mean score</div><div class="num">([\d.]+)<', text).group(1)
+    table = re.search(r'<td>Mean</td><td class="n">([\d.]+)<', section(text, "scores")).group(1)
     assert card == table == re.search(r"^\| Mean score \| ([\d.]+) \|$", md, re.M).group(1)
 
 

@@ -203,7 +203,7 @@ def test_the_demo_page_is_light(reports: dict[str, Path]) -> None:
 
 def test_anchor_opens_explanation(reports: dict[str, Path], tmp_path: Path) -> None:
     page = reports["q2"].read_text(encoding="utf-8")
-    anchor = re.search(r'<h3>Lowest 10 最低</h3>.*?<a href="#(sc-\d+)">', page, re.S).group(1)
+    anchor = re.search(r'<h3>Lowest 10</h3>.*?<a href="#(sc-\d+)">', page, re.S).group(1)
     dom = _OpenDetails()
     result = chromium(reports["q2"].resolve().as_uri() + "#" + anchor, tmp_path / "profile", "--dump-dom")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from ._plain import is_number
 from .errors import UsageError
+from .i18n import LANGUAGES, N_, _, using
 from .provenance import manifest_dict, sha256_bytes
 from .scorecard import Scorecard, quantize, safe_cell, scorecard_dict
 
@@ -85,7 +86,7 @@ def _polars() -> Any:
     except ImportError:
         from ._install import install_hint
 
-        raise UsageError("writing Parquet needs the polars package, which is not installed",
+        raise UsageError(_("writing Parquet needs the polars package, which is not installed"),
                          hint=install_hint("fast")) from None
     return polars
 
@@ -96,7 +97,7 @@ def _openpyxl() -> Any:
     except ImportError:
         from ._install import install_hint
 
-        raise UsageError("writing an Excel workbook needs the openpyxl package, which is not installed",
+        raise UsageError(_("writing an Excel workbook needs the openpyxl package, which is not installed"),
                          hint=install_hint("excel")) from None
     return openpyxl
 
@@ -218,7 +219,7 @@ _NUMBER_FORMAT = re.compile(r'(#,##)?0(?:\.(0+))?(%|"%")?')  # the codes above, 
 WIDTH_ROWS = 1_000
 MIN_WIDTH, MAX_WIDTH = 6, 50
 HASH_WIDTH = 66  # a key/value sheet's values: a SHA-256 on one line
-NO_GRADE = "(none)"
+NO_GRADE = N_("(none)")  # a grade cell of scorecards without one: shown in the workbook's language
 GRADE_TINT = 0.3  # a grade's fill: its rank's colour at 30% on white, so black text stays readable
 # An uncertain grade (stability below the scheme's stable_at): italics, and its fill hatched
 # with the colour at 60%, so it shows in print and to colour-blind readers too.
@@ -257,15 +258,32 @@ class _Graded:
 
     name: str
     uncertain: bool = False
+    shown: str | None = None  # the text of the cell, when it is not the name ("(none)" in the workbook's language)
+
+    @property
+    def text(self) -> str:
+        return self.name if self.shown is None else self.shown
 
 
 def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
-    """The run as an Excel workbook: summary, scorecards, indicators, rejects, manifest."""
+    """The run as an Excel workbook: summary, scorecards, indicators, rejects, manifest.
+
+    Its words are in the run's language (``RunOptions.language``), whatever the language in force,
+    so that ``verify`` recomputes the same workbook: the summary sheet, written for people, is in
+    that language; the other sheets keep the column names of scorecards.csv, rejects.csv and
+    manifest.json as their headers, for the programs that read them, and each header cell has a
+    note saying in that language what the column holds.
+    """
+    with using(run.options.get("language") or LANGUAGES[0]):  # as the manifest records it: none is English
+        return _workbook(run, manifest)
+
+
+def _workbook(run: Run, manifest: Mapping[str, Any]) -> bytes:
     book = _Book(_openpyxl().Workbook(write_only=True), _grade_order(run))
     looks = _Looks(run)
 
     # summary: run facts, then the grade distribution
-    book.table("summary", ("item", "value", "count"), _summary_rows(run, manifest), filtered=False,
+    book.table("summary", (_("item"), _("value"), _("count")), _summary_rows(run, manifest), filtered=False,
                wrap={1}, widest=HASH_WIDTH)
 
     # scorecards: flat, like scorecards.csv (numbers as numbers)
@@ -393,7 +411,7 @@ class _Book:
                 c.alignment = self.wrap
             return c
         if isinstance(value, _Graded):
-            c = WriteOnlyCell(ws, value=_excel_text(value.name))
+            c = WriteOnlyCell(ws, value=_excel_text(value.text))
             c.data_type = "s"
             c.font = self.doubtful if value.uncertain else self.bold
             fill = (self.hatched if value.uncertain else self.fills).get(value.name)
@@ -447,7 +465,7 @@ def _shown_width(value: Any, number_format: str | None) -> int:
     if value is None:
         return 0
     if isinstance(value, _Graded):
-        return _text_width(value.name) + 1  # bold
+        return _text_width(value.text) + 1  # bold
     if isinstance(value, str):
         return _text_width(value[:HASH_WIDTH * 2])
     if isinstance(value, bool):
@@ -501,32 +519,33 @@ def _grade_order(run: Run) -> list[str]:
 def _summary_rows(run: Run, manifest: Mapping[str, Any]) -> Iterator[Row]:
     text, counted, count_beside = (None, None, None), (None, COUNT, None), (None, None, COUNT)
     engine = manifest.get("engine", {})
-    yield ("engine", f"{engine.get('name', 'qualiscore')} {engine.get('version', '')}".strip(), None), text
+    yield (_("engine"), f"{engine.get('name', 'qualiscore')} {engine.get('version', '')}".strip(), None), text
     for s in manifest.get("schemes", []):
-        yield ("scheme", f"{s.get('id')} {s.get('version')}", s.get("scorecards")), count_beside
-        yield ("scheme sha256", s.get("sha256"), None), text
-        yield ("scheme in force", f"{s.get('effective_from')} … {s.get('effective_to') or ''}".strip(), None), text
+        yield (_("scheme"), f"{s.get('id')} {s.get('version')}", s.get("scorecards")), count_beside
+        yield (_("scheme sha256"), s.get("sha256"), None), text
+        yield (_("scheme in force"), f"{s.get('effective_from')} … {s.get('effective_to') or ''}".strip(), None), text
     for i in manifest.get("inputs", []):
-        yield ("input", i.get("path"), i.get("rows_read")), count_beside
-        yield ("input sha256", i.get("sha256"), None), text
+        yield (_("input"), i.get("path"), i.get("rows_read")), count_beside
+        yield (_("input sha256"), i.get("sha256"), None), text
     rows = manifest.get("rows", {})
-    yield ("rows read", rows.get("read", run.rows_read), None), counted
-    yield ("rows scored", rows.get("scored", run.rows_scored), None), counted
-    yield ("rows rejected", rows.get("rejected", run.rows_rejected), None), counted
-    yield ("scorecards", len(run.scorecards), None), counted
-    yield ("group by", ", ".join(run.group_by), None), text
+    yield (_("rows read"), rows.get("read", run.rows_read), None), counted
+    yield (_("rows scored"), rows.get("scored", run.rows_scored), None), counted
+    yield (_("rows rejected"), rows.get("rejected", run.rows_rejected), None), counted
+    yield (_("scorecards"), len(run.scorecards), None), counted
+    yield (_("group by"), ", ".join(run.group_by), None), text
     options = manifest.get("options", {})
     if options.get("as_of"):
-        yield ("as of", options["as_of"], None), text
+        yield (_("as of"), options["as_of"], None), text
     yield (None, None, None), text
-    yield ("grade", "scorecards", "share"), text
+    yield (_("grade"), _("scorecards"), _("share")), text
     grades = Counter(c.grade or NO_GRADE for c in run.scorecards)
     # Listed as the schemes list them (as earlier workbooks did: verify compares a published one by content).
     listed = list(dict.fromkeys([g.name for s in run.schemes for g in s.grades] + sorted(grades)))
     total = len(run.scorecards)
     for g in listed:
         n = grades.get(g, 0)
-        yield (_Graded(g), n, round(n / total, 4) if total else None), (None, COUNT, PERCENT)
+        yield (_Graded(g, shown=_(NO_GRADE) if g == NO_GRADE else g), n, round(n / total, 4) if total else None), \
+            (None, COUNT, PERCENT)
 
 
 def _scorecard_rows(cards: Sequence[Scorecard], group: Sequence[str], ids: Sequence[str],
@@ -629,8 +648,8 @@ def render_formats(run: Run, formats: Iterable[str], outputs: Mapping[str, str])
     wanted = set(formats)
     unknown = sorted(wanted - set(FORMAT_FILES))
     if unknown:
-        raise UsageError(f"unknown output format {', '.join(unknown)}",
-                         hint=f"choose from: {', '.join(sorted(FORMAT_FILES))}")
+        raise UsageError(_("unknown output format {formats}", formats=", ".join(unknown)),
+                         hint=_("choose from: {choices}", choices=", ".join(sorted(FORMAT_FILES))))
     files: dict[str, bytes] = {}
     hashes = dict(outputs)
     if "parquet" in wanted:
@@ -654,8 +673,9 @@ def explain_difference(name: str, stored: bytes, fresh: bytes) -> list[tuple[str
         if name.endswith(".xlsx"):
             return _xlsx_difference(stored, fresh)
     except Exception as exc:  # an unreadable published file is a difference, not a crash
-        return [(f"{name} cannot be read to compare it ({type(exc).__name__}: {exc})", None, None)]
-    return [] if stored == fresh else [(f"{name} differs from the recomputation", None, None)]
+        return [(_("{file} cannot be read to compare it ({error}: {reason})", file=name, error=type(exc).__name__,
+                   reason=exc), None, None)]
+    return [] if stored == fresh else [(_("{file} differs from the recomputation", file=name), None, None)]
 
 
 def _parquet_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | None, str | None]]:
@@ -663,18 +683,20 @@ def _parquet_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | No
     old = pl.read_parquet(io.BytesIO(stored))
     new = pl.read_parquet(io.BytesIO(fresh))
     if old.columns != new.columns:
-        return [(f"columns differ: published {old.columns}, recomputed {new.columns}", None, None)]
+        return [(_("columns differ: published {published}, recomputed {recomputed}", published=old.columns,
+                   recomputed=new.columns), None, None)]
     if old.height != new.height:
-        return [(f"published {old.height} scorecards, recomputed {new.height}", None, None)]
+        return [(_("published {published} scorecards, recomputed {recomputed}", published=old.height,
+                   recomputed=new.height), None, None)]
     if old.schema != new.schema:
-        return [("column types differ", None, None)]
+        return [(_("column types differ"), None, None)]
     for n, (a, b) in enumerate(zip(old.iter_rows(), new.iter_rows())):
         if a != b:
             col = next(k for k, x, y in zip(new.columns, a, b) if x != y)
             subject = b[0] if b else None
             at = new.columns.index(col)
-            return [(f"row {n + 1} (subject {subject}), {col}: published {a[at]!r}, recomputed {b[at]!r}",
-                     subject, col)]
+            return [(_("row {row} (subject {subject}), {column}: published {published!r}, recomputed {recomputed!r}",
+                       row=n + 1, subject=subject, column=col, published=a[at], recomputed=b[at]), subject, col)]
     return []
 
 
@@ -686,7 +708,8 @@ def _xlsx_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | None,
         new = openpyxl.load_workbook(io.BytesIO(fresh), read_only=True, data_only=False)
         try:
             if old.sheetnames != new.sheetnames:
-                return [(f"sheets differ: published {old.sheetnames}, recomputed {new.sheetnames}", None, None)]
+                return [(_("sheets differ: published {published}, recomputed {recomputed}",
+                           published=old.sheetnames, recomputed=new.sheetnames), None, None)]
             for title in new.sheetnames:
                 a_rows = _trimmed(old[title].iter_rows(values_only=True))
                 b_rows = _trimmed(new[title].iter_rows(values_only=True))
@@ -696,13 +719,17 @@ def _xlsx_difference(stored: bytes, fresh: bytes) -> list[tuple[str, str | None,
                         width = max(len(a), len(b))
                         a, b = a + (None,) * (width - len(a)), b + (None,) * (width - len(b))
                         at = next(k for k, (x, y) in enumerate(zip(a, b)) if x != y)
-                        field = str(header[at]) if at < len(header) and header[at] is not None else f"column {at + 1}"
+                        field = (str(header[at]) if at < len(header) and header[at] is not None
+                                 else _("column {n}", n=at + 1))
                         subject = str(b[0]) if title in ("scorecards", "indicators") and b and n > 1 else None
                         x, y = a[at], b[at]
-                        where = f"sheet {title}, row {n}" + (f" (subject {subject})" if subject else "")
-                        return [(f"{where}, {field}: published {x!r}, recomputed {y!r}", subject, field)]
+                        where = (_("sheet {sheet}, row {row} (subject {subject})", sheet=title, row=n, subject=subject)
+                                 if subject else _("sheet {sheet}, row {row}", sheet=title, row=n))
+                        return [(_("{where}, {field}: published {published!r}, recomputed {recomputed!r}",
+                                   where=where, field=field, published=x, recomputed=y), subject, field)]
                 if len(a_rows) != len(b_rows):
-                    return [(f"sheet {title}: published {len(a_rows)} rows, recomputed {len(b_rows)}", None, None)]
+                    return [(_("sheet {sheet}: published {published} rows, recomputed {recomputed}", sheet=title,
+                               published=len(a_rows), recomputed=len(b_rows)), None, None)]
         finally:
             old.close()
             new.close()

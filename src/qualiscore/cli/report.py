@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import _
 from ..report import FORMATS, write_report
 from . import Command, echo
 from ._params import PSEUDONYMISE_KEY
@@ -44,4 +45,5 @@ def command(outdir: Path, path: Path | None, fmt: str, by_dirs: tuple[str, ...],
     """
     target = write_report(outdir, path, fmt, by_dirs=by_dirs, recompute=not no_recompute,
                           pseudonymise_key=pseudonymise_key)
-    echo(f"report: {target} ({target.stat().st_size:,} bytes)")
+    size = format(target.stat().st_size, ",")
+    echo(_("report: {path} ({size} bytes)", path=target, size=size))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from .breakdowns import Breakdown, BreakdownRow
 from .build import FORMATS, build_report, write_report
-from .html import HEADINGS, SECTIONS, render_html
+from .html import HEADINGS, SECTIONS, heading, render_html
 from .markdown import render_markdown
 from .run import Published, RunOutput, load_run
 from .view import ReportView, build_view
@@ -35,6 +35,7 @@ __all__ = [
     "RunOutput",
     "build_report",
     "build_view",
+    "heading",
     "load_run",
     "render_html",
     "render_markdown",

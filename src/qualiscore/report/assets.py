@@ -152,7 +152,9 @@ PAGE_SCRIPT = """
       d.hidden = !hit;
       if (hit) { shown += 1; }
     });
-    document.getElementById("subject-count").textContent = shown + " of " + items.length;
+    var counter = document.getElementById("subject-count");  // its data-template is in the page's language
+    counter.textContent = (counter.getAttribute("data-template") || "{shown} of {total}")
+      .replace("{shown}", String(shown)).replace("{total}", String(items.length));
   }
   document.addEventListener("input", function (ev) {
     if (ev.target && /^subject-(filter|unsure)$/.test(ev.target.id)) { find(); }
@@ -173,7 +175,7 @@ PAGE_SCRIPT = """
     var pres = document.querySelectorAll("#subject-list pre");
     if (!window.DecompressionStream) {
       pres.forEach(function (p) {
-        p.textContent = "This browser cannot unpack the explanation: qualiscore explain gives it.";
+        p.textContent = document.getElementById("subject-list").getAttribute("data-unsupported");  // in the page's language
       });
       done("unsupported");
       return;

@@ -21,6 +21,7 @@ import yaml
 
 from .._display import mean
 from ..errors import QualiscoreError
+from ..i18n import _
 from ..manifest import find_recorded, read_manifest
 from ..model import Scheme
 from ..options import RunOptions
@@ -120,22 +121,23 @@ def _from_dir(d: Path, manifest: Mapping[str, Any], descriptions: Mapping[str, s
         m = read_manifest(d)
         cards = read_cards(d)
     except QualiscoreError as exc:
-        notes.append(f"--by-dir {d}: {exc.message}")
+        notes.append(_("--by-dir {dir}: {reason}", dir=d, reason=exc.message))
         return None
     fields = [str(f) for f in m.get("group_by") or []]
     if not fields:
-        notes.append(f"--by-dir {d}: the run has no group_by fields; give a directory made with "
-                     "`evaluate --by FIELD`.")
+        notes.append(_("--by-dir {dir}: the run has no group_by fields; give a directory made with "
+                       "`evaluate --by FIELD`.", dir=d))
         return None
     same_schemes = {s.get("sha256") for s in m.get("schemes", [])} == {
         s.get("sha256") for s in manifest.get("schemes", [])}
     same_inputs = {i.get("sha256") for i in m.get("inputs", [])} == {
         i.get("sha256") for i in manifest.get("inputs", [])}
-    source = f"from {d} (evaluate --by {','.join(fields)})"
+    source = _("from {dir} (evaluate --by {fields})", dir=d, fields=",".join(fields))
     if not (same_schemes and same_inputs):
-        what = " and ".join(w for w, same in (("scheme versions", same_schemes), ("inputs", same_inputs)) if not same)
-        notes.append(f"--by-dir {d} was made from other {what} than this run (SHA-256 differ).")
-        source += " — other " + what + " than this run"
+        what = (_("scheme versions and inputs") if not same_schemes and not same_inputs
+                else _("scheme versions") if not same_schemes else _("inputs"))
+        notes.append(_("--by-dir {dir} was made from other {what} than this run (SHA-256 differ).", dir=d, what=what))
+        source += _(" — other {what} than this run", what=what)
     label = " + ".join(_field_label(descriptions, f) for f in fields)
     return Breakdown(",".join(fields), label, "pooled", source, _rows_from_cards(cards, fields))
 
@@ -144,17 +146,18 @@ def _input_paths(manifest: Mapping[str, Any], schemes: Sequence[Scheme], outdir:
                  ) -> tuple[list[str] | None, str]:
     """The run's inputs (``NAME=PATH`` for a source's), if they are all on disk and unchanged; else None and why not."""
     if not schemes or len(schemes) != len(manifest.get("schemes", [])):
-        return None, "the run's scheme files are not all available unchanged"
+        return None, _("the run's scheme files are not all available unchanged")
     paths = []
     for i in manifest.get("inputs", []):
         if i.get("format") == "sql":  # its rows are in the database, which a report does not query
-            return None, f"input {i.get('path')} is a database query, which the report does not run again"
+            return None, _("input {path} is a database query, which the report does not run again",
+                           path=i.get("path"))
         path, why = find_recorded(str(i.get("path", "")), i.get("sha256"), outdir)
         if path is None:
-            return None, f"input {i.get('path')} is {why}"
+            return None, _("input {path} is {why}", path=i.get("path"), why=why)
         paths.append(("" if i.get("source") is None else f"{i['source']}=") + str(path))
     if not paths:
-        return None, "the manifest lists no input files"
+        return None, _("the manifest lists no input files")
     return paths, ""
 
 
@@ -175,16 +178,16 @@ def collect_breakdowns(outdir: Path, manifest: Mapping[str, Any], cards: Sequenc
     todo = []
     for f in (f for f in fields if f not in done):
         if group_by == [f]:  # the run itself is grouped by exactly this field: its scorecards are the breakdown
-            shown.append(Breakdown(f, _field_label(descriptions, f), "pooled", "this run's scorecards",
+            shown.append(Breakdown(f, _field_label(descriptions, f), "pooled", _("this run's scorecards"),
                                    _rows_from_cards(cards, [f])))
         elif f in group_by:
             pairs = [(str((c.get("keys") or {}).get(f, "")), c) for c in cards]
-            shown.append(Breakdown(f, _field_label(descriptions, f), "mean", "mean of this run's subject scores",
+            shown.append(Breakdown(f, _field_label(descriptions, f), "mean", _("mean of this run's subject scores"),
                                    _mean_rows(pairs)))
         else:
             todo.append(f)
     if todo and not recompute:
-        notes.append(f"Breakdowns by {', '.join(todo)} were not recomputed (--no-recompute).")
+        notes.append(_("Breakdowns by {fields} were not recomputed (--no-recompute).", fields=", ".join(todo)))
     elif todo:
         shown += _recomputed(todo, outdir, manifest, schemes, cards, descriptions, notes, pseudonymise_key)
     return Breakdowns(tuple(fields), tuple(shown), tuple(notes))
@@ -196,16 +199,16 @@ def _recomputed(todo: Sequence[str], outdir: Path, manifest: Mapping[str, Any], 
     """Breakdowns by the ``todo`` fields from the run's own inputs, read with its own options (encoding,
     sheet, as_of): pooled records, or record means. Both engines give the same scorecards, so the one
     installed here scores them."""
-    cannot = f"Breakdowns by {', '.join(todo)} cannot be recomputed"
+    fields = ", ".join(todo)
     paths, why = _input_paths(manifest, schemes, outdir)
     if paths is None:
-        notes.append(f"{cannot}: {why}.")
+        notes.append(_("Breakdowns by {fields} cannot be recomputed: {reason}.", fields=fields, reason=why))
         return []
     try:
         options = dataclasses.replace(recorded_options(manifest), engine="auto", data=tuple(map(str, paths)),
                                       pseudonymise_key=pseudonymise_key)
     except QualiscoreError as exc:
-        notes.append(f"{cannot}: {exc.message}")
+        notes.append(_("Breakdowns by {fields} cannot be recomputed: {reason}", fields=fields, reason=exc.message))
         return []
     if not manifest.get("group_by"):
         return _record_means(todo, schemes, options, cards, descriptions, notes)
@@ -220,17 +223,18 @@ def _record_means(todo: Sequence[str], schemes: Sequence[Scheme], options: RunOp
     try:
         datasets = [(s.records.id, read_inputs(options.data, s.records, options)) for s in schemes]
     except QualiscoreError as exc:
-        notes += [f"Breakdown by {f} cannot be recomputed: {exc.message}" for f in todo]
+        notes += [_("Breakdown by {field} cannot be recomputed: {reason}", field=f, reason=exc.message) for f in todo]
         return []
     out = []
+    unknown = _("(unknown)")  # a scorecard of a record not found in the inputs
     for f in todo:
         values: dict[str, str] = {}
         for id_field, ds in datasets:
             for rec in ds.records:
                 values.setdefault(str(rec.get(id_field)), "" if rec.get(f) is None else str(rec.get(f)))
-        pairs = [(values.get(str(c.get("subject")), "(unknown)"), c) for c in cards]
-        out.append(Breakdown(f, _field_label(descriptions, f), "mean", "mean of record scores, records read from "
-                             "the run's inputs (SHA-256 checked)", _mean_rows(pairs)))
+        pairs = [(values.get(str(c.get("subject")), unknown), c) for c in cards]
+        out.append(Breakdown(f, _field_label(descriptions, f), "mean", _("mean of record scores, records read from "
+                             "the run's inputs (SHA-256 checked)"), _mean_rows(pairs)))
     return out
 
 
@@ -243,12 +247,12 @@ def _pooled(todo: Sequence[str], schemes: Sequence[Scheme], options: RunOptions,
         try:
             fresh = execute(schemes, options.data, dataclasses.replace(options, by=(f,)))
         except QualiscoreError as exc:
-            notes.append(f"Breakdown by {f} cannot be recomputed: {exc.message}")
+            notes.append(_("Breakdown by {field} cannot be recomputed: {reason}", field=f, reason=exc.message))
             continue
         if fresh.rows_read != (manifest.get("rows") or {}).get("read", fresh.rows_read):
-            notes.append(f"Breakdown by {f}: {fresh.rows_read} rows read, but the run read "
-                         f"{manifest['rows']['read']}.")
-        out.append(Breakdown(f, label, "pooled", "recomputed from the run's inputs (SHA-256 checked): "
-                             "the scheme applied to the pooled records of each group",
+            notes.append(_("Breakdown by {field}: {n} rows read, but the run read {read}.", field=f,
+                           n=fresh.rows_read, read=manifest["rows"]["read"]))
+        out.append(Breakdown(f, label, "pooled", _("recomputed from the run's inputs (SHA-256 checked): "
+                             "the scheme applied to the pooled records of each group"),
                              _rows_from_cards([scorecard_dict(c) for c in fresh.scorecards], [f])))
     return out

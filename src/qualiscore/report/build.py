@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import OutputError, UsageError
+from ..i18n import _
 from ..manifest import MANIFEST, RECORD_FILES, read_manifest, record_report, write_file_atomically
 from ..provenance import SAMPLE_FORMAT
 from .charts import plotly_modules
@@ -29,7 +30,8 @@ def build_report(outdir: str | Path, *, fmt: str = "html", by_dirs: Sequence[str
     ``pseudonymise_key``: the key of a run that pseudonymised personal fields, to recompute breakdowns.
     """
     if fmt not in FORMATS:
-        raise UsageError(f"unknown report format {fmt!r}", hint=f"choose one of: {', '.join(FORMATS)}")
+        raise UsageError(_("unknown report format {format!r}", format=fmt),
+                         hint=_("choose one of: {choices}", choices=", ".join(FORMATS)))
     if read_manifest(outdir)["format"] == SAMPLE_FORMAT:  # an inspection sample: its coverage per stratum
         from .sample import sample_report
 
@@ -53,13 +55,14 @@ def write_report(outdir: str | Path, path: str | Path | None = None, fmt: str = 
     out = Path(outdir)
     target = Path(path) if path is not None else out / f"report.{fmt}"
     if target.is_dir():
-        raise OutputError(f"{target} is a directory", hint="give a file name with -o, e.g. -o report.html")
+        raise OutputError(_("{path} is a directory", path=target),
+                          hint=_("give a file name with -o, e.g. -o report.html"))
     inside = _inside(target, out)
     if inside and (target.name in read_manifest(out)["outputs"] or target.name in RECORD_FILES):
-        raise OutputError(f"{target} is one of the run's own files (listed in {MANIFEST}); writing over it "
-                          "would make the run fail `qualiscore verify`",
-                          hint="give the report another name with -o, e.g. -o "
-                               f"{out / ('report-2.' + fmt)}, or write it outside {out}")
+        raise OutputError(_("{path} is one of the run's own files (listed in {manifest}); writing over it "
+                            "would make the run fail `qualiscore verify`", path=target, manifest=MANIFEST),
+                          hint=_("give the report another name with -o, e.g. -o {example}, or write it outside "
+                                 "{outdir}", example=out / ("report-2." + fmt), outdir=out))
     data = build_report(outdir, fmt=fmt, by_dirs=by_dirs, recompute=recompute,
                         pseudonymise_key=pseudonymise_key).encode("utf-8")
     try:
@@ -68,8 +71,8 @@ def write_report(outdir: str | Path, path: str | Path | None = None, fmt: str = 
         if inside:
             record_report(out, target.name, data)
     except OSError as exc:
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}", hint="check the path and permissions") \
-            from None
+        raise OutputError(_("cannot write {path}: {reason}", path=target, reason=exc.strerror or exc),
+                          hint=_("check the path and permissions")) from None
     return target
 
 
@@ -79,6 +82,7 @@ def _inside(target: Path, outdir: Path) -> bool:
     if parent == out:
         return True
     if out in parent.parents:
-        raise OutputError(f"{target} is in a folder inside the output directory {outdir}, which holds only the "
-                          "run's files and its reports", hint=f"write the report directly in {outdir}, or outside it")
+        raise OutputError(_("{path} is in a folder inside the output directory {outdir}, which holds only the "
+                            "run's files and its reports", path=target, outdir=outdir),
+                          hint=_("write the report directly in {outdir}, or outside it", outdir=outdir))
     return False

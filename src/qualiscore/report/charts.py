@@ -18,8 +18,9 @@ from typing import Any
 
 from .._display import fmt_number
 from ..errors import UsageError
+from ..i18n import _
 from .colours import PERIOD_COLOURS, SERIES_COLOURS
-from .formatting import escape, fmt_interval, fmt_measure, pct
+from .formatting import escape, fmt_interval, fmt_measure, grade_label, pct
 from .run import NO_GRADE
 from .stats import IndicatorStats
 from .view import SCORE_BIN, BreakdownTable, GradeBand, ReportView, Trend
@@ -32,8 +33,8 @@ def _missing_plotly() -> UsageError:
     from .._install import install_hint
 
     return UsageError(
-        "the HTML report needs the plotly package, which is not installed",
-        hint=f"{install_hint('report')}, or write a Markdown summary with --format md",
+        _("the HTML report needs the plotly package, which is not installed"),
+        hint=_("{install}, or write a Markdown summary with --format md", install=install_hint("report")),
     )
 
 
@@ -123,14 +124,14 @@ class Charts:
     def grades(self, view: ReportView) -> Any:
         go, grades, total = self.go, view.grades, view.scorecards
         fig = go.Figure(go.Bar(
-            x=[escape(g.grade) for g in grades], y=[g.scorecards for g in grades],
+            x=[escape(grade_label(g.grade)) for g in grades], y=[g.scorecards for g in grades],
             marker={"color": [self.colours[g.grade] for g in grades]},
             text=[f"{g.scorecards} · {pct(g.scorecards, total)}" for g in grades], textposition="outside",
-            cliponaxis=False, hovertemplate="%{x}: %{y} scorecards<extra></extra>",
+            cliponaxis=False, hovertemplate=_("{x}: {y} scorecards", x="%{x}", y="%{y}") + "<extra></extra>",
         ))
         top = max([g.scorecards for g in grades] + [1])
         fig.update_layout(**self.layout(340, showlegend=False, bargap=0.35,
-                                        yaxis={"title": {"text": "scorecards 评分卡数"}, "range": [0, top * 1.18]},
+                                        yaxis={"title": {"text": _("scorecards")}, "range": [0, top * 1.18]},
                                         xaxis={"type": "category"}))
         return fig
 
@@ -141,9 +142,10 @@ class Charts:
         for g, counts in view.scores.histogram:
             fig.add_trace(go.Bar(
                 x=[lo + SCORE_BIN / 2 for lo in edges], y=list(counts), width=[SCORE_BIN * 0.96] * len(edges),
-                name=escape(g), marker={"color": self.colours[g]},
+                name=escape(grade_label(g)), marker={"color": self.colours[g]},
                 customdata=[f"{lo}–{lo + SCORE_BIN}" for lo in edges],
-                hovertemplate=f"{escape(g)} · score %{{customdata}}: %{{y}}<extra></extra>",
+                hovertemplate=_("{grade} · score {range}: {n}", grade=escape(grade_label(g)), range="%{customdata}",
+                                n="%{y}") + "<extra></extra>",
             ))
         shapes, notes = [], []
         for gr in _grade_lines(view.grade_bands):
@@ -154,8 +156,8 @@ class Charts:
                                                                                            "color": "#475569"}})
         fig.update_layout(**self.layout(
             360, barmode="stack", bargap=0, shapes=shapes, annotations=notes, legend={"traceorder": "normal"},
-            xaxis={"title": {"text": "score 得分 (bins of 5)"}, "range": [0, 100], "dtick": 10},
-            yaxis={"title": {"text": "scorecards 评分卡数"}},
+            xaxis={"title": {"text": _("score (bins of {n})", n=SCORE_BIN)}, "range": [0, 100], "dtick": 10},
+            yaxis={"title": {"text": _("scorecards")}},
         ))
         return fig
 
@@ -177,7 +179,7 @@ class Charts:
                 x=[escape(d.name) for d in ds], y=[d.mean for d in ds], name=escape(v),
                 marker={"color": vcolour[v] if multi else [dcolour[d.id] for d in ds]},
                 text=[fmt_number(d.mean, 1) for d in ds], textposition="outside", cliponaxis=False,
-                hovertemplate="%{x}: mean score %{y:.2f}<extra>" + escape(v) + "</extra>",
+                hovertemplate=_("{x}: mean score {y}", x="%{x}", y="%{y:.2f}") + "<extra>" + escape(v) + "</extra>",
             ))
         fig.update_layout(**self.layout(360, barmode="group", showlegend=multi,
                                         yaxis={"range": [0, 110], "dtick": 20}))
@@ -198,7 +200,7 @@ class Charts:
                 marker={"color": vcolour[v] if multi else [dcolour[d] for (d, _, _) in order]},
                 text=[fmt_number(vi[iid].mean_points, 1) if iid in vi else "" for (_, iid, _) in order],
                 textposition="outside", cliponaxis=False,
-                hovertemplate="%{y}: mean points %{x:.2f}<extra>" + escape(v) + "</extra>",
+                hovertemplate=_("{y}: mean points {x}", y="%{y}", x="%{x:.2f}") + "<extra>" + escape(v) + "</extra>",
             ))
         fig.update_layout(**self.layout(
             max(320, 44 + 30 * len(order) * max(1, len(view.versions) if multi else 1)), barmode="group",
@@ -213,7 +215,7 @@ class Charts:
         nrows = max(1, math.ceil(len(panels) / cols))
         fig = self.make_subplots(rows=nrows, cols=cols, subplot_titles=[escape(n) for (_, _, n) in panels],
                                  horizontal_spacing=0.09, vertical_spacing=min(0.5 / nrows, 0.16))
-        for k, (_, iid, _) in enumerate(panels):
+        for k, (_dim, iid, _name) in enumerate(panels):
             r, col = k // cols + 1, k % cols + 1
             stats = [i for i in view.indicators if i.id == iid]
             share = any(i.share_like for i in stats)
@@ -227,14 +229,14 @@ class Charts:
                 insidetextanchor="end" if whiskers is None else "start", textfont={"color": "#ffffff"},
                 error_y=whiskers,
                 customdata=[fmt_interval(i.mean_value, i.mean_low, i.mean_high, share) for i in stats],
-                hovertemplate="mean %{customdata}<extra>%{x}</extra>"), row=r, col=col)
+                hovertemplate=_("mean {value}", value="%{customdata}") + "<extra>%{x}</extra>"), row=r, col=col)
             targets = [i.target for i in stats]
             if any(t is not None for t in targets):
                 fig.add_trace(go.Scatter(
-                    x=xs, y=targets, mode="markers", showlegend=False, name="target 目标",
+                    x=xs, y=targets, mode="markers", showlegend=False, name=_("target"),
                     marker={"symbol": "line-ew", "size": 46, "line": {"width": 3, "color": "#111827"}},
                     customdata=[fmt_measure(t, share) for t in targets],
-                    hovertemplate="target %{customdata}<extra>%{x}</extra>"), row=r, col=col)
+                    hovertemplate=_("target {value}", value="%{customdata}") + "<extra>%{x}</extra>"), row=r, col=col)
             yaxis: dict[str, Any] = {"rangemode": "tozero", "gridcolor": "#eef0f4", "automargin": True}
             seen = [x for x in [*(i.mean_value for i in stats), *(i.mean_high for i in stats), *targets]
                     if x is not None]
@@ -264,11 +266,11 @@ class Charts:
                                     for v in values]}
             fig.add_trace(go.Bar(
                 x=[escape(v) for v in values], y=[pr[v].score if v in pr else None for v in values],
-                name=escape(p or "all"), marker=marker,
+                name=escape(p) if p else _("all"), marker=marker,
                 customdata=[[escape(pr[v].grade or "") if v in pr else "", pr[v].records if v in pr else 0]
                             for v in values],
-                hovertemplate=f"%{{x}} · {escape(p)}: %{{y:.2f}} %{{customdata[0]}} · %{{customdata[1]}} records"
-                              "<extra></extra>",
+                hovertemplate=f"%{{x}} · {escape(p)}: %{{y:.2f}} %{{customdata[0]}} · "
+                              + _("{n} records", n="%{customdata[1]}") + "<extra></extra>",
                 text=[fmt_number(pr[v].score, 1) if v in pr else "" for v in values] if len(values) * len(periods)
                 <= 40 else None, textposition="outside", cliponaxis=False, textfont={"size": 11},
             ))
@@ -281,7 +283,7 @@ class Charts:
                           "font": {"size": 10, "color": self.colours.get(gr.name, "#64748b")}})
         fig.update_layout(**self.layout(
             360, barmode="group", bargap=0.22, showlegend=len(periods) > 1, shapes=shapes, annotations=marks,
-            yaxis={"range": [0, 108], "title": {"text": "score 得分"}, "dtick": 20},
+            yaxis={"range": [0, 108], "title": {"text": _("score")}, "dtick": 20},
             xaxis={"type": "category", "title": {"text": escape(b.label)}}))
         return fig
 
@@ -297,20 +299,21 @@ class Charts:
                 hovertemplate=f"{escape(v)} · %{{x}}: %{{y:.2f}}<extra></extra>"))
         means = [p.mean for p in trend.periods]
         fig.add_trace(go.Scatter(
-            x=periods, y=means, mode="lines+markers+text", name="all subjects 全体平均",
+            x=periods, y=means, mode="lines+markers+text", name=_("all subjects"),
             line={"width": 4, "color": "#0f172a"}, marker={"size": 9},
             text=[fmt_number(m, 1) for m in means], textposition="top center",
             customdata=[escape(p.versions) for p in trend.periods],
-            hovertemplate="all · %{x}: %{y:.2f} (%{customdata})<extra></extra>"))
+            hovertemplate=_("all · {x}: {y} ({versions})", x="%{x}", y="%{y:.2f}", versions="%{customdata}")
+            + "<extra></extra>"))
         shapes, notes = [], []
         for k, p in enumerate(trend.periods):
             if p.version_changed:
                 shapes.append({"type": "line", "x0": k - 0.5, "x1": k - 0.5, "yref": "paper", "y0": 0, "y1": 1,
                                "line": {"color": "#64748b", "dash": "dash", "width": 1}})
-                notes.append({"x": k - 0.5, "yref": "paper", "y": 1, "text": f"{escape(p.versions)} in force",
+                notes.append({"x": k - 0.5, "yref": "paper", "y": 1, "text": _("{versions} in force", versions=escape(p.versions)),
                               "showarrow": False, "xanchor": "left", "yanchor": "top",
                               "font": {"size": 11, "color": "#475569"}})
         fig.update_layout(**self.layout(
-            380, shapes=shapes, annotations=notes, xaxis={"type": "category", "title": {"text": "period 期间"}},
-            yaxis={"title": {"text": "score 得分"}, "range": [0, 105], "dtick": 20}))
+            380, shapes=shapes, annotations=notes, xaxis={"type": "category", "title": {"text": _("period")}},
+            yaxis={"title": {"text": _("score")}, "range": [0, 105], "dtick": 20}))
         return fig

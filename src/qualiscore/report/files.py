@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DamagedOutputError, OutputError, QualiscoreError
+from ..i18n import N_, _
 from ..manifest import find_recorded, sha256_file
 from ..model import Scheme
 from ..schemes import load_scheme
+
+DAMAGED_HINT = N_("the output was edited or damaged after the run; re-run evaluate")
 
 
 def read_cards(outdir: Path) -> list[dict[str, Any]]:
@@ -30,15 +33,15 @@ def read_cards(outdir: Path) -> list[dict[str, Any]]:
                     continue
                 card = json.loads(line)
                 if not isinstance(card, dict) or "subject" not in card or not isinstance(card.get("dimensions"), list):
-                    raise DamagedOutputError(f"{path}:{n} is not a scorecard", code="damaged-output",
-                                             hint="the output was edited or damaged after the run; re-run evaluate")
+                    raise DamagedOutputError(_("{path}:{line} is not a scorecard", path=path, line=n),
+                                             code="damaged-output", hint=_(DAMAGED_HINT))
                 cards.append(card)
     except FileNotFoundError:
-        raise OutputError(f"{outdir} has no scorecards.jsonl", hint="give the -o directory of `qualiscore evaluate`") \
-            from None
+        raise OutputError(_("{path} has no scorecards.jsonl", path=outdir),
+                          hint=_("give the -o directory of `qualiscore evaluate`")) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise DamagedOutputError(f"cannot read {path}: {exc}", code="damaged-output",
-                                 hint="the output was edited or damaged after the run; re-run evaluate") from None
+        raise DamagedOutputError(_("cannot read {path}: {reason}", path=path, reason=exc), code="damaged-output",
+                                 hint=_(DAMAGED_HINT)) from None
     return cards
 
 
@@ -49,9 +52,9 @@ def read_rejects(outdir: Path, notes: list[str]) -> list[dict[str, str]]:
         with open(path, encoding="utf-8", newline="") as f:
             return [dict(r) for r in csv.DictReader(f)]
     except FileNotFoundError:
-        notes.append("rejects.csv is missing from the output directory: rejected rows cannot be listed.")
+        notes.append(_("rejects.csv is missing from the output directory: rejected rows cannot be listed."))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        notes.append(f"rejects.csv cannot be read ({exc}): rejected rows cannot be listed.")
+        notes.append(_("rejects.csv cannot be read ({reason}): rejected rows cannot be listed.", reason=exc))
     return []
 
 
@@ -61,13 +64,14 @@ def load_schemes(manifest: Mapping[str, Any], outdir: Path, notes: list[str]) ->
     for s in manifest.get("schemes", []):
         path, why = find_recorded(str(s.get("path", "")), s.get("sha256"), outdir)
         if path is None:
-            notes.append(f"scheme file {s.get('path')} ({s.get('id')} {s.get('version')}) is {why}: "
-                         "its title, approver, grade bands and target directions are not shown.")
+            notes.append(_("scheme file {path} ({id} {version}) is {why}: its title, approver, grade bands and "
+                           "target directions are not shown.", path=s.get("path"), id=s.get("id"),
+                           version=s.get("version"), why=why))
             continue
         try:
             out.append(load_scheme(path))
         except QualiscoreError as exc:
-            notes.append(f"scheme file {s.get('path')} cannot be loaded: {exc.message}")
+            notes.append(_("scheme file {path} cannot be loaded: {reason}", path=s.get("path"), reason=exc.message))
     return sorted(out, key=lambda s: s.effective_from)
 
 
@@ -77,7 +81,7 @@ def check_outputs(manifest: Mapping[str, Any], outdir: Path) -> list[str]:
     for name, digest in sorted(manifest.get("outputs", {}).items()):
         path = outdir / name
         if not path.is_file():
-            problems.append(f"{name} is missing")
+            problems.append(_("{file} is missing", file=name))
         elif sha256_file(path) != digest:
-            problems.append(f"{name} does not match its SHA-256 in manifest.json")
+            problems.append(_("{file} does not match its SHA-256 in manifest.json", file=name))
     return problems

@@ -5,10 +5,18 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from ..i18n import _
+from .run import NO_GRADE
+
 
 def escape(x: Any) -> str:
     """Escaped text for HTML element content and attribute values (None is empty)."""
     return html.escape("" if x is None else str(x), quote=True)
+
+
+def grade_label(grade: str) -> str:
+    """A grade as the report shows it: the scheme's name, or "(none)" in the current language."""
+    return _(NO_GRADE) if grade == NO_GRADE else grade
 
 
 def fmt_measure(x: float | None, share: bool) -> str:

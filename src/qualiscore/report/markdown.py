@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._display import fmt_number, visible
-from .formatting import fmt_interval, fmt_target, pct
+from ..i18n import _
+from .formatting import fmt_interval, fmt_target, grade_label, pct
 from .run import NO_GRADE
 from .view import EVIDENCE_SHOWN, TOP_N, UNCERTAIN_ROWS, ReportView
 
@@ -37,36 +38,40 @@ def render_markdown(view: ReportView) -> str:
     facts, rows = view.facts, view.facts.rows
     versions = view.versions
     ids = " / ".join(facts.scheme_ids)
-    out = [f"# Quality report · {_cell(ids)} {_cell(', '.join(versions))}\n"]
+    out = ["# " + _("Quality report · {schemes} {versions}", schemes=_cell(ids), versions=_cell(", ".join(versions)))
+           + "\n"]
     if facts.titles:
         out.append(f"**{_cell(facts.titles[0])}**\n")
     approvals = [f"{_cell(a.text(label=False))} ({_cell(a.version)})" for a in facts.approvals]
     table = [
-        ("Scheme", _cell(ids)),
-        ("Version(s)", ", ".join(f"{_cell(s.version)} ({_cell(s.effective_from)} – "
-                                 f"{_cell(s.effective_to or '…')}, {_cell(s.scorecards)} scorecards)"
-                                 for s in facts.entries)),
-        ("Approved by", "; ".join(approvals) or "—"),
-        ("Data period", _cell(facts.data_period)),
-        ("Rows", "; ".join([f"read {rows.read} = scored {rows.scored} + rejected {rows.rejected}",
-                            *(f"{_cell(name)}: {counts}" for name, counts in facts.sources)])),
-        ("Scorecards", str(view.scorecards)),
-        ("Mean score", fmt_number(view.scores.mean)),
-        ("Manifest SHA-256", "one of the run's outputs, listed in manifest.json" if facts.in_run
+        (_("Scheme"), _cell(ids)),
+        (_("Version(s)"), ", ".join(_("{version} ({start} – {end}, {n} scorecards)", version=_cell(s.version),
+                                      start=_cell(s.effective_from), end=_cell(s.effective_to or "…"),
+                                      n=_cell(s.scorecards))
+                                    for s in facts.entries)),
+        (_("Approved by"), "; ".join(approvals) or "—"),
+        (_("Data period"), _cell(facts.data_period)),
+        (_("Rows"), "; ".join([_("read {read} = scored {scored} + rejected {rejected}", read=rows.read,
+                                 scored=rows.scored, rejected=rows.rejected),
+                               *(f"{_cell(name)}: {counts}" for name, counts in facts.sources)])),
+        (_("Scorecards"), str(view.scorecards)),
+        (_("Mean score"), fmt_number(view.scores.mean)),
+        (_("Manifest SHA-256"), _("one of the run's outputs, listed in manifest.json") if facts.in_run
          else f"`{facts.manifest_sha256}`"),
-        ("Engine", f"qualiscore {_cell(facts.engine_version)} ({_cell(facts.engine_name)})"),
-        ("Outputs vs manifest", "match" if not facts.output_problems else _cell("; ".join(facts.output_problems))),
+        (_("Engine"), f"qualiscore {_cell(facts.engine_version)} ({_cell(facts.engine_name)})"),
+        (_("Outputs vs manifest"), _("match") if not facts.output_problems
+         else _cell("; ".join(facts.output_problems))),
     ]
-    out.append(_table(["Fact", "Value"], [[k, v] for k, v in table]))
+    out.append(_table([_("Fact"), _("Value")], [[k, v] for k, v in table]))
     for n in facts.notes:
         out.append(f"> {_cell(n)}\n")
 
-    out.append("## Grade distribution\n")
-    out.append(_table(["Grade", "Scorecards", "Share"],
-                      [[_cell(g.grade), str(g.scorecards), pct(g.scorecards, view.scorecards)] for g in view.grades],
-                      right=[1, 2]))
+    out.append("## " + _("Grade distribution") + "\n")
+    out.append(_table([_("Grade"), _("Scorecards"), _("Share")],
+                      [[_cell(grade_label(g.grade)), str(g.scorecards), pct(g.scorecards, view.scorecards)]
+                       for g in view.grades], right=[1, 2]))
 
-    out.append("## Indicator averages vs target\n")
+    out.append("## " + _("Indicator averages vs target") + "\n")
     multi = view.multi_version
     indicators = []
     for i in view.indicators:
@@ -78,35 +83,38 @@ def render_markdown(view: ReportView) -> str:
                            "—" if met is None else f"{met * 100:.0f}% ({i.met}/{i.valued})",
                            fmt_number(i.mean_points)])
     first = 1 if multi else 0
-    out.append(_table([*(["Version"] if multi else []), "Dimension", "Indicator", "Mean value", "Target",
-                       "Meeting target", "Mean points"], indicators, right=range(first + 2, first + 6)))
-    out.append(_table([*(["Version"] if multi else []), "Dimension", "Mean score"],
+    version = [_("Version")] if multi else []
+    out.append(_table([*version, _("Dimension"), _("Indicator"), _("Mean value"), _("Target"),
+                       _("Meeting target"), _("Mean points")], indicators, right=range(first + 2, first + 6)))
+    out.append(_table([*version, _("Dimension"), _("Mean score")],
                       [[*([_cell(d.version)] if multi else []), f"{_cell(d.name)} ({_cell(d.id)})",
                         fmt_number(d.mean)] for d in view.dimensions], right=[first + 1]))
 
-    for title, cards in ((f"Lowest {TOP_N}", view.lowest), (f"Highest {TOP_N}", view.highest)):
+    for title, cards in ((_("Lowest {n}", n=TOP_N), view.lowest), (_("Highest {n}", n=TOP_N), view.highest)):
         out.append(f"## {title}\n")
-        out.append(_table(["#", "Subject", "Period", "Version", "Score", "Grade", "Decided by"], [
+        out.append(_table(["#", _("Subject"), _("Period"), _("Version"), _("Score"), _("Grade"), _("Decided by")], [
             [str(k), _cell(c.subject), _cell(c.period or "—"), _cell(c.version), fmt_number(c.score),
-             _cell(c.grade or NO_GRADE), _cell(c.decided_by)]
+             _cell(grade_label(c.grade or NO_GRADE)), _cell(c.decided_by)]
             for k, c in enumerate(cards, 1)], right=[0, 4]))
 
     stability = view.stability
     if stability.estimated:
-        out.append("## Grades that may change with more data\n")
-        threshold = "the scheme's threshold" if stability.stable_at is None else f"{stability.stable_at * 100:g}%"
-        out.append(f"Stability: the share of plausible draws of the indicators that give the same grade; below "
-                   f"{threshold} the grade may change with more data. {len(stability.uncertain)} of "
-                   f"{stability.estimated} graded scorecards.\n")
+        out.append("## " + _("Grades that may change with more data") + "\n")
+        threshold = (_("the scheme's threshold") if stability.stable_at is None
+                     else f"{stability.stable_at * 100:g}%")
+        out.append(_("Stability: the share of plausible draws of the indicators that give the same grade; below "
+                     "{threshold} the grade may change with more data. {n} of {graded} graded scorecards.",
+                     threshold=threshold, n=len(stability.uncertain), graded=stability.estimated) + "\n")
         if stability.uncertain:
-            out.append(_table(["Subject", "Period", "Score", "Grade", "Stability"], [
-                [_cell(c.subject), _cell(c.period or "—"), fmt_number(c.score), _cell(c.grade or NO_GRADE),
-                 "—" if c.stability is None else f"{c.stability * 100:.0f}%"]
+            out.append(_table([_("Subject"), _("Period"), _("Score"), _("Grade"), _("Stability")], [
+                [_cell(c.subject), _cell(c.period or "—"), fmt_number(c.score),
+                 _cell(grade_label(c.grade or NO_GRADE)), "—" if c.stability is None else f"{c.stability * 100:.0f}%"]
                 for c in stability.uncertain[:UNCERTAIN_ROWS]], right=[2, 4]))
             if len(stability.uncertain) > UNCERTAIN_ROWS:
-                out.append(f"The first {UNCERTAIN_ROWS} are listed; scorecards.csv has the column `uncertain`.\n")
+                out.append(_("The first {n} are listed; scorecards.csv has the column {column}.", n=UNCERTAIN_ROWS,
+                             column="`uncertain`") + "\n")
 
-    out.append("## Vetoes\n")
+    out.append("## " + _("Vetoes") + "\n")
     vetoes = []
     for c in view.vetoed:
         for v in c.vetoes:
@@ -119,17 +127,18 @@ def render_markdown(view: ReportView) -> str:
                            f"{_cell(c.score_grade or '—')} → {_cell(c.grade)}",
                            f"{_cell(v.name)} ({_cell(v.id)})", shown])
     measured = any(v.measured is not None for c in view.vetoed for v in c.vetoes)
-    evidence = "Evidence (record ids, or value and threshold)" if measured else "Evidence (record ids)"
-    out.append(_table(["Subject", "Period", "Score", "Grade", "Veto", evidence], vetoes, right=[2])
-               if vetoes else "No veto was triggered.\n")
+    evidence = _("Evidence (record ids, or value and threshold)") if measured else _("Evidence (record ids)")
+    out.append(_table([_("Subject"), _("Period"), _("Score"), _("Grade"), _("Veto"), evidence], vetoes, right=[2])
+               if vetoes else _("No veto was triggered.") + "\n")
 
-    out.append("## Rejects by code\n")
+    out.append("## " + _("Rejects by code") + "\n")
     if view.rejects.problems:
-        out.append(_table(["Code", "Problems", "Fields"],
+        out.append(_table([_("Code"), _("Problems"), _("Fields")],
                           [[_cell(r.code), str(r.problems), ", ".join(f"{_cell(f)} ({k})" for f, k in r.fields)]
                            for r in view.rejects.by_code], right=[1]))
     else:
-        out.append("No row was rejected.\n")
-    out.append(f"\n_Generated by qualiscore {_cell(facts.engine_version)} from the output directory "
-               f"{_cell(facts.outdir_name)}; charts and explanations: `qualiscore report` (HTML)._\n")
+        out.append(_("No row was rejected.") + "\n")
+    out.append("\n_" + _("Generated by qualiscore {version} from the output directory {outdir}; charts and "
+                         "explanations: {command} (HTML).", version=_cell(facts.engine_version),
+                         outdir=_cell(facts.outdir_name), command="`qualiscore report`") + "_\n")
     return "\n".join(out)

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
+from ..i18n import N_, _
 from ..manifest import MANIFEST, read_manifest, sha256_bytes
 from ..model import Scheme
 from ..signing import SignatureError, read_envelope
 from .breakdowns import Breakdown, collect_breakdowns
 from .files import check_outputs, load_schemes, read_cards, read_rejects
 
-NO_GRADE = "(none)"  # the grade of scorecards without one
+NO_GRADE = N_("(none)")  # the grade of scorecards without one (shown translated: formatting.grade_label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,8 @@ def load_run(outdir: str | Path, *, by_dirs: Sequence[str | Path] = (), recomput
     """
     out = Path(outdir)
     if not out.is_dir():
-        raise OutputError(f"{out} is not a directory", hint="give the -o directory of `qualiscore evaluate`")
+        raise OutputError(_("{path} is not a directory", path=out),
+                          hint=_("give the -o directory of `qualiscore evaluate`"))
     manifest = read_manifest(out)
     digest = sha256_bytes((out / MANIFEST).read_bytes())
     notes: list[str] = []

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DamagedOutputError, Location
+from ..i18n import N_, _, language
 from ..manifest import read_manifest, sha256_file
 from ..sampling import SAMPLE, STRATA
 from .formatting import escape
@@ -22,9 +23,14 @@ from .markdown import _cell, _table
 def _strata(out: Path, manifest: dict[str, Any]) -> list[dict[str, str]]:
     path = out / STRATA
     if not path.is_file() or sha256_file(path) != manifest["outputs"].get(STRATA):
-        raise DamagedOutputError(f"{STRATA} is missing or not the file the sample wrote",
-                                 location=Location(str(path)), hint="run `qualiscore verify` on the sample")
+        raise DamagedOutputError(_("{file} is missing or not the file the sample wrote", file=STRATA),
+                                 location=Location(str(path)), hint=_("run `qualiscore verify` on the sample"))
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+# The columns of the coverage table: strata.csv's column, and its heading.
+COLUMNS = (("population", N_("Population")), ("excluded", N_("Excluded")), ("eligible", N_("Eligible")),
+           ("sampled", N_("Sampled")))
 
 
 def sample_report(outdir: str | Path, fmt: str) -> str:
@@ -33,33 +39,37 @@ def sample_report(outdir: str | Path, fmt: str) -> str:
     manifest = read_manifest(out)
     strata = _strata(out, manifest)
     scheme = manifest["schemes"][0]
-    total = {k: sum(int(s[k]) for s in strata) for k in ("population", "excluded", "eligible", "sampled")}
+    total = {k: sum(int(s[k]) for s in strata) for k, _h in COLUMNS}
     rate = f"{total['sampled'] / total['eligible']:.1%}" if total["eligible"] else "—"
-    title = f"Inspection sample · {scheme['id']} {scheme['version']} · {manifest['period']}"
-    facts = [("Scheme", f"{scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}…)"),
-             ("Period", str(manifest["period"])),
-             ("Rows read", f"{manifest['rows']['read']} = kept {manifest['rows']['read'] - manifest['rows']['rejected']}"
-                           f" + rejected {manifest['rows']['rejected']}; {manifest['rows']['in_period']} in the period"),
-             ("Sampled", f"{total['sampled']} of {total['eligible']} eligible ({rate}), in {SAMPLE}")]
+    title = _("Inspection sample · {scheme} {version} · {period}", scheme=scheme["id"], version=scheme["version"],
+              period=manifest["period"])
+    rows_read = manifest["rows"]
+    facts = [(_("Scheme"), f"{scheme['id']} {scheme['version']} (sha256 {scheme['sha256'][:12]}…)"),
+             (_("Period"), str(manifest["period"])),
+             (_("Rows read"), _("{read} = kept {kept} + rejected {rejected}; {in_period} in the period",
+                                read=rows_read["read"], kept=rows_read["read"] - rows_read["rejected"],
+                                rejected=rows_read["rejected"], in_period=rows_read["in_period"])),
+             (_("Sampled"), _("{sampled} of {eligible} eligible ({rate}), in {file}", sampled=total["sampled"],
+                              eligible=total["eligible"], rate=rate, file=SAMPLE))]
+    head = (_("Stratum"), *(_(h) for _k, h in COLUMNS), _("Rate"))
     if fmt == "md":
         rows = [[_cell(s["stratum"]), s["population"], s["excluded"], s["eligible"], s["sampled"],
                  f"{float(s['rate']):.1%}" if s["rate"] else "—"] for s in strata]
-        rows.append(["**all**", *(str(total[k]) for k in ("population", "excluded", "eligible", "sampled")), rate])
-        return "\n".join([f"# {_cell(title)}\n", _table(("Fact", "Value"), [(a, _cell(b)) for a, b in facts]),
-                          "## Coverage per stratum\n",
-                          _table(("Stratum", "Population", "Excluded", "Eligible", "Sampled", "Rate"), rows,
-                                 right=range(1, 6))])
+        rows.append(["**" + _("all") + "**", *(str(total[k]) for k, _h in COLUMNS), rate])
+        return "\n".join([f"# {_cell(title)}\n", _table((_("Fact"), _("Value")), [(a, _cell(b)) for a, b in facts]),
+                          "## " + _("Coverage per stratum") + "\n", _table(head, rows, right=range(1, 6))])
     widest = max((int(s["eligible"]) for s in strata), default=1) or 1
     body = "".join(_html_row(s, widest) for s in strata)
-    return (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+    cells = "".join(f"<th>{escape(h)}</th>" if n == 0 else f"<th class=n>{escape(h)}</th>" for n, h in enumerate(head))
+    return (f"<!DOCTYPE html><html lang=\"{escape(language())}\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title>"
             "<style>body{font-family:system-ui,sans-serif;margin:2rem;color:#1f2937}td,th{padding:.25rem .6rem;"
             "text-align:left}.n{text-align:right}.bar{background:#e5e7eb;width:16rem}.bar span{display:block;"
             "height:.8rem}.s{background:#2563eb}</style></head><body>"
             f"<h1>{escape(title)}</h1><table>"
             + "".join(f"<tr><th>{escape(a)}</th><td>{escape(b)}</td></tr>" for a, b in facts)
-            + "</table><h2>Coverage per stratum · 分层覆盖</h2><table><tr><th>Stratum</th><th class=n>Population"
-            "</th><th class=n>Excluded</th><th class=n>Eligible</th><th class=n>Sampled</th><th class=n>Rate</th>"
-            f"<th>sampled of eligible</th></tr>{body}</table></body></html>\n")
+            + "</table><h2>" + escape(_("Coverage per stratum")) + "</h2><table><tr>" + cells
+            + "<th>" + escape(_("sampled of eligible")) + f"</th></tr>{body}</table></body></html>\n")
 
 
 def _html_row(s: dict[str, str], widest: int) -> str:

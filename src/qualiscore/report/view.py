@@ -15,6 +15,7 @@ from typing import Any
 from .._display import mean
 from ..approval import Approval, approval_of
 from ..explain import explain_text, measured_text
+from ..i18n import _
 from ..model import Scheme
 from ..rulesrepo import GitPlace
 from .breakdowns import Breakdown, BreakdownRow
@@ -78,7 +79,8 @@ class RowCounts:
     rejected: int
 
     def __str__(self) -> str:
-        return f"read {self.read:,} = scored {self.scored:,} + rejected {self.rejected:,}"
+        read, scored, rejected = (format(n, ",") for n in (self.read, self.scored, self.rejected))
+        return _("read {read} = scored {scored} + rejected {rejected}", read=read, scored=scored, rejected=rejected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,9 +447,10 @@ def _veto_summary(run: RunOutput, vetoed: Sequence[int]) -> tuple[VetoSummary, .
 def _rejects(run: RunOutput) -> RejectSummary:
     by_code = Counter(r.get("code", "") for r in run.rejects)
     fields_by_code: dict[str, Counter[str]] = defaultdict(Counter)
+    whole = _("(row)")  # a problem of the whole row, not of one field
     for r in run.rejects:
-        fields_by_code[r.get("code", "")][r.get("field") or "(row)"] += 1
-    by_field = Counter(r.get("field") or "(row)" for r in run.rejects)
+        fields_by_code[r.get("code", "")][r.get("field") or whole] += 1
+    by_field = Counter(r.get("field") or whole for r in run.rejects)
     return RejectSummary(len(run.rejects),
                          tuple(RejectCount(c, n, tuple(fields_by_code[c].most_common()))
                                for c, n in by_code.most_common()),
@@ -511,7 +514,7 @@ def build_view(run: RunOutput) -> ReportView:
         try:
             tree, indicators = explain_text(c, int(c.get("decimals", 2))), _subject_indicators(c)
         except (KeyError, TypeError, ValueError) as exc:
-            tree, indicators = f"(this scorecard cannot be explained: {exc!r})\n", ()
+            tree, indicators = _("(this scorecard cannot be explained: {error!r})", error=exc) + "\n", ()
         explanations.append(Explanation(subjects[i], tree, indicators))
     return ReportView(
         run=run,
