@@ -270,9 +270,9 @@ def workbook_xlsx(run: Run, manifest: Mapping[str, Any]) -> bytes:
 
     Its words are in the run's language (``RunOptions.language``), whatever the language in force,
     so that ``verify`` recomputes the same workbook: the summary sheet, written for people, is in
-    that language; the other sheets keep the column names of scorecards.csv, rejects.csv and
-    manifest.json as their headers, for the programs that read them, and each header cell has a
-    note saying in that language what the column holds.
+    that language; the sheet names, and the headers of the other sheets (the column names of
+    scorecards.csv, rejects.csv and manifest.json's keys), stay as they are for the programs
+    that read them.
     """
     with using(run.options.get("language") or LANGUAGES[0]):  # as the manifest records it: none is English
         return _workbook(run, manifest)
