@@ -117,3 +117,17 @@ def test_clicks_usage_line_and_help_option_in_chinese(cli: Cli) -> None:
     result = cli("validate", "--help", "--lang", "zh-CN")
     assert result.output.startswith("用法：") and " validate [OPTIONS] PATHS..." in result.output
     assert "显示此帮助信息并退出。" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_chinese_help_fits_the_terminal_and_keeps_option_names_whole(cli: Cli, name: str) -> None:
+    """Wrapped by terminal columns (a Chinese character takes two), between characters but never
+    before closing punctuation, and never inside an option name."""
+    from qualiscore._display import display_width
+
+    english = cli(name, "--help", terminal_width=80).output
+    chinese = cli(name, "--help", "--lang", "zh-CN", terminal_width=80).output
+    for line in prose(chinese).splitlines():  # example command lines are kept whole, as in English
+        assert display_width(line) <= 80 or " " not in line.strip() or line.lstrip().startswith("#"), line
+        assert line.lstrip()[:1] not in set("，。、：；？！）"), line
+    assert options(english) <= set(OPTION.findall(chinese)) | {"--lang"}

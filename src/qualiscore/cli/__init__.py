@@ -20,7 +20,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -150,11 +150,34 @@ click._textwrap.TextWrapper = _WideTextWrapper  # type: ignore[misc]
 
 
 class _Formatter(click.HelpFormatter):
+    """click's help layout, measured in terminal columns (a translated metavar may be wide)."""
+
     def write_heading(self, heading: str) -> None:
         if _WIDE.search(heading):  # "选项：", with the full-width colon Chinese takes
             self.write(f"{'':>{self.current_indent}}{heading}：\n")
         else:
             super().write_heading(heading)
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        if not any(_WIDE.search(first) for first, _second in rows):
+            return super().write_dl(rows, col_max, col_spacing)
+        first_col = min(max(display_width(first) for first, _second in rows), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = click.formatting.wrap_text(second, max(self.width - first_col - 2, 10),
+                                               preserve_paragraphs=True).splitlines() or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+        return None
 
 
 class _Context(click.Context):

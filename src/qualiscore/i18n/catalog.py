@@ -37,6 +37,8 @@ PACKAGE = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 CLICK_KEYWORDS = {"_": None, "ngettext": (1, 2)}
 STAMP = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)  # a fixed date in the headers: a .po changes with its messages only
+# click translates these through a variable (``_(extra["required"])``), where no extractor sees them.
+CLICK_DYNAMIC = (("click/core.py", "required"),)
 _PERCENT = re.compile(r"%(?:\(\w+\))?[sdr]")
 
 
@@ -77,7 +79,7 @@ def template() -> Catalog:
     """Every message there is to translate, where it is used."""
     catalog = Catalog(project="qualiscore", domain=DOMAIN, fuzzy=False, creation_date=STAMP)
     sources = [*_extracted(PACKAGE, "qualiscore", KEYWORDS), *cli_texts(),
-               *_extracted(Path(click.__file__).parent, "click", CLICK_KEYWORDS)]
+               *_extracted(Path(click.__file__).parent, "click", CLICK_KEYWORDS), *CLICK_DYNAMIC]
     for where, message in sources:
         if not message or (isinstance(message, tuple) and not all(message)):
             continue
