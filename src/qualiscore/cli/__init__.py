@@ -20,7 +20,7 @@ import io
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -158,12 +158,12 @@ class _Formatter(click.HelpFormatter):
         else:
             super().write_heading(heading)
 
-    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
-        rows = list(rows)
-        if not any(_WIDE.search(first) for first, _second in rows):
-            return super().write_dl(rows, col_max, col_spacing)
-        first_col = min(max(display_width(first) for first, _second in rows), col_max) + col_spacing
-        for first, second in rows:
+    def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
+        table = list(rows)
+        if not any(_WIDE.search(first) for first, _second in table):
+            return super().write_dl(table, col_max, col_spacing)
+        first_col = min(max(display_width(first) for first, _second in table), col_max) + col_spacing
+        for first, second in table:
             self.write(f"{'':>{self.current_indent}}{first}")
             if not second:
                 self.write("\n")
