@@ -465,13 +465,16 @@ def test_a_scheme_outside_git_is_not_shown_approved(cli: Cli, repo: Path) -> Non
     assert approvals(cli) == f"| Approved by | {escaped} (2026Q2) |"
 
 
-def test_the_html_report_says_it_in_both_languages(cli: Cli, repo: Path) -> None:
+def test_the_html_report_says_it_in_the_language_of_the_run(cli: Cli, repo: Path) -> None:
     pytest.importorskip("plotly")
     edit(Q2, CHAT_60, CHAT_90)
     evaluate(cli, Q2, "data/head.csv", "--report")
     page = Path("out/report.html").read_text(encoding="utf-8")
     assert ("approved_by says 服务质量委员会, 2026-03-20, but the scheme file was not committed unchanged when run "
-            "(not an approved version) · 运行时有未提交的修改，非批准版本") in page
+            "(not an approved version)") in page
+    evaluate(cli, Q2, "data/head.csv", "--report", "--lang", "zh-CN", out="out-zh")
+    page = Path("out-zh/report.html").read_text(encoding="utf-8")
+    assert "approved_by 写的是 服务质量委员会, 2026-03-20，但运行时方案文件有未提交的修改（不是已批准的版本）" in page
 
 
 def test_a_changed_scheme_file_gives_no_approval_line(cli: Cli, repo: Path) -> None:

@@ -27,8 +27,8 @@ VERSIONS = "rules/cs-quality/"
 DISCREPANCY_KEYS = {"kind", "file", "message", "subject", "field", "published", "recomputed", "details"}
 REPORT_KEYS = {"outdir", "verified", "recomputed", "signer", "signature", "exit_code", "discrepancies",
                "later_reports", "notes", "approved", "checks",
-               # the verification record's own: who verified, when, the run, the seal
-               "format", "verified_at", "verifier", "run", "seal"}
+               # the verification record's own: who verified, when, in which language, the run, the seal
+               "format", "verified_at", "verifier", "language", "run", "seal"}
 NOT_SIGNED = {"status": "not-signed", "owner": None, "fingerprint": None, "signed_at": None, "operator": None,
               "host": None, "qualiscore": None, "command": None, "manifest_sha256": None, "trusted_keys": []}
 
@@ -96,10 +96,11 @@ def test_fresh_run_verifies(cli: Cli, work: Path) -> None:
 def test_json_report_shape(cli: Cli, work: Path) -> None:
     out = evaluate(cli, Q2, "data/head.csv")
     report = verify_json(cli, str(out))
-    record_only = {"format", "verified_at", "verifier", "run", "seal", "checks"}
+    record_only = {"format", "verified_at", "verifier", "language", "run", "seal", "checks"}
     assert {k: v for k, v in report.items() if k not in record_only} == {
         "outdir": "out", "verified": True, "recomputed": True, "signer": None, "exit_code": 0,
         "signature": NOT_SIGNED, "discrepancies": [], "later_reports": [], "notes": [], "approved": []}
+    assert report["language"] == "en"
     assert report["format"] == "qualiscore-verification/v1"
     assert {c["result"] for c in report["checks"]} == {"pass"}
 

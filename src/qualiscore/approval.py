@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import QualiscoreError
+from .i18n import _
 from .manifest import find_recorded
 from .model import Scheme
 from .rulesrepo import GitPlace
@@ -50,10 +51,14 @@ class Approval:
         """One line: ``Approved by X, DATE (committed as abc123…)`` ("Approved by " left out when not ``label``), or
         what approved_by claims and why it is not an approved version."""
         if self.place is not None and self.place.committed:
-            return ("Approved by " if label else "") + f"{self.who} (committed as {self.place.short_commit})"
-        why = ("was not committed unchanged when run (not an approved version)" if self.state == "uncommitted"
-               else "was not in a rules repository when run (not shown to be approved)")
-        return f"approved_by says {self.who}, but the scheme file {why}"
+            if label:
+                return _("Approved by {who} (committed as {commit})", who=self.who, commit=self.place.short_commit)
+            return _("{who} (committed as {commit})", who=self.who, commit=self.place.short_commit)
+        if self.state == "uncommitted":
+            return _("approved_by says {who}, but the scheme file was not committed unchanged when run (not an "
+                     "approved version)", who=self.who)
+        return _("approved_by says {who}, but the scheme file was not in a rules repository when run (not shown to "
+                 "be approved)", who=self.who)
 
 
 def approval_of(scheme: Scheme, place: GitPlace | None) -> Approval | None:
@@ -69,7 +74,7 @@ def published_approval(manifest: Mapping[str, Any], outdir: Path, sha256: str) -
     entry = next((s for s in manifest.get("schemes", []) if s.get("sha256") == sha256), None)
     if entry is None:
         return None
-    path, _ = find_recorded(str(entry.get("path", "")), sha256, outdir)
+    path, _why = find_recorded(str(entry.get("path", "")), sha256, outdir)
     if path is None:
         return None
     try:

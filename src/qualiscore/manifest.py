@@ -24,6 +24,7 @@ from . import rowdigests
 from ._display import json_shown
 from .errors import DamagedOutputError, Location, OutputError
 from .formats import indicator_ids, render_formats
+from .i18n import N_, _
 from .model import PRIVACY_POLICIES
 from .provenance import FORMAT, MANIFEST, SAMPLE_FORMAT, manifest_dict, sha256_bytes, sha256_file
 from .rulesrepo import OBJECT_ID
@@ -101,17 +102,20 @@ def read_manifest(outdir: str | Path) -> dict[str, Any]:
     path = Path(outdir) / MANIFEST
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
-            _damaged(path, "", f"at most {MAX_MANIFEST_BYTES:,} bytes", f"{path.stat().st_size:,} bytes")
+            _damaged(path, "", _("at most {limit:,} bytes", limit=MAX_MANIFEST_BYTES),
+                     _("{size:,} bytes", size=path.stat().st_size))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise OutputError(f"{outdir} has no {MANIFEST}: it is not a qualiscore output directory",
-                          hint="give the -o directory of `qualiscore evaluate`") from None
+        raise OutputError(_("{outdir} has no {file}: it is not a qualiscore output directory", outdir=outdir,
+                            file=MANIFEST),
+                          hint=_("give the -o directory of `qualiscore evaluate`")) from None
     except UnicodeDecodeError as exc:
-        raise DamagedOutputError(f"{path.name} is not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                 location=Location(str(path)), hint=_DAMAGED_HINT) from None
+        raise DamagedOutputError(_("{file} is not UTF-8 text ({reason} at byte {byte})", file=path.name,
+                                   reason=exc.reason, byte=exc.start),
+                                 location=Location(str(path)), hint=_(_DAMAGED_HINT)) from None
     except OSError as exc:
-        raise OutputError(f"cannot read {path}: {exc.strerror or exc}", hint="check the path and permissions") \
-            from None
+        raise OutputError(_("cannot read {path}: {reason}", path=path, reason=exc.strerror or exc),
+                          hint=_("check the path and permissions")) from None
     return check_manifest(parse_json(text, path), path)
 
 
@@ -120,12 +124,12 @@ def parse_json(text: str, path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DamagedOutputError(f"{path.name} is not valid JSON: {exc.msg}",
+        raise DamagedOutputError(_("{file} is not valid JSON: {reason}", file=path.name, reason=exc.msg),
                                  location=Location(str(path), line=exc.lineno, column=exc.colno),
-                                 hint=_DAMAGED_HINT) from None
+                                 hint=_(_DAMAGED_HINT)) from None
     except RecursionError:
-        raise DamagedOutputError(f"{path.name} is JSON nested too deeply to be read", location=Location(str(path)),
-                                 hint=_DAMAGED_HINT) from None
+        raise DamagedOutputError(_("{file} is JSON nested too deeply to be read", file=path.name),
+                                 location=Location(str(path)), hint=_(_DAMAGED_HINT)) from None
 
 
 def check_manifest(data: Any, path: str | Path = MANIFEST) -> dict[str, Any]:
@@ -136,34 +140,35 @@ def check_manifest(data: Any, path: str | Path = MANIFEST) -> dict[str, Any]:
     """
     where = Path(path)
     if not isinstance(data, dict):
-        _damaged(where, "", "a JSON object", data)
+        _damaged(where, "", _("a JSON object"), data)
     if data.get("format") == SAMPLE_FORMAT:
         _SAMPLE_MANIFEST(data, "", where)
         return data
     if data.get("format") != FORMAT:
         if "format" in data and "outputs" in data:  # ours, but of a format this version does not know
             _damaged(where, "/format", repr(FORMAT), data.get("format"))
-        raise OutputError(f"{where} is not a qualiscore run manifest", location=None,
-                          hint="give the -o directory of `qualiscore evaluate`")
+        raise OutputError(_("{path} is not a qualiscore run manifest", path=where), location=None,
+                          hint=_("give the -o directory of `qualiscore evaluate`"))
     _MANIFEST(data, "", where)
     return data
 
 
-_DAMAGED_HINT = ("the manifest was edited or damaged after the run: do not trust this directory; "
-                 "re-run `qualiscore evaluate`, or restore the published copy")
+_DAMAGED_HINT = N_("the manifest was edited or damaged after the run: do not trust this directory; "
+                   "re-run `qualiscore evaluate`, or restore the published copy")
 
 Check = Callable[[Any, str, Path], None]
 
 
 def _damaged(path: Path, pointer: str, expected: str, found: Any) -> NoReturn:
-    what = "this key is missing" if isinstance(found, _Missing) else f"expected {expected}, found {json_shown(found)}"
-    raise DamagedOutputError(f"{path.name} is damaged here: {what}", location=Location(str(path), pointer=pointer or "/"),
-                             hint=_DAMAGED_HINT)
+    """``expected``: what should be there, in the language of the message (or a literal value's repr)."""
+    what = (_("this key is missing") if isinstance(found, _Missing)
+            else _("expected {expected}, found {found}", expected=expected, found=json_shown(found)))
+    raise DamagedOutputError(_("{file} is damaged here: {reason}", file=path.name, reason=what),
+                             location=Location(str(path), pointer=pointer or "/"), hint=_(_DAMAGED_HINT))
 
 
 class _Missing:
     """Stands for a key that is not there, so a message can say so."""
-
 
 def _pointer(base: str, key: str | int) -> str:
     return f"{base}/{str(key).replace('~', '~0').replace('/', '~1')}"
@@ -172,23 +177,23 @@ def _pointer(base: str, key: str | int) -> str:
 def _is(kind: type, expected: str) -> Check:
     def check(value: Any, pointer: str, path: Path) -> None:
         if not isinstance(value, kind):
-            _damaged(path, pointer, expected, value)
+            _damaged(path, pointer, _(expected), value)
 
     return check
 
 
-_TEXT = _is(str, "text")
-_BOOL = _is(bool, "true or false")
+_TEXT = _is(str, N_("text"))
+_BOOL = _is(bool, N_("true or false"))
 
 
 def _count(value: Any, pointer: str, path: Path) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        _damaged(path, pointer, "a whole number, 0 or more", value)
+        _damaged(path, pointer, _("a whole number, 0 or more"), value)
 
 
 def _sha256(value: Any, pointer: str, path: Path) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{64}", value):
-        _damaged(path, pointer, "a SHA-256 (64 lower-case hex digits)", value)
+        _damaged(path, pointer, _("a SHA-256 (64 lower-case hex digits)"), value)
 
 
 def _date(value: Any, pointer: str, path: Path) -> None:
@@ -198,36 +203,36 @@ def _date(value: Any, pointer: str, path: Path) -> None:
             return
     except ValueError:
         pass
-    _damaged(path, pointer, "a date (YYYY-MM-DD) that exists", value)
+    _damaged(path, pointer, _("a date (YYYY-MM-DD) that exists"), value)
 
 
 def _key_id(value: Any, pointer: str, path: Path) -> None:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{16}", value):
-        _damaged(path, pointer, "a key id (16 lower-case hex digits)", value)
+        _damaged(path, pointer, _("a key id (16 lower-case hex digits)"), value)
 
 
 def _policy(value: Any, pointer: str, path: Path) -> None:
     if value not in PRIVACY_POLICIES:
-        _damaged(path, pointer, "pseudonymise, redact or drop", value)
+        _damaged(path, pointer, _("pseudonymise, redact or drop"), value)
 
 
 def _object_id(value: Any, pointer: str, path: Path) -> None:
     if not isinstance(value, str) or not OBJECT_ID.fullmatch(value):
-        _damaged(path, pointer, "a git object id (40 or 64 lower-case hex digits)", value)
+        _damaged(path, pointer, _("a git object id (40 or 64 lower-case hex digits)"), value)
 
 
 def _repository_path(value: Any, pointer: str, path: Path) -> None:
     """A file's path in its repository: relative, with '/', never out of the repository."""
     parts = value.split("/") if isinstance(value, str) else []
     if not parts or any(p in ("", ".", "..") for p in parts) or "\0" in value:
-        _damaged(path, pointer, "a path inside a git repository (relative, with '/')", value)
+        _damaged(path, pointer, _("a path inside a git repository (relative, with '/')"), value)
 
 
 def _file_name(value: Any, pointer: str, path: Path) -> None:
     """An output's name: a plain file name in the directory, never a path out of it or a record file."""
     if (not isinstance(value, str) or not value or value in (".", "..") or "/" in value or "\\" in value
             or "\0" in value or value in RECORD_FILES):
-        _damaged(path, pointer, "the name of a file in the output directory", value)
+        _damaged(path, pointer, _("the name of a file in the output directory"), value)
 
 
 def _or_null(check: Check) -> Check:
@@ -241,8 +246,8 @@ def _or_null(check: Check) -> Check:
 def _list(item: Check, *, min_items: int = 0) -> Check:
     def check(value: Any, pointer: str, path: Path) -> None:
         if not isinstance(value, list) or len(value) < min_items:
-            _damaged(path, pointer, "a JSON array" + (f" of at least {min_items} item(s)" if min_items else ""),
-                     value)
+            _damaged(path, pointer, _("a JSON array of at least {n} item(s)", n=min_items) if min_items
+                     else _("a JSON array"), value)
         for i, v in enumerate(value):
             item(v, _pointer(pointer, i), path)
 
@@ -252,7 +257,7 @@ def _list(item: Check, *, min_items: int = 0) -> Check:
 def _mapping(key: Check, value: Check) -> Check:
     def check(data: Any, pointer: str, path: Path) -> None:
         if not isinstance(data, dict):
-            _damaged(path, pointer, "a JSON object", data)
+            _damaged(path, pointer, _("a JSON object"), data)
         for k, v in data.items():
             key(k, _pointer(pointer, k), path)
             value(v, _pointer(pointer, k), path)
@@ -264,10 +269,10 @@ def _object(required: Mapping[str, Check], optional: Mapping[str, Check] | None 
     """A JSON object with these keys (others are allowed: a later version may record more)."""
     def check(data: Any, pointer: str, path: Path) -> None:
         if not isinstance(data, dict):
-            _damaged(path, pointer, "a JSON object", data)
+            _damaged(path, pointer, _("a JSON object"), data)
         for key, item in required.items():
             if key not in data:
-                _damaged(path, _pointer(pointer, key), "this key", _Missing())
+                _damaged(path, _pointer(pointer, key), _("this key"), _Missing())
             item(data[key], _pointer(pointer, key), path)
         for key, item in (optional or {}).items():
             if key in data:
@@ -340,7 +345,7 @@ def find_recorded(path: str, digest: str | None, outdir: Path) -> tuple[Path | N
             seen = True
             if digest is None or sha256_file(c) == digest:
                 return c, ""
-    return None, "changed since the run (SHA-256 differs)" if seen else "not found"
+    return None, _("changed since the run (SHA-256 differs)") if seen else _("not found")
 
 
 # --------------------------------------------------------------------------- reports written after the run
@@ -356,8 +361,8 @@ def read_reports(outdir: str | Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DamagedOutputError(f"cannot read {path}: {exc}", location=Location(str(path)),
-                                 hint=_DAMAGED_HINT) from None
+        raise DamagedOutputError(_("cannot read {path}: {reason}", path=path, reason=exc),
+                                 location=Location(str(path)), hint=_(_DAMAGED_HINT)) from None
     data = parse_json(text, path)
     _REPORTS(data, "", path)
     if data["format"] != REPORTS_FORMAT:

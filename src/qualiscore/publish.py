@@ -32,12 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError, QualiscoreError
+from .i18n import N_, _
 from .manifest import RECORD_FILES, read_manifest, read_reports
 from .records import split_sheet
 
 # Reports qualiscore writes into an output directory (`evaluate --report`, `report OUTDIR`).
 REPORT_NAMES = ("report.html", "report.md")
-_FORCE_HINT = "choose a new -o directory, or pass --force to replace it and everything in it"
+_FORCE_HINT = N_("choose a new -o directory, or pass --force to replace it and everything in it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +57,9 @@ class Stage:
                     f.flush()
                     os.fsync(f.fileno())
             except OSError as exc:
-                raise OutputError(f"cannot write {self.out}: {exc.strerror or exc}; nothing was published",
-                                  hint="check the free space, the path and the permissions") from None
+                raise OutputError(_("cannot write {outdir}: {reason}; nothing was published", outdir=self.out,
+                                    reason=exc.strerror or exc),
+                                  hint=_("check the free space, the path and the permissions")) from None
 
 
 def write_outputs(files: Mapping[str, bytes], outdir: str | Path, *, force: bool = False,
@@ -81,8 +83,8 @@ def publish(outdir: str | Path, *, force: bool = False, protect: Sequence[str | 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot write {out}: {exc.strerror or exc}", hint="check the path and permissions") \
-            from None
+        raise OutputError(_("cannot write {outdir}: {reason}", outdir=out, reason=exc.strerror or exc),
+                          hint=_("check the path and permissions")) from None
     with _locked(target.parent, target.name, out):
         _check_replaceable(out, target, force, protect)  # again: another run may have published meanwhile
         _remove_stale(target.parent, target.name)
@@ -97,14 +99,17 @@ def publish(outdir: str | Path, *, force: bool = False, protect: Sequence[str | 
 def _target(out: Path) -> Path:
     """Where the output really is: symbolic links (of the directory or its parents) followed."""
     if out.is_symlink() and not out.exists():
-        raise OutputError(f"{out} is a symbolic link to {os.readlink(out)}, which does not exist",
-                          hint="create the directory it points to, or give another -o directory")
+        raise OutputError(_("{outdir} is a symbolic link to {target}, which does not exist", outdir=out,
+                            target=os.readlink(out)),
+                          hint=_("create the directory it points to, or give another -o directory"))
     try:
         target = out.resolve()
     except (OSError, RuntimeError) as exc:
-        raise OutputError(f"cannot resolve {out}: {exc}", hint="check the path") from None
+        raise OutputError(_("cannot resolve {outdir}: {reason}", outdir=out, reason=exc), hint=_("check the path")) \
+            from None
     if target.exists() and not target.is_dir():
-        raise OutputError(f"{out} exists and is not a directory", hint="choose another -o directory")
+        raise OutputError(_("{outdir} exists and is not a directory", outdir=out),
+                          hint=_("choose another -o directory"))
     return target
 
 
@@ -112,34 +117,38 @@ def _check_replaceable(out: Path, target: Path, force: bool, protect: Sequence[s
     """Refuse to replace what is not an earlier run's output (unless ``force``) or what must never go."""
     why = _protected(target, protect)
     if why:
-        raise OutputError(f"refusing to replace {out}: it is {why}",
-                          hint="give -o a new directory of its own, e.g. -o out/ (--force does not change this)")
+        raise OutputError(_("refusing to replace {outdir}: it is {why}", outdir=out, why=why),
+                          hint=_("give -o a new directory of its own, e.g. -o out/ (--force does not change this)"))
     if force or not target.is_dir():
         return
     try:
         entries = sorted(os.scandir(target), key=lambda e: e.name)
     except OSError as exc:
-        raise OutputError(f"cannot read {out}: {exc.strerror or exc}", hint="check the path and permissions") \
-            from None
+        raise OutputError(_("cannot read {outdir}: {reason}", outdir=out, reason=exc.strerror or exc),
+                          hint=_("check the path and permissions")) from None
     if not entries:
         return
     if not any(e.name == RECORD_FILES[0] for e in entries):
-        raise OutputError(f"{out} is not empty and holds no {RECORD_FILES[0]}, so it is not an earlier run's "
-                          "output; refusing to replace it", hint=_FORCE_HINT)
+        raise OutputError(_("{outdir} is not empty and holds no {file}, so it is not an earlier run's output; "
+                            "refusing to replace it", outdir=out, file=RECORD_FILES[0]), hint=_(_FORCE_HINT))
     try:
         manifest = read_manifest(target)
         reports = read_reports(target)
     except QualiscoreError as exc:
-        raise OutputError(f"{out} holds a {RECORD_FILES[0]} that is not a valid run manifest ({exc.message}), "
-                          "so it is not provably an earlier run's output; refusing to replace it",
-                          hint=_FORCE_HINT) from None
+        raise OutputError(_("{outdir} holds a {file} that is not a valid run manifest ({reason}), so it is not "
+                            "provably an earlier run's output; refusing to replace it", outdir=out,
+                            file=RECORD_FILES[0], reason=exc.message),
+                          hint=_(_FORCE_HINT)) from None
     known = {*manifest["outputs"], *RECORD_FILES, *REPORT_NAMES, *(reports or {}).get("reports", {})}
     foreign = [e.name + ("/" if e.is_dir(follow_symlinks=False) else "") for e in entries
                if e.name not in known or not e.is_file(follow_symlinks=False)]
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise OutputError(f"{out} holds what no run wrote ({shown}) beside its {RECORD_FILES[0]}, so it is not "
-                          "just an earlier run's output; refusing to replace it", hint=_FORCE_HINT)
+        shown = ", ".join(foreign[:5])
+        if len(foreign) > 5:
+            shown = _("{names} and {n} more", names=shown, n=len(foreign) - 5)
+        raise OutputError(_("{outdir} holds what no run wrote ({names}) beside its {file}, so it is not just an "
+                            "earlier run's output; refusing to replace it", outdir=out, names=shown,
+                            file=RECORD_FILES[0]), hint=_(_FORCE_HINT))
 
 
 def _protected(target: Path, protect: Sequence[str | Path]) -> str | None:
@@ -148,18 +157,21 @@ def _protected(target: Path, protect: Sequence[str | Path]) -> str | None:
         return target == path or target in path.parents
 
     if target == Path(target.anchor):
-        return "the root of the file system"
+        return _("the root of the file system")
     cwd = Path.cwd().resolve()
     if within(cwd):
-        return "the current directory" if target == cwd else f"a parent of the current directory ({cwd})"
+        return _("the current directory") if target == cwd else _("a parent of the current directory ({path})",
+                                                                   path=cwd)
     with contextlib.suppress(RuntimeError, KeyError):  # no home directory known
         home = Path.home().resolve()
         if within(home):
-            return "your home directory" if target == home else f"a parent of your home directory ({home})"
+            return _("your home directory") if target == home else _("a parent of your home directory ({path})",
+                                                                     path=home)
     for given in protect:
         path = Path(split_sheet(given)[0]).resolve()
         if within(path):
-            return f"{'' if target == path else 'a parent of '}{given}, which this run reads"
+            return (_("{file}, which this run reads", file=given) if target == path
+                    else _("a parent of {file}, which this run reads", file=given))
     return None
 
 
@@ -176,8 +188,8 @@ def _locked(parent: Path, name: str, out: Path) -> Iterator[None]:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
         except OSError as exc:
-            raise OutputError(f"cannot write {out}: {exc.strerror or exc}", hint="check the path and permissions") \
-                from None
+            raise OutputError(_("cannot write {outdir}: {reason}", outdir=out, reason=exc.strerror or exc),
+                              hint=_("check the path and permissions")) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:  # the run before removed the lock file while this one waited: lock the new one
@@ -202,8 +214,8 @@ def _stage(target: Path, out: Path) -> Path:
     try:
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     except OSError as exc:
-        raise OutputError(f"cannot write {out}: {exc.strerror or exc}", hint="check the path and permissions") \
-            from None
+        raise OutputError(_("cannot write {outdir}: {reason}", outdir=out, reason=exc.strerror or exc),
+                          hint=_("check the path and permissions")) from None
     umask = os.umask(0)
     os.umask(umask)
     stage.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output is an ordinary directory
@@ -228,8 +240,8 @@ def _swap(stage: Path, target: Path, out: Path) -> None:
         finally:
             os.close(dir_fd)
     except OSError as exc:
-        raise OutputError(f"cannot write {out}: {exc.strerror or exc}", hint="check the path and permissions") \
-            from None
+        raise OutputError(_("cannot write {outdir}: {reason}", outdir=out, reason=exc.strerror or exc),
+                          hint=_("check the path and permissions")) from None
 
 
 def _exchange(a: Path, b: Path) -> bool:

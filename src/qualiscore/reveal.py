@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Location, UsageError
+from .i18n import _
 from .manifest import find_recorded, read_manifest
 from .privacy import key_id, scheme_contracts, token
 from .records import read_records
@@ -46,12 +47,13 @@ def reveal(outdir: str | Path, key: bytes, tokens: Sequence[str] = ()) -> tuple[
     manifest = read_manifest(out)
     recorded = (manifest.get("privacy") or {}).get("key_id")
     if recorded is None:
-        raise UsageError(f"the run in {outdir} pseudonymised no field, so it has no token to reveal",
-                         hint="reveal applies to runs of a scheme whose contract declares `personal:` fields "
-                              "with pseudonymise")
+        raise UsageError(_("the run in {outdir} pseudonymised no field, so it has no token to reveal", outdir=outdir),
+                         hint=_("reveal applies to runs of a scheme whose contract declares `personal:` fields "
+                                "with pseudonymise"))
     if key_id(key) != recorded:
-        raise UsageError(f"the key given (id {key_id(key)}) is not the key the run was made with (id {recorded}); "
-                         "nothing was read", hint="give the key the run was made with: the ids must match",
+        raise UsageError(_("the key given (id {given}) is not the key the run was made with (id {recorded}); "
+                           "nothing was read", given=key_id(key), recorded=recorded),
+                         hint=_("give the key the run was made with: the ids must match"),
                          code="pseudonymise-key-mismatch")
     found: dict[tuple[str, str], str] = {}
     for contract, paths, options in _inputs(manifest, out):
@@ -89,19 +91,23 @@ def _inputs(manifest: Mapping[str, Any], out: Path) -> list[tuple[Any, list[str]
     scheme_path = options.get("scheme_path") or manifest["schemes"][0]["path"]
     located, why = find_recorded(scheme_path, None, out)
     if located is None:
-        raise UsageError(f"the run's scheme {scheme_path} is {why}", location=Location(scheme_path),
-                         hint="run reveal where the run was made, with its scheme and inputs in place")
+        raise UsageError(_("the run's scheme {path} is {why}", path=scheme_path, why=why),
+                         location=Location(scheme_path),
+                         hint=_("run reveal where the run was made, with its scheme and inputs in place"))
     recorded = {s["sha256"] for s in manifest["schemes"]}
     schemes = [s for s in load_versions(located) if s.sha256 in recorded] or load_versions(located)
     paths: dict[str | None, list[str]] = {}
     for entry in manifest["inputs"]:
         if entry.get("format") in ("sql", "arrow"):
-            raise UsageError(f"input {entry['path']} was a {'query' if entry['format'] == 'sql' else 'table in memory'}"
-                             ", which reveal cannot read again", hint="reveal reads the run's input files")
+            raise UsageError(_("input {path} was a query, which reveal cannot read again", path=entry["path"])
+                             if entry["format"] == "sql" else
+                             _("input {path} was a table in memory, which reveal cannot read again",
+                               path=entry["path"]), hint=_("reveal reads the run's input files"))
         found, why = find_recorded(entry["path"], entry["sha256"], out)
         if found is None:
-            raise UsageError(f"input {entry['path']} is {why}, so its values are not the run's; nothing was revealed",
-                             location=Location(entry["path"]), hint="restore the inputs the run read")
+            raise UsageError(_("input {path} is {why}, so its values are not the run's; nothing was revealed",
+                               path=entry["path"], why=why),
+                             location=Location(entry["path"]), hint=_("restore the inputs the run read"))
         paths.setdefault(entry.get("source"), []).append(str(found))
     out_list = []
     seen: set[tuple[str, Any]] = set()
@@ -128,6 +134,7 @@ def render(rows: Sequence[Revealed], fmt: str) -> str:
     width = max((len(r.token) for r in rows), default=5)
     fwidth = max((len(r.field or "") for r in rows), default=5)
     lines = [f"{'token':<{width}}  {'field':<{fwidth}}  value"]
-    lines += [f"{r.token:<{width}}  {(r.field or '-'):<{fwidth}}  {r.value if r.value is not None else '(not found)'}"
+    missing = _("(not found)")
+    lines += [f"{r.token:<{width}}  {(r.field or '-'):<{fwidth}}  {r.value if r.value is not None else missing}"
               for r in rows]
     return "\n".join(lines) + "\n"

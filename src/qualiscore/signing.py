@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 from . import __version__
 from ._display import json_shown
 from .errors import Location, QualiscoreError, UsageError
+from .i18n import N_, _
 
 SIGNATURE_FILE = "manifest.json.sig"
 FORMAT = "qualiscore-signature/v2"
@@ -36,7 +37,7 @@ MAX_SIGNATURE_BYTES = 1 << 20  # an envelope holds a command line and a few name
 UNKNOWN_OPERATOR = "(unknown)"  # when the login name cannot be found and no --operator was given
 
 _SIGNED_AT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_RESIGN = "re-sign the run with `qualiscore evaluate --sign-key KEY`, or restore the published manifest.json.sig"
+_RESIGN = N_("re-sign the run with `qualiscore evaluate --sign-key KEY`, or restore the published manifest.json.sig")
 
 
 class SignatureError(QualiscoreError):
@@ -53,7 +54,7 @@ def _crypto() -> Any:
     except ImportError:
         from ._install import install_hint
 
-        raise UsageError("signing needs the cryptography package", hint=install_hint("sign")) from None
+        raise UsageError(_("signing needs the cryptography package"), hint=install_hint("sign")) from None
     return serialization, ed25519
 
 
@@ -81,9 +82,9 @@ def public_key_raw(pem: bytes) -> bytes:
     try:
         key = serialization.load_pem_public_key(pem)
     except (ValueError, TypeError):
-        raise ValueError("not a PEM public key") from None
+        raise ValueError(_("not a PEM public key")) from None
     if not isinstance(key, ed25519.Ed25519PublicKey):
-        raise ValueError("not an Ed25519 public key")
+        raise ValueError(_("not an Ed25519 public key"))
     raw: bytes = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return raw
 
@@ -93,8 +94,8 @@ def read_public_key(path: Path) -> bytes:
     try:
         return public_key_raw(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read public key {path}: {exc}",
-                         hint="give a .pub.pem file written by `qualiscore keygen`") from None
+        raise UsageError(_("cannot read public key {path}: {reason}", path=path, reason=exc),
+                         hint=_("give a .pub.pem file written by `qualiscore keygen`")) from None
 
 
 def _private_key(path: Path) -> Any:
@@ -102,15 +103,15 @@ def _private_key(path: Path) -> Any:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
-        raise UsageError(f"cannot read private key {path}: {exc}",
-                         hint="give a PEM file written by `qualiscore keygen`") from None
+        raise UsageError(_("cannot read private key {path}: {reason}", path=path, reason=exc),
+                         hint=_("give a PEM file written by `qualiscore keygen`")) from None
     if not isinstance(key, ed25519.Ed25519PrivateKey):
-        raise UsageError(f"{path} is not an Ed25519 key", hint="create one with `qualiscore keygen`")
+        raise UsageError(_("{path} is not an Ed25519 key", path=path), hint=_("create one with `qualiscore keygen`"))
     return key
 
 
 def _raw_public(private_key: Any) -> bytes:
-    serialization, _ = _crypto()
+    serialization, _ed25519 = _crypto()
     raw: bytes = private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return raw
 
@@ -217,21 +218,23 @@ def sign_bytes(data: bytes, private_key_path: Path) -> dict[str, str]:
 
 def check_bytes(doc: Any, data: bytes) -> str:
     """The fingerprint of the key whose :func:`sign_bytes` signature ``doc`` is of ``data``; SignatureError if not."""
-    _, ed25519 = _crypto()
+    _serialization, ed25519 = _crypto()
     from cryptography.exceptions import InvalidSignature
 
     try:
         if not isinstance(doc, dict) or doc.get("algorithm") != ALGORITHM:
-            raise ValueError(f"not an {ALGORITHM} signature")
+            raise ValueError(_("not an {algorithm} signature", algorithm=ALGORITHM))
         raw = base64.b64decode(doc["public_key"], validate=True)
         signature = base64.b64decode(doc["signature"], validate=True)
         ed25519.Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
     except (InvalidSignature, ValueError, KeyError, TypeError) as exc:
-        reason = str(exc) or "the signature does not match"
-        raise SignatureError(f"the signature is not valid: {reason}", hint="do not rely on this record") from None
+        reason = str(exc) or _("the signature does not match")
+        raise SignatureError(_("the signature is not valid: {reason}", reason=reason),
+                             hint=_("do not rely on this record")) from None
     if doc.get("fingerprint") != fingerprint(raw):
-        raise SignatureError(f"the signature states the fingerprint {doc.get('fingerprint')}, but its key is "
-                             f"{fingerprint(raw)}", hint="do not rely on this record")
+        raise SignatureError(_("the signature states the fingerprint {stated}, but its key is {actual}",
+                               stated=doc.get("fingerprint"), actual=fingerprint(raw)),
+                             hint=_("do not rely on this record"))
     return fingerprint(raw)
 
 
@@ -249,61 +252,63 @@ def read_envelope(outdir: Path) -> Envelope | None:
         with path.open("rb") as f:
             data = f.read(MAX_SIGNATURE_BYTES + 1)
     except OSError as exc:
-        raise SignatureError(f"cannot read {path}: {exc.strerror or exc}", location=Location(str(path)),
-                             hint=_RESIGN) from None
+        raise SignatureError(_("cannot read {path}: {reason}", path=path, reason=exc.strerror or exc),
+                             location=Location(str(path)), hint=_(_RESIGN)) from None
     if len(data) > MAX_SIGNATURE_BYTES:
-        _damaged(path, "", f"more than {MAX_SIGNATURE_BYTES:,} bytes: not a signature file")
+        _damaged(path, "", _("more than {limit:,} bytes: not a signature file", limit=MAX_SIGNATURE_BYTES))
     try:
         doc = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        _damaged(path, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+        _damaged(path, "", _("not UTF-8 text ({reason} at byte {byte})", reason=exc.reason, byte=exc.start))
     except json.JSONDecodeError as exc:
-        _damaged(path, "", f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+        _damaged(path, "", _("not valid JSON ({reason} at line {line} column {column})", reason=exc.msg,
+                             line=exc.lineno, column=exc.colno))
     except RecursionError:
-        _damaged(path, "", "JSON nested too deeply to be read")
+        _damaged(path, "", _("JSON nested too deeply to be read"))
     return _envelope(doc, path)
 
 
 def check(envelope: Envelope, manifest: bytes, path: Path) -> None:
     """SignatureError unless the envelope's signature is its key's, over its payload, for these manifest bytes."""
-    _, ed25519 = _crypto()
+    _serialization, ed25519 = _crypto()
     from cryptography.exceptions import InvalidSignature
 
     actual = fingerprint(envelope.public_key)
     if envelope.fingerprint != actual:
-        raise SignatureError(f"{path} states the fingerprint {envelope.fingerprint}, but its public key is "
-                             f"{actual}", location=Location(str(path), pointer="/fingerprint"), hint=_RESIGN)
+        raise SignatureError(_("{path} states the fingerprint {stated}, but its public key is {actual}", path=path,
+                               stated=envelope.fingerprint, actual=actual),
+                             location=Location(str(path), pointer="/fingerprint"), hint=_(_RESIGN))
     try:
         ed25519.Ed25519PublicKey.from_public_bytes(envelope.public_key).verify(envelope.signature,
                                                                                canonical(envelope.payload))
     except (InvalidSignature, ValueError):
-        raise SignatureError(f"the signature in {path} does not match its payload: the envelope was changed after "
-                             "signing (its time, operator, host, command or manifest SHA-256)",
+        raise SignatureError(_("the signature in {path} does not match its payload: the envelope was changed "
+                               "after signing (its time, operator, host, command or manifest SHA-256)", path=path),
                              location=Location(str(path), pointer="/payload"),
-                             hint="do not trust this run; ask its publisher for the signed copy") from None
+                             hint=_("do not trust this run; ask its publisher for the signed copy")) from None
     if hashlib.sha256(manifest).hexdigest() != envelope.manifest_sha256:
-        raise SignatureError("the signature does not match manifest.json: the manifest was changed after signing "
-                             "(its SHA-256 is not the one signed)", location=Location(str(path)),
-                             hint="do not trust this run")
+        raise SignatureError(_("the signature does not match manifest.json: the manifest was changed after signing "
+                               "(its SHA-256 is not the one signed)"), location=Location(str(path)),
+                             hint=_("do not trust this run"))
 
 
 # --------------------------------------------------------------------------- reading the envelope
 
 
 def _damaged(path: Path, pointer: str, what: str) -> NoReturn:
-    where = f"{pointer}: " if pointer else ""
-    raise SignatureError(f"{path} is damaged: {where}{what}", location=Location(str(path), pointer=pointer or "/"),
-                         hint=_RESIGN)
+    message = (_("{path} is damaged: {pointer}: {reason}", path=path, pointer=pointer, reason=what) if pointer
+               else _("{path} is damaged: {reason}", path=path, reason=what))
+    raise SignatureError(message, location=Location(str(path), pointer=pointer or "/"), hint=_(_RESIGN))
 
 
 def _field(doc: Mapping[str, Any], key: str, pointer: str, path: Path, expected: str,
            ok: Callable[[Any], bool]) -> Any:
     where = f"{pointer}/{key}"
     if key not in doc:
-        _damaged(path, where, "this key is missing")
+        _damaged(path, where, _("this key is missing"))
     value = doc[key]
     if not ok(value):
-        _damaged(path, where, f"expected {expected}, found {json_shown(value)}")
+        _damaged(path, where, _("expected {expected}, found {found}", expected=expected, found=json_shown(value)))
     return value
 
 
@@ -355,7 +360,8 @@ def _base64(size: int) -> Callable[[Any], bool]:
 def _only(doc: Mapping[str, Any], keys: Sequence[str], pointer: str, path: Path) -> None:
     for key in doc:
         if key not in keys:
-            _damaged(path, f"{pointer}/{key}", f"unexpected key (a {FORMAT} envelope has {', '.join(keys)})")
+            _damaged(path, f"{pointer}/{key}", _("unexpected key (a {format} envelope has {keys})", format=FORMAT,
+                                                 keys=", ".join(keys)))
 
 
 _TOP = ("format", "payload", "algorithm", "public_key", "fingerprint", "signature")
@@ -364,31 +370,31 @@ _PAYLOAD = ("manifest_sha256", "signed_at", "operator", "host", "qualiscore", "c
 
 def _envelope(doc: Any, path: Path) -> Envelope:
     if not isinstance(doc, dict):
-        _damaged(path, "", f"expected a JSON object, found {json_shown(doc)}")
+        _damaged(path, "", _("expected a JSON object, found {found}", found=json_shown(doc)))
     if "format" not in doc and "signature" in doc and "payload" not in doc:
-        raise SignatureError(f"{path} is a signature of the old format (qualiscore-signature/v1: over the manifest "
-                             "alone, without the time, operator, host or command of the signing), which this "
-                             "version does not read: re-sign the run", location=Location(str(path)),
-                             hint="run the same `qualiscore evaluate` again with --sign-key (and --operator): the "
-                                  "outputs and the manifest come out the same, with a new manifest.json.sig")
+        raise SignatureError(_("{path} is a signature of the old format (qualiscore-signature/v1: over the manifest "
+                               "alone, without the time, operator, host or command of the signing), which this "
+                               "version does not read: re-sign the run", path=path), location=Location(str(path)),
+                             hint=_("run the same `qualiscore evaluate` again with --sign-key (and --operator): the "
+                                    "outputs and the manifest come out the same, with a new manifest.json.sig"))
     _field(doc, "format", "", path, repr(FORMAT), lambda v: v == FORMAT)
     _only(doc, _TOP, "", path)
-    payload = _field(doc, "payload", "", path, "a JSON object", lambda v: isinstance(v, dict))
+    payload = _field(doc, "payload", "", path, _("a JSON object"), lambda v: isinstance(v, dict))
     _field(doc, "algorithm", "", path, repr(ALGORITHM), lambda v: v == ALGORITHM)
-    public_key = _field(doc, "public_key", "", path, "an Ed25519 public key in base64 (32 bytes)", _base64(32))
-    stated = _field(doc, "fingerprint", "", path, "a fingerprint SHA256:…",
+    public_key = _field(doc, "public_key", "", path, _("an Ed25519 public key in base64 (32 bytes)"), _base64(32))
+    stated = _field(doc, "fingerprint", "", path, _("a fingerprint SHA256:…"),
                     lambda v: isinstance(v, str) and v.startswith("SHA256:"))
-    signature = _field(doc, "signature", "", path, "an Ed25519 signature in base64 (64 bytes)", _base64(64))
+    signature = _field(doc, "signature", "", path, _("an Ed25519 signature in base64 (64 bytes)"), _base64(64))
     _only(payload, _PAYLOAD, "/payload", path)
     p = "/payload"
     return Envelope(
-        manifest_sha256=_field(payload, "manifest_sha256", p, path, "a SHA-256 (64 lower-case hex digits)",
+        manifest_sha256=_field(payload, "manifest_sha256", p, path, _("a SHA-256 (64 lower-case hex digits)"),
                                _is_sha256),
-        signed_at=_field(payload, "signed_at", p, path, "a UTC time YYYY-MM-DDTHH:MM:SSZ that exists", _is_time),
-        operator=_field(payload, "operator", p, path, "a name (text, not blank)", _is_name),
-        host=_field(payload, "host", p, path, "text", _is_text),
-        qualiscore=_field(payload, "qualiscore", p, path, "text", _is_text),
-        command=tuple(_field(payload, "command", p, path, "a non-empty JSON array of texts", _is_command)),
+        signed_at=_field(payload, "signed_at", p, path, _("a UTC time YYYY-MM-DDTHH:MM:SSZ that exists"), _is_time),
+        operator=_field(payload, "operator", p, path, _("a name (text, not blank)"), _is_name),
+        host=_field(payload, "host", p, path, _("text"), _is_text),
+        qualiscore=_field(payload, "qualiscore", p, path, _("text"), _is_text),
+        command=tuple(_field(payload, "command", p, path, _("a non-empty JSON array of texts"), _is_command)),
         public_key=base64.b64decode(public_key, validate=True),
         fingerprint=stated,
         signature=base64.b64decode(signature, validate=True),

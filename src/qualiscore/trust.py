@@ -26,6 +26,7 @@ from typing import Any, Literal
 import jsonschema
 
 from .errors import Location, QualiscoreError, UsageError
+from .i18n import _
 from .loader import Document, load_path
 from .provenance import MANIFEST
 from .signing import (
@@ -42,7 +43,7 @@ from .validation import TRUSTED_KEYS, Finding, explain_schema_error, shipped_sch
 
 FORMAT = "qualiscore-trusted-keys/v1"
 SCHEMA = "trusted-keys.schema.json"
-_DOCS = "see docs/auditing.md, \"Who signed, and when\""
+_DOCS = "docs/auditing.md, \"Who signed, and when\""
 
 
 class TrustedKeysError(QualiscoreError):
@@ -53,7 +54,8 @@ class TrustedKeysError(QualiscoreError):
     def __init__(self, findings: Sequence[Finding], path: str) -> None:
         self.findings = tuple(findings)
         first = self.findings[0]
-        super().__init__(f"{path} cannot be used: {len(self.findings)} error(s); first: {first.message}",
+        super().__init__(_("{path} cannot be used: {n} error(s); first: {message}", path=path, n=len(self.findings),
+                           message=first.message),
                          location=first.location, hint=first.hint)
 
     def format(self) -> str:
@@ -75,8 +77,8 @@ class TrustedKey:
 
     def validity(self) -> str:
         if self.valid_from and self.valid_to:
-            return f"from {self.valid_from} to {self.valid_to}"
-        return f"from {self.valid_from}" if self.valid_from else f"until {self.valid_to}"
+            return _("from {start} to {end}", start=self.valid_from, end=self.valid_to)
+        return _("from {start}", start=self.valid_from) if self.valid_from else _("until {end}", end=self.valid_to)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +122,10 @@ def _validator() -> jsonschema.Draft202012Validator:
 def _with_our_docs(finding: Finding) -> Finding:
     """The schema's finding with a hint for this file (the schema's hints speak of schemes)."""
     if finding.hint and "docs/scheme-format.md" in finding.hint:
-        return dataclasses.replace(finding, hint=finding.hint.replace("see docs/scheme-format.md", _DOCS))
+        return dataclasses.replace(finding, hint=finding.hint.replace("docs/scheme-format.md", _DOCS))
     if finding.code == "invalid-value" and (finding.location.pointer or "").endswith("/fingerprint"):
-        return dataclasses.replace(finding, hint="write the fingerprint as `qualiscore keygen` prints it: SHA256: "
-                                                 "and 43 letters, digits, + or /")
+        return dataclasses.replace(finding, hint=_("write the fingerprint as `qualiscore keygen` prints it: SHA256: "
+                                                   "and 43 letters, digits, + or /"))
     return finding
 
 
@@ -139,24 +141,27 @@ def _keys(doc: Document, findings: list[Finding]) -> Iterator[TrustedKey]:
         actual = _actual_fingerprint(doc, at, entry.get("public_key"), findings)
         if actual is not None and isinstance(stated, str) and stated != actual:
             findings.append(Finding("error", "key-fingerprint-mismatch",
-                                    f"fingerprint {stated} is not that of this public key, which is {actual}",
+                                    _("fingerprint {stated} is not that of this public key, which is {actual}",
+                                      stated=stated, actual=actual),
                                     doc.locate(f"{at}/fingerprint"),
-                                    "copy the fingerprint and the public key from the same `qualiscore keygen` "
-                                    "output (or from the same .pub.pem file)"))
+                                    _("copy the fingerprint and the public key from the same `qualiscore keygen` "
+                                      "output (or from the same .pub.pem file)")))
         valid_from = _date(doc, f"{at}/valid_from", entry.get("valid_from"), findings)
         valid_to = _date(doc, f"{at}/valid_to", entry.get("valid_to"), findings)
         if valid_from and valid_to and valid_to < valid_from:
             findings.append(Finding("error", "key-dates-reversed",
-                                    f"valid_to {valid_to} is before valid_from {valid_from}: the key could sign "
-                                    "on no day", doc.locate(f"{at}/valid_to"), "swap the two dates"))
+                                    _("valid_to {end} is before valid_from {start}: the key could sign on no day",
+                                      end=valid_to, start=valid_from),
+                                    doc.locate(f"{at}/valid_to"), _("swap the two dates")))
         key = actual or stated
         if isinstance(key, str):
             if key in first_seen:
                 earlier = first_seen[key]
                 findings.append(Finding("error", "key-duplicate",
-                                        f"the key {key} is listed already, at line {earlier.line}",
-                                        doc.locate(at), "list each key once; to change its owner or dates, edit "
-                                        "its first entry"))
+                                        _("the key {key} is listed already, at line {line}", key=key,
+                                          line=earlier.line),
+                                        doc.locate(at), _("list each key once; to change its owner or dates, edit "
+                                                          "its first entry")))
             else:
                 first_seen[key] = doc.locate(at)
         owner = entry.get("owner")
@@ -170,9 +175,10 @@ def _actual_fingerprint(doc: Document, at: str, pem: Any, findings: list[Finding
     try:
         return fingerprint(public_key_raw(pem.encode("utf-8")))
     except ValueError as exc:
-        findings.append(Finding("error", "key-unreadable", f"public_key is {exc}", doc.locate(f"{at}/public_key"),
-                                "paste the whole .pub.pem file written by `qualiscore keygen`, its BEGIN and END "
-                                "lines included, under `public_key: |`"))
+        findings.append(Finding("error", "key-unreadable", _("public_key is {reason}", reason=exc),
+                                doc.locate(f"{at}/public_key"),
+                                _("paste the whole .pub.pem file written by `qualiscore keygen`, its BEGIN and END "
+                                  "lines included, under `public_key: |`")))
         return None
 
 
@@ -183,8 +189,8 @@ def _date(doc: Document, pointer: str, value: Any, findings: list[Finding]) -> d
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        findings.append(Finding("error", "key-bad-date", f"{value} is not a date that exists",
-                                doc.locate(pointer), "write the date as YYYY-MM-DD, e.g. 2026-12-31"))
+        findings.append(Finding("error", "key-bad-date", _("{value} is not a date that exists", value=value),
+                                doc.locate(pointer), _("write the date as YYYY-MM-DD, e.g. 2026-12-31")))
         return None
 
 
@@ -241,10 +247,13 @@ class Signer:
 def described(status: SignerStatus, envelope: Envelope | None, owner: str | None) -> str:
     """``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST`` when trusted, else ``signed with key …``."""
     if envelope is None:
-        return "not signed" if status == "not-signed" else "signature not valid"
-    who = (f"signed by {owner} ({envelope.fingerprint})" if owner and status == "trusted"
-           else f"signed with key {envelope.fingerprint}")
-    return f"{who} at {envelope.signed_at} by {envelope.operator} on {envelope.host}"
+        return _("not signed") if status == "not-signed" else _("signature not valid")
+    if owner and status == "trusted":
+        return _("signed by {owner} ({fingerprint}) at {time} by {operator} on {host}", owner=owner,
+                 fingerprint=envelope.fingerprint, time=envelope.signed_at, operator=envelope.operator,
+                 host=envelope.host)
+    return _("signed with key {fingerprint} at {time} by {operator} on {host}", fingerprint=envelope.fingerprint,
+             time=envelope.signed_at, operator=envelope.operator, host=envelope.host)
 
 
 def check_signer(outdir: str | Path, schemes: Sequence[Path], *, trusted_keys: str | Path | None = None,
@@ -255,8 +264,8 @@ def check_signer(outdir: str | Path, schemes: Sequence[Path], *, trusted_keys: s
     signed), else the trusted-keys.yaml files nearest to ``schemes``.
     """
     if trusted_keys is not None and public_key is not None:
-        raise UsageError("give --trusted-keys or --public-key, not both",
-                         hint="--public-key KEY is a shortcut for a trusted-keys file listing that one key")
+        raise UsageError(_("give --trusted-keys or --public-key, not both"),
+                         hint=_("--public-key KEY is a shortcut for a trusted-keys file listing that one key"))
     out = Path(outdir)
     given = ([load_trusted_keys(trusted_keys)] if trusted_keys is not None
              else [one_key(public_key)] if public_key is not None else None)
@@ -271,42 +280,46 @@ def check_signer(outdir: str | Path, schemes: Sequence[Path], *, trusted_keys: s
         if not sources:
             return Signer("not-signed")
         files = tuple(s.source for s in sources)
-        why = "was given" if given is not None else "lists the keys that sign the runs of these schemes"
-        return Signer("not-signed", trusted_keys=files,
-                      problem=f"{out} is not signed (no {SIGNATURE_FILE}), but {', '.join(files)} {why}: only a "
-                              "run signed by a trusted key verifies")
+        problem = (_("{outdir} is not signed (no {file}), but {keys} was given: only a run signed by a trusted key "
+                     "verifies", outdir=out, file=SIGNATURE_FILE, keys=", ".join(files)) if given is not None
+                   else _("{outdir} is not signed (no {file}), but {keys} lists the keys that sign the runs of these "
+                          "schemes: only a run signed by a trusted key verifies", outdir=out, file=SIGNATURE_FILE,
+                          keys=", ".join(files)))
+        return Signer("not-signed", trusted_keys=files, problem=problem)
     files = tuple(s.source for s in sources)
     if not sources:
         return Signer("unchecked", envelope,
-                      problem=f"signature valid, signer not checked: nothing says whether to trust the key "
-                              f"{envelope.fingerprint}; no --trusted-keys or --public-key was given, and no "
-                              f"{TRUSTED_KEYS} is next to the run's schemes or above them (up to the root of their "
-                              "git repository, or of the file system)")
+                      problem=_("signature valid, signer not checked: nothing says whether to trust the key "
+                                "{fingerprint}; no --trusted-keys or --public-key was given, and no {file} is next "
+                                "to the run's schemes or above them (up to the root of their git repository, or of "
+                                "the file system)", fingerprint=envelope.fingerprint, file=TRUSTED_KEYS))
     owners = []
     for source in sources:
         key = source.lookup(envelope.fingerprint)
-        problem = _untrusted(envelope, source, key)
-        if problem is not None:
-            return Signer("untrusted", envelope, key.owner if key else None, files, problem)
+        refusal = _untrusted(envelope, source, key)
+        if refusal is not None:
+            return Signer("untrusted", envelope, key.owner if key else None, files, refusal)
         owners.append(key.owner)  # type: ignore[union-attr]
     return Signer("trusted", envelope, " / ".join(dict.fromkeys(owners)), files)
 
 
 def _untrusted(envelope: Envelope, source: TrustedKeys, key: TrustedKey | None) -> str | None:
     """Why ``source`` does not trust the signer (``key``, its entry there) on the day it signed; None when it does."""
-    signed = f"at {envelope.signed_at} by {envelope.operator} on {envelope.host}"
+    facts = {"fingerprint": envelope.fingerprint, "time": envelope.signed_at, "operator": envelope.operator,
+             "host": envelope.host}
     if key is None:
         if source.single:
-            return f"the run was signed by {envelope.fingerprint} {signed}, not by {source.source} " \
-                   f"({source.keys[0].fingerprint})"
-        return f"the run was signed by {envelope.fingerprint} ({signed}), a key {source.source} does not list: " \
-               "do not trust this run"
+            return _("the run was signed by {fingerprint} at {time} by {operator} on {host}, not by {key} "
+                     "({key_fingerprint})", key=source.source, key_fingerprint=source.keys[0].fingerprint, **facts)
+        return _("the run was signed by {fingerprint} (at {time} by {operator} on {host}), a key {keys} does not "
+                 "list: do not trust this run", keys=source.source, **facts)
     if key.valid_on(envelope.signed_on):
         return None
-    when = (f"its validity ended on {key.valid_to}" if key.valid_to and envelope.signed_on > key.valid_to
-            else f"it is valid only from {key.valid_from}")
-    return f"the run was signed by {key.owner} ({envelope.fingerprint}) {signed}, but {key.location} trusts " \
-           f"that key {key.validity()}: {when}"
+    when = (_("its validity ended on {end}", end=key.valid_to) if key.valid_to and envelope.signed_on > key.valid_to
+            else _("it is valid only from {start}", start=key.valid_from))
+    return _("the run was signed by {owner} ({fingerprint}) at {time} by {operator} on {host}, but {location} "
+             "trusts that key {validity}: {when}", owner=key.owner, location=key.location, validity=key.validity(),
+             when=when, **facts)
 
 
 # --------------------------------------------------------------------------- an entry to paste
@@ -315,8 +328,9 @@ def _untrusted(envelope: Envelope, source: TrustedKeys, key: TrustedKey | None) 
 def entry(owner: str, key_fingerprint: str, public_pem: str, valid_from: dt.date) -> str:
     """The entry of a key for trusted-keys.yaml, ready to paste under ``keys:``."""
     pem = "".join(f"      {line}\n" for line in public_pem.strip().splitlines())
+    optional = _("optional: the last day the key may sign")
     return (f"  - owner: {json.dumps(owner, ensure_ascii=False)}\n"
             f"    fingerprint: \"{key_fingerprint}\"\n"
             f"    public_key: |\n{pem}"
             f"    valid_from: {valid_from.isoformat()}\n"
-            f"    # valid_to: {valid_from.year}-12-31   # optional: the last day the key may sign\n")
+            f"    # valid_to: {valid_from.year}-12-31   # {optional}\n")

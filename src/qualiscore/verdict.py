@@ -24,12 +24,16 @@ from typing import Any
 from . import __version__
 from ._display import visible
 from .errors import QualiscoreError
+from .i18n import LANGUAGES, N_, _, language, language_of, translated, using
 from .signing import default_operator, host_name
 
 FORMAT = "qualiscore-verification/v1"
 FORMATS = ("json", "md", "html")
 _JSON_FENCE = "```json"
 _SCRIPT = '<script type="application/json" id="qualiscore-record">'
+_WRITTEN_BY_VERIFY = N_("give the file `qualiscore verify --format md|json|html` wrote")
+# A check's result is data ("pass", "fail", "not checked"); the renderings show it in the record's language.
+_RESULTS = {"pass": N_("pass"), "fail": N_("fail"), "not checked": N_("not checked")}
 
 
 class RecordError(QualiscoreError):
@@ -53,6 +57,8 @@ def build(report: Any, manifest: Mapping[str, Any], *, command: Sequence[str],
         "verified_at": moment.isoformat().replace("+00:00", "Z"),
         "verifier": {"operator": default_operator(), "host": host_name(), "qualiscore": __version__,
                      "command": list(command)},
+        # the language of the record's sentences (the report's messages), in which it is rendered and checked
+        "language": getattr(report, "language", None) or language(),
         **report.as_dict(),
         "run": {
             "manifest_sha256": report.manifest_sha256,
@@ -86,11 +92,24 @@ def sign(record: dict[str, Any], key: Path) -> None:
 
 
 def render(record: Mapping[str, Any], fmt: str) -> bytes:
+    """The record as a file, its readable text in the record's language (whatever the language in force)."""
     if fmt == "json":
         return _embedded(record).encode("utf-8")
-    if fmt == "md":
-        return _markdown(record).encode("utf-8")
-    return _html(record).encode("utf-8")
+    with using(record_language(record)):
+        if fmt == "md":
+            return _markdown(record).encode("utf-8")
+        return _html(record).encode("utf-8")
+
+
+def record_language(record: Mapping[str, Any]) -> str:
+    """The language a record was written in: English for a record that names none (or one not known)."""
+    named = record.get("language")
+    return (language_of(named) if isinstance(named, str) else None) or LANGUAGES[0]
+
+
+def _word(text: Any) -> str:
+    """A name the record holds in English (a check, a result), in the language in force."""
+    return translated(text) if isinstance(text, str) and text else str(text)
 
 
 def _embedded(record: Mapping[str, Any]) -> str:
@@ -104,26 +123,32 @@ def _rows(record: Mapping[str, Any]) -> list[tuple[str, str]]:
     run = record["run"]
     sig = record.get("signature") or {}
     schemes = ", ".join(f"{s['id']} {s['version']} ({s['path']})" for s in run["schemes"])
+    rows_ = run["rows"]
     rows = [
-        ("Verdict", "VERIFIED" if record["verified"] else f"NOT VERIFIED (exit {record['exit_code']})"),
-        ("Verified at", record["verified_at"]),
-        ("Verified by", f"{v['operator']} on {v['host']}, qualiscore {v['qualiscore']}"),
-        ("Command", " ".join(v["command"])),
-        ("Output directory", record["outdir"]),
-        ("Manifest SHA-256", run["manifest_sha256"] or "—"),
-        ("Run made by", f"qualiscore {run['engine']['version']} ({run['engine']['engine']} engine)"),
-        ("Schemes", schemes),
-        ("Rows", f"read {run['rows']['read']} = scored {run['rows']['scored']} + rejected {run['rows']['rejected']}"
-         if "scored" in run["rows"] else  # an inspection sample
-         f"read {run['rows']['read']} = kept {run['rows']['read'] - run['rows']['rejected']} + rejected "
-         f"{run['rows']['rejected']}; {run['rows'].get('sampled', 0)} sampled in {run.get('period')}"),
-        ("Signature", sig.get("summary", "not signed") if sig else (
-            f"signed by {record['signer']}" if record.get("signer") else "not signed")),
-        ("Record seal (SHA-256)", record["seal"]["sha256"]),
+        (_("Verdict"), _("VERIFIED") if record["verified"] else _("NOT VERIFIED (exit {code})",
+                                                                  code=record["exit_code"])),
+        (_("Verified at"), record["verified_at"]),
+        (_("Verified by"), _("{operator} on {host}, qualiscore {version}", operator=v["operator"], host=v["host"],
+                             version=v["qualiscore"])),
+        (_("Command"), " ".join(v["command"])),
+        (_("Output directory"), record["outdir"]),
+        (_("Manifest SHA-256"), run["manifest_sha256"] or "—"),
+        (_("Run made by"), _("qualiscore {version} ({engine} engine)", version=run["engine"]["version"],
+                             engine=run["engine"]["engine"])),
+        (_("Schemes"), schemes),
+        (_("Rows"), _("read {read} = scored {scored} + rejected {rejected}", read=rows_["read"],
+                      scored=rows_["scored"], rejected=rows_["rejected"])
+         if "scored" in rows_ else  # an inspection sample
+         _("read {read} = kept {kept} + rejected {rejected}; {sampled} sampled in {period}", read=rows_["read"],
+           kept=rows_["read"] - rows_["rejected"], rejected=rows_["rejected"], sampled=rows_.get("sampled", 0),
+           period=run.get("period"))),
+        (_("Signature"), (sig["summary"] if "summary" in sig else _("not signed")) if sig else (
+            _("signed by {signer}", signer=record["signer"]) if record.get("signer") else _("not signed"))),
+        (_("Record seal (SHA-256)"), record["seal"]["sha256"]),
     ]
     signed = record["seal"].get("signature")
     if signed:
-        rows.append(("Record signed by", signed["fingerprint"]))
+        rows.append((_("Record signed by"), signed["fingerprint"]))
     return rows
 
 
@@ -136,17 +161,23 @@ def _md(text: Any) -> str:
 
 
 def _markdown(record: Mapping[str, Any]) -> str:
-    out = ["# Verification record", "",
+    heads = " | ".join(_md(h) for h in _check_headings())
+    out = ["# " + _md(_("Verification record")), "",
            "| | |", "|---|---|", *[f"| {_md(k)} | {_md(v)} |" for k, v in _rows(record)], "",
-           "## Checks", "", "| check | item | expected | found | result |", "|---|---|---|---|---|"]
-    out += [f"| {_md(c['check'])} | {_md(c['item'])} | {_md(c['expected'] or '—')} | {_md(c['found'] or '—')} "
-            f"| {_md(c['result'])} |" for c in record["checks"]]
-    out += ["", "## Discrepancies", ""]
-    out += [f"- **{_md(d['kind'])}**: {_md(d['message'])}" for d in record["discrepancies"]] or ["None."]
-    out += ["", "## The record as data", "",
-            "This block is the record itself; `qualiscore check-record FILE` confirms that it matches its "
-            "seal and that the text above is its rendering.", "", _JSON_FENCE, _embedded(record) + "```", ""]
+           "## " + _md(_("Checks")), "", f"| {heads} |", "|---|---|---|---|---|"]
+    out += [f"| {_md(_word(c['check']))} | {_md(c['item'])} | {_md(c['expected'] or '—')} | {_md(c['found'] or '—')} "
+            f"| {_md(_word(_RESULTS.get(c['result'], c['result'])))} |" for c in record["checks"]]
+    out += ["", "## " + _md(_("Discrepancies")), ""]
+    out += [f"- **{_md(d['kind'])}**: {_md(d['message'])}" for d in record["discrepancies"]] or [_md(_("None."))]
+    out += ["", "## " + _md(_("The record as data")), "",
+            _("This block is the record itself; `qualiscore check-record FILE` confirms that it matches its "
+              "seal and that the text above is its rendering."), "", _JSON_FENCE, _embedded(record) + "```", ""]
     return "\n".join(out)
+
+
+def _check_headings() -> tuple[str, ...]:
+    """The columns of the table of checks (the keys of a check in the record's data, put in words)."""
+    return _("check"), _("item"), _("expected"), _("found"), _("result")
 
 
 _CSS = ("body{font:14px/1.5 system-ui,'Noto Sans CJK SC',sans-serif;margin:2em auto;max-width:60em;color:#222}"
@@ -161,21 +192,29 @@ def _html(record: Mapping[str, Any]) -> str:
     verified = record["verified"]
     facts = "".join(f"<tr><th>{e(k)}</th><td class=\"mono\">{e(visible(str(v)))}</td></tr>" for k, v in _rows(record))
     checks = "".join(
-        f"<tr><td>{e(c['check'])}</td><td class=\"mono\">{e(visible(str(c['item'])))}</td>"
+        f"<tr><td>{e(_word(c['check']))}</td><td class=\"mono\">{e(visible(str(c['item'])))}</td>"
         f"<td class=\"mono\">{e(str(c['expected'] or '—'))}</td><td class=\"mono\">{e(str(c['found'] or '—'))}</td>"
-        f"<td class=\"{'pass' if c['result'] == 'pass' else 'fail'}\">{e(c['result'])}</td></tr>"
+        f"<td class=\"{'pass' if c['result'] == 'pass' else 'fail'}\">"
+        f"{e(_word(_RESULTS.get(c['result'], c['result'])))}</td></tr>"
         for c in record["checks"])
     found = "".join(f"<li><b>{e(d['kind'])}</b>: {e(visible(d['message']))}</li>" for d in record["discrepancies"])
+    heads = "".join(f"<th>{e(h)}</th>" for h in _check_headings())
+    title = e(_("Verification record"))
+    verdict = e(_("VERIFIED") if verified else _("NOT VERIFIED"))
+    checks_title, discrepancies_title, none = e(_("Checks")), e(_("Discrepancies")), e(_("None."))
+    # The sentence's words escaped, its command in <code> (a placeholder no translation escapes).
+    embedded = e(_("The record as data is embedded in this page; {command} confirms that it matches its seal and "
+                   "that this page is its rendering.", command="\0")).replace("\0", "<code>qualiscore check-record "
+                                                                                   "FILE</code>")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>Verification record {e(record['verified_at'])}</title><style>{_CSS}</style></head>\n<body>"
-        f"<h1>Verification record</h1><p class=\"{'ok' if verified else 'bad'}\">"
-        f"{'VERIFIED' if verified else 'NOT VERIFIED'}: {e(visible(record['outdir']))}</p>"
-        f"<table>{facts}</table><h2>Checks</h2><table><tr><th>check</th><th>item</th><th>expected</th>"
-        f"<th>found</th><th>result</th></tr>{checks}</table><h2>Discrepancies</h2>"
-        f"{f'<ul>{found}</ul>' if found else '<p>None.</p>'}"
-        "<p>The record as data is embedded in this page; <code>qualiscore check-record FILE</code> confirms that it "
-        "matches its seal and that this page is its rendering.</p>\n"
+        f"<!DOCTYPE html>\n<html lang=\"{e(language())}\"><head><meta charset=\"utf-8\">"
+        f"<title>{title} {e(record['verified_at'])}</title><style>{_CSS}</style></head>\n<body>"
+        f"<h1>{title}</h1><p class=\"{'ok' if verified else 'bad'}\">"
+        f"{verdict}: {e(visible(record['outdir']))}</p>"
+        f"<table>{facts}</table><h2>{checks_title}</h2><table><tr>{heads}</tr>{checks}</table>"
+        f"<h2>{discrepancies_title}</h2>"
+        f"{f'<ul>{found}</ul>' if found else f'<p>{none}</p>'}"
+        f"<p>{embedded}</p>\n"
         f"{_SCRIPT}\n{_embedded(record)}</script>\n</body></html>\n"
     )
 
@@ -199,29 +238,32 @@ def check_record(path: str | Path) -> RecordCheck:
         data = file.read_bytes()
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DamagedRecordError(f"cannot read {file} as a verification record: {exc}",
-                                 hint="give the file `qualiscore verify --format md|json|html` wrote") from None
+        raise DamagedRecordError(_("cannot read {file} as a verification record: {reason}", file=file, reason=exc),
+                                 hint=_(_WRITTEN_BY_VERIFY)) from None
     fmt, embedded = _extract(text, file)
     try:
         record = json.loads(embedded)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise DamagedRecordError(f"the record embedded in {file} is not valid JSON: {exc}",
-                                 hint="restore the filed copy") from None
+        raise DamagedRecordError(_("the record embedded in {file} is not valid JSON: {reason}", file=file,
+                                   reason=exc),
+                                 hint=_("restore the filed copy")) from None
     if not isinstance(record, dict) or record.get("format") != FORMAT or not isinstance(record.get("seal"), dict):
-        raise DamagedRecordError(f"{file} does not hold a {FORMAT} record", hint="restore the filed copy")
+        raise DamagedRecordError(_("{file} does not hold a {format} record", file=file, format=FORMAT),
+                                 hint=_("restore the filed copy"))
     if record["seal"].get("sha256") != _seal(record):
-        raise RecordError(f"{file}: the record's content does not match its seal: it was edited after "
-                          f"`verify` wrote it", hint="do not rely on this record; verify the run again")
+        raise RecordError(_("{file}: the record's content does not match its seal: it was edited after `verify` "
+                            "wrote it", file=file), hint=_("do not rely on this record; verify the run again"))
     try:
-        again = render(record, fmt)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise DamagedRecordError(f"{file} holds a record this version cannot render: {exc}",
-                                 hint="check it with the qualiscore version named in the record") from None
+        again = render(record, fmt)  # in the record's language, whatever the language of this check
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise DamagedRecordError(_("{file} holds a record this version cannot render: {reason}", file=file,
+                                   reason=exc),
+                                 hint=_("check it with the qualiscore version named in the record")) from None
     if again != data:
         line = _first_difference(data, again)
-        raise RecordError(f"{file}: line {line} differs from the rendering of the sealed record: the readable "
-                          "text was edited", hint="read the sealed data at the end of the file, or verify the run "
-                          "again")
+        raise RecordError(_("{file}: line {line} differs from the rendering of the sealed record: the readable "
+                            "text was edited", file=file, line=line),
+                          hint=_("read the sealed data at the end of the file, or verify the run again"))
     signer = None
     signature = record["seal"].get("signature")
     if signature is not None:
@@ -235,7 +277,7 @@ def _extract(text: str, file: Path) -> tuple[str, str]:
     stripped = text.lstrip()
     if stripped.startswith("{"):
         return "json", text
-    if text.startswith("# Verification record"):
+    if text.startswith("# "):  # the title, in the record's language
         start = text.rfind(_JSON_FENCE + "\n")
         end = text.rfind("```\n")
         if 0 <= start < end:
@@ -244,8 +286,8 @@ def _extract(text: str, file: Path) -> tuple[str, str]:
         match = re.search(re.escape(_SCRIPT) + r"\n(.*)</script>", text, re.S)
         if match:
             return "html", match[1]
-    raise DamagedRecordError(f"{file} is not a verification record (no sealed record found in it)",
-                             hint="give the file `qualiscore verify --format md|json|html` wrote")
+    raise DamagedRecordError(_("{file} is not a verification record (no sealed record found in it)", file=file),
+                             hint=_(_WRITTEN_BY_VERIFY))
 
 
 def _first_difference(a: bytes, b: bytes) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import _
 from ..verdict import check_record
 from . import Command, echo, style
 
@@ -33,17 +34,23 @@ def command(record: str, signed_by: str | None) -> None:
 
     checked = check_record(record)
     if signed_by is not None and checked.signer != signed_by:
-        who = f"by {checked.signer}" if checked.signer else "not signed"
-        raise SignatureError(f"{record} is {who}, not by {signed_by}", hint="ask the verifier for their record")
+        message = (_("{record} is by {signer}, not by {wanted}", record=record, signer=checked.signer,
+                     wanted=signed_by) if checked.signer
+                   else _("{record} is not signed, not by {wanted}", record=record, wanted=signed_by))
+        raise SignatureError(message, hint=_("ask the verifier for their record"))
     facts = checked.record
-    verdict = "VERIFIED" if facts["verified"] else f"NOT VERIFIED (exit {facts['exit_code']})"
-    echo(style("record intact", fg="green", bold=True) + f": {record} is the verification record as written "
-         f"(seal {facts['seal']['sha256'][:16]}…" + (f", signed by {checked.signer}" if checked.signer else
-                                                        ", not signed") + ")")
+    verdict = _("VERIFIED") if facts["verified"] else _("NOT VERIFIED (exit {code})", code=facts["exit_code"])
+    seal = facts["seal"]["sha256"][:16]
+    intact = style(_("record intact"), fg="green", bold=True)
+    echo(_("{intact}: {record} is the verification record as written (seal {seal}…, signed by {signer})",
+           intact=intact, record=record, seal=seal, signer=checked.signer) if checked.signer else
+         _("{intact}: {record} is the verification record as written (seal {seal}…, not signed)", intact=intact,
+           record=record, seal=seal))
     v = facts["verifier"]
-    echo(f"  it records: {verdict} for {facts['outdir']}, at {facts['verified_at']} by {v['operator']} on "
-         f"{v['host']} (qualiscore {v['qualiscore']})")
-    passed = sum(c["result"] == "pass" for c in facts["checks"])
-    echo(f"  {len(facts['checks'])} checks: {passed} passed, "
-         f"{sum(c['result'] == 'fail' for c in facts['checks'])} failed, "
-         f"{sum(c['result'] == 'not checked' for c in facts['checks'])} not checked")
+    echo("  " + _("it records: {verdict} for {outdir}, at {time} by {operator} on {host} (qualiscore {version})",
+                  verdict=verdict, outdir=facts["outdir"], time=facts["verified_at"], operator=v["operator"],
+                  host=v["host"], version=v["qualiscore"]))
+    results = [c["result"] for c in facts["checks"]]
+    echo("  " + _("{n} checks: {passed} passed, {failed} failed, {unchecked} not checked", n=len(results),
+                  passed=results.count("pass"), failed=results.count("fail"),
+                  unchecked=results.count("not checked")))

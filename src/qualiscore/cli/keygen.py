@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import _
 from ..signing import generate_keypair
 from ..trust import FORMAT, TRUSTED_KEYS, entry
 from . import Command, echo
@@ -31,14 +32,15 @@ def command(name: Path, owner: str | None, force: bool) -> None:
       qualiscore verify out/ --trusted-keys rules/trusted-keys.yaml
     """
     if owner is not None and not owner.strip():
-        raise click.UsageError("--owner must name who holds the key")
+        raise click.UsageError(_("--owner must name who holds the key"))
     private, public = name.with_name(name.name + ".pem"), name.with_name(name.name + ".pub.pem")
     for p in (private, public):
         if p.exists() and not force:
-            raise click.UsageError(f"{p} already exists; use --force to overwrite it")
+            raise click.UsageError(_("{path} already exists; use --force to overwrite it", path=p))
     fp = generate_keypair(private, public)
-    echo(f"wrote {private} (keep it secret) and {public} (give it to auditors)\nfingerprint {fp}")
-    echo(f"\nEntry for {TRUSTED_KEYS} in the rules repository (paste it under `keys:`; a new file starts with\n"
-         f"`format: {FORMAT}` and `keys:`):\n")
+    echo(_("wrote {private} (keep it secret) and {public} (give it to auditors)\nfingerprint {fingerprint}",
+           private=private, public=public, fingerprint=fp))
+    echo("\n" + _("Entry for {file} in the rules repository (paste it under `keys:`; a new file starts with\n"
+                  "`format: {format}` and `keys:`):", file=TRUSTED_KEYS, format=FORMAT) + "\n")
     echo(entry(owner if owner is not None else name.name, fp, public.read_text(encoding="ascii"), dt.date.today()),
          nl=False)

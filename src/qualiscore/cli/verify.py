@@ -10,6 +10,7 @@ import click
 
 from .. import verdict
 from ..errors import OutputError, UsageError
+from ..i18n import _
 from ..manifest import read_manifest, write_file_atomically
 from ..options import EngineName
 from ..verdict import FORMATS
@@ -102,7 +103,7 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
     can confirm later that it is the record as written.
     """
     if spark_master is not None and engine != "spark":
-        raise click.UsageError("--spark-master says where the spark engine runs: give --engine spark too")
+        raise click.UsageError(_("--spark-master says where the spark engine runs: give --engine spark too"))
     record_fmt = _record_format(fmt, record_path, record_key)
     report = verify(outdir, base=base, public_key=public_key, trusted_keys=trusted_keys, rules_rev=rules_rev,
                     rules_repo=rules_repo, pseudonymise_key=pseudonymise_key, engine=cast(EngineName, engine),
@@ -118,11 +119,12 @@ def command(outdir: str, base: str | None, trusted_keys: str | None, public_key:
         try:
             write_file_atomically(Path(record_path), data)
         except OSError as exc:
-            raise OutputError(f"cannot write {record_path}: {exc.strerror or exc}",
-                              hint="check the path and permissions") from None
+            raise OutputError(_("cannot write {path}: {reason}", path=record_path, reason=exc.strerror or exc),
+                              hint=_("check the path and permissions")) from None
     _print(report, outdir)
     if record_path is not None:
-        echo(f"  verification record: {record_path} (check it later with `qualiscore check-record {record_path}`)")
+        echo("  " + _("verification record: {path} (check it later with `qualiscore check-record {path}`)",
+                      path=record_path))
     sys.exit(report.exit_code)
 
 
@@ -132,37 +134,40 @@ def _record_format(fmt: str | None, path: str | None, key: str | None) -> str | 
         return fmt
     if path is None:
         if key is not None:
-            raise UsageError("--record-key signs a verification record, and none is asked for",
-                             hint="add --format md|json|html, or -o FILE")
+            raise UsageError(_("--record-key signs a verification record, and none is asked for"),
+                             hint=_("add --format md|json|html, or -o FILE"))
         return None
     suffix = Path(path).suffix.lower().lstrip(".")
     chosen = {"markdown": "md", "htm": "html"}.get(suffix, suffix)
     if fmt == "text" or chosen not in FORMATS:
-        raise UsageError(f"-o {path}: a verification record is written as json, md or html",
-                         hint="name the file .json, .md or .html, or give --format json|md|html")
+        raise UsageError(_("-o {path}: a verification record is written as json, md or html", path=path),
+                         hint=_("name the file .json, .md or .html, or give --format json|md|html"))
     return chosen
 
 
 def _print(report: Report, outdir: str) -> None:
     """The verdict as text: what differs, or that the run is reproduced, and who signed it."""
     if report.ok or report.exit_code == EXIT_SIGNER_UNCHECKED:
-        head = (style("verified", fg="green", bold=True) if report.ok
-                else style("signature valid, signer not checked", fg="yellow", bold=True))
-        echo(head + f": {outdir} is reproduced exactly from its scheme and inputs (all hashes match)")
+        head = (style(_("verified"), fg="green", bold=True) if report.ok
+                else style(_("signature valid, signer not checked"), fg="yellow", bold=True))
+        echo(_("{verdict}: {outdir} is reproduced exactly from its scheme and inputs (all hashes match)",
+               verdict=head, outdir=outdir))
         for line in _signed(report):
             echo(f"  {line}")
         for d in report.discrepancies:
             echo(f"  {d.kind}: {d.message}")
         for line in report.approved:
-            echo(f"  approved: {line}")
+            echo("  " + _("approved: {line}", line=line))
         for name in report.later_reports:
-            echo(f"  note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
-                 "reports.json); it is not covered by the manifest" + (" or its signature" if report.signer
-                                                                        else ""))
+            echo("  " + (_("note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
+                           "reports.json); it is not covered by the manifest or its signature", name=name)
+                         if report.signer else
+                         _("note: {name} was written after the run by `qualiscore report` (its SHA-256 matches "
+                           "reports.json); it is not covered by the manifest", name=name)))
         for d in report.notes:
-            echo(style(f"  note: {d.kind}: {d.message}", fg="yellow"))
+            echo(style("  " + _("note: {kind}: {message}", kind=d.kind, message=d.message), fg="yellow"))
     else:
-        echo(style("NOT verified", fg="red", bold=True) + f": {outdir}")
+        echo(_("{verdict}: {outdir}", verdict=style(_("NOT verified"), fg="red", bold=True), outdir=outdir))
         for d in report.discrepancies:
             echo(f"  {d.kind}: {d.message}")
             for line in d.details:
@@ -171,20 +176,21 @@ def _print(report: Report, outdir: str) -> None:
             echo(f"  {line}")
         if not report.recomputed:
             kinds = {d.kind for d in report.discrepancies}
-            why = "an input was a table in memory, which no file holds" if "input-in-memory" in kinds \
-                else "the query's rows could not be read again" if "input-unreachable" in kinds \
-                else "the run's pseudonymisation key was not given" if kinds & {"key-missing", "key-mismatch"} \
-                else "the scheme or an input is not the one the run used"
-            echo(f"  (not recomputed: {why})")
+            why = _("an input was a table in memory, which no file holds") if "input-in-memory" in kinds \
+                else _("the query's rows could not be read again") if "input-unreachable" in kinds \
+                else _("the run's pseudonymisation key was not given") if kinds & {"key-missing", "key-mismatch"} \
+                else _("the scheme or an input is not the one the run used")
+            echo("  " + _("(not recomputed: {why})", why=why))
         for line in report.approved:
-            echo(f"  approved: {line}")
+            echo("  " + _("approved: {line}", line=line))
         for d in report.notes:
-            echo(style(f"  note: {d.kind}: {d.message}", fg="yellow"))
+            echo(style("  " + _("note: {kind}: {message}", kind=d.kind, message=d.message), fg="yellow"))
 
 
 def _signed(report: Report) -> list[str]:
     """Who signed, when and where, and the trusted keys that say so; nothing when a discrepancy says why not."""
     if any(d.kind == "signature" for d in report.discrepancies):
         return []
-    keys = [f"trusted keys: {', '.join(report.trusted_keys)}"] if report.signature_status == "trusted" else []
+    keys = [_("trusted keys: {files}", files=", ".join(report.trusted_keys))] \
+        if report.signature_status == "trusted" else []
     return [report.signed, *keys]

@@ -13,12 +13,13 @@ the run, and whether their key is trusted on the day they signed, is
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import __version__, inputchanges
 from ..errors import DamagedOutputError
+from ..i18n import N_, _, language
 from ..manifest import MANIFEST, RECORD_FILES, REPORTS_FILE, read_manifest, read_reports, sha256_file
 from ..options import EngineName
 from ..privacy import key_id
@@ -76,11 +77,11 @@ _EXIT = {
 class Check:
     """One thing verify checked, what the run recorded and what was found: a row of the verification record."""
 
-    check: str  # "scheme SHA-256", "input SHA-256", "output SHA-256", "signature", "recomputation", ...
+    check: str  # "scheme SHA-256", "input SHA-256", ...: in English, a name the record's renderings translate
     item: str  # the file (or revision) checked
-    expected: str | None
+    expected: str | None  # the hash or fact recorded, or a phrase in the language of the verification
     found: str | None
-    result: str  # "pass", "fail" or "not checked"
+    result: str  # "pass", "fail" or "not checked" (data: the renderings translate it)
 
     def as_dict(self) -> dict[str, Any]:
         return {"check": self.check, "item": self.item, "expected": self.expected, "found": self.found,
@@ -108,6 +109,7 @@ class Report:
 
     checks: tuple[Check, ...] = ()  # every check made, passed or not, in the order made
     manifest_sha256: str | None = None
+    language: str = field(default_factory=language)  # the language of the messages, the notes and the checks' phrases
 
     @property
     def ok(self) -> bool:
@@ -163,7 +165,8 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
     version = manifest["engine"]["version"]
     if version != __version__:
         found.append(Discrepancy("engine-version", MANIFEST,
-                                 f"the run was made by qualiscore {version}; this is {__version__}"))
+                                 _("the run was made by qualiscore {version}; this is {current}",
+                                   version=version, current=__version__)))
     schemes = _check_schemes(manifest["schemes"], root, rules_rev, rules_repo)
     found.extend(schemes.found)
     for s in manifest["schemes"]:
@@ -181,12 +184,14 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
             path = Path(split_sheet(recorded_path(i["path"], root))[0])  # "book.xlsx#Sheet1" -> book.xlsx
             seen[i["path"]] = sha256_file(path) if path.is_file() else None
         if seen[i["path"]] is None:
-            cluster = " (or, read by a cluster, not checked: verify with --engine spark)" \
-                if i["path"] in remote and engine != "spark" else ""
-            found.append(Discrepancy("input-missing", i["path"], f"input {i['path']} is missing{cluster}"))
+            message = (_("input {path} is missing (or, read by a cluster, not checked: verify with --engine spark)",
+                         path=i["path"]) if i["path"] in remote and engine != "spark"
+                       else _("input {path} is missing", path=i["path"]))
+            found.append(Discrepancy("input-missing", i["path"], message))
         elif seen[i["path"]] != i["sha256"]:
-            what = "the query file {} was edited" if i["format"] == QUERY_FORMAT else "input {} was changed"
-            found.append(Discrepancy("input-changed", i["path"], f"{what.format(i['path'])} after the run"))
+            message = (_("the query file {path} was edited after the run", path=i["path"])
+                       if i["format"] == QUERY_FORMAT else _("input {path} was changed after the run", path=i["path"]))
+            found.append(Discrepancy("input-changed", i["path"], message))
         elif i["format"] == QUERY_FORMAT:
             problem, query, rows = check_query(i, path)
             found.extend([problem] if problem is not None else [])
@@ -197,16 +202,18 @@ def verify(outdir: str | Path, *, base: str | Path | None = None, public_key: st
         path = out / name
         seen[name] = sha256_file(path) if path.is_file() else None
         if seen[name] is None:
-            found.append(Discrepancy("output-missing", name, f"{name} is missing from {out}"))
+            found.append(Discrepancy("output-missing", name, _("{name} is missing from {outdir}", name=name,
+                                                                  outdir=str(out))))
         elif seen[name] != digest:
-            found.append(Discrepancy("output-changed", name, f"{name} does not match its hash in the manifest"))
+            found.append(Discrepancy("output-changed", name,
+                                     _("{name} does not match its hash in the manifest", name=name)))
     later = _later_reports(out, set(outputs), found)
     for entry in sorted(out.iterdir()):
         name = entry.name
         if entry.is_dir() and not entry.is_symlink():
-            found.append(Discrepancy("output-extra", name, f"{name}/ is a folder the run did not write"))
+            found.append(Discrepancy("output-extra", name, _("{name}/ is a folder the run did not write", name=name)))
         elif name not in outputs and name not in RECORD_FILES and name not in later:
-            found.append(Discrepancy("output-extra", name, f"{name} is not listed in the manifest"))
+            found.append(Discrepancy("output-extra", name, _("{name} is not listed in the manifest", name=name)))
     found.extend(_key_problems(manifest, pseudonymise_key))
     changed = [d.file for d in found if d.kind == "input-changed" and d.file not in remote]
     if changed and manifest["format"] != SAMPLE_FORMAT and not any(
@@ -243,13 +250,15 @@ def _key_problems(manifest: Mapping[str, Any], key: bytes | None) -> list[Discre
     if recorded is None:
         return []
     if key is None:
-        return [Discrepancy("key-missing", MANIFEST, "the run pseudonymised personal fields with the key "
-                            f"{recorded}, and no --pseudonymise-key was given, so it was not recomputed",
-                            details=("give the key the run was made with: --pseudonymise-key FILE",))]
+        return [Discrepancy("key-missing", MANIFEST, _("the run pseudonymised personal fields with the key "
+                                                       "{key_id}, and no --pseudonymise-key was given, so it was "
+                                                       "not recomputed", key_id=recorded),
+                            details=(_("give the key the run was made with: --pseudonymise-key FILE"),))]
     if key_id(key) != recorded:
-        return [Discrepancy("key-mismatch", MANIFEST, f"the key given (id {key_id(key)}) is not the key the run "
-                            f"was made with (id {recorded}), so it was not recomputed",
-                            details=("give the key the run was made with: the ids must match",))]
+        return [Discrepancy("key-mismatch", MANIFEST, _("the key given (id {given}) is not the key the run was made "
+                                                        "with (id {recorded}), so it was not recomputed",
+                                                        given=key_id(key), recorded=recorded),
+                            details=(_("give the key the run was made with: the ids must match"),))]
     return []
 
 
@@ -257,10 +266,11 @@ def _in_memory(entry: Mapping[str, Any]) -> Discrepancy:
     """A table scored in memory (``qualiscore.score`` of a DataFrame): its SHA-256 is recorded, but no file holds it."""
     return Discrepancy(
         "input-in-memory", entry["path"],
-        f"input {entry['path']} was a table in memory ({entry['rows_read']} rows, SHA-256 of its Arrow stream "
-        f"{entry['sha256'][:12]}…): no file holds it, so it cannot be checked and the run cannot be computed again",
-        details=("to publish a run that verify can reproduce, save the table first (e.g. frame.write_parquet("
-                 "'data.parquet')) and score the file",))
+        _("input {path} was a table in memory ({rows} rows, SHA-256 of its Arrow stream {sha256}…): no file "
+          "holds it, so it cannot be checked and the run cannot be computed again",
+          path=entry["path"], rows=entry["rows_read"], sha256=entry["sha256"][:12]),
+        details=(_("to publish a run that verify can reproduce, save the table first (e.g. frame.write_parquet("
+                   "'data.parquet')) and score the file"),))
 
 
 def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Mapping[str, str | None],
@@ -274,38 +284,43 @@ def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Map
         return "fail" if any(b in failed for b in bad) else "pass"
 
     def sha(check: str, name: str, expected: str, *bad: str) -> Check:
-        return Check(check, name, expected, seen.get(name) or "(missing)", result(*((k, name) for k in bad)))
+        return Check(check, name, expected, seen.get(name) or _("(missing)"), result(*((k, name) for k in bad)))
 
+    # The checks' names (N_) are the record's data, in English; its renderings show them translated.
     status = {"trusted": "pass", "not-signed": "pass", "unchecked": "not checked"}.get(signature, "fail")
     version = manifest["engine"]["version"]
-    out = [Check("signature", SIGNATURE_FILE, "a valid signature by a trusted key, when signed", signature, status),
-           Check("engine version", MANIFEST, version, __version__, "pass" if version == __version__ else "fail")]
+    out = [Check(N_("signature"), SIGNATURE_FILE, _("a valid signature by a trusted key, when signed"), signature,
+                 status),
+           Check(N_("engine version"), MANIFEST, version, __version__, "pass" if version == __version__ else "fail")]
     for s in manifest["schemes"]:
-        out.append(sha("scheme SHA-256", s["path"], s["sha256"], "scheme-changed", "scheme-missing"))
+        out.append(sha(N_("scheme SHA-256"), s["path"], s["sha256"], "scheme-changed", "scheme-missing"))
         if s.get("git") is not None:
-            place = f"blob {s['git']['blob']} at commit {s['git']['commit'] or '(none)'}"
-            out.append(Check("scheme place in git", s["path"], place, "as recorded" if
-                             result(("scheme-git-mismatch", s["path"])) == "pass" else "contradicted",
+            place = _("blob {blob} at commit {commit}", blob=s["git"]["blob"], commit=s["git"]["commit"] or _("(none)"))
+            out.append(Check(N_("scheme place in git"), s["path"], place, _("as recorded") if
+                             result(("scheme-git-mismatch", s["path"])) == "pass" else _("contradicted"),
                              result(("scheme-git-mismatch", s["path"]))))
         if rules_rev is not None:
-            out.append(Check("scheme is the approved file", s["path"], f"{s['path']} at {rules_rev}", None,
+            out.append(Check(N_("scheme is the approved file"), s["path"],
+                             _("{path} at {rev}", path=s["path"], rev=rules_rev), None,
                              result(("scheme-not-approved", s["path"]))))
-    out += [Check("input SHA-256", i["path"], i["sha256"], "(a table in memory: no file to read)", "not checked")
-            if i["format"] == TABLE_FORMAT else sha("input SHA-256", i["path"], i["sha256"], "input-changed",
+    out += [Check(N_("input SHA-256"), i["path"], i["sha256"], _("(a table in memory: no file to read)"),
+                  "not checked")
+            if i["format"] == TABLE_FORMAT else sha(N_("input SHA-256"), i["path"], i["sha256"], "input-changed",
                                                     "input-missing")
             for i in manifest["inputs"]]
-    out += [Check("query rows SHA-256", i["path"], i.get("rows_sha256"),
-                  rows_seen.get(i["path"]) or "(not read: the query was not run again)",
+    out += [Check(N_("query rows SHA-256"), i["path"], i.get("rows_sha256"),
+                  rows_seen.get(i["path"]) or _("(not read: the query was not run again)"),
                   "pass" if rows_seen.get(i["path"]) == i.get("rows_sha256") else
                   "fail" if i["path"] in rows_seen else "not checked")
             for i in manifest["inputs"] if i["format"] == QUERY_FORMAT]
-    out += [sha("output SHA-256", name, digest, "output-changed", "output-missing")
+    out += [sha(N_("output SHA-256"), name, digest, "output-changed", "output-missing")
             for name, digest in sorted(manifest["outputs"].items())]
-    out += [Check("later report SHA-256", name, f"as recorded in {REPORTS_FILE}", "as recorded", "pass")
+    out += [Check(N_("later report SHA-256"), name, _("as recorded in {file}", file=REPORTS_FILE), _("as recorded"),
+                  "pass")
             for name in sorted(later)]
-    out.append(Check("nothing else in the directory", ".", "only the run's files", None,
+    out.append(Check(N_("nothing else in the directory"), ".", _("only the run's files"), None,
                      "fail" if "output-extra" in kinds else "pass"))
-    out.append(Check("recomputation", "scorecards, rejects, manifest", "the published bytes", None,
+    out.append(Check(N_("recomputation"), "scorecards, rejects, manifest", _("the published bytes"), None,
                      ("fail" if kinds & {"not-reproduced", "recompute-failed"} else "pass") if recomputed
                      else "not checked"))
     return tuple(out)
@@ -325,20 +340,23 @@ def _later_reports(out: Path, outputs: set[str], found: list[Discrepancy]) -> se
         return set()
     if record["manifest_sha256"] != sha256_file(out / MANIFEST):
         found.append(Discrepancy("output-changed", REPORTS_FILE,
-                                 f"{REPORTS_FILE} records reports of another manifest, not of this run"))
+                                 _("{file} records reports of another manifest, not of this run",
+                                   file=REPORTS_FILE)))
         return set()
     later = set()
     for name, digest in sorted(record["reports"].items()):
         path = out / name
         if name in outputs:
             found.append(Discrepancy("output-changed", REPORTS_FILE,
-                                     f"{REPORTS_FILE} lists {name}, which is one of the run's outputs"))
+                                     _("{file} lists {name}, which is one of the run's outputs", file=REPORTS_FILE,
+                                       name=name)))
         elif not path.is_file():
-            found.append(Discrepancy("output-missing", name, f"{name} (recorded in {REPORTS_FILE}) is missing"))
+            found.append(Discrepancy("output-missing", name, _("{name} (recorded in {file}) is missing", name=name,
+                                                               file=REPORTS_FILE)))
         elif sha256_file(path) != digest:
             found.append(Discrepancy("output-changed", name,
-                                     f"{name} was changed after `qualiscore report` wrote it (SHA-256 differs "
-                                     f"from {REPORTS_FILE})"))
+                                     _("{name} was changed after `qualiscore report` wrote it (SHA-256 differs "
+                                       "from {file})", name=name, file=REPORTS_FILE)))
         else:
             later.add(name)
     return later

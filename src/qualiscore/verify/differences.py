@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import QualiscoreError
 from ..formats import explain_difference
+from ..i18n import _, ngettext
 from ..manifest import MANIFEST, render_outputs, sha256_file
 from ..options import EngineName
 from ..provenance import SAMPLE_FORMAT
@@ -42,7 +43,8 @@ def _recompute(manifest: dict[str, Any], out: Path, root: Path | None,
             fresh = render_outputs(rerun(manifest, root, queries=queries, pseudonymise_key=pseudonymise_key,
                                          engine=engine, spark_master=spark_master), published)
     except QualiscoreError as exc:
-        return [Discrepancy("recompute-failed", MANIFEST, f"the run could not be recomputed: {exc.message}")]
+        return [Discrepancy("recompute-failed", MANIFEST, _("the run could not be recomputed: {reason}",
+                                                           reason=exc.message))]
     found = []
     for name, data in fresh.items():
         path = out / name
@@ -74,38 +76,43 @@ def _explain(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
     else:
         found = []
     if not found:  # same content, other bytes (line endings, key order)
-        return [Discrepancy("not-reproduced", name, f"{name} differs from the recomputation")]
+        return [Discrepancy("not-reproduced", name, _("{name} differs from the recomputation", name=name))]
     if len(found) > MAX_NAMED:
         rest = len(found) - MAX_NAMED
-        more = f"… and {rest} more difference{'s' if rest > 1 else ''} in {name}"
+        more = ngettext("… and {n} more difference in {name}", "… and {n} more differences in {name}", rest,
+                        name=name)
         found = [*found[:MAX_NAMED], Discrepancy("not-reproduced", name, more)]
     return found
 
 
 def _changed(name: str, subject: str, label: str, field: str, old: Any, new: Any) -> Discrepancy:
-    return Discrepancy("not-reproduced", name, f"{label} {field}: published {_shown(old)}, recomputed {_shown(new)}",
+    return Discrepancy("not-reproduced", name, _("{label} {field}: published {published}, recomputed {recomputed}",
+                                                 label=label, field=field, published=_shown(old),
+                                                 recomputed=_shown(new)),
                        subject=subject, field=field, published=None if old is _ABSENT else old,
                        recomputed=None if new is _ABSENT else new)
 
 
 def _shown(value: Any) -> str:
-    return "(absent)" if value is _ABSENT else repr(value)
+    return _("(absent)") if value is _ABSENT else repr(value)
 
 
 def _explain_jsonl(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy]:
     """Scorecards matched by subject; every differing leaf named by JSON pointer."""
     old, bad = _cards(stored)
-    new, _ = _cards(fresh)
-    found = [Discrepancy("not-reproduced", name, f"line {n} is not a JSON scorecard") for n in bad]
+    new, _unreadable = _cards(fresh)
+    found = [Discrepancy("not-reproduced", name, _("line {n} is not a JSON scorecard", n=n)) for n in bad]
     for subject, cb in new.items():
         if subject not in old:
             found.append(Discrepancy("not-reproduced", name,
-                                     f"the scorecard of {subject} is recomputed but missing from {name}",
+                                     _("the scorecard of {subject} is recomputed but missing from {name}",
+                                       subject=subject, name=name),
                                      subject=subject))
             continue
         for pointer, a, b in _differences(old[subject], cb, ""):
             found.append(_changed(name, subject, subject, pointer, a, b))
-    found += [Discrepancy("not-reproduced", name, f"the scorecard of {subject} is published but not recomputed",
+    found += [Discrepancy("not-reproduced", name, _("the scorecard of {subject} is published but not recomputed",
+                                                    subject=subject),
                           subject=subject) for subject in old if subject not in new]
     return found
 
@@ -173,11 +180,13 @@ def _explain_scorecards_csv(name: str, stored: bytes, fresh: bytes) -> list[Disc
     found = []
     for subject, b in new.items():
         if subject not in old:
-            found.append(Discrepancy("not-reproduced", name, f"the row of {subject} is recomputed but missing "
-                                     f"from {name}", subject=str(subject)))
+            found.append(Discrepancy("not-reproduced", name, _("the row of {subject} is recomputed but missing "
+                                                               "from {name}", subject=subject, name=name),
+                                     subject=str(subject)))
         else:
             found += _cell_changes(name, str(subject), str(subject), old[subject], b, ("subject",))
-    found += [Discrepancy("not-reproduced", name, f"{name} has a row for {subject}, published but not recomputed",
+    found += [Discrepancy("not-reproduced", name, _("{name} has a row for {subject}, published but not recomputed",
+                                                    name=name, subject=subject),
                           subject=str(subject)) for subject in old if subject not in new]
     return found
 
@@ -190,19 +199,26 @@ def _explain_rejects(name: str, stored: bytes, fresh: bytes) -> list[Discrepancy
     def what(r: dict[str, str]) -> str:
         return f"{r.get('record_id', '')}, {r.get('code', '')} {r.get('field', '')}"
 
+    def where(r: dict[str, str]) -> str:  # the reject's place as the discrepancy's subject (data, in English)
+        return f"{r.get('source', '')} row {r.get('row', '')}"
+
+    def shown(r: dict[str, str]) -> str:  # ... and as its message says it
+        return _("{source} row {row}", source=r.get("source", ""), row=r.get("row", ""))
+
     old, new = _keyed(_rows(stored), key), _keyed(_rows(fresh), key)
     found = []
     for k, b in new.items():
-        where = f"{b.get('source', '')} row {b.get('row', '')}"
         if k not in old:
-            found.append(Discrepancy("not-reproduced", name, f"the reject of {where} ({what(b)}) is missing from "
-                                     f"{name}", subject=where))
+            found.append(Discrepancy("not-reproduced", name, _("the reject of {where} ({what}) is missing from "
+                                                               "{name}", where=shown(b), what=what(b), name=name),
+                                     subject=where(b)))
         else:
-            found += _cell_changes(name, where, f"the reject of {where} ({b.get('record_id', '')})", old[k], b,
-                                   ("source", "row"))
+            label = _("the reject of {where} ({record_id})", where=shown(b), record_id=b.get("record_id", ""))
+            found += _cell_changes(name, where(b), label, old[k], b, ("source", "row"))
     for k, a in old.items():
         if k not in new:
-            where = f"{a.get('source', '')} row {a.get('row', '')}"
-            found.append(Discrepancy("not-reproduced", name, f"{name} lists {where} ({what(a)}), which the "
-                                     "recomputation did not reject", subject=where))
+            found.append(Discrepancy("not-reproduced", name, _("{name} lists {where} ({what}), which the "
+                                                               "recomputation did not reject", name=name,
+                                                               where=shown(a), what=what(a)),
+                                     subject=where(a)))
     return found

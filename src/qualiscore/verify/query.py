@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import QualiscoreError
+from ..i18n import _
 from ..records.database import DSN_HINT, QueryTable, find_dsn, read_query
 from .discrepancy import Discrepancy
 
@@ -24,23 +25,27 @@ def check_query(entry: Mapping[str, Any], path: Path) -> tuple[Discrepancy | Non
     name = entry["path"]
     recorded = entry.get("rows_sha256")
     if recorded is None:
-        return Discrepancy("input-unreachable", name, f"the manifest records no SHA-256 of the rows the query "
-                           f"{name} returned, so they cannot be checked"), None, None
+        return Discrepancy("input-unreachable", name, _("the manifest records no SHA-256 of the rows the query "
+                                                        "{name} returned, so they cannot be checked", name=name)), \
+            None, None
     try:
         dsn = find_dsn()
         if dsn is None:
             return Discrepancy(
                 "input-unreachable", name,
-                f"the query {name} cannot be run again: no database was given (the run read {entry['rows_read']} "
-                f"rows from {entry.get('server', 'its server')})", details=(f"to check its rows, {DSN_HINT}",)), \
-                None, None
+                _("the query {name} cannot be run again: no database was given (the run read {rows} rows from "
+                  "{server})", name=name, rows=entry["rows_read"],
+                  server=entry["server"] if "server" in entry else _("its server")),
+                details=(_("to check its rows, {hint}", hint=DSN_HINT),)), None, None
         table = read_query(str(path), dsn)
     except QualiscoreError as exc:
-        return Discrepancy("input-unreachable", name, f"the query {name} cannot be run again: {exc.message}",
+        return Discrepancy("input-unreachable", name, _("the query {name} cannot be run again: {reason}", name=name,
+                                                        reason=exc.message),
                            details=(exc.hint,) if exc.hint else ()), None, None
     if table.sha256 != recorded:
         return Discrepancy(
             "input-changed", name,
-            f"the query {name} now returns different rows: {table.rows} rows (SHA-256 {table.sha256[:12]}…), "
-            f"where the run read {entry['rows_read']} (SHA-256 {recorded[:12]}…)"), None, table.sha256
+            _("the query {name} now returns different rows: {rows} rows (SHA-256 {sha256}…), where the run read "
+              "{rows_read} (SHA-256 {recorded}…)", name=name, rows=table.rows, sha256=table.sha256[:12],
+              rows_read=entry["rows_read"], recorded=recorded[:12])), None, table.sha256
     return None, table, table.sha256

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..diff import change_lines, check_document, diff_documents
 from ..errors import QualiscoreError, UsageError
+from ..i18n import _
 from ..loader import MAX_BYTES, load_text
 from ..manifest import sha256_bytes
 from ..rulesrepo import GitPlace, Repository, algorithm_of, blob_id
@@ -44,11 +45,12 @@ def _rules_repository(directory: Path, rules_rev: str | None) -> Repository:
     """``--rules-repo DIR``, which must be a git repository holding ``rules_rev`` when that is given."""
     repo = Repository.at(directory)
     if repo is None:
-        raise UsageError(f"--rules-repo {directory} is not a git repository (or git is not installed)",
-                         hint="give the directory of a clone of the rules repository")
+        raise UsageError(_("--rules-repo {directory} is not a git repository (or git is not installed)",
+                           directory=directory),
+                         hint=_("give the directory of a clone of the rules repository"))
     if rules_rev is not None and repo.commit(rules_rev) is None:
-        raise UsageError(f"the rules repository {repo.top} has no revision {rules_rev!r}",
-                         hint="give a tag, branch or commit of that repository (`git tag`, `git branch -a`)")
+        raise UsageError(_("the rules repository {top} has no revision {rev!r}", top=repo.top, rev=rules_rev),
+                         hint=_("give a tag, branch or commit of that repository (`git tag`, `git branch -a`)"))
     return repo
 
 
@@ -59,7 +61,8 @@ def _check_scheme(entry: Mapping[str, Any], root: Path | None, given: Repository
     The version that ran is the file itself while its SHA-256 matches; otherwise it is read
     from git when the recorded commit (or ``rules_rev``) holds it, to show what changed.
     """
-    name, path, what = entry["path"], recorded_path(entry["path"], root), f"scheme {entry['id']} {entry['version']}"
+    name, path = entry["path"], recorded_path(entry["path"], root)
+    what = _("scheme {id} {version}", id=entry["id"], version=entry["version"])
     place = GitPlace.from_manifest(entry.get("git"))
     data = path.read_bytes() if path.is_file() else None
     changed = data is not None and sha256_bytes(data) != entry["sha256"]
@@ -71,23 +74,28 @@ def _check_scheme(entry: Mapping[str, Any], root: Path | None, given: Repository
     found: list[Discrepancy] = []
     notes: list[Discrepancy] = []
     if data is None:
-        found.append(Discrepancy("scheme-missing", name, f"scheme file {name} is missing"))
+        found.append(Discrepancy("scheme-missing", name, _("scheme file {name} is missing", name=name)))
     elif changed:
-        details = (f"the version that ran is {source}; what changed since:", *_semantic_changes(ran, source, data, name)) \
-            if ran is not None else (f"what changed cannot be shown: {source}",)
-        found.append(Discrepancy("scheme-changed", name, f"{what} was changed after the run (SHA-256 differs)",
+        details = (_("the version that ran is {source}; what changed since:", source=source),
+                   *_semantic_changes(ran, source, data, name)) \
+            if ran is not None else (_("what changed cannot be shown: {why}", why=source),)
+        found.append(Discrepancy("scheme-changed", name, _("{scheme} was changed after the run (SHA-256 differs)",
+                                                           scheme=what),
                                  details=details))
     if place is not None:
         found += _check_place(entry, place, repo, None if changed else data)
         if not place.committed:
-            last = f"last committed in {place.short_commit}" if place.commit else "never committed"
+            last = (_("last committed in {commit}", commit=place.short_commit) if place.commit
+                    else _("never committed"))
             notes.append(Discrepancy("scheme-uncommitted", name,
-                                     f"{what} was run with uncommitted changes to {place.path} ({last}): the version "
-                                     "that ran is not one its repository holds"))
+                                     _("{scheme} was run with uncommitted changes to {path} ({last}): the version "
+                                       "that ran is not one its repository holds", scheme=what, path=place.path,
+                                       last=last)))
         if place.commit is not None and repo is None:
             notes.append(Discrepancy("scheme-git-unchecked", name,
-                                     f"the commit recorded for {what} ({place.short_commit}) could not be checked: "
-                                     f"{name} is not in a git repository here (see --rules-repo)"))
+                                     _("the commit recorded for {scheme} ({commit}) could not be checked: {name} is "
+                                       "not in a git repository here (see --rules-repo)", scheme=what,
+                                       commit=place.short_commit, name=name)))
     if rules_rev is None:
         return _SchemeChecks(tuple(found), tuple(notes))
     approval = _check_approved(entry, repo, rel, rules_rev, ran, source)
@@ -102,22 +110,24 @@ def _check_place(entry: Mapping[str, Any], place: GitPlace, repo: Repository | N
     name, found = entry["path"], []
 
     def wrong(message: str) -> None:
-        found.append(Discrepancy("scheme-git-mismatch", name, f"the manifest's git record of {name} is wrong: "
-                                 + message))
+        found.append(Discrepancy("scheme-git-mismatch", name, _("the manifest's git record of {name} is wrong: "
+                                                                "{reason}", name=name, reason=message)))
 
     if ran is not None and blob_id(ran, algorithm_of(place.blob)) != place.blob:
-        wrong(f"it names blob {place.blob[:12]}, but the scheme file that ran is blob "
-              f"{blob_id(ran, algorithm_of(place.blob))[:12]}")
+        wrong(_("it names blob {recorded}, but the scheme file that ran is blob {actual}", recorded=place.blob[:12],
+                actual=blob_id(ran, algorithm_of(place.blob))[:12]))
     if place.committed and place.commit is None:
-        wrong("it says the file was committed, but names no commit")
+        wrong(_("it says the file was committed, but names no commit"))
     if place.commit is None or repo is None:
         return found
     commit, blob = repo.objects([place.commit + "^{commit}", f"{place.commit}:{place.path}"])
     if commit is None:
-        wrong(f"the rules repository {repo.top} has no commit {place.commit}")
+        wrong(_("the rules repository {top} has no commit {commit}", top=repo.top, commit=place.commit))
     elif place.committed and blob != place.blob:
-        held = f"holds blob {blob[:12]} there" if blob else "has no such file"
-        wrong(f"it says the file ran as committed in {place.short_commit} as {place.path}, but that commit {held}")
+        wrong(_("it says the file ran as committed in {commit} as {path}, but that commit holds blob {blob} there",
+                commit=place.short_commit, path=place.path, blob=blob[:12]) if blob else
+              _("it says the file ran as committed in {commit} as {path}, but that commit has no such file",
+                commit=place.short_commit, path=place.path))
     return found
 
 
@@ -128,19 +138,21 @@ def _version_run(entry: Mapping[str, Any], place: GitPlace | None, repo: Reposit
     Tried: the recorded commit, then ``rules_rev``; a version counts only if its SHA-256 is the recorded one.
     """
     if repo is None:
-        return None, f"{entry['path']} is not in a git repository here (see --rules-repo)"
-    revisions = [(place.commit, place.path, f"commit {place.short_commit}")] if place is not None and place.commit else []
+        return None, _("{path} is not in a git repository here (see --rules-repo)", path=entry["path"])
+    revisions = [(place.commit, place.path, _("commit {commit}", commit=place.short_commit))] \
+        if place is not None and place.commit else []
     if rules_rev is not None and rel is not None:
         revisions.append((rules_rev, rel, rules_rev))
     for rev, path, label in revisions:
         data = repo.read(rev, path, limit=MAX_BYTES)
         if data is not None and sha256_bytes(data) == entry["sha256"]:
-            return data, f"{path} at {label}"
+            return data, _("{path} at {rev}", path=path, rev=label)
     if place is None:
-        return None, "the run recorded no place in git for it (the file was not in a git repository)"
+        return None, _("the run recorded no place in git for it (the file was not in a git repository)")
     if not place.committed:
-        return None, "it had uncommitted changes when run, so no commit holds the version that ran"
-    return None, f"commit {place.short_commit} does not hold it in the repository {repo.top}"
+        return None, _("it had uncommitted changes when run, so no commit holds the version that ran")
+    return None, _("commit {commit} does not hold it in the repository {top}", commit=place.short_commit,
+                   top=repo.top)
 
 
 def _check_approved(entry: Mapping[str, Any], repo: Repository | None, rel: str | None, rules_rev: str,
@@ -149,28 +161,32 @@ def _check_approved(entry: Mapping[str, Any], repo: Repository | None, rel: str 
 
     ``ran`` is the bytes that ran, for the changes shown, or None and ``why`` they are not at hand.
     """
-    name, what = entry["path"], f"scheme {entry['id']} {entry['version']}"
+    name, what = entry["path"], _("scheme {id} {version}", id=entry["id"], version=entry["version"])
 
     def refused(message: str, details: tuple[str, ...] = ()) -> Discrepancy:
-        return Discrepancy("scheme-not-approved", name, f"{what} is not the file at {rules_rev}: {message}",
+        return Discrepancy("scheme-not-approved", name, _("{scheme} is not the file at {rev}: {reason}", scheme=what,
+                                                          rev=rules_rev, reason=message),
                            details=details)
 
     if repo is None:
-        return refused(f"{name} is not in a git repository here (pass --rules-repo)")
+        return refused(_("{name} is not in a git repository here (pass --rules-repo)", name=name))
     if rel is None:
-        return refused(f"the run recorded no place in git for {name}, and it is not inside {repo.top}")
+        return refused(_("the run recorded no place in git for {name}, and it is not inside {top}", name=name,
+                         top=repo.top))
     commit = repo.commit(rules_rev)
     if commit is None:
-        return refused(f"the rules repository {repo.top} has no revision {rules_rev!r}")
+        return refused(_("the rules repository {top} has no revision {rev!r}", top=repo.top, rev=rules_rev))
     approved = repo.read(commit, rel, limit=MAX_BYTES)
     if approved is None:
-        return refused(f"{rel} does not exist at commit {commit[:12]}")
+        return refused(_("{path} does not exist at commit {commit}", path=rel, commit=commit[:12]))
     if sha256_bytes(approved) == entry["sha256"]:
-        return f"{what} is {rel} at {rules_rev} (commit {commit[:12]})"
-    details = (f"what the run used differs from {rel} at {rules_rev} by:",
+        return _("{scheme} is {path} at {rev} (commit {commit})", scheme=what, path=rel, rev=rules_rev,
+                 commit=commit[:12])
+    details = (_("what the run used differs from {path} at {rev} by:", path=rel, rev=rules_rev),
                *_semantic_changes(approved, f"{rules_rev}:{rel}", ran, name)) if ran is not None \
-        else (f"what the run used cannot be shown: {why}",)
-    return refused(f"the file that ran differs from {rel} at commit {commit[:12]}", details)
+        else (_("what the run used cannot be shown: {why}", why=why),)
+    return refused(_("the file that ran differs from {path} at commit {commit}", path=rel, commit=commit[:12]),
+                   details)
 
 
 def _semantic_changes(old: bytes, old_name: str, new: bytes, new_name: str) -> tuple[str, ...]:
@@ -180,6 +196,6 @@ def _semantic_changes(old: bytes, old_name: str, new: bytes, new_name: str) -> t
         check_document(old_doc)
         check_document(new_doc)
     except QualiscoreError as exc:
-        return (f"(the changes cannot be shown: {exc.message})",)
+        return (_("(the changes cannot be shown: {reason})", reason=exc.message),)
     changes = diff_documents(old_doc, new_doc)
-    return tuple(change_lines(changes)) or ("no semantic change: only layout or comments differ",)
+    return tuple(change_lines(changes)) or (_("no semantic change: only layout or comments differ"),)
