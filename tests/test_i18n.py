@@ -59,6 +59,8 @@ def test_every_message_has_a_translation_with_the_same_placeholders() -> None:
 _ENGLISH = re.compile(r"[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}")
 # Calls whose text arguments a person reads: errors, findings, reasons, what the commands print.
 _SHOWN = re.compile(r"(Error|Exception|Failure|BadParameter|Finding|Problem|Discrepancy|Warning)$|^(fail|echo|secho|add)$")
+# Raised for a programmer misusing the API (Python's protocols), never shown to a user.
+_PROGRAMMING = {"AttributeError", "TypeError", "NotImplementedError", "AssertionError", "KeyError", "RuntimeError"}
 
 
 def _literal_text(node: ast.expr) -> str | None:
@@ -80,17 +82,21 @@ def test_shown_text_goes_through_the_catalog(path: Path) -> None:
     """An English sentence written straight into an error, a finding, a reason or a printed line is a
     message that no translation can reach: it must be ``_("…")``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    in_fstrings = {id(n) for f in ast.walk(tree) if isinstance(f, ast.JoinedStr) for n in ast.walk(f)}
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         name = _name(node.func)
+        if name in ("_", "N_", "ngettext") and id(node) in in_fstrings:
+            found.append(f"{path.name}:{node.lineno}: {name}() inside an f-string, where Babel (before Python "
+                         "3.12) does not see it: translate it into a variable first")
         if name in ("_", "N_", "ngettext"):
             first = node.args[0] if node.args else None
             if isinstance(first, ast.JoinedStr):
                 found.append(f"{path.name}:{node.lineno}: {name}() of an f-string: write {{names}} and pass them")
             continue
-        if not _SHOWN.search(name):
+        if not _SHOWN.search(name) or name in _PROGRAMMING:
             continue
         for arg in [*node.args, *(k.value for k in node.keywords)]:
             text = _literal_text(arg)
