@@ -17,6 +17,7 @@ from typing import Any
 from . import rowdigests
 from ._display import visible
 from .errors import QualiscoreError
+from .i18n import N_, _
 from .manifest import sha256_file
 from .records import split_sheet
 from .redaction import redact
@@ -57,38 +58,52 @@ def _lines(entry: Mapping[str, Any], before: rowdigests.Digests | None,
            root: Path | None, quote: bool = True) -> Iterator[tuple[str, str, str | None, Any, Any]]:
     source = entry["path"]
     if before is None:
-        yield source, (f"the lines of {source} that changed cannot be named: the run's {rowdigests.FILE} is "
-                       "missing or not the one the manifest lists"), None, None, None
+        yield source, _("the lines of {source} that changed cannot be named: the run's {file} is missing or not "
+                        "the one the manifest lists", source=source, file=rowdigests.FILE), None, None, None
         return
     if before.unit == "none":
-        yield source, (f"the lines of {source} that changed cannot be named: line digests are not recorded for "
-                       f"{entry['format']} inputs"), None, None, None
+        yield source, _("the lines of {source} that changed cannot be named: line digests are not recorded for "
+                        "{format} inputs", source=source, format=entry['format']), None, None, None
         return
     real = str(recorded_path(split_sheet(source)[0], root))
     now = rowdigests.compute(real, entry["format"], entry.get("sheet"))
     found = rowdigests.changes(before.values, now.values)
     noun = before.unit
+    unit = "row" if noun == "row" else "line"
     for change in found[:MAX_NAMED]:
-        where = f"{source} {noun} {change.number}"
+        where = _(_WHERE[unit], source=source, number=change.number)
         if change.count > 1:
             last = change.number + change.count - 1
-            message = f"{source} {noun}s {change.number}–{last} ({change.count:,}) {_verb(change.kind)}"
+            message = _(_RANGE[unit], source=source, first=change.number, last=last, count=change.count,
+                        verb=_verb(change.kind))
         elif change.kind == "removed":
-            message = f"{where} (as numbered at the run) was removed"
+            message = _("{where} (as numbered at the run) was removed", where=where)
         else:
             text = rowdigests.line_text(real, change.number) if noun == "line" and quote else None
-            message = f"{where} {_verb(change.kind)}" + (f"; it now reads: {visible(redact(text) or '')}" if text
-                                                         else "")
+            message = _("{where} {verb}", where=where, verb=_verb(change.kind))
+            if text:
+                message = _("{message}; it now reads: {text}", message=message, text=visible(redact(text) or ""))
         yield source, message, where, None, None
     if len(found) > MAX_NAMED:
-        yield source, f"… and {len(found) - MAX_NAMED} more changed {noun}s in {source}", None, None, None
+        yield source, _(_MORE[unit], n=len(found) - MAX_NAMED, source=source), None, None, None
     if not found:
-        yield source, (f"every {noun} of {source} has its digest of the run: the change is in line endings "
-                       "or encoding bytes, or the digests collide"), None, None, None
+        yield source, _(_EVERY[unit], source=source), None, None, None
+
+
+# Each said of an input's lines (text files) or rows (worksheets), as rowdigests numbers them.
+_WHERE = {"line": N_("{source} line {number}"), "row": N_("{source} row {number}")}
+_RANGE = {"line": N_("{source} lines {first}–{last} ({count:,}) {verb}"),
+          "row": N_("{source} rows {first}–{last} ({count:,}) {verb}")}
+_MORE = {"line": N_("… and {n} more changed lines in {source}"), "row": N_("… and {n} more changed rows in {source}")}
+_EVERY = {"line": N_("every line of {source} has its digest of the run: the change is in line endings or encoding "
+                     "bytes, or the digests collide"),
+          "row": N_("every row of {source} has its digest of the run: the change is in line endings or encoding "
+                    "bytes, or the digests collide")}
+_VERBS = {"changed": N_("was changed"), "added": N_("was added"), "removed": N_("were removed")}
 
 
 def _verb(kind: str) -> str:
-    return {"changed": "was changed", "added": "was added", "removed": "were removed"}.get(kind, kind)
+    return _(_VERBS[kind]) if kind in _VERBS else kind
 
 
 def _moves(manifest: Mapping[str, Any], out: Path, root: Path | None, changed: Sequence[str],
@@ -97,13 +112,13 @@ def _moves(manifest: Mapping[str, Any], out: Path, root: Path | None, changed: S
     where = ", ".join(changed)
     cards_path = out / "scorecards.jsonl"
     if not cards_path.is_file() or sha256_file(cards_path) != manifest["outputs"].get("scorecards.jsonl"):
-        yield where, "the subjects the change moves cannot be named: scorecards.jsonl is not as published", \
+        yield where, _("the subjects the change moves cannot be named: scorecards.jsonl is not as published"), \
             None, None, None
         return
     try:
         now = rerun(manifest, root, pseudonymise_key=pseudonymise_key)
     except QualiscoreError as exc:
-        yield where, f"scored as they are now, the inputs fail: {exc.message}", None, None, None
+        yield where, _("scored as they are now, the inputs fail: {error}", error=exc.message), None, None, None
         return
     before = _cards(cards_path.read_bytes())
     after = _cards(scorecards_jsonl(now.scorecards).encode("utf-8"))
@@ -113,20 +128,23 @@ def _moves(manifest: Mapping[str, Any], out: Path, root: Path | None, changed: S
         if old == new:
             continue
         if old is None and new is not None:
-            moves.append((subject, f"{subject} is new: score {new[0]}, grade {new[1]}", None, new))
+            moves.append((subject, _("{subject} is new: score {score}, grade {grade}", subject=subject,
+                                     score=new[0], grade=new[1]), None, new))
         elif new is None and old is not None:
-            moves.append((subject, f"{subject} is no longer scored (it was: score {old[0]}, grade {old[1]})",
-                          old, None))
+            moves.append((subject, _("{subject} is no longer scored (it was: score {score}, grade {grade})",
+                                     subject=subject, score=old[0], grade=old[1]), old, None))
         elif old is not None and new is not None:
-            grade = f"grade {old[1]} → {new[1]}" if old[1] != new[1] else f"grade {old[1]} (unchanged)"
-            moves.append((subject, f"{subject} moves: score {old[0]} → {new[0]}, {grade}", old, new))
+            grade = (_("grade {old} → {new}", old=old[1], new=new[1]) if old[1] != new[1]
+                     else _("grade {grade} (unchanged)", grade=old[1]))
+            moves.append((subject, _("{subject} moves: score {old} → {new}, {grade}", subject=subject, old=old[0],
+                                     new=new[0], grade=grade), old, new))
     for subject, text, old, new in moves[:MAX_NAMED]:
-        yield where, f"scored with the inputs as they are now, {visible(text)}", subject, \
+        yield where, _("scored with the inputs as they are now, {change}", change=visible(text)), subject, \
             _pair(old), _pair(new)
     if len(moves) > MAX_NAMED:
-        yield where, f"… and {len(moves) - MAX_NAMED} more subjects move", None, None, None
+        yield where, _("… and {n} more subjects move", n=len(moves) - MAX_NAMED), None, None, None
     if not moves:
-        yield where, "scored with the inputs as they are now, no subject's score or grade changes", None, None, None
+        yield where, _("scored with the inputs as they are now, no subject's score or grade changes"), None, None, None
 
 
 def _cards(data: bytes) -> dict[str, tuple[Any, Any]]:

@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from .errors import Location, RejectLimitError, UsageError
-from .i18n import LANGUAGES, language
+from .i18n import LANGUAGES, _, language
 
 EngineName = Literal["auto", "rows", "columnar", "spark"]
 ENGINES: tuple[EngineName, ...] = ("auto", "rows", "columnar", "spark")
@@ -45,9 +45,9 @@ class RejectLimit:
         share = _SHARE.fullmatch(trimmed)
         if share and Fraction(share.group(1)) <= 100:
             return cls(text, percent=Fraction(share.group(1)))
-        raise UsageError(f"--max-rejects {text!r} is neither a number of rows (e.g. 100) nor a share of the "
-                         "rows read from 0% to 100% (e.g. 2.5%)",
-                         hint="write e.g. --max-rejects 100 or --max-rejects 2.5%, with the digits 0-9")
+        raise UsageError(_("--max-rejects {text!r} is neither a number of rows (e.g. 100) nor a share of the "
+                           "rows read from 0% to 100% (e.g. 2.5%)", text=text),
+                         hint=_("write e.g. --max-rejects 100 or --max-rejects 2.5%, with the digits 0-9"))
 
     def exceeded(self, rejected: int, read: int) -> bool:
         if self.count is not None:
@@ -57,8 +57,8 @@ class RejectLimit:
 
     def allowed(self) -> str:
         if self.count is not None:
-            return f"{self.count} row(s)"
-        return f"{self.text.strip()[:-1]}% of rows read"
+            return _("{n} row(s)", n=self.count)
+        return _("{percent}% of rows read", percent=self.text.strip()[:-1])
 
     def check(self, rejected: int, read: int, inputs: Sequence[Any] = ()) -> None:
         """Raise RejectLimitError when more rows were rejected than this limit allows.
@@ -72,13 +72,15 @@ class RejectLimit:
         percent = 100 * rejected / read if read else 0.0
         where = ""
         if worst is not None and len(inputs) > 1:
-            where = f"; most in {worst.path} ({worst.rows_rejected} of {worst.rows_read})"
+            where = _("; most in {path} ({rejected} of {read})", path=worst.path, rejected=worst.rows_rejected,
+                      read=worst.rows_read)
         raise RejectLimitError(
-            f"{rejected} of {read} rows ({percent:.2f}%) were rejected, more than --max-rejects {self.text.strip()} "
-            f"allows ({self.allowed()}){where}; nothing was written",
+            _("{rejected} of {read} rows ({percent:.2f}%) were rejected, more than --max-rejects {limit} "
+              "allows ({allowed}){where}; nothing was written", rejected=rejected, read=read, percent=percent,
+              limit=self.text.strip(), allowed=self.allowed(), where=where),
             location=Location(worst.path) if worst is not None else None,
-            hint="see rejects.csv (run without --max-rejects) for each rejected row's field, value and reason; "
-                 "fix the export, or raise --max-rejects if these rows may be left out",
+            hint=_("see rejects.csv (run without --max-rejects) for each rejected row's field, value and reason; "
+                   "fix the export, or raise --max-rejects if these rows may be left out"),
         )
 
 
@@ -145,23 +147,26 @@ class RunOptions:
             value = options.get(key)
             if value is None or isinstance(value, str):
                 return value
-            raise UsageError(f"manifest.json: options/{key} should be text, not {type(value).__name__}")
+            raise UsageError(_("manifest.json: options/{key} should be text, not {type}", key=key,
+                               type=type(value).__name__))
 
         def texts(key: str) -> tuple[str, ...]:
             value = options.get(key) or []
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise UsageError(f"manifest.json: options/{key} should be a list of texts")
+                raise UsageError(_("manifest.json: options/{key} should be a list of texts", key=key))
             return tuple(value)
 
         as_of_text = text("as_of")
         try:
             as_of = dt.date.fromisoformat(as_of_text) if as_of_text else None
         except ValueError:
-            raise UsageError(f"manifest.json: options/as_of {as_of_text!r} is not a date (YYYY-MM-DD)") from None
+            raise UsageError(_("manifest.json: options/as_of {value!r} is not a date (YYYY-MM-DD)",
+                               value=as_of_text)) from None
         limit = text("max_rejects")
         lang = text("language") or LANGUAGES[0]
         if lang not in LANGUAGES:
-            raise UsageError(f"manifest.json: options/language {lang!r} is not one of {', '.join(LANGUAGES)}")
+            raise UsageError(_("manifest.json: options/language {value!r} is not one of {languages}", value=lang,
+                               languages=", ".join(LANGUAGES)))
         engine = text("engine") or "rows"
         return cls(
             engine=engine if engine in ENGINES else "rows",

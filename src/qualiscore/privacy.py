@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Location, UsageError
+from .i18n import N_, _
 from .model import PrivacyPolicy as Policy
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ DROPPED = "[dropped]"  # how a problem's reason names the value of a dropped fie
 TOKEN_PREFIX = "p:"
 TOKEN_LETTERS = 20  # 100 bits: no two values of a run's data share a token in practice
 MIN_KEY_BYTES = 16
-KEY_HINT = "make a key once with `head -c 32 /dev/urandom > qualiscore.key`, keep it secret, and pass " \
-           "--pseudonymise-key qualiscore.key"
+KEY_HINT = N_("make a key once with `head -c 32 /dev/urandom > qualiscore.key`, keep it secret, and pass "
+              "--pseudonymise-key qualiscore.key")  # shown as _(KEY_HINT)
 _KEY_ID_MESSAGE = b"qualiscore key id"
 
 
@@ -77,12 +78,13 @@ def read_key(path: str | Path) -> bytes:
     try:
         key = Path(path).read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read the pseudonymisation key {path}: {exc.strerror or exc}",
-                         location=Location(str(path)), hint=KEY_HINT, code="pseudonymise-key") from None
+        raise UsageError(_("cannot read the pseudonymisation key {path}: {error}", path=path,
+                           error=exc.strerror or exc),
+                         location=Location(str(path)), hint=_(KEY_HINT), code="pseudonymise-key") from None
     if len(key) < MIN_KEY_BYTES:
-        raise UsageError(f"the pseudonymisation key {path} holds {len(key)} byte(s); a key needs at least "
-                         f"{MIN_KEY_BYTES} random bytes", location=Location(str(path)), hint=KEY_HINT,
-                         code="pseudonymise-key")
+        raise UsageError(_("the pseudonymisation key {path} holds {n} byte(s); a key needs at least "
+                           "{minimum} random bytes", path=path, n=len(key), minimum=MIN_KEY_BYTES),
+                         location=Location(str(path)), hint=_(KEY_HINT), code="pseudonymise-key")
     return key
 
 
@@ -98,9 +100,9 @@ def require_key(schemes: Any, key: bytes | None) -> None:
     for contract in _contracts(schemes):
         fields = [name for name, policy in contract.personal if policy == "pseudonymise"]
         if fields:
-            raise UsageError(f"the record contract pseudonymises {', '.join(fields)}, so a run needs the key "
-                             "its tokens are made with (--pseudonymise-key FILE)", hint=KEY_HINT,
-                             code="pseudonymise-key-missing")
+            raise UsageError(_("the record contract pseudonymises {fields}, so a run needs the key "
+                               "its tokens are made with (--pseudonymise-key FILE)", fields=", ".join(fields)),
+                             hint=_(KEY_HINT), code="pseudonymise-key-missing")
 
 
 def _contracts(schemes: Any) -> list[RecordContract]:
@@ -169,7 +171,8 @@ def _unquoted(reason: str, raw: str, instead: str, field: str, code: str) -> str
 
     out = reason.replace(quote_value(raw), quote_value(instead))
     if raw.strip() and raw in out:
-        return f"the value of {field} is not accepted ({code}); it is personal, so it is not shown here"
+        return _("the value of {field} is not accepted ({code}); it is personal, so it is not shown here",
+                 field=field, code=code)
     return out
 
 

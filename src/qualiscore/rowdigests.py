@@ -24,6 +24,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .i18n import _
 from .records import InputFile, split_sheet
 
 FILE = "row-digests.bin"
@@ -108,7 +109,7 @@ def parse(data: bytes) -> list[Digests]:
         first, rest = data.split(b"\n", 1)
         head, body = rest.split(b"\n", 1)
         if first.decode() != FORMAT:
-            raise ValueError(f"not a {FORMAT} file")
+            raise ValueError(_("not a {format} file", format=FORMAT))
         entries = json.loads(head)["inputs"]
         out = []
         offset = 0
@@ -117,13 +118,13 @@ def parse(data: bytes) -> list[Digests]:
             values = array("I")
             values.frombytes(body[offset:offset + 4 * count])
             if len(values) != count:
-                raise ValueError("shorter than its header says")
+                raise ValueError(_("shorter than its header says"))
             if sys.byteorder == "little":
                 values.byteswap()
             out.append(Digests(str(entry["path"]), str(entry["unit"]), values))
             offset += 4 * count
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{FILE} is damaged: {exc}") from None
+        raise ValueError(_("{file} is damaged: {error}", file=FILE, error=exc)) from None
     return out
 
 

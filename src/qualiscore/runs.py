@@ -24,6 +24,7 @@ from .engine import Run, evaluate, evaluate_versions, resolve_engine
 from .engine.protocol import ArrowStream, Source
 from .engine.sources import versions_for
 from .errors import Location, NothingScoredError, UsageError
+from .i18n import _, ngettext
 from .model import RecordContract, Scheme
 from .options import EngineName, RunOptions
 from .privacy import protect, require_key
@@ -97,7 +98,8 @@ def named_inputs(schemes: Sequence[Scheme], data: Sequence[str | Path] | Reader 
     if callable(data) or isinstance(data, ArrowStream):
         if len(names) == 1:
             return {names[0]: data}  # type: ignore[dict-item]
-        raise UsageError(f"scheme {schemes[0].id} reads the sources {', '.join(names)}: give one input per source")
+        raise UsageError(_("scheme {scheme} reads the sources {sources}: give one input per source",
+                           scheme=schemes[0].id, sources=", ".join(names)))
     out: dict[str, list[str]] = {}
     for item in map(str, data):
         name, sep, path = item.partition("=")
@@ -107,15 +109,17 @@ def named_inputs(schemes: Sequence[Scheme], data: Sequence[str | Path] | Reader 
             out.setdefault(names[0], []).append(item)
         else:
             close = difflib.get_close_matches(name, names, n=1) if sep else []
+            message = _("{item!r} does not say which source it is: scheme {scheme} reads {sources}", item=item,
+                        scheme=schemes[0].id, sources=", ".join(names))
             raise UsageError(
-                f"{item!r} does not say which source it is: scheme {schemes[0].id} reads {', '.join(names)}"
-                + (f" (did you mean {close[0]}=…?)" if close else ""),
-                hint="give each input as NAME=PATH, e.g. " + " ".join(f"{n}=PATH" for n in names))
+                _("{message} (did you mean {name}=…?)", message=message, name=close[0]) if close else message,
+                hint=_("give each input as NAME=PATH, e.g. {example}", example=" ".join(f"{n}=PATH" for n in names)))
     missing = [n for n in names if n not in out]
     if missing and complete:
-        raise UsageError(f"no input was given for the source{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                         f"of scheme {schemes[0].id}",
-                         hint="give each input as NAME=PATH, e.g. " + " ".join(f"{n}=PATH" for n in names))
+        raise UsageError(ngettext("no input was given for the source {sources} of scheme {scheme}",
+                                  "no input was given for the sources {sources} of scheme {scheme}", len(missing),
+                                  sources=", ".join(missing), scheme=schemes[0].id),
+                         hint=_("give each input as NAME=PATH, e.g. {example}", example=" ".join(f"{n}=PATH" for n in names)))
     return out
 
 
@@ -246,26 +250,30 @@ def check_publishable(run: Run, options: RunOptions) -> None:
     unknown = unknown_columns(run)
     if unknown:
         first = unknown[0]
-        guess = f" (did you mean {first.suggestion!r}?)" if first.suggestion else ""
-        more = "; also: " + ", ".join(f"{u.column!r} in {u.source}" for u in unknown[1:4]) if len(unknown) > 1 else ""
+        guess = _(" (did you mean {name!r}?)", name=first.suggestion) if first.suggestion else ""
+        more = _("; also: {columns}", columns=", ".join(_("{column!r} in {source}", column=u.column, source=u.source)
+                                                         for u in unknown[1:4])) if len(unknown) > 1 else ""
         raise NothingScoredError(
-            f"column {first.column!r} of {first.source} is read by no field of the contract{guess}, which refuses "
-            f"other columns (other_columns: refuse){more}; nothing was written",
+            _("column {column!r} of {source} is read by no field of the contract{guess}, which refuses other "
+              "columns (other_columns: refuse){more}; nothing was written", column=first.column, source=first.source,
+              guess=guess, more=more),
             location=Location(first.source, line=1), code="unknown-column",
-            hint="rename the column to the field it means, remove it from the file, or declare it in the contract")
+            hint=_("rename the column to the field it means, remove it from the file, or declare it in the contract"))
     if options.allow_empty or (run.rows_scored and run.scorecards):
         return
     inputs = run.dataset.inputs
     if run.rows_read == 0:
-        what = f"the input{'s hold' if len(inputs) > 1 else ' holds'} no data rows (rows read 0)"
+        what = (_("the inputs hold no data rows (rows read 0)") if len(inputs) > 1 else
+                _("the input holds no data rows (rows read 0)"))
     else:
-        what = (f"rows read {run.rows_read} = scored {run.rows_scored} + rejected {run.rows_rejected}; "
-                f"most rejected: {reject_reasons(run.problems)}")
+        what = _("rows read {read} = scored {scored} + rejected {rejected}; most rejected: {reasons}",
+                 read=run.rows_read, scored=run.rows_scored, rejected=run.rows_rejected,
+                 reasons=reject_reasons(run.problems))
     raise NothingScoredError(
-        f"no row was scored: {what}; nothing was written",
+        _("no row was scored: {what}; nothing was written", what=what),
         location=Location(inputs[0].path) if len(inputs) == 1 else None,
-        hint="fix the export or the scheme's records contract; pass --allow-empty to publish a run that scores "
-             "nothing (its rejects.csv lists every rejected row and why)",
+        hint=_("fix the export or the scheme's records contract; pass --allow-empty to publish a run that scores "
+               "nothing (its rejects.csv lists every rejected row and why)"),
     )
 
 
@@ -275,7 +283,7 @@ def reject_reasons(problems: Iterable[Problem], top: int = 3) -> str:
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0][0], item[0][1] or ""))
     text = ", ".join(f"{n} × {code}" + (f" ({field})" if field else "") for (code, field), n in ranked[:top])
     if len(ranked) > top:
-        text += f" and {len(ranked) - top} other reason(s)"
+        text = _("{reasons} and {n} other reason(s)", reasons=text, n=len(ranked) - top)
     return text
 
 
@@ -324,20 +332,25 @@ def unknown_columns(run: Run) -> list[UnknownColumn]:
 def _missing_column_error(run: Run, missing: Sequence[MissingColumn]) -> NothingScoredError:
     first = missing[0]
     rows = next((i.rows_read for i in run.dataset.inputs if i.path == first.source), 0)
-    guess = f" (did you mean {first.suggestion!r}?)" if first.suggestion else ""
-    effect = (f"the field is nullable, so all {rows} row(s) of {first.source} would be read without it"
-              if first.nullable else f"all {rows} row(s) of {first.source} were rejected")
+    guess = _(" (did you mean {name!r}?)", name=first.suggestion) if first.suggestion else ""
+    effect = (_("the field is nullable, so all {rows} row(s) of {source} would be read without it", rows=rows,
+                source=first.source)
+              if first.nullable else _("all {rows} row(s) of {source} were rejected", rows=rows, source=first.source))
     more = ""
     if len(missing) > 1:
-        more = "; also missing: " + ", ".join(f"{m.column!r} (field {m.field!r}) in {m.source}" for m in missing[1:4])
-        more += f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+        listed = ", ".join(_("{column!r} (field {field!r}) in {source}", column=m.column, field=m.field,
+                             source=m.source) for m in missing[1:4])
+        if len(missing) > 4:
+            listed = _("{columns} and {n} more", columns=listed, n=len(missing) - 4)
+        more = _("; also missing: {columns}", columns=listed)
     return NothingScoredError(
-        f"field {first.field!r} reads column {first.column!r}, which is not in the header of {first.source}{guess}: "
-        f"{effect}{more}; nothing was written",
+        _("field {field!r} reads column {column!r}, which is not in the header of {source}{guess}: "
+          "{effect}{more}; nothing was written", field=first.field, column=first.column, source=first.source,
+          guess=guess, effect=effect, more=more),
         location=Location(first.source, field=first.field),
-        hint=f"correct `column:` of field {first.field!r} in the scheme's records (or the input's header); "
-             "pass --allow-missing-columns to publish anyway (a required field's rows are rejected, a nullable "
-             "field is read as empty)",
+        hint=_("correct `column:` of field {field!r} in the scheme's records (or the input's header); "
+               "pass --allow-missing-columns to publish anyway (a required field's rows are rejected, a nullable "
+               "field is read as empty)", field=first.field),
         code="missing-column",
     )
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from .errors import ExpressionError, UsageError
 from .expressions import Evaluator
+from .i18n import _
 from .model import SamplingPlan, Scheme, Source
 from .privacy import REDACTED, key_id, privacy_manifest
 from .provenance import SAMPLE_FORMAT
@@ -89,8 +90,8 @@ class Sample:
 
 def plan_of(scheme: Scheme) -> SamplingPlan:
     if scheme.sampling is None:
-        raise UsageError(f"scheme {scheme.id} {scheme.version} has no sampling plan",
-                         hint="add a `sampling:` section to the scheme (see docs/inspection.md)")
+        raise UsageError(_("scheme {scheme} {version} has no sampling plan", scheme=scheme.id, version=scheme.version),
+                         hint=_("add a `sampling:` section to the scheme (see docs/inspection.md)"))
     return scheme.sampling
 
 
@@ -106,7 +107,8 @@ def source_of(scheme: Scheme) -> Source | None:
 def period_start(label: str, every: str) -> dt.date:
     """The first day of the period ``label`` (``2026-W14``, ``2026-04``…); UsageError when it is not one."""
     if not re.fullmatch(_LABELS[every], label):
-        raise UsageError(f"--period {label!r} is not a {every}", hint=f"write it as {_EXAMPLES[every]}")
+        raise UsageError(_("--period {label!r} is not a {every}", label=label, every=every),
+                         hint=_("write it as {example}", example=_EXAMPLES[every]))
     try:
         if every == "week":
             return dt.date.fromisocalendar(int(label[:4]), int(label[6:]), 1)
@@ -118,8 +120,8 @@ def period_start(label: str, every: str) -> dt.date:
             return dt.date(int(label), 1, 1)
         return dt.date.fromisoformat(label)
     except ValueError:
-        raise UsageError(f"--period {label!r} is not a {every} of the calendar",
-                         hint=f"write it as {_EXAMPLES[every]}") from None
+        raise UsageError(_("--period {label!r} is not a {every} of the calendar", label=label, every=every),
+                         hint=_("write it as {example}", example=_EXAMPLES[every])) from None
 
 
 def draw(scheme: Scheme, period: str, data: Dataset) -> Sample:
@@ -167,7 +169,7 @@ def draw(scheme: Scheme, period: str, data: Dataset) -> Sample:
     counts = []
     for stratum in sorted(strata):
         ranked = sorted(strata[stratum], key=lambda c: (-c[0], c[1]))[:quotas[stratum]]
-        for _, _, record in sorted(ranked, key=lambda c: c[1]):
+        for _score, _order, record in sorted(ranked, key=lambda c: c[1]):
             rows.append((stratum, *(REDACTED if hidden else (redact(key_text(record.get(c))) or "") if free
                                     else key_text(record.get(c)) for c, hidden, free in shown)))
         eligible = len(strata[stratum])
@@ -270,8 +272,8 @@ def read_source(scheme: Scheme, data: Sequence[str], engine: str, encoding: str 
         name, sep, path = item.partition("=")
         if sep and source is not None and name in {s.name for s in scheme.sources}:
             if name != source.name:
-                raise UsageError(f"{item!r}: the plan samples {source.name}, not {name}",
-                                 hint=f"give the {source.name} export only")
+                raise UsageError(_("{item!r}: the plan samples {source}, not {name}", item=item, source=source.name,
+                                   name=name), hint=_("give the {source} export only", source=source.name))
             paths.append(path)
         else:
             paths.append(item)
@@ -279,7 +281,7 @@ def read_source(scheme: Scheme, data: Sequence[str], engine: str, encoding: str 
     options = RunOptions(engine=engine, encoding=encoding, sheet=sheet,  # type: ignore[arg-type]
                          pseudonymise_key=pseudonymise_key)
     plan = plan_of(scheme)
-    _, first, last = period_bounds(period_start(period, plan.every), plan.every)
+    _label, first, last = period_bounds(period_start(period, plan.every), plan.every)
     rows = engine_named(resolve_engine(engine)).read(paths, contract, options)
     return rows.within(_period_field(scheme), first, last).to_dataset()
 
@@ -331,6 +333,6 @@ def chosen_version(schemes: Sequence[Scheme], period: str) -> Scheme:
     start = period_start(period, with_plan[-1].sampling.every)  # type: ignore[union-attr]
     in_force = [s for s in with_plan if s.covers(start)]
     if not in_force:
-        raise UsageError(f"no version of {with_plan[-1].id} with a sampling plan is in force on {start}",
-                         hint="give a period the scheme's versions cover")
+        raise UsageError(_("no version of {scheme} with a sampling plan is in force on {day}", scheme=with_plan[-1].id,
+                           day=start), hint=_("give a period the scheme's versions cover"))
     return in_force[-1]

@@ -15,7 +15,7 @@ import importlib.util
 from collections.abc import Callable, Mapping, Sequence
 
 from ..errors import UsageError
-from ..i18n import using
+from ..i18n import _, using
 from ..model import RecordContract, Scheme
 from ..options import RunOptions
 from ..records import Dataset
@@ -70,7 +70,7 @@ def _evaluate(schemes: Scheme | Sequence[Scheme], source: Source | Mapping[str, 
 
         return score_versions(versions, reader(source, RunOptions()), by=by, progress=progress)
     if by is not None:
-        raise TypeError("evaluate: give by in the options (RunOptions.by), not beside them")
+        raise TypeError(_("evaluate: give by in the options (RunOptions.by), not beside them"))
     return engine_named(resolve_engine(options.engine)).evaluate(versions, source, options, progress=progress)
 
 
@@ -78,14 +78,15 @@ def sources_given(versions: Sequence[Scheme], source: Source | Mapping[str, Sour
     """Each record source's input: as given by name, or the one input of a scheme with one source."""
     if isinstance(source, Mapping):
         if not any(v.sources for v in versions):
-            raise UsageError(f"scheme {versions[0].id} reads one table (records:), so its input is not named",
-                             hint="give the input without NAME=")
+            raise UsageError(_("scheme {scheme} reads one table (records:), so its input is not named",
+                               scheme=versions[0].id), hint=_("give the input without NAME="))
         return source
     names = [s.name for s in versions[0].sources]
     if len(names) == 1:
         return {names[0]: source}
-    raise UsageError(f"scheme {versions[0].id} reads the sources {', '.join(names)}: name each input",
-                     hint="give NAME=PATH for each, e.g. " + " ".join(f"{n}=..." for n in names))
+    raise UsageError(_("scheme {scheme} reads the sources {sources}: name each input", scheme=versions[0].id,
+                       sources=", ".join(names)),
+                     hint=_("give NAME=PATH for each, e.g. {example}", example=" ".join(f"{n}=..." for n in names)))
 
 
 def evaluate_versions(schemes: Sequence[Scheme], read: Callable[[RecordContract], Dataset], *,
@@ -122,7 +123,7 @@ def _columnar() -> Engine:
     except ImportError:
         from .._install import install_hint
 
-        raise UsageError(f"--engine columnar needs polars: {install_hint('fast')}") from None
+        raise UsageError(_("--engine columnar needs polars: {hint}", hint=install_hint('fast'))) from None
     return columnar.ENGINE
 
 
@@ -135,7 +136,7 @@ def _spark() -> Engine:
     except ImportError:
         from .._install import install_hint
 
-        raise UsageError(f"--engine spark needs pyspark, pyarrow and polars: {install_hint('spark')}") from None
+        raise UsageError(_("--engine spark needs pyspark, pyarrow and polars: {hint}", hint=install_hint('spark'))) from None
     from .spark import ENGINE
 
     return ENGINE
@@ -149,5 +150,6 @@ def engine_named(name: str) -> Engine:
     """The engine called ``name``, imported now (never before it is chosen)."""
     load = _ENGINES.get(name)
     if load is None:
-        raise UsageError(f"there is no engine {name!r}", hint=f"choose from: auto, {', '.join(ENGINE_NAMES)}")
+        raise UsageError(_("there is no engine {name!r}", name=name),
+                         hint=_("choose from: {names}", names=", ".join(("auto", *ENGINE_NAMES))))
     return load()

@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..i18n import _
 from ..model import Scheme
 
 SIGNIFICANT_DIGITS = 12
@@ -71,20 +72,26 @@ def same(value: Any, expected: Any) -> bool:
 def not_applicable_reason(min_sample: int, value: Any, sample: int) -> str | None:
     """Why a measured value does not count (an indicator's, or the one a threshold veto tests), or None."""
     if sample == 0:
-        return "no records to measure"
+        return _("no records to measure")
     if sample < min_sample:
-        return f"sample {sample} is below min_sample {min_sample}"
+        return _("sample {sample} is below min_sample {min_sample}", sample=sample, min_sample=min_sample)
     if value is None:
-        return "the value is undefined (e.g. a zero denominator)"
+        return _("the value is undefined (e.g. a zero denominator)")
     if isinstance(value, float) and not math.isfinite(value):
-        return "the value is not a finite number (the inputs are too large)"
+        return _("the value is not a finite number (the inputs are too large)")
     return None
+
+
+def applicable(min_sample: int, value: Any, sample: int) -> bool:
+    """Whether a measured value counts: :func:`not_applicable_reason` is None, without wording the reason."""
+    return (sample != 0 and sample >= min_sample and value is not None
+            and not (isinstance(value, float) and not math.isfinite(value)))
 
 
 def threshold_value(value: Any, sample: int, min_sample: int = 1) -> float | None:
     """The number a threshold veto compares with its threshold; None when there is none to compare
     (not applicable, or not a number: a boolean is true or false, never a quantity), so it never triggers."""
-    if isinstance(value, bool) or not_applicable_reason(min_sample, value, sample) is not None:
+    if isinstance(value, bool) or not applicable(min_sample, value, sample):
         return None
     return as_number(value)
 

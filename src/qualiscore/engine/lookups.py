@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import _
 from ..model import Field, Lookup, RecordContract, Scheme, Source
 from ..records import Dataset, Problem
 from ..records.results import clip_value, quote_value
@@ -80,13 +81,14 @@ def looked_up(scheme: Scheme, source: Source, contract: RecordContract, own: Row
 def _unmatched(target: Source, lk: Lookup, record_id: Any, origin: tuple[str, int], key: Any,
                refused: set[str]) -> Problem:
     if key is None:
-        why = f"{lk.key} is empty, so no {target.name} record gives it {', '.join(lk.fields)}"
+        why = _("{key} is empty, so no {source} record gives it {fields}", key=lk.key, source=target.name,
+                fields=", ".join(lk.fields))
     elif id_text(key) in refused:
-        why = (f"{lk.key} {quote_value(key)} names a row of {target.name} that was rejected (see its own reasons), "
-               f"so it cannot give {', '.join(lk.fields)}")
+        why = _("{key} {value} names a row of {source} that was rejected (see its own reasons), so it cannot give "
+                "{fields}", key=lk.key, value=quote_value(key), source=target.name, fields=", ".join(lk.fields))
     else:
-        why = (f"{lk.key} {quote_value(key)} matches no {target.name} record ({target.contract.id}); "
-               f"check that the {target.name} input covers the same period")
+        why = _("{key} {value} matches no {source} record ({contract}); check that the {source} input covers the "
+                "same period", key=lk.key, value=quote_value(key), source=target.name, contract=target.contract.id)
     return Problem(origin[0], origin[1], id_text(record_id), lk.key,
                    clip_value(None if key is None else id_text(key)), CODE, why)
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+from ..i18n import _
 from ..model import Measure
 from . import intervals
 
@@ -200,7 +201,7 @@ def percentile_ranks(n: int, p: float) -> tuple[int, ...]:
 def ranks(n: int, p: float, level: float) -> tuple[int, ...]:
     """The 0-based ranks, ascending, whose values a Ranked holds: the percentile's, then its interval's."""
     wanted = set(percentile_ranks(n, p))
-    for a, b, _ in intervals.order_statistic_ends(n, p, level) or ():
+    for a, b, _level in intervals.order_statistic_ends(n, p, level) or ():
         wanted.update((a, b))
     return tuple(sorted(wanted))
 
@@ -224,8 +225,9 @@ def finish(m: Measure, stats: Statistics, level: float) -> MeasureResult:
     """The result of measure ``m`` from its statistics over one subject's records, its interval at ``level``."""
     family = STATISTICS.get(m.kind)
     if family is None or type(stats) is not family:
-        wanted = family.__name__ if family is not None else "no statistics (unknown kind)"
-        raise TypeError(f"a {m.kind} measure is finished from {wanted}, not {type(stats).__name__}")
+        wanted = family.__name__ if family is not None else _("no statistics (unknown kind)")
+        raise TypeError(_("a {kind} measure is finished from {wanted}, not {got}", kind=m.kind, wanted=wanted,
+                          got=type(stats).__name__))
     kind = m.kind
     if isinstance(stats, Truths):
         return _truths(kind, stats, level)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import UsageError
+from ..i18n import _
 from ..model import Scheme
 from ..records import Problem
 from .subjects import as_date, key_text, period_bounds
@@ -50,8 +51,8 @@ def versions_to_use(schemes: Sequence[Scheme], as_of: dt.date | None) -> tuple[S
     if as_of is not None:
         return (version_in_force(ordered, as_of),)
     if len(ordered) > 1 and any(s.subject.period is None for s in ordered):
-        raise UsageError("these versions have no subject.period, so records cannot be routed by date",
-                         hint="give one version file, or choose one with --as-of YYYY-MM-DD")
+        raise UsageError(_("these versions have no subject.period, so records cannot be routed by date"),
+                         hint=_("give one version file, or choose one with --as-of YYYY-MM-DD"))
     return tuple(ordered)
 
 
@@ -60,7 +61,7 @@ def version_in_force(ordered: Sequence[Scheme], day: dt.date) -> Scheme:
     k = route(ordered, day)
     if k is None:
         ranges = ", ".join(f"{s.version} {s.effective_from}…{s.effective_to or ''}" for s in ordered)
-        raise UsageError(f"no version is in force on {day}", hint=f"versions: {ranges}")
+        raise UsageError(_("no version is in force on {day}", day=day), hint=_("versions: {ranges}", ranges=ranges))
     return ordered[k]
 
 
@@ -107,7 +108,7 @@ def no_version_problem(ordered: Sequence[Scheme], source: str, row: int, record_
                        start: dt.date) -> Problem:
     """The rejection of a row whose period starts on a day no version is in force (``record_id`` as read)."""
     return Problem(source, row, key_text(record_id), None, None, "no-version",
-                   f"no version of {ordered[0].id} is in force on {start}")
+                   _("no version of {scheme} is in force on {day}", scheme=ordered[0].id, day=start))
 
 
 def reasons_for_unread(per_version: Sequence[Sequence[Problem]]) -> Sequence[Problem]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
 
+from ..i18n import _, language
 from ..model import Dimension, Indicator, Measure, Scheme, Scoring
 from ..scorecard import (
     STATUS_NA,
@@ -50,27 +51,28 @@ def scorer(s: Scoring) -> Callable[[Any], Points]:
             key = common.map_key(value)
             pts = table.get(key)
             if pts is None:
-                return s.default, f"{key!r} not in map: default", None
-            return pts, f"map {key!r}", None
+                return s.default, _("{key!r} not in map: default", key=key), None
+            return pts, _("map {key!r}", key=key), None
 
         return by_map
     if s.kind == "pass" and s.has_equals and s.pass_min is None and s.pass_max is None:
-        expected = f"pass if value = {common.map_key(s.pass_equals)}"
-        passed, failed = (100.0, f"{expected}: passed", None), (0.0, f"{expected}: failed", None)
+        expected = _("pass if {conditions}", conditions=_("value = {value}", value=common.map_key(s.pass_equals)))
+        passed, failed = (100.0, _("{rule}: passed", rule=expected), None), (0.0, _("{rule}: failed", rule=expected), None)
         return lambda value: passed if common.same(value, s.pass_equals) else failed
 
     def numeric(points: Callable[[float, Any], Points]) -> Callable[[Any], Points]:
         def score(value: Any) -> Points:
             x = common.as_number(value)
             if x is None:
-                return None, None, f"value {value!r} is not a number"
+                return None, None, _("value {value!r} is not a number", value=value)
             return points(x, value)
 
         return score
 
     if s.kind == "bands":
-        bands = [(b.min, b.max, (b.points, f"band {i + 1} ({b.describe()})", None)) for i, b in enumerate(s.bands)]
-        no_band: Points = (0.0, "no band matches", None)
+        bands = [(b.min, b.max, (b.points, _("band {n} ({band})", n=i + 1, band=b.describe()), None))
+                 for i, b in enumerate(s.bands)]
+        no_band: Points = (0.0, _("no band matches"), None)
 
         def by_bands(x: float, _value: Any) -> Points:
             for lo, hi, result in bands:
@@ -82,17 +84,20 @@ def scorer(s: Scoring) -> Callable[[Any], Points]:
     if s.kind == "linear":
         lo, hi = s.start, s.end
         assert lo is not None and hi is not None
-        rule = f"linear from {lo:g} (0 points) to {hi:g} (100 points)"
+        rule = _("linear from {start:g} (0 points) to {end:g} (100 points)", start=lo, end=hi)
         return numeric(lambda x, _value: (100.0 * min(1.0, max(0.0, (x - lo) / (hi - lo))), rule, None))
     conds = []
     if s.pass_min is not None:
-        conds.append(f"value ≥ {s.pass_min:g}")
+        conds.append(_("value ≥ {min:g}", min=s.pass_min))
     if s.pass_max is not None:
-        conds.append(f"value ≤ {s.pass_max:g}")
+        conds.append(_("value ≤ {max:g}", max=s.pass_max))
     if s.has_equals:
-        conds.append(f"value = {s.pass_equals}")
-    rule = f"pass if {' and '.join(conds)}"
-    passed, failed = (100.0, f"{rule}: passed", None), (0.0, f"{rule}: failed", None)
+        conds.append(_("value = {value}", value=s.pass_equals))
+    joined = conds[0] if conds else ""
+    for cond in conds[1:]:
+        joined = _("{first} and {second}", first=joined, second=cond)
+    rule = _("pass if {conditions}", conditions=joined)
+    passed, failed = (100.0, _("{rule}: passed", rule=rule), None), (0.0, _("{rule}: failed", rule=rule), None)
 
     def by_pass(x: float, value: Any) -> Points:
         ok = ((s.pass_min is None or x >= s.pass_min) and (s.pass_max is None or x <= s.pass_max)
@@ -127,28 +132,33 @@ class _SchemeScoring:
     indicators: Mapping[str, Indicator]  # by id, for the vetoes that test an indicator's value
 
 
-def _fill(rule: str, what: str) -> tuple[float | None, str | None]:
+def _fill(rule: str, dimension: bool) -> tuple[float | None, str | None]:
     if rule == "redistribute":
         return None, None
     points = 0.0 if rule == "zero" else 100.0
-    return points, f"{what}counted as {rule} ({points:g} points)"
+    if dimension:
+        return points, _("dimension not applicable, counted as {rule} ({points:g} points)", rule=rule, points=points)
+    return points, _("counted as {rule} ({points:g} points)", rule=rule, points=points)
 
 
-_SCORING_BY_SCHEME: dict[int, _SchemeScoring] = {}
+# By the scheme's identity and the language of its rule texts.
+_SCORING_BY_SCHEME: dict[tuple[int, str], _SchemeScoring] = {}
 
 
 def _scoring_of(scheme: Scheme) -> _SchemeScoring:
-    """Made on first use and kept (by identity: a Scheme holds mappings, so is not hashable)."""
-    found = _SCORING_BY_SCHEME.get(id(scheme))
+    """Made on first use and kept (by identity: a Scheme holds mappings, so is not hashable), in each language
+    its rule texts are written in."""
+    key = (id(scheme), language())
+    found = _SCORING_BY_SCHEME.get(key)
     if found is None or found.scheme is not scheme:
         if len(_SCORING_BY_SCHEME) >= 64:
             _SCORING_BY_SCHEME.clear()
         dims = []
         for dim in scheme.dimensions:
-            inds = tuple(_IndicatorScoring(ind, scorer(ind.scoring), *_fill(ind.when_not_applicable, ""))
+            inds = tuple(_IndicatorScoring(ind, scorer(ind.scoring), *_fill(ind.when_not_applicable, False))
                          for ind in dim.indicators)
-            dims.append(_DimensionScoring(dim, inds, *_fill(dim.when_not_applicable, "dimension not applicable, ")))
-        found = _SCORING_BY_SCHEME[id(scheme)] = _SchemeScoring(scheme, tuple(dims),
+            dims.append(_DimensionScoring(dim, inds, *_fill(dim.when_not_applicable, True)))
+        found = _SCORING_BY_SCHEME[key] = _SchemeScoring(scheme, tuple(dims),
                                                                 {i.id: i for i in scheme.indicators})
     return found
 
@@ -254,8 +264,9 @@ def _dimension(rules: _DimensionScoring, counted: tuple[tuple[float, str | None]
         return _Dimension(common.fsum(sh * c[0] for sh, c in zip(inner, counted) if c is not None), None,
                           counted, inner)
     if rules.fill is not None:
-        return _Dimension(rules.fill, rules.fill_note, tuple((rules.fill, rules.fill_note) for _ in counted), inner)
-    return _Dimension(None, "no indicator applies; weight redistributed", counted, tuple(0.0 for _ in counted))
+        return _Dimension(rules.fill, rules.fill_note, tuple((rules.fill, rules.fill_note) for _c in counted), inner)
+    return _Dimension(None, _("no indicator applies; weight redistributed"), counted,
+                      tuple(0.0 for _c in counted))
 
 
 def build_scorecards(scheme: Scheme, subjects: Subjects) -> list[Scorecard]:
@@ -314,7 +325,7 @@ def build_scorecards(scheme: Scheme, subjects: Subjects) -> list[Scorecard]:
                 STATUS_SCORED if any(r is None for r in (c.reasons[k] for c in cols)) else STATUS_NA, counts,
                 tuple(inds), d.note))
         score: float | None = common.fsum(parts) if parts else None
-        note = None if parts else "no indicator is applicable, so there is no score"
+        note = None if parts else _("no indicator is applicable, so there is no score")
         score_grade = grade_for(scheme, rounded(score, scheme.decimals))
         grade, decided_by = decided(score_grade, vetoes[k])
         sure = None
@@ -332,7 +343,7 @@ def build_scorecards(scheme: Scheme, subjects: Subjects) -> list[Scorecard]:
 
 
 def _joined(reason: str | None, note: str) -> str:
-    return note if reason is None else f"{reason}; {note}"
+    return note if reason is None else _("{reason}; {note}", reason=reason, note=note)
 
 
 def _final_grade(decided: Callable[[str | None, Sequence[VetoResult]], tuple[str | None, str]],

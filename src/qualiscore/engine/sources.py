@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..expressions import parse
+from ..i18n import _, ngettext
 from ..model import (
     Dimension,
     Indicator,
@@ -149,10 +150,12 @@ def evaluate_sources(engine: Engine, schemes: Sequence[Scheme], inputs: Mapping[
     if unknown or missing:
         names = ", ".join(s.name for s in first.sources)
         raise UsageError(
-            f"scheme {first.id} reads the sources {names}; "
-            + (f"no source is called {', '.join(map(repr, unknown))}" if unknown else
-               f"no input was given for {', '.join(missing)}"),
-            hint="give each source's input as NAME=PATH, e.g. " + " ".join(f"{s.name}=..." for s in first.sources))
+            _("scheme {scheme} reads the sources {sources}; no source is called {names}", scheme=first.id,
+              sources=names, names=", ".join(map(repr, unknown))) if unknown else
+            _("scheme {scheme} reads the sources {sources}; no input was given for {names}", scheme=first.id,
+              sources=names, names=", ".join(missing)),
+            hint=_("give each source's input as NAME=PATH, e.g. {example}",
+                   example=" ".join(f"{s.name}=..." for s in first.sources)))
     per_version = [views(s) for s in ordered]
     _check_by(per_version[0], options.by)
     by_name = {s.name: s for s in first.sources}
@@ -184,10 +187,11 @@ def _check_by(views: Mapping[str, Scheme], by: Sequence[str] | None) -> None:
         lacking = [name for name, have in fields.items() if f not in have]
         if lacking:
             common = sorted(set.intersection(*fields.values()))
-            raise UsageError(f"--by {f}: the source{'s' if len(lacking) > 1 else ''} {', '.join(lacking)} "
-                             f"{'have' if len(lacking) > 1 else 'has'} no field {f}",
-                             hint=f"take {f} from another source with lookup, or regroup by a field every source "
-                                  f"has: {', '.join(common)}")
+            raise UsageError(ngettext("--by {field}: the source {sources} has no field {field}",
+                                      "--by {field}: the sources {sources} have no field {field}", len(lacking),
+                                      field=f, sources=", ".join(lacking)),
+                             hint=_("take {field} from another source with lookup, or regroup by a field every "
+                                    "source has: {fields}", field=f, fields=", ".join(common)))
 
 
 def _in_lookup_order(scheme: Scheme) -> list[Source]:
@@ -219,9 +223,10 @@ def _check_versions(ordered: Sequence[Scheme]) -> None:
     for other in ordered[1:]:
         if not other.sources or shape(other) != shape(first):
             raise UsageError(
-                f"versions {first.version} and {other.version} of {first.id} read different record sources (or "
-                "join them differently), so one run cannot route records between them",
-                hint="score each version on its own (give its file, or --as-of a date it is in force)")
+                _("versions {first} and {other} of {scheme} read different record sources (or join them "
+                  "differently), so one run cannot route records between them", first=first.version,
+                  other=other.version, scheme=first.id),
+                hint=_("score each version on its own (give its file, or --as-of a date it is in force)"))
 
 
 def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run]) -> Run:
@@ -231,7 +236,7 @@ def _combined(ordered: Sequence[Scheme], first: Scheme, runs: Mapping[str, Run])
         for card in run.scorecards:
             cards.setdefault((subject_order(card.keys, card.period), card.scheme_version), {})[name] = card
     columns: dict[str, tuple[Scheme, list[Any]]] = {}  # by version: the subjects' columns (scoring.Subjects)
-    for (_, version), parts in sorted(cards.items()):
+    for (_order, version), parts in sorted(cards.items()):
         scheme = by_version[version]
         some = next(iter(parts.values()))
         found = {name: {i.id: i for i in card.indicators} for name, card in parts.items()}

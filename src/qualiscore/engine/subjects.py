@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
+from ..i18n import _
 from ..model import Period, Scheme
 from ..records import Problem
 
@@ -107,10 +108,10 @@ def group_fields(scheme: Scheme, by: Sequence[str] | None) -> tuple[str, ...]:
     names = {f.name for f in scheme.records.fields}
     unknown = [b for b in by if b not in names]
     if unknown:
-        raise UsageError(f"--by {','.join(unknown)}: not a field of the record contract of {scheme.id}",
-                         hint=f"choose from: {', '.join(sorted(names))}")
+        raise UsageError(_("--by {fields}: not a field of the record contract of {scheme}", fields=",".join(unknown),
+                           scheme=scheme.id), hint=_("choose from: {names}", names=", ".join(sorted(names))))
     if any(i.measure.kind == "value" for i in scheme.indicators):
-        raise UsageError("--by cannot regroup a record-level scheme (it uses `value` measures)")
+        raise UsageError(_("--by cannot regroup a record-level scheme (it uses `value` measures)"))
     return tuple(by)
 
 
@@ -119,7 +120,7 @@ def no_period_problem(scheme: Scheme, source: str, row: int, record: Mapping[str
     assert scheme.subject.period is not None
     name = scheme.subject.period.field
     return Problem(source, row, key_text(record.get(scheme.records.id)), name, None, "no-period",
-                   f"{name} is empty, so the record belongs to no period")
+                   _("{field} is empty, so the record belongs to no period", field=name))
 
 
 def subject_order(keys: Mapping[str, str], period: str | None) -> tuple[str, ...]:

@@ -167,7 +167,7 @@ class Workbook:
             raise DataError(
                 _("has no sheet {sheet!r}; its sheets are: {sheets}", sheet=wanted, sheets=shown),
                 location=Location(self.source),
-                hint=_("name one of its sheets, e.g. {example}", example=f"{base}#{close[0] if close else names[0]}")
+                hint=_("name one of its sheets, e.g. {path}#{sheet}", path=base, sheet=close[0] if close else names[0])
                 if names
                 else _("the workbook has no sheets"),
                 code="format",

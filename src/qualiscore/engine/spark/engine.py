@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from ..._polars import pl
 from ...errors import SparkJobError, UsageError
+from ...i18n import _
 from ...model import RecordContract, Scheme
 from ...options import RunOptions
 from ...records import Dataset, InputFile, Problem
@@ -119,9 +120,9 @@ def _versions(schemes: Sequence[Scheme], options: RunOptions) -> tuple[tuple[Sch
     contract = ordered[0].records
     other = next((s for s in ordered[1:] if s.records != contract), None)
     if other is not None:
-        raise UsageError(f"versions {ordered[0].version} and {other.version} read different record contracts "
-                         "(records:), which the spark engine cannot route between",
-                         hint="score each version's period with --as-of, or use --engine columnar")
+        raise UsageError(_("versions {first} and {other} read different record contracts (records:), which the "
+                           "spark engine cannot route between", first=ordered[0].version, other=other.version),
+                         hint=_("score each version's period with --as-of, or use --engine columnar"))
     return ordered, contract
 
 
@@ -350,7 +351,7 @@ def _spark_errors() -> Iterator[None]:
         text = str(exc).strip()
         first = next((line.strip() for line in text.splitlines() if "Error" in line or "Exception" in line),
                      text.splitlines()[0] if text else type(exc).__name__)
-        raise SparkJobError(f"the Spark job failed: {first[:500]}", hint=(
+        raise SparkJobError(_("the Spark job failed: {error}", error=first[:500]), hint=_(
             "an executor short of memory is the usual cause: give executors more (spark.executor.memory and "
             "spark.executor.memoryOverhead; in local mode SPARK_DRIVER_MEMORY), or split large input files "
             "(docs/scale-out.md); Spark's own log has the whole error")) from None

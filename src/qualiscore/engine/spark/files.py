@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...errors import DataError, Location
+from ...i18n import _
 from ...records.engine_api import check_file, input_format
 from ...records.inputs import split_sheet
 
@@ -41,8 +42,8 @@ def expand(spark: Any, paths: Sequence[str]) -> list[Listed]:
     for item in out:
         key = os.path.realpath(split_sheet(item.name)[0]) if "://" not in item.name else item.uri
         if key in seen:
-            raise DataError(f"is the same file as {seen[key]!r}", location=Location(item.name),
-                            hint="pass each input file (or sheet) once", code="duplicate-input")
+            raise DataError(_("is the same file as {other!r}", other=seen[key]), location=Location(item.name),
+                            hint=_("pass each input file (or sheet) once"), code="duplicate-input")
         seen[key] = item.name
     return out
 
@@ -70,8 +71,8 @@ def _local(arg: str) -> list[Listed]:
         check_file(path, arg)  # no such file
         found = []
     if not found:
-        raise DataError("names no readable records file", location=Location(arg), code="file-not-found",
-                        hint="a directory or glob must hold .csv, .tsv, .jsonl, .xlsx or .parquet files")
+        raise DataError(_("names no readable records file"), location=Location(arg), code="file-not-found",
+                        hint=_("a directory or glob must hold .csv, .tsv, .jsonl, .xlsx or .parquet files"))
     return [Listed(p, _uri(p)) for p in found]
 
 
@@ -82,12 +83,12 @@ def _remote(spark: Any, arg: str) -> list[Listed]:
         rows = (spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(arg)
                 .select("path").collect())
     except AnalysisException as exc:
-        raise DataError(f"cannot be listed: {str(exc).splitlines()[0]}", location=Location(arg),
-                        code="file-not-found", hint="check the URI and the cluster's access to it") from None
+        raise DataError(_("cannot be listed: {error}", error=str(exc).splitlines()[0]), location=Location(arg),
+                        code="file-not-found", hint=_("check the URI and the cluster's access to it")) from None
     found = sorted(r.path for r in rows if _readable(r.path.rsplit("/", 1)[-1]))
     if not found:
-        raise DataError("names no readable records file", location=Location(arg), code="file-not-found",
-                        hint="a directory or glob must hold .csv, .tsv, .jsonl, .xlsx or .parquet files")
+        raise DataError(_("names no readable records file"), location=Location(arg), code="file-not-found",
+                        hint=_("a directory or glob must hold .csv, .tsv, .jsonl, .xlsx or .parquet files"))
     return [Listed(p, p) for p in found]
 
 

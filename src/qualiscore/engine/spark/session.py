@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from ...errors import UsageError
+from ...i18n import _
 
 DEFAULT_MASTER = "local[*]"
 
@@ -34,13 +35,13 @@ def session(master: str | None = None) -> Any:
     except ImportError:
         from ..._install import install_hint
 
-        raise UsageError(f"--engine spark needs pyspark: {install_hint('spark')}") from None
+        raise UsageError(_("--engine spark needs pyspark: {hint}", hint=install_hint('spark'))) from None
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        raise UsageError("--engine spark needs a Java runtime (17 or later) to start Spark, and none was found",
-                         hint="install one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME")
+        raise UsageError(_("--engine spark needs a Java runtime (17 or later) to start Spark, and none was found"),
+                         hint=_("install one (e.g. apt-get install openjdk-17-jre-headless) or set JAVA_HOME"))
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     log4j = resources.files(__package__).joinpath("log4j2.properties")
     builder = (SparkSession.builder.master(master or DEFAULT_MASTER).appName("qualiscore")

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..._polars import pl
+from ...i18n import _
 
 META = "__meta"  # a pickled payload; null on a row of the typed frame
 WIRE_ROWS = 65_536  # rows per Arrow batch sent to Spark
@@ -34,7 +35,7 @@ def wire_type(dtype: pl.DataType) -> pa.DataType:
     for polars_type, arrow_type in _WIRE.items():
         if dtype == polars_type:
             return arrow_type
-    raise TypeError(f"no wire type for {dtype}")  # the typed frame holds only the types above
+    raise TypeError(_("no wire type for {dtype}", dtype=dtype))  # the typed frame holds only the types above
 
 
 def wire_schema(schema: Mapping[str, pl.DataType]) -> pa.Schema:
