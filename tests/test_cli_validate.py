@@ -375,3 +375,13 @@ def test_init_help_has_example(cli: Cli) -> None:
     result = cli("init", "--help")
     assert result.exit_code == 0
     assert "qualiscore init rules/my-scheme/2026Q3.yaml" in result.output
+
+
+def test_the_caret_stands_under_the_column(cli: Cli, tmp_path: Path) -> None:
+    """In any language, under the character that line:column names in the excerpt."""
+    for lang in ("en", "zh-CN"):
+        result = cli("validate", "tests/fixtures/broken/unknown-key-typo.yaml", "--lang", lang)
+        lines = result.output.splitlines()
+        source, caret = lines[1], lines[2]
+        column = int(lines[0].split(":")[2])
+        assert source[caret.index("^")] == "titel: Demo quality"[column - 1] == "t"

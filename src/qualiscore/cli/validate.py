@@ -108,5 +108,5 @@ def source_excerpt(path: str | None, line: int | None, column: int | None) -> st
     caret = ""
     if column:
         pad = display_width(src[: column - 1])
-        caret = "\n" + " " * (pad + 7) + style("^", fg="red", bold=True)
+        caret = "\n" + " " * (pad + 8) + style("^", fg="red", bold=True)  # under "{line:5d} | "
     return f"\n{line:5d} | {visible(src)}{caret}"
