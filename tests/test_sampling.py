@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import random
 import textwrap
 from pathlib import Path
@@ -328,3 +329,16 @@ def test_engines_draw_the_same_sample_of_random_exports(cli: Cli, tmp_path: Path
     for name in ("sample.csv", "strata.csv", "rejects.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     assert cli("verify", str(outs[1])).exit_code == 0
+
+
+def test_a_sample_drawn_in_chinese_is_verified_in_either_language(cli: Cli, tmp_path: Path) -> None:
+    """Its rejects are worded in Chinese, the manifest says so, and verify draws it again in Chinese."""
+    calls = tmp_path / "calls.csv"
+    calls.write_bytes(CALLS.read_bytes())
+    out = tmp_path / "w28"
+    cli("sample", str(Q3), f"interactions={calls}", "--period", "2026-W28", "-o", str(out), "-q", "--lang", "zh-CN")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["options"]["language"] == "zh-CN"
+    assert re.search(r"[\u4e00-\u9fff]", (out / "rejects.csv").read_text(encoding="utf-8"))
+    assert cli("verify", str(out)).exit_code == 0
+    assert cli("verify", str(out), "--lang", "zh-CN").exit_code == 0

@@ -325,7 +325,7 @@ _SAMPLE_MANIFEST = _object({
     "inputs": _INPUTS,
     "period": _TEXT,
     "rows": _object({"read": _count, "rejected": _count, "in_period": _count, "sampled": _count}),
-    "options": _object({}, {"pseudonymise_key_id": _key_id}),
+    "options": _object({}, {"pseudonymise_key_id": _key_id, "language": _TEXT}),
     "outputs": _mapping(_file_name, _sha256),
 }, {"privacy": _PRIVACY})
 

@@ -40,7 +40,7 @@ from typing import Any
 
 from .errors import ExpressionError, UsageError
 from .expressions import Evaluator
-from .i18n import _
+from .i18n import LANGUAGES, _, language, using
 from .model import SamplingPlan, Scheme, Source
 from .privacy import REDACTED, key_id, privacy_manifest
 from .provenance import SAMPLE_FORMAT
@@ -251,10 +251,12 @@ def _csv(header: Sequence[str], rows: Sequence[Sequence[str]]) -> bytes:
 
 def options_dict(scheme_path: str | None, data: Sequence[str], period: str, engine: str, encoding: str | None,
                  sheet: str | None, xlsx: bool, pseudonymise_key: bytes | None = None) -> dict[str, Any]:
-    """What the manifest records to draw the sample again (of a pseudonymisation key, its id only)."""
+    """What the manifest records to draw the sample again (of a pseudonymisation key, its id only; the
+    language its reasons are worded in, when not English)."""
     return {"scheme_path": scheme_path, "data": list(data), "period": period, "engine": engine,
             "encoding": encoding, "sheet": sheet, "formats": ["xlsx"] if xlsx else [],
-            **({"pseudonymise_key_id": key_id(pseudonymise_key)} if pseudonymise_key is not None else {})}
+            **({"pseudonymise_key_id": key_id(pseudonymise_key)} if pseudonymise_key is not None else {}),
+            **({"language": language()} if language() != LANGUAGES[0] else {})}
 
 
 def read_source(scheme: Scheme, data: Sequence[str], engine: str, encoding: str | None,
@@ -295,7 +297,13 @@ def _period_field(scheme: Scheme) -> str:
 
 def resample(manifest: Mapping[str, Any], base: Any = None, *,
              pseudonymise_key: bytes | None = None) -> dict[str, bytes]:
-    """The files of the sample ``manifest`` records, drawn again from its scheme and inputs (reference engine)."""
+    """The files of the sample ``manifest`` records, drawn again from its scheme and inputs (reference engine),
+    worded in the language it was drawn in."""
+    with using(str((manifest.get("options") or {}).get("language") or LANGUAGES[0])):
+        return _resample(manifest, base, pseudonymise_key=pseudonymise_key)
+
+
+def _resample(manifest: Mapping[str, Any], base: Any, *, pseudonymise_key: bytes | None) -> dict[str, bytes]:
     from .rulesrepo import GitPlace
     from .runs import recorded_path
     from .schemes import load_versions
