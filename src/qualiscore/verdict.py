@@ -200,7 +200,8 @@ def _html(record: Mapping[str, Any]) -> str:
     found = "".join(f"<li><b>{e(d['kind'])}</b>: {e(visible(d['message']))}</li>" for d in record["discrepancies"])
     heads = "".join(f"<th>{e(h)}</th>" for h in _check_headings())
     title = e(_("Verification record"))
-    verdict = e(_("VERIFIED") if verified else _("NOT VERIFIED"))
+    word = _("VERIFIED") if verified else _("NOT VERIFIED")
+    verdict = e(_("{verdict}: {outdir}", verdict=word, outdir=visible(record["outdir"])))
     checks_title, discrepancies_title, none = e(_("Checks")), e(_("Discrepancies")), e(_("None."))
     # The sentence's words escaped, its command in <code> (a placeholder no translation escapes).
     embedded = e(_("The record as data is embedded in this page; {command} confirms that it matches its seal and "
@@ -210,7 +211,7 @@ def _html(record: Mapping[str, Any]) -> str:
         f"<!DOCTYPE html>\n<html lang=\"{e(language())}\"><head><meta charset=\"utf-8\">"
         f"<title>{title} {e(record['verified_at'])}</title><style>{_CSS}</style></head>\n<body>"
         f"<h1>{title}</h1><p class=\"{'ok' if verified else 'bad'}\">"
-        f"{verdict}: {e(visible(record['outdir']))}</p>"
+        f"{verdict}</p>"
         f"<table>{facts}</table><h2>{checks_title}</h2><table><tr>{heads}</tr>{checks}</table>"
         f"<h2>{discrepancies_title}</h2>"
         f"{f'<ul>{found}</ul>' if found else f'<p>{none}</p>'}"

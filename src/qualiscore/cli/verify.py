@@ -167,7 +167,8 @@ def _print(report: Report, outdir: str) -> None:
         for d in report.notes:
             echo(style("  " + _("note: {kind}: {message}", kind=d.kind, message=d.message), fg="yellow"))
     else:
-        echo(_("{verdict}: {outdir}", verdict=style(_("NOT verified"), fg="red", bold=True), outdir=outdir))
+        head = style(_("NOT verified"), fg="red", bold=True)
+        echo(_("{verdict}: {outdir}", verdict=head, outdir=outdir))
         for d in report.discrepancies:
             echo(f"  {d.kind}: {d.message}")
             for line in d.details:

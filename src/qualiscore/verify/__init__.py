@@ -295,7 +295,8 @@ def _checks(manifest: Mapping[str, Any], found: Sequence[Discrepancy], seen: Map
     for s in manifest["schemes"]:
         out.append(sha(N_("scheme SHA-256"), s["path"], s["sha256"], "scheme-changed", "scheme-missing"))
         if s.get("git") is not None:
-            place = _("blob {blob} at commit {commit}", blob=s["git"]["blob"], commit=s["git"]["commit"] or _("(none)"))
+            commit = s["git"]["commit"] or _("(none)")
+            place = _("blob {blob} at commit {commit}", blob=s["git"]["blob"], commit=commit)
             out.append(Check(N_("scheme place in git"), s["path"], place, _("as recorded") if
                              result(("scheme-git-mismatch", s["path"])) == "pass" else _("contradicted"),
                              result(("scheme-git-mismatch", s["path"]))))
