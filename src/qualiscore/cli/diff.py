@@ -52,7 +52,7 @@ def command(old: str, new: str, fmt: str, data: tuple[Path, ...], encoding: str 
       qualiscore diff rules/cs-quality/2026Q1.yaml rules/cs-quality/2026Q2.yaml
       qualiscore diff HEAD~1:rules/cs-quality/2026Q2.yaml rules/cs-quality/2026Q2.yaml --format md
       qualiscore diff rules/cs-quality/2026Q1.yaml rules/cs-quality/2026Q2.yaml --data q1.csv
-      qualiscore diff rules/cs-quality/2026Q3.yaml drafts/2026Q4.yaml --data interactions=calls.csv \
+      qualiscore diff rules/cs-quality/2026Q3.yaml drafts/2026Q4.yaml --data interactions=calls.csv \\
           --data surveys=survey.csv --data inspections=qa.csv --data complaints=tickets.csv
     """
     old_doc, new_doc = load_side(old), load_side(new)
