@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import _
+
 # Variables that would make git use another repository than the one around ``cwd``.
 _REPOSITORY_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR")
 
@@ -39,7 +41,8 @@ class GitOutput:
     @property
     def first_error(self) -> str:
         """The first line git wrote to stderr, without its ``fatal:`` prefix."""
-        first = self.err.strip().splitlines()[0] if self.err.strip() else f"git exited with status {self.status}"
+        first = (self.err.strip().splitlines()[0] if self.err.strip()
+                 else _("git exited with status {status}", status=self.status))
         return first.removeprefix("fatal: ")
 
 

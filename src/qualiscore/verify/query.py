@@ -32,12 +32,13 @@ def check_query(entry: Mapping[str, Any], path: Path) -> tuple[Discrepancy | Non
         dsn = find_dsn()
         if dsn is None:
             server = entry["server"] if "server" in entry else _("its server")
+            hint = _(DSN_HINT)
             return Discrepancy(
                 "input-unreachable", name,
                 _("the query {name} cannot be run again: no database was given (the run read {rows} rows from "
                   "{server})", name=name, rows=entry["rows_read"],
                   server=server),
-                details=(_("to check its rows, {hint}", hint=DSN_HINT),)), None, None
+                details=(_("to check its rows, {hint}", hint=hint),)), None, None
         table = read_query(str(path), dsn)
     except QualiscoreError as exc:
         return Discrepancy("input-unreachable", name, _("the query {name} cannot be run again: {reason}", name=name,
