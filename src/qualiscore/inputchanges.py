@@ -83,7 +83,7 @@ def _lines(entry: Mapping[str, Any], before: rowdigests.Digests | None,
             message = _("{where} {verb}", where=where, verb=_verb(change.kind))
             if text:
                 message = _("{message}; it now reads: {text}", message=message, text=visible(redact(text) or ""))
-        yield source, message, where, None, None
+        yield source, message, f"{source} {unit} {change.number}", None, None  # the subject is data: never translated
     if len(found) > MAX_NAMED:
         yield source, _(_MORE[unit], n=len(found) - MAX_NAMED, source=source), None, None, None
     if not found:
