@@ -194,3 +194,16 @@ def test_the_html_record_is_well_formed(cli: Cli, run: Path) -> None:
     parser = Tags()
     parser.feed(path.read_text(encoding="utf-8"))
     assert parser.stack == []
+
+
+def test_a_signed_run_is_recorded_with_who_signed_it(cli: Cli, run: Path) -> None:
+    """The record's Signature row says what verify found, not "not signed" for a signed run."""
+    assert cli("keygen", "committee").exit_code == 0
+    result = cli("evaluate", Q2, "data/head.csv", "-o", "out", "-q", "--force", "--sign-key", "committee.pem",
+                 "--operator", "张三")
+    assert result.exit_code == 0, result.output
+    path = record(cli, "rec.md", "--public-key", "committee.pub.pem")
+    row = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("| Signature |"))
+    assert "signed with key SHA256:" in row or "signed by " in row
+    assert "张三" in row and "not signed" not in row
+    assert check(cli, path)[0] == 0

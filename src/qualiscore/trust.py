@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -244,16 +244,20 @@ class Signer:
 
 
 
-def described(status: SignerStatus, envelope: Envelope | None, owner: str | None) -> str:
-    """``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST`` when trusted, else ``signed with key …``."""
-    if envelope is None:
+def described(status: str, facts: Mapping[str, Any] | None, owner: str | None) -> str:
+    """``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST`` when trusted, else ``signed with key …``.
+
+    ``facts`` are a valid signature's (``Envelope.facts()``, as ``verify --format json`` and the
+    verification record keep them), None when there is none.
+    """
+    if not facts or not facts.get("fingerprint"):
         return _("not signed") if status == "not-signed" else _("signature not valid")
     if owner and status == "trusted":
         return _("signed by {owner} ({fingerprint}) at {time} by {operator} on {host}", owner=owner,
-                 fingerprint=envelope.fingerprint, time=envelope.signed_at, operator=envelope.operator,
-                 host=envelope.host)
-    return _("signed with key {fingerprint} at {time} by {operator} on {host}", fingerprint=envelope.fingerprint,
-             time=envelope.signed_at, operator=envelope.operator, host=envelope.host)
+                 fingerprint=facts["fingerprint"], time=facts.get("signed_at"), operator=facts.get("operator"),
+                 host=facts.get("host"))
+    return _("signed with key {fingerprint} at {time} by {operator} on {host}", fingerprint=facts["fingerprint"],
+             time=facts.get("signed_at"), operator=facts.get("operator"), host=facts.get("host"))
 
 
 def check_signer(outdir: str | Path, schemes: Sequence[Path], *, trusted_keys: str | Path | None = None,

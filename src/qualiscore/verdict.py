@@ -26,6 +26,7 @@ from ._display import visible
 from .errors import QualiscoreError
 from .i18n import LANGUAGES, N_, _, language, language_of, translated, using
 from .signing import default_operator, host_name
+from .trust import described
 
 FORMAT = "qualiscore-verification/v1"
 FORMATS = ("json", "md", "html")
@@ -142,7 +143,7 @@ def _rows(record: Mapping[str, Any]) -> list[tuple[str, str]]:
          _("read {read} = kept {kept} + rejected {rejected}; {sampled} sampled in {period}", read=rows_["read"],
            kept=rows_["read"] - rows_["rejected"], rejected=rows_["rejected"], sampled=rows_.get("sampled", 0),
            period=run.get("period"))),
-        (_("Signature"), (sig["summary"] if "summary" in sig else _("not signed")) if sig else (
+        (_("Signature"), described(sig.get("status", "not-signed"), sig, sig.get("owner")) if sig else (
             _("signed by {signer}", signer=record["signer"]) if record.get("signer") else _("not signed"))),
         (_("Record seal (SHA-256)"), record["seal"]["sha256"]),
     ]

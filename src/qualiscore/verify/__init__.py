@@ -105,7 +105,7 @@ class Report:
     @property
     def signed(self) -> str:
         """Who signed, when, where: ``signed by OWNER (FINGERPRINT) at TIME by OPERATOR on HOST``, or ``not signed``."""
-        return described(self.signature_status, self.envelope, self.signer_owner)
+        return described(self.signature_status, self.envelope.facts() if self.envelope else None, self.signer_owner)
 
     checks: tuple[Check, ...] = ()  # every check made, passed or not, in the order made
     manifest_sha256: str | None = None
