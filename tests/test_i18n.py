@@ -128,3 +128,28 @@ def _in_comprehension(fn: ast.AST, target: ast.Name) -> bool:
                 target is n for g in node.generators for n in ast.walk(g.target)):
             return True
     return False
+
+
+@pytest.mark.parametrize("args", [["validate", "--help", "--lang", "zh-CN"], ["--lang", "zh-CN", "validate"],
+                                  ["validate", "--lang", "zh-CN", "--bogus"], ["--lang", "zh-CN", "validate", "rules/"]])
+def test_lang_holds_for_its_own_command_line_only(args: list[str]) -> None:
+    """However the command ends (help, a usage error, success), the next one is in the language it was."""
+    from click.testing import CliRunner
+
+    from qualiscore.cli import cli
+
+    CliRunner().invoke(cli, args)
+    assert language() == "en"
+    assert "Usage:" in CliRunner().invoke(cli, ["validate", "--help"]).output
+
+
+def test_a_path_is_named_in_the_language_of_each_command_line() -> None:
+    """click names a path type when the command is imported; it is named again for every command line."""
+    from click.testing import CliRunner
+
+    from qualiscore.cli import cli
+
+    assert "-o, --output 文件" in CliRunner().invoke(cli, ["revise", "--help", "--lang", "zh-CN"]).output
+    assert "-o, --output FILE" in CliRunner().invoke(cli, ["revise", "--help"]).output
+    assert "目录 'no-such-dir' 不存在。" in CliRunner().invoke(cli, ["report", "no-such-dir", "--lang", "zh-CN"]).output
+    assert "Directory 'no-such-dir' does not exist." in CliRunner().invoke(cli, ["report", "no-such-dir"]).output

@@ -30,7 +30,7 @@ import click._textwrap
 from .. import __version__
 from .._display import display_width, visible
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
-from ..i18n import LANGUAGES, _, language_of, translated, translated_plural, using
+from ..i18n import LANGUAGES, _, choose, kept, language_of, translated, translated_plural
 
 __all__ = ["COMMANDS", "DSN_FILE", "Command", "LazyCommand", "cli", "command_line", "echo", "fail", "main",
            "style"]
@@ -227,7 +227,10 @@ class _Translated(click.Command):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         lang = _lang_given(args)
         if lang is not None and language_of(lang) is not None:
-            ctx.find_root().with_resource(using(lang))
+            choose(lang)  # until the group's main returns (see _Group.main)
+        for param in self.params:  # click names a path type once, in the language of the import
+            if isinstance(param.type, click.Path):
+                param.type.name = translated(_path_kind(param.type))
         return super().parse_args(ctx, args)
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
@@ -248,6 +251,12 @@ def _translated_param(param: click.Parameter) -> click.Parameter:
     shown = copy.copy(param)
     shown.help = translated(inspect.cleandoc(param.help))
     return shown
+
+
+def _path_kind(path: click.Path) -> str:
+    """What click calls a path type in its metavar and messages, in English (as click.Path.__init__ words it)."""
+    return "file" if path.file_okay and not path.dir_okay else "directory" if path.dir_okay and not path.file_okay \
+        else "path"
 
 
 class Command(_Translated):
@@ -320,6 +329,10 @@ COMMANDS: Mapping[str, LazyCommand] = {
 class _Group(_Translated, click.Group):
     """Loads a command only when it is asked for (click's LazyGroup), and turns the library's
     errors into click exceptions that keep their exit codes."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with kept():  # --lang holds for this command line only, however it ends (--help, a usage error)
+            return super().main(*args, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta[ARGV] = ("qualiscore", *args)  # as run: what a signature records (see `command_line`)

@@ -20,7 +20,8 @@ from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
-__all__ = ["DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "_", "language", "language_of", "ngettext", "translated", "translated_plural", "using"]
+__all__ = ["DOMAIN", "LANGUAGES", "LOCALE_DIR", "N_", "_", "choose", "kept", "language", "language_of", "ngettext",
+           "translated", "translated_plural", "using"]
 
 DOMAIN = "qualiscore"
 LANGUAGES = ("en", "zh-CN")  # what --lang accepts; the first is the default and the language of the code
@@ -70,6 +71,21 @@ def using(lang: str | None) -> Iterator[str]:
     token = _chosen.set(language_of(lang) or LANGUAGES[0])
     try:
         yield language()
+    finally:
+        _chosen.reset(token)
+
+
+def choose(lang: str) -> None:
+    """Write messages in ``lang`` from now on, in this context (the command line's ``--lang``; see :func:`kept`)."""
+    _chosen.set(language_of(lang) or LANGUAGES[0])
+
+
+@contextmanager
+def kept() -> Iterator[None]:
+    """The language as it is now, again after the block, whatever :func:`choose` did inside it."""
+    token = _chosen.set(_chosen.get())
+    try:
+        yield
     finally:
         _chosen.reset(token)
 
