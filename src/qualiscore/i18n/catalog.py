@@ -120,15 +120,6 @@ def update(lang: str, template_catalog: Catalog | None = None) -> Catalog:
     """Bring ``lang``'s .po up to the messages of the code (new ones empty, gone ones dropped) and compile it."""
     path = po_path(lang)
     catalog = _read(path, lang)
-    for part in sorted((path.parent / "parts").glob("*.po")):  # translations written beside it, merged in
-        for message in _read(part, lang):
-            if message.id and _translated(message):
-                known = catalog.get(message.id)
-                if known is None:
-                    catalog[message.id] = Message(message.id, message.string, flags=())
-                else:  # setting an existing id keeps its old string: replace the string itself
-                    known.string = message.string
-                    known.flags.discard("fuzzy")
     catalog.update(template_catalog or template(), no_fuzzy_matching=True, update_header_comment=False)
     catalog.obsolete.clear()
     catalog.fuzzy = False
