@@ -35,6 +35,21 @@ for _variable in ("QUALISCORE_LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"):
     os.environ.pop(_variable, None)
 os.environ["LANG"] = "C.UTF-8"
 
+# --------------------------------------------------------------------------- golden files
+
+UPDATE_GOLDEN = os.environ.get("QUALISCORE_UPDATE_GOLDEN") == "1"
+
+
+def assert_golden(path: Path, actual: str) -> None:
+    """``actual`` is the text of the golden file ``path``; QUALISCORE_UPDATE_GOLDEN=1 writes it instead."""
+    if UPDATE_GOLDEN:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"{path.name} is missing; run with QUALISCORE_UPDATE_GOLDEN=1 to create it"
+    assert actual == path.read_text(encoding="utf-8"), (
+        f"output differs from {path.name}; if the change is intended, rerun with QUALISCORE_UPDATE_GOLDEN=1")
+
+
 # --------------------------------------------------------------------------- CLI
 
 # cli("evaluate", scheme, data, "-o", out) -> Result; see the fixture.

@@ -8,13 +8,12 @@ QUALISCORE_UPDATE_GOLDEN=1 to rewrite them after a deliberate change, and review
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from conftest import Cli
+from conftest import Cli, assert_golden
 from qualiscore import __version__
 from qualiscore.starter import starter_scheme
 
@@ -22,7 +21,6 @@ HERE = Path(__file__).parent
 VALIDATE = HERE / "fixtures" / "validate"
 RULES = HERE.parent / "rules"
 CLEAN = (VALIDATE / "clean.yaml").read_text(encoding="utf-8")
-UPDATE_GOLDEN = os.environ.get("QUALISCORE_UPDATE_GOLDEN") == "1"
 
 FINDING_KEYS = {"severity", "code", "message", "hint", "file", "line", "column", "pointer"}
 
@@ -37,22 +35,13 @@ def run_json(cli: Cli, *args: str) -> tuple[Result, dict]:
 GOLDEN = [("clean", 0), ("warnings-only", 0), ("several-mistakes", 1)]
 
 
-def _compare_golden(path: Path, actual: str) -> None:
-    if UPDATE_GOLDEN:
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"{path.name} is missing; run with QUALISCORE_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text(encoding="utf-8"), (
-        f"output differs from {path.name}; if the change is intended, rerun with QUALISCORE_UPDATE_GOLDEN=1"
-    )
-
-
 @pytest.mark.parametrize(("name", "exit_code"), GOLDEN)
 def test_golden_text(cli: Cli, name: str, exit_code: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(VALIDATE)  # relative paths in the output
     result = cli("validate", f"{name}.yaml")
     assert result.exit_code == exit_code, result.output
     assert "\x1b[" not in result.output  # no colour codes
-    _compare_golden(VALIDATE / f"{name}.txt", result.output)
+    assert_golden(VALIDATE / f"{name}.txt", result.output)
 
 
 @pytest.mark.parametrize(("name", "exit_code"), GOLDEN)
@@ -61,7 +50,7 @@ def test_golden_json(cli: Cli, name: str, exit_code: int, monkeypatch: pytest.Mo
     result = cli("validate", "--format", "json", f"{name}.yaml")
     assert result.exit_code == exit_code, result.output
     json.loads(result.stdout)  # stdout alone is valid JSON
-    _compare_golden(VALIDATE / f"{name}.json", result.stdout)
+    assert_golden(VALIDATE / f"{name}.json", result.stdout)
 
 
 # --------------------------------------------------------------------------- exit codes

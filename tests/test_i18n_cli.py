@@ -11,7 +11,6 @@ reason texts a run records), and review the diff.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import Cli
+from conftest import Cli, assert_golden
 from qualiscore import score
 from qualiscore._display import display_width
 from qualiscore.cli import cli as qualiscore
@@ -30,7 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 Q2 = ROOT / "rules" / "cs-quality" / "2026Q2.yaml"
 INTERACTIONS = ROOT / "data" / "sample" / "interactions.csv"
 GOLDEN = ROOT / "tests" / "fixtures" / "i18n" / "explain"
-UPDATE_GOLDEN = os.environ.get("QUALISCORE_UPDATE_GOLDEN") == "1"
 LANGUAGES = ("en", "zh-CN")
 SUBJECTS = ("A001/2026-04", "A003/2026-05")  # an indicator not applicable; a veto
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
@@ -42,13 +40,6 @@ def numbers(text: str) -> list[str]:
     return sorted(NUMBER.findall(text))
 
 
-def assert_golden(path: Path, text: str) -> None:
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"{path.name} is missing; run with QUALISCORE_UPDATE_GOLDEN=1 to create it"
-    assert text == path.read_text(encoding="utf-8"), (
-        f"output differs from {path.name}; if the change is intended, rerun with QUALISCORE_UPDATE_GOLDEN=1")
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Cli
+from conftest import Cli, assert_golden
 from qualiscore.diff import changelog_findings, diff_documents, load_side, render_text, review_changelog
 from qualiscore.i18n import using
 from qualiscore.loader import load_path
@@ -34,7 +34,6 @@ CASES = {f"{prefix}{p.name.removesuffix('.expected.json')}": (folder / p.name.re
 IMPACT = ("impact-2026Q1-2026Q2", "rules/cs-quality/2026Q1.yaml", "rules/cs-quality/2026Q2.yaml",
           "data/sample/interactions.csv")
 LANGUAGES = ("en", "zh-CN")
-UPDATE_GOLDEN = os.environ.get("QUALISCORE_UPDATE_GOLDEN") == "1"
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 CHANGE_LINE = re.compile(r"^  [+~>-] (.+?): .*  \[([a-z-]+)[;；] ?\S+ (\S+ → \S+)\]$")
@@ -47,13 +46,6 @@ ENGLISH_ONLY = ("change(s)", "; lines ", "  old: ", "  new: ", "Changelog of", "
 HUMAN = {"note", "old", "new", "what", "not_checked_because"}
 
 
-def _compare_golden(path: Path, actual: str) -> None:
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"{path.name} is missing; run with QUALISCORE_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text(encoding="utf-8"), (
-        f"output differs from {path.name}; if the change is intended, rerun with QUALISCORE_UPDATE_GOLDEN=1")
 
 
 def _outputs(cli: Cli, *args: str) -> dict[str, str]:
@@ -105,7 +97,7 @@ def test_text_golden_in_both_languages(cli: Cli, case: str, monkeypatch: pytest.
     old, new = CASES[case]
     out = _outputs(cli, str(old), str(new))
     for lang in LANGUAGES:
-        _compare_golden(GOLDEN / f"{case}.{lang}.txt", out[lang])
+        assert_golden(GOLDEN / f"{case}.{lang}.txt", out[lang])
     if "no semantic differences" in out["en"]:
         assert "没有语义差异" in out["zh-CN"]
         return
@@ -171,7 +163,7 @@ def impact_outputs() -> dict[str, dict[str, str]]:
 def test_impact_golden_in_both_languages(impact_outputs: dict[str, dict[str, str]]) -> None:
     out = impact_outputs["text"]
     for lang in LANGUAGES:
-        _compare_golden(GOLDEN / f"{IMPACT[0]}.{lang}.txt", out[lang])
+        assert_golden(GOLDEN / f"{IMPACT[0]}.{lang}.txt", out[lang])
     _check_languages(out)
     zh = out["zh-CN"]
     assert "对 data/sample/interactions.csv 的影响" in zh

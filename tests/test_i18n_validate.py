@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import Cli
+from conftest import UPDATE_GOLDEN, Cli
 from qualiscore.cli import cli as qualiscore
 from qualiscore.i18n import using
 from qualiscore.validation import Finding, validate_file
@@ -27,7 +27,6 @@ from qualiscore.validation import Finding, validate_file
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = Path("tests") / "fixtures" / "broken"  # relative to ROOT, so that the goldens name files the same anywhere
 GOLDEN = ROOT / "tests" / "fixtures" / "i18n" / "validate"
-UPDATE = os.environ.get("QUALISCORE_UPDATE_GOLDEN") == "1"
 CASES = sorted(p.name for p in (ROOT / BROKEN).glob("*.yaml"))
 LANGS = ("en", "zh-CN")
 
@@ -58,10 +57,10 @@ def test_golden_text_of_the_broken_corpus(cli: Cli, at_root: Path, lang: str) ->
     """`qualiscore validate` of every broken scheme, as a committee member reads it in each language."""
     actual = _golden(cli, lang)
     path = GOLDEN / f"{lang}.txt"
-    if UPDATE or not path.exists():
+    if UPDATE_GOLDEN or not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(actual, encoding="utf-8")
-        if not UPDATE:
+        if not UPDATE_GOLDEN:
             pytest.fail(f"{path} was missing and has been written: check it and commit it")
     expected = path.read_text(encoding="utf-8")
     if actual != expected:
