@@ -147,16 +147,19 @@ def test_every_reject_reason_in_both_languages() -> None:
         assert CHINESE.search(z.reason) and "{" not in z.reason, z
 
 
-def test_scorecard_sentences_follow_the_language_of_each_run() -> None:
-    """Rule texts are worked out once per scheme, and kept per language: one scheme scored in both."""
+@pytest.mark.parametrize("engine", ["rows", "columnar"])
+def test_scorecard_sentences_follow_the_language_of_each_run(engine: str) -> None:
+    """Rule texts and reasons are worked out once per scheme, and kept per language: one scheme scored in both."""
     scheme = load_scheme(SCHEME)
     data = [str(SAMPLE)]
     cards = {}
+    rejects = {}
     for lang in ("en", "zh-CN", "en"):
-        run = evaluate(scheme, data, RunOptions(engine="rows", language=lang))
+        run = evaluate(scheme, data, RunOptions(engine=engine, language=lang))  # type: ignore[arg-type]
+        rejects.setdefault(lang, []).append([p.reason for p in run.problems])
         cards.setdefault(lang, []).append([(i.rule, i.reason) for c in run.scorecards[:20] for d in c.dimensions
                                            for i in d.indicators])
-    assert cards["en"][0] == cards["en"][1]
+    assert cards["en"][0] == cards["en"][1] and rejects["en"][0] == rejects["en"][1] != rejects["zh-CN"][0]
     en, zh = ([t for pair in cards[lang][0] for t in pair if t] for lang in ("en", "zh-CN"))
     assert len(en) == len(zh) and en != zh
     assert any(t.startswith("band ") for t in en) and not any(t.startswith("band ") for t in zh)
