@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import random
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
