@@ -31,7 +31,12 @@ def fmt_number(x: float | None, decimals: int = 2) -> str:
 def display_width(text: str) -> int:
     """The terminal cells ``text`` takes as the command line prints it: East Asian wide and
     full-width characters take two, a control character the width of its :func:`visible` escape."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in visible(text))
+    return sum(2 if wide(ch) else 1 for ch in visible(text))
+
+
+def wide(char: str) -> bool:
+    """Whether the terminal gives ``char`` two cells (East Asian wide and full-width characters)."""
+    return unicodedata.east_asian_width(char) in "WF"
 
 
 # C0, DEL and C1 controls (ESC starts every terminal sequence; C1 has one-byte CSI and OSC),

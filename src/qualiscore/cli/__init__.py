@@ -28,7 +28,7 @@ import click
 import click._textwrap
 
 from .. import __version__
-from .._display import display_width, visible
+from .._display import display_width, visible, wide
 from ..errors import EXIT_MEMORY, EXIT_OUTPUT, QualiscoreError
 from ..i18n import LANGUAGES, _, choose, kept, language_of, translated, translated_plural
 
@@ -92,7 +92,21 @@ DSN_FILE = click.option(
 
 
 # Chinese (and any other wide) text has no spaces to break at and takes two columns a character.
-_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+def _has_wide(text: str) -> bool:
+    return any(map(wide, text))
+
+
+def _pieces(chunk: str) -> list[str]:
+    """Where a line may break in ``chunk``: around each wide character; a run of others stays whole."""
+    out: list[str] = []
+    for char in chunk:
+        if wide(char) or not out or wide(out[-1][-1]):
+            out.append(char)
+        else:
+            out[-1] += char
+    return out
+
+
 _NO_LINE_START = set("，。、：；？！）」』》〉】…%")  # full-width punctuation stays with the text before it
 
 
@@ -101,19 +115,17 @@ class _WideTextWrapper(click._textwrap.TextWrapper):
     (never before closing punctuation, never inside an option name) when the text has any."""
 
     def wrap(self, text: str) -> list[str]:
-        if not _WIDE.search(text):
+        if not _has_wide(text):
             return super().wrap(text)
         self.break_on_hyphens = False
         return super().wrap(text)
 
     def _wrap_chunks(self, chunks: list[str]) -> list[str]:
-        if not any(_WIDE.search(c) for c in chunks):
+        if not any(map(_has_wide, chunks)):
             return super()._wrap_chunks(chunks)
         pieces: list[str] = []
         for chunk in chunks:
-            for part in re.split(f"({_WIDE.pattern})", chunk):
-                if not part:
-                    continue
+            for part in _pieces(chunk):
                 if pieces and (part[0] in _NO_LINE_START or pieces[-1][-1:] in "（「『《〈【"):
                     pieces[-1] += part
                 else:
@@ -153,14 +165,14 @@ class _Formatter(click.HelpFormatter):
     """click's help layout, measured in terminal columns (a translated metavar may be wide)."""
 
     def write_heading(self, heading: str) -> None:
-        if _WIDE.search(heading):  # "选项：", with the full-width colon Chinese takes
+        if _has_wide(heading):  # "选项：", with the full-width colon Chinese takes
             self.write(f"{'':>{self.current_indent}}{heading}：\n")
         else:
             super().write_heading(heading)
 
     def write_dl(self, rows: Iterable[tuple[str, str]], col_max: int = 30, col_spacing: int = 2) -> None:
         table = list(rows)
-        if not any(_WIDE.search(first) for first, _second in table):
+        if not any(_has_wide(first) for first, _second in table):
             return super().write_dl(table, col_max, col_spacing)
         first_col = min(max(display_width(first) for first, _second in table), col_max) + col_spacing
         for first, second in table:
